@@ -1,0 +1,107 @@
+/**
+ * Error classes of the SDK. Their names and shapes follow digi.me's official Node SDK, so that
+ * moving over is a change of import. Every error has a stable `code`; messages never contain a
+ * private key, an access token or a refresh token.
+ */
+
+/** Every code an SDK error can carry (a {@link ServerError} carries the server's own code instead). */
+export type DigiMeErrorCode =
+  | "TYPE_VALIDATION"
+  | "KEY_IMPORT"
+  | "TOKEN_VERIFICATION"
+  | "UNTRUSTED_KEY_SET"
+  | "NETWORK"
+  | "TIMEOUT"
+  | "ABORTED"
+  | "BODY_CONSUMED"
+  | "RESEAL_REQUIRED"
+  | "SDK_INVALID"
+  | "SERVER"
+  | (string & {});
+
+/** Options shared by the SDK's error constructors. */
+export interface DigiMeSDKErrorOptions {
+  /** The underlying error, when there is one. */
+  cause?: unknown;
+  /** A code more precise than the class's default. */
+  code?: DigiMeErrorCode;
+}
+
+/** Base class of every error this SDK throws. */
+export class DigiMeSDKError extends Error {
+  /** A stable, machine-readable code. */
+  readonly code: DigiMeErrorCode;
+
+  constructor(message: string, options: DigiMeSDKErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = options.code ?? "SDK";
+  }
+}
+
+/** One problem found while validating input: the field's path and what is wrong with it. */
+export interface ValidationIssue {
+  /** Path of the field, e.g. `["contractDetails", "privateKey"]`. */
+  path: (string | number)[];
+  /** What is wrong, without echoing the value. */
+  message: string;
+}
+
+/** Input was refused before any request was sent. */
+export class TypeValidationError extends DigiMeSDKError {
+  /** Every problem found, each with the field's path. */
+  readonly issues: ValidationIssue[];
+
+  constructor(message: string, options: DigiMeSDKErrorOptions & { issues?: ValidationIssue[] } = {}) {
+    super(message, { code: "TYPE_VALIDATION", ...options });
+    this.issues = options.issues ?? [];
+  }
+}
+
+/** What a digi.me error answer said, and the HTTP status it came with. */
+export interface ServerErrorOptions extends DigiMeSDKErrorOptions {
+  /** HTTP status of the answer. */
+  status: number;
+  /** digi.me's reference for the failure, when it gave one. */
+  reference?: string;
+  /** Whether sending the same request again may succeed (429, 5xx). */
+  retryable?: boolean;
+}
+
+/** digi.me answered with an error (a non-2xx status). `code` is the server's code. */
+export class ServerError extends DigiMeSDKError {
+  /** HTTP status of the answer. */
+  readonly status: number;
+  /** digi.me's reference for the failure, when it gave one. */
+  readonly reference: string | undefined;
+  /** Whether sending the same request again may succeed. */
+  readonly retryable: boolean;
+
+  constructor(message: string, options: ServerErrorOptions) {
+    super(message, { code: "SERVER", ...options });
+    this.status = options.status;
+    this.reference = options.reference;
+    this.retryable = options.retryable ?? (options.status === 429 || options.status >= 500);
+  }
+}
+
+/** digi.me refused this SDK or its version (`SDKInvalid`, `SDKVersionInvalid`). */
+export class SDKInvalidError extends ServerError {}
+
+/** A token from digi.me did not verify (signature, algorithm, key set origin or shape). */
+export class TokenVerificationError extends DigiMeSDKError {
+  constructor(message: string, options: DigiMeSDKErrorOptions = {}) {
+    super(message, { code: "TOKEN_VERIFICATION", ...options });
+  }
+}
+
+/** The request did not get an answer: connection failure, timeout or abort. */
+export class NetworkError extends DigiMeSDKError {
+  /** Whether sending the same request again may succeed. */
+  readonly retryable: boolean;
+
+  constructor(message: string, options: DigiMeSDKErrorOptions & { retryable?: boolean } = {}) {
+    super(message, { code: "NETWORK", ...options });
+    this.retryable = options.retryable ?? true;
+  }
+}
