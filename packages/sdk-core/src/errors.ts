@@ -4,6 +4,8 @@
  * private key, an access token or a refresh token.
  */
 
+import type { UserAccessToken } from "./types.js";
+
 /** Every code an SDK error can carry (a {@link ServerError} carries the server's own code instead). */
 export type DigiMeErrorCode =
   | "TYPE_VALIDATION"
@@ -17,6 +19,10 @@ export type DigiMeErrorCode =
   | "RESEAL_REQUIRED"
   | "SDK_INVALID"
   | "SERVER"
+  | "INVALID_RESPONSE"
+  | "UNEXPECTED_REDIRECT"
+  | "BODY_STREAM"
+  | "NO_FETCH"
   | (string & {});
 
 /** Options shared by the SDK's error constructors. */
@@ -103,5 +109,26 @@ export class NetworkError extends DigiMeSDKError {
   constructor(message: string, options: DigiMeSDKErrorOptions & { retryable?: boolean } = {}) {
     super(message, { code: "NETWORK", ...options });
     this.retryable = options.retryable ?? true;
+  }
+}
+
+/**
+ * A write could not be sent again because its body was a stream that had already been sent: the
+ * access token had to be refreshed (`pending` or `401 InvalidToken`) after the body was spent.
+ * Seal the file once more and send it with {@link ResealRequiredError.userAccessToken}, the
+ * refreshed token, which has replaced the one passed in (a refresh token may be single-use).
+ */
+export class ResealRequiredError extends DigiMeSDKError {
+  // A private field, so the token never appears in `JSON.stringify(error)` or a log of the error.
+  readonly #userAccessToken: UserAccessToken;
+
+  constructor(message: string, options: DigiMeSDKErrorOptions & { userAccessToken: UserAccessToken }) {
+    super(message, { code: "RESEAL_REQUIRED", ...options });
+    this.#userAccessToken = options.userAccessToken;
+  }
+
+  /** The refreshed token: keep it, it replaces the one the write was given. */
+  get userAccessToken(): UserAccessToken {
+    return this.#userAccessToken;
   }
 }

@@ -1,2 +1,33 @@
 /** @packageDocumentation digi.me write path on WebCrypto, fetch and web streams. */
-export const SDK_NAME = "@digime-edge/sdk-core";
+export type { AuthorizeUrlResult, GetAuthorizeUrlOptions } from "./authorize.js";
+export { type DigiMeSDK, init } from "./client.js";
+export { DEFAULT_BASE_URL, DEFAULT_ONBOARD_URL, type RetryOptions, type SDKConfig } from "./config.js";
+export {
+  type DigiMeErrorCode,
+  DigiMeSDKError,
+  type DigiMeSDKErrorOptions,
+  NetworkError,
+  ResealRequiredError,
+  SDKInvalidError,
+  ServerError,
+  type ServerErrorOptions,
+  TokenVerificationError,
+  TypeValidationError,
+  type ValidationIssue,
+} from "./errors.js";
+export { type SealOptions, seal } from "./seal.js";
+export type { SendSealedOptions } from "./send-sealed.js";
+export type { ExchangeCodeForTokenOptions, RefreshTokenOptions } from "./token.js";
+export type {
+  ContractDetails,
+  FileData,
+  FileDescriptor,
+  ProgressCallback,
+  SealedFile,
+  TokenLifecycleOptions,
+  TokenValue,
+  UserAccessToken,
+  WriteResult,
+} from "./types.js";
+export { SDK_NAME, SDK_VERSION } from "./version.js";
+export type { WriteOptions } from "./write.js";

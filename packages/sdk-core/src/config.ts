@@ -1,0 +1,121 @@
+/**
+ * `init`'s options, checked and completed with defaults once, and the context every operation
+ * receives.
+ */
+import { TypeValidationError } from "./errors.js";
+import { configSchema, parseInput } from "./schemas.js";
+
+/** Default API root (digi.me v1.7). */
+export const DEFAULT_BASE_URL = "https://api.digi.me/v1.7/";
+/** Default web onboarding root. */
+export const DEFAULT_ONBOARD_URL = "https://api.digi.me/apps/saas/";
+
+/** When and how often a request is sent again (network errors, 429, 502, 503, 504). */
+export interface RetryOptions {
+  /** Retries after the first attempt (0 to 10). Default 2. */
+  limit?: number;
+  /** Backoff base: the n-th retry waits a random time up to `baseDelayMs * 2^n`. Default 300. */
+  baseDelayMs?: number;
+  /** Upper bound of one backoff wait. Default 10 000. */
+  maxDelayMs?: number;
+  /** Upper bound of a wait asked by `Retry-After`; a longer one is cut to this. Default 60 000. */
+  maxRetryAfterMs?: number;
+}
+
+/** Options of {@link init}. */
+export interface SDKConfig {
+  /** The app's id at digi.me. */
+  applicationId: string;
+  /** API root; default `https://api.digi.me/v1.7/`. A trailing `/` is added when missing. */
+  baseUrl?: string;
+  /** Web onboarding root; default `https://api.digi.me/apps/saas/`. */
+  onboardUrl?: string;
+  /** The fetch to use; default `globalThis.fetch` (bound to `globalThis`). */
+  fetch?: typeof fetch;
+  /**
+   * Origins (`https://host[:port]`) from which response-token key sets (`jku`) may be fetched.
+   * Default: the origin of `baseUrl` alone. A key set anywhere else is refused.
+   */
+  trustedKeyOrigins?: string[];
+  /** Retry policy, or `false` for a single attempt. */
+  retry?: RetryOptions | false;
+  /**
+   * How long one attempt may wait without progress, in milliseconds: the clock restarts whenever
+   * a chunk of the request body is sent. Default 30 000.
+   */
+  timeoutMs?: number;
+  /**
+   * Whether to stream request bodies. Default: yes, except in browsers, which stream them only
+   * over HTTP/2 or later; there the body is sent as a `Blob` (made from the encrypted stream).
+   */
+  streamUploads?: boolean;
+}
+
+/** {@link SDKConfig} checked, with every default filled in. */
+export interface ResolvedConfig {
+  applicationId: string;
+  baseUrl: string;
+  onboardUrl: string;
+  fetch: typeof fetch;
+  trustedKeyOrigins: ReadonlySet<string>;
+  retry: Required<RetryOptions>;
+  timeoutMs: number;
+  streamUploads: boolean | undefined;
+}
+
+/** What an operation of the SDK object receives: the configuration and the client's key sets. */
+export interface ClientContext {
+  config: ResolvedConfig;
+  /** Answers the key that verifies a response token, from a trusted key set (see key-set.ts). */
+  resolveVerificationKey: (header: { jku?: unknown; kid?: unknown }) => Promise<CryptoKey>;
+}
+
+const RETRY_DEFAULTS: Required<RetryOptions> = {
+  limit: 2,
+  baseDelayMs: 300,
+  maxDelayMs: 10_000,
+  maxRetryAfterMs: 60_000,
+};
+
+function withSlash(url: string): string {
+  return url.endsWith("/") ? url : `${url}/`;
+}
+
+/**
+ * Checks `init`'s options and fills in the defaults.
+ * @throws TypeValidationError naming each bad option.
+ */
+export function resolveConfig(input: SDKConfig): ResolvedConfig {
+  const options = parseInput(configSchema, input, "init options");
+  const baseUrl = withSlash(new URL(options.baseUrl ?? DEFAULT_BASE_URL).href);
+  const onboardUrl = withSlash(new URL(options.onboardUrl ?? DEFAULT_ONBOARD_URL).href);
+  let fetchFn = options.fetch;
+  if (fetchFn === undefined) {
+    if (typeof globalThis.fetch !== "function") {
+      throw new TypeValidationError("No fetch: this runtime has no globalThis.fetch; pass one as `fetch`", {
+        code: "NO_FETCH",
+        issues: [{ path: ["fetch"], message: "is required: this runtime has no globalThis.fetch" }],
+      });
+    }
+    // A detached fetch throws "Illegal invocation" on Workers and in browsers.
+    fetchFn = globalThis.fetch.bind(globalThis);
+  }
+  const origins = options.trustedKeyOrigins ?? [baseUrl];
+  return {
+    applicationId: options.applicationId,
+    baseUrl,
+    onboardUrl,
+    fetch: fetchFn,
+    trustedKeyOrigins: new Set(origins.map((o) => new URL(o).origin)),
+    retry:
+      options.retry === false
+        ? { ...RETRY_DEFAULTS, limit: 0 }
+        : { ...RETRY_DEFAULTS, ...stripUndefined(options.retry ?? {}) },
+    timeoutMs: options.timeoutMs ?? 30_000,
+    streamUploads: options.streamUploads,
+  };
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

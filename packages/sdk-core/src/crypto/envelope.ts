@@ -1,0 +1,91 @@
+/**
+ * The envelope of one write request: a fresh AES-256 key and iv, the key wrapped for the postbox
+ * (RSA-OAEP SHA-1) and the file descriptor encrypted with it. The protocol uses the same key and
+ * iv for the metadata and the file; that is kept for compatibility.
+ */
+import { TypeValidationError } from "../errors.js";
+import { encodeBase64 } from "../internal/base64.js";
+import { toArrayBufferBytes, toHex, utf8Encode } from "../internal/bytes.js";
+import { randomBytes } from "../internal/random.js";
+import { encryptCbc } from "./cbc-stream.js";
+
+/** Everything a write request needs from its envelope. */
+export interface Envelope {
+  /** The AES-256-CBC key (not extractable) that encrypts the file. */
+  aesKey: CryptoKey;
+  /** The 16-byte iv, shared by metadata and file. */
+  iv: Uint8Array<ArrayBuffer>;
+  /** `iv` as 32 lowercase hex characters (the JWT's `iv` claim). */
+  ivHex: string;
+  /** Base64 of RSA-OAEP-SHA1(postbox key, AES key) (the JWT's `symmetrical_key` claim). */
+  symmetricalKey: string;
+  /** Base64 of AES-256-CBC(UTF-8 JSON of the file descriptor) (the JWT's `metadata` claim). */
+  metadata: string;
+}
+
+/** Input of {@link createEnvelope}. */
+export interface CreateEnvelopeOptions {
+  /** The postbox's public key, from `importPostboxPublicKey` (RSA-OAEP, SHA-1, usage `encrypt`). */
+  publicKey: CryptoKey;
+  /** The file descriptor, encrypted as `JSON.stringify(fileDescriptor)`. */
+  fileDescriptor: unknown;
+  /**
+   * Fixed key (32 bytes) and iv (16 bytes). For known-answer tests only: a real write must use a
+   * fresh random key and iv, which is what happens when this is omitted.
+   */
+  keyMaterial?: { key: Uint8Array; iv: Uint8Array };
+}
+
+function invalid(path: string, message: string): TypeValidationError {
+  return new TypeValidationError(`Invalid envelope input: ${path} ${message}`, {
+    issues: [{ path: [path], message }],
+  });
+}
+
+/**
+ * Makes the envelope for one write: a new AES-256 key and iv, the key wrapped with the postbox's
+ * public key, and the encrypted metadata.
+ * @throws TypeValidationError when the public key is not RSA-OAEP SHA-1 with usage `encrypt`, the
+ *   descriptor does not serialize to JSON, or `keyMaterial` has wrong sizes.
+ */
+export async function createEnvelope(options: CreateEnvelopeOptions): Promise<Envelope> {
+  const { publicKey, fileDescriptor, keyMaterial } = options;
+  const algorithm = publicKey?.algorithm as Partial<RsaHashedKeyAlgorithm> | undefined;
+  // Another OAEP hash would still encrypt, but digi.me could not unwrap the key.
+  if (
+    algorithm?.name !== "RSA-OAEP" ||
+    algorithm.hash?.name !== "SHA-1" ||
+    !publicKey.usages.includes("encrypt")
+  ) {
+    throw invalid("publicKey", "must be an RSA-OAEP SHA-1 key with usage encrypt");
+  }
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(fileDescriptor);
+  } catch {
+    // BigInts and cycles throw; their values are not echoed.
+  }
+  if (typeof json !== "string") throw invalid("fileDescriptor", "must serialize to JSON");
+  if (keyMaterial && (keyMaterial.key?.length !== 32 || keyMaterial.iv?.length !== 16)) {
+    throw invalid("keyMaterial", "must hold a 32-byte key and a 16-byte iv");
+  }
+  const key = keyMaterial ? toArrayBufferBytes(keyMaterial.key) : randomBytes(32);
+  const iv = keyMaterial ? new Uint8Array(keyMaterial.iv) : randomBytes(16);
+  try {
+    const [aesKey, wrapped] = await Promise.all([
+      crypto.subtle.importKey("raw", key, { name: "AES-CBC" }, false, ["encrypt"]),
+      crypto.subtle.encrypt({ name: "RSA-OAEP" }, publicKey, key),
+    ]);
+    const metadata = await encryptCbc(aesKey, iv, utf8Encode(json));
+    return {
+      aesKey,
+      iv,
+      ivHex: toHex(iv),
+      symmetricalKey: encodeBase64(new Uint8Array(wrapped)),
+      metadata: encodeBase64(metadata),
+    };
+  } finally {
+    // Our own raw key is no longer needed once imported and wrapped; the caller's is left alone.
+    if (!keyMaterial) key.fill(0);
+  }
+}

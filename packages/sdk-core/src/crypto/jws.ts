@@ -1,0 +1,170 @@
+/**
+ * Compact JWS (RFC 7515) for the digi.me API: signing request JWTs and verifying response tokens.
+ * Only PS512 exists here: RSASSA-PSS with SHA-512, MGF1-SHA-512 and a 64-byte salt.
+ */
+import { DigiMeSDKError, TokenVerificationError, TypeValidationError } from "../errors.js";
+import { decodeBase64Url, encodeBase64Url } from "../internal/base64.js";
+import { utf8Decode, utf8Encode } from "../internal/bytes.js";
+
+/** A JOSE header as found in a token. `alg` is always present after {@link decodeJwt}. */
+export interface JwtHeader {
+  /** The signature algorithm; only `PS512` verifies. */
+  alg: string;
+  /** Media type, `JWT` for digi.me tokens. */
+  typ?: string;
+  /** Id of the signing key within the key set. */
+  kid?: string;
+  /** URL of the key set that holds the signing key. */
+  jku?: string;
+  [member: string]: unknown;
+}
+
+/** A token split into its parts; nothing in it is verified. */
+export interface DecodedJwt {
+  /** The parsed header. */
+  header: JwtHeader;
+  /** The parsed payload (claims). */
+  payload: Record<string, unknown>;
+  /** The signed text: the first two segments with their dot. */
+  signingInput: string;
+  /** The decoded signature. */
+  signature: Uint8Array<ArrayBuffer>;
+}
+
+/** A token whose signature has been verified. */
+export interface VerifiedJwt {
+  /** The parsed header. */
+  header: JwtHeader;
+  /** The parsed payload (claims). */
+  payload: Record<string, unknown>;
+}
+
+// Algorithms as data: the header `alg` to the WebCrypto parameters. Nothing else is accepted.
+const JWS_ALGORITHMS = {
+  PS512: { key: { name: "RSA-PSS", hash: "SHA-512" }, params: { name: "RSA-PSS", saltLength: 64 } },
+} as const satisfies Record<string, { key: { name: string; hash: string }; params: RsaPssParams }>;
+
+type JwsAlgorithm = keyof typeof JWS_ALGORITHMS;
+
+const SIGNING_HEADER = encodeBase64Url(utf8Encode('{"alg":"PS512","typ":"JWT"}'));
+
+function isAlgorithm(alg: unknown): alg is JwsAlgorithm {
+  return typeof alg === "string" && Object.hasOwn(JWS_ALGORITHMS, alg);
+}
+
+function keyFits(key: CryptoKey, alg: JwsAlgorithm, usage: KeyUsage): boolean {
+  const wanted = JWS_ALGORITHMS[alg].key;
+  const algorithm = key?.algorithm as Partial<RsaHashedKeyAlgorithm> | undefined;
+  return (
+    algorithm?.name === wanted.name && algorithm.hash?.name === wanted.hash && key.usages.includes(usage)
+  );
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Signs `payload` as a compact JWT with header `{"alg":"PS512","typ":"JWT"}`.
+ * @param privateKey An RSA-PSS SHA-512 key with usage `sign` (see `importContractPrivateKey`).
+ * @throws TypeValidationError when the payload is not a JSON object or the key does not fit.
+ */
+export async function signJwt(payload: Record<string, unknown>, privateKey: CryptoKey): Promise<string> {
+  if (!isPlainObject(payload)) throw new TypeValidationError("JWT payload must be an object");
+  if (!keyFits(privateKey, "PS512", "sign")) {
+    throw new TypeValidationError("JWT signing key must be an RSA-PSS SHA-512 key with usage sign");
+  }
+  let json: string;
+  try {
+    json = JSON.stringify(payload);
+  } catch {
+    throw new TypeValidationError("JWT payload must serialize to JSON");
+  }
+  const signingInput = `${SIGNING_HEADER}.${encodeBase64Url(utf8Encode(json))}`;
+  const signature = await crypto.subtle.sign(
+    JWS_ALGORITHMS.PS512.params,
+    privateKey,
+    utf8Encode(signingInput),
+  );
+  return `${signingInput}.${encodeBase64Url(new Uint8Array(signature))}`;
+}
+
+function decodeSegment(segment: string, name: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(utf8Decode(decodeBase64Url(segment)));
+  } catch {
+    // No cause: JSON.parse quotes the text it read, which may hold a token.
+    throw new TokenVerificationError(`Malformed JWT: the ${name} is not base64url JSON`);
+  }
+  if (!isPlainObject(value)) {
+    throw new TokenVerificationError(`Malformed JWT: the ${name} is not a JSON object`);
+  }
+  return value;
+}
+
+/**
+ * Splits and parses a compact JWT without verifying it: exactly three base64url segments, the first
+ * two JSON objects, a header with a string `alg` and a non-empty signature.
+ * @throws TokenVerificationError when the token is not of that shape.
+ */
+export function decodeJwt(token: string): DecodedJwt {
+  if (typeof token !== "string") throw new TokenVerificationError("Malformed JWT: not a string");
+  const parts = token.split(".");
+  if (parts.length !== 3) throw new TokenVerificationError("Malformed JWT: expected three segments");
+  const [headerPart = "", payloadPart = "", signaturePart = ""] = parts;
+  const header = decodeSegment(headerPart, "header");
+  if (typeof header.alg !== "string") {
+    throw new TokenVerificationError("Malformed JWT: the header has no alg");
+  }
+  const payload = decodeSegment(payloadPart, "payload");
+  let signature: Uint8Array<ArrayBuffer>;
+  try {
+    signature = decodeBase64Url(signaturePart);
+  } catch (cause) {
+    throw new TokenVerificationError("Malformed JWT: the signature is not base64url", { cause });
+  }
+  if (signature.length === 0) throw new TokenVerificationError("Malformed JWT: empty signature");
+  return { header: header as JwtHeader, payload, signingInput: `${headerPart}.${payloadPart}`, signature };
+}
+
+/**
+ * Verifies a compact JWT signed with PS512 and returns its header and payload. The algorithm is
+ * checked before `resolveKey` is called; `none`, `HS*`, `RS*` and all others are refused, as is
+ * any `crit` header (no extension is understood).
+ * @param resolveKey Finds the key for the header (by `kid`, `jku`); must give an RSA-PSS SHA-512
+ *   key with usage `verify`. Its `DigiMeSDKError`s pass through unchanged.
+ * @throws TokenVerificationError when the token is malformed, the algorithm is not PS512, the key
+ *   does not fit or the signature does not verify.
+ */
+export async function verifyJwt(
+  token: string,
+  resolveKey: (header: JwtHeader) => Promise<CryptoKey>,
+): Promise<VerifiedJwt> {
+  const { header, payload, signingInput, signature } = decodeJwt(token);
+  const { alg } = header;
+  if (!isAlgorithm(alg)) {
+    throw new TokenVerificationError("JWT algorithm is not allowed; only PS512 is accepted");
+  }
+  if (header.crit !== undefined) {
+    throw new TokenVerificationError("JWT has unsupported critical header parameters");
+  }
+  let key: CryptoKey;
+  try {
+    key = await resolveKey(header);
+  } catch (error) {
+    if (error instanceof DigiMeSDKError) throw error;
+    throw new TokenVerificationError("Could not resolve the JWT's verification key", { cause: error });
+  }
+  if (!keyFits(key, alg, "verify")) {
+    throw new TokenVerificationError("JWT verification key must be an RSA-PSS SHA-512 key with usage verify");
+  }
+  let valid: boolean;
+  try {
+    valid = await crypto.subtle.verify(JWS_ALGORITHMS[alg].params, key, signature, utf8Encode(signingInput));
+  } catch (cause) {
+    throw new TokenVerificationError("JWT signature could not be checked", { cause });
+  }
+  if (!valid) throw new TokenVerificationError("JWT signature does not verify");
+  return { header, payload };
+}

@@ -1,0 +1,272 @@
+/**
+ * The SDK's one way to send a request: a timeout per attempt, the caller's `AbortSignal`, bounded
+ * retries with exponential backoff and full jitter (network errors, 429, 502, 503, 504, honouring
+ * `Retry-After`), a request built afresh for every attempt (new nonce, new JWT), and digi.me's error
+ * bodies turned into {@link ServerError} / {@link SDKInvalidError}.
+ */
+import type { RetryOptions } from "../config.js";
+import { DigiMeSDKError, NetworkError, SDKInvalidError, ServerError } from "../errors.js";
+import { runtimeSupport } from "./runtime.js";
+
+/** One request, as `build` makes it for one attempt. */
+export interface PreparedRequest {
+  url: string;
+  method: "GET" | "POST";
+  headers: Record<string, string>;
+  body?: BodyInit;
+  /** The body is a `ReadableStream` (sent with `duplex: "half"`). */
+  streamed?: boolean;
+  /** The error of the body's own source, if it failed (reported instead of the network error). */
+  bodyError?: () => unknown;
+  /**
+   * Size of a body the runtime sends without telling its progress (a `Blob`): the attempt's
+   * timeout is extended by the time this takes at {@link SLOWEST_UPLOAD_BYTES_PER_SECOND}.
+   */
+  silentBytes?: number;
+}
+
+/** The slowest upload a `Blob` body is given time for before its attempt times out: 64 KiB/s. */
+export const SLOWEST_UPLOAD_BYTES_PER_SECOND = 64 * 1024;
+
+/** What `build` is told about the attempt it builds. */
+export interface AttemptContext {
+  /** 1 for the first attempt. */
+  attempt: number;
+  /** Restarts the attempt's timeout: call it whenever the request makes progress. */
+  touch: () => void;
+}
+
+/** What {@link sendRequest} needs from the configuration. */
+export interface HttpSettings {
+  fetch: typeof fetch;
+  retry: Required<RetryOptions>;
+  timeoutMs: number;
+  /** Randomness for the jitter; `Math.random` unless a test says otherwise. */
+  random?: () => number;
+}
+
+/** Options of one {@link sendRequest}. */
+export interface SendRequestOptions {
+  /** Names the call in messages: `authorize`, `token`, `write`, `key set`. */
+  what: string;
+  /** Builds the request of one attempt; called again for every retry. */
+  build: (attempt: AttemptContext) => Promise<PreparedRequest>;
+  signal?: AbortSignal | undefined;
+  /** Whether `build` can make the body again after an attempt failed. Default true. */
+  replayable?: boolean | (() => boolean);
+  /** Strings that must never appear in an error (tokens this request carries). */
+  secrets?: readonly (string | undefined)[];
+}
+
+/** A 2xx answer: its status and its JSON (`null` when empty). */
+export interface HttpResponse {
+  status: number;
+  data: unknown;
+}
+
+const RETRY_STATUSES = new Set([429, 502, 503, 504]);
+const SDK_REFUSED = new Set(["SDKInvalid", "SDKVersionInvalid"]);
+const TIMEOUT = Symbol("timeout");
+
+/**
+ * Milliseconds to wait as a `Retry-After` value says (delay-seconds or an HTTP date), or
+ * `undefined` when it says neither.
+ */
+export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
+  if (value === null) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/** Full-jitter backoff before retry number `retry` (1 for the first retry). */
+export function backoffDelay(retry: number, settings: Required<RetryOptions>, random = Math.random): number {
+  const ceiling = Math.min(settings.maxDelayMs, settings.baseDelayMs * 2 ** (retry - 1));
+  return Math.floor(random() * ceiling);
+}
+
+/** `text` with every secret, JWT and PEM block cut out, and not too long for a message. */
+export function redact(text: string, secrets: readonly (string | undefined)[] = []): string {
+  let out = text;
+  for (const secret of secrets) if (secret) out = out.split(secret).join("[redacted]");
+  out = out
+    .replace(/-----BEGIN[\s\S]*?(?:-----END[^-]*-----|$)/g, "[redacted key]")
+    .replace(/eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*)?/g, "[redacted token]");
+  return out.length > 300 ? `${out.slice(0, 300)}…` : out;
+}
+
+/**
+ * Sends a request, retrying as the settings allow, and answers its JSON when the status is 2xx.
+ * @throws ServerError (or SDKInvalidError) for an error answer, NetworkError when there was none
+ *   (code `NETWORK`, `TIMEOUT` or `ABORTED`), or whatever `build` threw.
+ */
+export async function sendRequest(
+  settings: HttpSettings,
+  options: SendRequestOptions,
+): Promise<HttpResponse> {
+  const { what, build, signal, replayable = true, secrets = [] } = options;
+  const { retry, timeoutMs, random = Math.random } = settings;
+  for (let attempt = 1; ; attempt++) {
+    if (signal?.aborted) throw aborted(what, signal);
+    let failure: DigiMeSDKError;
+    let retryAfterMs: number | undefined;
+    const controller = new AbortController();
+    const timer = idleTimer(timeoutMs, () => controller.abort(TIMEOUT));
+    const onAbort = () => controller.abort(signal?.reason);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    let prepared: PreparedRequest | undefined;
+    try {
+      prepared = await build({ attempt, touch: () => timer.touch() });
+      if (prepared.silentBytes) timer.touch((prepared.silentBytes / SLOWEST_UPLOAD_BYTES_PER_SECOND) * 1000);
+      const response = await settings.fetch(prepared.url, requestInit(prepared, controller.signal));
+      timer.touch();
+      const outcome = await readResponse(response, what, secrets);
+      if (!(outcome instanceof DigiMeSDKError)) return outcome;
+      failure = outcome;
+      retryAfterMs = parseRetryAfter(response.headers.get("retry-after"));
+    } catch (error) {
+      if (prepared === undefined) throw error; // `build` failed: nothing was sent.
+      failure = transportError(error, { what, signal, controller, prepared, timeoutMs });
+    } finally {
+      timer.stop();
+      signal?.removeEventListener("abort", onAbort);
+    }
+    const retryable =
+      (failure instanceof ServerError || failure instanceof NetworkError) && failure.retryable;
+    const canReplay = typeof replayable === "function" ? replayable() : replayable;
+    if (!retryable || !canReplay || attempt > retry.limit) throw failure;
+    const wait =
+      retryAfterMs === undefined
+        ? backoffDelay(attempt, retry, random)
+        : Math.min(retryAfterMs, retry.maxRetryAfterMs);
+    await sleep(wait, signal, what);
+  }
+}
+
+function requestInit(prepared: PreparedRequest, signal: AbortSignal): RequestInit {
+  const streamed = prepared.streamed === true;
+  // Node's fetch keeps a streamed body in memory to replay it on a redirect unless told "error";
+  // workerd refuses "error". With "manual", a 3xx is answered and refused in readResponse.
+  const redirect: RequestRedirect = streamed && runtimeSupport().redirectError ? "error" : "manual";
+  const init: RequestInit & { duplex?: "half" } = {
+    method: prepared.method,
+    headers: prepared.headers,
+    signal,
+    redirect,
+  };
+  if (prepared.body !== undefined) init.body = prepared.body;
+  if (streamed) init.duplex = "half";
+  return init;
+}
+
+async function readResponse(
+  response: Response,
+  what: string,
+  secrets: readonly (string | undefined)[],
+): Promise<HttpResponse | DigiMeSDKError> {
+  const { status } = response;
+  if (response.type === "opaqueredirect" || (status >= 300 && status < 400)) {
+    await response.body?.cancel().catch(() => {});
+    return new ServerError(`${what}: digi.me answered with a redirect (${status}); the SDK follows none`, {
+      status,
+      code: "UNEXPECTED_REDIRECT",
+      retryable: false,
+    });
+  }
+  const text = await response.text();
+  let data: unknown = null;
+  let parsed = true;
+  if (text.trim() !== "") {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      parsed = false;
+    }
+  }
+  if (status >= 200 && status < 300) {
+    if (!parsed) {
+      return new ServerError(`${what}: digi.me answered ${status} with a body that is not JSON`, {
+        status,
+        code: "INVALID_RESPONSE",
+        retryable: false,
+      });
+    }
+    return { status, data };
+  }
+  const body = (data as { error?: { code?: unknown; message?: unknown; reference?: unknown } } | null)?.error;
+  const code =
+    typeof body?.code === "string" && body.code !== "" ? redact(body.code, secrets) : `HTTP_${status}`;
+  const message = typeof body?.message === "string" ? redact(body.message, secrets) : "";
+  const reference = typeof body?.reference === "string" ? redact(body.reference, secrets) : undefined;
+  const options = { status, code, reference, retryable: RETRY_STATUSES.has(status) };
+  const summary = `${what} failed: digi.me answered ${status} ${code}${message ? `: ${message}` : ""}${reference ? ` (reference ${reference})` : ""}`;
+  return SDK_REFUSED.has(code) ? new SDKInvalidError(summary, options) : new ServerError(summary, options);
+}
+
+function transportError(
+  error: unknown,
+  context: {
+    what: string;
+    signal: AbortSignal | undefined;
+    controller: AbortController;
+    prepared: PreparedRequest;
+    timeoutMs: number;
+  },
+): DigiMeSDKError {
+  const { what, signal, controller, prepared, timeoutMs } = context;
+  if (signal?.aborted) return aborted(what, signal);
+  if (controller.signal.aborted && controller.signal.reason === TIMEOUT) {
+    return new NetworkError(`${what}: no progress for ${timeoutMs} ms`, { code: "TIMEOUT", retryable: true });
+  }
+  const bodyError = prepared.bodyError?.();
+  if (bodyError !== undefined) {
+    return bodyError instanceof DigiMeSDKError
+      ? bodyError
+      : new DigiMeSDKError(`${what}: reading the file to send failed`, {
+          code: "BODY_STREAM",
+          cause: bodyError,
+        });
+  }
+  if (error instanceof DigiMeSDKError) return error;
+  return new NetworkError(`${what}: the request got no answer (network error)`, { cause: error });
+}
+
+function aborted(what: string, signal: AbortSignal): NetworkError {
+  return new NetworkError(`${what}: aborted`, { code: "ABORTED", retryable: false, cause: signal.reason });
+}
+
+/** A timeout that fires after `ms` without a `touch()`; `touch(extra)` also grants `extra` ms more. */
+function idleTimer(ms: number, onIdle: () => void) {
+  let last = Date.now();
+  let handle: ReturnType<typeof setTimeout> | undefined;
+  const arm = (delay: number) => {
+    handle = setTimeout(() => {
+      const idle = Date.now() - last;
+      if (idle >= ms) onIdle();
+      else arm(ms - idle);
+    }, delay);
+  };
+  arm(ms);
+  return {
+    touch: (extra = 0) => {
+      last = Math.max(last, Date.now() + extra);
+    },
+    stop: () => clearTimeout(handle),
+  };
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(aborted(what, signal));
+    const onAbort = () => {
+      clearTimeout(handle);
+      reject(aborted(what, signal as AbortSignal));
+    };
+    const handle = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}

@@ -1,0 +1,27 @@
+/**
+ * Key imports for input validation: a key that does not import is bad input, reported as a
+ * {@link TypeValidationError} that names the option it came from (never its value).
+ */
+import { importContractPrivateKey, importPostboxPublicKey } from "../crypto/keys.js";
+import { validationError } from "../schemas.js";
+
+async function named(load: Promise<CryptoKey>, path: (string | number)[], what: string): Promise<CryptoKey> {
+  try {
+    return await load;
+  } catch (error) {
+    throw validationError(what, [{ path, message: `does not import as ${what}` }], {
+      code: "KEY_IMPORT",
+      cause: error,
+    });
+  }
+}
+
+/** The contract's private key (RSA-PSS SHA-512, sign); `path` names the option in errors. */
+export function contractKey(pem: string, path: (string | number)[]): Promise<CryptoKey> {
+  return named(importContractPrivateKey(pem), path, "an RSA private key (PKCS#1 or PKCS#8 PEM)");
+}
+
+/** The postbox's public key (RSA-OAEP SHA-1, encrypt); `path` names the option in errors. */
+export function postboxKey(pem: string, path: (string | number)[]): Promise<CryptoKey> {
+  return named(importPostboxPublicKey(pem), path, "an RSA public key (PKCS#1 or SPKI PEM)");
+}

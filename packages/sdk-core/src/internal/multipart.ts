@@ -1,0 +1,152 @@
+/**
+ * The body of a write: `multipart/form-data` with one part, `file`, holding the encrypted bytes.
+ * Made as a stream (nothing buffered; progress counted as the runtime pulls it), or as a `Blob`
+ * where request bodies cannot be streamed.
+ */
+import type { ProgressCallback } from "../types.js";
+import { utf8Encode } from "./bytes.js";
+import { randomNonce } from "./random.js";
+
+/** Options of {@link multipartBody}. */
+export interface MultipartOptions {
+  /** The part's `filename`. */
+  fileName: string;
+  /** The encrypted file. */
+  file: Uint8Array<ArrayBuffer> | Blob | ReadableStream<Uint8Array>;
+  /** Its size in bytes, when known (always known for bytes). */
+  fileSize: number | undefined;
+  /** Stream the body (true) or make a `Blob` of it (false). */
+  stream: boolean;
+  /** Called for every chunk read (restarts the request's timeout). */
+  touch?: () => void;
+  /** Called as the streamed body is pulled (not for a `Blob` body). */
+  onProgress?: ProgressCallback | undefined;
+}
+
+/** A multipart body and what the request needs to send it. */
+export interface MultipartBody {
+  /** `multipart/form-data; boundary=…`. */
+  contentType: string;
+  /** Exact length of the body, when the file's size is known. */
+  length: number | undefined;
+  body: ReadableStream<Uint8Array> | Blob;
+  /** Whether `body` is a stream. */
+  streamed: boolean;
+  /** The error the file's own stream failed with, if it did. */
+  bodyError: () => unknown;
+}
+
+const SLICE = 64 * 1024;
+
+// As browsers encode a FormData filename (WHATWG HTML, "multipart/form-data encoding algorithm").
+function quoteFileName(name: string): string {
+  return name.replace(/\r/g, "%0D").replace(/\n/g, "%0A").replace(/"/g, "%22");
+}
+
+/** Builds the body of a write for one request (a body can be sent once; build one per attempt). */
+export async function multipartBody(options: MultipartOptions): Promise<MultipartBody> {
+  const { fileName, file, fileSize, stream, touch, onProgress } = options;
+  const boundary = `----digime-edge-${randomNonce(32)}`;
+  const head = utf8Encode(
+    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${quoteFileName(fileName)}"\r\n` +
+      "Content-Type: application/octet-stream\r\n\r\n",
+  );
+  const tail = utf8Encode(`\r\n--${boundary}--\r\n`);
+  const size = file instanceof Uint8Array ? file.length : file instanceof Blob ? file.size : fileSize;
+  const length = size === undefined ? undefined : head.length + size + tail.length;
+  const contentType = `multipart/form-data; boundary=${boundary}`;
+  let failure: unknown;
+  const bodyError = () => failure;
+
+  if (!stream) {
+    const content =
+      file instanceof Uint8Array || file instanceof Blob ? file : await collectBlob(file, touch);
+    const blob = new Blob([head, content, tail]);
+    return { contentType, length: blob.size, body: blob, streamed: false, bodyError };
+  }
+
+  const chunks = fileChunks(file);
+  let sent = 0;
+  let stage: "head" | "file" | "tail" | "done" = "head";
+  const emit = (controller: ReadableStreamDefaultController<Uint8Array>, chunk: Uint8Array) => {
+    controller.enqueue(chunk);
+    sent += chunk.length;
+    touch?.();
+    onProgress?.(sent, length);
+  };
+  const body = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        if (stage === "head") {
+          stage = "file";
+          return emit(controller, head);
+        }
+        if (stage === "file") {
+          let next: IteratorResult<Uint8Array>;
+          try {
+            next = await chunks.next();
+          } catch (error) {
+            failure = error;
+            throw error;
+          }
+          if (!next.done) return next.value.length > 0 ? emit(controller, next.value) : undefined;
+          stage = "tail";
+        }
+        if (stage === "tail") {
+          stage = "done";
+          emit(controller, tail);
+        }
+        controller.close();
+      },
+      async cancel(reason) {
+        await chunks.return?.(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  return { contentType, length, body: withKnownLength(body, length), streamed: true, bodyError };
+}
+
+type FixedLengthStreamConstructor = new (length: number) => TransformStream<Uint8Array, Uint8Array>;
+
+// workerd sends a stream body chunked even with a Content-Length header, unless the stream comes
+// from its FixedLengthStream. Elsewhere (Node, Bun) the header is enough.
+function withKnownLength(
+  body: ReadableStream<Uint8Array>,
+  length: number | undefined,
+): ReadableStream<Uint8Array> {
+  const Fixed = (globalThis as { FixedLengthStream?: FixedLengthStreamConstructor }).FixedLengthStream;
+  return length === undefined || typeof Fixed !== "function" ? body : body.pipeThrough(new Fixed(length));
+}
+
+/** The whole of `stream` as a `Blob` (which a browser may keep on disk rather than in memory). */
+export async function collectBlob(stream: ReadableStream<Uint8Array>, touch?: () => void): Promise<Blob> {
+  const parts: Uint8Array<ArrayBuffer>[] = [];
+  const reader = stream.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    parts.push(value as Uint8Array<ArrayBuffer>);
+    touch?.();
+  }
+  return new Blob(parts);
+}
+
+async function* fileChunks(file: Uint8Array | Blob | ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  if (file instanceof Uint8Array) {
+    for (let offset = 0; offset < file.length; offset += SLICE) yield file.subarray(offset, offset + SLICE);
+    return;
+  }
+  const reader = (file instanceof Blob ? file.stream() : file).getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  } finally {
+    // Reached at the end, on cancel (the generator's return) or on an error: stop the source too.
+    // The lock is kept, so that a spent stream shows as `locked` and is not sent again.
+    reader.cancel().catch(() => {});
+  }
+}

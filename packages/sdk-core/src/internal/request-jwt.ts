@@ -1,0 +1,19 @@
+/**
+ * Request JWTs (app -> digi.me): the call's claims plus a fresh `nonce` and `timestamp`, keys in
+ * sorted order (as the official SDK's tokens have them), signed PS512 with the contract key.
+ */
+import { signJwt } from "../crypto/jws.js";
+import { randomNonce } from "./random.js";
+
+/** Signs `claims` with a new nonce and the current time; `undefined` claims are left out. */
+export function signRequestJwt(claims: Record<string, unknown>, privateKey: CryptoKey): Promise<string> {
+  const all: Record<string, unknown> = { ...claims, nonce: randomNonce(32), timestamp: Date.now() };
+  const payload: Record<string, unknown> = {};
+  for (const key of Object.keys(all).sort()) if (all[key] !== undefined) payload[key] = all[key];
+  return signJwt(payload, privateKey);
+}
+
+/** `client_id`: `${applicationId}_${contractId}`. */
+export function clientId(applicationId: string, contractId: string): string {
+  return `${applicationId}_${contractId}`;
+}

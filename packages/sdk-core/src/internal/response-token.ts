@@ -1,0 +1,29 @@
+/** Answers of `oauth/authorize` and `oauth/token`: `{ token }`, a PS512 JWT verified by key set. */
+import type { ClientContext } from "../config.js";
+import { verifyJwt } from "../crypto/jws.js";
+import { ServerError } from "../errors.js";
+
+/** An answer that is not what the protocol says (a 200 whose content is unusable). */
+export function invalidResponse(what: string, detail: string): ServerError {
+  return new ServerError(`${what}: digi.me's answer is not usable: ${detail}`, {
+    status: 200,
+    code: "INVALID_RESPONSE",
+    retryable: false,
+  });
+}
+
+/**
+ * The verified payload of the answer's `token`.
+ * @throws ServerError (code `INVALID_RESPONSE`) when there is no token; TokenVerificationError when
+ *   it does not verify.
+ */
+export async function verifiedTokenPayload(
+  context: ClientContext,
+  data: unknown,
+  what: string,
+): Promise<Record<string, unknown>> {
+  const token = (data as { token?: unknown } | null)?.token;
+  if (typeof token !== "string" || token === "") throw invalidResponse(what, "no token");
+  const { payload } = await verifyJwt(token, context.resolveVerificationKey);
+  return payload;
+}

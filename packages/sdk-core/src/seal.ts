@@ -1,0 +1,72 @@
+/**
+ * The half of a write that needs no secret: a fresh envelope for the postbox's public key, and the
+ * file encrypted with it. No network. It can run where the file is (a browser), leaving only the
+ * signing (`sendSealed`) to the holder of the contract key and the user's token.
+ */
+import { cbcCiphertextSize, createCbcEncryptStream, encryptCbc } from "./crypto/cbc-stream.js";
+import { createEnvelope } from "./crypto/envelope.js";
+import { type FileSource, normalizeFileData } from "./internal/file-data.js";
+import { postboxKey } from "./internal/input-keys.js";
+import { parseInput, sealOptionsSchema } from "./schemas.js";
+import type { FileData, FileDescriptor, ProgressCallback, SealedFile } from "./types.js";
+
+/** Options of {@link seal}. */
+export interface SealOptions {
+  /** The postbox's RSA public key, PEM (PKCS#1 `RSA PUBLIC KEY` or SPKI `PUBLIC KEY`). */
+  publicKey: string;
+  /** The file's content. A stream is encrypted as the sealed body is read, never held whole. */
+  fileData: FileData;
+  /** Describes the file; encrypted into `metadata`. */
+  fileDescriptor: FileDescriptor;
+  /** Called as the input is encrypted: plaintext bytes read so far, of the total when known. */
+  onProgress?: ProgressCallback;
+}
+
+/** Encrypts an already normalised source; shared with `write`, which checked its input itself. */
+export async function sealSource(
+  publicKey: CryptoKey,
+  source: FileSource,
+  fileDescriptor: unknown,
+  onProgress?: ProgressCallback,
+): Promise<SealedFile> {
+  const envelope = await createEnvelope({ publicKey, fileDescriptor });
+  const fields = { iv: envelope.ivHex, symmetricalKey: envelope.symmetricalKey, metadata: envelope.metadata };
+  if (source.kind === "bytes") {
+    const body = await encryptCbc(envelope.aesKey, envelope.iv, source.bytes);
+    onProgress?.(source.size, source.size);
+    return { ...fields, body, size: body.length };
+  }
+  let input = source.stream();
+  if (onProgress) {
+    let read = 0;
+    input = input.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, controller) {
+          read += chunk.length;
+          controller.enqueue(chunk);
+          onProgress(read, source.size);
+        },
+      }),
+    );
+  }
+  const body = input.pipeThrough(createCbcEncryptStream(envelope.aesKey, envelope.iv));
+  return source.size === undefined
+    ? { ...fields, body }
+    : { ...fields, body, size: cbcCiphertextSize(source.size) };
+}
+
+/**
+ * Seals a file for a postbox: a new AES-256 key and iv, the key wrapped with the postbox's public
+ * key (`symmetricalKey`), the descriptor encrypted (`metadata`) and the file encrypted (`body`),
+ * all as the wire format encodes them. Bytes give bytes; a `Blob`, stream or async iterable gives
+ * a stream, which can be sent once. Holds no secret and sends nothing.
+ * @throws TypeValidationError for bad options: a key that does not import, a descriptor of the
+ *   wrong shape, `fileData` of no accepted type.
+ */
+export async function seal(options: SealOptions): Promise<SealedFile> {
+  const { publicKey, onProgress } = parseInput(sealOptionsSchema, options, "seal options");
+  const source = normalizeFileData(options.fileData, ["fileData"]);
+  const key = await postboxKey(publicKey, ["publicKey"]);
+  // The caller's descriptor object, not the parsed copy: every member it has is kept, in its order.
+  return sealSource(key, source, options.fileDescriptor, onProgress as ProgressCallback | undefined);
+}

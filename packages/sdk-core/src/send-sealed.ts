@@ -1,0 +1,221 @@
+/**
+ * The half of a write that needs the secrets: signs the JWT that binds a sealed file's envelope
+ * (`iv`, `metadata`, `symmetrical_key`) to the user's access token, and posts the encrypted body
+ * to the postbox. When digi.me answers `pending` or `401 InvalidToken`, refreshes the token once
+ * and sends once more, if the body can be sent again.
+ */
+import type { ClientContext } from "./config.js";
+import { ResealRequiredError, ServerError } from "./errors.js";
+import { sendRequest } from "./internal/http.js";
+import { contractKey } from "./internal/input-keys.js";
+import { collectBlob, multipartBody } from "./internal/multipart.js";
+import { clientId, signRequestJwt } from "./internal/request-jwt.js";
+import { invalidResponse } from "./internal/response-token.js";
+import { runtimeSupport } from "./internal/runtime.js";
+import {
+  isReadableStream,
+  parseInput,
+  sendSealedOptionsSchema,
+  userAccessTokenSchema,
+  validationError,
+} from "./schemas.js";
+import { refreshToken } from "./token.js";
+import type {
+  ContractDetails,
+  ProgressCallback,
+  SealedFile,
+  TokenLifecycleOptions,
+  UserAccessToken,
+  WriteResult,
+} from "./types.js";
+
+/** Options of `sendSealed`. */
+export interface SendSealedOptions extends TokenLifecycleOptions {
+  contractDetails: ContractDetails;
+  userAccessToken: UserAccessToken;
+  /** The postbox the user's write contract gave (`postboxId` at the redirect URI). */
+  postboxId: string;
+  /** What `seal` answered. A stream body can be sent once. */
+  sealed: SealedFile;
+  /** The file's name, sent as the multipart `filename`. */
+  fileName: string;
+  signal?: AbortSignal;
+  /** Request body bytes sent so far, of the total when known. */
+  onProgress?: ProgressCallback;
+}
+
+/** Makes a fresh sealed file when the previous body was spent (only `write` can: it has the input). */
+export type Resealer = () => Promise<SealedFile>;
+
+type Body = Uint8Array<ArrayBuffer> | Blob | ReadableStream<Uint8Array>;
+
+function isInvalidToken(error: unknown): boolean {
+  return error instanceof ServerError && error.status === 401 && error.code === "InvalidToken";
+}
+
+function writeResult(data: unknown): { status: "delivered" | "pending"; expires: number } {
+  const { status, expires } = (data ?? {}) as { status?: unknown; expires?: unknown };
+  if ((status !== "delivered" && status !== "pending") || typeof expires !== "number") {
+    throw invalidResponse("write", 'expected { status: "delivered" | "pending", expires: number }');
+  }
+  return { status, expires };
+}
+
+/**
+ * `sendSealed` on checked options; `write` calls it with a resealer when its input can be read
+ * again, so that a spent body is sealed afresh instead of refused.
+ */
+export async function sendSealedChecked(
+  context: ClientContext,
+  options: SendSealedOptions,
+  reseal?: Resealer,
+): Promise<WriteResult> {
+  const { contractDetails, userAccessToken, postboxId, fileName, signal, onProgress } = options;
+  const { config } = context;
+  const key = await contractKey(contractDetails.privateKey, ["contractDetails", "privateKey"]);
+  const stream = config.streamUploads ?? (runtimeSupport().requestStreams && !runtimeSupport().browser);
+  const url = `${config.baseUrl}permission-access/postbox/${encodeURIComponent(postboxId)}`;
+  const id = clientId(config.applicationId, contractDetails.contractId);
+
+  let sealed = options.sealed;
+  let body: Body = sealed.body;
+  let spent = false; // `body` is a stream that a request has taken
+  let lastSize: number | undefined;
+  let lastStreamed = false;
+
+  const canResend = () => !spent || reseal !== undefined;
+
+  // The body for the next attempt: the same bytes or Blob, or a stream sealed afresh.
+  const nextBody = async (touch: () => void): Promise<Body> => {
+    if (spent) {
+      if (reseal === undefined) throw new Error("unreachable: a spent body is never sent again");
+      sealed = await reseal();
+      body = sealed.body;
+      spent = false;
+    }
+    if (!stream && !(body instanceof Uint8Array) && !(body instanceof Blob)) {
+      // No streamed uploads here: the ciphertext becomes a Blob, which can also be sent again.
+      body = await collectBlob(body, touch);
+    }
+    if (!(body instanceof Uint8Array) && !(body instanceof Blob)) spent = true;
+    return body;
+  };
+
+  const post = async (token: UserAccessToken) => {
+    const response = await sendRequest(config, {
+      what: "write",
+      signal,
+      replayable: canResend,
+      secrets: [token.accessToken.value, token.refreshToken.value],
+      build: async ({ touch }) => {
+        const file = await nextBody(touch);
+        const multipart = await multipartBody({
+          fileName,
+          file,
+          fileSize: sealed.size,
+          stream,
+          touch,
+          onProgress,
+        });
+        lastSize = multipart.length;
+        lastStreamed = multipart.streamed;
+        const jwt = await signRequestJwt(
+          {
+            access_token: token.accessToken.value,
+            client_id: id,
+            iv: sealed.iv,
+            metadata: sealed.metadata,
+            symmetrical_key: sealed.symmetricalKey,
+          },
+          key,
+        );
+        const headers: Record<string, string> = {
+          Accept: "application/json",
+          Authorization: `Bearer ${jwt}`,
+          "Content-Type": multipart.contentType,
+        };
+        if (multipart.streamed && multipart.length !== undefined)
+          headers["Content-Length"] = String(multipart.length);
+        return {
+          url,
+          method: "POST",
+          headers,
+          body: multipart.body,
+          streamed: multipart.streamed,
+          bodyError: multipart.bodyError,
+          silentBytes: multipart.streamed ? undefined : multipart.length,
+        };
+      },
+    });
+    // A Blob body is sent by the runtime in one go: its progress is known only at the end.
+    if (!lastStreamed && lastSize !== undefined) onProgress?.(lastSize, lastSize);
+    return writeResult(response.data);
+  };
+
+  let first: { status: "delivered" | "pending"; expires: number } | undefined;
+  try {
+    first = await post(userAccessToken);
+  } catch (error) {
+    if (!isInvalidToken(error)) throw error;
+  }
+  if (first !== undefined && first.status === "delivered") return { ...first, userAccessToken };
+
+  const fresh = await refreshed(context, options);
+  if (!canResend()) {
+    throw new ResealRequiredError(
+      "The access token had to be refreshed after the file's stream was sent: seal the file again and " +
+        "send it with the refreshed token (error.userAccessToken)",
+      { userAccessToken: fresh },
+    );
+  }
+  return { ...(await post(fresh)), userAccessToken: fresh };
+}
+
+async function refreshed(context: ClientContext, options: SendSealedOptions): Promise<UserAccessToken> {
+  const { contractDetails, userAccessToken, signal, refresh, onTokenRefreshed } = options;
+  let fresh: UserAccessToken;
+  if (refresh === undefined)
+    fresh = await refreshToken(context, { contractDetails, userAccessToken, signal });
+  else {
+    const answer = await refresh(userAccessToken);
+    if (!userAccessTokenSchema.safeParse(answer).success) {
+      throw validationError("token refresh", [
+        { path: ["refresh"], message: "must answer a UserAccessToken" },
+      ]);
+    }
+    fresh = answer;
+  }
+  await onTokenRefreshed?.(fresh);
+  return fresh;
+}
+
+/**
+ * Sends a file sealed by `seal` to a postbox: signs the request JWT (`access_token`, `client_id`,
+ * `iv`, `metadata`, `symmetrical_key`, `nonce`, `timestamp`) and posts the body as multipart
+ * `file`. On `pending` or `401 InvalidToken` it refreshes the token once and sends once more;
+ * a stream body cannot be sent twice, so then it throws {@link ResealRequiredError} (code
+ * `RESEAL_REQUIRED`), which carries the refreshed token. Retries (429, 502, 503, 504, network)
+ * happen only for a body that can be sent again (bytes).
+ * @throws TypeValidationError before any request for bad options (code `BODY_CONSUMED` for a
+ *   stream body that is already locked); ServerError, NetworkError, TokenVerificationError,
+ *   ResealRequiredError otherwise.
+ */
+export async function sendSealed(context: ClientContext, options: SendSealedOptions): Promise<WriteResult> {
+  const checked = parseInput(sendSealedOptionsSchema, options, "sendSealed options");
+  const { body, size } = options.sealed;
+  if (isReadableStream(body) && body.locked) {
+    throw validationError(
+      "sendSealed options",
+      [{ path: ["sealed", "body"], message: "is a stream that was already read" }],
+      {
+        code: "BODY_CONSUMED",
+      },
+    );
+  }
+  if (body instanceof Uint8Array && size !== undefined && size !== body.length) {
+    throw validationError("sendSealed options", [
+      { path: ["sealed", "size"], message: "does not match the body's length" },
+    ]);
+  }
+  return sendSealedChecked(context, { ...(checked as SendSealedOptions), sealed: options.sealed });
+}

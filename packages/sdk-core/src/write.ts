@@ -1,0 +1,58 @@
+/** A whole write: `seal` the file, then `sendSealed` it. */
+import type { ClientContext } from "./config.js";
+import { normalizeFileData } from "./internal/file-data.js";
+import { contractKey, postboxKey } from "./internal/input-keys.js";
+import { parseInput, writeOptionsSchema } from "./schemas.js";
+import { sealSource } from "./seal.js";
+import { sendSealedChecked } from "./send-sealed.js";
+import type {
+  ContractDetails,
+  FileData,
+  FileDescriptor,
+  ProgressCallback,
+  TokenLifecycleOptions,
+  UserAccessToken,
+  WriteResult,
+} from "./types.js";
+
+/** Options of `write`. */
+export interface WriteOptions extends TokenLifecycleOptions {
+  contractDetails: ContractDetails;
+  userAccessToken: UserAccessToken;
+  /** The postbox the user's write contract gave (`postboxId` at the redirect URI). */
+  postboxId: string;
+  /** The postbox's RSA public key, PEM (`publicKey` at the redirect URI). */
+  publicKey: string;
+  /** The file. */
+  data: { fileData: FileData; fileName: string; fileDescriptor: FileDescriptor };
+  signal?: AbortSignal;
+  /** Request body bytes sent so far, of the total when known. */
+  onProgress?: ProgressCallback;
+}
+
+/**
+ * Writes a file into the user's library: seals it for the postbox (a fresh envelope) and sends it
+ * (see `sendSealed`). Bytes and Blobs can be read again, so after a token refresh or a retryable
+ * failure the file is sealed afresh and sent again; a stream or async iterable cannot, so then
+ * the write ends with {@link ResealRequiredError} (code `RESEAL_REQUIRED`, with the refreshed
+ * token) instead of sending an empty body.
+ * @throws TypeValidationError before any request for bad options; ServerError, NetworkError,
+ *   TokenVerificationError, ResealRequiredError otherwise.
+ */
+export async function write(context: ClientContext, options: WriteOptions): Promise<WriteResult> {
+  const checked = parseInput(writeOptionsSchema, options, "write options");
+  const source = normalizeFileData(options.data.fileData, ["data", "fileData"]);
+  const [, publicKey] = await Promise.all([
+    contractKey(checked.contractDetails.privateKey, ["contractDetails", "privateKey"]),
+    postboxKey(checked.publicKey, ["publicKey"]),
+  ]);
+  // The caller's descriptor object, not the parsed copy: every member it has is kept, in its order.
+  const sealOnce = () => sealSource(publicKey, source, options.data.fileDescriptor);
+  const sealed = await sealOnce();
+  const { data, publicKey: _, ...rest } = checked as WriteOptions;
+  return sendSealedChecked(
+    context,
+    { ...rest, sealed, fileName: data.fileName },
+    source.replayable ? sealOnce : undefined,
+  );
+}

@@ -1,0 +1,158 @@
+import { createHash, generateKeyPairSync } from "node:crypto";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { init, SDK_NAME, SDK_VERSION, TokenVerificationError, TypeValidationError } from "../src/index.js";
+import {
+  APPLICATION_ID,
+  CONTRACT_ID,
+  contractDetails,
+  FakeDigime,
+  REDIRECT_URI,
+} from "./helpers/fake-digime.js";
+
+let fake: FakeDigime;
+beforeAll(async () => {
+  fake = await FakeDigime.start();
+});
+afterAll(() => fake.close());
+beforeEach(() => {
+  fake.requests.length = 0;
+});
+
+const onboardUrl = "https://onboard.example/apps/saas";
+const sdk = () =>
+  init({ applicationId: APPLICATION_ID, baseUrl: fake.baseUrl, onboardUrl, retry: { baseDelayMs: 1 } });
+
+describe("getAuthorizeUrl", () => {
+  it("posts the wire format's claims and body, and answers the onboarding URL", async () => {
+    const result = await sdk().getAuthorizeUrl({
+      contractDetails,
+      callback: "https://app.example/failed?x=1&y=2",
+    });
+    const [seen] = fake.requests;
+    expect(seen?.route).toBe("authorize");
+    expect(seen?.jwtHeader).toEqual({ alg: "PS512", typ: "JWT" });
+    expect(Object.keys(seen?.claims ?? {})).toEqual([
+      "client_id",
+      "code_challenge",
+      "code_challenge_method",
+      "nonce",
+      "redirect_uri",
+      "response_mode",
+      "response_type",
+      "timestamp",
+    ]);
+    expect(seen?.claims).toMatchObject({
+      client_id: `${APPLICATION_ID}_${CONTRACT_ID}`,
+      code_challenge: createHash("sha256").update(result.codeVerifier).digest("base64url"),
+      code_challenge_method: "S256",
+      redirect_uri: REDIRECT_URI,
+      response_mode: "query",
+      response_type: "code",
+    });
+    expect(seen?.headers["content-type"]).toBe("application/json");
+    expect(JSON.parse(seen?.body.toString("utf8") ?? "")).toEqual({
+      agent: { sdk: { name: SDK_NAME, version: SDK_VERSION, meta: { runtime: "node" } } },
+    });
+    const url = new URL(result.url);
+    expect(`${url.origin}${url.pathname}`).toBe("https://onboard.example/apps/saas/authorize");
+    expect(url.searchParams.get("code")).toMatch(/^pre-/);
+    expect(url.searchParams.get("callback")).toBe("https://app.example/failed?x=1&y=2");
+    expect(url.searchParams.has("service")).toBe(false);
+    expect(result.codeVerifier).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(result.session).toMatchObject({
+      expiry: expect.any(Number),
+      key: expect.stringMatching(/^session-/),
+    });
+    // The code works with the verifier: the whole authorization round trip.
+    const code = fake.consent(url.searchParams.get("code") ?? "");
+    const token = await sdk().exchangeCodeForToken({
+      contractDetails,
+      authorizationCode: code,
+      codeVerifier: result.codeVerifier,
+    });
+    expect(token.accessToken.value).toMatch(/^at-/);
+  });
+
+  it("adds state, access_token, service and actions when given", async () => {
+    const userAccessToken = fake.issueTokens();
+    const result = await sdk().getAuthorizeUrl({
+      contractDetails,
+      callback: "https://app.example/cb",
+      state: "s-1",
+      serviceId: 16,
+      userAccessToken,
+      sessionOptions: { pull: { scope: { timeRanges: [{ last: "1d" }] } } },
+    });
+    const [seen] = fake.requests;
+    expect(seen?.claims).toMatchObject({ state: "s-1", access_token: userAccessToken.accessToken.value });
+    expect(JSON.parse(seen?.body.toString("utf8") ?? "").actions).toEqual({
+      pull: { scope: { timeRanges: [{ last: "1d" }] } },
+    });
+    expect(new URL(result.url).searchParams.get("service")).toBe("16");
+  });
+
+  it("a fresh verifier every time", async () => {
+    const a = await sdk().getAuthorizeUrl({ contractDetails, callback: "https://app.example/cb" });
+    const b = await sdk().getAuthorizeUrl({ contractDetails, callback: "https://app.example/cb" });
+    expect(a.codeVerifier).not.toBe(b.codeVerifier);
+  });
+
+  it("refuses an answer token signed by another key", async () => {
+    const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    const forger = await FakeDigime.start({ signingKey: privateKey });
+    // The key set it serves is its own, but the client only trusts `fake`'s origin for key sets.
+    forger.jku = fake.keySetUrl;
+    try {
+      const client = init({
+        applicationId: APPLICATION_ID,
+        baseUrl: forger.baseUrl,
+        trustedKeyOrigins: [fake.origin],
+      });
+      const error = await client
+        .getAuthorizeUrl({ contractDetails, callback: "https://app.example/cb" })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TokenVerificationError);
+      expect(error).toMatchObject({ code: "TOKEN_VERIFICATION" });
+    } finally {
+      await forger.close();
+    }
+  });
+
+  it("refuses an answer whose key set is on a foreign origin", async () => {
+    const foreign = await FakeDigime.start();
+    fake.jku = foreign.keySetUrl;
+    try {
+      const error = await sdk()
+        .getAuthorizeUrl({ contractDetails, callback: "https://app.example/cb" })
+        .catch((e: unknown) => e);
+      expect(error).toMatchObject({ name: "TokenVerificationError", code: "UNTRUSTED_KEY_SET" });
+      expect(foreign.jwksFetches).toBe(0);
+    } finally {
+      fake.jku = undefined;
+      await foreign.close();
+    }
+  });
+
+  it("refuses bad options before any request", async () => {
+    for (const [options, path] of [
+      [{ contractDetails, callback: "not a url" }, "callback"],
+      [{ contractDetails, callback: "javascript:alert(1)" }, "callback"],
+      [
+        { contractDetails: { ...contractDetails, contractId: "a/b" }, callback: "https://a.example" },
+        "contractDetails.contractId",
+      ],
+      [
+        { contractDetails: { ...contractDetails, redirectUri: "relative" }, callback: "https://a.example" },
+        "contractDetails.redirectUri",
+      ],
+      [{ contractDetails, callback: "https://a.example", state: 5 }, "state"],
+    ] as const) {
+      const error = await sdk()
+        .getAuthorizeUrl(options as never)
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TypeValidationError);
+      expect((error as TypeValidationError).issues.map((i) => i.path.join("."))).toContain(path);
+    }
+    expect(fake.requests).toHaveLength(0);
+  });
+});
