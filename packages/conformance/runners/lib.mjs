@@ -1,0 +1,137 @@
+// What every runner shares: start the local digi.me server, run one runtime against it, compare what
+// the server decrypted with what the suite sent, print one line, and always stop what was started.
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { startServer } from "../host/server.mjs";
+import { patternBytes, WRITES } from "../src/data.ts";
+
+export const PKG = join(dirname(fileURLToPath(import.meta.url)), "..");
+export const REPO = join(PKG, "..", "..");
+export const BIN = join(PKG, "node_modules", ".bin");
+export const VECTORS_PATH = join(REPO, "packages", "sdk-core", "test", "fixtures", "official-v8.json");
+
+export const vectors = () => JSON.parse(readFileSync(VECTORS_PATH, "utf8"));
+
+/**
+ * Runs `fn(server)` with a fresh local server and stops the server afterwards, whatever happens.
+ * Then checks the server's deliveries and prints `conformance <runtime>: N passed, M failed`.
+ * `fn` returns the suite's result object. Resolves with `{ runtime, passed, failed, ms }`.
+ */
+export async function runRuntime(runtime, fn, { streams = true } = {}) {
+  const t0 = Date.now();
+  let suite;
+  let host = [];
+  const server = await startServer({ vectors: vectors() });
+  try {
+    suite = await fn(server);
+    host = checkDeliveries(server.deliveries, { streams });
+  } catch (err) {
+    suite = {
+      runtime,
+      passed: 0,
+      failed: 1,
+      results: [{ name: "runner", ok: false, error: String(err?.stack ?? err) }],
+    };
+  } finally {
+    await server.close();
+  }
+  const results = [...suite.results, ...host];
+  const passed = results.filter((r) => r.ok).length;
+  const failed = results.length - passed;
+  const ms = Date.now() - t0;
+  for (const r of results) if (!r.ok) console.error(`  ✗ ${runtime}: ${r.name}\n      ${r.error}`);
+  console.log(`conformance ${runtime}: ${passed} passed, ${failed} failed (${(ms / 1000).toFixed(1)} s)`);
+  return { runtime, passed, failed, ms };
+}
+
+/**
+ * The host's own cases: every file the suite wrote reached the server exactly once, and what
+ * node:crypto decrypted there equals what the suite generated from the same seed. With `streams`,
+ * the stream write must have been sent as a streamed (chunked) body, not buffered first.
+ */
+export function checkDeliveries(deliveries, { streams }) {
+  const out = [];
+  for (const [kind, c] of Object.entries(WRITES)) {
+    const name = `host: the ${kind} write decrypts (node:crypto) to exactly what was sent`;
+    const got = deliveries.filter((d) => d.fileName === c.fileName);
+    const sha = createHash("sha256").update(patternBytes(c.seed, c.size)).digest("hex");
+    let error;
+    if (got.length !== 1) error = `delivered ${got.length} times, expected once`;
+    else if (got[0].size !== c.size) error = `size ${got[0].size}, expected ${c.size}`;
+    else if (got[0].sha256 !== sha) error = "content differs from what was sent";
+    else if (got[0].descriptor?.mimeType !== c.mimeType)
+      error = `metadata ${JSON.stringify(got[0].descriptor)}`;
+    out.push({ name, ok: !error, ms: 0, ...(error ? { error } : {}) });
+  }
+  const stream = deliveries.find((d) => d.fileName === WRITES.stream.fileName);
+  const expected = streams ? "chunked" : "content-length";
+  out.push({
+    name: `host: the stream write was sent ${streams ? "as a stream (chunked)" : "as a Blob (Content-Length)"}`,
+    ok: stream?.transfer === expected,
+    ms: 0,
+    ...(stream?.transfer === expected
+      ? {}
+      : { error: `transfer ${stream?.transfer ?? "none"}, expected ${expected}` }),
+  });
+  return out;
+}
+
+/**
+ * Spawns a command, collects its output, kills its process group on timeout. Resolves with
+ * `{ code, stdout, stderr }`; never rejects on a non-zero exit.
+ */
+export function run(cmd, args, { timeoutMs = 120_000, env = {}, cwd = PKG } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, {
+      cwd,
+      env: { ...process.env, ...env },
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => {
+      stdout += d;
+    });
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    const timer = setTimeout(() => {
+      stderr += `\n[runner] timed out after ${timeoutMs} ms`;
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch {}
+    }, timeoutMs);
+    child.on("error", (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** The result line a command-line entry printed, or a failure result carrying its output. */
+export function parseResult(runtime, { code, stdout, stderr }) {
+  const line = stdout.split("\n").find((l) => l.startsWith("@@conformance "));
+  if (line) return JSON.parse(line.slice("@@conformance ".length));
+  const output = `exit ${code}\n${stdout}\n${stderr}`.trim().slice(-4000);
+  return {
+    runtime,
+    passed: 0,
+    failed: 1,
+    results: [{ name: `${runtime} ran the suite`, ok: false, error: output }],
+  };
+}
+
+/** Runs a runner's main when its file is executed directly, exiting non-zero on any failure. */
+export async function mainIf(meta, fn) {
+  if (!meta.main) return;
+  const { failed } = await fn();
+  process.exitCode = failed === 0 ? 0 : 1;
+}

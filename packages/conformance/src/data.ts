@@ -1,0 +1,73 @@
+/**
+ * Deterministic file content shared by the suite (which sends it) and the Node host (which checks
+ * what the server decrypted). Both regenerate the bytes from a seed, so neither trusts the other.
+ */
+
+/** The files the suite writes through the server; the host expects exactly these. */
+export const WRITES = {
+  bytes: { fileName: "conformance-bytes.json", seed: 1, size: 1_337, mimeType: "application/json" },
+  stream: {
+    fileName: "conformance-stream.bin",
+    seed: 2,
+    size: 3 * 1024 * 1024 + 7,
+    mimeType: "application/octet-stream",
+  },
+  blob: { fileName: "conformance-blob.bin", seed: 3, size: 100_003, mimeType: "application/octet-stream" },
+  sealed: { fileName: "conformance-sealed.txt", seed: 4, size: 4_096, mimeType: "text/plain" },
+  refreshed: {
+    fileName: "conformance-refreshed.bin",
+    seed: 5,
+    size: 65_536,
+    mimeType: "application/octet-stream",
+  },
+} as const;
+
+export type WriteCase = (typeof WRITES)[keyof typeof WRITES];
+
+/** Chunk sizes a stream is cut into, deliberately not multiples of 16 (the AES block size). */
+const CHUNKS = [65_537, 1, 15, 16, 17, 4_099, 131_071, 3];
+
+/** A xorshift32 byte source: fast, and identical on every runtime. */
+function byteSource(seed: number) {
+  let x = (seed * 2_654_435_761) >>> 0 || 1;
+  return (out: Uint8Array) => {
+    for (let i = 0; i < out.length; i++) {
+      x ^= x << 13;
+      x >>>= 0;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      x >>>= 0;
+      out[i] = x & 0xff;
+    }
+    return out;
+  };
+}
+
+/** The whole content for a seed. */
+export function patternBytes(seed: number, size: number): Uint8Array<ArrayBuffer> {
+  return byteSource(seed)(new Uint8Array(size)) as Uint8Array<ArrayBuffer>;
+}
+
+/** The same content as `patternBytes`, produced lazily in uneven chunks. */
+export function patternStream(seed: number, size: number): ReadableStream<Uint8Array<ArrayBuffer>> {
+  const next = byteSource(seed);
+  let sent = 0;
+  let i = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (sent >= size) {
+        controller.close();
+        return;
+      }
+      const n = Math.min(CHUNKS[i++ % CHUNKS.length] ?? 1024, size - sent);
+      sent += n;
+      controller.enqueue(next(new Uint8Array(n)) as Uint8Array<ArrayBuffer>);
+    },
+  });
+}
+
+/** Lowercase hex of SHA-256, through WebCrypto (available to the suite and to Node alike). */
+export async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}

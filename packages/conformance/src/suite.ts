@@ -1,0 +1,498 @@
+/**
+ * The conformance suite of @digime-edge/sdk-core: one file of cases, run unchanged on Node, Deno,
+ * Bun, workerd and Chromium (see ../runners). It imports the SDK by its package name, so every
+ * runtime resolves the published entry (`exports` of sdk-core's package.json, the built dist).
+ * No runtime-specific API is used: only WebCrypto, fetch, web streams, Blob and FormData.
+ *
+ * Cases check sdk-core against the official SDK's known-answer vectors and against WebCrypto used
+ * directly; the write cases go to a local digi.me server (the `target`) whose node:crypto side
+ * decrypts every file, so the host can compare it with what was sent.
+ */
+import * as sdk from "@digime-edge/sdk-core";
+import vectors from "../../sdk-core/test/fixtures/official-v8.json" with { type: "json" };
+import { patternBytes, patternStream, WRITES, type WriteCase } from "./data.ts";
+import { assert, bytesEqual, createHarness, deepEqual, equal, rejects, type SuiteResult } from "./harness.ts";
+import {
+  type Bytes,
+  fakeFetch,
+  filePart,
+  fromBase64,
+  fromHex,
+  fromUtf8,
+  jsonResponse,
+  openEnvelope,
+  type SeenRequest,
+  splitJwt,
+  toBase64,
+  utf8,
+  webCryptoCbc,
+  webCryptoSignPs512,
+  webCryptoVerifyPs512,
+} from "./util.ts";
+
+/** Where the local digi.me server is, as the host passes it in (plain data, serializable). */
+export interface Target {
+  /** API root, ending with `/`, e.g. `http://127.0.0.1:1234/v1.7/`. */
+  baseUrl: string;
+  /** Onboarding root, ending with `/`. */
+  onboardUrl: string;
+  /** The contract's redirect URI registered at the server. */
+  redirectUri: string;
+  applicationId: string;
+  contractId: string;
+  /** Test controls of the server (`expire-access-tokens`), ending with `/`. */
+  controlUrl: string;
+}
+
+// The SDK's public surface as the suite uses it. Looked up by name at run time, so a missing export
+// fails the cases that need it (with the export's name) instead of the whole suite failing to load.
+// biome-ignore lint/suspicious/noExplicitAny: the surface is checked by the cases themselves
+type Api = Record<string, any>;
+const api = sdk as unknown as Api;
+
+function need(name: string) {
+  const value = api[name];
+  if (value === undefined) throw new Error(`@digime-edge/sdk-core does not export \`${name}\``);
+  return value;
+}
+
+const keys = vectors.keys;
+const VECTOR_BASE = "https://api.digi.me/v1.7/";
+const VECTOR_CONTRACT = {
+  contractId: "contract-vector",
+  privateKey: keys.contract.privatePkcs1,
+  redirectUri: "https://app.example/cb",
+};
+const VECTOR_TOKEN = {
+  accessToken: { value: "access-token-vector", expiry: 1_764_418_800_000 },
+  refreshToken: { value: "refresh-token-vector", expiry: 1_767_010_800_000 },
+};
+const DESCRIPTOR = vectors.envelope.fileDescriptor;
+const REQUEST_CLAIMS = Object.keys(vectors.writeRequestJwt.payload).sort();
+
+/** A write whose request is captured by a fake fetch and answered `delivered`. */
+async function capturedWrite(opts: {
+  privateKey: string;
+  publicKey: string;
+  fileData: unknown;
+  fileName?: string;
+}): Promise<{ result: Record<string, unknown>; request: SeenRequest }> {
+  const fake = fakeFetch(() => jsonResponse({ status: "delivered", expires: 1 }));
+  const client = need("init")({ applicationId: "app-vector", baseUrl: VECTOR_BASE, fetch: fake.fetch });
+  const result = await client.write({
+    contractDetails: { ...VECTOR_CONTRACT, privateKey: opts.privateKey },
+    userAccessToken: VECTOR_TOKEN,
+    postboxId: "postbox-vector",
+    publicKey: opts.publicKey,
+    data: { fileData: opts.fileData, fileName: opts.fileName ?? "vector.bin", fileDescriptor: DESCRIPTOR },
+  });
+  equal(fake.seen.length, 1, "requests sent");
+  const request = fake.seen[0] as SeenRequest;
+  equal(request.method, "POST", "method");
+  equal(request.url, `${VECTOR_BASE}permission-access/postbox/postbox-vector`, "write URL");
+  return { result, request };
+}
+
+/**
+ * Checks a captured write as digi.me would, with WebCrypto used directly: the JWT verifies with the
+ * contract's public key, its claims are exactly the wire format's, the key unwraps with the postbox's
+ * private key, and metadata and file decrypt to the descriptor and `plain`.
+ */
+async function checkWriteRequest(request: SeenRequest, plain: Bytes, fileName = "vector.bin") {
+  const auth = request.headers.get("authorization") ?? "";
+  assert(auth.startsWith("Bearer "), "Authorization: Bearer");
+  const jwt = auth.slice(7);
+  const { headerText, payload } = splitJwt(jwt);
+  equal(headerText, '{"alg":"PS512","typ":"JWT"}', "JWT header");
+  assert(await webCryptoVerifyPs512(jwt, keys.contract.publicSpki), "JWT verifies (PS512, salt 64)");
+  deepEqual(Object.keys(payload).sort(), REQUEST_CLAIMS, "JWT claims");
+  equal(payload.client_id, "app-vector_contract-vector", "client_id");
+  equal(payload.access_token, "access-token-vector", "access_token");
+  assert(/^[A-Za-z0-9]{32}$/.test(String(payload.nonce)), "nonce: 32 of [A-Za-z0-9]");
+  assert(
+    typeof payload.timestamp === "number" && Math.abs(Date.now() - payload.timestamp) < 60_000,
+    "timestamp",
+  );
+  assert(/^[0-9a-f]{32}$/.test(String(payload.iv)), "iv: 32 lowercase hex");
+  const env = await openEnvelope(
+    String(payload.symmetrical_key),
+    String(payload.iv),
+    keys.postbox.privatePkcs8,
+  );
+  equal(env.rawKey.length, 32, "AES key size");
+  const meta = await env.decrypt(fromBase64(String(payload.metadata)));
+  deepEqual(JSON.parse(fromUtf8(meta)), DESCRIPTOR, "metadata");
+  assert((request.headers.get("content-type") ?? "").startsWith("multipart/form-data"), "multipart body");
+  const file = await filePart(request);
+  equal(file.name, fileName, "filename");
+  bytesEqual(await env.decrypt(file.bytes), plain, "file decrypts to the input");
+}
+
+/** A fake digi.me for the response-token cases: answers `token` and serves `keySet` at the jku. */
+function tokenServer(token: string, keySet: unknown) {
+  return fakeFetch((req) => {
+    if (req.url === `${VECTOR_BASE}oauth/token`) return jsonResponse({ token });
+    if (req.url === `${VECTOR_BASE}jwks/oauth`) return jsonResponse(keySet);
+    return jsonResponse({ error: { code: "NotFound", message: req.url } }, 404);
+  });
+}
+
+function exchange(fetchFn: typeof fetch) {
+  const client = need("init")({ applicationId: "app-vector", baseUrl: VECTOR_BASE, fetch: fetchFn });
+  return client.exchangeCodeForToken({
+    contractDetails: VECTOR_CONTRACT,
+    authorizationCode: "code-vector",
+    codeVerifier: vectors.pkce.codeVerifier,
+  });
+}
+
+/** Runs every case and returns the result. `target` is the local server for the write cases. */
+export async function runConformance(runtime: string, target: Target): Promise<SuiteResult> {
+  const { test, run } = createHarness();
+
+  // --- the package -------------------------------------------------------------------------------
+  test("exports: init and the error classes, each named for its class", () => {
+    equal(typeof need("init"), "function", "init");
+    for (const name of [
+      "DigiMeSDKError",
+      "TypeValidationError",
+      "ServerError",
+      "SDKInvalidError",
+      "TokenVerificationError",
+      "NetworkError",
+    ]) {
+      const E = need(name);
+      const e: { name: string; code: unknown } =
+        name === "ServerError" || name === "SDKInvalidError" ? new E("m", { status: 500 }) : new E("m");
+      equal(e.name, name, `${name}.name`);
+      assert(e instanceof api.DigiMeSDKError && e instanceof Error, `${name} extends DigiMeSDKError`);
+      assert(typeof e.code === "string", `${name}.code`);
+    }
+  });
+
+  // --- keys: every PEM form, through a whole write checked with WebCrypto --------------------------
+  const plainSmall = patternBytes(10, 1_000);
+  const keyForms = [
+    ["contract private key PKCS#1", keys.contract.privatePkcs1, keys.postbox.publicSpki],
+    ["contract private key PKCS#8", keys.contract.privatePkcs8, keys.postbox.publicSpki],
+    ["postbox public key PKCS#1", keys.contract.privatePkcs8, keys.postbox.publicPkcs1],
+    ["postbox public key SPKI", keys.contract.privatePkcs1, keys.postbox.publicSpki],
+  ] as const;
+  for (const [label, privateKey, publicKey] of keyForms) {
+    test(`keys: ${label} imports; its write verifies and decrypts`, async () => {
+      const { result, request } = await capturedWrite({ privateKey, publicKey, fileData: plainSmall });
+      equal(result.status, "delivered", "status");
+      await checkWriteRequest(request, plainSmall);
+    });
+  }
+
+  test("keys: a key that does not import is a TypeValidationError, nothing sent, key not echoed", async () => {
+    const fake = fakeFetch(() => jsonResponse({ status: "delivered", expires: 1 }));
+    const client = need("init")({ applicationId: "app-vector", baseUrl: VECTOR_BASE, fetch: fake.fetch });
+    const broken = keys.contract.privatePkcs1.replace("MIIEow", "MIIEox");
+    const err = await rejects(
+      () =>
+        client.write({
+          contractDetails: { ...VECTOR_CONTRACT, privateKey: broken },
+          userAccessToken: VECTOR_TOKEN,
+          postboxId: "postbox-vector",
+          publicKey: keys.postbox.publicPkcs1,
+          data: { fileData: plainSmall, fileName: "x.bin", fileDescriptor: DESCRIPTOR },
+        }),
+      "TypeValidationError",
+    );
+    equal(fake.seen.length, 0, "requests sent");
+    const text = `${err.message} ${JSON.stringify(err)} ${String(err.stack)}`;
+    assert(!text.includes("MIIE") && !text.includes("access-token-vector"), "error echoes a key or token");
+  });
+
+  // --- JWT ---------------------------------------------------------------------------------------
+  test("jwt: the official SDK's writeRequestJwt verifies with sdk-core's verifier and key import", async () => {
+    const key = await need("importVerificationKey")({ pem: keys.contract.publicPkcs1 });
+    const verifyJwt = need("verifyJwt");
+    // The vector is signed with the contract key, which is not a verification key; import it as one.
+    const { payload } = await verifyJwt(vectors.writeRequestJwt.token, async () => key);
+    deepEqual(payload, vectors.writeRequestJwt.payload, "payload");
+  });
+
+  test("jwt: the writeRequestJwt vector verifies with WebCrypto here (PS512, salt 64)", async () => {
+    assert(await webCryptoVerifyPs512(vectors.writeRequestJwt.token, keys.contract.publicSpki), "verifies");
+  });
+
+  test("jwt: sdk-core signs; WebCrypto verifies with the contract's public key", async () => {
+    const key = await need("importContractPrivateKey")(keys.contract.privatePkcs8);
+    const token: string = await need("signJwt")(vectors.writeRequestJwt.payload, key);
+    equal(splitJwt(token).headerText, '{"alg":"PS512","typ":"JWT"}', "header");
+    deepEqual(splitJwt(token).payload, vectors.writeRequestJwt.payload, "payload");
+    assert(await webCryptoVerifyPs512(token, keys.contract.publicSpki), "verifies");
+  });
+
+  test("jwt: the responseToken vector verifies with the PEM key set", async () => {
+    const fake = tokenServer(vectors.responseToken.token, vectors.responseToken.keySet);
+    deepEqual(await exchange(fake.fetch), VECTOR_TOKEN, "UserAccessToken");
+  });
+
+  test("jwt: the responseToken vector verifies with the JWK key set", async () => {
+    const fake = tokenServer(vectors.responseToken.token, vectors.responseToken.keySetJwk);
+    deepEqual(await exchange(fake.fetch), VECTOR_TOKEN, "UserAccessToken");
+  });
+
+  const header = JSON.parse(fromUtf8(fromBase64(vectors.responseToken.token.split(".")[0] ?? ""))) as Record<
+    string,
+    unknown
+  >;
+  const responsePayload = vectors.responseToken.payload;
+  test("jwt: refused: a response token signed by another key", async () => {
+    const forged = await webCryptoSignPs512(header, responsePayload, keys.contract.privatePkcs8);
+    await rejects(
+      () => exchange(tokenServer(forged, vectors.responseToken.keySet).fetch),
+      "TokenVerificationError",
+    );
+  });
+
+  test("jwt: refused: a jku outside the trusted origins, which is never fetched", async () => {
+    const forged = await webCryptoSignPs512(
+      { ...header, jku: "https://keys.attacker.example/jwks" },
+      responsePayload,
+      keys.digime.privatePkcs8,
+    );
+    const fake = tokenServer(forged, vectors.responseToken.keySet);
+    await rejects(() => exchange(fake.fetch), "TokenVerificationError");
+    assert(!fake.seen.some((r) => r.url.includes("attacker")), "the foreign key set was fetched");
+  });
+
+  test("jwt: refused: alg other than PS512 (RS512 header)", async () => {
+    const [, p, s] = vectors.responseToken.token.split(".");
+    const h = btoa(JSON.stringify({ ...header, alg: "RS512" }))
+      .replace(/=+$/, "")
+      .replace(/\+/g, "-")
+      .replace(/\//g, "_");
+    await rejects(
+      () => exchange(tokenServer(`${h}.${p}.${s}`, vectors.responseToken.keySet).fetch),
+      "TokenVerificationError",
+    );
+  });
+
+  // --- envelope ----------------------------------------------------------------------------------
+  test("envelope: keyWrap vector unwraps to keyHex here (RSA-OAEP SHA-1, WebCrypto)", async () => {
+    const env = await openEnvelope(
+      vectors.keyWrap.wrappedBase64,
+      vectors.envelope.ivHex,
+      keys.postbox.privatePkcs8,
+    );
+    bytesEqual(env.rawKey, fromHex(vectors.envelope.keyHex), "unwrapped key");
+  });
+
+  test("envelope: known-answer metadata and files, one-shot and streamed in odd chunks", async () => {
+    const publicKey = await need("importPostboxPublicKey")(keys.postbox.publicPkcs1);
+    const keyMaterial = { key: fromHex(vectors.envelope.keyHex), iv: fromHex(vectors.envelope.ivHex) };
+    const env = await need("createEnvelope")({ publicKey, fileDescriptor: DESCRIPTOR, keyMaterial });
+    equal(env.metadata, vectors.envelope.metadataBase64, "metadata");
+    equal(env.ivHex, vectors.envelope.ivHex, "ivHex");
+    const encryptCbc = need("encryptCbc");
+    const createStream = need("createCbcEncryptStream");
+    for (const [i, f] of vectors.envelope.files.entries()) {
+      const plain = fromBase64(f.plainBase64);
+      equal(toBase64(await encryptCbc(env.aesKey, env.iv, plain)), f.cipherBase64, `file ${i} one-shot`);
+      const chunks = new ReadableStream<Uint8Array>({
+        start(c) {
+          for (let at = 0; at < plain.length; ) {
+            const n = [1, 15, 17, 4_099][at % 4] ?? 1;
+            c.enqueue(plain.slice(at, at + n));
+            at += n;
+          }
+          c.close();
+        },
+      });
+      const out = new Uint8Array(
+        await new Response(
+          chunks.pipeThrough(createStream(env.aesKey, env.iv, { chunkSize: 32 })),
+        ).arrayBuffer(),
+      );
+      equal(toBase64(out), f.cipherBase64, `file ${i} streamed`);
+    }
+  });
+
+  test("envelope: AES-256-CBC vectors hold for WebCrypto here", async () => {
+    for (const f of vectors.envelope.files) {
+      const out = await webCryptoCbc(
+        vectors.envelope.keyHex,
+        vectors.envelope.ivHex,
+        fromBase64(f.plainBase64),
+      );
+      equal(toBase64(out), f.cipherBase64, "cipher");
+    }
+  });
+
+  test("envelope: a ReadableStream write is encrypted as it flows and decrypts to the input", async () => {
+    const size = 300_001;
+    const { request } = await capturedWrite({
+      privateKey: keys.contract.privatePkcs1,
+      publicKey: keys.postbox.publicPkcs1,
+      fileData: patternStream(11, size),
+    });
+    await checkWriteRequest(request, patternBytes(11, size));
+  });
+
+  test("envelope: Blob and ArrayBuffer writes decrypt to the input", async () => {
+    const plain = patternBytes(12, 50_000);
+    for (const fileData of [new Blob([plain]), plain.slice().buffer]) {
+      const { request } = await capturedWrite({
+        privateKey: keys.contract.privatePkcs1,
+        publicKey: keys.postbox.publicPkcs1,
+        fileData,
+      });
+      await checkWriteRequest(request, plain);
+    }
+  });
+
+  test("pkce: authorize sends code_challenge = base64url(SHA-256(codeVerifier)); vector pair holds", async () => {
+    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", utf8(vectors.pkce.codeVerifier)));
+    const challenge = (b: Uint8Array) =>
+      btoa(String.fromCharCode(...b))
+        .replace(/\+/g, "-")
+        .replace(/\//g, "_")
+        .replace(/=+$/, "");
+    equal(challenge(digest), vectors.pkce.codeChallenge, "vector");
+    const preauth = await webCryptoSignPs512(
+      header,
+      { preauthorization_code: "pre-vector" },
+      keys.digime.privatePkcs8,
+    );
+    const fake = fakeFetch((req) =>
+      req.url.endsWith("jwks/oauth")
+        ? jsonResponse(vectors.responseToken.keySet)
+        : jsonResponse({ token: preauth, session: { expiry: 1, key: "k" } }),
+    );
+    const client = need("init")({ applicationId: "app-vector", baseUrl: VECTOR_BASE, fetch: fake.fetch });
+    const { url, codeVerifier } = await client.getAuthorizeUrl({
+      contractDetails: VECTOR_CONTRACT,
+      callback: "https://app.example/fail",
+    });
+    assert(String(url).includes("code=pre-vector"), "onboarding URL carries the preauthorization code");
+    const sent = fake.seen.find((r) => r.url === `${VECTOR_BASE}oauth/authorize`);
+    assert(sent, "authorize request");
+    const claims = splitJwt((sent.headers.get("authorization") ?? "").slice(7)).payload;
+    const mine = new Uint8Array(await crypto.subtle.digest("SHA-256", utf8(codeVerifier)));
+    equal(claims.code_challenge, challenge(mine), "code_challenge");
+    equal(claims.code_challenge_method, "S256", "code_challenge_method");
+  });
+
+  // --- against the local digi.me server -----------------------------------------------------------
+  const contractDetails = {
+    contractId: target.contractId,
+    privateKey: keys.contract.privatePkcs1,
+    redirectUri: target.redirectUri,
+  };
+  const client = () =>
+    need("init")({
+      applicationId: target.applicationId,
+      baseUrl: target.baseUrl,
+      onboardUrl: target.onboardUrl,
+    });
+  let session: { userAccessToken: unknown; postboxId: string; publicKey: string } | undefined;
+  const write = async (c: WriteCase, fileData: unknown, extra: Record<string, unknown> = {}) => {
+    assert(session, "no session: authorization failed");
+    const result = await client().write({
+      contractDetails,
+      userAccessToken: session.userAccessToken,
+      postboxId: session.postboxId,
+      publicKey: session.publicKey,
+      data: { fileData, fileName: c.fileName, fileDescriptor: { ...DESCRIPTOR, mimeType: c.mimeType } },
+      ...extra,
+    });
+    session.userAccessToken = result.userAccessToken;
+    return result;
+  };
+
+  test("server: authorize, onboard (auto-approved), exchange the code for a verified token", async () => {
+    const sdkClient = client();
+    const { url, codeVerifier } = await sdkClient.getAuthorizeUrl({
+      contractDetails,
+      callback: target.redirectUri,
+      state: "conformance",
+    });
+    const landing = await fetch(url); // onboarding redirects to the redirect URI, which echoes its query
+    const back = (await landing.json()) as Record<string, string>;
+    equal(back.success, "true", "success");
+    equal(back.state, "conformance", "state");
+    assert(back.code && back.postboxId && back.publicKey, "code, postboxId, publicKey");
+    const userAccessToken = await sdkClient.exchangeCodeForToken({
+      contractDetails,
+      authorizationCode: back.code,
+      codeVerifier,
+    });
+    assert(typeof userAccessToken?.accessToken?.value === "string", "accessToken.value");
+    assert(typeof userAccessToken?.refreshToken?.expiry === "number", "refreshToken.expiry");
+    session = { userAccessToken, postboxId: back.postboxId, publicKey: back.publicKey };
+  });
+
+  test("server: write bytes (Uint8Array) is delivered", async () => {
+    const c = WRITES.bytes;
+    equal((await write(c, patternBytes(c.seed, c.size))).status, "delivered", "status");
+  });
+
+  test("server: write a ReadableStream of 3 MiB is delivered, with progress", async () => {
+    const c = WRITES.stream;
+    const progress: number[] = [];
+    const result = await write(c, patternStream(c.seed, c.size), {
+      onProgress: (sent: number) => progress.push(sent),
+    });
+    equal(result.status, "delivered", "status");
+    assert(progress.length > 0, "onProgress was called");
+    assert(
+      progress.every((v, i) => i === 0 || v >= (progress[i - 1] ?? 0)),
+      "progress never goes back",
+    );
+    assert((progress.at(-1) ?? 0) >= c.size, "progress reaches the file size");
+  });
+
+  test("server: write a Blob is delivered", async () => {
+    const c = WRITES.blob;
+    equal((await write(c, new Blob([patternBytes(c.seed, c.size)]))).status, "delivered", "status");
+  });
+
+  test("server: seal, then sendSealed, is delivered", async () => {
+    const c = WRITES.sealed;
+    assert(session, "no session");
+    const sdkClient = client();
+    const sealed = await need("seal")({
+      publicKey: session.publicKey,
+      fileData: patternBytes(c.seed, c.size),
+      fileDescriptor: { ...DESCRIPTOR, mimeType: c.mimeType },
+    });
+    const result = await sdkClient.sendSealed({
+      contractDetails,
+      userAccessToken: session.userAccessToken,
+      postboxId: session.postboxId,
+      sealed,
+      fileName: c.fileName,
+    });
+    equal(result.status, "delivered", "status");
+    session.userAccessToken = result.userAccessToken;
+  });
+
+  test("server: an expired access token (pending) is refreshed once and the write delivered", async () => {
+    assert(session, "no session");
+    const before = JSON.stringify(session.userAccessToken);
+    await fetch(`${target.controlUrl}expire-access-tokens`, { method: "POST" });
+    const c = WRITES.refreshed;
+    const result = await write(c, patternBytes(c.seed, c.size));
+    equal(result.status, "delivered", "status");
+    assert(JSON.stringify(result.userAccessToken) !== before, "the refreshed token is returned");
+  });
+
+  test("server: a consumed stream is not sent again after a refresh (ResealRequiredError)", async () => {
+    assert(session, "no session");
+    await fetch(`${target.controlUrl}expire-access-tokens`, { method: "POST" });
+    const err = await rejects(
+      () => write(WRITES.refreshed, patternStream(99, 100_000)),
+      "ResealRequiredError",
+    );
+    const fresh = err.userAccessToken as { accessToken?: { value?: unknown } } | undefined;
+    assert(typeof fresh?.accessToken?.value === "string", "the error carries the refreshed token");
+    session.userAccessToken = fresh;
+  });
+
+  return run(runtime);
+}

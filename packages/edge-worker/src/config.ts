@@ -1,0 +1,189 @@
+import * as z from "zod/mini";
+
+/** The Worker's settings, validated and normalised from its vars and secrets. */
+export interface Config {
+  /** digi.me application id. */
+  applicationId: string;
+  /** digi.me write contract id. */
+  contractId: string;
+  /** The contract's RSA private key, PEM with real newlines. Secret. */
+  privateKey: string;
+  /** This Worker's `/auth/callback` URL, registered on the contract. */
+  redirectUri: string;
+  /** digi.me API root, always ending with `/`. */
+  baseUrl: string;
+  /** digi.me onboarding root, always ending with `/`. */
+  onboardUrl: string;
+  /** Key for signing cookies. Secret. */
+  sessionSecret: string;
+  /** App origins allowed for CORS, CSRF and `returnTo` (exact `scheme://host[:port]`). */
+  allowedOrigins: ReadonlySet<string>;
+  /** Largest file accepted by `POST /api/files`, in bytes. */
+  maxUploadBytes: number;
+  /** Uploads one user may start per minute. */
+  rateLimitPerMinute: number;
+}
+
+/** The raw settings as the runtime hands them over (vars and secrets are strings). */
+export type RawSettings = Partial<Record<SettingName, unknown>>;
+
+/** Names of every setting this Worker reads. */
+export type SettingName =
+  | "DIGIME_APPLICATION_ID"
+  | "DIGIME_CONTRACT_ID"
+  | "DIGIME_PRIVATE_KEY"
+  | "DIGIME_REDIRECT_URI"
+  | "DIGIME_BASE_URL"
+  | "DIGIME_ONBOARD_URL"
+  | "SESSION_SECRET"
+  | "ALLOWED_ORIGINS"
+  | "MAX_UPLOAD_BYTES"
+  | "RATE_LIMIT_PER_MINUTE";
+
+/** Default `MAX_UPLOAD_BYTES`: 100 MiB. */
+export const DEFAULT_MAX_UPLOAD_BYTES = 100 * 1024 * 1024;
+/** Default `RATE_LIMIT_PER_MINUTE`. */
+export const DEFAULT_RATE_LIMIT_PER_MINUTE = 60;
+
+/**
+ * A setting is missing or malformed. The message names the settings and what is expected of them,
+ * never their values.
+ */
+export class ConfigError extends Error {
+  /** The settings at fault. */
+  readonly settings: SettingName[];
+
+  constructor(problems: { setting: SettingName; expected: string }[]) {
+    super(`Invalid configuration: ${problems.map((p) => `${p.setting} (${p.expected})`).join("; ")}`);
+    this.name = "ConfigError";
+    this.settings = problems.map((p) => p.setting);
+  }
+}
+
+// Every message below is ours: zod's defaults could echo a received value. zod/mini keeps the
+// bundle small (the full zod adds hundreds of KiB to the Worker).
+const nonEmpty = (expected: string) =>
+  z.string({ error: expected }).check(z.trim(), z.minLength(1, { error: expected }));
+
+const isHttpUrl = (value: string) => {
+  const url = URL.parse(value);
+  return (
+    url !== null && (url.protocol === "https:" || url.protocol === "http:") && !url.username && !url.password
+  );
+};
+
+const httpUrl = (expected: string) => nonEmpty(expected).check(z.refine(isHttpUrl, { error: expected }));
+
+const withSlash = (value: string) => (value.endsWith("/") ? value : `${value}/`);
+
+const PEM_PRIVATE_KEY =
+  /^-----BEGIN (RSA )?PRIVATE KEY-----\n[A-Za-z0-9+/=\s]+\n-----END (RSA )?PRIVATE KEY-----\s*$/;
+
+const privateKey = (expected: string) =>
+  z.pipe(
+    nonEmpty(expected),
+    z.transform((value, ctx) => {
+      const pem = value.replace(/\\n/g, "\n").replace(/\r\n/g, "\n").trim();
+      if (PEM_PRIVATE_KEY.test(pem)) return pem;
+      ctx.issues.push({ code: "custom", message: expected, input: "" });
+      return z.NEVER;
+    }),
+  );
+
+const positiveInt = (expected: string, fallback: number) =>
+  z.pipe(
+    z.optional(z.union([z.string({ error: expected }), z.number({ error: expected })], { error: expected })),
+    z.transform((value, ctx) => {
+      if (value === undefined || value === "") return fallback;
+      const n = typeof value === "number" ? value : /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
+      if (Number.isSafeInteger(n) && n > 0) return n;
+      ctx.issues.push({ code: "custom", message: expected, input: "" });
+      return z.NEVER;
+    }),
+  );
+
+const ORIGINS = "a comma-separated list of origins such as https://app.example";
+const originList = z.pipe(
+  z.optional(z.string({ error: ORIGINS })),
+  z.transform((value, ctx) => {
+    const origins = new Set<string>();
+    for (const item of (value ?? "").split(",")) {
+      const candidate = item.trim().replace(/\/$/, "");
+      if (!candidate) continue;
+      const url = URL.parse(candidate);
+      if (!url || !isHttpUrl(candidate) || url.origin !== candidate) {
+        ctx.issues.push({ code: "custom", message: ORIGINS, input: "" });
+        return z.NEVER;
+      }
+      origins.add(url.origin);
+    }
+    return origins as ReadonlySet<string>;
+  }),
+);
+
+const SECRET = "a random secret of at least 32 characters";
+
+const schema = z.object({
+  DIGIME_APPLICATION_ID: nonEmpty("the digi.me application id"),
+  DIGIME_CONTRACT_ID: nonEmpty("the digi.me contract id"),
+  DIGIME_PRIVATE_KEY: privateKey("the contract's RSA private key in PEM"),
+  DIGIME_REDIRECT_URI: httpUrl("this Worker's /auth/callback URL"),
+  DIGIME_BASE_URL: z.pipe(httpUrl("the digi.me API root URL"), z.transform(withSlash)),
+  DIGIME_ONBOARD_URL: z.pipe(httpUrl("the digi.me onboarding root URL"), z.transform(withSlash)),
+  SESSION_SECRET: z.string({ error: SECRET }).check(z.minLength(32, { error: SECRET })),
+  ALLOWED_ORIGINS: originList,
+  MAX_UPLOAD_BYTES: positiveInt("a positive whole number of bytes", DEFAULT_MAX_UPLOAD_BYTES),
+  RATE_LIMIT_PER_MINUTE: positiveInt("a positive whole number", DEFAULT_RATE_LIMIT_PER_MINUTE),
+});
+
+/**
+ * Validates the settings. Throws {@link ConfigError} naming every missing or malformed setting.
+ *
+ * @param env - The Worker's bindings (or any object carrying the settings).
+ * @returns The normalised configuration.
+ */
+export function parseConfig(env: RawSettings): Config {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const seen = new Set<string>();
+    const problems: { setting: SettingName; expected: string }[] = [];
+    for (const issue of result.error.issues) {
+      const setting = String(issue.path[0]) as SettingName;
+      if (seen.has(setting)) continue;
+      seen.add(setting);
+      problems.push({ setting, expected: issue.message });
+    }
+    throw new ConfigError(problems);
+  }
+  const s = result.data;
+  return {
+    applicationId: s.DIGIME_APPLICATION_ID,
+    contractId: s.DIGIME_CONTRACT_ID,
+    privateKey: s.DIGIME_PRIVATE_KEY,
+    redirectUri: s.DIGIME_REDIRECT_URI,
+    baseUrl: s.DIGIME_BASE_URL,
+    onboardUrl: s.DIGIME_ONBOARD_URL,
+    sessionSecret: s.SESSION_SECRET,
+    allowedOrigins: s.ALLOWED_ORIGINS,
+    maxUploadBytes: s.MAX_UPLOAD_BYTES,
+    rateLimitPerMinute: s.RATE_LIMIT_PER_MINUTE,
+  };
+}
+
+const cache = new WeakMap<object, Config>();
+
+/**
+ * The configuration for these bindings, validated on first use and remembered per bindings object.
+ *
+ * @param env - The Worker's bindings.
+ * @returns The normalised configuration.
+ * @throws ConfigError when a setting is missing or malformed.
+ */
+export function getConfig(env: object): Config {
+  let config = cache.get(env);
+  if (!config) {
+    config = parseConfig(env as RawSettings);
+    cache.set(env, config);
+  }
+  return config;
+}

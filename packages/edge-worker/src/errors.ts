@@ -1,0 +1,95 @@
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+
+/** Every error code this Worker answers with. */
+export type ApiErrorCode =
+  | "CONFIG_INVALID"
+  | "NOT_FOUND"
+  | "UNAUTHENTICATED"
+  | "SESSION_EXPIRED"
+  | "CANNOT_WRITE"
+  | "CSRF_ORIGIN"
+  | "PAYLOAD_TOO_LARGE"
+  | "BAD_MULTIPART"
+  | "MISSING_FILE"
+  | "BAD_DESCRIPTOR"
+  | "DESCRIPTOR_AFTER_FILE"
+  | "BAD_RETURN_TO"
+  | "BAD_STATE"
+  | "BAD_CALLBACK"
+  | "AUTHORIZATION_FAILED"
+  | "RATE_LIMITED"
+  | "TOKEN_REFRESHED_RETRY"
+  | "DIGIME_UNREACHABLE"
+  | "DIGIME_TIMEOUT"
+  | "DIGIME_UNAVAILABLE"
+  | "DIGIME_REJECTED"
+  | "DIGIME_BAD_RESPONSE"
+  | "DIGIME_ERROR"
+  | "INTERNAL";
+
+/** The JSON body of every error answer. */
+export interface ErrorBody {
+  error: {
+    /** A stable, machine-readable code. */
+    code: ApiErrorCode;
+    /** A human-readable explanation that never contains a secret. */
+    message: string;
+    /** digi.me's own error code, for {@link ApiErrorCode} `DIGIME_*` answers when digi.me gave one. */
+    upstream?: string;
+  };
+}
+
+/** Options of {@link ApiError}. */
+export interface ApiErrorOptions {
+  /** Extra headers for the answer, e.g. `Retry-After`. */
+  headers?: Record<string, string>;
+  /** digi.me's own code, when the failure came from digi.me. */
+  upstream?: string;
+  /** The underlying error; logged by code only, never answered. */
+  cause?: unknown;
+}
+
+/** An error that becomes the JSON answer `{ error: { code, message } }` with its status. */
+export class ApiError extends Error {
+  /** HTTP status of the answer. */
+  readonly status: ContentfulStatusCode;
+  /** Stable code of the answer. */
+  readonly code: ApiErrorCode;
+  /** Extra headers of the answer. */
+  readonly headers: Record<string, string>;
+  /** digi.me's own code, when there is one. */
+  readonly upstream: string | undefined;
+
+  constructor(
+    status: ContentfulStatusCode,
+    code: ApiErrorCode,
+    message: string,
+    options: ApiErrorOptions = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "ApiError";
+    this.status = status;
+    this.code = code;
+    this.headers = options.headers ?? {};
+    this.upstream = options.upstream;
+  }
+
+  /** The JSON body of this error. */
+  toBody(): ErrorBody {
+    return {
+      error: {
+        code: this.code,
+        message: this.message,
+        ...(this.upstream === undefined ? {} : { upstream: this.upstream }),
+      },
+    };
+  }
+
+  /** This error as a `Response` (headers other than its own are added by the middleware). */
+  toResponse(): Response {
+    return Response.json(this.toBody(), {
+      status: this.status,
+      headers: { ...this.headers, "Cache-Control": "no-store" },
+    });
+  }
+}

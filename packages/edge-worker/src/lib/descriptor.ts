@@ -1,0 +1,79 @@
+import * as z from "zod/mini";
+
+const MIME = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/;
+const label = z.string().check(z.minLength(1), z.maxLength(256));
+const LIST = "must be a list of strings";
+
+/** The `fileDescriptor` part as a browser may send it: every field optional. */
+export const descriptorInputSchema = z.strictObject({
+  mimeType: z.optional(z.string().check(z.regex(MIME, { error: "must be a media type such as text/plain" }))),
+  accounts: z.optional(
+    z
+      .array(z.strictObject({ accountId: label }), { error: "must be a list of { accountId }" })
+      .check(z.minLength(1), z.maxLength(16)),
+  ),
+  tags: z.optional(z.array(label, { error: LIST }).check(z.maxLength(64))),
+  reference: z.optional(z.array(label, { error: LIST }).check(z.maxLength(64))),
+});
+
+/** The `fileDescriptor` part as a browser may send it. */
+export type DescriptorInput = z.infer<typeof descriptorInputSchema>;
+
+/** A complete file descriptor, as sdk-core writes it. */
+export interface FileDescriptor {
+  /** The file's media type. */
+  mimeType: string;
+  /** Accounts the file belongs to. */
+  accounts: { accountId: string }[];
+  /** Free references. */
+  reference?: string[];
+  /** Free tags. */
+  tags?: string[];
+}
+
+/**
+ * Parses a `fileDescriptor` part.
+ *
+ * @param text - The part's body (JSON).
+ * @returns The descriptor, or a message naming what is wrong (never echoing values).
+ */
+export function parseDescriptor(
+  text: string,
+): { ok: true; value: DescriptorInput } | { ok: false; message: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { ok: false, message: "fileDescriptor is not valid JSON" };
+  }
+  const result = descriptorInputSchema.safeParse(json);
+  if (result.success) return { ok: true, value: result.data };
+  const problems = result.error.issues.map((issue) =>
+    issue.code === "unrecognized_keys"
+      ? `unknown field(s) ${issue.keys.join(", ")}`
+      : `${issue.path.join(".") || "fileDescriptor"} ${issue.message.startsWith("must") ? issue.message : "is malformed"}`,
+  );
+  return { ok: false, message: `fileDescriptor: ${problems.join("; ")}` };
+}
+
+/**
+ * Completes a descriptor: `mimeType` defaults to the part's type, `accounts` to the user's id.
+ *
+ * @param input - What the browser sent (or nothing).
+ * @param partType - The file part's `Content-Type`.
+ * @param userId - The signed-in user's id.
+ */
+export function completeDescriptor(
+  input: DescriptorInput | undefined,
+  partType: string | undefined,
+  userId: string,
+): FileDescriptor {
+  const typeOfPart = partType?.split(";")[0]?.trim();
+  return {
+    mimeType:
+      input?.mimeType ?? (typeOfPart && MIME.test(typeOfPart) ? typeOfPart : "application/octet-stream"),
+    accounts: input?.accounts ?? [{ accountId: userId }],
+    ...(input?.reference ? { reference: input.reference } : {}),
+    ...(input?.tags ? { tags: input.tags } : {}),
+  };
+}

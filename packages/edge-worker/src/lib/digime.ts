@@ -1,0 +1,154 @@
+import {
+  DigiMeSDKError,
+  init,
+  NetworkError,
+  ServerError,
+  TokenVerificationError,
+  TypeValidationError,
+} from "@digime-edge/sdk-core";
+import type { Config } from "../config";
+import { ApiError, type ApiErrorCode } from "../errors";
+
+/** The SDK object that `init` returns. */
+export type DigiMeSdk = ReturnType<typeof init>;
+
+const sdks = new WeakMap<Config, DigiMeSdk>();
+
+/**
+ * The sdk-core instance for a configuration, made once per configuration.
+ *
+ * @param config - The validated configuration.
+ */
+export function getSdk(config: Config): DigiMeSdk {
+  let sdk = sdks.get(config);
+  if (!sdk) {
+    sdk = init({
+      applicationId: config.applicationId,
+      baseUrl: config.baseUrl,
+      onboardUrl: config.onboardUrl,
+      fetch: fetch.bind(globalThis),
+    });
+    sdks.set(config, sdk);
+  }
+  return sdk;
+}
+
+/**
+ * The contract details sdk-core needs for a configuration.
+ *
+ * @param config - The validated configuration.
+ */
+export function contractDetails(config: Config): {
+  contractId: string;
+  privateKey: string;
+  redirectUri: string;
+} {
+  return { contractId: config.contractId, privateKey: config.privateKey, redirectUri: config.redirectUri };
+}
+
+/** An {@link ApiError} in a form that crosses Durable Object RPC (classes do not). */
+export interface ApiFailure {
+  /** HTTP status to answer. */
+  status: ApiError["status"];
+  /** Stable code. */
+  code: ApiErrorCode;
+  /** Safe message. */
+  message: string;
+  /** digi.me's own code, when there is one. */
+  upstream?: string;
+  /** Seconds for `Retry-After`, when retrying later may help. */
+  retryAfter?: number;
+}
+
+/**
+ * Turns a failure of sdk-core (or of anything during a digi.me call) into the answer it deserves:
+ * unreachable, timed out or overloaded (429, 503) digi.me is 503 with `Retry-After`; a digi.me
+ * failure (other 5xx), a refusal (4xx) or an answer that does not verify is 502. An access or refresh
+ * token digi.me no longer accepts is 401 `SESSION_EXPIRED`. Messages are sdk-core's, which never contain a key or a token.
+ *
+ * @param error - What sdk-core threw.
+ */
+export function describeDigiMeFailure(error: unknown): ApiFailure {
+  if (error instanceof ServerError) {
+    if (error.code === "InvalidToken") {
+      return {
+        status: 401,
+        code: "SESSION_EXPIRED",
+        message: "digi.me no longer accepts this sign-in; sign in again",
+        upstream: error.code,
+      };
+    }
+    if (error.status === 429 || error.status === 503) {
+      return {
+        status: 503,
+        code: "DIGIME_UNAVAILABLE",
+        message: `digi.me is unavailable (HTTP ${error.status}); try again later`,
+        upstream: error.code,
+        retryAfter: 5,
+      };
+    }
+    if (error.status >= 500) {
+      return {
+        status: 502,
+        code: "DIGIME_ERROR",
+        message: `digi.me failed (HTTP ${error.status}, ${error.code})`,
+        upstream: error.code,
+      };
+    }
+    return {
+      status: 502,
+      code: "DIGIME_REJECTED",
+      message: `digi.me refused the request (HTTP ${error.status}, ${error.code})`,
+      upstream: error.code,
+    };
+  }
+  if (error instanceof NetworkError) {
+    if (error.code === "TIMEOUT") {
+      return {
+        status: 503,
+        code: "DIGIME_TIMEOUT",
+        message: "digi.me did not answer in time",
+        retryAfter: 5,
+      };
+    }
+    return {
+      status: 503,
+      code: "DIGIME_UNREACHABLE",
+      message: "digi.me could not be reached",
+      retryAfter: 5,
+    };
+  }
+  if (error instanceof TokenVerificationError) {
+    return { status: 502, code: "DIGIME_BAD_RESPONSE", message: "digi.me's answer did not verify" };
+  }
+  if (
+    error instanceof DigiMeSDKError &&
+    (error.code === "BODY_CONSUMED" || error.code === "RESEAL_REQUIRED")
+  ) {
+    return {
+      status: 503,
+      code: "TOKEN_REFRESHED_RETRY",
+      message: "the sign-in was refreshed after the file had been sent; send the file again",
+      retryAfter: 0,
+    };
+  }
+  if (error instanceof TypeValidationError) {
+    return { status: 502, code: "DIGIME_ERROR", message: "digi.me returned data this Worker cannot use" };
+  }
+  if (error instanceof DigiMeSDKError) {
+    return { status: 502, code: "DIGIME_ERROR", message: `the digi.me call failed (${error.code})` };
+  }
+  return { status: 502, code: "DIGIME_ERROR", message: "the digi.me call failed" };
+}
+
+/**
+ * An {@link ApiError} from an {@link ApiFailure}.
+ *
+ * @param failure - The failure, e.g. as a Durable Object answered it.
+ */
+export function failureToError(failure: ApiFailure): ApiError {
+  return new ApiError(failure.status, failure.code, failure.message, {
+    upstream: failure.upstream,
+    headers: failure.retryAfter === undefined ? {} : { "Retry-After": String(failure.retryAfter) },
+  });
+}

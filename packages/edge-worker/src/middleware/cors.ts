@@ -1,0 +1,25 @@
+import { cors } from "hono/cors";
+import { getConfig } from "../config";
+import type { AppEnv } from "../env";
+
+/**
+ * CORS for the app origins in `ALLOWED_ORIGINS` only, with credentials. Any other origin gets no
+ * `Access-Control-Allow-Origin`, so its browser cannot read the answer. A broken configuration
+ * allows no origin (the route itself then answers 500).
+ */
+export function corsForAllowedOrigins() {
+  return cors({
+    origin: (origin, c) => {
+      try {
+        return getConfig(c.env as AppEnv["Bindings"]).allowedOrigins.has(origin) ? origin : null;
+      } catch {
+        return null;
+      }
+    },
+    credentials: true,
+    allowMethods: ["GET", "POST", "OPTIONS"],
+    allowHeaders: ["Content-Type"],
+    exposeHeaders: ["Retry-After"],
+    maxAge: 600,
+  });
+}

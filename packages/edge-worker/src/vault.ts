@@ -1,0 +1,275 @@
+import { DurableObject } from "cloudflare:workers";
+import type { UserAccessToken } from "@digime-edge/sdk-core";
+import { ConfigError, getConfig } from "./config";
+import { type ApiFailure, contractDetails, describeDigiMeFailure, getSdk } from "./lib/digime";
+
+/** What `GET /api/session` may tell about a user: public information only. */
+export interface VaultSession {
+  /** The vault holds a token pair. */
+  authenticated: boolean;
+  /** It also holds postbox credentials and a refresh token that has not expired. */
+  canWrite: boolean;
+  /** The postbox's public key (PEM): public information, used by sealed uploads. */
+  publicKey?: string;
+}
+
+/** What a write needs: a token that is fresh now, and where to write. */
+export interface WriteGrant {
+  /** A token whose access token is valid for at least {@link FRESHNESS_MARGIN_MS}. */
+  token: UserAccessToken;
+  /** The user's postbox. */
+  postboxId: string;
+  /** The postbox's public key (PEM). */
+  publicKey: string;
+}
+
+/** Answer of a vault operation: the value, or a failure to answer with. */
+export type VaultResult<T> = ({ ok: true } & T) | ({ ok: false } & ApiFailure);
+
+/** An access token closer than this to its expiry is refreshed before a write. */
+export const FRESHNESS_MARGIN_MS = 60_000;
+
+/** A pending authorization lives this long. */
+export const AUTH_TTL_MS = 10 * 60_000;
+
+interface TokenRow {
+  access_token: string;
+  access_expiry: number;
+  refresh_token: string;
+  refresh_expiry: number;
+  postbox_id: string | null;
+  public_key: string | null;
+  [key: string]: SqlStorageValue;
+}
+
+interface AuthRow {
+  code_verifier: string;
+  return_to: string;
+  expires_at: number;
+  [key: string]: SqlStorageValue;
+}
+
+const NO_SESSION: ApiFailure = { status: 401, code: "UNAUTHENTICATED", message: "sign in first" };
+const SESSION_EXPIRED: ApiFailure = {
+  status: 401,
+  code: "SESSION_EXPIRED",
+  message: "the sign-in has expired; sign in again",
+};
+
+/**
+ * One user's vault: a Durable Object (SQLite storage) holding the user's digi.me token pair, postbox
+ * credentials and pending authorizations. Nothing it answers over RPC leaves the Worker: the Worker
+ * hands the browser only {@link VaultSession}.
+ *
+ * Refreshes are single-flight: concurrent callers share one refresh, and the rotated pair is stored
+ * before anyone uses it, so a crash cannot lose the user's access.
+ */
+export class UserVault extends DurableObject<Env> {
+  #refreshing: Promise<VaultResult<{ token: UserAccessToken }>> | undefined;
+  #bucket = { tokens: Number.NaN, at: 0 };
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.#migrate();
+  }
+
+  #migrate(): void {
+    this.ctx.storage.sql.exec(`
+      CREATE TABLE IF NOT EXISTS tokens (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        access_token TEXT NOT NULL, access_expiry INTEGER NOT NULL,
+        refresh_token TEXT NOT NULL, refresh_expiry INTEGER NOT NULL,
+        postbox_id TEXT, public_key TEXT, updated_at INTEGER NOT NULL
+      );
+      CREATE TABLE IF NOT EXISTS pending_auth (
+        nonce TEXT PRIMARY KEY, code_verifier TEXT NOT NULL, return_to TEXT NOT NULL,
+        expires_at INTEGER NOT NULL
+      );`);
+  }
+
+  #row(): TokenRow | undefined {
+    return this.ctx.storage.sql.exec<TokenRow>("SELECT * FROM tokens WHERE id = 1").toArray()[0];
+  }
+
+  #store(token: UserAccessToken): void {
+    this.ctx.storage.sql.exec(
+      `UPDATE tokens SET access_token = ?, access_expiry = ?, refresh_token = ?, refresh_expiry = ?,
+       updated_at = ? WHERE id = 1`,
+      token.accessToken.value,
+      token.accessToken.expiry,
+      token.refreshToken.value,
+      token.refreshToken.expiry,
+      Date.now(),
+    );
+  }
+
+  /**
+   * Remembers a pending authorization until {@link UserVault.consumeAuthorization} takes it.
+   *
+   * @param input - The state's nonce, the PKCE code verifier and where to send the user afterwards.
+   */
+  async beginAuthorization(input: { nonce: string; codeVerifier: string; returnTo: string }): Promise<void> {
+    const now = Date.now();
+    this.ctx.storage.sql.exec("DELETE FROM pending_auth WHERE expires_at < ?", now);
+    this.ctx.storage.sql.exec(
+      "INSERT OR REPLACE INTO pending_auth (nonce, code_verifier, return_to, expires_at) VALUES (?, ?, ?, ?)",
+      input.nonce,
+      input.codeVerifier,
+      input.returnTo,
+      now + AUTH_TTL_MS,
+    );
+  }
+
+  /**
+   * Takes a pending authorization: a state can be used once, and only before it expires.
+   *
+   * @param nonce - The state's nonce.
+   * @returns The code verifier and `returnTo`, or `null` for an unknown, used or expired state.
+   */
+  async consumeAuthorization(nonce: string): Promise<{ codeVerifier: string; returnTo: string } | null> {
+    const row = this.ctx.storage.sql
+      .exec<AuthRow>("DELETE FROM pending_auth WHERE nonce = ? RETURNING *", nonce)
+      .toArray()[0];
+    if (!row || row.expires_at < Date.now()) return null;
+    return { codeVerifier: row.code_verifier, returnTo: row.return_to };
+  }
+
+  /**
+   * Stores what an authorization gave: the token pair and, for a write contract, the postbox.
+   *
+   * @param input - The token pair and postbox credentials.
+   */
+  async storeAuthorization(input: {
+    token: UserAccessToken;
+    postboxId?: string | undefined;
+    publicKey?: string | undefined;
+  }): Promise<void> {
+    const { token } = input;
+    const row = this.#row();
+    this.ctx.storage.sql.exec(
+      `INSERT OR REPLACE INTO tokens (id, access_token, access_expiry, refresh_token, refresh_expiry,
+       postbox_id, public_key, updated_at) VALUES (1, ?, ?, ?, ?, ?, ?, ?)`,
+      token.accessToken.value,
+      token.accessToken.expiry,
+      token.refreshToken.value,
+      token.refreshToken.expiry,
+      input.postboxId ?? row?.postbox_id ?? null,
+      input.publicKey ?? row?.public_key ?? null,
+      Date.now(),
+    );
+  }
+
+  /** What the browser may know about this user. */
+  async session(): Promise<VaultSession> {
+    const row = this.#row();
+    if (!row) return { authenticated: false, canWrite: false };
+    const canWrite = Boolean(row.postbox_id && row.public_key) && row.refresh_expiry > Date.now();
+    return { authenticated: true, canWrite, ...(row.public_key ? { publicKey: row.public_key } : {}) };
+  }
+
+  /**
+   * Admits one write: takes from the user's rate budget, then answers a token that is fresh now
+   * (refreshing it, single-flight, when it is close to expiry) with the postbox credentials.
+   *
+   * @param input - The per-minute budget in force (the Worker's setting).
+   */
+  async acquireWrite(input: { ratePerMinute: number }): Promise<VaultResult<WriteGrant>> {
+    const row = this.#row();
+    if (!row) return { ok: false, ...NO_SESSION };
+    if (!row.postbox_id || !row.public_key) {
+      return {
+        ok: false,
+        status: 403,
+        code: "CANNOT_WRITE",
+        message: "this sign-in gave no postbox to write to",
+      };
+    }
+    const wait = this.#take(input.ratePerMinute);
+    if (wait > 0) {
+      return {
+        ok: false,
+        status: 429,
+        code: "RATE_LIMITED",
+        message: `at most ${input.ratePerMinute} uploads a minute; try again in ${wait} s`,
+        retryAfter: wait,
+      };
+    }
+    let token = toToken(row);
+    if (token.accessToken.expiry - FRESHNESS_MARGIN_MS <= Date.now()) {
+      const refreshed = await this.refresh(token.accessToken.value);
+      if (!refreshed.ok) return refreshed;
+      token = refreshed.token;
+    }
+    return { ok: true, token, postboxId: row.postbox_id, publicKey: row.public_key };
+  }
+
+  /**
+   * Answers a token newer than `staleAccessToken`: the stored one when another caller already
+   * refreshed, the result of the refresh in flight, or of a new refresh. The rotated pair is stored
+   * before it is answered. A failed refresh leaves the stored pair as it was.
+   *
+   * @param staleAccessToken - The access token value the caller found stale.
+   */
+  async refresh(staleAccessToken: string): Promise<VaultResult<{ token: UserAccessToken }>> {
+    const row = this.#row();
+    if (!row) return { ok: false, ...NO_SESSION };
+    if (row.access_token !== staleAccessToken && row.access_expiry - FRESHNESS_MARGIN_MS > Date.now()) {
+      return { ok: true, token: toToken(row) };
+    }
+    this.#refreshing ??= this.#refresh(toToken(row)).finally(() => {
+      this.#refreshing = undefined;
+    });
+    return this.#refreshing;
+  }
+
+  async #refresh(current: UserAccessToken): Promise<VaultResult<{ token: UserAccessToken }>> {
+    if (current.refreshToken.expiry <= Date.now()) return { ok: false, ...SESSION_EXPIRED };
+    try {
+      const config = getConfig(this.env);
+      const token = await getSdk(config).refreshToken({
+        contractDetails: contractDetails(config),
+        userAccessToken: current,
+      });
+      this.#store(token);
+      return { ok: true, token };
+    } catch (error) {
+      if (error instanceof ConfigError) {
+        return { ok: false, status: 500, code: "CONFIG_INVALID", message: error.message };
+      }
+      const failure = describeDigiMeFailure(error);
+      console.error(
+        JSON.stringify({ event: "refresh_failed", code: failure.code, upstream: failure.upstream }),
+      );
+      return { ok: false, ...failure };
+    }
+  }
+
+  /** Forgets the user: tokens, postbox and pending authorizations. */
+  async clear(): Promise<void> {
+    this.#refreshing = undefined;
+    await this.ctx.storage.deleteAll();
+    this.#migrate();
+  }
+
+  /** Token bucket of `ratePerMinute`: 0 when admitted, else whole seconds until the next slot. */
+  #take(ratePerMinute: number): number {
+    const now = Date.now();
+    const perMs = ratePerMinute / 60_000;
+    const tokens = Number.isNaN(this.#bucket.tokens)
+      ? ratePerMinute
+      : Math.min(ratePerMinute, this.#bucket.tokens + (now - this.#bucket.at) * perMs);
+    if (tokens >= 1) {
+      this.#bucket = { tokens: tokens - 1, at: now };
+      return 0;
+    }
+    this.#bucket = { tokens, at: now };
+    return Math.max(1, Math.ceil((1 - tokens) / perMs / 1000));
+  }
+}
+
+function toToken(row: TokenRow): UserAccessToken {
+  return {
+    accessToken: { value: row.access_token, expiry: row.access_expiry },
+    refreshToken: { value: row.refresh_token, expiry: row.refresh_expiry },
+  };
+}

@@ -1,0 +1,154 @@
+import { describe, expect, it } from "vitest";
+import { createClient, EdgeClientError } from "../src/client";
+import {
+  APP_ORIGIN,
+  Browser,
+  bytesOf,
+  emulator,
+  ORIGIN,
+  postboxOf,
+  signedInBrowser,
+  signIn,
+  storedTokens,
+  upload,
+  uploadForm,
+} from "./support";
+
+async function sha256(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+describe("the whole flow", () => {
+  it("signs in, reports the session, uploads 5 MiB that the library holds byte for byte", async () => {
+    const browser = new Browser();
+    expect(await (await browser.fetch("/api/session")).json()).toEqual({
+      authenticated: false,
+      canWrite: false,
+    });
+
+    const start = await browser.fetch("/auth/start?returnTo=%2Fdone");
+    expect(start.status).toBe(302);
+    const authCookie = start.headers.getSetCookie().find((c) => c.startsWith("digime_auth="));
+    expect(authCookie).toMatch(/HttpOnly/i);
+    expect(authCookie).toMatch(/Secure/i);
+    expect(authCookie).toMatch(/SameSite=Lax/i);
+    expect(authCookie).toMatch(/Path=\/auth/i);
+
+    const consent = await fetch(start.headers.get("Location") as string, { redirect: "manual" });
+    const callback = await browser.fetch(consent.headers.get("Location") as string);
+    expect(callback.status).toBe(302);
+    expect(callback.headers.get("Location")).toBe(`${ORIGIN}/done`);
+    const session = callback.headers.getSetCookie().find((c) => c.startsWith("digime_session="));
+    expect(session).toMatch(/HttpOnly/i);
+    expect(session).toMatch(/Secure/i);
+    expect(session).toMatch(/SameSite=Lax/i);
+    expect(browser.cookies.has("digime_auth")).toBe(false);
+
+    const info = await browser.fetch("/api/session");
+    expect(await info.json()).toEqual({ authenticated: true, canWrite: true });
+
+    const userId = browser.userId as string;
+    const postboxId = await postboxOf(userId);
+    const data = bytesOf(5 * 1024 * 1024, 7);
+    const answer = await upload(
+      browser,
+      uploadForm(
+        data,
+        { mimeType: "application/x-test", tags: ["edge"], reference: ["ref-1"] },
+        "../../big\u0000file.bin",
+      ),
+    );
+    const body = (await answer.json()) as Record<string, unknown>;
+    expect(answer.status, JSON.stringify(body)).toBe(200);
+    expect(body).toMatchObject({ status: "delivered", fileName: "bigfile.bin", bytes: data.length });
+    expect(typeof body.expires).toBe("number");
+
+    const files = await emulator.files(postboxId);
+    expect(files).toHaveLength(1);
+    const [file] = files;
+    expect(file?.fileName).toBe("bigfile.bin");
+    expect(file?.size).toBe(data.length);
+    expect(file?.sha256).toBe(await sha256(data));
+    expect(await emulator.download(file?.url as string)).toEqual(data);
+    expect(file?.metadata).toEqual({
+      mimeType: "application/x-test",
+      accounts: [{ accountId: userId }],
+      reference: ["ref-1"],
+      tags: ["edge"],
+    });
+  });
+
+  it("defaults mimeType to the file part's type and takes a small upload", async () => {
+    const browser = await signedInBrowser();
+    const form = new FormData();
+    form.append("file", new File(["hello"], "hello.txt", { type: "text/plain" }));
+    const answer = await upload(browser, form);
+    expect(answer.status).toBe(200);
+    expect(await answer.json()).toMatchObject({ status: "delivered", fileName: "hello.txt", bytes: 5 });
+    const [file] = await emulator.files(await postboxOf(browser.userId as string));
+    expect(file?.metadata).toMatchObject({ mimeType: "text/plain" });
+  });
+
+  it("returns to an allowed app origin, and signing out forgets the user's tokens", async () => {
+    const browser = new Browser();
+    expect(await signIn(browser, `${APP_ORIGIN}/after?x=1`)).toBe(`${APP_ORIGIN}/after?x=1`);
+    const userId = browser.userId as string;
+    expect(await storedTokens(userId)).not.toBeNull();
+
+    const out = await browser.fetch("/auth/logout", { method: "POST", origin: APP_ORIGIN });
+    expect(out.status).toBe(204);
+    expect(browser.cookies.has("digime_session")).toBe(false);
+    expect(await storedTokens(userId)).toBeNull();
+    expect(await (await browser.fetch("/api/session")).json()).toEqual({
+      authenticated: false,
+      canWrite: false,
+    });
+  });
+
+  it("a failed consent reaches the app as an error code", async () => {
+    const browser = new Browser();
+    const start = await browser.fetch(`/auth/start?returnTo=${encodeURIComponent(`${APP_ORIGIN}/back`)}`);
+    const onboarding = new URL(start.headers.get("Location") as string);
+    // digi.me calls the `callback` it was given with success=false when the person declines.
+    const callback = new URL(onboarding.searchParams.get("callback") as string);
+    expect(callback.href).toBe(`${ORIGIN}/auth/error`);
+    callback.searchParams.set("success", "false");
+    callback.searchParams.set("errorCode", "AccessDenied");
+    const answer = await browser.fetch(callback.href);
+    expect(answer.status).toBe(302);
+    expect(answer.headers.get("Location")).toBe(`${APP_ORIGIN}/back?digimeError=AccessDenied`);
+    expect(browser.userId).toBeUndefined();
+  });
+
+  it("the typed client checks the session, builds the sign-in URL and uploads", async () => {
+    const browser = await signedInBrowser();
+    const client = createClient(ORIGIN, { fetch: browser.fetchForClient });
+    expect(await client.session()).toEqual({ authenticated: true, canWrite: true });
+    expect(client.signInUrl("/x?y=1")).toBe(`${ORIGIN}/auth/start?returnTo=%2Fx%3Fy%3D1`);
+    const progress: number[] = [];
+    const result = await client.upload(
+      new Blob([bytesOf(100_000)]),
+      { tags: ["client"] },
+      {
+        fileName: "from-client.bin",
+        onProgress: (sent) => progress.push(sent),
+      },
+    );
+    expect(result).toMatchObject({ status: "delivered", fileName: "from-client.bin", bytes: 100_000 });
+    expect(progress.at(-1)).toBe(100_000);
+
+    const refused = await client.upload(new Blob(["x"]), { mimeType: "not a type" }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(EdgeClientError);
+    expect(refused).toMatchObject({ status: 400, code: "BAD_DESCRIPTOR" });
+
+    await client.signOut();
+    expect(await client.session()).toEqual({ authenticated: false, canWrite: false });
+  });
+
+  it("/healthz answers without configuration", async () => {
+    const answer = await new Browser().fetch("/healthz", { env: { SESSION_SECRET: undefined } });
+    expect(answer.status).toBe(200);
+    expect(await answer.json()).toEqual({ status: "ok" });
+  });
+});

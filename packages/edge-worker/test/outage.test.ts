@@ -1,0 +1,102 @@
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  bytesOf,
+  digime,
+  emulator,
+  expireStoredAccessToken,
+  postboxOf,
+  signedInBrowser,
+  storedTokens,
+  upload,
+  uploadForm,
+} from "./support";
+
+async function ready() {
+  const browser = await signedInBrowser();
+  const userId = browser.userId as string;
+  await emulator.resetStats();
+  return { browser, userId, postboxId: await postboxOf(userId), before: await storedTokens(userId) };
+}
+
+async function errorOf(response: Response) {
+  const body = (await response.json()) as { error: { code: string; message: string; upstream?: string } };
+  return { status: response.status, retryAfter: response.headers.get("Retry-After"), ...body.error };
+}
+
+describe("digi.me down or failing", () => {
+  afterEach(async () => {
+    await digime("up");
+    await emulator.clearFaults();
+  });
+
+  it("down: 503 DIGIME_UNREACHABLE, the stored tokens stay, the next upload works", async () => {
+    const { browser, userId, postboxId, before } = await ready();
+    await digime("down");
+    const failed = await errorOf(await upload(browser, uploadForm(bytesOf(1000))));
+    expect(failed).toMatchObject({ status: 503, code: "DIGIME_UNREACHABLE", retryAfter: "5" });
+    expect(failed.message).toMatch(/could not be reached/);
+    expect(await storedTokens(userId)).toEqual(before);
+
+    await digime("up");
+    expect((await upload(browser, uploadForm(bytesOf(1000)))).status).toBe(200);
+    expect(await emulator.files(postboxId)).toHaveLength(1);
+  });
+
+  it("down while the token needs a refresh: 503, the refresh token is kept, and it works once back", async () => {
+    const { browser, userId, postboxId } = await ready();
+    await expireStoredAccessToken(userId);
+    const expired = await storedTokens(userId);
+    await digime("down");
+    const failed = await errorOf(await upload(browser, uploadForm(bytesOf(1000))));
+    expect(failed).toMatchObject({ status: 503, code: "DIGIME_UNREACHABLE" });
+    expect(await storedTokens(userId)).toEqual(expired);
+
+    await digime("up");
+    expect((await upload(browser, uploadForm(bytesOf(1000)))).status).toBe(200);
+    expect((await emulator.stats()).refreshes).toBe(1);
+    expect(await emulator.files(postboxId)).toHaveLength(1);
+  });
+
+  it("failing writes (500): 502 DIGIME_ERROR with digi.me's code, tokens intact, then it works", async () => {
+    const { browser, userId, before } = await ready();
+    await emulator.fault({ route: "postbox", failNext: 1, statuses: [500] });
+    const failed = await errorOf(await upload(browser, uploadForm(bytesOf(1000))));
+    expect(failed).toMatchObject({ status: 502, code: "DIGIME_ERROR", upstream: "InternalServerError" });
+    expect(await storedTokens(userId)).toEqual(before);
+    expect((await upload(browser, uploadForm(bytesOf(1000)))).status).toBe(200);
+  });
+
+  it("overloaded (503 from digi.me): 503 DIGIME_UNAVAILABLE with Retry-After", async () => {
+    const { browser } = await ready();
+    await emulator.fault({ route: "postbox", failNext: 3, statuses: [503] });
+    expect(await errorOf(await upload(browser, uploadForm(bytesOf(1000))))).toMatchObject({
+      status: 503,
+      code: "DIGIME_UNAVAILABLE",
+      retryAfter: "5",
+    });
+  });
+
+  it("failing refreshes: 502, the stored pair is kept, the next upload refreshes once", async () => {
+    const { browser, userId } = await ready();
+    await expireStoredAccessToken(userId);
+    const expired = await storedTokens(userId);
+    await emulator.fault({ route: "token", failNext: 1, statuses: [500] });
+    expect(await errorOf(await upload(browser, uploadForm(bytesOf(1000))))).toMatchObject({
+      status: 502,
+      code: "DIGIME_ERROR",
+    });
+    expect(await storedTokens(userId)).toEqual(expired);
+    expect((await upload(browser, uploadForm(bytesOf(1000)))).status).toBe(200);
+    expect((await emulator.stats()).refreshes).toBe(1);
+  });
+
+  it("a connection cut in the middle of a streamed upload: 503, nothing delivered, then it works", async () => {
+    const { browser, userId, postboxId, before } = await ready();
+    await emulator.fault({ route: "postbox", dropNext: 1, dropAfterBytes: 256 * 1024 });
+    const failed = await errorOf(await upload(browser, uploadForm(bytesOf(2 * 1024 * 1024))));
+    expect(failed).toMatchObject({ status: 503, code: "DIGIME_UNREACHABLE" });
+    expect(await emulator.files(postboxId)).toEqual([]);
+    expect(await storedTokens(userId)).toEqual(before);
+    expect((await upload(browser, uploadForm(bytesOf(2 * 1024 * 1024)))).status).toBe(200);
+  });
+});

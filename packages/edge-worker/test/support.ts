@@ -1,0 +1,293 @@
+/**
+ * Test support: a cookie-keeping "browser" that calls the Worker through its exports, helpers for
+ * the emulator's admin and library API, and the secret scanner that every test file runs over
+ * every answer it received and every log line the Worker wrote.
+ */
+import { runInDurableObject } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
+import { afterAll, expect, vi } from "vitest";
+import { vaultFor } from "../src/lib/session";
+
+/** The Worker's origin in tests. */
+export const ORIGIN = "https://edge.test";
+/** The allowed app origin in tests. */
+export const APP_ORIGIN = "https://app.test";
+
+const testEnv = env as unknown as Env & { TEST_EMULATOR_URL: string; TEST_PROXY_CONTROL_URL: string };
+/** The emulator's own URL (admin and library API). */
+export const EMULATOR = testEnv.TEST_EMULATOR_URL;
+
+// --- Secret scanning ---------------------------------------------------------------------------
+
+const seen: { where: string; text: string }[] = [];
+const logs: string[] = [];
+const secrets = new Set<string>();
+const knownUsers = new Set<string>();
+
+for (const method of ["log", "info", "warn", "error", "debug"] as const) {
+  const original = console[method].bind(console);
+  vi.spyOn(console, method).mockImplementation((...args: unknown[]) => {
+    logs.push(
+      args
+        .map((a) =>
+          typeof a === "string"
+            ? a
+            : a instanceof Error
+              ? `${a.name}: ${a.message} ${a.stack}`
+              : JSON.stringify(a),
+        )
+        .join(" "),
+    );
+    original(...args);
+  });
+}
+
+/** Registers a value that must never appear in an answer or a log line. */
+export function addSecret(value: string | undefined): void {
+  if (value && value.length >= 8) secrets.add(value);
+}
+
+function privateKeyFragments(pem: string): string[] {
+  // The whole PEM, its base64 body on one line, and each full line of it.
+  const lines = pem.split("\n").filter((l) => l && !l.startsWith("-----"));
+  return [pem, lines.join(""), ...lines.filter((l) => l.length >= 32)];
+}
+
+function baseSecrets(): string[] {
+  return [...privateKeyFragments(testEnv.DIGIME_PRIVATE_KEY), testEnv.SESSION_SECRET];
+}
+
+/** The stored token pair of a user's vault (test access to the Durable Object). */
+export async function storedTokens(userId: string) {
+  return runInDurableObject(vaultFor(testEnv, userId), (_instance, state) => {
+    const row = state.storage.sql
+      .exec<{ access_token: string; access_expiry: number; refresh_token: string; refresh_expiry: number }>(
+        "SELECT access_token, access_expiry, refresh_token, refresh_expiry FROM tokens WHERE id = 1",
+      )
+      .toArray()[0];
+    return row ?? null;
+  });
+}
+
+async function learnTokens(): Promise<void> {
+  for (const userId of knownUsers) {
+    const row = await storedTokens(userId).catch(() => null);
+    addSecret(row?.access_token);
+    addSecret(row?.refresh_token);
+  }
+}
+
+/** Finds every registered secret in `text`; empty when clean. */
+export function findSecrets(text: string, extra: string[] = []): string[] {
+  return [...baseSecrets(), ...secrets, ...extra].filter((s) => text.includes(s));
+}
+
+async function record(where: string, response: Response): Promise<void> {
+  const headers = [...response.headers].map(([k, v]) => `${k}: ${v}`).join("\n");
+  const body = response.body ? await response.clone().text() : "";
+  seen.push({ where, text: `${response.status}\n${headers}\n\n${body}` });
+}
+
+/** How many answers, log lines and learnt tokens this file's scan covers (for the scanner's own test). */
+export async function scanCounts(): Promise<{ answers: number; logs: number; tokens: number }> {
+  await learnTokens();
+  return { answers: seen.length, logs: logs.length, tokens: secrets.size };
+}
+
+/** Every answer recorded so far, as scanned text. */
+export function recordedAnswers(): readonly { where: string; text: string }[] {
+  return seen;
+}
+
+afterAll(async () => {
+  await learnTokens();
+  expect(seen.length).toBeGreaterThan(0);
+  for (const { where, text } of seen)
+    expect(findSecrets(text), `secret in the answer to ${where}`).toEqual([]);
+  for (const line of logs) expect(findSecrets(line), "secret in a log line").toEqual([]);
+});
+
+// --- The browser -------------------------------------------------------------------------------
+
+/** Options of {@link Browser.fetch}. */
+export interface CallInit extends RequestInit {
+  /** The `Origin` header; default the Worker's own for non-GET requests, none for GET. */
+  origin?: string | null;
+  /** Bindings to use instead of the test ones (calls the Worker's `fetch` directly). */
+  env?: Record<string, unknown>;
+}
+
+/** A browser with a cookie jar for the Worker's origin. */
+export class Browser {
+  readonly cookies = new Map<string, string>();
+
+  /** Calls the Worker at `path` (or a full `https://edge.test/...` URL), keeping cookies. */
+  async fetch(path: string, init: CallInit = {}): Promise<Response> {
+    const { origin, env: overrides, ...rest } = init;
+    const url = path.startsWith("http") ? path : `${ORIGIN}${path}`;
+    const headers = new Headers(rest.headers);
+    const method = (rest.method ?? "GET").toUpperCase();
+    const sendOrigin =
+      origin === undefined ? (method === "GET" || method === "HEAD" ? null : ORIGIN) : origin;
+    if (sendOrigin) headers.set("Origin", sendOrigin);
+    if (this.cookies.size > 0) {
+      headers.set("Cookie", [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; "));
+    }
+    const request = new Request(url, { ...rest, headers, redirect: "manual" });
+    const response = overrides
+      ? await (await import("../src/index")).default.fetch(
+          request,
+          { ...testEnv, ...overrides } as Env,
+          {
+            waitUntil() {},
+            passThroughOnException() {},
+            props: {},
+          } as unknown as ExecutionContext,
+        )
+      : await exports.default.fetch(request);
+    for (const cookie of response.headers.getSetCookie()) {
+      const [pair = ""] = cookie.split(";");
+      const at = pair.indexOf("=");
+      const name = pair.slice(0, at);
+      const value = pair.slice(at + 1);
+      if (/max-age=0/i.test(cookie) || value === "") this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+    await record(`${method} ${new URL(url).pathname}`, response);
+    return response;
+  }
+
+  /** The signed-in user's id, read from the session cookie. */
+  get userId(): string | undefined {
+    const value = this.cookies.get("digime_session");
+    return value ? decodeURIComponent(value).split("~")[0]?.split(".")[1] : undefined;
+  }
+
+  /** A `fetch` for the typed client: calls the Worker with this browser's cookies. */
+  get fetchForClient(): typeof fetch {
+    return (async (input: RequestInfo | URL, init?: RequestInit) => {
+      const request = new Request(input, init);
+      return this.fetch(request.url, {
+        method: request.method,
+        headers: request.headers,
+        body: request.body,
+        // @ts-expect-error duplex is needed for a stream body and missing from the types
+        duplex: "half",
+        origin: request.headers.get("Origin") ?? APP_ORIGIN,
+      });
+    }) as typeof fetch;
+  }
+}
+
+/**
+ * Signs in through the whole flow: `/auth/start`, the emulator's auto-approved consent, the
+ * callback. Answers the final redirect's `Location`.
+ */
+export async function signIn(browser: Browser, returnTo?: string): Promise<string> {
+  const start = await browser.fetch(
+    `/auth/start${returnTo === undefined ? "" : `?returnTo=${encodeURIComponent(returnTo)}`}`,
+  );
+  expect(start.status).toBe(302);
+  const consent = await fetch(start.headers.get("Location") as string, { redirect: "manual" });
+  expect(consent.status).toBe(302);
+  const callback = consent.headers.get("Location") as string;
+  expect(callback.startsWith(`${ORIGIN}/auth/callback?`)).toBe(true);
+  const done = await browser.fetch(callback);
+  expect(done.status, await done.clone().text()).toBe(302);
+  if (browser.userId) {
+    knownUsers.add(browser.userId);
+    await learnTokens();
+  }
+  return done.headers.get("Location") as string;
+}
+
+/** A signed-in browser. */
+export async function signedInBrowser(): Promise<Browser> {
+  const browser = new Browser();
+  await signIn(browser);
+  return browser;
+}
+
+/** A multipart upload body: `fileDescriptor` (when given) then `file`. */
+export function uploadForm(
+  bytes: Uint8Array | string,
+  descriptor?: unknown,
+  fileName = "file.bin",
+): FormData {
+  const form = new FormData();
+  if (descriptor !== undefined) {
+    form.append("fileDescriptor", typeof descriptor === "string" ? descriptor : JSON.stringify(descriptor));
+  }
+  form.append("file", new File([bytes], fileName, { type: "application/octet-stream" }));
+  return form;
+}
+
+/** Posts `form` to `/api/files` as a browser on the allowed app origin would. */
+export function upload(browser: Browser, form: FormData, init: CallInit = {}): Promise<Response> {
+  return browser.fetch("/api/files", { method: "POST", body: form, origin: APP_ORIGIN, ...init });
+}
+
+/** Deterministic pseudo-random bytes. */
+export function bytesOf(size: number, seed = 1): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(size);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < size; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+// --- The emulator ------------------------------------------------------------------------------
+
+async function admin<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const response = await fetch(`${EMULATOR}${path}`, {
+    method,
+    headers: body === undefined ? {} : { "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!response.ok)
+    throw new Error(`emulator ${method} ${path}: ${response.status} ${await response.text()}`);
+  return response.json() as Promise<T>;
+}
+
+/** The emulator's admin API. */
+export const emulator = {
+  stats: () => admin<{ refreshes: number; writes: number; pending: number }>("GET", "/admin/stats"),
+  resetStats: () => admin("DELETE", "/admin/stats"),
+  expireTokens: (filter: Record<string, string> = {}) =>
+    admin<{ expired: number }>("POST", "/admin/expire-tokens", filter),
+  fault: (rule: Record<string, unknown>) => admin("POST", "/admin/faults", rule),
+  clearFaults: () => admin("DELETE", "/admin/faults"),
+  files: (postboxId: string) =>
+    admin<{
+      files: { id: string; fileName: string; size: number; sha256: string; url: string; metadata: unknown }[];
+    }>("GET", `/library/api/files?postboxId=${encodeURIComponent(postboxId)}`).then((r) => r.files),
+  async download(url: string): Promise<Uint8Array> {
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`download: ${response.status}`);
+    return new Uint8Array(await response.arrayBuffer());
+  },
+};
+
+/** The postbox id a user's vault holds. */
+export async function postboxOf(userId: string): Promise<string> {
+  return runInDurableObject(vaultFor(testEnv, userId), (_i, state) => {
+    const row = state.storage.sql.exec<{ postbox_id: string }>("SELECT postbox_id FROM tokens").toArray()[0];
+    return row?.postbox_id as string;
+  });
+}
+
+/** Makes the vault's stored access token look expired (as if time had passed). */
+export async function expireStoredAccessToken(userId: string): Promise<void> {
+  await runInDurableObject(vaultFor(testEnv, userId), (_i, state) => {
+    state.storage.sql.exec("UPDATE tokens SET access_expiry = ?", Date.now() - 1000);
+  });
+}
+
+/** Cuts digi.me off (every connection to it fails) or brings it back. */
+export async function digime(mode: "down" | "up"): Promise<void> {
+  await fetch(`${testEnv.TEST_PROXY_CONTROL_URL}/${mode}`, { method: "POST" });
+}

@@ -1,0 +1,118 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, DEFAULT_MAX_UPLOAD_BYTES, parseConfig } from "../../src/config";
+import { completeDescriptor, parseDescriptor } from "../../src/lib/descriptor";
+import { sanitizeFileName } from "../../src/lib/file-name";
+import { resolveReturnTo } from "../../src/lib/return-to";
+import { randomId, sign, verify } from "../../src/lib/signing";
+
+const KEY =
+  "-----BEGIN RSA PRIVATE KEY-----\nMIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8Qu\n-----END RSA PRIVATE KEY-----";
+const valid = {
+  DIGIME_APPLICATION_ID: "app",
+  DIGIME_CONTRACT_ID: "contract",
+  DIGIME_PRIVATE_KEY: KEY.replace(/\n/g, "\\n"),
+  DIGIME_REDIRECT_URI: "https://edge.example/auth/callback",
+  DIGIME_BASE_URL: "https://api.example/v1.7",
+  DIGIME_ONBOARD_URL: "https://api.example/apps/saas/",
+  SESSION_SECRET: "s".repeat(32),
+  ALLOWED_ORIGINS: " https://app.example, http://localhost:5173 ",
+};
+
+describe("parseConfig", () => {
+  it("normalises settings and applies defaults", () => {
+    const config = parseConfig(valid);
+    expect(config.privateKey).toBe(KEY);
+    expect(config.baseUrl).toBe("https://api.example/v1.7/");
+    expect([...config.allowedOrigins]).toEqual(["https://app.example", "http://localhost:5173"]);
+    expect(config.maxUploadBytes).toBe(DEFAULT_MAX_UPLOAD_BYTES);
+    expect(config.rateLimitPerMinute).toBe(60);
+  });
+
+  it.each([
+    ["DIGIME_APPLICATION_ID", undefined],
+    ["DIGIME_PRIVATE_KEY", "not a key but a long secret-looking value"],
+    ["DIGIME_BASE_URL", "ftp://x"],
+    ["DIGIME_REDIRECT_URI", "nope"],
+    ["SESSION_SECRET", "short-secret-value"],
+    ["ALLOWED_ORIGINS", "https://app.example/path"],
+    ["MAX_UPLOAD_BYTES", "12abc"],
+    ["RATE_LIMIT_PER_MINUTE", "0"],
+  ])("names %s without its value", (setting, value) => {
+    let error: unknown;
+    try {
+      parseConfig({ ...valid, [setting]: value });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).settings).toEqual([setting]);
+    expect((error as ConfigError).message).toContain(setting);
+    if (value) expect((error as ConfigError).message).not.toContain(value);
+  });
+});
+
+describe("resolveReturnTo", () => {
+  const self = "https://edge.example";
+  const allowed = new Set(["https://app.example"]);
+  it.each([
+    [undefined, "https://edge.example/"],
+    ["/done?x=1#y", "https://edge.example/done?x=1#y"],
+    ["https://app.example/after", "https://app.example/after"],
+    ["https://edge.example/x", "https://edge.example/x"],
+  ])("accepts %s", (raw, expected) => expect(resolveReturnTo(raw, self, allowed)).toBe(expected));
+  it.each([
+    "//evil.example/",
+    "/\\evil.example",
+    "https://evil.example/",
+    "https://app.example.evil.example/",
+    "javascript:alert(1)",
+    "https://user@app.example/",
+    "/\t/evil.example",
+    "evil.example",
+    "data:text/html,hi",
+  ])("refuses %s", (raw) => expect(resolveReturnTo(raw, self, allowed)).toBeUndefined());
+});
+
+describe("sanitizeFileName", () => {
+  it.each([
+    ["../../etc/passwd", "passwd"],
+    ["C:\\Users\\me\\report.pdf", "report.pdf"],
+    ["a\u0000b\nc\u202e.txt", "abc.txt"],
+    ["..", "upload"],
+    ["  ", "upload"],
+    [undefined, "upload"],
+    ["ok name.txt", "ok name.txt"],
+  ])("%j -> %j", (raw, expected) => expect(sanitizeFileName(raw)).toBe(expected));
+  it("keeps at most 255 characters", () =>
+    expect(sanitizeFileName(`${"x".repeat(300)}.txt`)).toHaveLength(255));
+});
+
+describe("descriptor", () => {
+  it("accepts the documented fields and completes defaults", () => {
+    const parsed = parseDescriptor('{"tags":["a"],"reference":["r"]}');
+    expect(parsed.ok).toBe(true);
+    expect(
+      completeDescriptor(parsed.ok ? parsed.value : undefined, "text/plain; charset=utf-8", "u1"),
+    ).toEqual({
+      mimeType: "text/plain",
+      accounts: [{ accountId: "u1" }],
+      tags: ["a"],
+      reference: ["r"],
+    });
+  });
+  it.each(['{"mimeType":"nope"}', "not json", '{"accounts":[]}', '{"extra":1}', "[]", '{"tags":"a"}'])(
+    "refuses %s",
+    (text) => expect(parseDescriptor(text).ok).toBe(false),
+  );
+});
+
+describe("signing", () => {
+  it("round-trips and refuses tampering", async () => {
+    const signed = await sign("k".repeat(32), "payload.1");
+    expect(await verify("k".repeat(32), signed)).toBe("payload.1");
+    expect(await verify("k".repeat(32), signed.replace("payload.1", "payload.2"))).toBeUndefined();
+    expect(await verify("j".repeat(32), signed)).toBeUndefined();
+    expect(await verify("k".repeat(32), "garbage")).toBeUndefined();
+    expect(randomId(18)).toMatch(/^[A-Za-z0-9_-]{24}$/);
+  });
+});

@@ -1,0 +1,38 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+/** The Worker's origin in tests (https: Secure cookies and HSTS are exercised). */
+const WORKER_ORIGIN = "https://edge.test";
+
+export default defineConfig({
+  plugins: [
+    cloudflareTest(({ inject }) => ({
+      wrangler: { configPath: "./wrangler.jsonc" },
+      miniflare: {
+        // The Worker under test talks to the emulator (through the switchable proxy).
+        bindings: {
+          DIGIME_APPLICATION_ID: inject("applicationId"),
+          DIGIME_CONTRACT_ID: inject("contractId"),
+          DIGIME_PRIVATE_KEY: inject("privateKey"),
+          DIGIME_REDIRECT_URI: `${WORKER_ORIGIN}/auth/callback`,
+          DIGIME_BASE_URL: `${inject("digimeUrl")}/v1.7/`,
+          DIGIME_ONBOARD_URL: `${inject("digimeUrl")}/apps/saas/`,
+          SESSION_SECRET: inject("sessionSecret"),
+          ALLOWED_ORIGINS: "https://app.test",
+          MAX_UPLOAD_BYTES: String(8 * 1024 * 1024),
+          RATE_LIMIT_PER_MINUTE: "1000",
+          TEST_EMULATOR_URL: inject("emulatorUrl"),
+          TEST_PROXY_CONTROL_URL: inject("proxyControlUrl"),
+        },
+      },
+    })),
+  ],
+  test: {
+    globalSetup: ["./test/global-setup.ts"],
+    include: ["test/**/*.test.ts"],
+    // One emulator serves every file, and its counters and faults are global: one file at a time.
+    fileParallelism: false,
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+  },
+});

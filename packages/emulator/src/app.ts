@@ -1,0 +1,190 @@
+import type { KeyObject } from "node:crypto";
+import { Hono } from "hono";
+import { html } from "hono/html";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { discardRequestBody } from "./body.js";
+import { type AppEnv, type EmulatorContext, type EmulatorSettings, PATHS } from "./context.js";
+import { type ContractInput, contractInputSchema } from "./contracts.js";
+import { ApiError, type ApiErrorBody } from "./errors.js";
+import { FaultInjector, type FaultRules } from "./faults.js";
+import { page } from "./html.js";
+import { loadOrCreateSigningKey, type SigningKey, toSigningKey } from "./keys.js";
+import { adminRoutes } from "./routes/admin.js";
+import { authorizeRoutes } from "./routes/authorize.js";
+import { consentRoutes } from "./routes/consent.js";
+import { keySetRoutes } from "./routes/key-set.js";
+import { libraryRoutes } from "./routes/library.js";
+import { postboxRoutes } from "./routes/postbox.js";
+import { tokenRoutes } from "./routes/token.js";
+import { Stats } from "./stats.js";
+import { type Contract, Store } from "./store.js";
+
+/** Options of {@link createEmulator}. Durations are in milliseconds. */
+export interface EmulatorOptions {
+  /** Data folder (SQLite, library files, keys). Without it (or with `memory`) nothing is kept. */
+  dataDir?: string;
+  /** In-memory database and a temporary file folder removed on `close()`. */
+  memory?: boolean;
+  /** Use this store instead of opening one (the emulator then does not close it). */
+  store?: Store;
+  /** Sign response tokens with this RSA private key instead of the data folder's. */
+  signingKey?: KeyObject | string;
+  /** Contracts to register (added or replaced at start). */
+  contracts?: ContractInput[];
+  /** Give consent without showing the page (default false). */
+  autoApprove?: boolean;
+  accessTokenTtlMs?: number;
+  refreshTokenTtlMs?: number;
+  authorizationCodeTtlMs?: number;
+  preauthorizationTtlMs?: number;
+  /** Accepted distance between a request's `timestamp` and the clock (default ±5 minutes). */
+  timestampWindowMs?: number;
+  /** Origin put in `jku` and links; by default the origin each request came to. */
+  publicUrl?: string;
+  /** Key set form: `pem` (digi.me's, default), `jwk` or `both`. */
+  keySetFormat?: EmulatorSettings["keySetFormat"];
+  /** Faults per route from the start. */
+  faults?: FaultRules;
+  /** Seed of the fault generator (default 1): the same seed fails the same requests. */
+  faultSeed?: number;
+  /** The clock (default `Date.now`). */
+  now?: () => number;
+  /** Told about unexpected errors (answered 500); default `console.error`. */
+  onError?: (error: unknown) => void;
+}
+
+/** A created emulator: the Hono app and the state behind it. */
+export interface Emulator {
+  /** The Hono app; serve it with `@hono/node-server` (see `startEmulator`) or call `app.request()`. */
+  app: Hono<AppEnv>;
+  store: Store;
+  /** Live settings; change them directly or with `POST /admin/settings`. */
+  settings: EmulatorSettings;
+  stats: Stats;
+  faults: FaultInjector;
+  signingKey: SigningKey;
+  /** What the routes share. */
+  context: EmulatorContext;
+  /** Registers (or replaces) a contract. */
+  registerContract(input: ContractInput): Contract;
+  /** Closes the store unless it was passed in. */
+  close(): void;
+}
+
+const CODE_BY_STATUS: Partial<Record<number, ApiErrorBody["error"]["code"]>> = {
+  400: "InvalidRequest",
+  404: "NotFound",
+  413: "PayloadTooLarge",
+};
+
+const indexPage = () =>
+  page(
+    "Emulator",
+    html`<div class="card">
+      <h1>digi.me emulator</h1>
+      <p>A local stand-in for digi.me's write API. Point an SDK at the URLs below.</p>
+      <ul class="facts">
+        <li>API <code>baseUrl</code>: <code>${PATHS.api}</code></li>
+        <li><code>onboardUrl</code>: <code>${PATHS.onboard}</code></li>
+        <li>Key set: <a href="${PATHS.keySet}">${PATHS.keySet}</a></li>
+        <li><a href="${PATHS.library}">Library</a> (<a href="${PATHS.library}/api/users">JSON</a>)</li>
+        <li>Admin: <a href="${PATHS.admin}/stats">stats</a>, <a href="${PATHS.admin}/contracts">contracts</a>,
+          <a href="${PATHS.admin}/faults">faults</a>, <a href="${PATHS.admin}/settings">settings</a></li>
+        <li><a href="/healthz">/healthz</a></li>
+      </ul>
+    </div>`,
+  );
+
+/**
+ * Builds the emulator: opens the store, loads (or makes) the signing key, registers contracts,
+ * and assembles the Hono app with one sub-app per route and a global error handler that answers
+ * digi.me-style `{ error: { code, message } }` and never lets a request crash the process.
+ */
+export function createEmulator(options: EmulatorOptions = {}): Emulator {
+  const store = options.store ?? Store.open({ dataDir: options.dataDir, memory: options.memory });
+  const ownsStore = !options.store;
+  const signingKey = options.signingKey
+    ? toSigningKey(options.signingKey)
+    : loadOrCreateSigningKey(options.memory ? undefined : store.dataDir);
+  const settings: EmulatorSettings = {
+    autoApprove: options.autoApprove ?? false,
+    accessTokenTtlMs: options.accessTokenTtlMs ?? 60 * 60_000,
+    refreshTokenTtlMs: options.refreshTokenTtlMs ?? 30 * 24 * 60 * 60_000,
+    authorizationCodeTtlMs: options.authorizationCodeTtlMs ?? 10 * 60_000,
+    preauthorizationTtlMs: options.preauthorizationTtlMs ?? 30 * 60_000,
+    timestampWindowMs: options.timestampWindowMs ?? 5 * 60_000,
+    publicUrl: options.publicUrl,
+    keySetFormat: options.keySetFormat ?? "pem",
+  };
+  const stats = new Stats();
+  const faults = new FaultInjector({ rules: options.faults, seed: options.faultSeed });
+  const context: EmulatorContext = {
+    store,
+    settings,
+    signingKey,
+    stats,
+    faults,
+    now: options.now ?? Date.now,
+  };
+  const report = options.onError ?? ((error: unknown) => console.error("[digime-emulator]", error));
+
+  const registerContract = (input: ContractInput): Contract => {
+    const valid = contractInputSchema.parse(input);
+    return store.upsertContract({
+      ...valid,
+      name: valid.name ?? valid.applicationId,
+      write: valid.write ?? true,
+    });
+  };
+  for (const contract of options.contracts ?? []) registerContract(contract);
+
+  const app = new Hono<AppEnv>()
+    .get("/", (c) => c.html(indexPage()))
+    .get("/healthz", (c) => c.json({ status: "ok", kid: signingKey.kid, files: store.countFiles() }))
+    .route(PATHS.keySet, keySetRoutes(context))
+    .route(`${PATHS.api}oauth/authorize`, authorizeRoutes(context))
+    .route(`${PATHS.api}oauth/token`, tokenRoutes(context))
+    .route(`${PATHS.api}permission-access/postbox`, postboxRoutes(context))
+    .route(`${PATHS.onboard}authorize`, consentRoutes(context))
+    .route(PATHS.library, libraryRoutes(context))
+    .route(PATHS.admin, adminRoutes(context));
+
+  app.notFound((c) =>
+    c.json<ApiErrorBody>(
+      { error: { code: "NotFound", message: `No route for ${c.req.method} ${c.req.path}` } },
+      404,
+    ),
+  );
+  app.onError(async (error, c) => {
+    // Answer only once the client has finished sending (or gone): a reset beats no answer.
+    await discardRequestBody(c).catch(() => {});
+    if (error instanceof ApiError) {
+      if (error.code !== "ConnectionDropped") stats.countError(error.status);
+      return c.json(error.toBody(), error.status, error.headers);
+    }
+    if (error instanceof HTTPException) {
+      const status = error.status as ContentfulStatusCode;
+      stats.countError(status);
+      const code = CODE_BY_STATUS[status] ?? "InternalServerError";
+      return c.json<ApiErrorBody>({ error: { code, message: error.message || "Request refused" } }, status);
+    }
+    report(error);
+    stats.countError(500);
+    return c.json<ApiErrorBody>({ error: { code: "InternalServerError", message: "Internal error" } }, 500);
+  });
+
+  return {
+    app,
+    store,
+    settings,
+    stats,
+    faults,
+    signingKey,
+    context,
+    registerContract,
+    close: () => {
+      if (ownsStore) store.close();
+    },
+  };
+}

@@ -1,0 +1,130 @@
+import { createPublicKey, generateKeyPairSync } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { z } from "zod";
+
+/** A contract to register (by config file, `startEmulator({ contracts })` or `POST /admin/contracts`). */
+export interface ContractInput {
+  applicationId: string;
+  contractId: string;
+  /** The contract's RSA public key in PEM (PKCS#1 `BEGIN RSA PUBLIC KEY` or SPKI `BEGIN PUBLIC KEY`). */
+  publicKey: string;
+  /** The only redirect URI accepted for this contract. */
+  redirectUri: string;
+  /** Shown on the consent page; defaults to the application id. */
+  name?: string;
+  /** Whether the contract may write (default true). */
+  write?: boolean;
+}
+
+const ID = z.string().min(1).max(200);
+
+/** Schema of a {@link ContractInput}: the public key must parse as RSA, the redirect URI as a URL. */
+export const contractInputSchema = z.object({
+  applicationId: ID,
+  contractId: ID,
+  publicKey: z.string().refine((pem) => {
+    try {
+      return createPublicKey(pem).asymmetricKeyType === "rsa";
+    } catch {
+      return false;
+    }
+  }, "publicKey must be an RSA public key in PEM"),
+  redirectUri: z.url(),
+  name: z.string().min(1).max(200).optional(),
+  write: z.boolean().optional(),
+});
+
+const fileEntrySchema = contractInputSchema
+  .omit({ publicKey: true })
+  .extend({ publicKey: z.string().optional(), publicKeyPath: z.string().optional() });
+
+/**
+ * Reads contracts from a JSON file: an array of contracts, or `{ "contracts": [...] }`. Each has
+ * `publicKey` (PEM) or `publicKeyPath` (relative to the file).
+ * @throws when the file is not valid.
+ */
+export function loadContractsFile(path: string): ContractInput[] {
+  const json: unknown = JSON.parse(readFileSync(path, "utf8"));
+  const list = Array.isArray(json) ? json : (json as { contracts?: unknown })?.contracts;
+  const entries = z.array(fileEntrySchema).parse(list);
+  return entries.map(({ publicKeyPath, publicKey, ...rest }) => {
+    const pem = publicKey ?? (publicKeyPath && readFileSync(resolve(dirname(path), publicKeyPath), "utf8"));
+    return contractInputSchema.parse({ ...rest, publicKey: pem });
+  });
+}
+
+/** Options of {@link createDevContract}. */
+export interface DevContractOptions {
+  /** Default `http://127.0.0.1:8787/callback` (the edge worker under `wrangler dev`); kept once set. */
+  redirectUri?: string;
+  applicationId?: string;
+  contractId?: string;
+  name?: string;
+}
+
+/** What {@link createDevContract} made or found. */
+export interface DevContract {
+  /** Register this with the emulator. */
+  contract: ContractInput & { name: string };
+  /** `client_id` of the contract. */
+  clientId: string;
+  /** The contract's private key (PKCS#1 PEM): give it to the app or SDK. */
+  privateKey: string;
+  privateKeyPath: string;
+  contractPath: string;
+  /** True when this call generated it. */
+  created: boolean;
+}
+
+/** File names of the dev contract in the data folder. */
+export const DEV_CONTRACT_FILE = "dev-contract.json";
+export const DEV_CONTRACT_KEY_FILE = "dev-contract.key.pem";
+
+/**
+ * Creates a dev contract with a fresh RSA key pair on first run, and finds it again afterwards.
+ * Its description is `dev-contract.json` and its private key `dev-contract.key.pem` (mode 0600),
+ * both in `dataDir`, which git ignores (`.data/`). An explicit `redirectUri` that differs from the
+ * stored one replaces it.
+ */
+export function createDevContract(dataDir: string, options: DevContractOptions = {}): DevContract {
+  const contractPath = join(dataDir, DEV_CONTRACT_FILE);
+  const privateKeyPath = join(dataDir, DEV_CONTRACT_KEY_FILE);
+  mkdirSync(dataDir, { recursive: true });
+  if (existsSync(contractPath) && existsSync(privateKeyPath)) {
+    const stored = contractInputSchema.parse(JSON.parse(readFileSync(contractPath, "utf8")));
+    const contract = { ...stored, name: stored.name ?? stored.applicationId };
+    if (options.redirectUri && options.redirectUri !== contract.redirectUri) {
+      contract.redirectUri = options.redirectUri;
+      writeFileSync(contractPath, `${JSON.stringify(contract, null, 2)}\n`);
+    }
+    return {
+      contract,
+      clientId: `${contract.applicationId}_${contract.contractId}`,
+      privateKey: readFileSync(privateKeyPath, "utf8"),
+      privateKeyPath,
+      contractPath,
+      created: false,
+    };
+  }
+  const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const contract = {
+    applicationId: options.applicationId ?? "dev-app",
+    contractId: options.contractId ?? "dev-write-contract",
+    name: options.name ?? "digime-edge dev app",
+    publicKey: publicKey.export({ type: "pkcs1", format: "pem" }).toString(),
+    redirectUri: options.redirectUri ?? "http://127.0.0.1:8787/callback",
+    write: true,
+  };
+  const privatePem = privateKey.export({ type: "pkcs1", format: "pem" }).toString();
+  writeFileSync(privateKeyPath, privatePem, { mode: 0o600 });
+  writeFileSync(contractPath, `${JSON.stringify(contract, null, 2)}\n`);
+  return {
+    contract,
+    clientId: `${contract.applicationId}_${contract.contractId}`,
+    privateKey: privatePem,
+    privateKeyPath,
+    contractPath,
+    created: true,
+  };
+}

@@ -1,0 +1,89 @@
+import { createPublicKey, type KeyObject } from "node:crypto";
+import type { HttpBindings } from "@hono/node-server";
+import { createMiddleware } from "hono/factory";
+import { z } from "zod";
+import type { EmulatorContext, VerifiedRequest } from "../context.js";
+import { ApiError, invalidRequest } from "../errors.js";
+import { decodeJwt, MalformedJwtError, verifyPs512 } from "../jwt.js";
+
+/** Claims every request JWT carries. */
+export const baseClaims = z.object({
+  client_id: z.string().min(1),
+  nonce: z.string().regex(/^[A-Za-z0-9]{32}$/, "nonce must be 32 characters from [A-Za-z0-9]"),
+  timestamp: z.number().int().nonnegative(),
+});
+
+/** A readable one-line account of a schema failure. */
+export const describeIssues = (error: z.ZodError): string =>
+  error.issues.map((i) => `${i.path.length ? `${i.path.join(".")}: ` : ""}${i.message}`).join("; ");
+
+const keyCache = new Map<string, KeyObject>();
+const publicKeyOf = (pem: string): KeyObject => {
+  let key = keyCache.get(pem);
+  if (!key) {
+    key = createPublicKey(pem);
+    keyCache.set(pem, key);
+  }
+  return key;
+};
+
+/**
+ * Middleware factory: checks the request JWT in `Authorization: Bearer` as digi.me does, in this
+ * order, and sets `c.var.request` to `{ contract, payload }`:
+ * 1. a compact JWS with header `alg: "PS512"` (else 400 `InvalidRequest`);
+ * 2. `client_id` names a registered contract (else 403 `InvalidClient`);
+ * 3. the signature verifies with the contract's public key, RSA-PSS SHA-512 salt 64 (else 401 `InvalidSignature`);
+ * 4. `nonce` is 32 characters from [A-Za-z0-9] and `timestamp` a number of ms (else 400);
+ * 5. `timestamp` is within the window of the emulator's clock (else 401 `InvalidTimestamp`);
+ * 6. the route's own claims match `schema` (else 400 `InvalidRequest`);
+ * 7. the nonce was not used by this contract within the window (else 401 `ReplayedNonce`).
+ * A nonce is recorded only once all the checks before it passed.
+ */
+export const requestJwt = <S extends z.ZodType>({ ctx, schema }: { ctx: EmulatorContext; schema: S }) =>
+  createMiddleware<{
+    Bindings: Partial<HttpBindings>;
+    Variables: { request: VerifiedRequest<z.infer<S>> };
+  }>(async (c, next) => {
+    const match = /^Bearer +([^\s]+)$/i.exec(c.req.header("authorization") ?? "");
+    if (!match?.[1]) throw invalidRequest("Authorization: Bearer <jwt> is missing");
+    let jwt: ReturnType<typeof decodeJwt>;
+    try {
+      jwt = decodeJwt(match[1]);
+    } catch (error) {
+      if (error instanceof MalformedJwtError) throw invalidRequest(error.message, error);
+      throw error;
+    }
+    if (jwt.header.alg !== "PS512") {
+      throw invalidRequest(`The request JWT's alg must be PS512, not ${JSON.stringify(jwt.header.alg)}`);
+    }
+    const clientId = jwt.payload.client_id;
+    if (typeof clientId !== "string" || clientId === "") throw invalidRequest("client_id is missing");
+    const contract = ctx.store.getContract(clientId);
+    if (!contract) throw new ApiError(403, "InvalidClient", `The client_id (${clientId}) is invalid`);
+    if (!verifyPs512(jwt, publicKeyOf(contract.publicKey))) {
+      throw new ApiError(
+        401,
+        "InvalidSignature",
+        "The request JWT does not verify with the contract's public key",
+      );
+    }
+    const base = baseClaims.safeParse(jwt.payload);
+    if (!base.success) throw invalidRequest(describeIssues(base.error));
+    const now = ctx.now();
+    const window = ctx.settings.timestampWindowMs;
+    const skew = now - base.data.timestamp;
+    if (Math.abs(skew) > window) {
+      throw new ApiError(
+        401,
+        "InvalidTimestamp",
+        `The request timestamp is ${Math.abs(skew)} ms ${skew > 0 ? "old" : "ahead"}; the window is ±${window} ms`,
+      );
+    }
+    const claims = schema.safeParse(jwt.payload);
+    if (!claims.success) throw invalidRequest(describeIssues(claims.error));
+    if (!ctx.store.recordNonce(clientId, base.data.nonce, base.data.timestamp + window, now)) {
+      throw new ApiError(401, "ReplayedNonce", `The nonce (${base.data.nonce}) was already used`);
+    }
+    c.set("request", { contract, payload: claims.data });
+    await next();
+  });

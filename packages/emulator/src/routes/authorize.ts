@@ -1,0 +1,82 @@
+import { randomBytes } from "node:crypto";
+import { Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv, EmulatorContext } from "../context.js";
+import { ApiError, invalidRequest } from "../errors.js";
+import { injectFaults } from "../faults.js";
+import { limitBody } from "../middleware/limit-body.js";
+import { baseClaims, requestJwt } from "../middleware/request-jwt.js";
+import { responseToken } from "../response-token.js";
+import { countRequests } from "../stats.js";
+import { newId } from "../store.js";
+
+/** Claims of an `oauth/authorize` request JWT. */
+export const authorizeClaims = baseClaims.extend({
+  code_challenge: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{43}$/, "code_challenge must be base64url(SHA-256(verifier))"),
+  code_challenge_method: z.literal("S256"),
+  redirect_uri: z.string().min(1),
+  response_mode: z.literal("query"),
+  response_type: z.literal("code"),
+  state: z.string().max(4096).optional(),
+  access_token: z.string().min(1).optional(),
+});
+
+/**
+ * `POST {baseUrl}oauth/authorize`: starts an authorization. Checks the redirect URI against the
+ * contract, keeps `code_challenge` and `state`, and, when `access_token` names an existing user of
+ * this contract, links that user's library. Answers `{ token, session: { expiry, key } }` whose
+ * token carries `preauthorization_code`.
+ */
+export const authorizeRoutes = (ctx: EmulatorContext) =>
+  new Hono<AppEnv>()
+    .use(countRequests({ stats: ctx.stats, route: "authorize" }))
+    .use(injectFaults({ faults: ctx.faults, stats: ctx.stats, route: "authorize" }))
+    .post("/", limitBody(), requestJwt({ ctx, schema: authorizeClaims }), async (c) => {
+      const { contract, payload } = c.var.request;
+      if (payload.redirect_uri !== contract.redirectUri) {
+        throw new ApiError(
+          400,
+          "InvalidRedirectUri",
+          `The redirect_uri (${payload.redirect_uri}) is invalid`,
+        );
+      }
+      const text = await c.req.text();
+      if (text.trim() !== "") {
+        let body: unknown;
+        try {
+          body = JSON.parse(text);
+        } catch (cause) {
+          throw invalidRequest("The body is not JSON", cause);
+        }
+        if (typeof body !== "object" || body === null || Array.isArray(body)) {
+          throw invalidRequest("The body must be a JSON object ({ agent, actions })");
+        }
+      }
+      let userId: string | null = null;
+      if (payload.access_token) {
+        const token = ctx.store.getToken(payload.access_token);
+        if (token?.kind !== "access" || token.clientId !== contract.clientId || token.revokedAt) {
+          throw new ApiError(401, "InvalidToken", "The token (access_token) is invalid");
+        }
+        userId = token.userId;
+      }
+      const now = ctx.now();
+      const preauthorization = ctx.store.createPreauthorization({
+        code: newId("pre_", 24),
+        clientId: contract.clientId,
+        redirectUri: payload.redirect_uri,
+        codeChallenge: payload.code_challenge,
+        state: payload.state ?? null,
+        userId,
+        sessionKey: randomBytes(16).toString("hex"),
+        expiresAt: now + ctx.settings.preauthorizationTtlMs,
+        createdAt: now,
+      });
+      ctx.stats.current.authorizations++;
+      return c.json({
+        token: responseToken(ctx, c.req.url, { preauthorization_code: preauthorization.code }),
+        session: { expiry: preauthorization.expiresAt, key: preauthorization.sessionKey },
+      });
+    });

@@ -1,0 +1,176 @@
+import { generateKeyPair } from "node:crypto";
+import { promisify } from "node:util";
+import { type Context, Hono } from "hono";
+import { html } from "hono/html";
+import { type AppEnv, type EmulatorContext, PATHS } from "../context.js";
+import { injectFaults } from "../faults.js";
+import { messagePage, page } from "../html.js";
+import { limitBody } from "../middleware/limit-body.js";
+import { countRequests } from "../stats.js";
+import { newId, type Preauthorization } from "../store.js";
+
+const generateRsa = promisify(generateKeyPair);
+
+/** `errorCode` sent to `callback` when the person denies. */
+export const DENIED_ERROR_CODE = "AccessDenied";
+/** `errorCode` sent to `callback` when the code is unknown, used or expired. */
+export const INVALID_CODE_ERROR_CODE = "InvalidPreauthorizationCode";
+
+/** Builds `base?k=v&...` with every value percent-encoded (so `+` and spaces in a PEM survive any decoder). */
+const withQuery = (base: string, params: Record<string, string | null | undefined>): string => {
+  const url = new URL(base);
+  const extra = Object.entries(params)
+    .filter((e): e is [string, string] => typeof e[1] === "string")
+    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
+    .join("&");
+  url.search = url.search ? `${url.search}&${extra}` : `?${extra}`;
+  return url.href;
+};
+
+const httpUrl = (value: string | undefined): string | undefined => {
+  if (!value) return undefined;
+  try {
+    const url = new URL(value);
+    return url.protocol === "http:" || url.protocol === "https:" ? url.href : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * Gives consent: creates the user on first consent (or reuses the one the authorization named),
+ * finds or creates the postbox of that user and contract (a fresh RSA key pair), issues a one-time
+ * authorization code, and returns the redirect to the contract's redirect URI with
+ * `success=true&code&state&postboxId&publicKey`.
+ */
+export async function approve(ctx: EmulatorContext, pre: Preauthorization): Promise<string> {
+  const { store } = ctx;
+  const now = ctx.now();
+  const user = (pre.userId && store.getUser(pre.userId)) || store.createUser(now);
+  let postbox = store.findPostbox(user.id, pre.clientId);
+  if (!postbox) {
+    const { publicKey, privateKey } = await generateRsa("rsa", {
+      modulusLength: 2048,
+      publicKeyEncoding: { type: "pkcs1", format: "pem" },
+      privateKeyEncoding: { type: "pkcs8", format: "pem" },
+    });
+    postbox =
+      store.findPostbox(user.id, pre.clientId) ??
+      store.createPostbox({
+        id: newId("pb_", 16),
+        userId: user.id,
+        clientId: pre.clientId,
+        publicKey,
+        privateKey,
+        createdAt: now,
+      });
+  }
+  const code = store.createAuthorizationCode({
+    code: newId("code_", 24),
+    clientId: pre.clientId,
+    userId: user.id,
+    postboxId: postbox.id,
+    codeChallenge: pre.codeChallenge,
+    expiresAt: ctx.now() + ctx.settings.authorizationCodeTtlMs,
+    createdAt: ctx.now(),
+  });
+  ctx.stats.current.consents.allowed++;
+  return withQuery(pre.redirectUri, {
+    success: "true",
+    code: code.code,
+    state: pre.state,
+    postboxId: postbox.id,
+    publicKey: postbox.publicKey,
+  });
+}
+
+type Lookup = { pre: Preauthorization } | { problem: string };
+
+const lookUp = (ctx: EmulatorContext, code: string | undefined): Lookup => {
+  const pre = code ? ctx.store.getPreauthorization(code) : undefined;
+  if (!pre) return { problem: "This authorization link is not valid." };
+  if (pre.usedAt !== null) return { problem: "This authorization was already answered." };
+  if (pre.expiresAt <= ctx.now()) return { problem: "This authorization link has expired." };
+  return { pre };
+};
+
+/** On a bad code: back to `callback` with `success=false` when there is one, else a page. */
+const refuse = (c: Context<AppEnv>, problem: string, callback: string | undefined) => {
+  const target = httpUrl(callback);
+  if (target)
+    return c.redirect(withQuery(target, { success: "false", errorCode: INVALID_CODE_ERROR_CODE }), 302);
+  return c.html(messagePage("Cannot continue", problem), 400);
+};
+
+const consentPage = (
+  ctx: EmulatorContext,
+  pre: Preauthorization,
+  callback: string,
+  service: string | undefined,
+) => {
+  const contract = ctx.store.getContract(pre.clientId);
+  const name = contract?.name ?? pre.clientId;
+  const linked = pre.userId ? ctx.store.getUser(pre.userId) : undefined;
+  return page(
+    `Allow ${name}`,
+    html`<div class="card consent">
+      <h1>Allow <em>${name}</em> to write to your library?</h1>
+      <p><strong>${name}</strong> asks to add files to your digi.me library.</p>
+      <ul class="facts">
+        <li>It can add files to your library, for you to keep.</li>
+        <li>It cannot read, change or delete what is in your library.</li>
+        <li>${linked ? html`Files go to your existing library (<code>${linked.id}</code>).` : "A library is created for you if you have none."}</li>
+        ${service ? html`<li>You will also be asked to connect the service <code>${service}</code> (not emulated).</li>` : ""}
+      </ul>
+      <p class="muted">Application <code>${contract?.applicationId ?? "?"}</code>, contract <code>${contract?.contractId ?? "?"}</code></p>
+      <form method="post" action="${PATHS.onboard}authorize">
+        <input type="hidden" name="code" value="${pre.code}" />
+        <input type="hidden" name="callback" value="${callback}" />
+        <div class="actions">
+          <button type="submit" name="decision" value="deny">Deny</button>
+          <button type="submit" name="decision" value="allow" class="primary">Allow</button>
+        </div>
+      </form>
+    </div>`,
+  );
+};
+
+/**
+ * The consent page under `{onboardUrl}authorize`. `GET ?code&callback[&service]` shows it (or,
+ * with auto-approve on, redirects straight to the contract's redirect URI); the page's form
+ * `POST`s `decision=allow|deny`. Deny sends the person to `callback` with
+ * `success=false&errorCode=AccessDenied`.
+ */
+export const consentRoutes = (ctx: EmulatorContext) =>
+  new Hono<AppEnv>()
+    .use(countRequests({ stats: ctx.stats, route: "consent" }))
+    .use(injectFaults({ faults: ctx.faults, stats: ctx.stats, route: "consent" }))
+    .get("/", async (c) => {
+      const { code, callback = "", service } = c.req.query();
+      const found = lookUp(ctx, code);
+      if ("problem" in found) return refuse(c, found.problem, callback);
+      if (ctx.settings.autoApprove && ctx.store.usePreauthorization(found.pre.code, ctx.now())) {
+        return c.redirect(await approve(ctx, found.pre), 302);
+      }
+      return c.html(consentPage(ctx, found.pre, callback, service));
+    })
+    .post("/", limitBody(), async (c) => {
+      const form = await c.req.parseBody();
+      const field = (name: string) => (typeof form[name] === "string" ? (form[name] as string) : undefined);
+      const callback = field("callback");
+      const found = lookUp(ctx, field("code"));
+      if ("problem" in found) return refuse(c, found.problem, callback);
+      const decision = field("decision");
+      if (decision !== "allow" && decision !== "deny") {
+        return c.html(messagePage("Cannot continue", "Choose Allow or Deny."), 400);
+      }
+      if (!ctx.store.usePreauthorization(found.pre.code, ctx.now())) {
+        return refuse(c, "This authorization was already answered.", callback);
+      }
+      if (decision === "allow") return c.redirect(await approve(ctx, found.pre), 302);
+      ctx.stats.current.consents.denied++;
+      const target = httpUrl(callback);
+      if (target)
+        return c.redirect(withQuery(target, { success: "false", errorCode: DENIED_ERROR_CODE }), 302);
+      return c.html(messagePage("Access denied", `You did not allow this app to write to your library.`));
+    });

@@ -1,0 +1,165 @@
+import { createReadStream } from "node:fs";
+import { Readable } from "node:stream";
+import { Hono } from "hono";
+import { html } from "hono/html";
+import { type AppEnv, type EmulatorContext, originOf, PATHS } from "../context.js";
+import { ApiError } from "../errors.js";
+import { injectFaults } from "../faults.js";
+import { page } from "../html.js";
+import { countRequests } from "../stats.js";
+import type { LibraryFile } from "../store.js";
+
+/** A library file as the JSON API lists it. */
+export interface LibraryFileJson {
+  id: string;
+  userId: string;
+  postboxId: string;
+  clientId: string;
+  fileName: string;
+  mimeType: string;
+  /** The decrypted `fileDescriptor`. */
+  metadata: unknown;
+  size: number;
+  sha256: string;
+  createdAt: number;
+  /** Where to download the decrypted bytes. */
+  url: string;
+}
+
+const notFound = (what: string) => new ApiError(404, "NotFound", `${what} does not exist`);
+
+const fileUrl = (origin: string, f: LibraryFile) =>
+  `${origin}${PATHS.library}/api/users/${encodeURIComponent(f.userId)}/files/${encodeURIComponent(f.id)}`;
+
+const toJson = (origin: string, f: LibraryFile): LibraryFileJson => ({
+  id: f.id,
+  userId: f.userId,
+  postboxId: f.postboxId,
+  clientId: f.clientId,
+  fileName: f.fileName,
+  mimeType: f.mimeType,
+  metadata: f.metadata,
+  size: f.size,
+  sha256: f.sha256,
+  createdAt: f.createdAt,
+  url: fileUrl(origin, f),
+});
+
+const limitOf = (value: string | undefined): number | undefined => {
+  const n = value === undefined ? Number.NaN : Number(value);
+  return Number.isInteger(n) && n > 0 ? n : undefined;
+};
+
+const describe = (metadata: unknown): string => {
+  const m = metadata as { tags?: unknown; accounts?: unknown; reference?: unknown };
+  const list = (v: unknown, pick: (x: never) => unknown = (x) => x) =>
+    Array.isArray(v) ? v.map((x) => String(pick(x as never))).join(", ") : "";
+  return [
+    m.tags && `tags: ${list(m.tags)}`,
+    m.accounts && `accounts: ${list(m.accounts, (a: { accountId?: unknown }) => a?.accountId)}`,
+    m.reference && `reference: ${list(m.reference)}`,
+  ]
+    .filter(Boolean)
+    .join(" · ");
+};
+
+const contentDisposition = (name: string) =>
+  `attachment; filename="${name.replace(/[^\x20-\x7e]|["\\]/g, "_")}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+
+/**
+ * The library, for people and tests, under `/library`:
+ * - `GET /library`: an HTML view of users, postboxes and files (`?user=` for one user);
+ * - `GET /library/api/users`: users with their postboxes and file counts;
+ * - `GET /library/api/users/:userId/files`: a user's files with metadata, size, sha256, createdAt;
+ * - `GET /library/api/users/:userId/files/:fileId`: the decrypted bytes;
+ * - `GET /library/api/files?postboxId=&userId=&limit=`: files across users, newest first;
+ * - `GET /library/api/postboxes/:postboxId`: a postbox, its user and its files.
+ */
+export const libraryRoutes = (ctx: EmulatorContext) => {
+  const { store } = ctx;
+  const usersJson = () =>
+    store.listUsers().map((u) => ({
+      id: u.id,
+      createdAt: u.createdAt,
+      postboxes: store
+        .listPostboxes(u.id)
+        .map((p) => ({ id: p.id, clientId: p.clientId, createdAt: p.createdAt })),
+      fileCount: store.listFiles({ userId: u.id }).length,
+    }));
+
+  return new Hono<AppEnv>()
+    .use(countRequests({ stats: ctx.stats, route: "library" }))
+    .use(injectFaults({ faults: ctx.faults, stats: ctx.stats, route: "library" }))
+    .get("/api/users", (c) => c.json({ users: usersJson() }))
+    .get("/api/users/:userId/files", (c) => {
+      const userId = c.req.param("userId");
+      if (!store.getUser(userId)) throw notFound(`The user (${userId})`);
+      const origin = originOf(ctx.settings, c.req.url);
+      return c.json({ userId, files: store.listFiles({ userId }).map((f) => toJson(origin, f)) });
+    })
+    .get("/api/users/:userId/files/:fileId", (c) => {
+      const file = store.getFile(c.req.param("fileId"));
+      if (!file || file.userId !== c.req.param("userId"))
+        throw notFound(`The file (${c.req.param("fileId")})`);
+      const body = Readable.toWeb(createReadStream(store.absolutePath(file))) as ReadableStream;
+      return new Response(body, {
+        headers: {
+          "Content-Type": file.mimeType,
+          "Content-Length": String(file.size),
+          "Content-Disposition": contentDisposition(file.fileName),
+          ETag: `"${file.sha256}"`,
+          "X-Content-SHA256": file.sha256,
+        },
+      });
+    })
+    .get("/api/files", (c) => {
+      const { postboxId, userId, limit } = c.req.query();
+      const origin = originOf(ctx.settings, c.req.url);
+      const files = store.listFiles({ postboxId, userId, limit: limitOf(limit) });
+      return c.json({ files: files.map((f) => toJson(origin, f)) });
+    })
+    .get("/api/postboxes/:postboxId", (c) => {
+      const postbox = store.getPostbox(c.req.param("postboxId"));
+      if (!postbox) throw notFound(`The postbox (${c.req.param("postboxId")})`);
+      const origin = originOf(ctx.settings, c.req.url);
+      const { privateKey: _secret, ...visible } = postbox;
+      return c.json({
+        postbox: visible,
+        files: store.listFiles({ postboxId: postbox.id }).map((f) => toJson(origin, f)),
+      });
+    })
+    .get("/", (c) => {
+      const only = c.req.query("user");
+      const users = store.listUsers().filter((u) => !only || u.id === only);
+      const origin = originOf(ctx.settings, c.req.url);
+      const body = html`<h1>Library</h1>
+        <p class="muted">${users.length} user(s), ${store.countFiles()} file(s) in all.
+          JSON: <a href="${PATHS.library}/api/users">${PATHS.library}/api/users</a></p>
+        ${users.map((u) => {
+          const files = store.listFiles({ userId: u.id });
+          const postboxes = store.listPostboxes(u.id);
+          return html`<div class="card" style="margin-bottom:16px">
+            <h2>User <code>${u.id}</code></h2>
+            <p class="muted">Postboxes: ${postboxes.map((p) => html`<code>${p.id}</code> (${p.clientId}) `)}</p>
+            ${
+              files.length === 0
+                ? html`<p class="muted">No files yet.</p>`
+                : html`<table>
+                    <tr><th>File</th><th>Type</th><th>Size</th><th>Written</th><th>Metadata</th><th>SHA-256</th></tr>
+                    ${files.map(
+                      (f) => html`<tr>
+                        <td><a href="${fileUrl(origin, f)}">${f.fileName}</a></td>
+                        <td>${f.mimeType}</td>
+                        <td class="nowrap">${f.size.toLocaleString("en")} B</td>
+                        <td class="nowrap">${new Date(f.createdAt).toISOString().replace("T", " ").slice(0, 19)}</td>
+                        <td>${describe(f.metadata)}</td>
+                        <td><code>${f.sha256.slice(0, 16)}…</code></td>
+                      </tr>`,
+                    )}
+                  </table>`
+            }
+          </div>`;
+        })}`;
+      return c.html(page("Library", body));
+    });
+};

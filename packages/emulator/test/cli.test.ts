@@ -1,0 +1,88 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { DEFAULT_PORT, parseCliArgs, parseDuration, runCli } from "../src/cli.js";
+
+describe("cli", () => {
+  it("parses durations", () => {
+    expect(parseDuration("90")).toBe(90_000);
+    expect(parseDuration("500ms")).toBe(500);
+    expect(parseDuration("15m")).toBe(900_000);
+    expect(parseDuration("1h")).toBe(3_600_000);
+    expect(parseDuration("30d")).toBe(2_592_000_000);
+    expect(() => parseDuration("soon")).toThrow();
+    expect(() => parseDuration("0")).toThrow();
+  });
+
+  it("parses flags with defaults", () => {
+    const d = parseCliArgs([]);
+    expect(d).toMatchObject({
+      port: DEFAULT_PORT,
+      host: "127.0.0.1",
+      memory: false,
+      autoApprove: false,
+      devContract: true,
+    });
+    expect(d.dataDir).toMatch(/packages\/emulator\/\.data$/);
+    const o = parseCliArgs([
+      "--port=0",
+      "--data",
+      "/tmp/x",
+      "--auto-approve",
+      "--access-token-ttl",
+      "30s",
+      "--no-dev-contract",
+      "--key-set-format",
+      "jwk",
+      "--seed",
+      "5",
+    ]);
+    expect(o).toMatchObject({
+      port: 0,
+      dataDir: "/tmp/x",
+      autoApprove: true,
+      accessTokenTtlMs: 30_000,
+      devContract: false,
+      keySetFormat: "jwk",
+      faultSeed: 5,
+    });
+    expect(parseCliArgs(["--memory"]).devContract).toBe(false);
+    expect(() => parseCliArgs(["--port", "x"])).toThrow();
+    expect(() => parseCliArgs(["--bogus"])).toThrow();
+    expect(() => parseCliArgs(["--key-set-format", "xml"])).toThrow();
+  });
+
+  it("starts with the dev contract, prints its URLs, and stops", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "digime-emulator-cli-"));
+    const lines: string[] = [];
+    const emu = await runCli(["--port", "0", "--data", dataDir], (l) => lines.push(l));
+    try {
+      expect(emu).toBeDefined();
+      const out = lines.join("\n");
+      expect(out).toContain(`baseUrl      ${emu?.baseUrl}`);
+      expect(out).toContain(`onboardUrl   ${emu?.onboardUrl}`);
+      expect(out).toContain("auto-approve off");
+      expect(out).toContain("dev-app");
+      expect(emu?.settings.autoApprove).toBe(false);
+      expect((await fetch(`${emu?.url}/healthz`)).status).toBe(200);
+    } finally {
+      await emu?.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+    const json: string[] = [];
+    const mem = await runCli(["--port", "0", "--memory", "--json", "--auto-approve"], (l) => json.push(l));
+    try {
+      expect(JSON.parse(json[0] ?? "")).toMatchObject({
+        baseUrl: mem?.baseUrl,
+        autoApprove: true,
+        dataDir: null,
+      });
+    } finally {
+      await mem?.close();
+    }
+    const help: string[] = [];
+    expect(await runCli(["--help"], (l) => help.push(l))).toBeUndefined();
+    expect(help.join("")).toContain("--auto-approve");
+  });
+});

@@ -1,0 +1,48 @@
+/**
+ * One `sdk.write` of `bytes` bytes streamed from a generated ReadableStream, in a fresh process
+ * (`node --expose-gc bench/rss-child.ts <baseUrl> <bytes>`), measuring how far the resident set
+ * grows above what it was after a small warm-up write. RSS is sampled every 50 ms and at every
+ * 16th chunk the SDK pulls. Answers one JSON line on stdout.
+ */
+import { init } from "@digime-edge/sdk-core";
+import { contractDetails, FILE_DESCRIPTOR, KEYS, MiB, patternStream, userAccessToken } from "./lib.ts";
+
+const [baseUrl, bytesArg] = process.argv.slice(2);
+const bytes = Number(bytesArg);
+const gc = (globalThis as { gc?: () => void }).gc;
+if (!baseUrl || !Number.isSafeInteger(bytes) || gc === undefined) {
+  throw new Error("usage: node --expose-gc bench/rss-child.ts <baseUrl> <bytes>");
+}
+
+const sdk = init({ applicationId: "bench-app", baseUrl, retry: false });
+const rss = () => process.memoryUsage.rss();
+const writeOf = (postboxId: string, size: number, onPull?: () => void) =>
+  sdk.write({
+    contractDetails,
+    userAccessToken,
+    postboxId,
+    publicKey: KEYS.postboxPublic,
+    data: { fileData: patternStream(size, 64 * 1024, onPull), fileName: "bench.bin", fileDescriptor: FILE_DESCRIPTOR },
+  });
+
+// Warm-up: keys imported and cached, fetch/undici loaded, a connection open, code compiled.
+await writeOf("drain", 4 * MiB);
+gc();
+await new Promise((r) => setTimeout(r, 100));
+gc();
+const base = rss();
+let peak = base;
+let pulls = 0;
+const sample = () => {
+  const now = rss();
+  if (now > peak) peak = now;
+};
+const timer = setInterval(sample, 50);
+const start = performance.now();
+const result = await writeOf("verify", bytes, () => {
+  if (++pulls % 16 === 0) sample();
+});
+const ms = performance.now() - start;
+clearInterval(timer);
+sample();
+process.stdout.write(`${JSON.stringify({ bytes, base, peak, growth: peak - base, ms, status: result.status })}\n`);
