@@ -14,12 +14,14 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
-import { init, type UserAccessToken } from "@digime-edge/sdk-core";
 import { startEmulator } from "@digime-edge/emulator";
+import { init, type UserAccessToken } from "@digime-edge/sdk-core";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");
-const { values } = parseArgs({ options: { seconds: { type: "string", default: "5" }, port: { type: "string", default: "8799" } } });
+const { values } = parseArgs({
+  options: { seconds: { type: "string", default: "5" }, port: { type: "string", default: "8799" } },
+});
 const SECONDS = Number(values.seconds);
 const PORT = Number(values.port);
 const WORKER = `http://127.0.0.1:${PORT}`;
@@ -74,16 +76,24 @@ async function bundleSize(): Promise<{ bytes: number; gzipBytes: number }> {
 function run(args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(join(root, "node_modules/.bin/wrangler"), args, { cwd: root, env, stdio: "ignore" });
-    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`wrangler ${args[0]} exited ${code}`))));
+    child.on("exit", (code) =>
+      code === 0 ? resolve() : reject(new Error(`wrangler ${args[0]} exited ${code}`)),
+    );
   });
 }
 
 /** Follows the sign-in through the Worker and the auto-approving emulator; answers the cookie. */
 async function signIn(): Promise<string> {
   const start = await fetch(`${WORKER}/auth/start`, { redirect: "manual" });
-  const authCookie = start.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+  const authCookie = start.headers
+    .getSetCookie()
+    .map((c) => c.split(";")[0])
+    .join("; ");
   const consent = await fetch(start.headers.get("location") as string, { redirect: "manual" });
-  const done = await fetch(consent.headers.get("location") as string, { redirect: "manual", headers: { cookie: authCookie } });
+  const done = await fetch(consent.headers.get("location") as string, {
+    redirect: "manual",
+    headers: { cookie: authCookie },
+  });
   const session = done.headers.getSetCookie().find((c) => c.startsWith("digime_session="));
   if (!session) throw new Error(`sign-in failed: ${done.status} ${await done.text()}`);
   return session.split(";")[0] as string;
@@ -119,7 +129,12 @@ async function main() {
   );
   const args = ["dev", "--ip", "127.0.0.1", "--port", String(PORT), "--env-file", envFile];
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
-  const worker = spawn(join(root, "node_modules/.bin/wrangler"), args, { cwd: root, env, stdio: "ignore", detached: true });
+  const worker = spawn(join(root, "node_modules/.bin/wrangler"), args, {
+    cwd: root,
+    env,
+    stdio: "ignore",
+    detached: true,
+  });
   const stopWorker = () => {
     try {
       if (worker.pid) process.kill(-worker.pid, "SIGTERM");
@@ -130,7 +145,10 @@ async function main() {
   try {
     for (let i = 0; ; i++) {
       if (i > 120) throw new Error("wrangler dev did not start");
-      const ok = await fetch(`${WORKER}/healthz`).then((r) => r.ok, () => false);
+      const ok = await fetch(`${WORKER}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) break;
       await new Promise((r) => setTimeout(r, 250));
     }
@@ -149,10 +167,20 @@ async function main() {
     };
 
     // Direct: the same SDK, in Node, with its own sign-in.
-    const sdk = init({ applicationId: contract.applicationId, baseUrl: emulator.baseUrl, onboardUrl: emulator.onboardUrl });
-    const contractDetails = { contractId: contract.contractId, privateKey: privatePem, redirectUri: contract.redirectUri };
+    const sdk = init({
+      applicationId: contract.applicationId,
+      baseUrl: emulator.baseUrl,
+      onboardUrl: emulator.onboardUrl,
+    });
+    const contractDetails = {
+      contractId: contract.contractId,
+      privateKey: privatePem,
+      redirectUri: contract.redirectUri,
+    };
     const started = await sdk.getAuthorizeUrl({ contractDetails, callback: `${WORKER}/auth/error` });
-    const back = new URL((await fetch(started.url, { redirect: "manual" })).headers.get("location") as string);
+    const back = new URL(
+      (await fetch(started.url, { redirect: "manual" })).headers.get("location") as string,
+    );
     let token: UserAccessToken = await sdk.exchangeCodeForToken({
       contractDetails,
       authorizationCode: back.searchParams.get("code") as string,
@@ -166,7 +194,11 @@ async function main() {
         userAccessToken: token,
         postboxId,
         publicKey: postboxKey,
-        data: { fileData: data, fileName: "bench.bin", fileDescriptor: { mimeType: "application/octet-stream", accounts: [{ accountId: "bench" }] } },
+        data: {
+          fileData: data,
+          fileName: "bench.bin",
+          fileDescriptor: { mimeType: "application/octet-stream", accounts: [{ accountId: "bench" }] },
+        },
       });
       token = result.userAccessToken;
     };
@@ -177,7 +209,12 @@ async function main() {
     for (const concurrency of LEVELS) {
       const w = await measure(concurrency, viaWorker);
       const d = await measure(concurrency, direct);
-      rows.push({ concurrency, worker: w, direct: d, overhead: Number((d.perSecond / w.perSecond).toFixed(2)) });
+      rows.push({
+        concurrency,
+        worker: w,
+        direct: d,
+        overhead: Number((d.perSecond / w.perSecond).toFixed(2)),
+      });
     }
     const bundle = await bundleSize();
     const results = { fileBytes: SIZE, seconds: SECONDS, rows, bundle };
@@ -187,10 +224,16 @@ async function main() {
     console.log("conc | via Worker (wrangler dev)        | direct sdk-core (Node)           | direct/Worker");
     for (const r of rows) {
       const cell = (m: typeof r.worker) =>
-        `${String(m.perSecond).padStart(7)}/s ${String(m.p50Ms).padStart(7)} / ${String(m.p99Ms).padStart(7)}${m.failures ? ` (${m.failures} failed)` : ""}`.padEnd(32);
-      console.log(`${String(r.concurrency).padStart(4)} | ${cell(r.worker)} | ${cell(r.direct)} | ${r.overhead}x`);
+        `${String(m.perSecond).padStart(7)}/s ${String(m.p50Ms).padStart(7)} / ${String(m.p99Ms).padStart(7)}${m.failures ? ` (${m.failures} failed)` : ""}`.padEnd(
+          32,
+        );
+      console.log(
+        `${String(r.concurrency).padStart(4)} | ${cell(r.worker)} | ${cell(r.direct)} | ${r.overhead}x`,
+      );
     }
-    console.log(`bundle: ${(bundle.bytes / 1024).toFixed(1)} KiB, gzipped ${(bundle.gzipBytes / 1024).toFixed(1)} KiB`);
+    console.log(
+      `bundle: ${(bundle.bytes / 1024).toFixed(1)} KiB, gzipped ${(bundle.gzipBytes / 1024).toFixed(1)} KiB`,
+    );
   } finally {
     stopWorker();
     await emulator.close();

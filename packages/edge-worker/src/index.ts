@@ -47,4 +47,5 @@ app.onError((error) => {
 /** The type of the Worker's routes, for `hc` (see `@digime-edge/edge-worker/client`). */
 export type AppType = typeof app;
 
+/** The Worker: `fetch` handles every route. */
 export default app;

@@ -118,6 +118,18 @@ export class UserVault extends DurableObject<Env> {
       input.returnTo,
       now + AUTH_TTL_MS,
     );
+    // A sign-in that is never finished must not leave an object behind: see `alarm`.
+    await this.ctx.storage.setAlarm(now + AUTH_TTL_MS + 1000);
+  }
+
+  /** Drops expired pending authorizations; an object that never got tokens is deleted whole. */
+  async alarm(): Promise<void> {
+    this.ctx.storage.sql.exec("DELETE FROM pending_auth WHERE expires_at < ?", Date.now());
+    const pending = this.ctx.storage.sql
+      .exec<{ n: number }>("SELECT COUNT(*) AS n FROM pending_auth")
+      .one().n;
+    if (!this.#row() && pending === 0) await this.clear();
+    else if (pending > 0) await this.ctx.storage.setAlarm(Date.now() + AUTH_TTL_MS);
   }
 
   /**

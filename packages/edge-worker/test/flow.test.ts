@@ -1,5 +1,8 @@
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createClient, EdgeClientError } from "../src/client";
+import { vaultFor } from "../src/lib/session";
 import {
   APP_ORIGIN,
   Browser,
@@ -150,5 +153,28 @@ describe("the whole flow", () => {
     const answer = await new Browser().fetch("/healthz", { env: { SESSION_SECRET: undefined } });
     expect(answer.status).toBe(200);
     expect(await answer.json()).toEqual({ status: "ok" });
+  });
+});
+
+describe("the vault", () => {
+  it("forgets a sign-in that was never finished", async () => {
+    const browser = new Browser();
+    await browser.fetch("/auth/start");
+    const state = decodeURIComponent(browser.cookies.get("digime_auth") as string).split("~")[0] as string;
+    const userId = state.split(".")[1] as string;
+    const stub = vaultFor(env as unknown as Env, userId);
+    const count = () =>
+      runInDurableObject(
+        stub,
+        (_i, s) => s.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM pending_auth").one().n,
+      );
+    expect(await count()).toBe(1);
+    // Not yet expired: the alarm keeps it.
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await count()).toBe(1);
+    await runInDurableObject(stub, (_i, s) => s.storage.sql.exec("UPDATE pending_auth SET expires_at = 0"));
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await count()).toBe(0);
+    expect(await runInDurableObject(stub, (_i, s) => s.storage.getAlarm())).toBeNull();
   });
 });

@@ -49,7 +49,8 @@ const jwt = (claims: Record<string, unknown>) => {
   });
   return `${input}.${signature.toString("base64url")}`;
 };
-const payloadOf = (token: string) => JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString());
+const payloadOf = (token: string) =>
+  JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString());
 
 /** Resident and peak-resident memory of a process, from /proc (Linux). */
 const memoryOf = (pid: number) => {
@@ -110,9 +111,12 @@ try {
       response_type: "code",
     }),
   );
-  const consent = await fetch(`${url}/apps/saas/authorize?code=${pre}&callback=${encodeURIComponent(redirectUri)}`, {
-    redirect: "manual",
-  });
+  const consent = await fetch(
+    `${url}/apps/saas/authorize?code=${pre}&callback=${encodeURIComponent(redirectUri)}`,
+    {
+      redirect: "manual",
+    },
+  );
   const query = new URL(consent.headers.get("location") ?? "").searchParams;
   const postboxId = query.get("postboxId") ?? "";
   const tokens = await post(
@@ -130,7 +134,11 @@ try {
   const claims = {
     access_token: tokens.access_token.value,
     iv: iv.toString("hex"),
-    metadata: encrypt(Buffer.from(JSON.stringify({ mimeType: "application/octet-stream", accounts: [{ accountId: "bench" }] }))).toString("base64"),
+    metadata: encrypt(
+      Buffer.from(
+        JSON.stringify({ mimeType: "application/octet-stream", accounts: [{ accountId: "bench" }] }),
+      ),
+    ).toString("base64"),
     symmetrical_key: publicEncrypt(
       { key: query.get("publicKey") ?? "", padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha1" },
       key,

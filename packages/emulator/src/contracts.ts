@@ -77,8 +77,9 @@ export interface DevContract {
   created: boolean;
 }
 
-/** File names of the dev contract in the data folder. */
+/** File name of the dev contract's description in the data folder. */
 export const DEV_CONTRACT_FILE = "dev-contract.json";
+/** File name of the dev contract's private key in the data folder (mode 0600). */
 export const DEV_CONTRACT_KEY_FILE = "dev-contract.key.pem";
 
 /**

@@ -1,4 +1,4 @@
-import { createPublicKey } from "node:crypto";
+import { constants, createPublicKey, sign } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../src/index.js";
 import {
@@ -49,7 +49,6 @@ describe("oauth/authorize", () => {
       response_type: "code",
       timestamp: Date.now(),
     })}`;
-    const { sign, constants } = await import("node:crypto");
     const sig = sign("sha512", Buffer.from(input), {
       key: contractKeys.privateKey,
       padding: constants.RSA_PKCS1_PSS_PADDING,

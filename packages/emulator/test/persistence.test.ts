@@ -1,3 +1,4 @@
+import { createPrivateKey } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -83,7 +84,6 @@ describe("contracts", () => {
     expect(moved.contract.redirectUri).toBe("http://127.0.0.1:9999/cb");
     expect(JSON.parse(readFileSync(made.contractPath, "utf8")).redirectUri).toBe("http://127.0.0.1:9999/cb");
 
-    const { createPrivateKey } = await import("node:crypto");
     const emu = await startEmulator({ dataDir, devContract: true, autoApprove: true });
     try {
       expect(emu.devContract?.clientId).toBe("dev-app_dev-write-contract");

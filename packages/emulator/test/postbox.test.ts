@@ -15,6 +15,7 @@ import {
   multipart,
   type Onboarded,
   sha256,
+  signRequest,
   start,
   streamingMultipart,
   testContract,
@@ -188,14 +189,14 @@ describe("permission-access/postbox", () => {
   it("survives a client that disconnects mid-upload, keeping nothing", async () => {
     const before = emu.store.countFiles();
     const envelope = makeEnvelope(box.publicKey, DESCRIPTOR);
-    const full = multipart("cut.bin", aesCbc(envelope.key, envelope.iv, randomBytes(2 * 1024 * 1024)));
-    const { signRequest } = await import("./helpers.js");
+    const full = multipart("cut.bin", aesCbc(envelope.key, envelope.iv, randomBytes(8 * 1024 * 1024)));
     const jwt = await signRequest({
       client_id: client.clientId,
       access_token: box.accessToken,
       ...envelope.claims,
     });
     const url = new URL(`${emu.baseUrl}permission-access/postbox/${box.postboxId}`);
+    let during: string[] = [];
     await new Promise<void>((resolve) => {
       const req = request(url, {
         method: "POST",
@@ -206,12 +207,19 @@ describe("permission-access/postbox", () => {
         },
       });
       req.on("error", () => resolve());
-      req.write(full.subarray(0, 1024 * 1024), () => setTimeout(() => req.destroy(), 50));
       req.on("close", () => resolve());
+      req.write(full.subarray(0, 4 * 1024 * 1024), () =>
+        setTimeout(() => {
+          during = emu.store.pendingUploads();
+          req.destroy();
+        }, 100),
+      );
     });
-    await new Promise((r) => setTimeout(r, 100));
-    expect(emu.store.countFiles()).toBe(before);
+    await new Promise((r) => setTimeout(r, 200));
+    // The upload was on its way to disk, and is gone once the connection dropped.
+    expect(during).toHaveLength(1);
     expect(emu.store.pendingUploads()).toEqual([]);
+    expect(emu.store.countFiles()).toBe(before);
     expect((await fetch(`${emu.url}/healthz`)).status).toBe(200);
   });
 
@@ -325,7 +333,6 @@ describe("permission-access/postbox", () => {
   });
 
   it("works through app.request() as well (no Node socket)", async () => {
-    const { signRequest } = await import("./helpers.js");
     const envelope = makeEnvelope(box.publicKey, DESCRIPTOR);
     const jwt = await signRequest({
       client_id: client.clientId,

@@ -13,7 +13,11 @@ const contractDetails: ContractDetails = {
   privateKey: contractKeys.privateKey.export({ type: "pkcs1", format: "pem" }).toString(),
   redirectUri: REDIRECT_URI,
 };
-const fileDescriptor = { mimeType: "application/octet-stream", accounts: [{ accountId: "sdk" }], tags: ["sdk"] };
+const fileDescriptor = {
+  mimeType: "application/octet-stream",
+  accounts: [{ accountId: "sdk" }],
+  tags: ["sdk"],
+};
 
 beforeAll(async () => {
   emu = await start({ autoApprove: true });
@@ -49,8 +53,11 @@ async function onboard(userAccessToken?: UserAccessToken) {
 }
 
 const library = async (postboxId: string): Promise<LibraryFileJson[]> =>
-  ((await (await fetch(`${emu.libraryUrl}/api/files?postboxId=${postboxId}`)).json()) as { files: LibraryFileJson[] })
-    .files;
+  (
+    (await (await fetch(`${emu.libraryUrl}/api/files?postboxId=${postboxId}`)).json()) as {
+      files: LibraryFileJson[];
+    }
+  ).files;
 
 describe("sdk-core against the emulator", () => {
   it("authorizes, exchanges and writes buffers; the library returns exactly the bytes", async () => {
@@ -179,7 +186,10 @@ describe("sdk-core against the emulator", () => {
       }),
     ).rejects.toMatchObject({ code: "PostboxNotFound" });
     await expect(
-      sdk.getAuthorizeUrl({ contractDetails: { ...contractDetails, redirectUri: "https://evil.example/" }, callback: CALLBACK }),
+      sdk.getAuthorizeUrl({
+        contractDetails: { ...contractDetails, redirectUri: "https://evil.example/" },
+        callback: CALLBACK,
+      }),
     ).rejects.toMatchObject({ code: "InvalidRedirectUri" });
   });
 });

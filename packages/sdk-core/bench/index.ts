@@ -1,0 +1,646 @@
+/**
+ * `pnpm bench` for sdk-core: one run, five tables, each number next to a baseline measured in the
+ * same run (node:crypto) or a target. It fails (exit 1) only when something is wrong (a request
+ * that does not verify or decrypt, a ciphertext that differs from node:crypto's), never because a
+ * number is slow or big.
+ *
+ *   1. AES-256-CBC of 64 MiB: createCbcEncryptStream (64 KiB input chunks) and encryptCbc, versus
+ *      node:crypto createCipheriv.
+ *   2. A 64 MiB streamed sdk.write, versus the same request hand-built with node:crypto and sent
+ *      with node:http and with fetch, all to one local sink (bench/sink.ts, its own process).
+ *   3. Peak RSS growth of a streamed sdk.write of 64 MiB and of 1 GiB (bench/rss-child.ts, fresh
+ *      processes), against the target of under 128 MiB.
+ *   4. PS512 signatures per second: signJwt versus node:crypto.sign (PSS, salt 64).
+ *   5. Minified+gzipped size of what `write` pulls in (esbuild, zod included), against 12 KB.
+ *
+ * Uses dist/ (the package by name, as users import it), built first when older than src/; the
+ * internals that are not exported (items 1 and 4) are bundled from src/ with esbuild.
+ */
+import { type ChildProcess, fork, spawn, spawnSync } from "node:child_process";
+import {
+  constants,
+  createCipheriv,
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  publicEncrypt,
+  randomBytes,
+  randomFillSync,
+  sign,
+  verify,
+} from "node:crypto";
+import { readdirSync, statSync } from "node:fs";
+import { Agent, request } from "node:http";
+import { availableParallelism, cpus } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { isDeepStrictEqual } from "node:util";
+import { gzipSync } from "node:zlib";
+import {
+  ACCESS_TOKEN,
+  APPLICATION_ID,
+  BenchError,
+  CLIENT_ID,
+  check,
+  contractDetails,
+  FILE_DESCRIPTOR,
+  fmt,
+  GiB,
+  KEYS,
+  KiB,
+  kib,
+  MiB,
+  mbps,
+  mib,
+  patternChunks,
+  patternStream,
+  ratio,
+  table,
+  userAccessToken,
+} from "./lib.ts";
+import type { SinkReport } from "./sink.ts";
+
+const PKG = fileURLToPath(new URL("..", import.meta.url));
+const RUNS = 5; // timed runs per variant (the median is shown), after one untimed checked run
+const ENVELOPE_SIZE = 64 * MiB;
+const WRITE_SIZE = 64 * MiB;
+const RSS_SIZES = [64 * MiB, 1 * GiB];
+const RSS_TARGET = 128 * MiB;
+const SIZE_TARGET = 12 * KiB;
+const SIGN_MS = 1000;
+
+const children = new Set<ChildProcess>();
+
+/** Stops what we started, by pid. */
+function stopChildren() {
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+  }
+  children.clear();
+}
+
+// --- Setup -----------------------------------------------------------------------------------------
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/** dist/ as users get it; rebuilt when missing or older than src/. */
+function ensureBuilt() {
+  let built = 0;
+  try {
+    built = statSync(join(PKG, "dist/index.js")).mtimeMs;
+  } catch {}
+  if (built >= newestMtime(join(PKG, "src"))) return;
+  console.log("dist/ is missing or older than src/: building it (tsup)");
+  const run = spawnSync(join(PKG, "node_modules/.bin/tsup"), { cwd: PKG, stdio: "inherit" });
+  if (run.status !== 0) throw new BenchError("the build failed");
+}
+
+interface Internals {
+  createCbcEncryptStream: (key: CryptoKey, iv: Uint8Array) => TransformStream<Uint8Array, Uint8Array>;
+  encryptCbc: (key: CryptoKey, iv: Uint8Array, data: Uint8Array) => Promise<Uint8Array>;
+  signJwt: (payload: Record<string, unknown>, key: CryptoKey) => Promise<string>;
+  importContractPrivateKey: (pem: string) => Promise<CryptoKey>;
+}
+
+/** The internals that the package does not export, bundled from src/ (no temp file). */
+async function loadInternals(): Promise<Internals> {
+  const esbuild = await import("esbuild");
+  const result = await esbuild.build({
+    stdin: {
+      contents: [
+        'export { createCbcEncryptStream, encryptCbc } from "./src/crypto/cbc-stream.ts";',
+        'export { signJwt } from "./src/crypto/jws.ts";',
+        'export { importContractPrivateKey } from "./src/crypto/keys.ts";',
+      ].join("\n"),
+      resolveDir: PKG,
+      loader: "ts",
+    },
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    target: "es2022",
+    write: false,
+    logLevel: "silent",
+  });
+  const code = result.outputFiles[0]?.text ?? "";
+  return import(`data:text/javascript;base64,${Buffer.from(code).toString("base64")}`);
+}
+
+interface Sink {
+  url: string;
+  last: () => Promise<SinkReport>;
+}
+
+async function startSink(): Promise<Sink> {
+  const child = fork(fileURLToPath(new URL("./sink.ts", import.meta.url)), [], {
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  children.add(child);
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once("message", (m) => resolve((m as { port: number }).port));
+    child.once("exit", (code) => reject(new BenchError(`the sink exited (${code}) before listening`)));
+    child.once("error", reject);
+  });
+  const origin = `http://127.0.0.1:${port}`;
+  return {
+    url: `${origin}/v1.7/`,
+    last: async () => (await fetch(`${origin}/__bench/last`)).json() as Promise<SinkReport>,
+  };
+}
+
+/** Checks the sink's report of the request just made. */
+async function checkDelivery(sink: Sink, what: string, mode: "drain" | "verify", plainSize: number) {
+  const report = await sink.last();
+  check(report !== null && report.mode === mode, `${what}: the sink saw no ${mode} request`);
+  check(report.errors.length === 0, `${what}: the sink found: ${report.errors.join("; ")}`);
+  const cipherSize = (Math.floor(plainSize / 16) + 1) * 16;
+  check(report.fileBytes === cipherSize, `${what}: file part of ${report.fileBytes} bytes, expected ${cipherSize}`);
+  if (mode === "verify") {
+    check(report.plainBytes === plainSize, `${what}: ${report.plainBytes} bytes decrypted, expected ${plainSize}`);
+    check(isDeepStrictEqual(report.metadata, FILE_DESCRIPTOR), `${what}: metadata differs`);
+  }
+  return report;
+}
+
+/** Runs every variant `runs` times, interleaved; answers each one's median milliseconds. */
+async function interleaved(
+  runs: number,
+  variants: Record<string, () => Promise<unknown>>,
+  after?: (name: string) => Promise<unknown>,
+): Promise<Record<string, number>> {
+  const times: Record<string, number[]> = {};
+  for (let run = 0; run < runs; run++) {
+    for (const [name, fn] of Object.entries(variants)) {
+      const start = performance.now();
+      await fn();
+      (times[name] ??= []).push(performance.now() - start);
+      await after?.(name);
+    }
+  }
+  const medians: Record<string, number> = {};
+  for (const [name, list] of Object.entries(times)) {
+    list.sort((a, b) => a - b);
+    medians[name] = list[Math.floor(list.length / 2)] as number;
+  }
+  return medians;
+}
+
+// --- 1. Envelope encryption ------------------------------------------------------------------------
+
+async function benchEnvelope(internals: Internals) {
+  const data = randomFillSync(new Uint8Array(ENVELOPE_SIZE));
+  const chunks: Uint8Array[] = [];
+  for (let at = 0; at < data.length; at += 64 * KiB) chunks.push(data.subarray(at, at + 64 * KiB));
+  const keyBytes = randomBytes(32);
+  const iv = randomBytes(16);
+  const aesKey = await crypto.subtle.importKey("raw", keyBytes, { name: "AES-CBC" }, false, ["encrypt"]);
+
+  const nodeChunked = (onChunk?: (c: Uint8Array) => void) => {
+    const cipher = createCipheriv("aes-256-cbc", keyBytes, iv);
+    let n = 0;
+    for (const chunk of chunks) {
+      const out = cipher.update(chunk);
+      n += out.length;
+      onChunk?.(out);
+    }
+    const out = cipher.final();
+    onChunk?.(out);
+    return n + out.length;
+  };
+  const nodeOneShot = () => {
+    const cipher = createCipheriv("aes-256-cbc", keyBytes, iv);
+    return Buffer.concat([cipher.update(data), cipher.final()]);
+  };
+  const sdkStream = async (onChunk?: (c: Uint8Array) => void) => {
+    let i = 0;
+    const source = new ReadableStream<Uint8Array>(
+      {
+        pull(controller) {
+          if (i < chunks.length) controller.enqueue(chunks[i++] as Uint8Array);
+          else controller.close();
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    const reader = source.pipeThrough(internals.createCbcEncryptStream(aesKey, iv)).getReader();
+    let n = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return n;
+      n += value.length;
+      onChunk?.(value);
+    }
+  };
+  const sdkOneShot = () => internals.encryptCbc(aesKey, iv, data);
+
+  // Checked once, untimed (also the warm-up): every output equals node:crypto's.
+  const expected = createHash("sha256").update(nodeOneShot()).digest("hex");
+  const hashOf = async (run: (onChunk: (c: Uint8Array) => void) => unknown) => {
+    const hash = createHash("sha256");
+    await run((c) => hash.update(c));
+    return hash.digest("hex");
+  };
+  check((await hashOf(nodeChunked)) === expected, "node:crypto chunked differs from one-shot");
+  check((await hashOf(sdkStream)) === expected, "createCbcEncryptStream differs from node:crypto");
+  const oneShot = await sdkOneShot();
+  check(createHash("sha256").update(oneShot).digest("hex") === expected, "encryptCbc differs from node:crypto");
+
+  const t = await interleaved(RUNS, {
+    nodeChunked: async () => nodeChunked(),
+    sdkStream: () => sdkStream(),
+    nodeOneShot: async () => nodeOneShot(),
+    sdkOneShot,
+  });
+  const row = (name: string, ms: number, base: number) => [
+    name,
+    fmt(ms, 1),
+    fmt(mbps(ENVELOPE_SIZE, ms)),
+    ratio(mbps(ENVELOPE_SIZE, ms), mbps(ENVELOPE_SIZE, base)),
+  ];
+  table(
+    `1. AES-256-CBC of ${mib(ENVELOPE_SIZE, 0)} (median of ${RUNS}; outputs checked byte-identical to node:crypto)`,
+    ["variant", "ms", "MB/s", "vs node"],
+    [
+      row("node:crypto createCipheriv, 64 KiB updates (baseline)", t.nodeChunked as number, t.nodeChunked as number),
+      row("sdk createCbcEncryptStream, 64 KiB input chunks", t.sdkStream as number, t.nodeChunked as number),
+      row("node:crypto createCipheriv, one update (baseline)", t.nodeOneShot as number, t.nodeOneShot as number),
+      row("sdk encryptCbc, one-shot", t.sdkOneShot as number, t.nodeOneShot as number),
+    ],
+  );
+}
+
+// --- 2. A 64 MiB write -----------------------------------------------------------------------------
+
+const PSS = { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 64 };
+const JWT_HEADER = Buffer.from('{"alg":"PS512","typ":"JWT"}').toString("base64url");
+const contractKeyObject = createPrivateKey(KEYS.contractPrivate);
+const postboxKeyObject = createPublicKey(KEYS.postboxPublic);
+
+function nodeNonce(): string {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  let out = "";
+  while (out.length < 32) {
+    for (const byte of randomBytes(40)) if (byte < 248 && out.length < 32) out += alphabet[byte % 62];
+  }
+  return out;
+}
+
+function nodeJwt(payload: Record<string, unknown>): string {
+  const input = `${JWT_HEADER}.${Buffer.from(JSON.stringify(payload)).toString("base64url")}`;
+  return `${input}.${sign("sha512", Buffer.from(input), { key: contractKeyObject, ...PSS }).toString("base64url")}`;
+}
+
+/** The write request built with node:crypto only: envelope, JWT, and a streamed multipart body. */
+function nodeWriteRequest(size: number) {
+  const key = randomBytes(32);
+  const iv = randomBytes(16);
+  const meta = createCipheriv("aes-256-cbc", key, iv);
+  const metadata = Buffer.concat([meta.update(JSON.stringify(FILE_DESCRIPTOR)), meta.final()]).toString("base64");
+  const symmetricalKey = publicEncrypt(
+    { key: postboxKeyObject, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha1" },
+    key,
+  ).toString("base64");
+  const jwt = nodeJwt({
+    access_token: ACCESS_TOKEN,
+    client_id: CLIENT_ID,
+    iv: iv.toString("hex"),
+    metadata,
+    nonce: nodeNonce(),
+    symmetrical_key: symmetricalKey,
+    timestamp: Date.now(),
+  });
+  const boundary = `----node-bench-${randomBytes(12).toString("hex")}`;
+  const head = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="bench.bin"\r\n` +
+      "Content-Type: application/octet-stream\r\n\r\n",
+  );
+  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+  async function* body(): AsyncGenerator<Uint8Array> {
+    yield head;
+    const cipher = createCipheriv("aes-256-cbc", key, iv);
+    for await (const chunk of patternChunks(size)) {
+      const out = cipher.update(chunk);
+      if (out.length > 0) yield out;
+    }
+    yield cipher.final();
+    yield tail;
+  }
+  const headers = {
+    Accept: "application/json",
+    Authorization: `Bearer ${jwt}`,
+    "Content-Type": `multipart/form-data; boundary=${boundary}`,
+  };
+  return { headers, body };
+}
+
+const agent = new Agent({ keepAlive: true });
+
+async function nodeWriteHttp(url: string, size: number) {
+  const { headers, body } = nodeWriteRequest(size);
+  const answer = new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const req = request(url, { method: "POST", headers, agent }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (d) => {
+        text += d;
+      });
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    (async () => {
+      for await (const chunk of body()) {
+        if (!req.write(chunk)) await new Promise((r) => req.once("drain", r));
+      }
+      req.end();
+    })().catch(reject);
+  });
+  const { status, text } = await answer;
+  check(status === 200 && JSON.parse(text).status === "delivered", `node:http write answered ${status}`);
+}
+
+async function nodeWriteFetch(url: string, size: number) {
+  const { headers, body } = nodeWriteRequest(size);
+  const response = await fetch(url, {
+    method: "POST",
+    headers,
+    body: ReadableStream.from(body()),
+    duplex: "half",
+    redirect: "error",
+  } as RequestInit);
+  const json = (await response.json()) as { status?: string };
+  check(response.status === 200 && json.status === "delivered", `fetch write answered ${response.status}`);
+}
+
+async function benchWrite(sink: Sink) {
+  const { init } = await import("@digime-edge/sdk-core");
+  const sdk = init({ applicationId: APPLICATION_ID, baseUrl: sink.url, retry: false });
+  const sdkWrite = async (postboxId: string) => {
+    const result = await sdk.write({
+      contractDetails,
+      userAccessToken,
+      postboxId,
+      publicKey: KEYS.postboxPublic,
+      data: { fileData: patternStream(WRITE_SIZE), fileName: "bench.bin", fileDescriptor: FILE_DESCRIPTOR },
+    });
+    check(result.status === "delivered", `sdk.write answered ${result.status}`);
+  };
+  const variants = {
+    http: (mode: string) => nodeWriteHttp(`${sink.url}permission-access/postbox/${mode}`, WRITE_SIZE),
+    fetch: (mode: string) => nodeWriteFetch(`${sink.url}permission-access/postbox/${mode}`, WRITE_SIZE),
+    sdk: sdkWrite,
+  };
+  // Once each, untimed: the sink verifies the JWT and decrypts the whole file against the pattern.
+  for (const [name, send] of Object.entries(variants)) {
+    await send("verify");
+    await checkDelivery(sink, `${name} write`, "verify", WRITE_SIZE);
+  }
+  const t = await interleaved(
+    RUNS,
+    {
+      http: () => variants.http("drain"),
+      fetch: () => variants.fetch("drain"),
+      sdk: () => variants.sdk("drain"),
+    },
+    (name) => checkDelivery(sink, `${name} write`, "drain", WRITE_SIZE),
+  );
+  const base = t.http as number;
+  const row = (name: string, ms: number) => [
+    name,
+    fmt(ms, 1),
+    fmt(mbps(WRITE_SIZE, ms)),
+    ratio(mbps(WRITE_SIZE, ms), mbps(WRITE_SIZE, base)),
+    ratio(mbps(WRITE_SIZE, ms), mbps(WRITE_SIZE, t.fetch as number)),
+  ];
+  table(
+    `2. A ${mib(WRITE_SIZE, 0)} write, streamed input, to a local sink (median of ${RUNS}; each variant ` +
+      "verified once: JWT, key unwrap, full decryption)",
+    ["variant", "ms", "MB/s", "vs node:http", "vs node fetch"],
+    [
+      row("node:crypto + node:http, hand-built (baseline)", base),
+      row("node:crypto + fetch, hand-built", t.fetch as number),
+      row("sdk.write (ReadableStream input)", t.sdk as number),
+    ],
+    ["Same envelope, PS512 JWT and chunked multipart body in all three; 64 KiB input chunks."],
+  );
+}
+
+// --- 3. Peak RSS while streaming -------------------------------------------------------------------
+
+function runRssChild(sink: Sink, bytes: number) {
+  const child = spawn(
+    process.execPath,
+    ["--expose-gc", fileURLToPath(new URL("./rss-child.ts", import.meta.url)), sink.url, String(bytes)],
+    { stdio: ["ignore", "pipe", "inherit"], timeout: 120_000 },
+  );
+  children.add(child);
+  return new Promise<{ base: number; peak: number; growth: number; ms: number }>((resolve, reject) => {
+    let out = "";
+    child.stdout?.setEncoding("utf8");
+    child.stdout?.on("data", (d) => {
+      out += d;
+    });
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      children.delete(child);
+      if (code !== 0) return reject(new BenchError(`the RSS child failed (${code ?? signal})`));
+      resolve(JSON.parse(out.trim().split("\n").at(-1) as string));
+    });
+  });
+}
+
+async function benchRss(sink: Sink) {
+  const rows: string[][] = [];
+  for (const bytes of RSS_SIZES) {
+    const r = await runRssChild(sink, bytes);
+    await checkDelivery(sink, `${mib(bytes, 0)} RSS write`, "verify", bytes);
+    rows.push([
+      `sdk.write ${bytes >= GiB ? `${bytes / GiB} GiB` : mib(bytes, 0)}`,
+      fmt(r.ms / 1000, 2),
+      fmt(mbps(bytes, r.ms)),
+      mib(r.base),
+      mib(r.growth),
+      ratio(r.growth, RSS_TARGET),
+      r.growth < RSS_TARGET ? "ok" : "OVER TARGET",
+    ]);
+  }
+  table(
+    "3. Peak RSS growth during a streamed sdk.write (fresh process each; sampled every 50 ms and every 16 chunks)",
+    ["write", "s", "MB/s", "RSS before", "peak growth", "of 128 MiB", "target < 128 MiB"],
+    rows,
+    ["RSS before = after a 4 MiB warm-up write and gc(). Each file verified by the sink (decrypted in full)."],
+  );
+}
+
+// --- 4. PS512 signatures ---------------------------------------------------------------------------
+
+async function opsPerSecond(concurrency: number, op: () => unknown): Promise<number> {
+  for (let i = 0; i < 10; i++) await op();
+  let done = 0;
+  const start = performance.now();
+  const end = start + SIGN_MS;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) {
+        await op();
+        done++;
+      }
+    }),
+  );
+  return done / ((performance.now() - start) / 1000);
+}
+
+async function benchSign(internals: Internals) {
+  const key = await internals.importContractPrivateKey(KEYS.contractPrivate);
+  // A typical write payload (the sizes of a real envelope: 2048-bit wrapped key, small metadata).
+  const payload = () => ({
+    access_token: ACCESS_TOKEN,
+    client_id: CLIENT_ID,
+    iv: randomBytes(16).toString("hex"),
+    metadata: randomBytes(144).toString("base64"),
+    nonce: nodeNonce(),
+    symmetrical_key: randomBytes(256).toString("base64"),
+    timestamp: Date.now(),
+  });
+  const sample = payload();
+  const ours = await internals.signJwt(sample, key);
+  const [h, p, s] = ours.split(".") as [string, string, string];
+  check(
+    verify("sha512", Buffer.from(`${h}.${p}`), { key: createPublicKey(KEYS.contractPublic), ...PSS }, Buffer.from(s, "base64url")),
+    "signJwt's signature does not verify with node:crypto (PS512, salt 64)",
+  );
+  const nodeAsync = (claims: Record<string, unknown>) =>
+    new Promise<string>((resolve, reject) => {
+      const input = `${JWT_HEADER}.${Buffer.from(JSON.stringify(claims)).toString("base64url")}`;
+      sign("sha512", Buffer.from(input), { key: contractKeyObject, ...PSS }, (error, sig) =>
+        error ? reject(error) : resolve(`${input}.${sig.toString("base64url")}`),
+      );
+    });
+  const claims = payload();
+  const threads = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+  const syncBase = await opsPerSecond(1, () => nodeJwt(claims));
+  const ours1 = await opsPerSecond(1, () => internals.signJwt(claims, key));
+  const asyncBase = await opsPerSecond(threads, () => nodeAsync(claims));
+  const oursN = await opsPerSecond(threads, () => internals.signJwt(claims, key));
+  table(
+    `4. PS512 (RSA-2048, PSS salt 64) JWT signatures per second, typical write payload (${SIGN_MS} ms each)`,
+    ["variant", "in flight", "signatures/s", "vs node"],
+    [
+      ["node:crypto.sign, synchronous (baseline)", "1", fmt(syncBase), ratio(syncBase, syncBase)],
+      ["sdk signJwt (WebCrypto), awaited one by one", "1", fmt(ours1), ratio(ours1, syncBase)],
+      ["node:crypto.sign with callback (baseline)", String(threads), fmt(asyncBase), ratio(asyncBase, asyncBase)],
+      ["sdk signJwt (WebCrypto)", String(threads), fmt(oursN), ratio(oursN, asyncBase)],
+    ],
+    ["Each JWT: JSON, base64url and the signature. One signJwt output checked with node:crypto.verify."],
+  );
+}
+
+// --- 5. Bundle size --------------------------------------------------------------------------------
+
+async function benchSize() {
+  const esbuild = await import("esbuild");
+  const WRITE_ENTRY =
+    'import { init } from "@digime-edge/sdk-core";\nexport const write = (config, options) => init(config).write(options);';
+  const build = async (contents: string, options: { src?: boolean; external?: string[] } = {}) => {
+    const result = await esbuild.build({
+      stdin: { contents, resolveDir: PKG, loader: "js" },
+      bundle: true,
+      minify: true,
+      format: "esm",
+      platform: "neutral",
+      target: "es2022",
+      treeShaking: true,
+      write: false,
+      metafile: true,
+      logLevel: "silent",
+      ...(options.src ? { alias: { "@digime-edge/sdk-core": "./src/index.ts" } } : {}),
+      ...(options.external ? { external: options.external } : {}),
+    });
+    const code = result.outputFiles[0]?.contents ?? new Uint8Array();
+    const inputs = Object.values(result.metafile.outputs)[0]?.inputs ?? {};
+    return { min: code.length, gz: gzipSync(code, { level: 9 }).length, inputs };
+  };
+  const write = await build(WRITE_ENTRY);
+  const noZod = await build(WRITE_ENTRY, { external: ["zod", "zod/*"] });
+  const all = await build('export * from "@digime-edge/sdk-core";');
+  const fromSrc = await build(WRITE_ENTRY, { src: true });
+  const row = (name: string, r: { min: number; gz: number }, target = true) => [
+    name,
+    kib(r.min),
+    kib(r.gz, 2),
+    target ? ratio(r.gz, SIZE_TARGET) : "",
+    target ? (r.gz <= SIZE_TARGET ? "ok" : "OVER TARGET") : "",
+  ];
+  table(
+    "5. What a write pulls in: esbuild bundle+minify, esm, platform neutral, gzip -9",
+    ["entry", "minified", "min+gz", "of 12 KB", "target <= 12 KB"],
+    [
+      row("init(...).write, zod included (dist)", write),
+      row("  the same, zod left out (sdk-core's own code)", noZod, false),
+      row("  zod's share (difference)", { min: write.min - noZod.min, gz: write.gz - noZod.gz }, false),
+      row("export * (whole public API, for reference)", all, false),
+      row("init(...).write bundled from src/ (for the list below)", fromSrc, false),
+    ],
+    ["12 KB = 12 288 bytes gzipped."],
+  );
+  const entries = Object.entries(fromSrc.inputs)
+    .map(([path, v]) => ({ path: path.replace(/^.*node_modules\/(zod)\/(.*)$/, "$1/$2"), bytes: v.bytesInOutput }))
+    .filter((e) => e.bytes > 0)
+    .sort((a, b) => b.bytes - a.bytes);
+  const total = entries.reduce((n, e) => n + e.bytes, 0);
+  const zod = entries.filter((e) => e.path.startsWith("zod/")).reduce((n, e) => n + e.bytes, 0);
+  const top = entries.slice(0, 15).map((e) => [e.path, kib(e.bytes), `${((100 * e.bytes) / total).toFixed(1)}%`]);
+  table(
+    "   Top contributors (minified bytes in the write bundle, esbuild metafile)",
+    ["input", "minified", "share"],
+    [
+      ...top,
+      [`(${entries.length - top.length} more inputs)`, kib(entries.slice(15).reduce((n, e) => n + e.bytes, 0)), ""],
+      ["all of zod", kib(zod), `${((100 * zod) / total).toFixed(1)}%`],
+      ["all of sdk-core src/", kib(total - zod), `${((100 * (total - zod)) / total).toFixed(1)}%`],
+    ],
+  );
+}
+
+// --- Main ------------------------------------------------------------------------------------------
+
+async function main() {
+  const started = performance.now();
+  ensureBuilt();
+  const cpu = cpus()[0]?.model ?? "unknown CPU";
+  console.log(
+    `sdk-core bench: Node ${process.version}, ${availableParallelism()} cores (${cpu.trim()}), ` +
+      `UV_THREADPOOL_SIZE ${process.env.UV_THREADPOOL_SIZE ?? "4 (default)"}`,
+  );
+  console.log("Ratios are throughput over the baseline's: above 1.00x is faster than the baseline.");
+  const internals = await loadInternals();
+  const sink = await startSink();
+  await benchEnvelope(internals);
+  await benchWrite(sink);
+  await benchRss(sink);
+  await benchSign(internals);
+  await benchSize();
+  console.log(`\nAll results checked. ${fmt((performance.now() - started) / 1000, 1)} s in all.`);
+}
+
+process.on("SIGINT", () => {
+  stopChildren();
+  process.exit(130);
+});
+
+try {
+  await main();
+} catch (error) {
+  console.error(`\nbench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  process.exitCode = 1;
+} finally {
+  stopChildren();
+  agent.destroy();
+}
