@@ -23,6 +23,7 @@ export default defineConfig({
           RATE_LIMIT_PER_MINUTE: "1000",
           TEST_EMULATOR_URL: inject("emulatorUrl"),
           TEST_PROXY_CONTROL_URL: inject("proxyControlUrl"),
+          TEST_SEALER_URL: inject("sealerUrl"),
         },
       },
     })),

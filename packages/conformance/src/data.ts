@@ -20,6 +20,15 @@ export const WRITES = {
     size: 65_536,
     mimeType: "application/octet-stream",
   },
+  // Sent as a stream while the token has expired: where the stream is sent as it flows, the refresh
+  // finds it spent (ResealRequiredError, never delivered); where it was collected into a Blob
+  // (browsers), it is sent again and delivered once.
+  resealed: {
+    fileName: "conformance-resealed.bin",
+    seed: 6,
+    size: 100_000,
+    mimeType: "application/octet-stream",
+  },
 } as const;
 
 export type WriteCase = (typeof WRITES)[keyof typeof WRITES];

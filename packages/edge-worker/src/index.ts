@@ -7,11 +7,14 @@ import { securityHeaders } from "./middleware/security-headers";
 import { auth } from "./routes/auth";
 import { files } from "./routes/files";
 import { health } from "./routes/health";
+import { sealedFiles } from "./routes/sealed-files";
 import { session } from "./routes/session";
 
 export type { Config } from "./config";
 export type { ApiErrorCode, ErrorBody } from "./errors";
+export { SEALED_HEADERS } from "./lib/sealed-envelope";
 export type { UploadResult } from "./routes/files";
+export type { SealedUploadResult } from "./routes/sealed-files";
 export type { SessionInfo } from "./routes/session";
 export { UserVault } from "./vault";
 
@@ -27,7 +30,8 @@ const app = new Hono<AppEnv>()
   .use("/api/*", withConfig())
   .route("/auth", auth)
   .route("/api", session)
-  .route("/api", files);
+  .route("/api", files)
+  .route("/api", sealedFiles);
 
 app.notFound(() => new ApiError(404, "NOT_FOUND", "no such route").toResponse());
 

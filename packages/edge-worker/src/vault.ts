@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import type { UserAccessToken } from "@digime-edge/sdk-core";
+import { postboxKeyModulusBytes, type UserAccessToken } from "@digime-edge/sdk-core";
 import { ConfigError, getConfig } from "./config";
 import { type ApiFailure, contractDetails, describeDigiMeFailure, getSdk } from "./lib/digime";
 
@@ -183,9 +183,14 @@ export class UserVault extends DurableObject<Env> {
    * Admits one write: takes from the user's rate budget, then answers a token that is fresh now
    * (refreshing it, single-flight, when it is close to expiry) with the postbox credentials.
    *
-   * @param input - The per-minute budget in force (the Worker's setting).
+   * @param input - The per-minute budget in force (the Worker's setting) and, for a sealed upload,
+   *   the size of its wrapped AES key: it must be the postbox key's modulus size, else the write is
+   *   refused (400 `BAD_SYMMETRICAL_KEY`) before the budget is touched or a token refreshed.
    */
-  async acquireWrite(input: { ratePerMinute: number }): Promise<VaultResult<WriteGrant>> {
+  async acquireWrite(input: {
+    ratePerMinute: number;
+    wrappedKeyBytes?: number;
+  }): Promise<VaultResult<WriteGrant>> {
     const row = this.#row();
     if (!row) return { ok: false, ...NO_SESSION };
     if (!row.postbox_id || !row.public_key) {
@@ -195,6 +200,17 @@ export class UserVault extends DurableObject<Env> {
         code: "CANNOT_WRITE",
         message: "this sign-in gave no postbox to write to",
       };
+    }
+    if (input.wrappedKeyBytes !== undefined) {
+      const expected = modulusBytes(row.public_key);
+      if (input.wrappedKeyBytes !== expected) {
+        return {
+          ok: false,
+          status: 400,
+          code: "BAD_SYMMETRICAL_KEY",
+          message: `the wrapped key must be ${expected} bytes, the size of the postbox key`,
+        };
+      }
     }
     const wait = this.#take(input.ratePerMinute);
     if (wait > 0) {
@@ -277,6 +293,23 @@ export class UserVault extends DurableObject<Env> {
     this.#bucket = { tokens, at: now };
     return Math.max(1, Math.ceil((1 - tokens) / perMs / 1000));
   }
+}
+
+const moduli = new Map<string, number>();
+
+/** The modulus size of a stored postbox key (0 for a key that does not parse: nothing matches it). */
+function modulusBytes(publicKey: string): number {
+  let bytes = moduli.get(publicKey);
+  if (bytes === undefined) {
+    try {
+      bytes = postboxKeyModulusBytes(publicKey);
+    } catch {
+      bytes = 0;
+    }
+    if (moduli.size >= 64) moduli.clear();
+    moduli.set(publicKey, bytes);
+  }
+  return bytes;
 }
 
 function toToken(row: TokenRow): UserAccessToken {

@@ -48,10 +48,16 @@ describe("the whole flow", () => {
     expect(session).toMatch(/SameSite=Lax/i);
     expect(browser.cookies.has("digime_auth")).toBe(false);
 
-    const info = await browser.fetch("/api/session");
-    expect(await info.json()).toEqual({ authenticated: true, canWrite: true });
-
     const userId = browser.userId as string;
+    const info = await browser.fetch("/api/session");
+    // Public information only: the postbox key (for sealed uploads) and the default account id.
+    expect(await info.json()).toEqual({
+      authenticated: true,
+      canWrite: true,
+      accountId: userId,
+      publicKey: expect.stringMatching(/^-----BEGIN (RSA )?PUBLIC KEY-----\n/),
+    });
+
     const postboxId = await postboxOf(userId);
     const data = bytesOf(5 * 1024 * 1024, 7);
     const answer = await upload(
@@ -127,7 +133,7 @@ describe("the whole flow", () => {
   it("the typed client checks the session, builds the sign-in URL and uploads", async () => {
     const browser = await signedInBrowser();
     const client = createClient(ORIGIN, { fetch: browser.fetchForClient });
-    expect(await client.session()).toEqual({ authenticated: true, canWrite: true });
+    expect(await client.session()).toMatchObject({ authenticated: true, canWrite: true });
     expect(client.signInUrl("/x?y=1")).toBe(`${ORIGIN}/auth/start?returnTo=%2Fx%3Fy%3D1`);
     const progress: number[] = [];
     const result = await client.upload(

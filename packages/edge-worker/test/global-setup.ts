@@ -1,13 +1,15 @@
 /**
  * Runs in Node before the workerd tests: generates a contract key pair, starts the emulator on
  * 127.0.0.1 with that contract, and puts a small switchable proxy in front of it, so that tests can
- * make digi.me "go down" (every connection is cut) and come back. Everything started here is
- * stopped by the returned teardown.
+ * make digi.me "go down" (every connection is cut) and come back. It also starts a "sealer": sdk-core
+ * running in Node, which seals what the workerd tests send it, so that they can upload a file sealed
+ * in Node. Everything started here is stopped by the returned teardown.
  */
 import { generateKeyPairSync, randomBytes } from "node:crypto";
-import { createServer, request, type Server } from "node:http";
+import { createServer, type IncomingMessage, request, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { startEmulator } from "@digime-edge/emulator";
+import { seal } from "@digime-edge/sdk-core";
 import type { TestProject } from "vitest/node";
 
 /** The Worker's origin in tests (https, so that Secure cookies and HSTS are exercised). */
@@ -67,6 +69,47 @@ async function startSwitchableProxy(target: URL) {
   };
 }
 
+async function readAll(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/**
+ * sdk-core's `seal` in Node, over HTTP: `POST /seal?publicKey=<PEM>&descriptor=<JSON>` with the file
+ * as the body answers the sealed body (sealed from a `Blob`, so as a stream of known size) with the
+ * envelope in the `X-Digime-*` headers of a sealed upload.
+ */
+async function startSealer() {
+  const server = createServer((req, res) => {
+    (async () => {
+      const url = new URL(req.url ?? "/", "http://x");
+      const file = await readAll(req);
+      const sealed = await seal({
+        publicKey: url.searchParams.get("publicKey") ?? "",
+        fileDescriptor: JSON.parse(url.searchParams.get("descriptor") ?? "null"),
+        fileData: new Blob([file]),
+      });
+      if (!(sealed.body instanceof ReadableStream) || sealed.size === undefined) {
+        throw new Error("sealing a Blob should give a stream of known size");
+      }
+      res.writeHead(200, {
+        "Content-Type": "application/octet-stream",
+        "Content-Length": String(sealed.size),
+        "X-Digime-Iv": sealed.iv,
+        "X-Digime-Symmetrical-Key": sealed.symmetricalKey,
+        "X-Digime-Metadata": sealed.metadata,
+      });
+      for await (const chunk of sealed.body) res.write(chunk);
+      res.end();
+    })().catch((error: unknown) => {
+      res.writeHead(500).end(error instanceof Error ? error.message : "seal failed");
+    });
+  });
+  const port = await listen(server);
+  return { url: `http://127.0.0.1:${port}`, close: () => close(server) };
+}
+
 export default async function setup(project: TestProject) {
   const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
   const contract = {
@@ -84,16 +127,19 @@ export default async function setup(project: TestProject) {
     contracts: [contract],
   });
   const proxy = await startSwitchableProxy(new URL(emulator.url));
+  const sealer = await startSealer();
 
   project.provide("emulatorUrl", emulator.url);
   project.provide("digimeUrl", proxy.url);
   project.provide("proxyControlUrl", proxy.controlUrl);
+  project.provide("sealerUrl", sealer.url);
   project.provide("applicationId", contract.applicationId);
   project.provide("contractId", contract.contractId);
   project.provide("privateKey", privateKey.export({ type: "pkcs1", format: "pem" }).toString());
   project.provide("sessionSecret", randomBytes(32).toString("base64url"));
 
   return async () => {
+    await sealer.close();
     await proxy.close();
     await emulator.close();
   };
@@ -107,6 +153,8 @@ declare module "vitest" {
     digimeUrl: string;
     /** `POST {proxyControlUrl}/down` cuts digi.me off, `/up` brings it back. */
     proxyControlUrl: string;
+    /** `POST {sealerUrl}/seal?publicKey&descriptor`: sdk-core's `seal` in Node (see `startSealer`). */
+    sealerUrl: string;
     applicationId: string;
     contractId: string;
     privateKey: string;

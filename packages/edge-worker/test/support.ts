@@ -13,7 +13,11 @@ export const ORIGIN = "https://edge.test";
 /** The allowed app origin in tests. */
 export const APP_ORIGIN = "https://app.test";
 
-const testEnv = env as unknown as Env & { TEST_EMULATOR_URL: string; TEST_PROXY_CONTROL_URL: string };
+const testEnv = env as unknown as Env & {
+  TEST_EMULATOR_URL: string;
+  TEST_PROXY_CONTROL_URL: string;
+  TEST_SEALER_URL: string;
+};
 /** The emulator's own URL (admin and library API). */
 export const EMULATOR = testEnv.TEST_EMULATOR_URL;
 
@@ -255,7 +259,11 @@ async function admin<T>(method: string, path: string, body?: unknown): Promise<T
 
 /** The emulator's admin API. */
 export const emulator = {
-  stats: () => admin<{ refreshes: number; writes: number; pending: number }>("GET", "/admin/stats"),
+  stats: () =>
+    admin<{ refreshes: number; writes: number; pending: number; requests: Record<string, number> }>(
+      "GET",
+      "/admin/stats",
+    ),
   resetStats: () => admin("DELETE", "/admin/stats"),
   expireTokens: (filter: Record<string, string> = {}) =>
     admin<{ expired: number }>("POST", "/admin/expire-tokens", filter),
@@ -290,4 +298,106 @@ export async function expireStoredAccessToken(userId: string): Promise<void> {
 /** Cuts digi.me off (every connection to it fails) or brings it back. */
 export async function digime(mode: "down" | "up"): Promise<void> {
   await fetch(`${testEnv.TEST_PROXY_CONTROL_URL}/${mode}`, { method: "POST" });
+}
+
+// --- Sealed uploads ----------------------------------------------------------------------------
+
+/** The envelope of a sealed upload and its body, as `seal` answers them. */
+export interface SealedParts {
+  iv: string;
+  symmetricalKey: string;
+  metadata: string;
+  body: ReadableStream<Uint8Array> | Uint8Array<ArrayBuffer>;
+  size?: number;
+}
+
+/** The request headers of a sealed upload (any of them can be overridden, or dropped with `null`). */
+export function sealedHeaders(
+  sealed: Pick<SealedParts, "iv" | "symmetricalKey" | "metadata">,
+  overrides: Record<string, string | null> = {},
+): Headers {
+  const headers = new Headers({
+    "Content-Type": "application/octet-stream",
+    "X-Digime-Iv": sealed.iv,
+    "X-Digime-Symmetrical-Key": sealed.symmetricalKey,
+    "X-Digime-Metadata": sealed.metadata,
+    "X-Digime-File-Name": "sealed.bin",
+  });
+  for (const [name, value] of Object.entries(overrides)) {
+    if (value === null) headers.delete(name);
+    else headers.set(name, value);
+  }
+  return headers;
+}
+
+/**
+ * Posts a sealed upload to `/api/sealed-files` as a browser on the allowed app origin would. A
+ * `Uint8Array` body is sent with its `Content-Length`; a stream without one (as `fetch` streams).
+ */
+export function uploadSealedParts(
+  browser: Browser,
+  sealed: SealedParts,
+  init: CallInit & { overrides?: Record<string, string | null> } = {},
+): Promise<Response> {
+  const { overrides, ...rest } = init;
+  return browser.fetch("/api/sealed-files", {
+    method: "POST",
+    origin: APP_ORIGIN,
+    headers: sealedHeaders(sealed, overrides),
+    body: sealed.body,
+    // @ts-expect-error duplex is needed for a stream body and missing from the types
+    duplex: "half",
+    ...rest,
+  });
+}
+
+/** The postbox public key `GET /api/session` gives a signed-in browser. */
+export async function publicKeyOf(browser: Browser): Promise<string> {
+  const info = (await (await browser.fetch("/api/session")).json()) as { publicKey?: string };
+  if (!info.publicKey) throw new Error("the session has no public key");
+  return info.publicKey;
+}
+
+/**
+ * Seals `file` with sdk-core in Node (the global setup's sealer): answers the envelope and the
+ * sealed body as Node streamed it, with its length.
+ */
+export async function sealInNode(
+  publicKey: string,
+  file: Uint8Array<ArrayBuffer>,
+  descriptor: unknown,
+): Promise<SealedParts & { size: number }> {
+  const url = new URL("/seal", testEnv.TEST_SEALER_URL);
+  url.searchParams.set("publicKey", publicKey);
+  url.searchParams.set("descriptor", JSON.stringify(descriptor));
+  const response = await fetch(url, { method: "POST", body: file });
+  if (!response.ok) throw new Error(`sealer: ${response.status} ${await response.text()}`);
+  const header = (name: string) => response.headers.get(name) as string;
+  const body = new Uint8Array(await response.arrayBuffer());
+  expect(body.length).toBe(Number(header("Content-Length")));
+  return {
+    iv: header("X-Digime-Iv"),
+    symmetricalKey: header("X-Digime-Symmetrical-Key"),
+    metadata: header("X-Digime-Metadata"),
+    body,
+    size: body.length,
+  };
+}
+
+/** `bytes` handed over as a stream in 64 KiB chunks, with no length known in advance. */
+export function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  let at = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (at >= bytes.length) return controller.close();
+      controller.enqueue(bytes.slice(at, at + 65536));
+      at += 65536;
+    },
+  });
+}
+
+/** SHA-256 of `bytes`, lowercase hex. */
+export async function sha256(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
 }

@@ -56,7 +56,7 @@ export function loadContractsFile(path: string): ContractInput[] {
 
 /** Options of {@link createDevContract}. */
 export interface DevContractOptions {
-  /** Default `http://127.0.0.1:8787/callback` (the edge worker under `wrangler dev`); kept once set. */
+  /** Default `http://127.0.0.1:8787/auth/callback` (the edge worker under `wrangler dev`); kept once set. */
   redirectUri?: string;
   applicationId?: string;
   contractId?: string;
@@ -114,7 +114,7 @@ export function createDevContract(dataDir: string, options: DevContractOptions =
     contractId: options.contractId ?? "dev-write-contract",
     name: options.name ?? "digime-edge dev app",
     publicKey: publicKey.export({ type: "pkcs1", format: "pem" }).toString(),
-    redirectUri: options.redirectUri ?? "http://127.0.0.1:8787/callback",
+    redirectUri: options.redirectUri ?? "http://127.0.0.1:8787/auth/callback",
     write: true,
   };
   const privatePem = privateKey.export({ type: "pkcs1", format: "pem" }).toString();

@@ -108,18 +108,6 @@ export async function* patternChunks(total: number, chunkSize = 64 * KiB): Async
 
 // --- Timing and printing --------------------------------------------------------------------------
 
-/** Milliseconds of `fn`, run `runs` times (after the caller's own warm-up); the median. */
-export async function medianMs(runs: number, fn: () => Promise<unknown> | unknown): Promise<number> {
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const start = performance.now();
-    await fn();
-    times.push(performance.now() - start);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)] as number;
-}
-
 /** MB/s (10^6 bytes per second) of `bytes` in `ms`. */
 export function mbps(bytes: number, ms: number): number {
   return bytes / 1e6 / (ms / 1000);
@@ -146,7 +134,9 @@ export function table(title: string, header: string[], rows: string[][], notes: 
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const right = (s: string) => /^[-~<>≤]?\s?[\d.,]+\s?(x|%|ms|MB\/s|KiB|MiB|B|\/s)?$/.test(s.trim());
   const line = (cells: string[]) =>
-    cells.map((c, i) => (right(c) && i > 0 ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join("  ");
+    cells
+      .map((c, i) => (right(c) && i > 0 ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0)))
+      .join("  ");
   console.log(`\n${title}`);
   console.log(`  ${line(header)}`);
   console.log(`  ${widths.map((w) => "-".repeat(w)).join("  ")}`);

@@ -22,7 +22,11 @@ const writeOf = (postboxId: string, size: number, onPull?: () => void) =>
     userAccessToken,
     postboxId,
     publicKey: KEYS.postboxPublic,
-    data: { fileData: patternStream(size, 64 * 1024, onPull), fileName: "bench.bin", fileDescriptor: FILE_DESCRIPTOR },
+    data: {
+      fileData: patternStream(size, 64 * 1024, onPull),
+      fileName: "bench.bin",
+      fileDescriptor: FILE_DESCRIPTOR,
+    },
   });
 
 // Warm-up: keys imported and cached, fetch/undici loaded, a connection open, code compiled.
@@ -45,4 +49,6 @@ const result = await writeOf("verify", bytes, () => {
 const ms = performance.now() - start;
 clearInterval(timer);
 sample();
-process.stdout.write(`${JSON.stringify({ bytes, base, peak, growth: peak - base, ms, status: result.status })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ bytes, base, peak, growth: peak - base, ms, status: result.status })}\n`,
+);

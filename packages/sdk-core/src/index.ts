@@ -2,6 +2,7 @@
 export type { AuthorizeUrlResult, GetAuthorizeUrlOptions } from "./authorize.js";
 export { type DigiMeSDK, init } from "./client.js";
 export { DEFAULT_BASE_URL, DEFAULT_ONBOARD_URL, type RetryOptions, type SDKConfig } from "./config.js";
+export { postboxKeyModulusBytes } from "./crypto/keys.js";
 export {
   type DigiMeErrorCode,
   DigiMeSDKError,

@@ -7,6 +7,7 @@ import {
   postboxKeyModulusBytes,
 } from "../src/crypto/keys.js";
 import { TypeValidationError } from "../src/errors.js";
+import * as publicApi from "../src/index.js";
 import vectors from "./fixtures/official-v8.json";
 
 const { contract, postbox, digime } = vectors.keys;
@@ -196,6 +197,10 @@ describe("refusals never echo key material", () => {
 });
 
 describe("postboxKeyModulusBytes", () => {
+  it("is part of the public API (a relay checks a sealed envelope's wrapped key size with it)", () => {
+    expect(publicApi.postboxKeyModulusBytes).toBe(postboxKeyModulusBytes);
+  });
+
   it("is 256 for the 2048-bit fixture keys and bits/8 for others", () => {
     for (const keys of [contract, postbox, digime]) {
       expect(postboxKeyModulusBytes(keys.publicPkcs1)).toBe(256);

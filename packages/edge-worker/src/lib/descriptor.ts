@@ -1,12 +1,14 @@
 import * as z from "zod/mini";
+import { MEDIA_TYPE, mediaTypeOf } from "./media-type";
 
-const MIME = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/;
 const label = z.string().check(z.minLength(1), z.maxLength(256));
 const LIST = "must be a list of strings";
 
 /** The `fileDescriptor` part as a browser may send it: every field optional. */
 export const descriptorInputSchema = z.strictObject({
-  mimeType: z.optional(z.string().check(z.regex(MIME, { error: "must be a media type such as text/plain" }))),
+  mimeType: z.optional(
+    z.string().check(z.regex(MEDIA_TYPE, { error: "must be a media type such as text/plain" })),
+  ),
   accounts: z.optional(
     z
       .array(z.strictObject({ accountId: label }), { error: "must be a list of { accountId }" })
@@ -68,10 +70,8 @@ export function completeDescriptor(
   partType: string | undefined,
   userId: string,
 ): FileDescriptor {
-  const typeOfPart = partType?.split(";")[0]?.trim();
   return {
-    mimeType:
-      input?.mimeType ?? (typeOfPart && MIME.test(typeOfPart) ? typeOfPart : "application/octet-stream"),
+    mimeType: input?.mimeType ?? mediaTypeOf(partType) ?? "application/octet-stream",
     accounts: input?.accounts ?? [{ accountId: userId }],
     ...(input?.reference ? { reference: input.reference } : {}),
     ...(input?.tags ? { tags: input.tags } : {}),

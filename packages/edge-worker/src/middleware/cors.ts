@@ -1,11 +1,13 @@
 import { cors } from "hono/cors";
 import { getConfig } from "../config";
 import type { AppEnv } from "../env";
+import { SEALED_HEADERS } from "../lib/sealed-envelope";
 
 /**
  * CORS for the app origins in `ALLOWED_ORIGINS` only, with credentials. Any other origin gets no
  * `Access-Control-Allow-Origin`, so its browser cannot read the answer. A broken configuration
- * allows no origin (the route itself then answers 500).
+ * allows no origin (the route itself then answers 500). Allowed request headers: `Content-Type` and
+ * the envelope headers of sealed uploads.
  */
 export function corsForAllowedOrigins() {
   return cors({
@@ -18,7 +20,7 @@ export function corsForAllowedOrigins() {
     },
     credentials: true,
     allowMethods: ["GET", "POST", "OPTIONS"],
-    allowHeaders: ["Content-Type"],
+    allowHeaders: ["Content-Type", ...Object.values(SEALED_HEADERS)],
     exposeHeaders: ["Retry-After"],
     maxAge: 600,
   });

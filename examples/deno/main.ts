@@ -1,0 +1,113 @@
+/**
+ * Write to a digi.me library from Deno with @digime-edge/sdk-core: authorize, exchange the code,
+ * write a file from disk as a stream, then a small JSON document.
+ *
+ *   deno run --allow-net=127.0.0.1 --allow-read --allow-env --node-modules-dir=manual main.ts [file]
+ *
+ * `@digime-edge/sdk-core` is the npm package, resolved by name from node_modules (package.json).
+ * Outside this workspace, `deno add npm:@digime-edge/sdk-core` does the same.
+ *
+ * Against the local emulator, started with consent given at once:
+ *   node packages/emulator/dist/cli.js --port 8788 --auto-approve --redirect-uri http://127.0.0.1:8787/auth/callback
+ *
+ * Settings (environment; the defaults are the emulator's dev contract):
+ *   DIGIME_BASE_URL, DIGIME_ONBOARD_URL, DIGIME_APPLICATION_ID, DIGIME_CONTRACT_ID,
+ *   DIGIME_PRIVATE_KEY (PEM) or DIGIME_PRIVATE_KEY_FILE, DIGIME_REDIRECT_URI
+ */
+import { type FileDescriptor, init } from "@digime-edge/sdk-core";
+
+const env = (name: string) => Deno.env.get(name);
+const emulator = "http://127.0.0.1:8788";
+const devKeyFile = new URL("../../packages/emulator/.data/dev-contract.key.pem", import.meta.url);
+
+const sdk = init({
+  applicationId: env("DIGIME_APPLICATION_ID") ?? "dev-app",
+  baseUrl: env("DIGIME_BASE_URL") ?? `${emulator}/v1.7/`,
+  onboardUrl: env("DIGIME_ONBOARD_URL") ?? `${emulator}/apps/saas/`,
+});
+const keyFile = env("DIGIME_PRIVATE_KEY_FILE");
+const contractDetails = {
+  contractId: env("DIGIME_CONTRACT_ID") ?? "dev-write-contract",
+  privateKey: env("DIGIME_PRIVATE_KEY") ?? (await Deno.readTextFile(keyFile ?? devKeyFile)),
+  redirectUri: env("DIGIME_REDIRECT_URI") ?? "http://127.0.0.1:8787/auth/callback",
+};
+const path = Deno.args[0] ?? decodeURIComponent(new URL("README.md", import.meta.url).pathname);
+
+// 1. Authorize. A web app sends the user to `url`; digi.me answers at the contract's redirect URI
+//    with `code`, `postboxId` and `publicKey`. The emulator with --auto-approve answers at once, so
+//    here the redirect is read instead of followed.
+const { url, codeVerifier } = await sdk.getAuthorizeUrl({
+  contractDetails,
+  callback: contractDetails.redirectUri,
+  state: "deno-example",
+});
+const consent = await fetch(url, { redirect: "manual" });
+await consent.body?.cancel();
+const location = consent.headers.get("location");
+if (!location) {
+  throw new Error(`digi.me shows a consent page (HTTP ${consent.status}): open ${url} in a browser,
+or start the emulator with --auto-approve`);
+}
+const answer = new URL(location).searchParams;
+const code = answer.get("code");
+const postboxId = answer.get("postboxId");
+const publicKey = answer.get("publicKey");
+if (answer.get("success") !== "true" || !code || !postboxId || !publicKey) {
+  throw new Error(`authorization failed: ${answer.get("errorCode") ?? location}`);
+}
+
+// 2. Exchange the code for the user's tokens (keep them server-side: they are secrets).
+let userAccessToken = await sdk.exchangeCodeForToken({ contractDetails, authorizationCode: code, codeVerifier });
+console.log(`Authorized: postbox ${postboxId}`);
+
+const descriptor = (mimeType: string): FileDescriptor => ({
+  mimeType,
+  accounts: [{ accountId: "example-account" }],
+  tags: ["example", "deno"],
+});
+
+// 3. Write the file as a stream: `Deno.open(...).readable` is a ReadableStream of bytes, encrypted
+//    as it flows; the file is never held whole in memory. The stream closes the file at its end.
+const fileName = path.split(/[\\/]/).at(-1) ?? "file";
+const file = await Deno.open(path, { read: true });
+const { size } = await file.stat();
+const written = await sdk.write({
+  contractDetails,
+  userAccessToken,
+  postboxId,
+  publicKey,
+  data: { fileData: file.readable, fileName, fileDescriptor: descriptor("application/octet-stream") },
+});
+userAccessToken = written.userAccessToken; // the token that last worked (refreshed if it had to be)
+console.log(`Wrote ${fileName} (${size} bytes, streamed): ${written.status}`);
+
+// 4. Write a small JSON document from memory.
+const receipt = {
+  example: "deno",
+  runtime: `deno ${Deno.version.deno}`,
+  file: fileName,
+  bytes: size,
+  status: written.status,
+  writtenAt: new Date().toISOString(),
+};
+const json = new TextEncoder().encode(JSON.stringify(receipt));
+const wroteJson = await sdk.write({
+  contractDetails,
+  userAccessToken,
+  postboxId,
+  publicKey,
+  data: { fileData: json, fileName: "receipt.json", fileDescriptor: descriptor("application/json") },
+});
+console.log(`Wrote receipt.json (${json.byteLength} bytes): ${wroteJson.status}`);
+
+// The result, as one line of JSON.
+console.log(
+  JSON.stringify({
+    postboxId,
+    files: [
+      { fileName, bytes: size, status: written.status },
+      { fileName: "receipt.json", bytes: json.byteLength, status: wroteJson.status },
+    ],
+    receipt,
+  }),
+);

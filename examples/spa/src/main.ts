@@ -1,0 +1,328 @@
+/**
+ * The page: connect to digi.me through the edge Worker, then send files with progress. Everything
+ * that talks to the Worker goes through its typed client; how a file travels is an upload mode
+ * (see `upload-modes.ts`).
+ */
+import { createClient, EdgeClientError } from "@digime-edge/edge-worker/client";
+import { formatBytes, parseTags } from "./format.ts";
+import { describeError, describeSignInError, type Problem } from "./messages.ts";
+import { createUploadMethods, DEFAULT_UPLOAD_MODE } from "./upload-modes.ts";
+import "./style.css";
+
+/** The Worker's origin: `VITE_WORKER_URL` for cross-origin use, else this page's own origin. */
+const workerUrl = (import.meta.env.VITE_WORKER_URL ?? "").replace(/\/+$/, "");
+const client = createClient(workerUrl);
+const method = createUploadMethods(client)[DEFAULT_UPLOAD_MODE];
+
+type Connection = "checking" | "signed-out" | "signed-in" | "unreachable";
+type Status = "queued" | "sending" | "delivered" | "pending" | "failed" | "cancelled";
+
+interface Entry {
+  file: File;
+  tags: string[];
+  status: Status;
+  controller: AbortController;
+  view: EntryView;
+}
+
+interface EntryView {
+  item: HTMLLIElement;
+  badge: HTMLElement;
+  bar: HTMLElement;
+  progress: HTMLElement;
+  progressText: HTMLElement;
+  problem: HTMLElement;
+  cancel: HTMLButtonElement;
+}
+
+function byId<T extends HTMLElement = HTMLElement>(id: string): T {
+  const element = document.getElementById(id);
+  if (!element) throw new Error(`#${id} is missing from the page`);
+  return element as T;
+}
+
+/** Creates an element with attributes and children (text is always set as text, never as HTML). */
+function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attributes: Record<string, string> = {},
+  ...children: (Node | string)[]
+): HTMLElementTagNameMap[K] {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, value);
+  element.append(...children);
+  return element;
+}
+
+const ui = {
+  notice: byId("notice"),
+  noticeTitle: byId("notice-title"),
+  noticeHint: byId("notice-hint"),
+  connection: byId("connection"),
+  connect: byId<HTMLAnchorElement>("connect"),
+  signOut: byId<HTMLButtonElement>("sign-out"),
+  retry: byId<HTMLButtonElement>("retry-session"),
+  send: byId("send"),
+  tags: byId<HTMLInputElement>("tags"),
+  dropzone: byId("dropzone"),
+  fileInput: byId<HTMLInputElement>("file"),
+  uploads: byId<HTMLUListElement>("uploads"),
+  empty: byId("empty"),
+  count: byId("sent-count"),
+  live: byId("live"),
+};
+
+let connection: Connection = "checking";
+
+function setConnection(state: Connection): void {
+  connection = state;
+  for (const part of ui.connection.querySelectorAll<HTMLElement>("[data-when]")) {
+    part.hidden = part.dataset.when !== state;
+  }
+  ui.connection.setAttribute("aria-busy", String(state === "checking"));
+  const canSend = state === "signed-in";
+  ui.send.classList.toggle("disabled", !canSend);
+  ui.fileInput.disabled = !canSend;
+  ui.tags.disabled = !canSend;
+}
+
+function showNotice(problem: Problem | undefined): void {
+  ui.notice.hidden = !problem;
+  ui.noticeTitle.textContent = problem?.title ?? "";
+  ui.noticeHint.textContent = problem?.hint ?? "";
+}
+
+function announce(text: string): void {
+  ui.live.textContent = text;
+}
+
+/** Where the Worker sends the browser back after signing in: this page. */
+function returnTo(): string {
+  const sameOrigin = !workerUrl || new URL(workerUrl, location.href).origin === location.origin;
+  return sameOrigin ? location.pathname : `${location.origin}${location.pathname}`;
+}
+
+async function checkSession(): Promise<void> {
+  setConnection("checking");
+  try {
+    const session = await client.session();
+    if (session.authenticated && !session.canWrite) {
+      showNotice(describeError(new EdgeClientError(403, "CANNOT_WRITE", "no postbox")));
+    }
+    setConnection(session.authenticated && session.canWrite ? "signed-in" : "signed-out");
+  } catch (error) {
+    setConnection("unreachable");
+    showNotice(describeError(error));
+  }
+}
+
+// ---- uploads -------------------------------------------------------------------------------------
+
+const BADGE: Record<Status, string> = {
+  queued: "queued",
+  sending: "sending",
+  delivered: "delivered",
+  pending: "pending",
+  failed: "failed",
+  cancelled: "cancelled",
+};
+
+const queue: Entry[] = [];
+let sending = false;
+let sentCount = 0;
+
+function renderEntry(file: File, tags: string[]): EntryView {
+  const extension = /\.([A-Za-z0-9]{1,4})$/.exec(file.name)?.[1]?.toUpperCase() ?? "FILE";
+  const meta = h("p", { class: "upload-meta" }, formatBytes(file.size));
+  for (const tag of tags) meta.append(h("span", { class: "tag" }, tag));
+  const badge = h("span", { class: "badge" });
+  const cancel = h(
+    "button",
+    { type: "button", class: "icon-button", "aria-label": `Cancel ${file.name}` },
+    "×",
+  );
+  const bar = h("div", { class: "progress-bar" });
+  const progress = h(
+    "div",
+    {
+      class: "progress",
+      role: "progressbar",
+      "aria-label": `Upload of ${file.name}`,
+      "aria-valuemin": "0",
+      "aria-valuemax": "100",
+      "aria-valuenow": "0",
+    },
+    bar,
+  );
+  const progressText = h("span", { class: "progress-text" }, "0%");
+  const problem = h("p", { class: "upload-problem" });
+  problem.hidden = true;
+  const item = h(
+    "li",
+    { class: "upload" },
+    h(
+      "div",
+      { class: "upload-row" },
+      h("span", { class: "file-icon", "aria-hidden": "true" }, extension),
+      h("div", { class: "upload-main" }, h("p", { class: "upload-name", title: file.name }, file.name), meta),
+      badge,
+      cancel,
+    ),
+    h("div", { class: "progress-row" }, progress, progressText),
+    problem,
+  );
+  return { item, badge, bar, progress, progressText, problem, cancel };
+}
+
+function setStatus(entry: Entry, status: Status, problem?: Problem): void {
+  entry.status = status;
+  const { view } = entry;
+  view.item.dataset.status = status;
+  view.badge.textContent = BADGE[status];
+  view.cancel.hidden = status !== "queued" && status !== "sending";
+  view.problem.hidden = !problem;
+  view.problem.textContent = problem ? `${problem.title} ${problem.hint ?? ""}`.trim() : "";
+  if (status === "delivered" || status === "pending") setProgress(entry, 100, status === "delivered");
+  if (status === "pending") {
+    view.problem.hidden = false;
+    view.problem.textContent =
+      "digi.me took the file but holds it back for now; it appears in your library later.";
+  }
+}
+
+function setProgress(entry: Entry, percent: number | undefined, done = false): void {
+  const { view } = entry;
+  if (percent === undefined) {
+    view.progress.removeAttribute("aria-valuenow");
+    view.progress.classList.add("indeterminate");
+    view.progressText.textContent = "sending…";
+    return;
+  }
+  view.progress.classList.remove("indeterminate");
+  view.progress.setAttribute("aria-valuenow", String(percent));
+  view.bar.style.setProperty("--percent", `${percent}%`);
+  view.progressText.textContent = percent === 100 && !done ? "100% · saving" : `${percent}%`;
+}
+
+function addFiles(files: Iterable<File>): void {
+  if (connection !== "signed-in") {
+    showNotice(describeError(new EdgeClientError(401, "UNAUTHENTICATED", "not signed in")));
+    return;
+  }
+  const tags = parseTags(ui.tags.value);
+  for (const file of files) {
+    const entry: Entry = {
+      file,
+      tags,
+      status: "queued",
+      controller: new AbortController(),
+      view: renderEntry(file, tags),
+    };
+    entry.view.cancel.addEventListener("click", () => {
+      entry.controller.abort();
+      if (entry.status === "queued") setStatus(entry, "cancelled");
+    });
+    setStatus(entry, "queued");
+    ui.uploads.prepend(entry.view.item);
+    queue.push(entry);
+    sentCount++;
+  }
+  ui.empty.hidden = sentCount > 0;
+  ui.count.hidden = sentCount === 0;
+  ui.count.textContent = String(sentCount);
+  void sendQueued();
+}
+
+/** Sends queued files one at a time, so each gets the whole connection and an honest progress bar. */
+async function sendQueued(): Promise<void> {
+  if (sending) return;
+  sending = true;
+  try {
+    for (let entry = queue.shift(); entry; entry = queue.shift()) {
+      if (entry.status === "queued") await send(entry);
+    }
+  } finally {
+    sending = false;
+  }
+}
+
+async function send(entry: Entry): Promise<void> {
+  const { file, tags } = entry;
+  setStatus(entry, "sending");
+  setProgress(entry, 0);
+  try {
+    const result = await method.upload({
+      file,
+      descriptor: tags.length > 0 ? { tags } : undefined,
+      signal: entry.controller.signal,
+      onProgress: (sent, total) =>
+        setProgress(entry, total ? Math.min(100, Math.floor((sent / total) * 100)) : undefined),
+    });
+    setStatus(entry, result.status);
+    announce(`${file.name}: ${result.status}`);
+  } catch (error) {
+    if (error instanceof EdgeClientError && error.code === "ABORTED") {
+      setStatus(entry, "cancelled");
+      announce(`${file.name}: cancelled`);
+      return;
+    }
+    const problem = describeError(error);
+    setStatus(entry, "failed", problem);
+    announce(`${file.name}: failed. ${problem.title}`);
+    if (problem.signedOut) {
+      setConnection("signed-out");
+      showNotice(problem);
+    }
+  }
+}
+
+// ---- wiring --------------------------------------------------------------------------------------
+
+ui.connect.href = client.signInUrl(returnTo());
+byId("mode-summary").textContent = method.summary;
+byId("worker-origin").textContent = workerUrl ? new URL(workerUrl).origin : location.origin;
+byId("notice-close").addEventListener("click", () => showNotice(undefined));
+ui.retry.addEventListener("click", () => void checkSession());
+
+ui.signOut.addEventListener("click", async () => {
+  ui.signOut.disabled = true;
+  try {
+    await client.signOut();
+    showNotice(undefined);
+    setConnection("signed-out");
+  } catch (error) {
+    showNotice(describeError(error));
+  } finally {
+    ui.signOut.disabled = false;
+  }
+});
+
+ui.fileInput.addEventListener("change", () => {
+  addFiles(ui.fileInput.files ?? []);
+  ui.fileInput.value = "";
+});
+
+// Dropping a file anywhere else must not navigate away from the page.
+for (const type of ["dragover", "drop"] as const) window.addEventListener(type, (e) => e.preventDefault());
+ui.dropzone.addEventListener("dragover", (e) => {
+  e.preventDefault();
+  if (e.dataTransfer) e.dataTransfer.dropEffect = connection === "signed-in" ? "copy" : "none";
+  ui.dropzone.classList.add("dragging");
+});
+ui.dropzone.addEventListener("dragleave", () => ui.dropzone.classList.remove("dragging"));
+ui.dropzone.addEventListener("drop", (e) => {
+  e.preventDefault();
+  ui.dropzone.classList.remove("dragging");
+  addFiles(e.dataTransfer?.files ?? []);
+});
+
+// Back from a sign-in that did not complete: `?digimeError=<code>`. Say it in words, then tidy the URL.
+const params = new URLSearchParams(location.search);
+const signInError = params.get("digimeError");
+if (signInError) {
+  showNotice(describeSignInError(signInError));
+  params.delete("digimeError");
+  const query = params.toString();
+  history.replaceState(null, "", `${location.pathname}${query ? `?${query}` : ""}${location.hash}`);
+}
+
+void checkSession();

@@ -1,0 +1,124 @@
+import { EdgeClientError } from "@digime-edge/edge-worker/client";
+import { formatBytes } from "./format.ts";
+
+/** A failure, in words a person can act on. */
+export interface Problem {
+  /** One sentence: what happened. */
+  title: string;
+  /** What to do about it, when there is something to say. */
+  hint?: string;
+  /** The failure means the browser is no longer connected: show the Connect button again. */
+  signedOut?: boolean;
+}
+
+const UNAVAILABLE: Problem = {
+  title: "digi.me is unavailable right now.",
+  hint: "Nothing was saved. Try again in a moment.",
+};
+
+/** Messages by the Worker's error codes (see the edge-worker README) and the client's own. */
+const BY_CODE: Record<string, Problem> = {
+  UNAUTHENTICATED: {
+    title: "You're not connected to digi.me.",
+    hint: "Connect your digi.me, then send the file again.",
+    signedOut: true,
+  },
+  SESSION_EXPIRED: {
+    title: "Your digi.me connection has expired.",
+    hint: "Connect again to keep sending files.",
+    signedOut: true,
+  },
+  CANNOT_WRITE: {
+    title: "This connection can't add files to your library.",
+    hint: "Connect your digi.me again and allow writing.",
+    signedOut: true,
+  },
+  CSRF_ORIGIN: {
+    title: "The upload service refused this page's address.",
+    hint: "Its ALLOWED_ORIGINS setting must list this page's origin.",
+  },
+  RATE_LIMITED: {
+    title: "You're sending files faster than allowed.",
+    hint: "Wait a little, then try again.",
+  },
+  TOKEN_REFRESHED_RETRY: {
+    title: "digi.me asked to sign the upload again.",
+    hint: "Send the file once more.",
+  },
+  DIGIME_UNREACHABLE: UNAVAILABLE,
+  DIGIME_TIMEOUT: { ...UNAVAILABLE, title: "digi.me took too long to answer." },
+  DIGIME_UNAVAILABLE: UNAVAILABLE,
+  DIGIME_ERROR: { ...UNAVAILABLE, title: "digi.me had a problem with this upload." },
+  DIGIME_REJECTED: { title: "digi.me refused this file.", hint: "Nothing was saved." },
+  DIGIME_BAD_RESPONSE: {
+    title: "digi.me's answer could not be verified.",
+    hint: "Nothing is known to be saved. Try again later.",
+  },
+  BAD_DESCRIPTOR: { title: "The file's details were refused.", hint: "Check the tags and try again." },
+  MISSING_FILE: { title: "No file arrived.", hint: "Choose the file again." },
+  BAD_MULTIPART: { title: "The upload arrived garbled.", hint: "Try again." },
+  CONFIG_INVALID: { title: "The upload service is not set up correctly." },
+  NETWORK: {
+    title: "The upload service could not be reached.",
+    hint: "Check your connection, then try again.",
+  },
+  ABORTED: { title: "Cancelled." },
+  INTERNAL: { title: "The upload service had an unexpected problem.", hint: "Try again." },
+};
+
+/** Messages for `?digimeError=<code>`, how the Worker reports a sign-in that did not complete. */
+const SIGN_IN: Record<string, Problem> = {
+  AccessDenied: {
+    title: "You didn't allow this app to write to your library.",
+    hint: "Connect again if you change your mind.",
+  },
+  BAD_CALLBACK: { title: "digi.me's answer to the sign-in was incomplete.", hint: "Connect again." },
+  AUTHORIZATION_FAILED: { title: "Connecting to digi.me did not complete.", hint: "Connect again." },
+  InvalidPreauthorizationCode: { title: "That sign-in link had expired.", hint: "Connect again." },
+};
+
+/**
+ * Turns anything an upload or a session check threw into words.
+ *
+ * @param error - Usually an `EdgeClientError` from the typed client.
+ * @returns What to show.
+ */
+export function describeError(error: unknown): Problem {
+  if (!(error instanceof EdgeClientError)) {
+    return {
+      title: "Something went wrong in this page.",
+      hint: error instanceof Error ? error.message : undefined,
+    };
+  }
+  if (error.code === "PAYLOAD_TOO_LARGE") {
+    const limit = /(\d+) bytes/.exec(error.message)?.[1];
+    return {
+      title: "This file is too large.",
+      hint: limit ? `The largest file accepted is ${formatBytes(Number(limit))}.` : "Choose a smaller file.",
+    };
+  }
+  const known = BY_CODE[error.code] ?? (error.code.startsWith("DIGIME_") ? UNAVAILABLE : undefined);
+  const problem = known ?? { title: "The upload failed.", hint: `${error.message} (${error.code}).` };
+  if (error.code === "CONFIG_INVALID") return { ...problem, hint: error.message };
+  if (error.retryAfter !== undefined && error.retryAfter > 0) {
+    return {
+      ...problem,
+      hint: `${problem.hint ?? ""} You can retry in ${Math.ceil(error.retryAfter)} s.`.trim(),
+    };
+  }
+  return problem;
+}
+
+/**
+ * Words for a sign-in that came back with `?digimeError=<code>`.
+ *
+ * @param code - The code the Worker put in the return URL.
+ * @returns What to show.
+ */
+export function describeSignInError(code: string): Problem {
+  const known = SIGN_IN[code];
+  if (known) return known;
+  if (code.startsWith("DIGIME_"))
+    return { ...UNAVAILABLE, title: "digi.me is unavailable, so connecting did not complete." };
+  return { title: "Connecting to digi.me did not complete.", hint: `digi.me said ${code}. Connect again.` };
+}

@@ -1,0 +1,178 @@
+/**
+ * What both upload routes share (`POST /api/files` and `POST /api/sealed-files`): the size rules,
+ * admission through the user's vault (rate and a fresh token), and one upload's plumbing: its first
+ * failure, the body handed to sdk-core whole or as a stream, the abort of the digi.me request when
+ * the incoming body turns out bad, and token refreshes through the vault.
+ */
+import type { UserAccessToken } from "@digime-edge/sdk-core";
+import type { Context } from "hono";
+import type { AppEnv } from "../env";
+import { ApiError } from "../errors";
+import type { WriteGrant } from "../vault";
+import { describeDigiMeFailure, failureToError } from "./digime";
+import { vaultFor } from "./session";
+
+/**
+ * A body of at most this many bytes is read whole before it is sent on, so that sdk-core can send
+ * it again by itself when digi.me asks for a token refresh. Larger (or unsized) bodies stream;
+ * after such a refresh they answer 503 `TOKEN_REFRESHED_RETRY`.
+ */
+export const REPLAYABLE_BYTES = 1024 * 1024;
+
+/**
+ * 413 `PAYLOAD_TOO_LARGE`.
+ *
+ * @param limit - The file limit (`MAX_UPLOAD_BYTES`), named in the message.
+ */
+export function tooLarge(limit: number): ApiError {
+  return new ApiError(413, "PAYLOAD_TOO_LARGE", `the file is larger than the limit of ${limit} bytes`);
+}
+
+/**
+ * The `Content-Length` a request declared, or `undefined` (a streamed, chunked body).
+ *
+ * @param c - The request context.
+ */
+export function declaredLength(c: Context<AppEnv>): number | undefined {
+  const declared = c.req.header("Content-Length");
+  if (declared === undefined) return undefined;
+  const n = Number(declared);
+  return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+}
+
+/**
+ * Admits one write for the signed-in user: takes from the user's rate budget and answers a token
+ * that is fresh now (refreshed single-flight in the vault) with the postbox credentials.
+ *
+ * @param c - The request context (after `withConfig` and `requireSession`).
+ * @param wrappedKeyBytes - For a sealed upload: the wrapped key's size, checked against the postbox
+ *   key before anything else is spent (400 `BAD_SYMMETRICAL_KEY`).
+ * @throws ApiError 401, 403, 400, 429 or a digi.me failure of the refresh.
+ */
+export async function admitWrite(c: Context<AppEnv>, wrappedKeyBytes?: number): Promise<WriteGrant> {
+  const grant = await vaultFor(c.env, c.get("userId")).acquireWrite({
+    ratePerMinute: c.get("config").rateLimitPerMinute,
+    ...(wrappedKeyBytes === undefined ? {} : { wrappedKeyBytes }),
+  });
+  if (!grant.ok) throw failureToError(grant);
+  return { token: grant.token, postboxId: grant.postboxId, publicKey: grant.publicKey };
+}
+
+/** Options of {@link UploadRun}. */
+export interface UploadRunOptions {
+  /** Turns what went wrong into the answer (default: a digi.me failure). */
+  toError?: (error: unknown) => ApiError;
+  /** Stops reading the incoming body. */
+  cancel: (reason?: unknown) => Promise<void>;
+}
+
+/**
+ * One upload on its way to digi.me. The first failure wins: a bad incoming body (too large,
+ * malformed) reaches sdk-core only as some transport error, so it is remembered here and answered
+ * instead of what sdk-core says.
+ */
+export class UploadRun {
+  /** Aborts the digi.me request (a body found bad mid-way must never complete a write). */
+  readonly upstream = new AbortController();
+  /** Bytes of the body read so far. */
+  bytes = 0;
+  #failure: ApiError | undefined;
+  readonly #toError: (error: unknown) => ApiError;
+  readonly #cancel: (reason?: unknown) => Promise<void>;
+
+  constructor(options: UploadRunOptions) {
+    this.#toError = options.toError ?? ((error) => failureToError(describeDigiMeFailure(error)));
+    this.#cancel = options.cancel;
+  }
+
+  /**
+   * Records a failure (the first one wins) and answers the error to throw.
+   *
+   * @param error - What went wrong.
+   */
+  fail(error: unknown): ApiError {
+    this.#failure ??= error instanceof ApiError ? error : this.#toError(error);
+    return this.#failure;
+  }
+
+  /**
+   * After a failed digi.me call: stops reading the body and answers the first failure.
+   *
+   * @param error - What sdk-core threw.
+   */
+  async failed(error: unknown): Promise<ApiError> {
+    await this.#cancel().catch(() => {});
+    return this.fail(error);
+  }
+
+  /**
+   * The whole body as bytes (only for small bodies: see {@link REPLAYABLE_BYTES}).
+   *
+   * @param chunks - The body's chunks; they throw to refuse the body.
+   */
+  async collect(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<Uint8Array<ArrayBuffer>> {
+    const parts: Uint8Array[] = [];
+    let size = 0;
+    try {
+      for await (const chunk of chunks) {
+        parts.push(chunk);
+        size += chunk.byteLength;
+      }
+    } catch (error) {
+      throw await this.failed(error);
+    }
+    const out = new Uint8Array(size);
+    let at = 0;
+    for (const part of parts) {
+      out.set(part, at);
+      at += part.byteLength;
+    }
+    return out;
+  }
+
+  /**
+   * The body as a stream for sdk-core, pulled chunk by chunk. When `chunks` throws (the body is bad),
+   * the digi.me request is aborted rather than this stream errored: an error travelling down
+   * sdk-core's stream pipes is reported by workerd as an uncaught rejection. The aborted request
+   * cancels this stream; until then it stays open and never ends, so digi.me never gets a whole body.
+   *
+   * @param chunks - The body's chunks; they throw to refuse the body.
+   */
+  stream(chunks: AsyncIterator<Uint8Array>): ReadableStream<Uint8Array> {
+    return new ReadableStream<Uint8Array>(
+      {
+        pull: async (controller) => {
+          try {
+            const next = await chunks.next();
+            if (next.done) controller.close();
+            else controller.enqueue(next.value);
+          } catch (error) {
+            this.fail(error);
+            this.upstream.abort();
+            await this.#cancel().catch(() => {});
+            return new Promise<void>(() => {});
+          }
+        },
+        cancel: async (reason) => {
+          await this.#cancel(reason).catch(() => {});
+        },
+      },
+      { highWaterMark: 0 },
+    );
+  }
+
+  /**
+   * sdk-core's `refresh` option: digi.me found the token stale after all, so refresh it through the
+   * vault (single-flight, stored before use). A failed refresh is this upload's answer.
+   *
+   * @param c - The request context.
+   */
+  refresher(c: Context<AppEnv>): (stale: UserAccessToken) => Promise<UserAccessToken> {
+    const vault = vaultFor(c.env, c.get("userId"));
+    return async (stale) => {
+      const refreshed = await vault.refresh(stale.accessToken.value);
+      if (!refreshed.ok) throw this.fail(failureToError(refreshed));
+      return refreshed.token;
+    };
+  }
+}

@@ -1,0 +1,153 @@
+import type { SealedFile } from "@digime-edge/sdk-core";
+import { Hono } from "hono";
+import type { AppEnv } from "../env";
+import { ApiError } from "../errors";
+import { contractDetails, getSdk } from "../lib/digime";
+import { sanitizeFileName } from "../lib/file-name";
+import {
+  isSealedBodyLength,
+  maxSealedBodyBytes,
+  parseSealedEnvelope,
+  SEALED_HEADERS,
+} from "../lib/sealed-envelope";
+import { admitWrite, declaredLength, REPLAYABLE_BYTES, tooLarge, UploadRun } from "../lib/upload";
+import { originCheck } from "../middleware/origin-check";
+import { requireSession } from "../middleware/session";
+import { declaredSizeLimit } from "../middleware/upload-size";
+import type { UploadResult } from "./files";
+
+export { SEALED_HEADERS } from "../lib/sealed-envelope";
+
+/**
+ * What `POST /api/sealed-files` answers on success: as {@link UploadResult}, with `bytes` the size of
+ * the encrypted body (the Worker never learns the file's own size).
+ */
+export type SealedUploadResult = UploadResult;
+
+const badBody = (message: string) => new ApiError(400, "BAD_SEALED_BODY", message);
+
+function checkBodyLength(bytes: number): void {
+  if (bytes === 0) throw badBody("the sealed body is empty");
+  if (!isSealedBodyLength(bytes))
+    throw badBody("the sealed body must be a whole number of 16-byte AES blocks");
+}
+
+/**
+ * `POST /api/sealed-files`: a file the browser sealed itself with sdk-core's `seal`. The body is the
+ * encrypted file (`Content-Type: application/octet-stream`); the envelope is in headers
+ * (see {@link SEALED_HEADERS}). The Worker checks every shape and size before anything goes to
+ * digi.me, signs the request JWT with the user's token and streams the body on. It never has the
+ * AES key, so it cannot read the file or its descriptor.
+ *
+ * A body of at most 1 MiB (declared, or found so by reading ahead when unsized) is checked whole and
+ * sent as bytes, which sdk-core can send again after a token refresh. A larger one streams, its
+ * length counted on the way: too large or not whole blocks aborts the digi.me request before its
+ * end, so nothing is delivered; a token refresh after it was sent answers 503
+ * `TOKEN_REFRESHED_RETRY`, upon which the client seals and sends once more.
+ */
+export const sealedFiles = new Hono<AppEnv>().post(
+  "/sealed-files",
+  originCheck(),
+  requireSession(),
+  declaredSizeLimit(maxSealedBodyBytes),
+  async (c) => {
+    const config = c.get("config");
+    const limit = config.maxUploadBytes;
+    const maxBody = maxSealedBodyBytes(limit);
+
+    const type = c.req.header("Content-Type")?.split(";")[0]?.trim().toLowerCase();
+    if (type !== "application/octet-stream") {
+      throw new ApiError(
+        400,
+        "BAD_CONTENT_TYPE",
+        "send the sealed body as application/octet-stream, the envelope in X-Digime-* headers",
+      );
+    }
+    const envelope = parseSealedEnvelope((name) => c.req.header(name));
+    if (!envelope.ok) throw new ApiError(400, envelope.code, envelope.message);
+    const declared = declaredLength(c);
+    if (declared !== undefined) checkBodyLength(declared);
+    const body = c.req.raw.body;
+    if (!body) throw badBody("the sealed body is empty");
+
+    const grant = await admitWrite(c, envelope.wrappedKeyBytes);
+    const reader = body.getReader();
+    const run = new UploadRun({ cancel: (reason) => reader.cancel(reason) });
+
+    // The body's chunks, counted. The last one is held back until the end is known to be whole
+    // blocks, so a bad body never completes a write.
+    async function* chunks(): AsyncGenerator<Uint8Array> {
+      let held: Uint8Array | undefined;
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        if (value.byteLength === 0) continue;
+        run.bytes += value.byteLength;
+        if (run.bytes > maxBody) throw tooLarge(limit);
+        if (held) yield held;
+        held = value;
+      }
+      checkBodyLength(run.bytes);
+      if (held) yield held;
+    }
+
+    let data: Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array>;
+    const source = chunks();
+    if (declared !== undefined && declared > REPLAYABLE_BYTES) data = run.stream(source);
+    else {
+      // Read ahead: a body that ends within REPLAYABLE_BYTES is checked whole before digi.me sees it.
+      const head: Uint8Array[] = [];
+      let size = 0;
+      let ended = false;
+      try {
+        while (size <= REPLAYABLE_BYTES) {
+          const next = await source.next();
+          if (next.done) {
+            ended = true;
+            break;
+          }
+          head.push(next.value);
+          size += next.value.byteLength;
+        }
+      } catch (error) {
+        throw await run.failed(error);
+      }
+      data = ended
+        ? await run.collect(head)
+        : run.stream(
+            (async function* () {
+              yield* head;
+              yield* source;
+            })(),
+          );
+    }
+
+    const fileName = sanitizeFileName(envelope.fileName);
+    const sealed: SealedFile = {
+      iv: envelope.iv,
+      symmetricalKey: envelope.symmetricalKey,
+      metadata: envelope.metadata,
+      body: data,
+      ...(declared === undefined ? {} : { size: declared }),
+    };
+    try {
+      const result = await getSdk(config).sendSealed({
+        contractDetails: contractDetails(config),
+        userAccessToken: grant.token,
+        postboxId: grant.postboxId,
+        sealed,
+        fileName,
+        signal: run.upstream.signal,
+        refresh: run.refresher(c),
+      });
+      return c.json({
+        status: result.status,
+        expires: result.expires,
+        fileName,
+        bytes: run.bytes,
+      } satisfies SealedUploadResult);
+    } catch (error) {
+      throw await run.failed(error);
+    }
+  },
+);
