@@ -50,7 +50,7 @@ export async function getAuthorizeUrl(
   options: GetAuthorizeUrlOptions,
 ): Promise<AuthorizeUrlResult> {
   const { contractDetails, callback, state, serviceId, userAccessToken, sessionOptions, signal } = parseInput(
-    authorizeOptionsSchema,
+    authorizeOptionsSchema(),
     options,
     "getAuthorizeUrl options",
   );

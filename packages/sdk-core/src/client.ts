@@ -1,16 +1,24 @@
-/** `init`: the SDK object, bound to one configuration and one cache of key sets. */
-import { type AuthorizeUrlResult, type GetAuthorizeUrlOptions, getAuthorizeUrl } from "./authorize.js";
+/**
+ * `init`: the SDK object, bound to one configuration and one cache of key sets; and the same
+ * operations as standalone functions of a configuration, so that a bundle holds only the operations
+ * it imports (`init`'s object holds them all).
+ */
+import {
+  type AuthorizeUrlResult,
+  type GetAuthorizeUrlOptions,
+  getAuthorizeUrl as getAuthorizeUrlWith,
+} from "./authorize.js";
 import { type ClientContext, resolveConfig, type SDKConfig } from "./config.js";
 import { createKeySetResolver } from "./key-set.js";
-import { type SendSealedOptions, sendSealed } from "./send-sealed.js";
+import { type SendSealedOptions, sendSealed as sendSealedWith } from "./send-sealed.js";
 import {
   type ExchangeCodeForTokenOptions,
-  exchangeCodeForToken,
+  exchangeCodeForToken as exchangeCodeForTokenWith,
   type RefreshTokenOptions,
-  refreshToken,
+  refreshToken as refreshTokenWith,
 } from "./token.js";
 import type { UserAccessToken, WriteResult } from "./types.js";
-import { type WriteOptions, write } from "./write.js";
+import { type WriteOptions, write as writeWith } from "./write.js";
 
 /** The SDK, as `init` answers it. Every method checks its options before sending anything. */
 export interface DigiMeSDK {
@@ -31,19 +39,101 @@ export interface DigiMeSDK {
  * @throws TypeValidationError for bad options (code `NO_FETCH` when there is no fetch).
  */
 export function init(config: SDKConfig): DigiMeSDK {
+  const context = createContext(config);
+  return {
+    getAuthorizeUrl: (options) => getAuthorizeUrlWith(context, options),
+    exchangeCodeForToken: (options) => exchangeCodeForTokenWith(context, options),
+    refreshToken: (options) => refreshTokenWith(context, options),
+    write: (options) => writeWith(context, options),
+    sendSealed: (options) => sendSealedWith(context, options),
+  };
+}
+
+function createContext(config: SDKConfig): ClientContext {
   const resolved = resolveConfig(config);
-  const context: ClientContext = {
+  return {
     config: resolved,
     resolveVerificationKey: createKeySetResolver({
       http: resolved,
       trustedOrigins: resolved.trustedKeyOrigins,
     }),
   };
-  return {
-    getAuthorizeUrl: (options) => getAuthorizeUrl(context, options),
-    exchangeCodeForToken: (options) => exchangeCodeForToken(context, options),
-    refreshToken: (options) => refreshToken(context, options),
-    write: (options) => write(context, options),
-    sendSealed: (options) => sendSealed(context, options),
-  };
+}
+
+// --- Standalone operations ------------------------------------------------------------------------
+
+// The context of each configuration object, made on its first use and kept while the object lives.
+const contexts = new WeakMap<SDKConfig, ClientContext>();
+
+// Async, so that a bad configuration rejects the operation's promise like bad options do.
+async function contextOf(config: SDKConfig): Promise<ClientContext> {
+  let context = contexts.get(config);
+  if (context === undefined) {
+    context = createContext(config);
+    contexts.set(config, context);
+  }
+  return context;
+}
+
+/**
+ * `init(config).write(options)` as a standalone function: seals a file for the postbox and sends it
+ * to the user's library (see {@link DigiMeSDK.write}). A bundle that imports this function and not
+ * `init` leaves out authorization and the code exchange.
+ *
+ * `config` is checked on its first use and the result kept per object, with the key sets it
+ * fetches: pass the same object every time (a changed or new object is not seen as the same).
+ * @throws (as a rejection) TypeValidationError for a bad `config` or bad options, before any
+ *   request; ServerError, NetworkError, TokenVerificationError, ResealRequiredError otherwise.
+ */
+export async function write(config: SDKConfig, options: WriteOptions): Promise<WriteResult> {
+  return writeWith(await contextOf(config), options);
+}
+
+/**
+ * `init(config).sendSealed(options)` as a standalone function: sends a file that `seal` sealed (see
+ * {@link DigiMeSDK.sendSealed}). `config` is kept per object, as for {@link write}.
+ * @throws (as a rejection) TypeValidationError for a bad `config` or bad options, before any
+ *   request; ServerError, NetworkError, TokenVerificationError, ResealRequiredError otherwise.
+ */
+export async function sendSealed(config: SDKConfig, options: SendSealedOptions): Promise<WriteResult> {
+  return sendSealedWith(await contextOf(config), options);
+}
+
+/**
+ * `init(config).refreshToken(options)` as a standalone function (see {@link DigiMeSDK.refreshToken}).
+ * `config` is kept per object, as for {@link write}.
+ * @throws (as a rejection) TypeValidationError for a bad `config` or bad options, before any
+ *   request; ServerError, NetworkError, TokenVerificationError otherwise.
+ */
+export async function refreshToken(
+  config: SDKConfig,
+  options: RefreshTokenOptions,
+): Promise<UserAccessToken> {
+  return refreshTokenWith(await contextOf(config), options);
+}
+
+/**
+ * `init(config).exchangeCodeForToken(options)` as a standalone function (see
+ * {@link DigiMeSDK.exchangeCodeForToken}). `config` is kept per object, as for {@link write}.
+ * @throws (as a rejection) TypeValidationError for a bad `config` or bad options, before any
+ *   request; ServerError, NetworkError, TokenVerificationError otherwise.
+ */
+export async function exchangeCodeForToken(
+  config: SDKConfig,
+  options: ExchangeCodeForTokenOptions,
+): Promise<UserAccessToken> {
+  return exchangeCodeForTokenWith(await contextOf(config), options);
+}
+
+/**
+ * `init(config).getAuthorizeUrl(options)` as a standalone function (see
+ * {@link DigiMeSDK.getAuthorizeUrl}). `config` is kept per object, as for {@link write}.
+ * @throws (as a rejection) TypeValidationError for a bad `config` or bad options, before any
+ *   request; ServerError, NetworkError, TokenVerificationError otherwise.
+ */
+export async function getAuthorizeUrl(
+  config: SDKConfig,
+  options: GetAuthorizeUrlOptions,
+): Promise<AuthorizeUrlResult> {
+  return getAuthorizeUrlWith(await contextOf(config), options);
 }

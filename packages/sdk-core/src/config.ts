@@ -86,7 +86,13 @@ function withSlash(url: string): string {
  * @throws TypeValidationError naming each bad option.
  */
 export function resolveConfig(input: SDKConfig): ResolvedConfig {
-  const options = parseInput(configSchema, input, "init options");
+  // `retry: false` is taken out here, so that the schema needs no union for it.
+  const noRetry = (input as { retry?: unknown } | null | undefined)?.retry === false;
+  const options = parseInput(
+    configSchema(),
+    noRetry ? { ...input, retry: undefined } : input,
+    "init options",
+  );
   const baseUrl = withSlash(new URL(options.baseUrl ?? DEFAULT_BASE_URL).href);
   const onboardUrl = withSlash(new URL(options.onboardUrl ?? DEFAULT_ONBOARD_URL).href);
   let fetchFn = options.fetch;
@@ -107,10 +113,9 @@ export function resolveConfig(input: SDKConfig): ResolvedConfig {
     onboardUrl,
     fetch: fetchFn,
     trustedKeyOrigins: new Set(origins.map((o) => new URL(o).origin)),
-    retry:
-      options.retry === false
-        ? { ...RETRY_DEFAULTS, limit: 0 }
-        : { ...RETRY_DEFAULTS, ...stripUndefined(options.retry ?? {}) },
+    retry: noRetry
+      ? { ...RETRY_DEFAULTS, limit: 0 }
+      : { ...RETRY_DEFAULTS, ...stripUndefined(options.retry ?? {}) },
     timeoutMs: options.timeoutMs ?? 30_000,
     streamUploads: options.streamUploads,
   };

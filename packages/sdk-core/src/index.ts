@@ -1,6 +1,14 @@
 /** @packageDocumentation digi.me write path on WebCrypto, fetch and web streams. */
 export type { AuthorizeUrlResult, GetAuthorizeUrlOptions } from "./authorize.js";
-export { type DigiMeSDK, init } from "./client.js";
+export {
+  type DigiMeSDK,
+  exchangeCodeForToken,
+  getAuthorizeUrl,
+  init,
+  refreshToken,
+  sendSealed,
+  write,
+} from "./client.js";
 export { DEFAULT_BASE_URL, DEFAULT_ONBOARD_URL, type RetryOptions, type SDKConfig } from "./config.js";
 export { postboxKeyModulusBytes } from "./crypto/keys.js";
 export {

@@ -88,21 +88,38 @@ export function isReadableStream(v: unknown): v is ReadableStream<Uint8Array> {
 }
 
 // --- Field schemas ------------------------------------------------------------------------------
+// Few zod constructors on purpose (object, string, number, optional, array, custom, refine): each
+// one adds to what a bundle that writes pulls in. Every other rule is a plain predicate.
 
-const nonEmpty = () => z.string().check(z.minLength(1));
+/** A string that `test` accepts; `message` says what it must be. */
+const str = (test: (s: string) => boolean, message: string) => z.string().check(z.refine(test, message));
+/** A number that `test` accepts; `message` says what it must be. */
+const num = (test: (n: number) => boolean, message: string) => z.number().check(z.refine(test, message));
+const nonEmpty = () => str((s) => s.length > 0, "must not be empty");
 const pathSegment = () =>
-  z
-    .string()
-    .check(
-      z.refine(
-        isPathSegment,
-        "must be a single URL path segment: not empty, no '/', '\\', '?', '#', '%', '..', whitespace or control characters",
-      ),
-    );
-const pem = () =>
-  z.string().check(z.refine((s) => s.includes("-----BEGIN "), "must be a PEM block (-----BEGIN ...)"));
+  str(
+    isPathSegment,
+    "must be a single URL path segment: not empty, no '/', '\\', '?', '#', '%', '..', whitespace or control characters",
+  );
+const pem = () => str((s) => s.includes("-----BEGIN "), "must be a PEM block (-----BEGIN ...)");
 const fn = <T extends (...args: never[]) => unknown>() => z.custom<T>(isFunction, "must be a function");
 const signal = () => z.custom<AbortSignal>(isAbortSignal, "must be an AbortSignal");
+const fileName = () => str(isFileName, "must be a file name: not empty, no '/', '\\' or control characters");
+const httpRoot = () =>
+  z.optional(str(isHttpRoot, "must be an absolute http(s) URL without credentials, query or fragment"));
+const atLeastZero = () => z.optional(num((n) => n >= 0, "must be at least 0"));
+
+/**
+ * `make`, called on first use and remembered. Operation schemas are made this way, so that a bundle
+ * without the operation holds none of its schema: bundlers keep a top-level call, used or not.
+ */
+function once<T>(make: () => T): () => T {
+  let made: T | undefined;
+  return () => {
+    made ??= make();
+    return made;
+  };
+}
 
 const tokenValue = z.object({ value: nonEmpty(), expiry: z.number() });
 
@@ -113,133 +130,18 @@ export const userAccessTokenSchema = z.object({ accessToken: tokenValue, refresh
 export const contractDetailsSchema = z.object({
   contractId: pathSegment(),
   privateKey: pem(),
-  redirectUri: z.string().check(z.refine(isAbsoluteUrl, "must be an absolute URL")),
+  redirectUri: str(isAbsoluteUrl, "must be an absolute URL"),
 });
 
-/** A file descriptor; other members are allowed and kept. */
-export const fileDescriptorSchema = z.looseObject({
+/**
+ * A file descriptor. Other members are allowed, though the parsed copy drops them: operations
+ * encrypt the caller's own object, which keeps every member in its order.
+ */
+export const fileDescriptorSchema = z.object({
   mimeType: nonEmpty(),
-  accounts: z.array(z.looseObject({ accountId: nonEmpty() })),
+  accounts: z.array(z.object({ accountId: nonEmpty() })),
   reference: z.optional(z.array(z.string())),
   tags: z.optional(z.array(z.string())),
-});
-
-const fileName = () =>
-  z
-    .string()
-    .check(z.refine(isFileName, "must be a file name: not empty, no '/', '\\' or control characters"));
-
-const sealedBody = z.custom<ReadableStream<Uint8Array> | Uint8Array<ArrayBuffer>>(
-  (v) => v instanceof Uint8Array || isReadableStream(v),
-  "must be a Uint8Array or a ReadableStream",
-);
-
-/** A `SealedFile`, shapes checked as far as they can be without the postbox key. */
-export const sealedFileSchema = z.object({
-  iv: z.string().check(z.refine((s) => /^[0-9a-f]{32}$/.test(s), "must be 32 lowercase hex characters")),
-  symmetricalKey: z
-    .string()
-    .check(z.refine((s) => s.length > 0 && BASE64.test(s), "must be standard padded base64")),
-  metadata: z
-    .string()
-    .check(
-      z.refine(
-        (s) => s.length > 0 && BASE64.test(s) && base64Length(s) % 16 === 0,
-        "must be standard padded base64 of a whole number of AES blocks",
-      ),
-    ),
-  body: sealedBody.check(
-    z.refine(
-      (b) => !(b instanceof Uint8Array) || (b.length > 0 && b.length % 16 === 0),
-      "must be a whole number of AES blocks",
-    ),
-  ),
-  size: z.optional(
-    z
-      .number()
-      .check(
-        z.refine(
-          (n) => Number.isSafeInteger(n) && n > 0 && n % 16 === 0,
-          "must be a positive multiple of 16",
-        ),
-      ),
-  ),
-});
-
-// --- Operation schemas --------------------------------------------------------------------------
-
-/** `init` options. */
-export const configSchema = z.object({
-  applicationId: pathSegment(),
-  baseUrl: z.optional(
-    z
-      .string()
-      .check(z.refine(isHttpRoot, "must be an absolute http(s) URL without credentials, query or fragment")),
-  ),
-  onboardUrl: z.optional(
-    z
-      .string()
-      .check(z.refine(isHttpRoot, "must be an absolute http(s) URL without credentials, query or fragment")),
-  ),
-  fetch: z.optional(fn<typeof fetch>()),
-  trustedKeyOrigins: z.optional(
-    z.array(
-      z
-        .string()
-        .check(
-          z.refine(
-            (s) => isHttpUrl(s) && new URL(s).origin !== "null" && /^[a-z]+:\/\/[^/?#]+\/?$/i.test(s),
-            "must be an origin: scheme, host and port only, e.g. https://api.digi.me",
-          ),
-        ),
-    ),
-  ),
-  retry: z.optional(
-    z.union([
-      z.literal(false),
-      z.object({
-        limit: z.optional(z.int().check(z.minimum(0), z.maximum(10))),
-        baseDelayMs: z.optional(z.number().check(z.minimum(0))),
-        maxDelayMs: z.optional(z.number().check(z.minimum(0))),
-        maxRetryAfterMs: z.optional(z.number().check(z.minimum(0))),
-      }),
-    ]),
-  ),
-  timeoutMs: z.optional(z.number().check(z.positive())),
-  streamUploads: z.optional(z.boolean()),
-});
-
-/** `getAuthorizeUrl` options. */
-export const authorizeOptionsSchema = z.object({
-  contractDetails: contractDetailsSchema,
-  callback: z.string().check(z.refine(isHttpUrl, "must be an absolute http(s) URL without credentials")),
-  state: z.optional(z.string()),
-  serviceId: z.optional(z.union([z.number(), nonEmpty()])),
-  userAccessToken: z.optional(userAccessTokenSchema),
-  sessionOptions: z.optional(z.record(z.string(), z.unknown())),
-  signal: z.optional(signal()),
-});
-
-/** `exchangeCodeForToken` options. */
-export const exchangeOptionsSchema = z.object({
-  contractDetails: contractDetailsSchema,
-  authorizationCode: nonEmpty(),
-  codeVerifier: z
-    .string()
-    .check(
-      z.refine(
-        (s) => /^[A-Za-z0-9\-._~]{43,128}$/.test(s),
-        "must be a PKCE code verifier (43 to 128 unreserved characters)",
-      ),
-    ),
-  signal: z.optional(signal()),
-});
-
-/** `refreshToken` options. */
-export const refreshOptionsSchema = z.object({
-  contractDetails: contractDetailsSchema,
-  userAccessToken: userAccessTokenSchema,
-  signal: z.optional(signal()),
 });
 
 const lifecycle = {
@@ -247,37 +149,145 @@ const lifecycle = {
   onTokenRefreshed: z.optional(fn()),
 };
 
-/** `seal` options (`fileData` is checked by the file-data normaliser). */
-export const sealOptionsSchema = z.object({
-  publicKey: pem(),
-  fileData: z.unknown(),
-  fileDescriptor: fileDescriptorSchema,
-  onProgress: z.optional(fn()),
-});
+/** A `SealedFile`, shapes checked as far as they can be without the postbox key. */
+export const sealedFileSchema = /* @__PURE__ */ once(() =>
+  z.object({
+    iv: str((s) => /^[0-9a-f]{32}$/.test(s), "must be 32 lowercase hex characters"),
+    symmetricalKey: str((s) => s.length > 0 && BASE64.test(s), "must be standard padded base64"),
+    metadata: str(
+      (s) => s.length > 0 && BASE64.test(s) && base64Length(s) % 16 === 0,
+      "must be standard padded base64 of a whole number of AES blocks",
+    ),
+    body: z
+      .custom<ReadableStream<Uint8Array> | Uint8Array<ArrayBuffer>>(
+        (v) => v instanceof Uint8Array || isReadableStream(v),
+        "must be a Uint8Array or a ReadableStream",
+      )
+      .check(
+        z.refine(
+          (b) => !(b instanceof Uint8Array) || (b.length > 0 && b.length % 16 === 0),
+          "must be a whole number of AES blocks",
+        ),
+      ),
+    size: z.optional(
+      num((n) => Number.isSafeInteger(n) && n > 0 && n % 16 === 0, "must be a positive multiple of 16"),
+    ),
+  }),
+);
+
+// --- Operation schemas (`fileData` is checked by the file-data normaliser, not here) -------------
+
+/** `init` options. `retry: false` is taken out before this check (see `resolveConfig`). */
+export const configSchema = /* @__PURE__ */ once(() =>
+  z.object({
+    applicationId: pathSegment(),
+    baseUrl: httpRoot(),
+    onboardUrl: httpRoot(),
+    fetch: z.optional(fn<typeof fetch>()),
+    trustedKeyOrigins: z.optional(
+      z.array(
+        str(
+          (s) => isHttpUrl(s) && new URL(s).origin !== "null" && /^[a-z]+:\/\/[^/?#]+\/?$/i.test(s),
+          "must be an origin: scheme, host and port only, e.g. https://api.digi.me",
+        ),
+      ),
+    ),
+    retry: z.optional(
+      z.object({
+        limit: z.optional(
+          num((n) => Number.isInteger(n) && n >= 0 && n <= 10, "must be an integer from 0 to 10"),
+        ),
+        baseDelayMs: atLeastZero(),
+        maxDelayMs: atLeastZero(),
+        maxRetryAfterMs: atLeastZero(),
+      }),
+    ),
+    timeoutMs: z.optional(num((n) => n > 0, "must be positive")),
+    streamUploads: z.optional(z.custom<boolean>((v) => typeof v === "boolean", "must be a boolean")),
+  }),
+);
+
+/** `getAuthorizeUrl` options. */
+export const authorizeOptionsSchema = /* @__PURE__ */ once(() =>
+  z.object({
+    contractDetails: contractDetailsSchema,
+    callback: str(isHttpUrl, "must be an absolute http(s) URL without credentials"),
+    state: z.optional(z.string()),
+    serviceId: z.optional(
+      z.custom<string | number>(
+        (v) => typeof v === "number" || (typeof v === "string" && v !== ""),
+        "must be a number or a non-empty string",
+      ),
+    ),
+    userAccessToken: z.optional(userAccessTokenSchema),
+    sessionOptions: z.optional(
+      z.custom<Record<string, unknown>>(
+        (v) => typeof v === "object" && v !== null && !Array.isArray(v),
+        "must be an object",
+      ),
+    ),
+    signal: z.optional(signal()),
+  }),
+);
+
+/** `exchangeCodeForToken` options. */
+export const exchangeOptionsSchema = /* @__PURE__ */ once(() =>
+  z.object({
+    contractDetails: contractDetailsSchema,
+    authorizationCode: nonEmpty(),
+    codeVerifier: str(
+      (s) => /^[A-Za-z0-9\-._~]{43,128}$/.test(s),
+      "must be a PKCE code verifier (43 to 128 unreserved characters)",
+    ),
+    signal: z.optional(signal()),
+  }),
+);
+
+/** `refreshToken` options. */
+export const refreshOptionsSchema = /* @__PURE__ */ once(() =>
+  z.object({
+    contractDetails: contractDetailsSchema,
+    userAccessToken: userAccessTokenSchema,
+    signal: z.optional(signal()),
+  }),
+);
+
+/** `seal` options. */
+export const sealOptionsSchema = /* @__PURE__ */ once(() =>
+  z.object({
+    publicKey: pem(),
+    fileDescriptor: fileDescriptorSchema,
+    onProgress: z.optional(fn()),
+  }),
+);
 
 /** `sendSealed` options. */
-export const sendSealedOptionsSchema = z.object({
-  contractDetails: contractDetailsSchema,
-  userAccessToken: userAccessTokenSchema,
-  postboxId: pathSegment(),
-  sealed: sealedFileSchema,
-  fileName: fileName(),
-  signal: z.optional(signal()),
-  onProgress: z.optional(fn()),
-  ...lifecycle,
-});
+export const sendSealedOptionsSchema = /* @__PURE__ */ once(() =>
+  z.object({
+    contractDetails: contractDetailsSchema,
+    userAccessToken: userAccessTokenSchema,
+    postboxId: pathSegment(),
+    sealed: sealedFileSchema(),
+    fileName: fileName(),
+    signal: z.optional(signal()),
+    onProgress: z.optional(fn()),
+    ...lifecycle,
+  }),
+);
 
-/** `write` options (`data.fileData` is checked by the file-data normaliser). */
-export const writeOptionsSchema = z.object({
-  contractDetails: contractDetailsSchema,
-  userAccessToken: userAccessTokenSchema,
-  postboxId: pathSegment(),
-  publicKey: pem(),
-  data: z.object({ fileData: z.unknown(), fileName: fileName(), fileDescriptor: fileDescriptorSchema }),
-  signal: z.optional(signal()),
-  onProgress: z.optional(fn()),
-  ...lifecycle,
-});
+/** `write` options. */
+export const writeOptionsSchema = /* @__PURE__ */ once(() =>
+  z.object({
+    contractDetails: contractDetailsSchema,
+    userAccessToken: userAccessTokenSchema,
+    postboxId: pathSegment(),
+    publicKey: pem(),
+    data: z.object({ fileName: fileName(), fileDescriptor: fileDescriptorSchema }),
+    signal: z.optional(signal()),
+    onProgress: z.optional(fn()),
+    ...lifecycle,
+  }),
+);
 
 // --- parseInput ----------------------------------------------------------------------------------
 
@@ -296,28 +306,13 @@ function valueAt(root: unknown, path: PropertyKey[]): unknown {
   return v;
 }
 
-// Messages are made here from the issue's code, never from the input: zod/mini's own are generic,
-// and the value may be a secret.
+// Messages are made here from the issue, never from the input: zod/mini's own are generic, and the
+// value may be a secret. The schemas above make only `invalid_type` and `custom` issues.
 function describe(issue: z.core.$ZodIssue, root: unknown): string {
-  switch (issue.code) {
-    case "invalid_type": {
-      const actual = valueAt(root, issue.path);
-      return actual === undefined ? "is required" : `must be ${issue.expected}, not ${typeName(actual)}`;
-    }
-    case "too_small":
-      return issue.origin === "string" && Number(issue.minimum) === 1
-        ? "must not be empty"
-        : `must be at least ${String(issue.minimum)}`;
-    case "too_big":
-      return `must be at most ${String(issue.maximum)}`;
-    case "invalid_union":
-    case "invalid_value":
-      return "is not one of the accepted forms";
-    case "custom":
-      return issue.message;
-    default:
-      return "is invalid";
-  }
+  if (issue.code === "custom") return issue.message;
+  if (issue.code !== "invalid_type") return "is invalid";
+  const actual = valueAt(root, issue.path);
+  return actual === undefined ? "is required" : `must be ${issue.expected}, not ${typeName(actual)}`;
 }
 
 /**

@@ -64,7 +64,7 @@ export async function sealSource(
  *   wrong shape, `fileData` of no accepted type.
  */
 export async function seal(options: SealOptions): Promise<SealedFile> {
-  const { publicKey, onProgress } = parseInput(sealOptionsSchema, options, "seal options");
+  const { publicKey, onProgress } = parseInput(sealOptionsSchema(), options, "seal options");
   const source = normalizeFileData(options.fileData, ["fileData"]);
   const key = await postboxKey(publicKey, ["publicKey"]);
   // The caller's descriptor object, not the parsed copy: every member it has is kept, in its order.

@@ -63,16 +63,19 @@ function writeResult(data: unknown): { status: "delivered" | "pending"; expires:
 
 /**
  * `sendSealed` on checked options; `write` calls it with a resealer when its input can be read
- * again, so that a spent body is sealed afresh instead of refused.
+ * again, so that a spent body is sealed afresh instead of refused, and with the contract's key.
  */
 export async function sendSealedChecked(
   context: ClientContext,
   options: SendSealedOptions,
   reseal?: Resealer,
+  contractPrivateKey?: CryptoKey,
 ): Promise<WriteResult> {
   const { contractDetails, userAccessToken, postboxId, fileName, signal, onProgress } = options;
   const { config } = context;
-  const key = await contractKey(contractDetails.privateKey, ["contractDetails", "privateKey"]);
+  // `write` passes the key it already imported; the cache would answer it too, after a SHA-256.
+  const key =
+    contractPrivateKey ?? (await contractKey(contractDetails.privateKey, ["contractDetails", "privateKey"]));
   const stream = config.streamUploads ?? (runtimeSupport().requestStreams && !runtimeSupport().browser);
   const url = `${config.baseUrl}permission-access/postbox/${encodeURIComponent(postboxId)}`;
   const id = clientId(config.applicationId, contractDetails.contractId);
@@ -201,7 +204,7 @@ async function refreshed(context: ClientContext, options: SendSealedOptions): Pr
  *   ResealRequiredError otherwise.
  */
 export async function sendSealed(context: ClientContext, options: SendSealedOptions): Promise<WriteResult> {
-  const checked = parseInput(sendSealedOptionsSchema, options, "sendSealed options");
+  const checked = parseInput(sendSealedOptionsSchema(), options, "sendSealed options");
   const { body, size } = options.sealed;
   if (isReadableStream(body) && body.locked) {
     throw validationError(

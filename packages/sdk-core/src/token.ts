@@ -76,7 +76,7 @@ export async function exchangeCodeForToken(
   options: ExchangeCodeForTokenOptions,
 ): Promise<UserAccessToken> {
   const { contractDetails, authorizationCode, codeVerifier, signal } = parseInput(
-    exchangeOptionsSchema,
+    exchangeOptionsSchema(),
     options,
     "exchangeCodeForToken options",
   );
@@ -100,7 +100,7 @@ export async function refreshToken(
   options: RefreshTokenOptions,
 ): Promise<UserAccessToken> {
   const { contractDetails, userAccessToken, signal } = parseInput(
-    refreshOptionsSchema,
+    refreshOptionsSchema(),
     options,
     "refreshToken options",
   );

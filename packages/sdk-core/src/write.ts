@@ -40,9 +40,9 @@ export interface WriteOptions extends TokenLifecycleOptions {
  *   TokenVerificationError, ResealRequiredError otherwise.
  */
 export async function write(context: ClientContext, options: WriteOptions): Promise<WriteResult> {
-  const checked = parseInput(writeOptionsSchema, options, "write options");
+  const checked = parseInput(writeOptionsSchema(), options, "write options");
   const source = normalizeFileData(options.data.fileData, ["data", "fileData"]);
-  const [, publicKey] = await Promise.all([
+  const [contractPrivateKey, publicKey] = await Promise.all([
     contractKey(checked.contractDetails.privateKey, ["contractDetails", "privateKey"]),
     postboxKey(checked.publicKey, ["publicKey"]),
   ]);
@@ -54,5 +54,6 @@ export async function write(context: ClientContext, options: WriteOptions): Prom
     context,
     { ...rest, sealed, fileName: data.fileName },
     source.replayable ? sealOnce : undefined,
+    contractPrivateKey,
   );
 }

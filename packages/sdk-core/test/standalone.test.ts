@@ -1,0 +1,112 @@
+/**
+ * The standalone operations (`write(config, options)` and the others): the same behaviour as
+ * `init(config)`'s methods, one context per configuration object (key sets fetched once), and a
+ * bad configuration as a rejection.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import {
+  exchangeCodeForToken,
+  getAuthorizeUrl,
+  refreshToken,
+  type SDKConfig,
+  seal,
+  sendSealed,
+  TypeValidationError,
+  write,
+} from "../src/index.js";
+import { APPLICATION_ID, contractDetails, FakeDigime, POSTBOX_PUBLIC_KEY } from "./helpers/fake-digime.js";
+
+let fake: FakeDigime;
+beforeAll(async () => {
+  fake = await FakeDigime.start();
+});
+afterAll(() => fake.close());
+beforeEach(() => {
+  fake.requests.length = 0;
+  fake.files.length = 0;
+});
+
+const descriptor = { mimeType: "application/octet-stream", accounts: [{ accountId: "acc-1" }] };
+const config = (): SDKConfig => ({ applicationId: APPLICATION_ID, baseUrl: fake.baseUrl });
+
+describe("standalone operations", () => {
+  it("write delivers a file, as init(config).write does", async () => {
+    const plain = new Uint8Array([1, 2, 3, 4, 5]);
+    const result = await write(config(), {
+      contractDetails,
+      userAccessToken: fake.issueTokens(),
+      postboxId: "postbox-1",
+      publicKey: POSTBOX_PUBLIC_KEY,
+      data: { fileData: plain, fileName: "a.bin", fileDescriptor: descriptor },
+    });
+    expect(result.status).toBe("delivered");
+    expect([...(fake.files[0]?.data ?? [])]).toEqual([...plain]);
+    expect(fake.files[0]?.descriptor).toEqual(descriptor);
+  });
+
+  it("write refreshes a stale token, and keeps one key set cache per configuration object", async () => {
+    const shared = config();
+    for (let i = 0; i < 2; i++) {
+      const token = fake.issueTokens();
+      fake.expire(token.accessToken.value);
+      const result = await write(shared, {
+        contractDetails,
+        userAccessToken: token,
+        postboxId: "postbox-1",
+        publicKey: POSTBOX_PUBLIC_KEY,
+        data: { fileData: new Uint8Array(10), fileName: "a.bin", fileDescriptor: descriptor },
+      });
+      expect(result.status).toBe("delivered");
+      expect(result.userAccessToken.accessToken.value).not.toBe(token.accessToken.value);
+    }
+    expect(fake.requests.filter((r) => r.route === "token")).toHaveLength(2);
+    expect(fake.requests.filter((r) => r.route === "jwks")).toHaveLength(1);
+  });
+
+  it("sendSealed sends what seal made", async () => {
+    const sealed = await seal({
+      publicKey: POSTBOX_PUBLIC_KEY,
+      fileData: new Uint8Array(7),
+      fileDescriptor: descriptor,
+    });
+    const result = await sendSealed(config(), {
+      contractDetails,
+      userAccessToken: fake.issueTokens(),
+      postboxId: "pb-1",
+      sealed,
+      fileName: "s.bin",
+    });
+    expect(result.status).toBe("delivered");
+    expect(fake.files[0]?.data.length).toBe(7);
+  });
+
+  it("refreshToken, getAuthorizeUrl and exchangeCodeForToken work without init", async () => {
+    const fresh = await refreshToken(config(), { contractDetails, userAccessToken: fake.issueTokens() });
+    expect(fresh.accessToken.value).toMatch(/^at-/);
+    const { url, codeVerifier } = await getAuthorizeUrl(config(), {
+      contractDetails,
+      callback: "https://app.example/failed",
+    });
+    const code = fake.consent(new URL(url).searchParams.get("code") ?? "");
+    const token = await exchangeCodeForToken(config(), {
+      contractDetails,
+      authorizationCode: code,
+      codeVerifier,
+    });
+    expect(token.refreshToken.value).not.toBe("");
+  });
+
+  it("a bad configuration rejects before any request, as bad options do", async () => {
+    const options = {
+      contractDetails,
+      userAccessToken: fake.issueTokens(),
+      postboxId: "postbox-1",
+      publicKey: POSTBOX_PUBLIC_KEY,
+      data: { fileData: new Uint8Array(1), fileName: "a.bin", fileDescriptor: descriptor },
+    };
+    const pending = write({ applicationId: "a/b", baseUrl: fake.baseUrl }, options);
+    await expect(pending).rejects.toBeInstanceOf(TypeValidationError);
+    await expect(pending).rejects.toMatchObject({ issues: [{ path: ["applicationId"] }] });
+    expect(fake.requests).toHaveLength(0);
+  });
+});
