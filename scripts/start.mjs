@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 // The demo (`pnpm start`, after `pnpm build`): the digi.me emulator, the edge Worker under
 // `wrangler dev` serving the example SPA as static assets, and one URL to open. Ctrl-C stops it all.
 //
@@ -256,7 +257,9 @@ export async function startWorker({ port, settingsFile, assetsDir, persistTo, in
     ...(persistTo ? ["--persist-to", persistTo] : []),
   ];
   // wrangler also reads the Worker's settings from its own environment: only the file may set them.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !WORKER_SETTING_NAMES.has(name)));
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !WORKER_SETTING_NAMES.has(name)),
+  );
   const child = spawn(wrangler, args, {
     cwd: WORKER_DIR,
     env: { ...env, ...QUIET_WRANGLER, FORCE_COLOR: "0", NO_COLOR: "1" },
@@ -386,6 +389,7 @@ export async function waitForWorker(worker, { timeoutMs = 60_000, withAssets = t
  * @param {boolean} [options.autoApprove] - Give consent without the page (default false: a person clicks Allow).
  * @param {boolean} [options.build] - Build the SPA first (default true).
  * @param {boolean} [options.keepSessionSecret] - Reuse the settings file's `SESSION_SECRET` (default true).
+ * @param {Record<string, string>} [options.settings] - Worker settings to use instead of the demo's (e.g. `MAX_UPLOAD_BYTES`).
  * @param {(line: string) => void} [options.onWorkerLine] - Each line `wrangler dev` prints.
  * @param {(message: string) => void} [options.log] - Progress messages.
  * @returns {Promise<Demo>} The running demo.
@@ -399,6 +403,7 @@ export async function startDemo({
   autoApprove = false,
   build = true,
   keepSessionSecret = true,
+  settings = {},
   onWorkerLine,
   log = () => {},
 } = {}) {
@@ -428,7 +433,10 @@ export async function startDemo({
     if (emulator.devContract?.created)
       log(`created a dev contract with a fresh key pair in ${relative(REPO, dataDir)}/`);
     const sessionSecret = keepSessionSecret ? readSessionSecret(settingsFile) : undefined;
-    await writeWorkerSettings(settingsFile, workerSettings({ emulator, workerUrl, sessionSecret }));
+    await writeWorkerSettings(settingsFile, {
+      ...workerSettings({ emulator, workerUrl, sessionSecret }),
+      ...settings,
+    });
     log("starting the edge Worker (wrangler dev) …");
     worker = await startWorker({
       port: wPort,

@@ -31,7 +31,9 @@ const contractDetails = {
   privateKey: env("DIGIME_PRIVATE_KEY") ?? (await Deno.readTextFile(keyFile ?? devKeyFile)),
   redirectUri: env("DIGIME_REDIRECT_URI") ?? "http://127.0.0.1:8787/auth/callback",
 };
-const path = Deno.args[0] ?? decodeURIComponent(new URL("README.md", import.meta.url).pathname);
+// `pnpm start -- file` passes the `--` along.
+const args = Deno.args.filter((arg, i) => !(i === 0 && arg === "--"));
+const path = args[0] ?? decodeURIComponent(new URL("README.md", import.meta.url).pathname);
 
 // 1. Authorize. A web app sends the user to `url`; digi.me answers at the contract's redirect URI
 //    with `code`, `postboxId` and `publicKey`. The emulator with --auto-approve answers at once, so
@@ -57,7 +59,11 @@ if (answer.get("success") !== "true" || !code || !postboxId || !publicKey) {
 }
 
 // 2. Exchange the code for the user's tokens (keep them server-side: they are secrets).
-let userAccessToken = await sdk.exchangeCodeForToken({ contractDetails, authorizationCode: code, codeVerifier });
+let userAccessToken = await sdk.exchangeCodeForToken({
+  contractDetails,
+  authorizationCode: code,
+  codeVerifier,
+});
 console.log(`Authorized: postbox ${postboxId}`);
 
 const descriptor = (mimeType: string): FileDescriptor => ({

@@ -31,7 +31,9 @@ const contractDetails = {
   privateKey: env.DIGIME_PRIVATE_KEY ?? (await readFile(env.DIGIME_PRIVATE_KEY_FILE ?? devKeyFile, "utf8")),
   redirectUri: env.DIGIME_REDIRECT_URI ?? "http://127.0.0.1:8787/auth/callback",
 };
-const path = process.argv[2] ?? fileURLToPath(new URL("README.md", import.meta.url));
+// `pnpm start -- file` passes the `--` along.
+const args = process.argv.slice(2).filter((arg, i) => !(i === 0 && arg === "--"));
+const path = args[0] ?? fileURLToPath(new URL("README.md", import.meta.url));
 
 // 1. Authorize. A web app sends the user to `url`; digi.me answers at the contract's redirect URI
 //    with `code`, `postboxId` and `publicKey`. The emulator with --auto-approve answers at once, so
@@ -56,7 +58,11 @@ if (answer.get("success") !== "true" || !code || !postboxId || !publicKey) {
 }
 
 // 2. Exchange the code for the user's tokens (keep them server-side: they are secrets).
-let userAccessToken = await sdk.exchangeCodeForToken({ contractDetails, authorizationCode: code, codeVerifier });
+let userAccessToken = await sdk.exchangeCodeForToken({
+  contractDetails,
+  authorizationCode: code,
+  codeVerifier,
+});
 console.log(`Authorized: postbox ${postboxId}`);
 
 const descriptor = (mimeType: string): FileDescriptor => ({
@@ -74,7 +80,11 @@ const written = await sdk.write({
   userAccessToken,
   postboxId,
   publicKey,
-  data: { fileData: createReadStream(path), fileName, fileDescriptor: descriptor("application/octet-stream") },
+  data: {
+    fileData: createReadStream(path),
+    fileName,
+    fileDescriptor: descriptor("application/octet-stream"),
+  },
 });
 userAccessToken = written.userAccessToken; // the token that last worked (refreshed if it had to be)
 console.log(`Wrote ${fileName} (${size} bytes, streamed): ${written.status}`);

@@ -148,7 +148,9 @@ export async function checkExample(run: ExampleRun): Promise<Summary> {
     );
     assert.equal(summary.receipt.example, run.runtime);
 
-    const response = await fetch(`${emulator.libraryUrl}/api/postboxes/${encodeURIComponent(summary.postboxId)}`);
+    const response = await fetch(
+      `${emulator.libraryUrl}/api/postboxes/${encodeURIComponent(summary.postboxId)}`,
+    );
     assert.equal(response.status, 200);
     const { files } = (await response.json()) as { files: LibraryFileJson[] };
     assert.equal(files.length, 2, `two files in the postbox: ${JSON.stringify(files)}`);

@@ -5,35 +5,53 @@ import { defineConfig } from "vitest/config";
 const WORKER_ORIGIN = "https://edge.test";
 
 export default defineConfig({
-  plugins: [
-    cloudflareTest(({ inject }) => ({
-      wrangler: { configPath: "./wrangler.jsonc" },
-      miniflare: {
-        // The Worker under test talks to the emulator (through the switchable proxy).
-        bindings: {
-          DIGIME_APPLICATION_ID: inject("applicationId"),
-          DIGIME_CONTRACT_ID: inject("contractId"),
-          DIGIME_PRIVATE_KEY: inject("privateKey"),
-          DIGIME_REDIRECT_URI: `${WORKER_ORIGIN}/auth/callback`,
-          DIGIME_BASE_URL: `${inject("digimeUrl")}/v1.7/`,
-          DIGIME_ONBOARD_URL: `${inject("digimeUrl")}/apps/saas/`,
-          SESSION_SECRET: inject("sessionSecret"),
-          ALLOWED_ORIGINS: "https://app.test",
-          MAX_UPLOAD_BYTES: String(8 * 1024 * 1024),
-          RATE_LIMIT_PER_MINUTE: "1000",
-          TEST_EMULATOR_URL: inject("emulatorUrl"),
-          TEST_PROXY_CONTROL_URL: inject("proxyControlUrl"),
-          TEST_SEALER_URL: inject("sealerUrl"),
+  test: {
+    projects: [
+      {
+        // The Worker in workerd, against the emulator (started by the global setup).
+        plugins: [
+          cloudflareTest(({ inject }) => ({
+            wrangler: { configPath: "./wrangler.jsonc" },
+            miniflare: {
+              // The Worker under test talks to the emulator (through the switchable proxy).
+              bindings: {
+                DIGIME_APPLICATION_ID: inject("applicationId"),
+                DIGIME_CONTRACT_ID: inject("contractId"),
+                DIGIME_PRIVATE_KEY: inject("privateKey"),
+                DIGIME_REDIRECT_URI: `${WORKER_ORIGIN}/auth/callback`,
+                DIGIME_BASE_URL: `${inject("digimeUrl")}/v1.7/`,
+                DIGIME_ONBOARD_URL: `${inject("digimeUrl")}/apps/saas/`,
+                SESSION_SECRET: inject("sessionSecret"),
+                ALLOWED_ORIGINS: "https://app.test",
+                MAX_UPLOAD_BYTES: String(8 * 1024 * 1024),
+                RATE_LIMIT_PER_MINUTE: "1000",
+                TEST_EMULATOR_URL: inject("emulatorUrl"),
+                TEST_PROXY_CONTROL_URL: inject("proxyControlUrl"),
+                TEST_SEALER_URL: inject("sealerUrl"),
+              },
+            },
+          })),
+        ],
+        test: {
+          name: "workerd",
+          globalSetup: ["./test/global-setup.ts"],
+          include: ["test/**/*.test.ts"],
+          exclude: ["test/node/**"],
+          // One emulator serves every file, and its counters and faults are global: one file at a time.
+          fileParallelism: false,
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
         },
       },
-    })),
-  ],
-  test: {
-    globalSetup: ["./test/global-setup.ts"],
-    include: ["test/**/*.test.ts"],
-    // One emulator serves every file, and its counters and faults are global: one file at a time.
-    fileParallelism: false,
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
+      {
+        // sdk-core built for Node seals; node:crypto decrypts; the typed client runs in Node.
+        test: {
+          name: "node",
+          environment: "node",
+          include: ["test/node/**/*.test.ts"],
+          testTimeout: 30_000,
+        },
+      },
+    ],
   },
 });

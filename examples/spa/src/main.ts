@@ -33,6 +33,7 @@ interface EntryView {
   progressText: HTMLElement;
   problem: HTMLElement;
   cancel: HTMLButtonElement;
+  retry: HTMLButtonElement;
 }
 
 function byId<T extends HTMLElement = HTMLElement>(id: string): T {
@@ -140,6 +141,11 @@ function renderEntry(file: File, tags: string[]): EntryView {
     { type: "button", class: "icon-button", "aria-label": `Cancel ${file.name}` },
     "×",
   );
+  const retry = h(
+    "button",
+    { type: "button", class: "button small", "aria-label": `Send ${file.name} again` },
+    "Retry",
+  );
   const bar = h("div", { class: "progress-bar" });
   const progress = h(
     "div",
@@ -165,12 +171,13 @@ function renderEntry(file: File, tags: string[]): EntryView {
       h("span", { class: "file-icon", "aria-hidden": "true" }, extension),
       h("div", { class: "upload-main" }, h("p", { class: "upload-name", title: file.name }, file.name), meta),
       badge,
+      retry,
       cancel,
     ),
     h("div", { class: "progress-row" }, progress, progressText),
     problem,
   );
-  return { item, badge, bar, progress, progressText, problem, cancel };
+  return { item, badge, bar, progress, progressText, problem, cancel, retry };
 }
 
 function setStatus(entry: Entry, status: Status, problem?: Problem): void {
@@ -179,9 +186,13 @@ function setStatus(entry: Entry, status: Status, problem?: Problem): void {
   view.item.dataset.status = status;
   view.badge.textContent = BADGE[status];
   view.cancel.hidden = status !== "queued" && status !== "sending";
+  view.retry.hidden = !(status === "cancelled" || (status === "failed" && !problem?.final));
   view.problem.hidden = !problem;
   view.problem.textContent = problem ? `${problem.title} ${problem.hint ?? ""}`.trim() : "";
-  if (status === "delivered" || status === "pending") setProgress(entry, 100, status === "delivered");
+  if (status === "delivered" || status === "pending") setProgress(entry, 100, true);
+  if (status === "queued") setProgress(entry, 0);
+  if (status === "failed") view.progressText.textContent = "not saved";
+  if (status === "cancelled") view.progressText.textContent = "stopped";
   if (status === "pending") {
     view.problem.hidden = false;
     view.problem.textContent =
@@ -220,6 +231,16 @@ function addFiles(files: Iterable<File>): void {
     entry.view.cancel.addEventListener("click", () => {
       entry.controller.abort();
       if (entry.status === "queued") setStatus(entry, "cancelled");
+    });
+    entry.view.retry.addEventListener("click", () => {
+      if (connection !== "signed-in") {
+        showNotice(describeError(new EdgeClientError(401, "UNAUTHENTICATED", "not signed in")));
+        return;
+      }
+      entry.controller = new AbortController();
+      setStatus(entry, "queued");
+      queue.push(entry);
+      void sendQueued();
     });
     setStatus(entry, "queued");
     ui.uploads.prepend(entry.view.item);

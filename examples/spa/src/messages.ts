@@ -9,6 +9,8 @@ export interface Problem {
   hint?: string;
   /** The failure means the browser is no longer connected: show the Connect button again. */
   signedOut?: boolean;
+  /** Sending the same file again cannot help (it is too large, say). */
+  final?: boolean;
 }
 
 const UNAVAILABLE: Problem = {
@@ -54,7 +56,11 @@ const BY_CODE: Record<string, Problem> = {
     title: "digi.me's answer could not be verified.",
     hint: "Nothing is known to be saved. Try again later.",
   },
-  BAD_DESCRIPTOR: { title: "The file's details were refused.", hint: "Check the tags and try again." },
+  BAD_DESCRIPTOR: {
+    title: "The file's details were refused.",
+    hint: "Check the tags, then choose the file again.",
+    final: true,
+  },
   MISSING_FILE: { title: "No file arrived.", hint: "Choose the file again." },
   BAD_MULTIPART: { title: "The upload arrived garbled.", hint: "Try again." },
   CONFIG_INVALID: { title: "The upload service is not set up correctly." },
@@ -95,6 +101,7 @@ export function describeError(error: unknown): Problem {
     return {
       title: "This file is too large.",
       hint: limit ? `The largest file accepted is ${formatBytes(Number(limit))}.` : "Choose a smaller file.",
+      final: true,
     };
   }
   const known = BY_CODE[error.code] ?? (error.code.startsWith("DIGIME_") ? UNAVAILABLE : undefined);

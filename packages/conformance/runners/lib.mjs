@@ -42,8 +42,8 @@ export async function runRuntime(runtime, fn, { streams = true } = {}) {
   const passed = results.filter((r) => r.ok).length;
   const failed = results.length - passed;
   const ms = Date.now() - t0;
-  for (const r of results) if (!r.ok) console.error(`  ✗ ${runtime}: ${r.name}\n      ${r.error}`);
   console.log(`conformance ${runtime}: ${passed} passed, ${failed} failed (${(ms / 1000).toFixed(1)} s)`);
+  for (const r of results) if (!r.ok) console.log(`  ✗ ${r.name}\n${indent(r.error)}`);
   return { runtime, passed, failed, ms };
 }
 
@@ -140,6 +140,14 @@ export function parseResult(runtime, { code, stdout, stderr }) {
     results: [{ name: `${runtime} ran the suite`, ok: false, error: output }],
   };
 }
+
+/** `text` indented for a failure report. */
+export const indent = (text) =>
+  String(text ?? "")
+    .trim()
+    .split("\n")
+    .map((l) => `      ${l}`)
+    .join("\n");
 
 /** Runs a runner's main when its file is executed directly, exiting non-zero on any failure. */
 export async function mainIf(meta, fn) {

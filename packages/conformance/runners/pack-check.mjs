@@ -2,12 +2,14 @@
 // (which, unlike `npm pack`, turns `catalog:`/`workspace:` versions into real ones), then
 // `publint --strict` and `attw` (profile "strict": node10, node16 CJS and ESM, bundler, since the
 // package ships ESM and CJS with types for both). Also: `require` and `import` by name give the
-// same exports. Prints `pack-check sdk-core: N passed, M failed`.
+// same exports, and both bundle for a neutral platform (no `node:` import).
+// Prints `pack-check sdk-core: N passed, M failed`.
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BIN, mainIf, REPO, run } from "./lib.mjs";
+import { build } from "esbuild";
+import { BIN, indent, mainIf, PKG, REPO, run } from "./lib.mjs";
 
 const SDK_DIR = join(REPO, "packages", "sdk-core");
 
@@ -47,6 +49,27 @@ export async function packCheck() {
         return out.code === 0 ? undefined : `${out.stdout}\n${out.stderr}`;
       });
     }
+    // A runtime-neutral bundle fails on any `node:` import or Node-only dependency (of sdk-core or
+    // of what it pulls in), through the `import` and the `require` entry alike.
+    for (const [entry, contents] of [
+      ["import", 'export * from "@digime-edge/sdk-core";'],
+      ["require", 'module.exports = require("@digime-edge/sdk-core");'],
+    ]) {
+      await check(`the ${entry} entry bundles for a neutral platform (no node: imports)`, async () => {
+        try {
+          await build({
+            stdin: { contents, resolveDir: PKG },
+            bundle: true,
+            write: false,
+            platform: "neutral",
+            mainFields: ["module", "main"],
+            logLevel: "silent",
+          });
+        } catch (err) {
+          return (err.errors ?? [err]).map((e) => e.text ?? String(e)).join("\n");
+        }
+      });
+    }
     await check("require() and import() by name give the same exports", async () => {
       const require = createRequire(join(REPO, "packages", "conformance", "package.json"));
       const cjs = Object.keys(require("@digime-edge/sdk-core"))
@@ -62,9 +85,9 @@ export async function packCheck() {
   }
   const passed = results.filter((r) => r.ok).length;
   const failed = results.length - passed;
-  for (const r of results) if (!r.ok) console.error(`  ✗ pack-check: ${r.name}\n${r.error}`);
   const ms = Date.now() - t0;
   console.log(`pack-check sdk-core: ${passed} passed, ${failed} failed (${(ms / 1000).toFixed(1)} s)`);
+  for (const r of results) if (!r.ok) console.log(`  ✗ ${r.name}\n${indent(r.error)}`);
   return { runtime: "pack-check", passed, failed, ms };
 }
 

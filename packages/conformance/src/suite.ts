@@ -44,8 +44,9 @@ export interface Target {
   expireTokensUrl: string;
 }
 
-// The SDK's public surface as the suite uses it. Looked up by name at run time, so a missing export
-// fails the cases that need it (with the export's name) instead of the whole suite failing to load.
+// The public API is used through the namespace with its published types (so the suite also checks
+// sdk-core's .d.ts). Helpers that may not be exported are looked up by name at run time: a missing
+// one fails the cases that need it, naming it, instead of the whole suite failing to load.
 // biome-ignore lint/suspicious/noExplicitAny: the surface is checked by the cases themselves
 type Api = Record<string, any>;
 const api = sdk as unknown as Api;
@@ -74,11 +75,11 @@ const REQUEST_CLAIMS = Object.keys(vectors.writeRequestJwt.payload).sort();
 async function capturedWrite(opts: {
   privateKey: string;
   publicKey: string;
-  fileData: unknown;
+  fileData: sdk.FileData;
   fileName?: string;
-}): Promise<{ result: Record<string, unknown>; request: SeenRequest }> {
+}): Promise<{ result: sdk.WriteResult; request: SeenRequest }> {
   const fake = fakeFetch(() => jsonResponse({ status: "delivered", expires: 1 }));
-  const client = need("init")({ applicationId: "app-vector", baseUrl: VECTOR_BASE, fetch: fake.fetch });
+  const client = sdk.init({ applicationId: "app-vector", baseUrl: VECTOR_BASE, fetch: fake.fetch });
   const result = await client.write({
     contractDetails: { ...VECTOR_CONTRACT, privateKey: opts.privateKey },
     userAccessToken: VECTOR_TOKEN,
@@ -138,7 +139,7 @@ function tokenServer(token: string, keySet: unknown) {
 }
 
 function exchange(fetchFn: typeof fetch) {
-  const client = need("init")({ applicationId: "app-vector", baseUrl: VECTOR_BASE, fetch: fetchFn });
+  const client = sdk.init({ applicationId: "app-vector", baseUrl: VECTOR_BASE, fetch: fetchFn });
   return client.exchangeCodeForToken({
     contractDetails: VECTOR_CONTRACT,
     authorizationCode: "code-vector",
@@ -162,7 +163,7 @@ export async function runConformance(runtime: string, target: Target): Promise<S
 
   // --- the package -------------------------------------------------------------------------------
   test("exports: init and the error classes, each named for its class", () => {
-    equal(typeof need("init"), "function", "init");
+    equal(typeof sdk.init, "function", "init");
     for (const name of [
       "DigiMeSDKError",
       "TypeValidationError",
@@ -198,7 +199,7 @@ export async function runConformance(runtime: string, target: Target): Promise<S
 
   test("keys: a key that does not import is a TypeValidationError, nothing sent, key not echoed", async () => {
     const fake = fakeFetch(() => jsonResponse({ status: "delivered", expires: 1 }));
-    const client = need("init")({ applicationId: "app-vector", baseUrl: VECTOR_BASE, fetch: fake.fetch });
+    const client = sdk.init({ applicationId: "app-vector", baseUrl: VECTOR_BASE, fetch: fake.fetch });
     const broken = keys.contract.privatePkcs1.replace("MIIEow", "MIIEox");
     const err = await rejects(
       () =>
@@ -374,7 +375,7 @@ export async function runConformance(runtime: string, target: Target): Promise<S
         ? jsonResponse(vectors.responseToken.keySet)
         : jsonResponse({ token: preauth, session: { expiry: 1, key: "k" } }),
     );
-    const client = need("init")({ applicationId: "app-vector", baseUrl: VECTOR_BASE, fetch: fake.fetch });
+    const client = sdk.init({ applicationId: "app-vector", baseUrl: VECTOR_BASE, fetch: fake.fetch });
     const { url, codeVerifier } = await client.getAuthorizeUrl({
       contractDetails: VECTOR_CONTRACT,
       callback: "https://app.example/fail",
@@ -389,12 +390,9 @@ export async function runConformance(runtime: string, target: Target): Promise<S
   });
 
   // --- behaviour of write, with a fake digi.me ---------------------------------------------------
-  const vectorWrite = (
-    fetchFn: typeof fetch,
-    over: Record<string, unknown> = {},
-    config: Record<string, unknown> = {},
-  ) =>
-    need("init")({ applicationId: "app-vector", baseUrl: VECTOR_BASE, fetch: fetchFn, ...config }).write({
+  // `over` may be deliberately wrong (the input cases), so it is not typed as WriteOptions.
+  const vectorWrite = (fetchFn: typeof fetch, over: Record<string, unknown> = {}) =>
+    sdk.init({ applicationId: "app-vector", baseUrl: VECTOR_BASE, fetch: fetchFn }).write({
       contractDetails: VECTOR_CONTRACT,
       userAccessToken: VECTOR_TOKEN,
       postboxId: "postbox-vector",
@@ -507,13 +505,13 @@ export async function runConformance(runtime: string, target: Target): Promise<S
     redirectUri: target.redirectUri,
   };
   const client = () =>
-    need("init")({
+    sdk.init({
       applicationId: target.applicationId,
       baseUrl: target.baseUrl,
       onboardUrl: target.onboardUrl,
     });
-  let session: { userAccessToken: unknown; postboxId: string; publicKey: string } | undefined;
-  const write = async (c: WriteCase, fileData: unknown, extra: Record<string, unknown> = {}) => {
+  let session: { userAccessToken: sdk.UserAccessToken; postboxId: string; publicKey: string } | undefined;
+  const write = async (c: WriteCase, fileData: sdk.FileData, extra: Partial<sdk.WriteOptions> = {}) => {
     assert(session, "no session: authorization failed");
     const result = await client().write({
       contractDetails,
@@ -578,7 +576,7 @@ export async function runConformance(runtime: string, target: Target): Promise<S
     const c = WRITES.sealed;
     assert(session, "no session");
     const sdkClient = client();
-    const sealed = await need("seal")({
+    const sealed = await sdk.seal({
       publicKey: session.publicKey,
       fileData: patternBytes(c.seed, c.size),
       fileDescriptor: { ...DESCRIPTOR, mimeType: c.mimeType },
@@ -612,10 +610,11 @@ export async function runConformance(runtime: string, target: Target): Promise<S
       // Where the SDK collected the stream into a Blob (browsers), it can send it again.
       equal((await write(c, patternStream(c.seed, c.size))).status, "delivered", "status");
     } catch (err) {
-      if (!(err instanceof Error) || err.name !== "ResealRequiredError") throw err;
-      const fresh = (err as Error & { userAccessToken?: { accessToken?: { value?: unknown } } })
-        .userAccessToken;
+      if (!(err instanceof sdk.ResealRequiredError)) throw err;
+      equal(err.code, "RESEAL_REQUIRED", "code");
+      const fresh = err.userAccessToken;
       assert(typeof fresh?.accessToken?.value === "string", "the error carries the refreshed token");
+      assert(fresh.accessToken.value !== session.userAccessToken.accessToken.value, "a new access token");
       session.userAccessToken = fresh;
     }
   });

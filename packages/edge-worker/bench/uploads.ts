@@ -1,28 +1,40 @@
 /**
  * `pnpm bench`: 64 KiB uploads through the Worker under `wrangler dev`, at concurrency 1, 8 and 32,
- * next to direct sdk-core writes to the same emulator (the Worker's overhead as a ratio), and the
- * deployable bundle's size gzipped. Starts and stops everything itself; prints a table and writes
- * `bench/results.json`. Run after `pnpm build` (it uses sdk-core's and the emulator's dist).
+ * next to direct sdk-core writes to the same emulator (the Worker's overhead as a ratio); then 4 MiB
+ * uploads through the Worker at concurrency 8, plain (`/api/files`: the Worker encrypts) versus
+ * sealed (`/api/sealed-files`: the client seals with sdk-core, as a browser would, and the Worker
+ * only signs and forwards), with the workerd process's CPU time per upload read from
+ * `/proc/<pid>/stat`; and the deployable bundle's size gzipped. Starts and stops everything itself;
+ * prints tables and writes `bench/results.json`. Run after `pnpm build` (it uses sdk-core's and the
+ * emulator's dist).
  *
- *   node bench/uploads.ts [--seconds 5] [--port 8799]
+ *   node bench/uploads.ts [--seconds 5] [--big-seconds 8] [--port 8799]
  */
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
 import { startEmulator } from "@digime-edge/emulator";
-import { init, type UserAccessToken } from "@digime-edge/sdk-core";
+import { init, seal, type UserAccessToken } from "@digime-edge/sdk-core";
+import { SEALED_HEADERS } from "../src/lib/sealed-envelope.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");
 const { values } = parseArgs({
-  options: { seconds: { type: "string", default: "5" }, port: { type: "string", default: "8799" } },
+  options: {
+    seconds: { type: "string", default: "5" },
+    "big-seconds": { type: "string", default: "8" },
+    port: { type: "string", default: "8799" },
+  },
 });
 const SECONDS = Number(values.seconds);
+const BIG_SECONDS = Number(values["big-seconds"]);
+const BIG_SIZE = 4 * 1024 * 1024;
+const BIG_CONCURRENCY = 8;
 const PORT = Number(values.port);
 const WORKER = `http://127.0.0.1:${PORT}`;
 const SIZE = 64 * 1024;
@@ -33,10 +45,10 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
-/** Runs `task` with `concurrency` workers for SECONDS; answers rate and latency percentiles. */
-async function measure(concurrency: number, task: () => Promise<void>) {
+/** Runs `task` with `concurrency` workers for `seconds`; answers rate and latency percentiles. */
+async function measure(concurrency: number, task: () => Promise<void>, seconds = SECONDS) {
   const latencies: number[] = [];
-  const end = performance.now() + SECONDS * 1000;
+  const end = performance.now() + seconds * 1000;
   let failures = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -56,10 +68,64 @@ async function measure(concurrency: number, task: () => Promise<void>) {
     concurrency,
     uploads: latencies.length,
     failures,
-    perSecond: Number((latencies.length / SECONDS).toFixed(1)),
+    perSecond: Number((latencies.length / seconds).toFixed(1)),
     p50Ms: Number(percentile(latencies, 50).toFixed(1)),
     p99Ms: Number(percentile(latencies, 99).toFixed(1)),
   };
+}
+
+// --- CPU time of the workerd process (Linux /proc) -------------------------------------------------
+
+const TICKS_PER_SECOND = (() => {
+  try {
+    return Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** `comm`, parent pid and user+system CPU ticks of a process, from `/proc/<pid>/stat`. */
+function procStat(pid: number): { comm: string; ppid: number; ticks: number } | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const open = text.indexOf("(");
+    const close = text.lastIndexOf(")");
+    const rest = text.slice(close + 2).split(" ");
+    return {
+      comm: text.slice(open + 1, close),
+      ppid: Number(rest[1]),
+      ticks: Number(rest[11]) + Number(rest[12]),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The pids of the `workerd` processes below `root` (wrangler dev's process group). */
+function workerdPids(root: number): number[] {
+  const children = new Map<number, number[]>();
+  const names = new Map<number, string>();
+  for (const entry of readdirSync("/proc")) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid)) continue;
+    const stat = procStat(pid);
+    if (!stat) continue;
+    names.set(pid, stat.comm);
+    children.set(stat.ppid, [...(children.get(stat.ppid) ?? []), pid]);
+  }
+  const found: number[] = [];
+  const queue = [root];
+  while (queue.length > 0) {
+    const pid = queue.shift() as number;
+    if (names.get(pid) === "workerd") found.push(pid);
+    queue.push(...(children.get(pid) ?? []));
+  }
+  return found;
+}
+
+/** CPU seconds (user + system) the given processes have used so far. */
+function cpuSeconds(pids: number[]): number {
+  return pids.reduce((sum, pid) => sum + (procStat(pid)?.ticks ?? 0), 0) / TICKS_PER_SECOND;
 }
 
 async function bundleSize(): Promise<{ bytes: number; gzipBytes: number }> {
@@ -216,8 +282,74 @@ async function main() {
         overhead: Number((d.perSecond / w.perSecond).toFixed(2)),
       });
     }
+    // 4 MiB files, plain versus sealed, sent as the typed client sends them from a browser.
+    const big = new Blob([new Uint8Array(randomBytes(BIG_SIZE))]);
+    const send = async (path: string, body: BodyInit, headers: Record<string, string> = {}) => {
+      const response = await fetch(`${WORKER}${path}`, {
+        method: "POST",
+        body,
+        headers: { cookie, origin: WORKER, ...headers },
+      });
+      if (!response.ok) throw new Error(`${response.status}`);
+      await response.arrayBuffer();
+    };
+    const plainBig = async () => {
+      const form = new FormData();
+      form.append("file", big, "bench-4m.bin");
+      await send("/api/files", form);
+    };
+    const session = (await (await fetch(`${WORKER}/api/session`, { headers: { cookie } })).json()) as {
+      publicKey: string;
+      accountId: string;
+    };
+    // As `uploadSealed` does by default in a browser: sealed (here, in this process) into a Blob,
+    // then sent with its length.
+    const sealedBig = async () => {
+      const sealed = await seal({
+        publicKey: session.publicKey,
+        fileData: big,
+        fileDescriptor: {
+          mimeType: "application/octet-stream",
+          accounts: [{ accountId: session.accountId }],
+        },
+      });
+      const body = await new Response(sealed.body).blob();
+      await send("/api/sealed-files", body, {
+        "Content-Type": "application/octet-stream",
+        [SEALED_HEADERS.iv]: sealed.iv,
+        [SEALED_HEADERS.symmetricalKey]: sealed.symmetricalKey,
+        [SEALED_HEADERS.metadata]: sealed.metadata,
+        [SEALED_HEADERS.fileName]: "bench-4m.bin",
+      });
+    };
+    const workerd = worker.pid ? workerdPids(worker.pid) : [];
+    const bigCell = async (task: () => Promise<void>) => {
+      await task(); // warm-up
+      const before = cpuSeconds(workerd);
+      const m = await measure(BIG_CONCURRENCY, task, BIG_SECONDS);
+      const cpu = cpuSeconds(workerd) - before;
+      const cpuMsPerUpload =
+        workerd.length > 0 && m.uploads > 0 ? Number(((cpu * 1000) / m.uploads).toFixed(1)) : null;
+      return { ...m, workerCpuSeconds: Number(cpu.toFixed(2)), cpuMsPerUpload };
+    };
+    const plain = await bigCell(plainBig);
+    const sealed = await bigCell(sealedBig);
+    const big4 = {
+      fileBytes: BIG_SIZE,
+      concurrency: BIG_CONCURRENCY,
+      seconds: BIG_SECONDS,
+      workerdPids: workerd.length,
+      plain,
+      sealed,
+      throughputRatio: Number((sealed.perSecond / plain.perSecond).toFixed(2)),
+      cpuRatio:
+        plain.cpuMsPerUpload && sealed.cpuMsPerUpload !== null
+          ? Number((sealed.cpuMsPerUpload / plain.cpuMsPerUpload).toFixed(3))
+          : null,
+    };
+
     const bundle = await bundleSize();
-    const results = { fileBytes: SIZE, seconds: SECONDS, rows, bundle };
+    const results = { fileBytes: SIZE, seconds: SECONDS, rows, sealedVersusPlain: big4, bundle };
     writeFileSync(join(here, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
 
     console.log(`64 KiB uploads, ${SECONDS} s per cell (uploads/s, p50 / p99 ms)`);
@@ -231,6 +363,25 @@ async function main() {
         `${String(r.concurrency).padStart(4)} | ${cell(r.worker)} | ${cell(r.direct)} | ${r.overhead}x`,
       );
     }
+    console.log("");
+    console.log(
+      `4 MiB uploads through the Worker at concurrency ${BIG_CONCURRENCY}, ${BIG_SECONDS} s each (uploads/s, p50 / p99 ms, workerd CPU per upload)`,
+    );
+    const bigRow = (name: string, m: typeof plain) =>
+      console.log(
+        `${name.padEnd(34)} | ${String(m.perSecond).padStart(6)}/s ${String(m.p50Ms).padStart(7)} / ${String(m.p99Ms).padStart(7)} | ${
+          m.cpuMsPerUpload === null ? "n/a" : `${m.cpuMsPerUpload} ms`
+        }${m.failures ? ` (${m.failures} failed)` : ""}`,
+      );
+    bigRow("plain  (/api/files, Worker seals)", plain);
+    bigRow("sealed (/api/sealed-files, client)", sealed);
+    console.log(
+      `sealed/plain: ${big4.throughputRatio}x uploads/s; Worker CPU per upload ${
+        big4.cpuRatio === null
+          ? "not measured (no workerd process found)"
+          : `${big4.cpuRatio}x (${(1 / big4.cpuRatio).toFixed(1)}x less, a ${((1 - big4.cpuRatio) * 100).toFixed(0)}% saving)`
+      }`,
+    );
     console.log(
       `bundle: ${(bundle.bytes / 1024).toFixed(1)} KiB, gzipped ${(bundle.gzipBytes / 1024).toFixed(1)} KiB`,
     );

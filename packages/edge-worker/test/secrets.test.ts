@@ -4,6 +4,7 @@
  * this file checks the scanner itself and drives every kind of answer, failures included.
  */
 import { env } from "cloudflare:workers";
+import { seal } from "@digime-edge/sdk-core";
 import { describe, expect, it } from "vitest";
 import {
   APP_ORIGIN,
@@ -13,12 +14,15 @@ import {
   emulator,
   expireStoredAccessToken,
   findSecrets,
+  postboxOf,
+  publicKeyOf,
   recordedAnswers,
   scanCounts,
   signedInBrowser,
   storedTokens,
   upload,
   uploadForm,
+  uploadSealedParts,
 } from "./support";
 
 describe("secrets never leave the Worker", () => {
@@ -60,12 +64,39 @@ describe("secrets never leave the Worker", () => {
     expect((await upload(browser, uploadForm("x"))).status).toBe(200);
     const rotated = await storedTokens(userId);
     expect(rotated?.refresh_token).not.toBe(tokens?.refresh_token);
+
+    // Sealed uploads: delivered, refused, refreshed after the body was spent, digi.me down.
+    const publicKey = await publicKeyOf(browser);
+    const sealFile = (size: number) =>
+      seal({
+        publicKey,
+        fileData: bytesOf(size),
+        fileDescriptor: { mimeType: "text/plain", accounts: [{ accountId: userId }] },
+      });
+    expect((await uploadSealedParts(browser, await sealFile(2048))).status).toBe(200);
+    const sealed = await sealFile(64);
+    await uploadSealedParts(browser, sealed, { overrides: { "X-Digime-Iv": "00" } });
+    await uploadSealedParts(browser, sealed, {
+      overrides: { "X-Digime-Symmetrical-Key": btoa("x".repeat(200)) },
+    });
+    await uploadSealedParts(browser, { ...sealed, body: new Uint8Array(17) });
+    await uploadSealedParts(browser, sealed, { origin: "https://evil.test" });
+    await emulator.expireTokens({ postboxId: await postboxOf(userId) });
+    const spent = await uploadSealedParts(browser, await sealFile(1536 * 1024));
+    expect(spent.status).toBe(503);
+    await scanCounts(); // learns the pair that refresh stored
+    await expireStoredAccessToken(userId);
+    await digime("down");
+    expect((await uploadSealedParts(browser, await sealFile(64))).status).toBe(503);
+    await digime("up");
+    expect((await uploadSealedParts(browser, await sealFile(64))).status).toBe(200);
+
     const counts = await scanCounts();
     await browser.fetch("/auth/logout", { method: "POST" });
 
-    expect(counts.answers).toBeGreaterThanOrEqual(15);
+    expect(counts.answers).toBeGreaterThanOrEqual(25);
     expect(counts.logs).toBeGreaterThan(0);
-    expect(counts.tokens).toBeGreaterThanOrEqual(4);
+    expect(counts.tokens).toBeGreaterThanOrEqual(8);
     // The rotated and the first pair are both known to the scanner by now.
     for (const { where, text } of recordedAnswers()) {
       expect(findSecrets(text), where).toEqual([]);
