@@ -567,9 +567,27 @@ export async function runConformance(runtime: string, target: Target): Promise<S
     assert((progress.at(-1) ?? 0) >= c.size, "progress reaches the file size");
   });
 
-  test("server: write a Blob is delivered", async () => {
+  test("server: standalone write(config, options) of a Blob is delivered", async () => {
     const c = WRITES.blob;
-    equal((await write(c, new Blob([patternBytes(c.seed, c.size)]))).status, "delivered", "status");
+    assert(session, "no session");
+    const config = {
+      applicationId: target.applicationId,
+      baseUrl: target.baseUrl,
+      onboardUrl: target.onboardUrl,
+    };
+    const result = await sdk.write(config, {
+      contractDetails,
+      userAccessToken: session.userAccessToken,
+      postboxId: session.postboxId,
+      publicKey: session.publicKey,
+      data: {
+        fileData: new Blob([patternBytes(c.seed, c.size)]),
+        fileName: c.fileName,
+        fileDescriptor: { ...DESCRIPTOR, mimeType: c.mimeType },
+      },
+    });
+    equal(result.status, "delivered", "status");
+    session.userAccessToken = result.userAccessToken;
   });
 
   test("server: seal, then sendSealed, is delivered", async () => {

@@ -10,7 +10,17 @@ export {
   write,
 } from "./client.js";
 export { DEFAULT_BASE_URL, DEFAULT_ONBOARD_URL, type RetryOptions, type SDKConfig } from "./config.js";
-export { postboxKeyModulusBytes } from "./crypto/keys.js";
+export { cbcCiphertextSize, createCbcEncryptStream, encryptCbc } from "./crypto/cbc-stream.js";
+export { type CreateEnvelopeOptions, createEnvelope, type Envelope } from "./crypto/envelope.js";
+export { type JwtHeader, signJwt, type VerifiedJwt, verifyJwt } from "./crypto/jws.js";
+export {
+  importContractPrivateKey,
+  importPostboxPublicKey,
+  importVerificationKey,
+  postboxKeyModulusBytes,
+  type VerificationKeyInput,
+} from "./crypto/keys.js";
+export { codeChallengeS256, createCodeVerifier } from "./crypto/pkce.js";
 export {
   type DigiMeErrorCode,
   DigiMeSDKError,

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../env";
 import { ApiError } from "../errors";
+import { inLargeChunks } from "../lib/body-chunks";
 import { completeDescriptor, type DescriptorInput, parseDescriptor } from "../lib/descriptor";
 import { contractDetails, describeDigiMeFailure, failureToError, getSdk } from "../lib/digime";
 import { sanitizeFileName } from "../lib/file-name";
@@ -59,7 +60,7 @@ export const files = new Hono<AppEnv>().post(
     if (!body) throw new ApiError(400, "MISSING_FILE", "the form has no file part");
 
     const grant = await admitWrite(c);
-    const reader = new MultipartReader(body, boundary, {
+    const reader = new MultipartReader(inLargeChunks(body), boundary, {
       maxBytes: limit + FRAMING_ALLOWANCE,
       tooLarge: () => tooLarge(limit),
     });

@@ -2,6 +2,7 @@ import type { SealedFile } from "@digime-edge/sdk-core";
 import { Hono } from "hono";
 import type { AppEnv } from "../env";
 import { ApiError } from "../errors";
+import { readBodyChunks } from "../lib/body-chunks";
 import { contractDetails, getSdk } from "../lib/digime";
 import { sanitizeFileName } from "../lib/file-name";
 import {
@@ -71,44 +72,14 @@ export const sealedFiles = new Hono<AppEnv>().post(
     if (!body) throw badBody("the sealed body is empty");
 
     const grant = await admitWrite(c, envelope.wrappedKeyBytes);
-    const variant = new URL(c.req.url).searchParams.get("variant");
-    if (variant === "drain") {
-      const r = body.getReader();
-      let n = 0;
-      let k = 0;
-      for (;;) { const { done, value } = await r.read(); if (done) break; n += value.byteLength; k++; }
-      return c.json({ status: "delivered", expires: 0, fileName: String(k), bytes: n });
-    }
-    if (variant === "arraybuffer") {
-      const n = (await c.req.arrayBuffer()).byteLength;
-      return c.json({ status: "delivered", expires: 0, fileName: "x", bytes: n });
-    }
-    if (variant === "native") {
-      const r = await fetch(new URL("permission-access/postbox/x", config.baseUrl), { method: "POST", body });
-      await r.arrayBuffer();
-      return c.json({ status: "delivered", expires: 0, fileName: "x", bytes: 0 });
-    }
-    if (variant === "direct") {
-      const result = await getSdk(config).sendSealed({
-        contractDetails: contractDetails(config),
-        userAccessToken: grant.token,
-        postboxId: grant.postboxId,
-        sealed: { iv: envelope.iv, symmetricalKey: envelope.symmetricalKey, metadata: envelope.metadata, body, size: declared as number },
-        fileName: "x",
-      });
-      return c.json({ status: result.status, expires: result.expires, fileName: "x", bytes: 0 });
-    }
-    const reader = body.getReader();
-    const run = new UploadRun({ cancel: (reason) => reader.cancel(reason) });
+    const reader = readBodyChunks(body);
+    const run = new UploadRun({ cancel: reader.cancel });
 
     // The body's chunks, counted. The last one is held back until the end is known to be whole
     // blocks, so a bad body never completes a write.
     async function* chunks(): AsyncGenerator<Uint8Array> {
       let held: Uint8Array | undefined;
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        if (value.byteLength === 0) continue;
+      for await (const value of reader.chunks) {
         run.bytes += value.byteLength;
         if (run.bytes > maxBody) throw tooLarge(limit);
         if (held) yield held;
