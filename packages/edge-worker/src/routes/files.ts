@@ -21,7 +21,7 @@ export interface UploadResult {
   expires: number;
   /** The file name as sent on (sanitised). */
   fileName: string;
-  /** Size of the file in bytes. */
+  /** Size of the file in bytes (for a sealed upload: of the encrypted body, all the Worker sees). */
   bytes: number;
 }
 
