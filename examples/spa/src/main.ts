@@ -6,13 +6,21 @@
 import { createClient, EdgeClientError } from "@digime-edge/edge-worker/client";
 import { formatBytes, parseTags } from "./format.ts";
 import { describeError, describeSignInError, type Problem } from "./messages.ts";
-import { createUploadMethods, DEFAULT_UPLOAD_MODE } from "./upload-modes.ts";
+import {
+  createUploadMethods,
+  DEFAULT_UPLOAD_MODE,
+  type UploadMethod,
+  type UploadMode,
+  type UploadProgress,
+} from "./upload-modes.ts";
 import "./style.css";
 
 /** The Worker's origin: `VITE_WORKER_URL` for cross-origin use, else this page's own origin. */
 const workerUrl = (import.meta.env.VITE_WORKER_URL ?? "").replace(/\/+$/, "");
 const client = createClient(workerUrl);
-const method = createUploadMethods(client)[DEFAULT_UPLOAD_MODE];
+const methods = createUploadMethods(client);
+/** How files chosen from now on travel; each upload keeps the mode it was chosen with. */
+let method: UploadMethod = methods[DEFAULT_UPLOAD_MODE];
 
 type Connection = "checking" | "signed-out" | "signed-in" | "unreachable";
 type Status = "queued" | "sending" | "delivered" | "pending" | "failed" | "cancelled";
@@ -20,6 +28,7 @@ type Status = "queued" | "sending" | "delivered" | "pending" | "failed" | "cance
 interface Entry {
   file: File;
   tags: string[];
+  method: UploadMethod;
   status: Status;
   controller: AbortController;
   view: EntryView;
@@ -64,6 +73,9 @@ const ui = {
   retry: byId<HTMLButtonElement>("retry-session"),
   send: byId("send"),
   tags: byId<HTMLInputElement>("tags"),
+  sealMode: byId<HTMLInputElement>("seal-mode"),
+  modeSummary: byId("mode-summary"),
+  modeSummaryText: byId("mode-summary-text"),
   dropzone: byId("dropzone"),
   fileInput: byId<HTMLInputElement>("file"),
   uploads: byId<HTMLUListElement>("uploads"),
@@ -84,6 +96,13 @@ function setConnection(state: Connection): void {
   ui.send.classList.toggle("disabled", !canSend);
   ui.fileInput.disabled = !canSend;
   ui.tags.disabled = !canSend;
+}
+
+function setMode(mode: UploadMode): void {
+  method = methods[mode];
+  ui.sealMode.checked = mode === "sealed";
+  ui.modeSummary.dataset.mode = mode;
+  ui.modeSummaryText.textContent = method.summary;
 }
 
 function showNotice(problem: Problem | undefined): void {
@@ -131,9 +150,14 @@ const queue: Entry[] = [];
 let sending = false;
 let sentCount = 0;
 
-function renderEntry(file: File, tags: string[]): EntryView {
+function renderEntry(file: File, tags: string[], mode: UploadMethod): EntryView {
   const extension = /\.([A-Za-z0-9]{1,4})$/.exec(file.name)?.[1]?.toUpperCase() ?? "FILE";
-  const meta = h("p", { class: "upload-meta" }, formatBytes(file.size));
+  const meta = h(
+    "p",
+    { class: "upload-meta" },
+    formatBytes(file.size),
+    h("span", { class: "upload-mode" }, `· ${mode.label}`),
+  );
   for (const tag of tags) meta.append(h("span", { class: "tag" }, tag));
   const badge = h("span", { class: "badge" });
   const cancel = h(
@@ -164,7 +188,7 @@ function renderEntry(file: File, tags: string[]): EntryView {
   problem.hidden = true;
   const item = h(
     "li",
-    { class: "upload" },
+    { class: "upload", "data-mode": mode.mode },
     h(
       "div",
       { class: "upload-row" },
@@ -189,8 +213,8 @@ function setStatus(entry: Entry, status: Status, problem?: Problem): void {
   view.retry.hidden = !(status === "cancelled" || (status === "failed" && !problem?.final));
   view.problem.hidden = !problem;
   view.problem.textContent = problem ? `${problem.title} ${problem.hint ?? ""}`.trim() : "";
-  if (status === "delivered" || status === "pending") setProgress(entry, 100, true);
-  if (status === "queued") setProgress(entry, 0);
+  if (status === "delivered" || status === "pending") setProgress(entry, 100, "done");
+  if (status === "queued") setProgress(entry, 0, "sending");
   if (status === "failed") view.progressText.textContent = "not saved";
   if (status === "cancelled") view.progressText.textContent = "stopped";
   if (status === "pending") {
@@ -200,18 +224,34 @@ function setStatus(entry: Entry, status: Status, problem?: Problem): void {
   }
 }
 
-function setProgress(entry: Entry, percent: number | undefined, done = false): void {
+/**
+ * Shows where an upload is in its one bar. In sealed mode the bar first fills while the file is
+ * encrypted here (its first fifth), then while the ciphertext is sent; the text says which.
+ */
+function setProgress(
+  entry: Entry,
+  percent: number | undefined,
+  phase: UploadProgress["phase"] | "done",
+): void {
   const { view } = entry;
+  view.item.dataset.phase = phase;
   if (percent === undefined) {
     view.progress.removeAttribute("aria-valuenow");
+    view.progress.removeAttribute("aria-valuetext");
     view.progress.classList.add("indeterminate");
-    view.progressText.textContent = "sending…";
+    view.progressText.textContent = phase === "sealing" ? "encrypting…" : "sending…";
     return;
   }
   view.progress.classList.remove("indeterminate");
   view.progress.setAttribute("aria-valuenow", String(percent));
   view.bar.style.setProperty("--percent", `${percent}%`);
-  view.progressText.textContent = percent === 100 && !done ? "100% · saving" : `${percent}%`;
+  let text = `${percent}%`;
+  if (phase === "sealing") text = `encrypting · ${percent}%`;
+  else if (phase === "sending" && percent === 100) text = "100% · saving";
+  view.progressText.textContent = text;
+  if (phase === "sealing")
+    view.progress.setAttribute("aria-valuetext", `encrypting on this device, ${percent}%`);
+  else view.progress.removeAttribute("aria-valuetext");
 }
 
 function addFiles(files: Iterable<File>): void {
@@ -224,9 +264,10 @@ function addFiles(files: Iterable<File>): void {
     const entry: Entry = {
       file,
       tags,
+      method,
       status: "queued",
       controller: new AbortController(),
-      view: renderEntry(file, tags),
+      view: renderEntry(file, tags, method),
     };
     entry.view.cancel.addEventListener("click", () => {
       entry.controller.abort();
@@ -269,14 +310,24 @@ async function sendQueued(): Promise<void> {
 async function send(entry: Entry): Promise<void> {
   const { file, tags } = entry;
   setStatus(entry, "sending");
-  setProgress(entry, 0);
+  const firstPhase = entry.method.mode === "sealed" ? "sealing" : "sending";
+  setProgress(entry, 0, firstPhase);
+  // The bar never goes back: should the client seal and send once more (the Worker had to refresh
+  // its token after the body was spent), it waits where it was until the new attempt catches up.
+  let shown = 0;
   try {
-    const result = await method.upload({
+    const result = await entry.method.upload({
       file,
       descriptor: tags.length > 0 ? { tags } : undefined,
       signal: entry.controller.signal,
-      onProgress: (sent, total) =>
-        setProgress(entry, total ? Math.min(100, Math.floor((sent / total) * 100)) : undefined),
+      onProgress: ({ phase, done }) => {
+        if (done === undefined) {
+          setProgress(entry, undefined, phase);
+        } else {
+          shown = Math.max(shown, Math.min(100, Math.floor(done * 100)));
+          setProgress(entry, shown, phase);
+        }
+      },
     });
     setStatus(entry, result.status);
     announce(`${file.name}: ${result.status}`);
@@ -299,7 +350,8 @@ async function send(entry: Entry): Promise<void> {
 // ---- wiring --------------------------------------------------------------------------------------
 
 ui.connect.href = client.signInUrl(returnTo());
-byId("mode-summary").textContent = method.summary;
+setMode(DEFAULT_UPLOAD_MODE);
+ui.sealMode.addEventListener("change", () => setMode(ui.sealMode.checked ? "sealed" : "plain"));
 byId("worker-origin").textContent = workerUrl ? new URL(workerUrl).origin : location.origin;
 byId("notice-close").addEventListener("click", () => showNotice(undefined));
 ui.retry.addEventListener("click", () => void checkSession());

@@ -13,6 +13,11 @@ export interface Problem {
   final?: boolean;
 }
 
+const MALFORMED_SEALED: Problem = {
+  title: "The encrypted upload was refused as malformed.",
+  hint: "Nothing was saved. Try again.",
+};
+
 const UNAVAILABLE: Problem = {
   title: "digi.me is unavailable right now.",
   hint: "Nothing was saved. Try again in a moment.",
@@ -62,6 +67,25 @@ const BY_CODE: Record<string, Problem> = {
     final: true,
   },
   MISSING_FILE: { title: "No file arrived.", hint: "Choose the file again." },
+  SEAL_FAILED: {
+    title: "This file could not be encrypted on this device.",
+    hint: "Choose it again, or switch off “Encrypt on this device” to let the Worker encrypt it.",
+  },
+  UNSUPPORTED: {
+    title: "This browser can't send encrypted files.",
+    hint: "Switch off “Encrypt on this device” to let the Worker encrypt it.",
+    final: true,
+  },
+  BAD_CONTENT_TYPE: MALFORMED_SEALED,
+  BAD_IV: MALFORMED_SEALED,
+  BAD_SYMMETRICAL_KEY: MALFORMED_SEALED,
+  BAD_METADATA: {
+    title: "The file's encrypted details were refused.",
+    hint: "Use fewer or shorter tags, then choose the file again.",
+    final: true,
+  },
+  BAD_SEALED_BODY: MALFORMED_SEALED,
+  BAD_FILE_NAME: { title: "The file's name was refused.", hint: "Rename the file, then choose it again." },
   BAD_MULTIPART: { title: "The upload arrived garbled.", hint: "Try again." },
   CONFIG_INVALID: { title: "The upload service is not set up correctly." },
   NETWORK: {

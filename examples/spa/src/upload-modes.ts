@@ -1,22 +1,34 @@
 /**
  * How a file travels to the Worker. Each mode is one {@link UploadMethod}; the page only ever calls
- * `upload()` and shows `summary`, so adding a mode (for instance sealing the file in the browser
- * before it leaves) is one more entry in {@link createUploadMethods} and, if it becomes the default,
- * a change of {@link DEFAULT_UPLOAD_MODE}.
+ * `upload()` and shows `summary`, so another mode is one more entry in {@link createUploadMethods}.
+ *
+ * - `sealed` (the default): the browser encrypts the file with sdk-core's `seal` (through the typed
+ *   client's `uploadSealed`) before it leaves; the Worker only signs and forwards ciphertext.
+ * - `plain`: the file goes to the Worker as is (over HTTPS) and the Worker encrypts it on its way
+ *   through to digi.me.
  */
 import type { EdgeClient, FileDescriptorInput, UploadResult } from "@digime-edge/edge-worker/client";
 
 /** The upload modes this app knows. */
-export type UploadMode = "plain";
+export type UploadMode = "sealed" | "plain";
+
+/** What an upload is doing: encrypting on this device, or sending over the network. */
+export type UploadPhase = "sealing" | "sending";
+
+/** Where an upload is, as one bar: `done` is the share of the whole upload (0 to 1), when known. */
+export interface UploadProgress {
+  phase: UploadPhase;
+  done: number | undefined;
+}
 
 /** What the page passes to every mode. */
 export interface UploadRequest {
   /** The file the person chose. */
   file: File;
-  /** Tags and the like, encrypted into the file's metadata; the Worker fills in the rest. */
+  /** Tags and the like, encrypted into the file's metadata; the rest is filled in for the mode. */
   descriptor: FileDescriptorInput | undefined;
-  /** Bytes handed to the network so far, of `total` when known. */
-  onProgress: (sent: number, total: number | undefined) => void;
+  /** Called as the upload moves on: encrypting here (sealed mode), then sending. */
+  onProgress: (progress: UploadProgress) => void;
   /** Cancels the upload. */
   signal: AbortSignal;
 }
@@ -26,12 +38,26 @@ export interface UploadMethod {
   readonly mode: UploadMode;
   /** One line for the page: what happens to the file on its way. */
   readonly summary: string;
+  /** A few words for each upload in the list: who encrypted it. */
+  readonly label: string;
   /** Sends the file; rejects with the client's `EdgeClientError` on failure. */
   upload(request: UploadRequest): Promise<UploadResult>;
 }
 
 /** The mode the page uses unless told otherwise. */
-export const DEFAULT_UPLOAD_MODE: UploadMode = "plain";
+export const DEFAULT_UPLOAD_MODE: UploadMode = "sealed";
+
+/**
+ * The share of the progress bar given to encrypting on the device in sealed mode. The AES work
+ * (WebCrypto) usually runs far faster than the upload, so it gets the first fifth of the bar and
+ * sending the rest; the bar then moves at a fairly even pace through both.
+ */
+export const SEALING_SHARE = 0.2;
+
+const share = (part: number, whole: number | undefined): number | undefined => {
+  if (whole === undefined) return undefined;
+  return whole > 0 ? Math.min(1, Math.max(0, part / whole)) : 1;
+};
 
 /**
  * The upload modes, bound to a client.
@@ -41,12 +67,37 @@ export const DEFAULT_UPLOAD_MODE: UploadMode = "plain";
  */
 export function createUploadMethods(client: EdgeClient): Record<UploadMode, UploadMethod> {
   return {
+    sealed: {
+      mode: "sealed",
+      summary: "Encrypted on this device before it leaves: the Worker only ever sees ciphertext.",
+      label: "encrypted here",
+      upload: ({ file, descriptor, onProgress, signal }) =>
+        client.uploadSealed(file, descriptor, {
+          fileName: file.name,
+          signal,
+          onSealProgress: (read, total) => {
+            const done = share(read, total);
+            onProgress({ phase: "sealing", done: done === undefined ? undefined : done * SEALING_SHARE });
+          },
+          onProgress: (sent, total) => {
+            const done = share(sent, total);
+            onProgress({
+              phase: "sending",
+              done: done === undefined ? undefined : SEALING_SHARE + done * (1 - SEALING_SHARE),
+            });
+          },
+        }),
+    },
     plain: {
       mode: "plain",
-      summary:
-        "The file streams to the Worker over your connection; the Worker encrypts it for your library on the way through and keeps no copy.",
+      summary: "Sent to the Worker over HTTPS; the Worker encrypts it on the way and keeps no copy.",
+      label: "encrypted by the Worker",
       upload: ({ file, descriptor, onProgress, signal }) =>
-        client.upload(file, descriptor, { onProgress, signal, fileName: file.name }),
+        client.upload(file, descriptor, {
+          fileName: file.name,
+          signal,
+          onProgress: (sent, total) => onProgress({ phase: "sending", done: share(sent, total) }),
+        }),
     },
   };
 }

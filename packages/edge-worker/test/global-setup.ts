@@ -29,20 +29,65 @@ function close(server: Server): Promise<void> {
   });
 }
 
-/** A pass-through proxy to `target` that can cut every connection while "down". */
+/** The digi.me route a proxied request is for, as the proxy's script names it. */
+function routeOf(path: string): "postbox" | "token" | undefined {
+  if (path.includes("/permission-access/postbox/")) return "postbox";
+  if (path.includes("/oauth/token")) return "token";
+  return undefined;
+}
+
+/**
+ * One scripted step of the proxy, for the next request to `route`: `expire` expires access tokens
+ * at the emulator (`filter` as `/admin/expire-tokens` takes it) just before the request goes on;
+ * `lose-answer` lets the emulator answer in full, then cuts the connection instead of passing the
+ * answer on (the write or refresh happened, the caller never hears of it); `pass` does nothing.
+ */
+export interface ProxyStep {
+  route: "postbox" | "token";
+  action: "expire" | "lose-answer" | "pass";
+  filter?: Record<string, string>;
+}
+
+/**
+ * A pass-through proxy to `target` that can cut every connection while "down", and play a script
+ * of {@link ProxyStep}s on the requests that pass (see `control` below).
+ */
 async function startSwitchableProxy(target: URL) {
   let down = false;
   const sockets = new Set<Socket>();
+  const script: ProxyStep[] = [];
+  const applied: ProxyStep[] = [];
   const proxy = createServer((req, res) => {
-    const upstream = request(
-      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    upstream.on("error", () => res.destroy());
-    req.pipe(upstream);
+    const route = routeOf(req.url ?? "");
+    const at = route === undefined ? -1 : script.findIndex((step) => step.route === route);
+    const step = at >= 0 ? script.splice(at, 1)[0] : undefined;
+    if (step) applied.push(step);
+    const forward = () => {
+      const upstream = request(
+        { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
+        (answer) => {
+          if (step?.action === "lose-answer") {
+            // The emulator has done the work and answered: read it all, then drop the caller.
+            answer.resume();
+            answer.on("end", () => req.socket.destroy());
+            return;
+          }
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      upstream.on("error", () => res.destroy());
+      req.pipe(upstream);
+    };
+    if (step?.action === "expire") {
+      fetch(new URL("/admin/expire-tokens", target), {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(step.filter ?? {}),
+      })
+        .then((r) => r.arrayBuffer())
+        .then(forward, () => res.destroy());
+    } else forward();
   });
   proxy.on("connection", (socket) => {
     if (down) return socket.destroy();
@@ -51,12 +96,26 @@ async function startSwitchableProxy(target: URL) {
   });
   const port = await listen(proxy);
 
+  // `POST /down`, `POST /up`; `POST /script` appends steps (a JSON array of ProxyStep), `DELETE
+  // /script` clears them, `GET /script` answers `{ pending, applied }` (steps left, steps played).
   const control = createServer((req, res) => {
     const mode = new URL(req.url ?? "/", "http://x").pathname.slice(1);
     if (mode === "down" || mode === "up") {
       down = mode === "down";
       if (down) for (const socket of sockets) socket.destroy();
       res.writeHead(204).end();
+    } else if (mode === "script") {
+      readAll(req)
+        .then((body) => {
+          if (req.method === "POST") script.push(...(JSON.parse(body.toString() || "[]") as ProxyStep[]));
+          else if (req.method === "DELETE") {
+            script.length = 0;
+            applied.length = 0;
+          }
+          res.writeHead(200, { "Content-Type": "application/json" });
+          res.end(JSON.stringify({ pending: script, applied }));
+        })
+        .catch(() => res.writeHead(400).end());
     } else res.writeHead(404).end();
   });
   const controlPort = await listen(control);
@@ -151,7 +210,10 @@ declare module "vitest" {
     emulatorUrl: string;
     /** The emulator behind the switchable proxy: what the Worker talks to. */
     digimeUrl: string;
-    /** `POST {proxyControlUrl}/down` cuts digi.me off, `/up` brings it back. */
+    /**
+     * `POST {proxyControlUrl}/down` cuts digi.me off, `/up` brings it back; `/script` plays
+     * {@link ProxyStep}s on the next requests (see `startSwitchableProxy`).
+     */
     proxyControlUrl: string;
     /** `POST {sealerUrl}/seal?publicKey&descriptor`: sdk-core's `seal` in Node (see `startSealer`). */
     sealerUrl: string;

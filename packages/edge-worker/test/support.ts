@@ -300,6 +300,32 @@ export async function digime(mode: "down" | "up"): Promise<void> {
   await fetch(`${testEnv.TEST_PROXY_CONTROL_URL}/${mode}`, { method: "POST" });
 }
 
+/**
+ * One step the proxy in front of digi.me plays on the next request to `route` (see
+ * `test/global-setup.ts`): `expire` expires access tokens at the emulator just before the request
+ * goes on; `lose-answer` lets the emulator do the work and answer, then cuts the connection (the
+ * write or refresh happened, the Worker never hears of it); `pass` lets one request by.
+ */
+export interface ProxyStep {
+  route: "postbox" | "token";
+  action: "expire" | "lose-answer" | "pass";
+  filter?: Record<string, string>;
+}
+
+/** The proxy's script: append steps, clear it, or read what is left and what was played. */
+export const proxyScript = {
+  async add(...steps: ProxyStep[]): Promise<void> {
+    await fetch(`${testEnv.TEST_PROXY_CONTROL_URL}/script`, { method: "POST", body: JSON.stringify(steps) });
+  },
+  async clear(): Promise<void> {
+    await fetch(`${testEnv.TEST_PROXY_CONTROL_URL}/script`, { method: "DELETE" });
+  },
+  async state(): Promise<{ pending: ProxyStep[]; applied: ProxyStep[] }> {
+    const response = await fetch(`${testEnv.TEST_PROXY_CONTROL_URL}/script`);
+    return response.json() as Promise<{ pending: ProxyStep[]; applied: ProxyStep[] }>;
+  },
+};
+
 // --- Sealed uploads ----------------------------------------------------------------------------
 
 /** The envelope of a sealed upload and its body, as `seal` answers them. */
@@ -394,6 +420,51 @@ export function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
       at += 65536;
     },
   });
+}
+
+/** How many copies of each content (by SHA-256) a postbox's library holds. */
+export async function libraryCopies(postboxId: string): Promise<Map<string, number>> {
+  const copies = new Map<string, number>();
+  for (const file of await emulator.files(postboxId)) copies.set(file.sha256, (copies.get(file.sha256) ?? 0) + 1);
+  return copies;
+}
+
+/** An error answer's status, `Retry-After` and JSON error (`code` undefined when it is not one). */
+export async function errorOf(response: Response): Promise<{
+  status: number;
+  retryAfter: string | null;
+  code: string | undefined;
+  message: string | undefined;
+  upstream?: string;
+}> {
+  const text = await response.clone().text();
+  let error: { code?: unknown; message?: unknown; upstream?: unknown } | undefined;
+  try {
+    error = (JSON.parse(text) as { error?: typeof error }).error;
+  } catch {
+    error = undefined;
+  }
+  return {
+    status: response.status,
+    retryAfter: response.headers.get("Retry-After"),
+    code: typeof error?.code === "string" ? error.code : undefined,
+    message: typeof error?.message === "string" ? error.message : undefined,
+    ...(typeof error?.upstream === "string" ? { upstream: error.upstream } : {}),
+  };
+}
+
+/** The security headers every answer of the Worker carries (on https). */
+export function expectSecurityHeaders(response: Response, where = ""): void {
+  const h = response.headers;
+  expect(h.get("Content-Security-Policy"), where).toContain("default-src 'none'");
+  expect(h.get("X-Content-Type-Options"), where).toBe("nosniff");
+  expect(h.get("X-Frame-Options"), where).toBe("DENY");
+  expect(h.get("Referrer-Policy"), where).toBe("no-referrer");
+  expect(h.get("Cross-Origin-Opener-Policy"), where).toBe("same-origin");
+  expect(h.get("Cross-Origin-Resource-Policy"), where).toBe("same-origin");
+  expect(h.get("Permissions-Policy"), where).toContain("camera=()");
+  expect(h.get("Strict-Transport-Security"), where).toContain("max-age=");
+  expect(h.get("Cache-Control"), where).toBe("no-store");
 }
 
 /** SHA-256 of `bytes`, lowercase hex. */

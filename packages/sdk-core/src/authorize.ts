@@ -9,7 +9,7 @@ import { contractKey } from "./internal/input-keys.js";
 import { clientId, signRequestJwt } from "./internal/request-jwt.js";
 import { invalidResponse, verifiedTokenPayload } from "./internal/response-token.js";
 import { runtimeSupport } from "./internal/runtime.js";
-import { authorizeOptionsSchema, parseInput } from "./schemas.js";
+import { authorizeOptionsSchema, parseInput, validationError } from "./schemas.js";
 import type { ContractDetails, UserAccessToken } from "./types.js";
 import { SDK_NAME, SDK_VERSION } from "./version.js";
 
@@ -68,10 +68,18 @@ export async function getAuthorizeUrl(
     state,
   };
   const runtime = runtimeSupport().name;
-  const body = JSON.stringify({
-    agent: { sdk: { name: SDK_NAME, version: SDK_VERSION, meta: runtime === undefined ? {} : { runtime } } },
-    actions: sessionOptions,
-  });
+  const agent = {
+    sdk: { name: SDK_NAME, version: SDK_VERSION, meta: runtime === undefined ? {} : { runtime } },
+  };
+  let body: string;
+  try {
+    body = JSON.stringify({ agent, actions: sessionOptions });
+  } catch {
+    // BigInts and cycles throw; their values are not echoed.
+    throw validationError("getAuthorizeUrl options", [
+      { path: ["sessionOptions"], message: "must serialize to JSON" },
+    ]);
+  }
   const what = "authorize";
   const { data } = await sendRequest(config, {
     what,

@@ -33,6 +33,10 @@ export interface DigiMeSDKErrorOptions {
   code?: DigiMeErrorCode;
 }
 
+// Tokens that errors carry, kept off the objects so they never appear in `JSON.stringify(error)`
+// or a log of the error.
+const carriedTokens = new WeakMap<DigiMeSDKError, UserAccessToken>();
+
 /** Base class of every error this SDK throws. */
 export class DigiMeSDKError extends Error {
   /** A stable, machine-readable code. */
@@ -43,6 +47,20 @@ export class DigiMeSDKError extends Error {
     this.name = new.target.name;
     this.code = options.code ?? "SDK";
   }
+
+  /**
+   * The refreshed token, when the operation refreshed the user's token before it failed: keep it,
+   * it replaces the one passed in (whose refresh token may be spent). `undefined` otherwise.
+   */
+  get userAccessToken(): UserAccessToken | undefined {
+    return carriedTokens.get(this);
+  }
+}
+
+/** Makes `error` carry `token` (see {@link DigiMeSDKError.userAccessToken}); not exported by the package. */
+export function carryToken<E extends DigiMeSDKError>(error: E, token: UserAccessToken): E {
+  carriedTokens.set(error, token);
+  return error;
 }
 
 /** One problem found while validating input: the field's path and what is wrong with it. */
@@ -119,16 +137,14 @@ export class NetworkError extends DigiMeSDKError {
  * refreshed token, which has replaced the one passed in (a refresh token may be single-use).
  */
 export class ResealRequiredError extends DigiMeSDKError {
-  // A private field, so the token never appears in `JSON.stringify(error)` or a log of the error.
-  readonly #userAccessToken: UserAccessToken;
-
   constructor(message: string, options: DigiMeSDKErrorOptions & { userAccessToken: UserAccessToken }) {
-    super(message, { code: "RESEAL_REQUIRED", ...options });
-    this.#userAccessToken = options.userAccessToken;
+    const { userAccessToken, ...rest } = options;
+    super(message, { code: "RESEAL_REQUIRED", ...rest });
+    carryToken(this, userAccessToken);
   }
 
   /** The refreshed token: keep it, it replaces the one the write was given. */
-  get userAccessToken(): UserAccessToken {
-    return this.#userAccessToken;
+  override get userAccessToken(): UserAccessToken {
+    return super.userAccessToken as UserAccessToken;
   }
 }

@@ -5,7 +5,7 @@
  * and sends once more, if the body can be sent again.
  */
 import type { ClientContext } from "./config.js";
-import { ResealRequiredError, ServerError } from "./errors.js";
+import { carryToken, DigiMeSDKError, ResealRequiredError, ServerError } from "./errors.js";
 import { sendRequest } from "./internal/http.js";
 import { contractKey } from "./internal/input-keys.js";
 import { collectBlob, multipartBody } from "./internal/multipart.js";
@@ -171,7 +171,12 @@ export async function sendSealedChecked(
       { userAccessToken: fresh },
     );
   }
-  return { ...(await post(fresh)), userAccessToken: fresh };
+  try {
+    return { ...(await post(fresh)), userAccessToken: fresh };
+  } catch (error) {
+    // The refresh may have spent the caller's refresh token: the error must hand over the new pair.
+    throw error instanceof DigiMeSDKError ? carryToken(error, fresh) : error;
+  }
 }
 
 async function refreshed(context: ClientContext, options: SendSealedOptions): Promise<UserAccessToken> {
@@ -197,7 +202,8 @@ async function refreshed(context: ClientContext, options: SendSealedOptions): Pr
  * `iv`, `metadata`, `symmetrical_key`, `nonce`, `timestamp`) and posts the body as multipart
  * `file`. On `pending` or `401 InvalidToken` it refreshes the token once and sends once more;
  * a stream body cannot be sent twice, so then it throws {@link ResealRequiredError} (code
- * `RESEAL_REQUIRED`), which carries the refreshed token. Retries (429, 502, 503, 504, network)
+ * `RESEAL_REQUIRED`), which carries the refreshed token. Any other error after the refresh
+ * carries it too, as `error.userAccessToken`: keep it. Retries (429, 502, 503, 504, network)
  * happen only for a body that can be sent again (bytes).
  * @throws TypeValidationError before any request for bad options (code `BODY_CONSUMED` for a
  *   stream body that is already locked); ServerError, NetworkError, TokenVerificationError,

@@ -35,7 +35,8 @@ export interface WriteOptions extends TokenLifecycleOptions {
  * (see `sendSealed`). Bytes and Blobs can be read again, so after a token refresh or a retryable
  * failure the file is sealed afresh and sent again; a stream or async iterable cannot, so then
  * the write ends with {@link ResealRequiredError} (code `RESEAL_REQUIRED`, with the refreshed
- * token) instead of sending an empty body.
+ * token) instead of sending an empty body. Any other error after a refresh carries the refreshed
+ * token as `error.userAccessToken`: keep it, the one passed in may be spent.
  * @throws TypeValidationError before any request for bad options; ServerError, NetworkError,
  *   TokenVerificationError, ResealRequiredError otherwise.
  */

@@ -146,6 +146,9 @@ describe("getAuthorizeUrl", () => {
         "contractDetails.redirectUri",
       ],
       [{ contractDetails, callback: "https://a.example", state: 5 }, "state"],
+      // Valid objects that do not serialize: a BigInt, a cycle.
+      [{ contractDetails, callback: "https://a.example", sessionOptions: { n: 1n } }, "sessionOptions"],
+      [{ contractDetails, callback: "https://a.example", sessionOptions: cyclic() }, "sessionOptions"],
     ] as const) {
       const error = await sdk()
         .getAuthorizeUrl(options as never)
@@ -156,3 +159,9 @@ describe("getAuthorizeUrl", () => {
     expect(fake.requests).toHaveLength(0);
   });
 });
+
+function cyclic(): Record<string, unknown> {
+  const o: Record<string, unknown> = {};
+  o.self = o;
+  return o;
+}

@@ -386,4 +386,11 @@ describe("sendRequest", () => {
     expect(text).not.toContain("MIIE");
     expect(redact("x".repeat(1000)).length).toBeLessThan(400);
   });
+
+  it("redacts a JWT's payload segment echoed on its own (it holds the access token)", () => {
+    const payload = Buffer.from(JSON.stringify({ access_token: "secret-access-value" })).toString(
+      "base64url",
+    );
+    expect(redact(`bad claims: ${payload} here`)).toBe("bad claims: [redacted token] here");
+  });
 });

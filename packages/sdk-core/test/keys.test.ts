@@ -196,6 +196,32 @@ describe("refusals never echo key material", () => {
   });
 });
 
+describe("keys too small for their job are refused at import, not when used", () => {
+  // PS512 with a 64-byte salt needs 1034 bits; OAEP SHA-1 around a 32-byte key needs 585.
+  it.each([
+    ["a 1024-bit contract key", 1024, () => importContractPrivateKeyOf(1024)],
+    ["a 584-bit postbox key", 584, () => importPostboxPublicKeyOf(584)],
+  ])("%s", async (_, bits, load) => {
+    const error = await refusedWithoutLeak(load());
+    expect(error.message).toContain(`${bits}-bit`);
+  });
+
+  it("the smallest keys that work are taken", async () => {
+    await expect(importContractPrivateKeyOf(1034)).resolves.toBeDefined();
+    await expect(importPostboxPublicKeyOf(585)).resolves.toBeDefined();
+  });
+});
+
+function importContractPrivateKeyOf(modulusLength: number) {
+  const { privateKey } = generateKeyPairSync("rsa", { modulusLength });
+  return importContractPrivateKey(privateKey.export({ type: "pkcs1", format: "pem" }) as string);
+}
+
+function importPostboxPublicKeyOf(modulusLength: number) {
+  const { publicKey } = generateKeyPairSync("rsa", { modulusLength });
+  return importPostboxPublicKey(publicKey.export({ type: "spki", format: "pem" }) as string);
+}
+
 describe("postboxKeyModulusBytes", () => {
   it("is part of the public API (a relay checks a sealed envelope's wrapped key size with it)", () => {
     expect(publicApi.postboxKeyModulusBytes).toBe(postboxKeyModulusBytes);

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
+import { inspect } from "node:util";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { init, ResealRequiredError, ServerError, seal, TypeValidationError } from "../src/index.js";
 import {
@@ -261,6 +262,36 @@ describe("write: token lifecycle", () => {
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ServerError);
     expect(error).toMatchObject({ status: 401, code: "InvalidToken" });
+  });
+});
+
+describe("write: a failure after a refresh", () => {
+  it("the error carries the refreshed token, which works; it never shows in the error's text", async () => {
+    const options = writeOptions(new Uint8Array([1, 2, 3]));
+    const busy = { status: 503, body: { error: { code: "Unavailable", message: "busy" } } };
+    fake.script("write", "pending", busy, busy, busy);
+    const error = await sdk()
+      .write(options)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ServerError);
+    expect(error).toMatchObject({ status: 503, retryable: true });
+    const fresh = (error as ServerError).userAccessToken;
+    expect(fresh?.refreshToken.value).toMatch(/^rt-/);
+    expect(fresh?.refreshToken.value).not.toBe(options.userAccessToken.refreshToken.value);
+    const text = `${String(error)} ${JSON.stringify(error)} ${inspect(error, { showHidden: true })}`;
+    expect(text).not.toContain(fresh?.accessToken.value);
+    expect(text).not.toContain(fresh?.refreshToken.value);
+    const again = await sdk().write({ ...writeOptions(new Uint8Array([1])), userAccessToken: fresh });
+    expect(again.status).toBe("delivered");
+  });
+
+  it("an error without a refresh carries no token", async () => {
+    fake.script("write", { status: 500, body: {} });
+    const error = await sdk()
+      .write(writeOptions(new Uint8Array([1])))
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ServerError);
+    expect((error as ServerError).userAccessToken).toBeUndefined();
   });
 });
 

@@ -27,6 +27,11 @@ const KEY_USES = {
 
 type KeyUse = keyof typeof KEY_USES;
 
+// The smallest modulus that can do each job (RFC 8017): PS512 with a 64-byte salt needs an encoded
+// message of 64 + 64 + 2 bytes (9.1.1), so 1034 bits; OAEP with SHA-1 around a 32-byte AES key
+// needs 32 + 2 * 20 + 2 bytes (7.1.1), so 585 bits. A smaller key imports, then fails when used.
+const MIN_MODULUS_BITS: Record<KeyUse, number> = { contract: 1034, postbox: 585, verification: 0 };
+
 const CACHE_SIZE = 64;
 // Keyed by a SHA-256 of the key text, so the cache never holds a private key's PEM. Promises are
 // cached so that concurrent imports of one key share a single importKey call.
@@ -59,12 +64,18 @@ async function cached(use: KeyUse, text: string, load: () => Promise<CryptoKey>)
 
 async function importDer(use: KeyUse, format: "pkcs8" | "spki", der: Uint8Array<ArrayBuffer>, what: string) {
   const { algorithm, usage, extractable } = KEY_USES[use];
+  let key: CryptoKey;
   try {
-    return await crypto.subtle.importKey(format, der, algorithm, extractable, [usage]);
+    key = await crypto.subtle.importKey(format, der, algorithm, extractable, [usage]);
   } catch {
     // WebCrypto's own message is dropped: it is not ours to vouch for.
     throw importError(`${what}: the key data is not a valid RSA key`);
   }
+  const bits = (key.algorithm as RsaHashedKeyAlgorithm).modulusLength;
+  if (bits < MIN_MODULUS_BITS[use]) {
+    throw importError(`${what}: a ${bits}-bit key is too small (at least ${MIN_MODULUS_BITS[use]} bits)`);
+  }
+  return key;
 }
 
 function readPem(pem: string, labels: Record<string, "pkcs1" | "plain">, what: string) {

@@ -86,13 +86,14 @@ export function backoffDelay(retry: number, settings: Required<RetryOptions>, ra
   return Math.floor(random() * ceiling);
 }
 
-/** `text` with every secret, JWT and PEM block cut out, and not too long for a message. */
+/** `text` with every secret, JWT (or JWT segment) and PEM block cut out, and not too long for a message. */
 export function redact(text: string, secrets: readonly (string | undefined)[] = []): string {
   let out = text;
   for (const secret of secrets) if (secret) out = out.split(secret).join("[redacted]");
   out = out
     .replace(/-----BEGIN[\s\S]*?(?:-----END[^-]*-----|$)/g, "[redacted key]")
-    .replace(/eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*)?/g, "[redacted token]");
+    // A JWT, or a segment of one on its own (the payload alone holds the access token).
+    .replace(/eyJ[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*){0,2}/g, "[redacted token]");
   return out.length > 300 ? `${out.slice(0, 300)}…` : out;
 }
 
