@@ -152,12 +152,7 @@ let sentCount = 0;
 
 function renderEntry(file: File, tags: string[], mode: UploadMethod): EntryView {
   const extension = /\.([A-Za-z0-9]{1,4})$/.exec(file.name)?.[1]?.toUpperCase() ?? "FILE";
-  const meta = h(
-    "p",
-    { class: "upload-meta" },
-    formatBytes(file.size),
-    h("span", { class: "upload-mode" }, `· ${mode.label}`),
-  );
+  const meta = h("p", { class: "upload-meta" }, `${formatBytes(file.size)} · ${mode.label}`);
   for (const tag of tags) meta.append(h("span", { class: "tag" }, tag));
   const badge = h("span", { class: "badge" });
   const cancel = h(

@@ -178,159 +178,172 @@ test("demo in a browser: sealed by default, ciphertext only on the wire, plain o
     const sealSwitch = page.getByLabel("Encrypt on this device");
     const modeLine = page.locator("#mode-summary");
 
-    await t.test("sealed by default: connect through the consent page, 3 MiB with progress to delivered, byte for byte in the library", async () => {
-      await page.goto(demoUrl);
-      await connect.waitFor();
+    await t.test(
+      "sealed by default: connect through the consent page, 3 MiB with progress to delivered, byte for byte in the library",
+      async () => {
+        await page.goto(demoUrl);
+        await connect.waitFor();
 
-      // Sign in: the Worker sends the browser to the emulator's consent page; a person clicks Allow.
-      await connect.click();
-      await page.waitForURL((url) => url.href.startsWith(`${emulator.onboardUrl}authorize`));
-      await page.getByRole("button", { name: "Allow" }).click();
-      await page.waitForURL(demoUrl);
-      await page.getByText("Connected.").waitFor();
-      assert.equal(await connect.isVisible(), false, "the Connect button is gone once connected");
+        // Sign in: the Worker sends the browser to the emulator's consent page; a person clicks Allow.
+        await connect.click();
+        await page.waitForURL((url) => url.href.startsWith(`${emulator.onboardUrl}authorize`));
+        await page.getByRole("button", { name: "Allow" }).click();
+        await page.waitForURL(demoUrl);
+        await page.getByText("Connected.").waitFor();
+        assert.equal(await connect.isVisible(), false, "the Connect button is gone once connected");
 
-      // The default mode, said in one line next to the picker; the switch to leave it is on.
-      assert.equal(await sealSwitch.isChecked(), true, "sealing on this device is the default");
-      assert.match(
-        (await modeLine.textContent()) ?? "",
-        /^\s*Encrypted on this device before it leaves: the Worker only ever sees ciphertext\.\s*$/,
-      );
-      const lines = await modeLine.evaluate((el) => {
-        const { height } = el.getBoundingClientRect();
-        return Math.round(height / Number.parseFloat(getComputedStyle(el).lineHeight));
-      });
-      assert.equal(lines, 1, "the mode is said in one line");
-
-      // Watch the progress bar and the phase from the moment they appear.
-      await page.evaluate(() => {
-        window.__progress = [];
-        window.__phases = [];
-        const list = document.getElementById("uploads");
-        if (!list) throw new Error("#uploads is missing");
-        new MutationObserver((records) => {
-          for (const record of records) {
-            const target = record.target as Element;
-            if (record.attributeName === "data-phase") {
-              const phase = target.getAttribute("data-phase") ?? "";
-              if (window.__phases?.at(-1) !== phase) window.__phases?.push(phase);
-            }
-            const value = target.getAttribute?.("aria-valuenow");
-            if (target.getAttribute?.("role") === "progressbar" && value !== null)
-              window.__progress?.push(Number(value));
-          }
-        }).observe(list, {
-          subtree: true,
-          attributes: true,
-          attributeFilter: ["aria-valuenow", "data-phase"],
+        // The default mode, said in one line next to the picker; the switch to leave it is on.
+        assert.equal(await sealSwitch.isChecked(), true, "sealing on this device is the default");
+        assert.match(
+          (await modeLine.textContent()) ?? "",
+          /^\s*Encrypted on this device before it leaves: the Worker only ever sees ciphertext\.\s*$/,
+        );
+        const lines = await modeLine.evaluate((el) => {
+          const { height } = el.getBoundingClientRect();
+          return Math.round(height / Number.parseFloat(getComputedStyle(el).lineHeight));
         });
-      });
+        assert.equal(lines, 1, "the mode is said in one line");
 
-      await page.getByLabel(/Tags/).fill("holiday, 2026");
-      const bytes = randomBytes(SIZE);
-      const started = Date.now();
-      const sent = page.waitForResponse((r) => r.url().endsWith("/api/sealed-files"));
-      const item = await deliver(FILE_NAME, bytes);
-      assert.equal((await sent).status(), 200, "the file went to /api/sealed-files");
-      assert.equal(await item.getAttribute("data-mode"), "sealed");
-      assert.match((await item.locator(".upload-meta").textContent()) ?? "", /encrypted here/);
-      const progressbar = item.getByRole("progressbar");
-      assert.equal(await progressbar.getAttribute("aria-valuenow"), "100", "the progress bar ends at 100%");
-      assert.equal((await item.locator(".progress-text").textContent())?.trim(), "100%");
-      assert.equal(await item.getAttribute("data-status"), "delivered");
-      const seen = await page.evaluate(() => window.__progress ?? []);
-      const phases = await page.evaluate(() => window.__phases ?? []);
-      assert.ok(seen.includes(100), `progress reached 100% (seen: ${seen.join(", ")})`);
-      assert.ok(
-        seen.every((value, i) => i === 0 || value >= (seen[i - 1] ?? 0)),
-        `progress never goes back (${seen.join(", ")})`,
-      );
-      assert.ok(
-        seen.some((value) => value > 0 && value <= 20),
-        `encrypting fills the first fifth of the bar (seen: ${seen.join(", ")})`,
-      );
-      assert.deepEqual(phases, ["sealing", "sending", "done"], "encrypting, then sending, then done");
-      t.diagnostic(`upload took ${Date.now() - started} ms; progress seen: ${seen.join(", ")}%`);
+        // Watch the progress bar and the phase from the moment they appear.
+        await page.evaluate(() => {
+          window.__progress = [];
+          window.__phases = [];
+          const list = document.getElementById("uploads");
+          if (!list) throw new Error("#uploads is missing");
+          new MutationObserver((records) => {
+            for (const record of records) {
+              const target = record.target as Element;
+              if (record.attributeName === "data-phase") {
+                const phase = target.getAttribute("data-phase") ?? "";
+                if (window.__phases?.at(-1) !== phase) window.__phases?.push(phase);
+              }
+              const value = target.getAttribute?.("aria-valuenow");
+              if (target.getAttribute?.("role") === "progressbar" && value !== null)
+                window.__progress?.push(Number(value));
+            }
+          }).observe(list, {
+            subtree: true,
+            attributes: true,
+            attributeFilter: ["aria-valuenow", "data-phase"],
+          });
+        });
 
-      // The emulator's library decrypted what digi.me received: it must be the very bytes chosen.
-      const { file, bytes: received } = await fromLibrary(FILE_NAME);
-      assert.equal(received.byteLength, SIZE);
-      assert.ok(received.equals(bytes), "the library holds the uploaded bytes, byte for byte");
-      assert.deepEqual((file.metadata as { tags?: string[] }).tags, ["holiday", "2026"]);
-      assert.equal((file.metadata as { mimeType?: string }).mimeType, "application/octet-stream");
+        await page.getByLabel(/Tags/).fill("holiday, 2026");
+        const bytes = randomBytes(SIZE);
+        const started = Date.now();
+        const sent = page.waitForResponse((r) => r.url().endsWith("/api/sealed-files"));
+        const item = await deliver(FILE_NAME, bytes);
+        assert.equal((await sent).status(), 200, "the file went to /api/sealed-files");
+        assert.equal(await item.getAttribute("data-mode"), "sealed");
+        assert.match((await item.locator(".upload-meta").textContent()) ?? "", /encrypted here/);
+        const progressbar = item.getByRole("progressbar");
+        assert.equal(await progressbar.getAttribute("aria-valuenow"), "100", "the progress bar ends at 100%");
+        assert.equal((await item.locator(".progress-text").textContent())?.trim(), "100%");
+        assert.equal(await item.getAttribute("data-status"), "delivered");
+        const seen = await page.evaluate(() => window.__progress ?? []);
+        const phases = await page.evaluate(() => window.__phases ?? []);
+        assert.ok(seen.includes(100), `progress reached 100% (seen: ${seen.join(", ")})`);
+        assert.ok(
+          seen.every((value, i) => i === 0 || value >= (seen[i - 1] ?? 0)),
+          `progress never goes back (${seen.join(", ")})`,
+        );
+        assert.ok(
+          seen.some((value) => value > 0 && value <= 20),
+          `encrypting fills the first fifth of the bar (seen: ${seen.join(", ")})`,
+        );
+        assert.deepEqual(phases, ["sealing", "sending", "done"], "encrypting, then sending, then done");
+        t.diagnostic(`upload took ${Date.now() - started} ms; progress seen: ${seen.join(", ")}%`);
 
-      assert.deepEqual([...problems], [], "no script errors on the page");
+        // The emulator's library decrypted what digi.me received: it must be the very bytes chosen.
+        const { file, bytes: received } = await fromLibrary(FILE_NAME);
+        assert.equal(received.byteLength, SIZE);
+        assert.ok(received.equals(bytes), "the library holds the uploaded bytes, byte for byte");
+        assert.deepEqual((file.metadata as { tags?: string[] }).tags, ["holiday", "2026"]);
+        assert.equal((file.metadata as { mimeType?: string }).mimeType, "application/octet-stream");
 
-      await mkdir(join(SPA_DIR, "test-results"), { recursive: true });
-      await page.screenshot({ path: SCREENSHOT, fullPage: true });
-      t.diagnostic(`screenshot: ${SCREENSHOT}`);
-      console.log(`screenshot of the finished page: ${SCREENSHOT}`);
-    });
+        assert.deepEqual([...problems], [], "no script errors on the page");
+
+        await mkdir(join(SPA_DIR, "test-results"), { recursive: true });
+        await page.screenshot({ path: SCREENSHOT, fullPage: true });
+        t.diagnostic(`screenshot: ${SCREENSHOT}`);
+        console.log(`screenshot of the finished page: ${SCREENSHOT}`);
+      },
+    );
 
     const marker = `DIGIME-EDGE-PLAINTEXT-MARKER-${randomBytes(12).toString("hex")}`;
     const markerSize = 1024 * 1024 + 5; // not a whole number of blocks: the padding is counted too
     const markerBytes = markerFile(marker, markerSize);
     const secretTag = `private-tag-${randomBytes(6).toString("hex")}`;
 
-    await t.test("sealed: the browser's request to the Worker is ciphertext of the right size, without the marker", async () => {
-      const name = "sealed-marker.txt";
-      await page.getByLabel(/Tags/).fill(secretTag);
-      let answer: { bytes?: number } = {};
-      const captured = await capturing(async () => {
-        const response = page.waitForResponse((r) => r.url().endsWith("/api/sealed-files"));
-        const item = await deliver(name, markerBytes, "text/plain");
-        answer = (await (await response).json()) as { bytes?: number };
-        assert.equal(await item.getAttribute("data-mode"), "sealed");
-      });
-      assert.equal(captured.length, 1, `one upload request: ${captured.map((c) => c.url).join(", ")}`);
-      const [request] = captured;
-      assert.ok(request);
-      assert.ok(request.url.endsWith("/api/sealed-files"), `sealed route: ${request.url}`);
-      const body = request.body;
-      assert.ok(body && body.byteLength > 0, "the captured body is not empty");
-      assert.equal(body.byteLength, ciphertextSize(markerSize), "the body is the ciphertext's exact size");
-      assert.equal(request.headers["content-length"], String(body.byteLength));
-      assert.equal(answer.bytes, body.byteLength, "the Worker forwarded as many bytes as were captured");
-
-      const wire = Buffer.concat([body, Buffer.from(JSON.stringify(request.headers)), Buffer.from(request.url)]);
-      for (const needle of [marker, "DIGIME-EDGE-PLAINTEXT-MARKER", ...encodingsOf(marker), secretTag]) {
-        assert.equal(wire.includes(needle), false, `the request holds ${needle.slice(0, 40)}… in clear`);
-      }
-      // A whole file is never sent twice in clear either: no 1 KiB run of the plaintext in the body.
-      assert.equal(body.includes(markerBytes.subarray(4096, 5120)), false);
-
-      const { file, bytes } = await fromLibrary(name);
-      assert.ok(bytes.equals(markerBytes), "the library holds the file byte for byte, marker included");
-      assert.ok(bytes.includes(marker));
-      assert.deepEqual((file.metadata as { tags?: string[] }).tags, [secretTag]);
-      assert.equal((file.metadata as { mimeType?: string }).mimeType, "text/plain");
-    });
-
-    await t.test("plain (switch off): the same capture sees the marker, so the sealed check is not vacuous", async () => {
-      const name = "plain-marker.txt";
-      await sealSwitch.uncheck();
-      assert.match((await modeLine.textContent()) ?? "", /the Worker encrypts it on the way/);
-      assert.equal(await modeLine.getAttribute("data-mode"), "plain");
-      try {
+    await t.test(
+      "sealed: the browser's request to the Worker is ciphertext of the right size, without the marker",
+      async () => {
+        const name = "sealed-marker.txt";
+        await page.getByLabel(/Tags/).fill(secretTag);
+        let answer: { bytes?: number } = {};
         const captured = await capturing(async () => {
+          const response = page.waitForResponse((r) => r.url().endsWith("/api/sealed-files"));
           const item = await deliver(name, markerBytes, "text/plain");
-          assert.equal(await item.getAttribute("data-mode"), "plain");
-          assert.match((await item.locator(".upload-meta").textContent()) ?? "", /encrypted by the Worker/);
+          answer = (await (await response).json()) as { bytes?: number };
+          assert.equal(await item.getAttribute("data-mode"), "sealed");
         });
-        assert.equal(captured.length, 1);
+        assert.equal(captured.length, 1, `one upload request: ${captured.map((c) => c.url).join(", ")}`);
         const [request] = captured;
-        assert.ok(request?.url.endsWith("/api/files"), `plain route: ${request?.url}`);
+        assert.ok(request);
+        assert.ok(request.url.endsWith("/api/sealed-files"), `sealed route: ${request.url}`);
         const body = request.body;
-        assert.ok(body && body.byteLength > markerSize, "the whole multipart body was captured");
-        assert.ok(body.includes(marker), "in plain mode the marker is in the request");
-        assert.ok(body.includes(markerBytes), "the whole file is in it, in clear");
-        const { bytes } = await fromLibrary(name);
-        assert.ok(bytes.equals(markerBytes));
-      } finally {
-        await sealSwitch.check();
-      }
-      assert.equal(await modeLine.getAttribute("data-mode"), "sealed");
-    });
+        assert.ok(body && body.byteLength > 0, "the captured body is not empty");
+        assert.equal(body.byteLength, ciphertextSize(markerSize), "the body is the ciphertext's exact size");
+        assert.equal(answer.bytes, body.byteLength, "the Worker forwarded as many bytes as were captured");
+
+        const wire = Buffer.concat([
+          body,
+          Buffer.from(JSON.stringify(request.headers)),
+          Buffer.from(request.url),
+        ]);
+        for (const needle of [marker, "DIGIME-EDGE-PLAINTEXT-MARKER", ...encodingsOf(marker), secretTag]) {
+          assert.equal(wire.includes(needle), false, `the request holds ${needle.slice(0, 40)}… in clear`);
+        }
+        // A whole file is never sent twice in clear either: no 1 KiB run of the plaintext in the body.
+        assert.equal(body.includes(markerBytes.subarray(4096, 5120)), false);
+
+        const { file, bytes } = await fromLibrary(name);
+        assert.ok(bytes.equals(markerBytes), "the library holds the file byte for byte, marker included");
+        assert.ok(bytes.includes(marker));
+        assert.deepEqual((file.metadata as { tags?: string[] }).tags, [secretTag]);
+        assert.equal((file.metadata as { mimeType?: string }).mimeType, "text/plain");
+      },
+    );
+
+    await t.test(
+      "plain (switch off): the same capture sees the marker, so the sealed check is not vacuous",
+      async () => {
+        const name = "plain-marker.txt";
+        await sealSwitch.uncheck();
+        assert.match((await modeLine.textContent()) ?? "", /the Worker encrypts it on the way/);
+        assert.equal(await modeLine.getAttribute("data-mode"), "plain");
+        try {
+          const captured = await capturing(async () => {
+            const item = await deliver(name, markerBytes, "text/plain");
+            assert.equal(await item.getAttribute("data-mode"), "plain");
+            assert.match((await item.locator(".upload-meta").textContent()) ?? "", /encrypted by the Worker/);
+          });
+          assert.equal(captured.length, 1);
+          const [request] = captured;
+          assert.ok(request);
+          assert.ok(request.url.endsWith("/api/files"), `plain route: ${request.url}`);
+          const body = request.body;
+          assert.ok(body && body.byteLength > markerSize, "the whole multipart body was captured");
+          assert.ok(body.includes(marker), "in plain mode the marker is in the request");
+          assert.ok(body.includes(markerBytes), "the whole file is in it, in clear");
+          const { bytes } = await fromLibrary(name);
+          assert.ok(bytes.equals(markerBytes));
+        } finally {
+          await sealSwitch.check();
+        }
+        assert.equal(await modeLine.getAttribute("data-mode"), "sealed");
+      },
+    );
 
     await t.test("the built app holds no key material, session secret or token of this run", async () => {
       const files = await filesUnder(SPA_DIST);
