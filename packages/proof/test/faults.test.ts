@@ -43,7 +43,7 @@ import {
 const SOAK = process.env.PROOF_SOAK === "1";
 const keys = rsaPair();
 const contractDetails = contractDetailsOf(keys);
-const TIMEOUT_MS = 1_000;
+const TIMEOUT_MS = 2_000;
 
 let harness: EmulatorHarness;
 let proxy: LossyProxy;
@@ -114,7 +114,13 @@ describe("bursts of 429/500/502/503", () => {
   }[] = [
     { statuses: [429, 503], failNext: 2, kind: "bytes", expected: [429, 503, 200], outcome: "delivered" },
     { statuses: [502], failNext: 2, kind: "blob", expected: [502, 502, 200], outcome: "delivered" },
-    { statuses: [503, 429], failNext: 2, kind: "arraybuffer", expected: [503, 429, 200], outcome: "delivered" },
+    {
+      statuses: [503, 429],
+      failNext: 2,
+      kind: "arraybuffer",
+      expected: [503, 429, 200],
+      outcome: "delivered",
+    },
     { statuses: [503], failNext: 3, kind: "bytes", expected: [503, 503, 503], outcome: 503 },
     // A 500 may come after the file was stored: sdk-core does not send it again on its own.
     { statuses: [500], failNext: 1, kind: "bytes", expected: [500], outcome: 500 },
@@ -122,26 +128,23 @@ describe("bursts of 429/500/502/503", () => {
     { statuses: [429], failNext: 1, kind: "stream", expected: [429], outcome: 429 },
     { statuses: [502], failNext: 1, kind: "iterable", expected: [502], outcome: 502 },
   ];
-  it.each(cases)("$statuses x$failNext, $kind input: $expected", async ({
-    statuses,
-    failNext,
-    kind,
-    expected,
-    outcome,
-  }) => {
-    const caller = await newCaller();
-    harness.emu.faults.set("postbox", { failNext, statuses });
-    const record = await caller.write(`burst-${statuses.join("-")}-${failNext}`, kind, bytesOf(200_000));
-    expect(statusesOf(record)).toEqual(expected);
-    if (outcome === "delivered") expect(record.outcome).toBe("delivered");
-    else expect(record.error).toMatchObject({ status: outcome, code: expect.any(String) });
-    expectStored(harness, caller.box.postboxId, record, {
-      atLeast: outcome === "delivered" ? 1 : 0,
-      atMost: outcome === "delivered" ? 1 : 0,
-    });
-    harness.emu.faults.clear();
-    await caller.expectTokenWorks("burst");
-  });
+  it.each(cases)(
+    "$statuses x$failNext, $kind input: $expected",
+    async ({ statuses, failNext, kind, expected, outcome }) => {
+      const caller = await newCaller();
+      harness.emu.faults.set("postbox", { failNext, statuses });
+      const record = await caller.write(`burst-${statuses.join("-")}-${failNext}`, kind, bytesOf(200_000));
+      expect(statusesOf(record)).toEqual(expected);
+      if (outcome === "delivered") expect(record.outcome).toBe("delivered");
+      else expect(record.error).toMatchObject({ status: outcome, code: expect.any(String) });
+      expectStored(harness, caller.box.postboxId, record, {
+        atLeast: outcome === "delivered" ? 1 : 0,
+        atMost: outcome === "delivered" ? 1 : 0,
+      });
+      harness.emu.faults.clear();
+      await caller.expectTokenWorks("burst");
+    },
+  );
 
   it("a 429 with Retry-After on the token route: the refresh waits and succeeds", async () => {
     const caller = await newCaller();
@@ -237,7 +240,7 @@ describe("the emulator restarted (file mode, same data folder, same port)", () =
   it("while a stream is still uploading: no partial file is kept", async () => {
     const caller = await newCaller();
     const before = harness.emu.stats.current.requests.postbox;
-    const writing = caller.write("restart-mid-stream", "stream", bytesOf(2_000_000), 15);
+    const writing = caller.write("restart-mid-stream", "stream", bytesOf(2_000_000), 25);
     await untilWriteRequests(before);
     await sleep(150);
     await harness.restart();
@@ -343,7 +346,10 @@ describe("refresh tokens rotated", () => {
 
   it("the same, for a caller that stores tokens in onTokenRefreshed", async () => {
     let stored: UserAccessToken | undefined;
-    const caller = await newCaller({}, { onTokenRefreshed: (t: UserAccessToken) => void (stored = t) });
+    const onTokenRefreshed = (t: UserAccessToken) => {
+      stored = t;
+    };
+    const caller = await newCaller({}, { onTokenRefreshed });
     expireAccess(caller.box);
     caller.recorder.onAnswer = (attempt) => {
       if (isToken(attempt)) harness.emu.faults.set("postbox", { failNext: 1, statuses: [500] });
@@ -476,7 +482,9 @@ describe("a seeded randomized schedule of mixed faults and inputs", () => {
   const SIZES = [0, 1, 15, 16, 17, 4096, 65_543, 300_000, 1_200_000];
 
   it(`${N} writes, each checked; the latest token works after every one`, async () => {
-    const rng = seeded(SOAK ? Date.now() : 6);
+    // A fixed seed (PROOF_SEED explores others): the same schedule on every run.
+    const seed = Number(process.env.PROOF_SEED ?? (SOAK ? 7 : 6));
+    const rng = seeded(seed);
     const pick = <T>(list: readonly T[]): T => list[Math.floor(rng() * list.length)] as T;
     const caller = await newCaller({ viaProxy: true });
     const { box, recorder } = caller;
@@ -493,7 +501,10 @@ describe("a seeded randomized schedule of mixed faults and inputs", () => {
       let during: Promise<void> | undefined;
       switch (fault) {
         case "burst":
-          faults.set("postbox", { failNext: 1 + Math.floor(rng() * 4), statuses: statuses.length ? statuses : [503] });
+          faults.set("postbox", {
+            failNext: 1 + Math.floor(rng() * 4),
+            statuses: statuses.length ? statuses : [503],
+          });
           break;
         case "error-rate":
           faults.set("postbox", { errorRate: 0.5, statuses: [429, 502, 503] });
@@ -567,10 +578,12 @@ describe("a seeded randomized schedule of mixed faults and inputs", () => {
       const copies = expectCopies(harness, box.postboxId, record);
       if (copies > 1) duplicates += copies - 1;
     }
-    const delivered = caller.records.filter((r) => r.outcome === "delivered" && !r.label.includes("token-check"));
+    const delivered = caller.records.filter(
+      (r) => r.outcome === "delivered" && !r.label.includes("token-check"),
+    );
     expect(delivered.length).toBeGreaterThan(N / 3);
     console.info(
-      `schedule of ${N}: outcomes ${JSON.stringify(tally)}; ${duplicates} duplicate copies, each after an attempt that got no answer`,
+      `schedule of ${N} (seed ${seed}): outcomes ${JSON.stringify(tally)}; ${duplicates} duplicate copies, each after an attempt that got no answer`,
     );
   }, 600_000);
 });

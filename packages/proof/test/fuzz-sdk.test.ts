@@ -25,8 +25,8 @@ import {
   postboxKeyModulusBytes,
   refreshToken,
   type SDKConfig,
-  sendSealed,
   seal,
+  sendSealed,
   TypeValidationError,
   write,
 } from "@digime-edge/sdk-core";
@@ -87,7 +87,11 @@ const contractDetails = () => ({
   privateKey: contract.privatePem,
   redirectUri: "https://app.example/callback",
 });
-const descriptor = () => ({ mimeType: "application/octet-stream", accounts: [{ accountId: "a-1" }], tags: ["t"] });
+const descriptor = () => ({
+  mimeType: "application/octet-stream",
+  accounts: [{ accountId: "a-1" }],
+  tags: ["t"],
+});
 const config = (fetch: typeof globalThis.fetch): SDKConfig => ({
   applicationId: "fuzz-app",
   baseUrl: BASE_URL,
@@ -125,13 +129,15 @@ interface Mutation {
 function disjoint(mutations: Mutation[]): Mutation[] {
   const kept: Mutation[] = [];
   const prefix = (a: Path, b: Path) => a.length <= b.length && a.every((k, i) => k === b[i]);
-  for (const m of mutations) if (!kept.some((k) => prefix(k.path, m.path) || prefix(m.path, k.path))) kept.push(m);
+  for (const m of mutations)
+    if (!kept.some((k) => prefix(k.path, m.path) || prefix(m.path, k.path))) kept.push(m);
   return kept;
 }
 
 function apply(base: unknown, mutations: Mutation[]): unknown {
   let options = base;
-  for (const m of mutations) options = setAt(options, m.path, m.value instanceof Fresh ? m.value.make() : m.value);
+  for (const m of mutations)
+    options = setAt(options, m.path, m.value instanceof Fresh ? m.value.make() : m.value);
   return options;
 }
 
@@ -157,27 +163,50 @@ const publicPems = wrongPems(postbox, "public");
 /** Bad values for each kind of field: surely refused (`bad`), and odd ones that may pass (`odd`). */
 const KINDS = {
   segment: {
-    bad: required(fc.oneof(notAString, strings("", ".", "..", "a/b", "a\\b", "a?b", "a#b", "a%20b", "a b", "a\u0000b", "x..y"))),
+    bad: required(
+      fc.oneof(
+        notAString,
+        strings("", ".", "..", "a/b", "a\\b", "a?b", "a#b", "a%20b", "a b", "a\u0000b", "x..y"),
+      ),
+    ),
     odd: oddString,
   },
   privateKey: {
     // Keys too small for PS512 with a 64-byte salt import, but cannot sign: refused too.
-    bad: required(fc.oneof(notAString, strings("", "not a pem", "BEGIN RSA", small.privatePem, tiny.privatePem), privatePems.surely)),
+    bad: required(
+      fc.oneof(
+        notAString,
+        strings("", "not a pem", "BEGIN RSA", small.privatePem, tiny.privatePem),
+        privatePems.surely,
+      ),
+    ),
     odd: fc.oneof(privatePems.maybe, strings(contract.privatePkcs8Pem)),
   },
   publicKey: {
     // A 512-bit key cannot wrap a 32-byte key with OAEP SHA-1: refused too.
-    bad: required(fc.oneof(notAString, strings("", "not a pem", tiny.publicPem, tiny.publicSpkiPem), publicPems.surely)),
+    bad: required(
+      fc.oneof(notAString, strings("", "not a pem", tiny.publicPem, tiny.publicSpkiPem), publicPems.surely),
+    ),
     odd: strings(postbox.publicSpkiPem, small.publicPem),
   },
-  absoluteUrl: { bad: required(fc.oneof(notAString, strings("", "relative", "/path", "http//x"))), odd: oddString },
+  absoluteUrl: {
+    bad: required(fc.oneof(notAString, strings("", "relative", "/path", "http//x"))),
+    odd: oddString,
+  },
   httpUrl: {
-    bad: required(fc.oneof(notAString, strings("", "ftp://x", "javascript:alert(1)", "https://u:p@h/", "data:,x"))),
+    bad: required(
+      fc.oneof(notAString, strings("", "ftp://x", "javascript:alert(1)", "https://u:p@h/", "data:,x")),
+    ),
     odd: oddString,
   },
   nonEmpty: { bad: required(fc.oneof(notAString, fc.constant(""))), odd: oddString },
   verifier: {
-    bad: required(fc.oneof(notAString, strings("", "short", "a".repeat(129), `has space ${"a".repeat(50)}`, "é".repeat(50)))),
+    bad: required(
+      fc.oneof(
+        notAString,
+        strings("", "short", "a".repeat(129), `has space ${"a".repeat(50)}`, "é".repeat(50)),
+      ),
+    ),
     odd: oddString,
   },
   fileName: {
@@ -185,46 +214,78 @@ const KINDS = {
     odd: oddString,
   },
   number: {
-    bad: required(fc.oneof(fc.string(), fc.constant(null), fc.object({ maxDepth: 1 }), fc.bigInt(), fc.boolean())),
+    bad: required(
+      fc.oneof(fc.string(), fc.constant(null), fc.object({ maxDepth: 1 }), fc.bigInt(), fc.boolean()),
+    ),
     odd: fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, -0, -1, Number.MAX_VALUE),
   },
   object: { bad: required(notAnObject), odd: anyValue },
   array: { bad: required(fc.oneof(notAnObject, fc.object({ maxDepth: 1 }))), odd: anyValue },
   optionalStrings: {
-    bad: fc.oneof(notAnObject.filter((v) => v !== undefined), fc.array(notAString, { minLength: 1, maxLength: 3 })),
+    bad: fc.oneof(
+      notAnObject.filter((v) => v !== undefined),
+      fc.array(notAString, { minLength: 1, maxLength: 3 }),
+    ),
     odd: fc.array(oddString, { maxLength: 3 }),
   },
   optionalString: { bad: notAString, odd: oddString },
-  optionalObject: { bad: fc.oneof(fc.integer(), fc.string(), fc.constant(null), fc.array(fc.nat())), odd: anyValue },
+  optionalObject: {
+    bad: fc.oneof(fc.integer(), fc.string(), fc.constant(null), fc.array(fc.nat())),
+    odd: anyValue,
+  },
   callback: { bad: notAFunction, odd: throwing },
   hook: { bad: notAFunction, odd: throwingHook },
   signal: {
     bad: fc.oneof(fc.integer(), fc.string(), fc.object({ maxDepth: 1 }), fc.constant(null)),
-    odd: fc.constantFrom(AbortSignal.abort(), AbortSignal.abort(new Error("the caller's reason")), new AbortController().signal),
+    odd: fc.constantFrom(
+      AbortSignal.abort(),
+      AbortSignal.abort(new Error("the caller's reason")),
+      new AbortController().signal,
+    ),
   },
-  serviceId: { bad: fc.oneof(fc.constant(""), fc.constant(null), fc.object({ maxDepth: 1 }), fc.boolean()), odd: anyValue },
+  serviceId: {
+    bad: fc.oneof(fc.constant(""), fc.constant(null), fc.object({ maxDepth: 1 }), fc.boolean()),
+    odd: anyValue,
+  },
   fileData: {
     bad: required(badFileData),
     odd: fc.oneof(treacherousFileData, goodFileData).map((make) => new Fresh(make)),
   },
-  sealedIv: { bad: required(fc.oneof(notAString, strings("", "A".repeat(32), "0".repeat(31), "0".repeat(33), "g".repeat(32)))), odd: oddString },
-  sealedBase64: { bad: required(fc.oneof(notAString, strings("", "not base64!", "abc", "YQ"))), odd: oddString },
-  sealedMetadata: { bad: required(fc.oneof(notAString, strings("", "AAAAAAAAAAAAAAAAAAAA", "YQ=="))), odd: oddString },
+  sealedIv: {
+    bad: required(
+      fc.oneof(notAString, strings("", "A".repeat(32), "0".repeat(31), "0".repeat(33), "g".repeat(32))),
+    ),
+    odd: oddString,
+  },
+  sealedBase64: {
+    bad: required(fc.oneof(notAString, strings("", "not base64!", "abc", "YQ"))),
+    odd: oddString,
+  },
+  sealedMetadata: {
+    bad: required(fc.oneof(notAString, strings("", "AAAAAAAAAAAAAAAAAAAA", "YQ=="))),
+    odd: oddString,
+  },
   sealedBody: {
     bad: required(
       fc.oneof(
         notAnObject,
         fc.constantFrom(new Uint8Array(15), new Uint8Array(0), [1, 2]),
-        fc.constant(null).map(() => new Fresh(() => {
-          const s = new ReadableStream();
-          s.getReader();
-          return s;
-        })),
+        fc.constant(null).map(
+          () =>
+            new Fresh(() => {
+              const s = new ReadableStream();
+              s.getReader();
+              return s;
+            }),
+        ),
       ),
     ),
     odd: anyValue,
   },
-  sealedSize: { bad: fc.oneof(fc.constantFrom(0, -16, 17, 1.5, 48), fc.string(), fc.constant(null)), odd: anyValue },
+  sealedSize: {
+    bad: fc.oneof(fc.constantFrom(0, -16, 17, 1.5, 48), fc.string(), fc.constant(null)),
+    odd: anyValue,
+  },
 } satisfies Record<string, { bad: fc.Arbitrary<unknown>; odd: fc.Arbitrary<unknown> }>;
 
 type Kind = keyof typeof KINDS;
@@ -273,7 +334,8 @@ interface Operation {
   call: (options: unknown, fetch: typeof globalThis.fetch, standalone: boolean) => Promise<unknown>;
 }
 
-const sealedBytes = () => seal({ publicKey: postbox.publicPem, fileData: new Uint8Array(100), fileDescriptor: descriptor() });
+const sealedBytes = () =>
+  seal({ publicKey: postbox.publicPem, fileData: new Uint8Array(100), fileDescriptor: descriptor() });
 
 // biome-ignore lint/suspicious/noExplicitAny: the fuzz passes anything.
 type Loose = any;
@@ -282,7 +344,12 @@ const OPERATIONS: Operation[] = [
     name: "getAuthorizeUrl",
     network: true,
     secrets: ["privateKey", "privateKeyPkcs8", "accessToken", "refreshToken"],
-    base: () => ({ contractDetails: contractDetails(), callback: "https://app.example/failed", state: "s", userAccessToken: token() }),
+    base: () => ({
+      contractDetails: contractDetails(),
+      callback: "https://app.example/failed",
+      state: "s",
+      userAccessToken: token(),
+    }),
     fields: [
       ...CONTRACT_FIELDS,
       [["callback"], "httpUrl"],
@@ -293,14 +360,20 @@ const OPERATIONS: Operation[] = [
       [["userAccessToken", "accessToken", "value"], "nonEmpty"],
       [["signal"], "signal"],
     ],
-    call: (o, f, s) => (s ? getAuthorizeUrl(config(f), o as Loose) : init(config(f)).getAuthorizeUrl(o as Loose)),
+    call: (o, f, s) =>
+      s ? getAuthorizeUrl(config(f), o as Loose) : init(config(f)).getAuthorizeUrl(o as Loose),
   },
   {
     name: "exchangeCodeForToken",
     network: true,
     secrets: ["privateKey", "privateKeyPkcs8", "authorizationCode", "codeVerifier"],
     base: () => ({ contractDetails: contractDetails(), authorizationCode: CODE, codeVerifier: VERIFIER }),
-    fields: [...CONTRACT_FIELDS, [["authorizationCode"], "nonEmpty"], [["codeVerifier"], "verifier"], [["signal"], "signal"]],
+    fields: [
+      ...CONTRACT_FIELDS,
+      [["authorizationCode"], "nonEmpty"],
+      [["codeVerifier"], "verifier"],
+      [["signal"], "signal"],
+    ],
     call: (o, f, s) =>
       s ? exchangeCodeForToken(config(f), o as Loose) : init(config(f)).exchangeCodeForToken(o as Loose),
   },
@@ -364,7 +437,11 @@ const OPERATIONS: Operation[] = [
     name: "seal",
     network: false,
     secrets: [],
-    base: () => ({ publicKey: postbox.publicPem, fileData: new Uint8Array(64), fileDescriptor: descriptor() }),
+    base: () => ({
+      publicKey: postbox.publicPem,
+      fileData: new Uint8Array(64),
+      fileDescriptor: descriptor(),
+    }),
     fields: [
       [["publicKey"], "publicKey"],
       [["fileData"], "fileData"],
@@ -383,7 +460,12 @@ const OPERATIONS: Operation[] = [
 function mutation(op: Operation): fc.Arbitrary<Mutation> {
   const fields = fc.constantFrom(...op.fields);
   return fc.oneof(
-    { weight: 3, arbitrary: fields.chain(([path, kind]) => KINDS[kind].bad.map((value) => ({ path, value, invalid: true }))) },
+    {
+      weight: 3,
+      arbitrary: fields.chain(([path, kind]) =>
+        KINDS[kind].bad.map((value) => ({ path, value, invalid: true })),
+      ),
+    },
     {
       weight: 2,
       arbitrary: fields.chain(([path, kind]) =>
@@ -419,7 +501,8 @@ async function settle(run: () => Promise<unknown>): Promise<Outcome> {
 }
 
 function describeError(error: unknown): string {
-  if (error instanceof Error) return `${error.name} ${(error as { code?: string }).code ?? ""}: ${error.message.slice(0, 200)}`;
+  if (error instanceof Error)
+    return `${error.name} ${(error as { code?: string }).code ?? ""}: ${error.message.slice(0, 200)}`;
   return String(error).slice(0, 200);
 }
 
@@ -431,7 +514,9 @@ function expectTyped(error: unknown, secrets: Record<string, string> = SECRETS):
   if (e instanceof TypeValidationError) {
     expect(Array.isArray(e.issues)).toBe(true);
     for (const issue of e.issues) {
-      expect(Array.isArray(issue.path) && issue.path.every((k) => typeof k === "string" || typeof k === "number")).toBe(true);
+      expect(
+        Array.isArray(issue.path) && issue.path.every((k) => typeof k === "string" || typeof k === "number"),
+      ).toBe(true);
       expect(typeof issue.message).toBe("string");
     }
   }
@@ -443,33 +528,40 @@ describe("fuzzed input: typed refusals, no request for bad input, no secret in a
     it(`${op.name}`, async () => {
       const base = await op.base();
       await check(
-        fc.asyncProperty(fc.array(mutation(op), { minLength: 1, maxLength: 3 }), fc.boolean(), async (drawn, standalone) => {
-          const mutations = disjoint(drawn);
-          const net = recordingFetch();
-          const before = globalCalls.length;
-          const outcome = await settle(() => op.call(apply(base, mutations), net.fetch, standalone));
-          const calls = net.calls.length + globalCalls.length - before;
-          const invalid = mutations.some((m) => m.invalid);
-          const streamy = mutations.some((m) => m.streamy);
-          if (outcome.ok) {
-            expect(invalid, "bad input was accepted").toBe(false);
-            // The fetch never answers: a network operation cannot succeed.
-            expect(op.network, `${op.name} resolved without an answer`).toBe(false);
-            return;
-          }
-          const { error } = outcome;
-          // A user's callback that throws: its own error comes back, as itself or as the cause.
-          if (error instanceof CallbackError) return;
-          expectTyped(error, secretsOf(op));
-          if (invalid) {
-            expect(error, `bad input must be a TypeValidationError: ${describeError(error)}`).toBeInstanceOf(TypeValidationError);
-            expect(calls, "no request for bad input").toBe(0);
-          }
-          if (error instanceof TypeValidationError && calls > 0) {
-            // Only content that is read as it is sent can be refused after the request started.
-            expect(streamy, `refused after ${calls} requests: ${describeError(error)}`).toBe(true);
-          }
-        }),
+        fc.asyncProperty(
+          fc.array(mutation(op), { minLength: 1, maxLength: 3 }),
+          fc.boolean(),
+          async (drawn, standalone) => {
+            const mutations = disjoint(drawn);
+            const net = recordingFetch();
+            const before = globalCalls.length;
+            const outcome = await settle(() => op.call(apply(base, mutations), net.fetch, standalone));
+            const calls = net.calls.length + globalCalls.length - before;
+            const invalid = mutations.some((m) => m.invalid);
+            const streamy = mutations.some((m) => m.streamy);
+            if (outcome.ok) {
+              expect(invalid, "bad input was accepted").toBe(false);
+              // The fetch never answers: a network operation cannot succeed.
+              expect(op.network, `${op.name} resolved without an answer`).toBe(false);
+              return;
+            }
+            const { error } = outcome;
+            // A user's callback that throws: its own error comes back, as itself or as the cause.
+            if (error instanceof CallbackError) return;
+            expectTyped(error, secretsOf(op));
+            if (invalid) {
+              expect(
+                error,
+                `bad input must be a TypeValidationError: ${describeError(error)}`,
+              ).toBeInstanceOf(TypeValidationError);
+              expect(calls, "no request for bad input").toBe(0);
+            }
+            if (error instanceof TypeValidationError && calls > 0) {
+              // Only content that is read as it is sent can be refused after the request started.
+              expect(streamy, `refused after ${calls} requests: ${describeError(error)}`).toBe(true);
+            }
+          },
+        ),
         { seed: SEED, numRuns: RUNS, endOnFailure: true },
       );
     });
@@ -480,19 +572,46 @@ describe("fuzzed input: typed refusals, no request for bad input, no secret in a
     const base = config(net.fetch) as unknown as Record<string, unknown>;
     const fields: [Path, fc.Arbitrary<unknown>][] = [
       [["applicationId"], KINDS.segment.bad],
-      [["baseUrl"], fc.oneof(notAString, strings("ftp://x/", "https://u:p@x/", "https://x/?q", "https://x/#f", "relative", ""))],
+      [
+        ["baseUrl"],
+        fc.oneof(
+          notAString,
+          strings("ftp://x/", "https://u:p@x/", "https://x/?q", "https://x/#f", "relative", ""),
+        ),
+      ],
       [["onboardUrl"], fc.oneof(notAString, strings("javascript:x", "https://x/?q"))],
       [["fetch"], notAFunction],
-      [["trustedKeyOrigins"], fc.oneof(notAnObject, fc.array(fc.oneof(notAString, strings("https://x/path", "ftp://x", "null", "https://u:p@x", "https://x?q")), { minLength: 1 }))],
+      [
+        ["trustedKeyOrigins"],
+        fc.oneof(
+          notAnObject,
+          fc.array(
+            fc.oneof(
+              notAString,
+              strings("https://x/path", "ftp://x", "null", "https://u:p@x", "https://x?q"),
+            ),
+            { minLength: 1 },
+          ),
+        ),
+      ],
       [["retry"], fc.oneof(fc.integer(), fc.string(), fc.constant(null), fc.constant(true))],
       [["retry", "limit"], fc.oneof(fc.constantFrom(-1, 11, 1.5, Number.NaN), fc.string())],
       [["retry", "baseDelayMs"], fc.oneof(fc.constantFrom(-1, Number.NaN), fc.string())],
       [["timeoutMs"], fc.oneof(fc.constantFrom(0, -1, Number.NaN), fc.string())],
       [["streamUploads"], fc.oneof(fc.integer(), fc.string(), fc.constant(null))],
     ];
-    const bad = fc.constantFrom(...fields).chain(([path, arb]) => arb.map((value) => ({ path, value, invalid: true })));
+    const bad = fc
+      .constantFrom(...fields)
+      .chain(([path, arb]) => arb.map((value) => ({ path, value, invalid: true })));
     const odd = fc
-      .constantFrom<Path>([], ["applicationId"], ["baseUrl"], ["onboardUrl"], ["fetch"], ["trustedKeyOrigins"])
+      .constantFrom<Path>(
+        [],
+        ["applicationId"],
+        ["baseUrl"],
+        ["onboardUrl"],
+        ["fetch"],
+        ["trustedKeyOrigins"],
+      )
       .chain((path) => anyValue.map((value) => ({ path, value, invalid: false })));
     await check(
       fc.property(fc.oneof(bad, odd), (m: Mutation) => {
@@ -517,9 +636,9 @@ describe("fuzzed input: typed refusals, no request for bad input, no secret in a
       fc.asyncProperty(
         fc.oneof(
           anyValue,
-          fc.constantFrom<Path>(["applicationId"], ["baseUrl"], ["fetch"], ["retry"]).chain((path) =>
-            fc.oneof(notAString, oddString).map((value) => ({ path, value })),
-          ),
+          fc
+            .constantFrom<Path>(["applicationId"], ["baseUrl"], ["fetch"], ["retry"])
+            .chain((path) => fc.oneof(notAString, oddString).map((value) => ({ path, value }))),
         ),
         async (drawn) => {
           const net = recordingFetch();
@@ -532,7 +651,8 @@ describe("fuzzed input: typed refusals, no request for bad input, no secret in a
           expect(outcome.ok).toBe(false);
           if (!outcome.ok) {
             expectTyped(outcome.error);
-            if (outcome.error instanceof TypeValidationError) expect(net.calls.length + globalCalls.length - before).toBe(0);
+            if (outcome.error instanceof TypeValidationError)
+              expect(net.calls.length + globalCalls.length - before).toBe(0);
           }
         },
       ),
@@ -561,12 +681,23 @@ describe("fuzzed input: typed refusals, no request for bad input, no secret in a
 // --- Answers ------------------------------------------------------------------------------------
 
 const b64url = (s: string | Uint8Array) => Buffer.from(s).toString("base64url");
-const ECHOES = ["{{ACCESS}}", "{{REFRESH}}", "{{CODE}}", "{{VERIFIER}}", "{{AUTH}}", "{{JWT}}", "{{PAYLOAD}}", "{{KEYLINE}}"];
+// What a server can echo: what the request carried (the private key never travels).
+const ECHOES = [
+  "{{ACCESS}}",
+  "{{REFRESH}}",
+  "{{CODE}}",
+  "{{VERIFIER}}",
+  "{{AUTH}}",
+  "{{JWT}}",
+  "{{PAYLOAD}}",
+];
 const echo = fc.constantFrom(...ECHOES);
 const text = fc.oneof(
   fc.string({ unit: "binary", maxLength: 40 }),
   echo,
-  fc.tuple(fc.string({ maxLength: 20 }), echo, fc.string({ maxLength: 20 })).map(([a, b, c]) => `${a} ${b} ${c}`),
+  fc
+    .tuple(fc.string({ maxLength: 20 }), echo, fc.string({ maxLength: 20 }))
+    .map(([a, b, c]) => `${a} ${b} ${c}`),
 );
 const json = fc.jsonValue({ maxDepth: 3 });
 const forgedJwt = fc
@@ -575,7 +706,14 @@ const forgedJwt = fc
       {
         alg: fc.constantFrom("PS512", "none", "HS512", "RS512", "PS256", "ES512", ""),
         kid: fc.oneof(fc.constant("k1"), fc.string()),
-        jku: fc.constantFrom(`${BASE_URL}jwks/oauth`, "http://127.0.0.1:1/jwks", "https://evil.example/jwks", `http://u:p@127.0.0.1:9/jwks`, "", "javascript:x"),
+        jku: fc.constantFrom(
+          `${BASE_URL}jwks/oauth`,
+          "http://127.0.0.1:1/jwks",
+          "https://evil.example/jwks",
+          `http://u:p@127.0.0.1:9/jwks`,
+          "",
+          "javascript:x",
+        ),
         typ: fc.constant("JWT"),
         crit: fc.array(fc.string(), { maxLength: 1 }),
       },
@@ -607,33 +745,77 @@ const bodies: fc.Arbitrary<string> = fc.oneof(
     .record(
       {
         token: fc.oneof(forgedJwt, text, fc.integer()),
-        session: fc.oneof(fc.record({ expiry: fc.oneof(fc.integer(), fc.string()), key: fc.oneof(fc.string(), text) }), json),
+        session: fc.oneof(
+          fc.record({ expiry: fc.oneof(fc.integer(), fc.string()), key: fc.oneof(fc.string(), text) }),
+          json,
+        ),
       },
       { requiredKeys: ["token"] },
     )
     .map((v) => JSON.stringify(v)),
   fc
-    .record({ status: fc.oneof(fc.constantFrom("delivered", "pending"), fc.string()), expires: fc.oneof(fc.integer(), fc.string(), fc.constant(null)) }, { requiredKeys: [] })
+    .record(
+      {
+        status: fc.oneof(fc.constantFrom("delivered", "pending"), fc.string()),
+        expires: fc.oneof(fc.integer(), fc.string(), fc.constant(null)),
+      },
+      { requiredKeys: [] },
+    )
     .map((v) => JSON.stringify(v)),
   fc
     .constantFrom(
       { keys: [{ kid: "k1", pem: attacker.publicPem }] },
-      { keys: [{ kid: "k1", pem: "{{KEYLINE}}" }, { kid: "k2", kty: "RSA", n: "AQAB", e: "AQAB" }] },
+      {
+        keys: [
+          { kid: "k1", pem: "{{ACCESS}}" },
+          { kid: "k2", kty: "RSA", n: "AQAB", e: "AQAB" },
+        ],
+      },
       { keys: "none" },
     )
     .map((v) => JSON.stringify(v)),
-  fc.constantFrom(1_000_000, 3_000_000).map((n) => JSON.stringify({ error: { code: "x".repeat(n), message: "{{AUTH}}" } })),
+  fc
+    .constantFrom(1_000_000, 3_000_000)
+    .map((n) => JSON.stringify({ error: { code: "x".repeat(n), message: "{{AUTH}}" } })),
   fc.constant('{"token":"eyJ'),
 );
 const statuses = fc.oneof(
-  fc.constantFrom(200, 200, 200, 201, 204, 301, 302, 304, 307, 400, 401, 403, 404, 413, 429, 500, 502, 503, 504),
+  fc.constantFrom(
+    200,
+    200,
+    200,
+    201,
+    204,
+    301,
+    302,
+    304,
+    307,
+    400,
+    401,
+    403,
+    404,
+    413,
+    429,
+    500,
+    502,
+    503,
+    504,
+  ),
   fc.integer({ min: 200, max: 599 }),
 );
 const headers = fc.record(
   {
     "retry-after": fc.oneof(
       fc.nat().map(String),
-      fc.constantFrom("-1", "1e9", "Wed, 21 Oct 2015 07:28:00 GMT", "Fri, 01 Jan 2100 00:00:00 GMT", "soon", "", "99999999999999999999"),
+      fc.constantFrom(
+        "-1",
+        "1e9",
+        "Wed, 21 Oct 2015 07:28:00 GMT",
+        "Fri, 01 Jan 2100 00:00:00 GMT",
+        "soon",
+        "",
+        "99999999999999999999",
+      ),
     ),
     "content-type": fc.constantFrom("application/json", "text/html", "application/octet-stream"),
     location: fc.constantFrom("http://127.0.0.1:1/steal", "/elsewhere", "javascript:x"),
@@ -647,11 +829,14 @@ const answer: fc.Arbitrary<Answer> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ kind: "network" as const }) },
   {
     weight: 8,
-    arbitrary: fc.record({ kind: fc.constantFrom("answer" as const, "answer" as const, "broken" as const), status: statuses, headers, body: bodies }),
+    arbitrary: fc.record({
+      kind: fc.constantFrom("answer" as const, "answer" as const, "broken" as const),
+      status: statuses,
+      headers,
+      body: bodies,
+    }),
   },
 );
-
-const KEY_LINE = contract.privatePem.split("\n")[3] as string;
 
 /** The answer's body with the request's secrets pasted in, as a server that echoes them would. */
 function echoed(body: string, call: SeenCall): string {
@@ -663,8 +848,7 @@ function echoed(body: string, call: SeenCall): string {
     .replaceAll("{{VERIFIER}}", VERIFIER)
     .replaceAll("{{AUTH}}", call.authorization ?? "")
     .replaceAll("{{JWT}}", jwt)
-    .replaceAll("{{PAYLOAD}}", jwt.split(".")[1] ?? "")
-    .replaceAll("{{KEYLINE}}", KEY_LINE);
+    .replaceAll("{{PAYLOAD}}", jwt.split(".")[1] ?? "");
 }
 
 function toResponse(a: Answer, call: SeenCall): Response {
@@ -688,39 +872,51 @@ describe("fuzzed answers: typed errors only, no secret echoed, no other origin, 
     it(`${op.name}`, async () => {
       const base = await op.base();
       await check(
-        fc.asyncProperty(fc.array(answer, { minLength: 1, maxLength: 6 }), fc.boolean(), async (answers, standalone) => {
-          const net = recordingFetch((call, i) => {
-            const next = answers[i];
-            if (next === undefined) throw new TypeError("fetch failed");
-            return toResponse(next, call);
-          });
-          const outcome = await settle(() => op.call(base, net.fetch, standalone));
-          for (const call of net.calls) expect(new URL(call.url).origin, "a request to another origin").toBe(ORIGIN);
-          if (outcome.ok) {
-            // Tokens in the answers are forged: no token operation can succeed.
-            expect(["write", "sendSealed"], `${op.name} resolved on forged answers`).toContain(op.name);
-            const { status } = outcome.value as { status: string };
-            const served = net.calls
-              .map((call, i) => ({ call, a: answers[i] }))
-              .filter(({ call, a }) => call.url.includes("/postbox/") && a?.kind === "answer" && a.status >= 200 && a.status < 300)
-              .map(({ a, call }) => {
-                try {
-                  return (JSON.parse(echoed((a as { body: string }).body, call)) as { status?: unknown }).status;
-                } catch {
-                  return undefined;
-                }
-              });
-            expect(served, "reported a status no answer gave").toContain(status);
-            return;
-          }
-          const jwts = net.calls.map((c) => c.authorization?.replace(/^Bearer /, "") ?? "").filter(Boolean);
-          const secrets = secretsOf(op);
-          jwts.forEach((jwt, i) => {
-            secrets[`jwt${i}`] = jwt;
-            secrets[`jwt${i}-payload`] = jwt.split(".")[1] ?? "";
-          });
-          expectTyped(outcome.error, secrets);
-        }),
+        fc.asyncProperty(
+          fc.array(answer, { minLength: 1, maxLength: 6 }),
+          fc.boolean(),
+          async (answers, standalone) => {
+            const net = recordingFetch((call, i) => {
+              const next = answers[i];
+              if (next === undefined) throw new TypeError("fetch failed");
+              return toResponse(next, call);
+            });
+            const outcome = await settle(() => op.call(base, net.fetch, standalone));
+            for (const call of net.calls)
+              expect(new URL(call.url).origin, "a request to another origin").toBe(ORIGIN);
+            if (outcome.ok) {
+              // Tokens in the answers are forged: no token operation can succeed.
+              expect(["write", "sendSealed"], `${op.name} resolved on forged answers`).toContain(op.name);
+              const { status } = outcome.value as { status: string };
+              const served = net.calls
+                .map((call, i) => ({ call, a: answers[i] }))
+                .filter(
+                  ({ call, a }) =>
+                    call.url.includes("/postbox/") &&
+                    a?.kind === "answer" &&
+                    a.status >= 200 &&
+                    a.status < 300,
+                )
+                .map(({ a, call }) => {
+                  try {
+                    return (JSON.parse(echoed((a as { body: string }).body, call)) as { status?: unknown })
+                      .status;
+                  } catch {
+                    return undefined;
+                  }
+                });
+              expect(served, "reported a status no answer gave").toContain(status);
+              return;
+            }
+            const jwts = net.calls.map((c) => c.authorization?.replace(/^Bearer /, "") ?? "").filter(Boolean);
+            const secrets = secretsOf(op);
+            jwts.forEach((jwt, i) => {
+              secrets[`jwt${i}`] = jwt;
+              secrets[`jwt${i}-payload`] = jwt.split(".")[1] ?? "";
+            });
+            expectTyped(outcome.error, secrets);
+          },
+        ),
         { seed: SEED, numRuns: RUNS, endOnFailure: true },
       );
     });

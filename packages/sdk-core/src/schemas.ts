@@ -16,12 +16,24 @@ function hasControl(s: string): boolean {
   return false;
 }
 
+/** Whether `s` holds a lone UTF-16 surrogate (which `encodeURIComponent` refuses to encode). */
+function hasLoneSurrogate(s: string): boolean {
+  return /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
+}
+
 /**
  * Whether `s` can stand as one segment of a URL path without changing the path: not empty, no
- * `/`, `\`, `?`, `#`, `%`, no `..`, no whitespace or control characters.
+ * `/`, `\`, `?`, `#`, `%`, no `..`, no whitespace, control characters or lone surrogates.
  */
 export function isPathSegment(s: string): boolean {
-  return s.length > 0 && s !== "." && !s.includes("..") && !/[/\\?#%\s]/.test(s) && !hasControl(s);
+  return (
+    s.length > 0 &&
+    s !== "." &&
+    !s.includes("..") &&
+    !/[/\\?#%\s]/.test(s) &&
+    !hasControl(s) &&
+    !hasLoneSurrogate(s)
+  );
 }
 
 /** Whether `s` is usable as a multipart `filename`: not empty, no path separator or control characters. */
@@ -99,7 +111,7 @@ const nonEmpty = () => str((s) => s.length > 0, "must not be empty");
 const pathSegment = () =>
   str(
     isPathSegment,
-    "must be a single URL path segment: not empty, no '/', '\\', '?', '#', '%', '..', whitespace or control characters",
+    "must be a single URL path segment: not empty, no '/', '\\', '?', '#', '%', '..', whitespace, control characters or lone surrogates",
   );
 const pem = () => str((s) => s.includes("-----BEGIN "), "must be a PEM block (-----BEGIN ...)");
 const fn = <T extends (...args: never[]) => unknown>() => z.custom<T>(isFunction, "must be a function");

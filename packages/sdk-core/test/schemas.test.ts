@@ -34,6 +34,8 @@ describe("ids that would change the URL path are refused", () => {
     "a\nb",
     "a\u0000b",
     "a\u007fb",
+    "a\ud800",
+    "\udc00b",
   ];
   for (const id of bad) {
     it(JSON.stringify(id), () => {
@@ -42,7 +44,7 @@ describe("ids that would change the URL path are refused", () => {
     });
   }
   it("ordinary ids pass", () => {
-    for (const id of ["abc", "A-b_c.d~e", "5f2e3c1a-0b1c-4d5e-8f90-123456789abc", "a.b"])
+    for (const id of ["abc", "A-b_c.d~e", "5f2e3c1a-0b1c-4d5e-8f90-123456789abc", "a.b", "é𝄞"])
       expect(isPathSegment(id)).toBe(true);
   });
 });

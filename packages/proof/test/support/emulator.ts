@@ -118,7 +118,11 @@ export interface Onboarded {
 
 /** getAuthorizeUrl -> the consent page (auto-approved) -> exchangeCodeForToken, all with sdk-core. */
 export async function onboard(sdk: DigiMeSDK, contractDetails: ContractDetails): Promise<Onboarded> {
-  const { url, codeVerifier } = await sdk.getAuthorizeUrl({ contractDetails, callback: CALLBACK, state: "s" });
+  const { url, codeVerifier } = await sdk.getAuthorizeUrl({
+    contractDetails,
+    callback: CALLBACK,
+    state: "s",
+  });
   const consent = await fetch(url, { redirect: "manual" });
   if (consent.status !== 302) throw new Error(`consent answered ${consent.status}`);
   const query = new URL(consent.headers.get("location") ?? "").searchParams;

@@ -17,10 +17,9 @@ export const DELETE = Symbol("delete");
 export function setAt(root: unknown, path: Path, value: unknown): unknown {
   if (path.length === 0) return value === DELETE ? undefined : value;
   const [head, ...rest] = path as [string | number, ...Path];
-  const container = root as Record<string | number, unknown>;
-  const copy: Record<string | number, unknown> = Array.isArray(container)
-    ? [...container]
-    : { ...container };
+  type Container = Record<string | number, unknown>;
+  const container = root as Container;
+  const copy = (Array.isArray(container) ? [...container] : { ...container }) as Container;
   const next = setAt(container?.[head], rest, value);
   if (rest.length === 0 && value === DELETE) delete copy[head];
   else copy[head] = next;
@@ -94,7 +93,8 @@ export function wrongPems(keys: RsaPair, want: "private" | "public") {
   const body = keys.privatePem.split("\n").slice(1, -2).join("");
   const wrap = (label: string, text: string) => `-----BEGIN ${label}-----\n${text}\n-----END ${label}-----\n`;
   const label = want === "private" ? "RSA PRIVATE KEY" : "RSA PUBLIC KEY";
-  const otherKind = want === "private" ? [keys.publicPem, keys.publicSpkiPem] : [keys.privatePem, keys.privatePkcs8Pem];
+  const otherKind =
+    want === "private" ? [keys.publicPem, keys.publicSpkiPem] : [keys.privatePem, keys.privatePkcs8Pem];
   const surely = fc.oneof(
     fc.constantFrom(
       ec.privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
@@ -253,7 +253,8 @@ export function recordingFetch(answer?: (call: SeenCall, index: number) => Respo
     } catch (cause) {
       throw new TypeError("fetch failed", { cause });
     }
-    if (answer === undefined) throw new TypeError("fetch failed", { cause: new Error("connect ECONNREFUSED") });
+    if (answer === undefined)
+      throw new TypeError("fetch failed", { cause: new Error("connect ECONNREFUSED") });
     return answer(call, calls.length - 1);
   };
   return { fetch: fetchFn as typeof fetch, calls };

@@ -119,7 +119,11 @@ export class Caller {
         userAccessToken: this.token,
         postboxId: this.box.postboxId,
         publicKey: this.box.publicKey,
-        data: { fileData: fileDataOf(kind, bytes, delayMs), fileName, fileDescriptor: descriptorOf(fileName) },
+        data: {
+          fileData: fileDataOf(kind, bytes, delayMs),
+          fileName,
+          fileDescriptor: descriptorOf(fileName),
+        },
         ...(this.hooks.onTokenRefreshed && { onTokenRefreshed: this.hooks.onTokenRefreshed }),
       });
       this.token = result.userAccessToken;
@@ -132,7 +136,8 @@ export class Caller {
     record.attempts = this.recorder.attempts.slice(from);
     this.records.push(record);
     expectExplained(record);
-    if (record.outcome === "delivered") expectStored(this.harness, this.box.postboxId, record, { atLeast: 1 });
+    if (record.outcome === "delivered")
+      expectStored(this.harness, this.box.postboxId, record, { atLeast: 1 });
     return record;
   }
 
@@ -161,7 +166,9 @@ export function expectExplained(record: WriteRecord): void {
     return;
   }
   // Not delivered, yet an attempt was answered `delivered`: the caller would send it again.
-  expect(answeredDelivered, `${label}: an attempt was delivered but the write reported ${outcome}`).toEqual([]);
+  expect(answeredDelivered, `${label}: an attempt was delivered but the write reported ${outcome}`).toEqual(
+    [],
+  );
   if (outcome === "pending") return;
   expect(error, `${label}: errors are the SDK's`).toBeInstanceOf(DigiMeSDKError);
   const e = error as DigiMeSDKError;
@@ -195,7 +202,10 @@ export function expectStored(
 ) {
   const copies = harness.copies(postboxId, record.fileName);
   for (const copy of copies) {
-    expect(copy, `${record.label}: the stored bytes`).toMatchObject({ size: record.size, sha256: record.sha256 });
+    expect(copy, `${record.label}: the stored bytes`).toMatchObject({
+      size: record.size,
+      sha256: record.sha256,
+    });
     expect(copy.metadata).toEqual(descriptorOf(record.fileName));
   }
   expect(copies.length, `${record.label}: copies`).toBeGreaterThanOrEqual(atLeast);
