@@ -7,6 +7,7 @@ import { cbcCiphertextSize, createCbcEncryptStream, encryptCbc } from "./crypto/
 import { createEnvelope } from "./crypto/envelope.js";
 import { type FileSource, normalizeFileData } from "./internal/file-data.js";
 import { postboxKey } from "./internal/input-keys.js";
+import { safeProgress } from "./internal/progress.js";
 import { parseInput, sealOptionsSchema } from "./schemas.js";
 import type { FileData, FileDescriptor, ProgressCallback, SealedFile } from "./types.js";
 
@@ -68,5 +69,10 @@ export async function seal(options: SealOptions): Promise<SealedFile> {
   const source = normalizeFileData(options.fileData, ["fileData"]);
   const key = await postboxKey(publicKey, ["publicKey"]);
   // The caller's descriptor object, not the parsed copy: every member it has is kept, in its order.
-  return sealSource(key, source, options.fileDescriptor, onProgress as ProgressCallback | undefined);
+  return sealSource(
+    key,
+    source,
+    options.fileDescriptor,
+    safeProgress(onProgress as ProgressCallback | undefined),
+  );
 }

@@ -9,6 +9,7 @@ import { carryToken, DigiMeSDKError, ResealRequiredError, ServerError } from "./
 import { sendRequest } from "./internal/http.js";
 import { contractKey } from "./internal/input-keys.js";
 import { collectBlob, multipartBody } from "./internal/multipart.js";
+import { safeProgress } from "./internal/progress.js";
 import { clientId, signRequestJwt } from "./internal/request-jwt.js";
 import { invalidResponse } from "./internal/response-token.js";
 import { runtimeSupport } from "./internal/runtime.js";
@@ -71,7 +72,8 @@ export async function sendSealedChecked(
   reseal?: Resealer,
   contractPrivateKey?: CryptoKey,
 ): Promise<WriteResult> {
-  const { contractDetails, userAccessToken, postboxId, fileName, signal, onProgress } = options;
+  const { contractDetails, userAccessToken, postboxId, fileName, signal } = options;
+  const onProgress = safeProgress(options.onProgress);
   const { config } = context;
   // `write` passes the key it already imported; the cache would answer it too, after a SHA-256.
   const key =

@@ -53,8 +53,9 @@ export type FileData =
 /**
  * Called as the bytes of a request body (or, for `seal`, of the input) are read:
  * `sent` so far, of `total` when it is known. Starts again from 0 when a request is sent again.
+ * A callback that throws or rejects is ignored: progress never breaks a write.
  */
-export type ProgressCallback = (sent: number, total: number | undefined) => void;
+export type ProgressCallback = (sent: number, total: number | undefined) => unknown;
 
 /** A file encrypted for a postbox by `seal`, ready for `sendSealed`. Holds no secret. */
 export interface SealedFile {

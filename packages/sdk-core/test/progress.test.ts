@@ -1,0 +1,50 @@
+import { randomBytes } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { seal } from "../src/index.js";
+import { safeProgress } from "../src/internal/progress.js";
+import { openSealed, POSTBOX_PUBLIC_KEY } from "./helpers/fake-digime.js";
+
+const descriptor = { mimeType: "application/octet-stream", accounts: [{ accountId: "a" }] };
+
+describe("progress callbacks never break a write", () => {
+  it("passes calls through and ignores a throwing or rejecting callback", async () => {
+    const calls: [number, number | undefined][] = [];
+    safeProgress((sent, total) => {
+      calls.push([sent, total]);
+    })?.(5, 10);
+    expect(calls).toEqual([[5, 10]]);
+    expect(safeProgress(undefined)).toBeUndefined();
+
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      expect(() =>
+        safeProgress(() => {
+          throw new Error("sync");
+        })?.(1, 2),
+      ).not.toThrow();
+      safeProgress(async () => {
+        throw new Error("async");
+      })?.(1, 2);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
+  });
+
+  it("seal of a stream completes when the callback throws, and the output still decrypts", async () => {
+    const plain = randomBytes(100_000);
+    const sealed = await seal({
+      publicKey: POSTBOX_PUBLIC_KEY,
+      fileData: new Blob([plain]).stream(),
+      fileDescriptor: descriptor,
+      onProgress: () => {
+        throw new Error("progress UI crashed");
+      },
+    });
+    const body = Buffer.from(await new Response(sealed.body).arrayBuffer());
+    expect(openSealed(sealed, body).data.equals(plain)).toBe(true);
+  });
+});
