@@ -28,6 +28,8 @@ export default defineConfig({
                 TEST_EMULATOR_URL: inject("emulatorUrl"),
                 TEST_PROXY_CONTROL_URL: inject("proxyControlUrl"),
                 TEST_SEALER_URL: inject("sealerUrl"),
+                // `PROOF_SOAK=1 pnpm test`: the long versions of the test/proof suite.
+                PROOF_SOAK: process.env.PROOF_SOAK ?? "",
               },
             },
           })),

@@ -22,6 +22,11 @@ export interface Config {
   maxUploadBytes: number;
   /** Uploads one user may start per minute. */
   rateLimitPerMinute: number;
+  /**
+   * Longest wait for each 256 KiB of an upload's body (or its rest), in ms: a body that stalls or
+   * trickles slower is refused with 408 `BODY_TIMEOUT`.
+   */
+  bodyTimeoutMs: number;
 }
 
 /** The raw settings as the runtime hands them over (vars and secrets are strings). */
@@ -38,12 +43,15 @@ export type SettingName =
   | "SESSION_SECRET"
   | "ALLOWED_ORIGINS"
   | "MAX_UPLOAD_BYTES"
-  | "RATE_LIMIT_PER_MINUTE";
+  | "RATE_LIMIT_PER_MINUTE"
+  | "BODY_TIMEOUT_SECONDS";
 
 /** Default `MAX_UPLOAD_BYTES`: 100 MiB. */
 export const DEFAULT_MAX_UPLOAD_BYTES = 100 * 1024 * 1024;
 /** Default `RATE_LIMIT_PER_MINUTE`. */
 export const DEFAULT_RATE_LIMIT_PER_MINUTE = 60;
+/** Default `BODY_TIMEOUT_SECONDS`: as long as sdk-core waits for digi.me to make progress. */
+export const DEFAULT_BODY_TIMEOUT_SECONDS = 30;
 
 /**
  * A setting is missing or malformed. The message names the settings and what is expected of them,
@@ -134,6 +142,7 @@ const schema = z.object({
   ALLOWED_ORIGINS: originList,
   MAX_UPLOAD_BYTES: positiveInt("a positive whole number of bytes", DEFAULT_MAX_UPLOAD_BYTES),
   RATE_LIMIT_PER_MINUTE: positiveInt("a positive whole number", DEFAULT_RATE_LIMIT_PER_MINUTE),
+  BODY_TIMEOUT_SECONDS: positiveInt("a positive whole number of seconds", DEFAULT_BODY_TIMEOUT_SECONDS),
 });
 
 /**
@@ -167,6 +176,7 @@ export function parseConfig(env: RawSettings): Config {
     allowedOrigins: s.ALLOWED_ORIGINS,
     maxUploadBytes: s.MAX_UPLOAD_BYTES,
     rateLimitPerMinute: s.RATE_LIMIT_PER_MINUTE,
+    bodyTimeoutMs: s.BODY_TIMEOUT_SECONDS * 1000,
   };
 }
 

@@ -9,6 +9,7 @@ export type ApiErrorCode =
   | "CANNOT_WRITE"
   | "CSRF_ORIGIN"
   | "PAYLOAD_TOO_LARGE"
+  | "BODY_TIMEOUT"
   | "BAD_MULTIPART"
   | "MISSING_FILE"
   | "BAD_DESCRIPTOR"

@@ -17,9 +17,12 @@ const testEnv = env as unknown as Env & {
   TEST_EMULATOR_URL: string;
   TEST_PROXY_CONTROL_URL: string;
   TEST_SEALER_URL: string;
+  PROOF_SOAK: string;
 };
 /** The emulator's own URL (admin and library API). */
 export const EMULATOR = testEnv.TEST_EMULATOR_URL;
+/** `PROOF_SOAK=1`: the long versions of the test/proof suite. */
+export const SOAK = testEnv.PROOF_SOAK === "1";
 
 // --- Secret scanning ---------------------------------------------------------------------------
 
@@ -260,10 +263,14 @@ async function admin<T>(method: string, path: string, body?: unknown): Promise<T
 /** The emulator's admin API. */
 export const emulator = {
   stats: () =>
-    admin<{ refreshes: number; writes: number; pending: number; requests: Record<string, number> }>(
-      "GET",
-      "/admin/stats",
-    ),
+    admin<{
+      refreshes: number;
+      writes: number;
+      pending: number;
+      codeExchanges: number;
+      requests: Record<"authorize" | "token" | "postbox" | "keySet" | "consent" | "library", number>;
+      faults: { delayed: number; errors: number; dropped: number };
+    }>("GET", "/admin/stats"),
   resetStats: () => admin("DELETE", "/admin/stats"),
   expireTokens: (filter: Record<string, string> = {}) =>
     admin<{ expired: number }>("POST", "/admin/expire-tokens", filter),
@@ -425,7 +432,8 @@ export function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
 /** How many copies of each content (by SHA-256) a postbox's library holds. */
 export async function libraryCopies(postboxId: string): Promise<Map<string, number>> {
   const copies = new Map<string, number>();
-  for (const file of await emulator.files(postboxId)) copies.set(file.sha256, (copies.get(file.sha256) ?? 0) + 1);
+  for (const file of await emulator.files(postboxId))
+    copies.set(file.sha256, (copies.get(file.sha256) ?? 0) + 1);
   return copies;
 }
 

@@ -13,6 +13,18 @@ type AtLeastReader = ReadableStreamBYOBReader & {
   readAtLeast?: (min: number, view: Uint8Array) => Promise<ReadableStreamReadResult<Uint8Array>>;
 };
 
+/** Options of {@link readBodyChunks}. */
+export interface BodyChunksOptions {
+  /**
+   * Longest wait for one chunk (or the rest of the body), in ms; no limit when absent. A body
+   * slower than that (stalled, or trickled in a few bytes at a time) is cancelled and its reading
+   * fails with `onTimeout()`: nothing else bounds how long a client may take to send a body.
+   */
+  chunkTimeoutMs?: number | undefined;
+  /** The error a chunk that took too long fails with. */
+  onTimeout?: () => Error;
+}
+
 /** A body read in large chunks: the chunks, and how to stop reading. */
 export interface BodyChunks {
   /** The body's chunks: up to `size` bytes each, all but the last exactly `size` where the runtime can. */
@@ -27,8 +39,13 @@ export interface BodyChunks {
  *
  * @param body - A request body.
  * @param size - The chunk size (default {@link READ_CHUNK_BYTES}).
+ * @param options - A time limit per chunk (see {@link BodyChunksOptions}).
  */
-export function readBodyChunks(body: ReadableStream<Uint8Array>, size = READ_CHUNK_BYTES): BodyChunks {
+export function readBodyChunks(
+  body: ReadableStream<Uint8Array>,
+  size = READ_CHUNK_BYTES,
+  options: BodyChunksOptions = {},
+): BodyChunks {
   let byob: AtLeastReader | undefined;
   let plain: ReadableStreamDefaultReader<Uint8Array> | undefined;
   try {
@@ -38,15 +55,47 @@ export function readBodyChunks(body: ReadableStream<Uint8Array>, size = READ_CHU
   }
   const reader = (byob ?? plain) as ReadableStreamBYOBReader | ReadableStreamDefaultReader<Uint8Array>;
 
+  const read = (): Promise<ReadableStreamReadResult<Uint8Array>> => {
+    if (!byob) return (plain as ReadableStreamDefaultReader<Uint8Array>).read();
+    const view = new Uint8Array(size);
+    return byob.readAtLeast ? byob.readAtLeast(size, view) : byob.read(view);
+  };
+  const { chunkTimeoutMs, onTimeout = () => new Error("the body took too long") } = options;
+
   async function* chunks(): AsyncGenerator<Uint8Array> {
+    // The time limit holds per `size` bytes, however the runtime hands them over: one read with
+    // `readAtLeast`, many small ones otherwise (so a body trickled in byte by byte cannot dodge it).
+    // Only time spent waiting for the client counts, not time the consumer took between reads.
+    let waited = 0;
+    let windowBytes = 0;
     for (;;) {
-      let result: ReadableStreamReadResult<Uint8Array>;
-      if (byob) {
-        const view = new Uint8Array(size);
-        result = byob.readAtLeast ? await byob.readAtLeast(size, view) : await byob.read(view);
-      } else result = await (plain as ReadableStreamDefaultReader<Uint8Array>).read();
-      if (result.value && result.value.byteLength > 0) yield result.value;
+      const start = Date.now();
+      const result =
+        chunkTimeoutMs === undefined ? await read() : await withinTime(read(), chunkTimeoutMs - waited);
+      waited += Date.now() - start;
+      const bytes = result.value?.byteLength ?? 0;
+      windowBytes += bytes;
+      if (windowBytes >= size) {
+        waited = 0;
+        windowBytes = 0;
+      }
+      if (result.value && bytes > 0) yield result.value;
       if (result.done) return;
+    }
+  }
+
+  async function withinTime<T>(pending: Promise<T>, ms: number): Promise<T> {
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(onTimeout()), Math.max(0, ms));
+    });
+    try {
+      return await Promise.race([pending, late]);
+    } catch (error) {
+      await reader.cancel(error).catch(() => {});
+      throw error;
+    } finally {
+      clearTimeout(timer);
     }
   }
   return {
@@ -60,12 +109,14 @@ export function readBodyChunks(body: ReadableStream<Uint8Array>, size = READ_CHU
  *
  * @param body - A request body.
  * @param size - The chunk size (default {@link READ_CHUNK_BYTES}).
+ * @param options - A time limit per chunk (see {@link BodyChunksOptions}).
  */
 export function inLargeChunks(
   body: ReadableStream<Uint8Array>,
   size = READ_CHUNK_BYTES,
+  options: BodyChunksOptions = {},
 ): ReadableStream<Uint8Array> {
-  const { chunks, cancel } = readBodyChunks(body, size);
+  const { chunks, cancel } = readBodyChunks(body, size, options);
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {

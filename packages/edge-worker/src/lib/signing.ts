@@ -22,7 +22,8 @@ function toBase64Url(bytes: Uint8Array): string {
 }
 
 function fromBase64Url(text: string): Uint8Array<ArrayBuffer> | undefined {
-  if (!/^[A-Za-z0-9_-]*$/.test(text)) return undefined;
+  // 4n+1 characters is no base64 at all (atob would throw: a garbled cookie must not be a 500).
+  if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) return undefined;
   const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
@@ -54,6 +55,9 @@ export async function verify(secret: string, signed: string | undefined): Promis
   const payload = signed.slice(0, at);
   const mac = fromBase64Url(signed.slice(at + 1));
   if (mac?.length !== 32) return undefined;
+  // Only the canonical encoding: base64 lets the last character's spare bits vary, and a cookie
+  // changed there must not pass as the one that was signed.
+  if (toBase64Url(mac) !== signed.slice(at + 1)) return undefined;
   const ok = await crypto.subtle.verify("HMAC", await key(secret), mac, encoder.encode(payload));
   return ok ? payload : undefined;
 }

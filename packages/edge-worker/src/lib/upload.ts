@@ -29,6 +29,42 @@ export function tooLarge(limit: number): ApiError {
 }
 
 /**
+ * How an upload's body is read: the time limit per 256 KiB chunk (`BODY_TIMEOUT_SECONDS`), and the
+ * error a body slower than that fails with (408 `BODY_TIMEOUT`).
+ *
+ * @param c - The request context (after `withConfig`).
+ */
+export function bodyTiming(c: Context<AppEnv>): { chunkTimeoutMs: number; onTimeout: () => ApiError } {
+  const ms = c.get("config").bodyTimeoutMs;
+  return {
+    chunkTimeoutMs: ms,
+    onTimeout: () =>
+      new ApiError(
+        408,
+        "BODY_TIMEOUT",
+        `the request body arrived too slowly (each 256 KiB must arrive within ${ms / 1000} s)`,
+      ),
+  };
+}
+
+/**
+ * 200 for a write digi.me reported `delivered`; anything else (`pending`: digi.me found the token
+ * expired even after sdk-core refreshed it and sent once more, and stored nothing) is 503
+ * `TOKEN_REFRESHED_RETRY`, so that no caller mistakes it for a stored file.
+ *
+ * @param status - The write's status as digi.me answered it.
+ */
+export function requireDelivered(status: "delivered" | "pending"): "delivered" {
+  if (status === "delivered") return status;
+  throw new ApiError(
+    503,
+    "TOKEN_REFRESHED_RETRY",
+    "digi.me did not take the file (its sign-in had expired again); send the file again",
+    { headers: { "Retry-After": "0" } },
+  );
+}
+
+/**
  * The `Content-Length` a request declared, or `undefined` (a streamed, chunked body).
  *
  * @param c - The request context.

@@ -6,7 +6,15 @@ import { completeDescriptor, type DescriptorInput, parseDescriptor } from "../li
 import { contractDetails, describeDigiMeFailure, failureToError, getSdk } from "../lib/digime";
 import { sanitizeFileName } from "../lib/file-name";
 import { getBoundary, MultipartError, MultipartReader } from "../lib/multipart";
-import { admitWrite, declaredLength, REPLAYABLE_BYTES, tooLarge, UploadRun } from "../lib/upload";
+import {
+  admitWrite,
+  bodyTiming,
+  declaredLength,
+  REPLAYABLE_BYTES,
+  requireDelivered,
+  tooLarge,
+  UploadRun,
+} from "../lib/upload";
 import { originCheck } from "../middleware/origin-check";
 import { requireSession } from "../middleware/session";
 import { declaredSizeLimit } from "../middleware/upload-size";
@@ -15,8 +23,11 @@ export { REPLAYABLE_BYTES } from "../lib/upload";
 
 /** What `POST /api/files` answers on success. */
 export interface UploadResult {
-  /** `delivered`: in the user's library; `pending`: digi.me holds it back. */
-  status: "delivered" | "pending";
+  /**
+   * `delivered`: in the user's library. (digi.me's `pending`, an expired token that stored nothing,
+   * is never answered as a success: it is 503 `TOKEN_REFRESHED_RETRY`.)
+   */
+  status: "delivered";
   /** `expires` as digi.me answered it. */
   expires: number;
   /** The file name as sent on (sanitised). */
@@ -60,9 +71,15 @@ export const files = new Hono<AppEnv>().post(
     if (!body) throw new ApiError(400, "MISSING_FILE", "the form has no file part");
 
     const grant = await admitWrite(c);
-    const reader = new MultipartReader(inLargeChunks(body), boundary, {
-      maxBytes: limit + FRAMING_ALLOWANCE,
-      tooLarge: () => tooLarge(limit),
+    // A body longer than its Content-Length is refused (HTTP framing should make it impossible, but
+    // a small declared length decides that the body is read whole, so it must hold).
+    const declared = declaredLength(c);
+    const reader = new MultipartReader(inLargeChunks(body, undefined, bodyTiming(c)), boundary, {
+      maxBytes: declared ?? limit + FRAMING_ALLOWANCE,
+      tooLarge: () =>
+        declared === undefined
+          ? tooLarge(limit)
+          : new ApiError(400, "BAD_MULTIPART", "the body is longer than its Content-Length"),
     });
     const run = new UploadRun({ toError: asApiError, cancel: (reason) => reader.cancel(reason) });
 
@@ -111,7 +128,6 @@ export const files = new Hono<AppEnv>().post(
       }
     }
 
-    const declared = declaredLength(c);
     const data =
       declared !== undefined && declared <= REPLAYABLE_BYTES
         ? await run.collect(fileChunks())
@@ -128,7 +144,7 @@ export const files = new Hono<AppEnv>().post(
         refresh: run.refresher(c),
       });
       return c.json({
-        status: result.status,
+        status: requireDelivered(result.status),
         expires: result.expires,
         fileName,
         bytes: run.bytes,

@@ -11,7 +11,15 @@ import {
   parseSealedEnvelope,
   SEALED_HEADERS,
 } from "../lib/sealed-envelope";
-import { admitWrite, declaredLength, REPLAYABLE_BYTES, tooLarge, UploadRun } from "../lib/upload";
+import {
+  admitWrite,
+  bodyTiming,
+  declaredLength,
+  REPLAYABLE_BYTES,
+  requireDelivered,
+  tooLarge,
+  UploadRun,
+} from "../lib/upload";
 import { originCheck } from "../middleware/origin-check";
 import { requireSession } from "../middleware/session";
 import { declaredSizeLimit } from "../middleware/upload-size";
@@ -72,7 +80,7 @@ export const sealedFiles = new Hono<AppEnv>().post(
     if (!body) throw badBody("the sealed body is empty");
 
     const grant = await admitWrite(c, envelope.wrappedKeyBytes);
-    const reader = readBodyChunks(body);
+    const reader = readBodyChunks(body, undefined, bodyTiming(c));
     const run = new UploadRun({ cancel: reader.cancel });
 
     // The body's chunks, counted. The last one is held back until the end is known to be whole
@@ -82,9 +90,14 @@ export const sealedFiles = new Hono<AppEnv>().post(
       for await (const value of reader.chunks) {
         run.bytes += value.byteLength;
         if (run.bytes > maxBody) throw tooLarge(limit);
+        // The declared length goes on to digi.me as the file's size: the body must match it.
+        if (declared !== undefined && run.bytes > declared)
+          throw badBody("the sealed body is longer than its Content-Length");
         if (held) yield held;
         held = value;
       }
+      if (declared !== undefined && run.bytes !== declared)
+        throw badBody("the sealed body is shorter than its Content-Length");
       checkBodyLength(run.bytes);
       if (held) yield held;
     }
@@ -139,7 +152,7 @@ export const sealedFiles = new Hono<AppEnv>().post(
         refresh: run.refresher(c),
       });
       return c.json({
-        status: result.status,
+        status: requireDelivered(result.status),
         expires: result.expires,
         fileName,
         bytes: run.bytes,

@@ -69,4 +69,52 @@ describe("readBodyChunks", () => {
     await reading.cancel();
     expect(cancelled).toBe(true);
   });
+
+  it("a time limit per chunk: a stalled or trickled body fails, a slow one that keeps pace does not", async () => {
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const timing = { chunkTimeoutMs: 300, onTimeout: () => new Error("too slow") };
+    /** `pieces` bytes of `piece` each, one every `everyMs`; then the end (or a stall forever). */
+    const dripped = (piece: number, pieces: number, everyMs: number, stall = false) => {
+      let sent = 0;
+      let cancelled = false;
+      const stream = new ReadableStream<Uint8Array>({
+        async pull(c) {
+          if (sent === pieces) {
+            if (stall) return new Promise<void>(() => {});
+            return c.close();
+          }
+          await sleep(everyMs);
+          sent++;
+          c.enqueue(new Uint8Array(piece));
+        },
+        cancel: () => {
+          cancelled = true;
+        },
+      });
+      return { stream, cancelled: () => cancelled };
+    };
+    const read = async (stream: ReadableStream<Uint8Array>, size: number) => {
+      const started = Date.now();
+      let bytes = 0;
+      try {
+        for await (const chunk of readBodyChunks(stream, size, timing).chunks) bytes += chunk.byteLength;
+        return { bytes, ms: Date.now() - started };
+      } catch (error) {
+        return { error: (error as Error).message, bytes, ms: Date.now() - started };
+      }
+    };
+
+    // Stalled after some bytes: fails after the limit, and the body is cancelled.
+    const stalled = dripped(10, 2, 10, true);
+    const a = await read(stalled.stream, 1000);
+    expect(a).toMatchObject({ error: "too slow", bytes: 20 });
+    expect(a.ms).toBeLessThan(1000);
+    expect(stalled.cancelled()).toBe(true);
+    // Trickled: a byte every 20 ms never leaves a read waiting long, but 1000 bytes take 20 s.
+    const trickled = await read(dripped(1, 10_000, 20).stream, 1000);
+    expect(trickled).toMatchObject({ error: "too slow" });
+    expect(trickled.ms).toBeLessThan(1000);
+    // Slow but keeping pace (each 1000 bytes within the limit): read to the end.
+    expect(await read(dripped(250, 12, 40).stream, 1000)).toEqual({ bytes: 3000, ms: expect.any(Number) });
+  });
 });

@@ -113,6 +113,16 @@ describe("signing", () => {
     expect(await verify("k".repeat(32), signed.replace("payload.1", "payload.2"))).toBeUndefined();
     expect(await verify("j".repeat(32), signed)).toBeUndefined();
     expect(await verify("k".repeat(32), "garbage")).toBeUndefined();
+    // A signature cut to 4n+1 characters is no base64: refused, not thrown (it was a 500).
+    for (let cut = 1; cut <= 4; cut++)
+      expect(await verify("k".repeat(32), signed.slice(0, -cut))).toBeUndefined();
+    expect(await verify("k".repeat(32), `${signed.split("~")[0]}~A`)).toBeUndefined();
+    // The same MAC in a non-canonical encoding (the last character's spare bits changed).
+    const last = signed.at(-1) as string;
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const index = alphabet.indexOf(last);
+    const twin = alphabet[(index & ~3) | ((index + 1) & 3)] as string;
+    expect(await verify("k".repeat(32), `${signed.slice(0, -1)}${twin}`)).toBeUndefined();
     expect(randomId(18)).toMatch(/^[A-Za-z0-9_-]{24}$/);
   });
 });
