@@ -23,7 +23,7 @@ const methods = createUploadMethods(client);
 let method: UploadMethod = methods[DEFAULT_UPLOAD_MODE];
 
 type Connection = "checking" | "signed-out" | "signed-in" | "unreachable";
-type Status = "queued" | "sending" | "delivered" | "pending" | "failed" | "cancelled";
+type Status = "queued" | "sending" | "delivered" | "failed" | "cancelled";
 
 interface Entry {
   file: File;
@@ -141,7 +141,6 @@ const BADGE: Record<Status, string> = {
   queued: "queued",
   sending: "sending",
   delivered: "delivered",
-  pending: "pending",
   failed: "failed",
   cancelled: "cancelled",
 };
@@ -208,15 +207,10 @@ function setStatus(entry: Entry, status: Status, problem?: Problem): void {
   view.retry.hidden = !(status === "cancelled" || (status === "failed" && !problem?.final));
   view.problem.hidden = !problem;
   view.problem.textContent = problem ? `${problem.title} ${problem.hint ?? ""}`.trim() : "";
-  if (status === "delivered" || status === "pending") setProgress(entry, 100, "done");
+  if (status === "delivered") setProgress(entry, 100, "done");
   if (status === "queued") setProgress(entry, 0, "sending");
   if (status === "failed") view.progressText.textContent = "not saved";
   if (status === "cancelled") view.progressText.textContent = "stopped";
-  if (status === "pending") {
-    view.problem.hidden = false;
-    view.problem.textContent =
-      "digi.me took the file but holds it back for now; it appears in your library later.";
-  }
 }
 
 /**
