@@ -10,17 +10,13 @@ import {
   emulator,
   ORIGIN,
   postboxOf,
+  sha256,
   signedInBrowser,
   signIn,
   storedTokens,
   upload,
   uploadForm,
 } from "./support";
-
-async function sha256(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-  return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 describe("the whole flow", () => {
   it("signs in, reports the session, uploads 5 MiB that the library holds byte for byte", async () => {

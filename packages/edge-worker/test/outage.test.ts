@@ -3,25 +3,13 @@ import {
   bytesOf,
   digime,
   emulator,
+  errorOf,
   expireStoredAccessToken,
-  postboxOf,
-  signedInBrowser,
+  signedInUser,
   storedTokens,
   upload,
   uploadForm,
 } from "./support";
-
-async function ready() {
-  const browser = await signedInBrowser();
-  const userId = browser.userId as string;
-  await emulator.resetStats();
-  return { browser, userId, postboxId: await postboxOf(userId), before: await storedTokens(userId) };
-}
-
-async function errorOf(response: Response) {
-  const body = (await response.json()) as { error: { code: string; message: string; upstream?: string } };
-  return { status: response.status, retryAfter: response.headers.get("Retry-After"), ...body.error };
-}
 
 describe("digi.me down or failing", () => {
   afterEach(async () => {
@@ -30,7 +18,7 @@ describe("digi.me down or failing", () => {
   });
 
   it("down: 503 DIGIME_UNREACHABLE, the stored tokens stay, the next upload works", async () => {
-    const { browser, userId, postboxId, before } = await ready();
+    const { browser, userId, postboxId, before } = await signedInUser();
     await digime("down");
     const failed = await errorOf(await upload(browser, uploadForm(bytesOf(1000))));
     expect(failed).toMatchObject({ status: 503, code: "DIGIME_UNREACHABLE", retryAfter: "5" });
@@ -43,7 +31,7 @@ describe("digi.me down or failing", () => {
   });
 
   it("down while the token needs a refresh: 503, the refresh token is kept, and it works once back", async () => {
-    const { browser, userId, postboxId } = await ready();
+    const { browser, userId, postboxId } = await signedInUser();
     await expireStoredAccessToken(userId);
     const expired = await storedTokens(userId);
     await digime("down");
@@ -58,7 +46,7 @@ describe("digi.me down or failing", () => {
   });
 
   it("failing writes (500): 502 DIGIME_ERROR with digi.me's code, tokens intact, then it works", async () => {
-    const { browser, userId, before } = await ready();
+    const { browser, userId, before } = await signedInUser();
     await emulator.fault({ route: "postbox", failNext: 1, statuses: [500] });
     const failed = await errorOf(await upload(browser, uploadForm(bytesOf(1000))));
     expect(failed).toMatchObject({ status: 502, code: "DIGIME_ERROR", upstream: "InternalServerError" });
@@ -67,7 +55,7 @@ describe("digi.me down or failing", () => {
   });
 
   it("overloaded (503 from digi.me): 503 DIGIME_UNAVAILABLE with Retry-After", async () => {
-    const { browser } = await ready();
+    const { browser } = await signedInUser();
     await emulator.fault({ route: "postbox", failNext: 3, statuses: [503] });
     expect(await errorOf(await upload(browser, uploadForm(bytesOf(1000))))).toMatchObject({
       status: 503,
@@ -77,7 +65,7 @@ describe("digi.me down or failing", () => {
   });
 
   it("failing refreshes: 502, the stored pair is kept, the next upload refreshes once", async () => {
-    const { browser, userId } = await ready();
+    const { browser, userId } = await signedInUser();
     await expireStoredAccessToken(userId);
     const expired = await storedTokens(userId);
     await emulator.fault({ route: "token", failNext: 1, statuses: [500] });
@@ -91,7 +79,7 @@ describe("digi.me down or failing", () => {
   });
 
   it("a connection cut in the middle of a streamed upload: 503, nothing delivered, then it works", async () => {
-    const { browser, userId, postboxId, before } = await ready();
+    const { browser, userId, postboxId, before } = await signedInUser();
     await emulator.fault({ route: "postbox", dropNext: 1, dropAfterBytes: 256 * 1024 });
     const failed = await errorOf(await upload(browser, uploadForm(bytesOf(2 * 1024 * 1024))));
     expect(failed).toMatchObject({ status: 503, code: "DIGIME_UNREACHABLE" });

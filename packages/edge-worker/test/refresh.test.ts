@@ -5,21 +5,11 @@ import {
   emulator,
   expireStoredAccessToken,
   ORIGIN,
-  postboxOf,
-  signedInBrowser,
+  signedInUser,
   storedTokens,
   upload,
   uploadForm,
 } from "./support";
-
-async function ready() {
-  const browser = await signedInBrowser();
-  const userId = browser.userId as string;
-  const postboxId = await postboxOf(userId);
-  const before = await storedTokens(userId);
-  await emulator.resetStats();
-  return { browser, userId, postboxId, before };
-}
 
 /** Small files are read whole (replayable); files over 1 MiB stream. */
 const sizes = (n: number) => Array.from({ length: n }, (_, i) => (i % 2 === 0 ? 64 * 1024 : 1200 * 1024 + i));
@@ -30,7 +20,7 @@ describe("single-flight refresh", () => {
   });
 
   it("20 concurrent uploads with an expired token: exactly one refresh, all 20 delivered", async () => {
-    const { browser, userId, postboxId, before } = await ready();
+    const { browser, userId, postboxId, before } = await signedInUser();
     // The token has expired for both sides, as when time has passed.
     await emulator.expireTokens({ postboxId });
     await expireStoredAccessToken(userId);
@@ -59,7 +49,7 @@ describe("single-flight refresh", () => {
   });
 
   it("a token that only digi.me considers expired: one refresh, small uploads are sent again by the Worker", async () => {
-    const { browser, postboxId } = await ready();
+    const { browser, postboxId } = await signedInUser();
     await emulator.expireTokens({ postboxId });
     const answers = await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
@@ -73,7 +63,7 @@ describe("single-flight refresh", () => {
   });
 
   it("streamed uploads refused after the refresh answer TOKEN_REFRESHED_RETRY, and the typed client sends again", async () => {
-    const { browser, userId, postboxId } = await ready();
+    const { browser, userId, postboxId } = await signedInUser();
     await emulator.expireTokens({ postboxId });
     const big = bytesOf(1500 * 1024, 9);
     const first = await upload(browser, uploadForm(big));
@@ -93,7 +83,7 @@ describe("single-flight refresh", () => {
   });
 
   it("an expired refresh token asks the user to sign in again", async () => {
-    const { browser, userId, postboxId } = await ready();
+    const { browser, userId, postboxId } = await signedInUser();
     await emulator.expireTokens({ postboxId, kind: "both" });
     await expireStoredAccessToken(userId);
     const answer = await upload(browser, uploadForm("x"));

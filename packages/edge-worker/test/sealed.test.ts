@@ -13,13 +13,14 @@ import {
   Browser,
   bytesOf,
   emulator,
+  errorOf,
   ORIGIN,
-  postboxOf,
   publicKeyOf,
   type SealedParts,
   sealInNode,
   sha256,
   signedInBrowser,
+  signedInUser,
   storedTokens,
   streamOf,
   uploadSealedParts,
@@ -28,18 +29,9 @@ import {
 const enc = new TextEncoder();
 
 async function ready() {
-  const browser = await signedInBrowser();
-  const userId = browser.userId as string;
-  const postboxId = await postboxOf(userId);
-  const publicKey = await publicKeyOf(browser);
   await emulator.clearFaults();
-  await emulator.resetStats();
-  return { browser, userId, postboxId, publicKey };
-}
-
-async function errorOf(response: Response) {
-  const body = (await response.json()) as { error?: { code?: string; message?: string } };
-  return { status: response.status, code: body.error?.code, message: body.error?.message };
+  const { browser, userId, postboxId } = await signedInUser();
+  return { browser, userId, postboxId, publicKey: await publicKeyOf(browser) };
 }
 
 /** The emulator's library holds exactly `files`, byte for byte, with these descriptors. */

@@ -215,6 +215,19 @@ export async function signedInBrowser(): Promise<Browser> {
   return browser;
 }
 
+/**
+ * A signed-in browser with its user's id, postbox and stored token pair (`before`), the emulator's
+ * counters reset.
+ */
+export async function signedInUser() {
+  const browser = await signedInBrowser();
+  const userId = browser.userId as string;
+  const postboxId = await postboxOf(userId);
+  const before = await storedTokens(userId);
+  await emulator.resetStats();
+  return { browser, userId, postboxId, before };
+}
+
 /** A multipart upload body: `fileDescriptor` (when given) then `file`. */
 export function uploadForm(
   bytes: Uint8Array | string,

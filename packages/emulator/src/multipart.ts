@@ -152,6 +152,8 @@ export function receiveEncryptedFile(options: ReceiveOptions): Promise<ReceivedF
     });
     body.on("close", onClose);
     body.on("error", (cause) => fail(new MultipartError("The request body failed", { cause })));
-    body.pipe(parser);
+    // A connection that closed before this point emits no more events: fail now rather than wait.
+    if (body.destroyed) fail(new MultipartError("The connection closed before the body ended"));
+    else body.pipe(parser);
   });
 }

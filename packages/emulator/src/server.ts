@@ -11,6 +11,9 @@ import {
   loadContractsFile,
 } from "./contracts.js";
 
+/** How long `close()` waits for the handlers of requests in progress before closing the store. */
+const CLOSE_GRACE_MS = 10_000;
+
 /** Options of {@link startEmulator}: those of `createEmulator` plus where to listen. */
 export interface StartEmulatorOptions extends EmulatorOptions {
   /** Port; 0 (the default) picks a free one. */
@@ -41,7 +44,10 @@ export interface RunningEmulator extends Emulator {
   devContract: DevContract | undefined;
   /** The Node HTTP server. */
   server: Server;
-  /** Stops listening, ends open connections and closes the store. */
+  /**
+   * Stops listening, ends open connections, waits for the handlers of requests in progress to finish
+   * or fail (at most 10 s), then closes the store.
+   */
   close(): Promise<void>;
 }
 
@@ -63,8 +69,16 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     ...(devContract ? [devContract.contract] : []),
   ];
   const emulator = createEmulator({ ...emulatorOptions, contracts });
+  // Requests whose handler has not settled yet: close() waits for them before closing the store.
+  const inProgress = new Set<Promise<unknown>>();
   const server = createAdaptorServer({
-    fetch: emulator.app.fetch,
+    fetch: (...args: Parameters<typeof emulator.app.fetch>) => {
+      const handling = Promise.resolve(emulator.app.fetch(...args));
+      inProgress.add(handling);
+      const done = () => inProgress.delete(handling);
+      handling.then(done, done);
+      return handling;
+    },
     // Large uploads may take a while; the default would cut them at 5 minutes.
     serverOptions: { requestTimeout: 60 * 60_000 },
   }) as Server;
@@ -98,10 +112,25 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     devContract,
     server,
     close() {
-      closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }).finally(() => emulator.close());
+      closing ??= (async () => {
+        try {
+          const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+          server.closeAllConnections();
+          await closed;
+          // Cut off, requests in progress fail (or finish, if they no longer read their body); the
+          // store stays open until their handlers have settled, within a bound.
+          let bound: ReturnType<typeof setTimeout> | undefined;
+          await Promise.race([
+            Promise.allSettled([...inProgress]),
+            new Promise<void>((resolve) => {
+              bound = setTimeout(resolve, CLOSE_GRACE_MS);
+            }),
+          ]);
+          clearTimeout(bound);
+        } finally {
+          emulator.close();
+        }
+      })();
       return closing;
     },
   };

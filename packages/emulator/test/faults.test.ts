@@ -1,19 +1,14 @@
 import { randomBytes } from "node:crypto";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { FaultInjector, type RunningEmulator } from "../src/index.js";
-import { Client, errorOf, type Onboarded, start } from "./helpers.js";
+import { type Client, errorOf, type Onboarded, start, useEmulator } from "./helpers.js";
 
 let emu: RunningEmulator;
 let client: Client;
 let box: Onboarded;
 
-beforeAll(async () => {
-  emu = await start({ autoApprove: true });
-  client = new Client(emu);
-  box = await client.onboard();
-});
+useEmulator((setup) => ({ emu, client, box } = setup), { onboard: true });
 afterEach(() => emu.faults.clear());
-afterAll(() => emu.close());
 
 const setFault = (body: Record<string, unknown>) =>
   fetch(`${emu.adminUrl}/faults`, { method: "POST", body: JSON.stringify(body) });

@@ -11,6 +11,7 @@ import {
 } from "node:crypto";
 import { Readable } from "node:stream";
 import { decodeProtectedHeader, jwtVerify, SignJWT } from "jose";
+import { afterAll, beforeAll } from "vitest";
 import {
   type ContractInput,
   type RunningEmulator,
@@ -283,6 +284,37 @@ export class Client {
       multipart(options.fileName ?? "data.json", aesCbc(envelope.key, envelope.iv, data)),
     );
   }
+}
+
+/** What {@link useEmulator} hands a test file. */
+export interface EmulatorSetup {
+  emu: RunningEmulator;
+  client: Client;
+}
+
+/**
+ * The usual setup of a test file: an auto-approving emulator ({@link start}) and a {@link Client}
+ * before all its tests (and, with `onboard`, one onboarded user, `box`), closed after them.
+ *
+ * @param ready - Takes the setup once it is up (assign it to the file's variables).
+ */
+export function useEmulator(ready: (setup: EmulatorSetup) => void): void;
+export function useEmulator(
+  ready: (setup: EmulatorSetup & { box: Onboarded }) => void,
+  options: { onboard: true },
+): void;
+export function useEmulator(
+  ready: (setup: EmulatorSetup & { box: Onboarded }) => void,
+  options: { onboard?: boolean } = {},
+): void {
+  let emu: RunningEmulator | undefined;
+  beforeAll(async () => {
+    emu = await start({ autoApprove: true });
+    const client = new Client(emu);
+    const box = options.onboard ? await client.onboard() : (undefined as unknown as Onboarded);
+    ready({ emu, client, box });
+  });
+  afterAll(() => emu?.close());
 }
 
 export const errorOf = async (res: Response) =>

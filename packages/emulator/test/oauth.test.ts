@@ -1,5 +1,5 @@
 import { constants, createPublicKey, sign } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../src/index.js";
 import {
   CALLBACK,
@@ -10,18 +10,14 @@ import {
   pkcePair,
   REDIRECT_URI,
   signRequest,
-  start,
   testContract,
+  useEmulator,
 } from "./helpers.js";
 
 let emu: RunningEmulator;
 let client: Client;
 
-beforeAll(async () => {
-  emu = await start({ autoApprove: true });
-  client = new Client(emu);
-});
-afterAll(() => emu.close());
+useEmulator((setup) => ({ emu, client } = setup));
 
 describe("oauth/authorize", () => {
   it("answers a PS512 token with jku/kid and a session", async () => {

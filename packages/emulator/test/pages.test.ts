@@ -1,16 +1,12 @@
 import { createPublicKey } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../src/index.js";
-import { Client, errorOf, start } from "./helpers.js";
+import { type Client, errorOf, useEmulator } from "./helpers.js";
 
 let emu: RunningEmulator;
 let client: Client;
 
-beforeAll(async () => {
-  emu = await start({ autoApprove: true });
-  client = new Client(emu);
-});
-afterAll(() => emu.close());
+useEmulator((setup) => ({ emu, client } = setup));
 
 describe("key set, health, pages and the library API", () => {
   it("publishes the key set in digi.me's form, or as JWK", async () => {

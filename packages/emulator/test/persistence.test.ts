@@ -57,6 +57,44 @@ describe("file mode", () => {
     }
   });
 
+  it("close() lets requests in progress finish or fail before closing the store", async () => {
+    const dataDir = tempDir();
+    const errors: unknown[] = [];
+    const onError = (error: unknown) => errors.push(error);
+    const first = await startEmulator({ dataDir, contracts: [testContract()], autoApprove: true, onError });
+    const client = new Client(first);
+    const box = await client.onboard();
+    // Writes wait in the handler, so close() comes while they are in progress.
+    first.faults.set("postbox", { latencyMs: 300 });
+    const writes = [1, 2, 3].map((n) =>
+      client.write(box, Buffer.from(`written during close ${n}`), { fileName: `during-${n}.txt` }).then(
+        (res) => res.status,
+        () => "network error",
+      ),
+    );
+    while (first.stats.current.requests.postbox < 3) await new Promise((r) => setTimeout(r, 5));
+    await first.close();
+    const outcomes = await Promise.all(writes);
+    // The handlers ran to their end against an open store: nothing reported, nothing half-written.
+    await new Promise((r) => setTimeout(r, 400));
+    expect(errors).toEqual([]);
+
+    const second = await startEmulator({ dataDir, autoApprove: true, onError });
+    try {
+      const stored = second.store.listFiles({ postboxId: box.postboxId }).map((f) => f.fileName);
+      // A write answered 200 is stored; an unanswered one may be (its outcome is unknown to the caller).
+      for (const [i, outcome] of outcomes.entries()) {
+        if (outcome === 200) expect(stored).toContain(`during-${i + 1}.txt`);
+        else expect(outcome).toBe("network error");
+      }
+      expect(second.store.pendingUploads()).toEqual([]);
+      expect((await new Client(second).write(box, Buffer.from("after"))).status).toBe(200);
+      expect(errors).toEqual([]);
+    } finally {
+      await second.close();
+    }
+  });
+
   it("memory mode keeps nothing and removes its temporary folder", async () => {
     const emu = await startEmulator({ memory: true, contracts: [testContract()], autoApprove: true });
     const client = new Client(emu);

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { request } from "node:http";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../src/index.js";
 import {
   aesCbc,
@@ -16,21 +16,16 @@ import {
   type Onboarded,
   sha256,
   signRequest,
-  start,
   streamingMultipart,
   testContract,
+  useEmulator,
 } from "./helpers.js";
 
 let emu: RunningEmulator;
 let client: Client;
 let box: Onboarded;
 
-beforeAll(async () => {
-  emu = await start({ autoApprove: true });
-  client = new Client(emu);
-  box = await client.onboard();
-});
-afterAll(() => emu.close());
+useEmulator((setup) => ({ emu, client, box } = setup), { onboard: true });
 
 const filesOf = async (userId: string) =>
   ((await (await fetch(`${emu.libraryUrl}/api/users/${userId}/files`)).json()) as { files: { id: string }[] })

@@ -1,5 +1,5 @@
 import { createHash, generateKeyPairSync } from "node:crypto";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { init, SDK_NAME, SDK_VERSION, TokenVerificationError, TypeValidationError } from "../src/index.js";
 import {
   APPLICATION_ID,
@@ -8,19 +8,15 @@ import {
   FakeDigime,
   REDIRECT_URI,
 } from "./helpers/fake-digime.js";
+import { sdkFor, useFakeDigime } from "./helpers/use-fake-digime.js";
 
 let fake: FakeDigime;
-beforeAll(async () => {
-  fake = await FakeDigime.start();
-});
-afterAll(() => fake.close());
-beforeEach(() => {
-  fake.requests.length = 0;
+useFakeDigime((started) => {
+  fake = started;
 });
 
 const onboardUrl = "https://onboard.example/apps/saas";
-const sdk = () =>
-  init({ applicationId: APPLICATION_ID, baseUrl: fake.baseUrl, onboardUrl, retry: { baseDelayMs: 1 } });
+const sdk = () => sdkFor(fake, { onboardUrl });
 
 describe("getAuthorizeUrl", () => {
   it("posts the wire format's claims and body, and answers the onboarding URL", async () => {

@@ -1,16 +1,19 @@
 import { createPublicKey, generateKeyPairSync } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { verifyJwt } from "../src/crypto/jws.js";
 import { TokenVerificationError } from "../src/errors.js";
 import type { HttpSettings } from "../src/internal/http.js";
 import { createKeySetResolver } from "../src/key-set.js";
-import { FakeDigime, vectors } from "./helpers/fake-digime.js";
+import { type FakeDigime, vectors } from "./helpers/fake-digime.js";
+import { useFakeDigime } from "./helpers/use-fake-digime.js";
 
 let fake: FakeDigime;
-beforeAll(async () => {
-  fake = await FakeDigime.start();
-});
-afterAll(() => fake.close());
+useFakeDigime(
+  (started) => {
+    fake = started;
+  },
+  { reset: false },
+);
 
 const keySetPem = createPublicKey(vectors.keys.digime.publicSpki).export({
   type: "pkcs1",

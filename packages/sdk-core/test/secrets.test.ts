@@ -3,24 +3,20 @@
  * issues, its JSON, its string form, its inspection, nor anywhere along its chain of causes.
  */
 import { inspect } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DigiMeSDKError, init, ResealRequiredError } from "../src/index.js";
-import {
-  APPLICATION_ID,
-  CONTRACT_KEY,
-  contractDetails,
-  FakeDigime,
-  POSTBOX_PUBLIC_KEY,
-} from "./helpers/fake-digime.js";
+import { describe, expect, it } from "vitest";
+import { DigiMeSDKError, ResealRequiredError } from "../src/index.js";
+import { CONTRACT_KEY, contractDetails, type FakeDigime, POSTBOX_PUBLIC_KEY } from "./helpers/fake-digime.js";
+import { sdkFor, useFakeDigime } from "./helpers/use-fake-digime.js";
 
 let fake: FakeDigime;
-beforeAll(async () => {
-  fake = await FakeDigime.start();
-});
-afterAll(() => fake.close());
+useFakeDigime(
+  (started) => {
+    fake = started;
+  },
+  { reset: false },
+);
 
-const sdk = (extra: Record<string, unknown> = {}) =>
-  init({ applicationId: APPLICATION_ID, baseUrl: fake.baseUrl, retry: false, ...extra });
+const sdk = (extra: Record<string, unknown> = {}) => sdkFor(fake, { retry: false, ...extra });
 
 // Slices of the private key's base64 body: any of them in an error would be a leak.
 const keyBody = CONTRACT_KEY.split("\n").slice(1, -2).join("");

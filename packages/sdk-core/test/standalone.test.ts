@@ -3,7 +3,7 @@
  * `init(config)`'s methods, one context per configuration object (key sets fetched once), and a
  * bad configuration as a rejection.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   exchangeCodeForToken,
   getAuthorizeUrl,
@@ -14,16 +14,17 @@ import {
   TypeValidationError,
   write,
 } from "../src/index.js";
-import { APPLICATION_ID, contractDetails, FakeDigime, POSTBOX_PUBLIC_KEY } from "./helpers/fake-digime.js";
+import {
+  APPLICATION_ID,
+  contractDetails,
+  type FakeDigime,
+  POSTBOX_PUBLIC_KEY,
+} from "./helpers/fake-digime.js";
+import { useFakeDigime } from "./helpers/use-fake-digime.js";
 
 let fake: FakeDigime;
-beforeAll(async () => {
-  fake = await FakeDigime.start();
-});
-afterAll(() => fake.close());
-beforeEach(() => {
-  fake.requests.length = 0;
-  fake.files.length = 0;
+useFakeDigime((started) => {
+  fake = started;
 });
 
 const descriptor = { mimeType: "application/octet-stream", accounts: [{ accountId: "acc-1" }] };

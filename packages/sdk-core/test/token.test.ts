@@ -1,18 +1,21 @@
 import { createPrivateKey } from "node:crypto";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { init, ServerError, TokenVerificationError, TypeValidationError } from "../src/index.js";
-import { APPLICATION_ID, CONTRACT_ID, contractDetails, FakeDigime, vectors } from "./helpers/fake-digime.js";
+import {
+  APPLICATION_ID,
+  CONTRACT_ID,
+  contractDetails,
+  type FakeDigime,
+  vectors,
+} from "./helpers/fake-digime.js";
+import { sdkFor, useFakeDigime } from "./helpers/use-fake-digime.js";
 
 let fake: FakeDigime;
-beforeAll(async () => {
-  fake = await FakeDigime.start();
-});
-afterAll(() => fake.close());
-beforeEach(() => {
-  fake.requests.length = 0;
+useFakeDigime((started) => {
+  fake = started;
 });
 
-const sdk = () => init({ applicationId: APPLICATION_ID, baseUrl: fake.baseUrl, retry: { baseDelayMs: 1 } });
+const sdk = () => sdkFor(fake);
 
 async function authorizationCode() {
   const { url, codeVerifier } = await sdk().getAuthorizeUrl({

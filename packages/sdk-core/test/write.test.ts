@@ -1,29 +1,23 @@
 import { randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
 import { inspect } from "node:util";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { init, ResealRequiredError, ServerError, seal, TypeValidationError } from "../src/index.js";
+import { describe, expect, it } from "vitest";
+import { ResealRequiredError, ServerError, seal, TypeValidationError } from "../src/index.js";
 import {
-  APPLICATION_ID,
   contractDetails,
-  FakeDigime,
+  type FakeDigime,
   POSTBOX_PUBLIC_KEY,
   parseMultipart,
 } from "./helpers/fake-digime.js";
+import { sdkFor, useFakeDigime } from "./helpers/use-fake-digime.js";
 
 let fake: FakeDigime;
-beforeAll(async () => {
-  fake = await FakeDigime.start();
-});
-afterAll(() => fake.close());
-beforeEach(() => {
-  fake.requests.length = 0;
-  fake.files.length = 0;
+useFakeDigime((started) => {
+  fake = started;
 });
 
 const descriptor = { mimeType: "application/octet-stream", accounts: [{ accountId: "acc-1" }], tags: ["t"] };
-const sdk = (extra: Record<string, unknown> = {}) =>
-  init({ applicationId: APPLICATION_ID, baseUrl: fake.baseUrl, retry: { baseDelayMs: 1 }, ...extra });
+const sdk = (extra: Record<string, unknown> = {}) => sdkFor(fake, extra);
 
 function writeOptions(fileData: unknown, extra: Record<string, unknown> = {}) {
   return {

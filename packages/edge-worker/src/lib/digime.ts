@@ -87,34 +87,20 @@ export function describeDigiMeFailure(error: unknown): ApiFailure {
         retryAfter: 5,
       };
     }
-    if (error.status >= 500) {
-      return {
-        status: 502,
-        code: "DIGIME_ERROR",
-        message: `digi.me failed (HTTP ${error.status}, ${error.code})`,
-        upstream: error.code,
-      };
-    }
+    const failed = error.status >= 500;
     return {
       status: 502,
-      code: "DIGIME_REJECTED",
-      message: `digi.me refused the request (HTTP ${error.status}, ${error.code})`,
+      code: failed ? "DIGIME_ERROR" : "DIGIME_REJECTED",
+      message: `${failed ? "digi.me failed" : "digi.me refused the request"} (HTTP ${error.status}, ${error.code})`,
       upstream: error.code,
     };
   }
   if (error instanceof NetworkError) {
-    if (error.code === "TIMEOUT") {
-      return {
-        status: 503,
-        code: "DIGIME_TIMEOUT",
-        message: "digi.me did not answer in time",
-        retryAfter: 5,
-      };
-    }
+    const timeout = error.code === "TIMEOUT";
     return {
       status: 503,
-      code: "DIGIME_UNREACHABLE",
-      message: "digi.me could not be reached",
+      code: timeout ? "DIGIME_TIMEOUT" : "DIGIME_UNREACHABLE",
+      message: timeout ? "digi.me did not answer in time" : "digi.me could not be reached",
       retryAfter: 5,
     };
   }

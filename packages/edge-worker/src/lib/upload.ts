@@ -12,6 +12,21 @@ import type { WriteGrant } from "../vault";
 import { describeDigiMeFailure, failureToError } from "./digime";
 import { vaultFor } from "./session";
 
+/** What an upload route answers on success. */
+export interface UploadResult {
+  /**
+   * `delivered`: in the user's library. (digi.me's `pending`, an expired token that stored nothing,
+   * is never answered as a success: it is 503 `TOKEN_REFRESHED_RETRY`.)
+   */
+  status: "delivered";
+  /** `expires` as digi.me answered it. */
+  expires: number;
+  /** The file name as sent on (sanitised). */
+  fileName: string;
+  /** Size of the file in bytes (for a sealed upload: of the encrypted body, all the Worker sees). */
+  bytes: number;
+}
+
 /**
  * A body of at most this many bytes is read whole before it is sent on, so that sdk-core can send
  * it again by itself when digi.me asks for a token refresh. Larger (or unsized) bodies stream;
@@ -195,6 +210,30 @@ export class UploadRun {
       },
       { highWaterMark: 0 },
     );
+  }
+
+  /**
+   * Sends the write and answers what the route answers: a file digi.me reported `delivered`
+   * (else {@link requireDelivered}'s error), or this upload's first failure.
+   *
+   * @param fileName - The file name as sent on.
+   * @param send - The sdk-core call (with {@link UploadRun.upstream} and {@link UploadRun.refresher}).
+   */
+  async deliver(
+    fileName: string,
+    send: () => Promise<{ status: "delivered" | "pending"; expires: number }>,
+  ): Promise<UploadResult> {
+    try {
+      const result = await send();
+      return {
+        status: requireDelivered(result.status),
+        expires: result.expires,
+        fileName,
+        bytes: this.bytes,
+      };
+    } catch (error) {
+      throw await this.failed(error);
+    }
   }
 
   /**

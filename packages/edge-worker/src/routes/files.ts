@@ -6,35 +6,12 @@ import { completeDescriptor, type DescriptorInput, parseDescriptor } from "../li
 import { contractDetails, describeDigiMeFailure, failureToError, getSdk } from "../lib/digime";
 import { sanitizeFileName } from "../lib/file-name";
 import { getBoundary, MultipartError, MultipartReader } from "../lib/multipart";
-import {
-  admitWrite,
-  bodyTiming,
-  declaredLength,
-  REPLAYABLE_BYTES,
-  requireDelivered,
-  tooLarge,
-  UploadRun,
-} from "../lib/upload";
+import { admitWrite, bodyTiming, declaredLength, REPLAYABLE_BYTES, tooLarge, UploadRun } from "../lib/upload";
 import { originCheck } from "../middleware/origin-check";
 import { requireSession } from "../middleware/session";
 import { declaredSizeLimit } from "../middleware/upload-size";
 
-export { REPLAYABLE_BYTES } from "../lib/upload";
-
-/** What `POST /api/files` answers on success. */
-export interface UploadResult {
-  /**
-   * `delivered`: in the user's library. (digi.me's `pending`, an expired token that stored nothing,
-   * is never answered as a success: it is 503 `TOKEN_REFRESHED_RETRY`.)
-   */
-  status: "delivered";
-  /** `expires` as digi.me answered it. */
-  expires: number;
-  /** The file name as sent on (sanitised). */
-  fileName: string;
-  /** Size of the file in bytes (for a sealed upload: of the encrypted body, all the Worker sees). */
-  bytes: number;
-}
+export { REPLAYABLE_BYTES, type UploadResult } from "../lib/upload";
 
 /** Room for the multipart framing and small fields on top of `MAX_UPLOAD_BYTES`. */
 export const FRAMING_ALLOWANCE = 64 * 1024;
@@ -133,8 +110,8 @@ export const files = new Hono<AppEnv>().post(
         ? await run.collect(fileChunks())
         : run.stream(fileChunks());
 
-    try {
-      const result = await getSdk(config).write({
+    const result = await run.deliver(fileName, () =>
+      getSdk(config).write({
         contractDetails: contractDetails(config),
         userAccessToken: grant.token,
         postboxId: grant.postboxId,
@@ -142,15 +119,8 @@ export const files = new Hono<AppEnv>().post(
         data: { fileData: data, fileName, fileDescriptor },
         signal: run.upstream.signal,
         refresh: run.refresher(c),
-      });
-      return c.json({
-        status: requireDelivered(result.status),
-        expires: result.expires,
-        fileName,
-        bytes: run.bytes,
-      } satisfies UploadResult);
-    } catch (error) {
-      throw await run.failed(error);
-    }
+      }),
+    );
+    return c.json(result);
   },
 );

@@ -16,14 +16,13 @@ import {
   bodyTiming,
   declaredLength,
   REPLAYABLE_BYTES,
-  requireDelivered,
   tooLarge,
+  type UploadResult,
   UploadRun,
 } from "../lib/upload";
 import { originCheck } from "../middleware/origin-check";
 import { requireSession } from "../middleware/session";
 import { declaredSizeLimit } from "../middleware/upload-size";
-import type { UploadResult } from "./files";
 
 export { SEALED_HEADERS } from "../lib/sealed-envelope";
 
@@ -141,8 +140,8 @@ export const sealedFiles = new Hono<AppEnv>().post(
       body: data,
       ...(declared === undefined ? {} : { size: declared }),
     };
-    try {
-      const result = await getSdk(config).sendSealed({
+    const result: SealedUploadResult = await run.deliver(fileName, () =>
+      getSdk(config).sendSealed({
         contractDetails: contractDetails(config),
         userAccessToken: grant.token,
         postboxId: grant.postboxId,
@@ -150,15 +149,8 @@ export const sealedFiles = new Hono<AppEnv>().post(
         fileName,
         signal: run.upstream.signal,
         refresh: run.refresher(c),
-      });
-      return c.json({
-        status: requireDelivered(result.status),
-        expires: result.expires,
-        fileName,
-        bytes: run.bytes,
-      } satisfies SealedUploadResult);
-    } catch (error) {
-      throw await run.failed(error);
-    }
+      }),
+    );
+    return c.json(result);
   },
 );

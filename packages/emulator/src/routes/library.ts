@@ -9,40 +9,20 @@ import { page } from "../html.js";
 import { countRequests } from "../stats.js";
 import type { LibraryFile } from "../store.js";
 
-/** A library file as the JSON API lists it. */
-export interface LibraryFileJson {
-  id: string;
-  userId: string;
-  postboxId: string;
-  clientId: string;
-  fileName: string;
-  mimeType: string;
-  /** The decrypted `fileDescriptor`. */
-  metadata: unknown;
-  size: number;
-  sha256: string;
-  createdAt: number;
+/** A library file as the JSON API lists it: the stored record, with a download URL for its path. */
+export interface LibraryFileJson extends Omit<LibraryFile, "path"> {
   /** Where to download the decrypted bytes. */
   url: string;
 }
 
 const notFound = (what: string) => new ApiError(404, "NotFound", `${what} does not exist`);
 
-const fileUrl = (origin: string, f: LibraryFile) =>
+const fileUrl = (origin: string, f: Pick<LibraryFile, "userId" | "id">) =>
   `${origin}${PATHS.library}/api/users/${encodeURIComponent(f.userId)}/files/${encodeURIComponent(f.id)}`;
 
-const toJson = (origin: string, f: LibraryFile): LibraryFileJson => ({
-  id: f.id,
-  userId: f.userId,
-  postboxId: f.postboxId,
-  clientId: f.clientId,
-  fileName: f.fileName,
-  mimeType: f.mimeType,
-  metadata: f.metadata,
-  size: f.size,
-  sha256: f.sha256,
-  createdAt: f.createdAt,
-  url: fileUrl(origin, f),
+const toJson = (origin: string, { path: _path, ...file }: LibraryFile): LibraryFileJson => ({
+  ...file,
+  url: fileUrl(origin, file),
 });
 
 const limitOf = (value: string | undefined): number | undefined => {
