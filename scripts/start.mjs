@@ -16,8 +16,9 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 
 /** The repository's root folder. */
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), "..");
-/** The example SPA's folder, and where Vite builds it. */
+/** The example SPA's folder. */
 export const SPA_DIR = join(REPO, "examples", "spa");
+/** Where Vite builds the SPA (served by the demo's Worker as static assets). */
 export const SPA_DIST = join(SPA_DIR, "dist");
 /** The edge Worker's folder (its `wrangler.jsonc`). */
 export const WORKER_DIR = join(REPO, "packages", "edge-worker");
@@ -25,8 +26,9 @@ export const WORKER_DIR = join(REPO, "packages", "edge-worker");
 export const EMULATOR_DATA_DIR = join(REPO, "packages", "emulator", ".data");
 /** The Worker's local settings for the demo (secrets included); git-ignored. */
 export const WORKER_SETTINGS_FILE = join(WORKER_DIR, ".dev.vars");
-/** Ports the demo prefers. The Worker's is in the dev contract's redirect URI. */
+/** The port the demo's Worker prefers; it is in the dev contract's redirect URI. */
 export const DEFAULT_WORKER_PORT = 8787;
+/** The port the demo's emulator prefers. */
 export const DEFAULT_EMULATOR_PORT = 8788;
 /** Origins of `vite dev` (examples/spa), allowed to call the demo's Worker from another origin. */
 export const VITE_DEV_ORIGINS = ["http://127.0.0.1:5173", "http://localhost:5173"];

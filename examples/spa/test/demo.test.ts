@@ -1,7 +1,8 @@
 /**
  * The demo in a real browser: the same stack as `pnpm start` (emulator + `wrangler dev` serving the
  * built SPA, started by `scripts/start.mjs`'s functions, on free ports and in temporary folders),
- * driven through Debian's Chromium with playwright-core. In order, on one signed-in page:
+ * driven through Debian's Chromium with playwright-core. First, every answer (page, static assets,
+ * API, errors) carries the security headers; then, in order, on one signed-in page:
  *
  * 1. a person's path in the default (sealed) mode: Connect, Allow on the consent page, choose a
  *    3 MiB file, watch the one progress bar go through encrypting and sending to 100% and
@@ -11,18 +12,21 @@
  *    and holds neither the marker (raw, hex, base64) nor the tags, while the library holds the file;
  * 3. plain mode (the switch off): the same capture does see the marker, so 2 cannot pass vacuously;
  * 4. the built app (`dist/`) holds no key material, no session secret and no token of this run;
- * 5. drag and drop, and failures in words (too large, digi.me gone, no session).
+ * 5. the app built for a cross-origin Worker, served from another origin in `ALLOWED_ORIGINS`, uploads;
+ * 6. drag and drop, and failures in words (too large, digi.me gone, no session).
  */
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import type { LibraryFileJson } from "@digime-edge/emulator";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
-import { readSessionSecret, SPA_DIR, SPA_DIST, startDemo } from "../../../scripts/start.mjs";
+import { pickPort, readSessionSecret, SPA_DIR, SPA_DIST, startDemo } from "../../../scripts/start.mjs";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const FLAGS = [
@@ -93,7 +97,11 @@ test("demo in a browser: sealed by default, ciphertext only on the wire, plain o
   const settingsFile = join(work, "worker.env");
   let demo: Awaited<ReturnType<typeof startDemo>> | undefined;
   let context: BrowserContext | undefined;
+  let appServer: Server | undefined;
   try {
+    // Another origin for the app (step "from another origin"), listed in ALLOWED_ORIGINS.
+    const appPort = await pickPort(0);
+    const appOrigin = `http://127.0.0.1:${appPort}`;
     demo = await startDemo({
       workerPort: 0,
       emulatorPort: 0,
@@ -103,11 +111,35 @@ test("demo in a browser: sealed by default, ciphertext only on the wire, plain o
       autoApprove: false,
       keepSessionSecret: false,
       // Room for the 3 MiB file, not for the 5 MiB one below.
-      settings: { MAX_UPLOAD_BYTES: String(LIMIT) },
+      settings: { MAX_UPLOAD_BYTES: String(LIMIT), ALLOWED_ORIGINS: appOrigin },
     });
     const { emulator } = demo;
     const demoUrl = demo.url;
     t.diagnostic(`demo at ${demo.url}, emulator at ${emulator.url}`);
+
+    await t.test(
+      "security headers on every answer: the page, its static assets, the API, errors",
+      async () => {
+        const html = await (await fetch(demoUrl)).text();
+        const assets = [...html.matchAll(/(?:src|href)="\.\/([^"]+)"/g)].map((m) => m[1] as string);
+        assert.ok(
+          assets.some((a) => a.endsWith(".js")) && assets.some((a) => a.endsWith(".css")),
+          "the page links its script and style",
+        );
+        for (const path of ["", ...assets, "api/session", "no-such-file.js"]) {
+          const response = await fetch(new URL(path, demoUrl));
+          await response.arrayBuffer();
+          const h = response.headers;
+          const where = `/${path} (${response.status})`;
+          assert.equal(h.get("x-content-type-options"), "nosniff", where);
+          assert.equal(h.get("x-frame-options"), "DENY", where);
+          assert.equal(h.get("referrer-policy"), "no-referrer", where);
+          assert.match(h.get("content-security-policy") ?? "", /frame-ancestors 'none'/, where);
+        }
+        // The `_headers` file configures the asset server; it is not served.
+        assert.equal((await fetch(new URL("_headers", demoUrl))).status, 404);
+      },
+    );
 
     // A fresh profile, passed as userDataDir (Playwright adds --user-data-dir and --headless).
     context = await chromium.launchPersistentContext(join(work, "profile"), {
@@ -386,6 +418,66 @@ test("demo in a browser: sealed by default, ciphertext only on the wire, plain o
       );
     });
 
+    await t.test(
+      "from another origin in ALLOWED_ORIGINS: the app built for a cross-origin Worker uploads",
+      async () => {
+        // The app built with VITE_WORKER_URL, served by a plain static server on another origin.
+        const crossDist = join(work, "cross-origin-dist");
+        execFileSync(
+          join(SPA_DIR, "node_modules", ".bin", "vite"),
+          ["build", "--outDir", crossDist, "--emptyOutDir", "--logLevel", "warn"],
+          { cwd: SPA_DIR, env: { ...process.env, VITE_WORKER_URL: demoUrl }, stdio: "pipe" },
+        );
+        const types: Record<string, string> = {
+          ".html": "text/html",
+          ".js": "text/javascript",
+          ".css": "text/css",
+        };
+        appServer = createServer((req, res) => {
+          const path = new URL(req.url ?? "/", appOrigin).pathname;
+          const file = join(crossDist, path === "/" ? "index.html" : path);
+          if (!file.startsWith(crossDist)) return void res.writeHead(404).end();
+          readFile(file).then(
+            (body) => {
+              res.writeHead(200, {
+                "Content-Type": types[file.slice(file.lastIndexOf("."))] ?? "image/svg+xml",
+              });
+              res.end(body);
+            },
+            () => res.writeHead(404).end(),
+          );
+        });
+        await new Promise<void>((resolve) => appServer?.listen(appPort, "127.0.0.1", resolve));
+
+        const other = await browser.newPage();
+        const otherProblems: string[] = [];
+        other.on("pageerror", (error) => otherProblems.push(`pageerror: ${error.message}`));
+        other.on("response", (response) => {
+          if (response.status() >= 400) otherProblems.push(`HTTP ${response.status()} for ${response.url()}`);
+        });
+        try {
+          await other.goto(`${appOrigin}/`);
+          // The session cookie (same site: 127.0.0.1) goes along with the credentialed CORS requests.
+          await other.getByText("Connected. Files you send land in your library.").waitFor();
+          const name = "cross-origin.txt";
+          await other.setInputFiles("#file", {
+            name,
+            mimeType: "text/plain",
+            buffer: Buffer.from("from another origin"),
+          });
+          await other
+            .locator(".upload")
+            .filter({ hasText: name })
+            .locator(".badge", { hasText: "delivered" })
+            .waitFor({ timeout: 30_000 });
+          assert.equal((await fromLibrary(name)).bytes.toString(), "from another origin");
+          assert.deepEqual(otherProblems, [], "no failed request or script error on the other origin");
+        } finally {
+          await other.close();
+        }
+      },
+    );
+
     await t.test("drag and drop, and failures in words", async () => {
       // Drag and drop: a file dropped on the drop zone is sent the same way.
       await page.evaluate(() => {
@@ -447,6 +539,7 @@ test("demo in a browser: sealed by default, ciphertext only on the wire, plain o
     });
   } finally {
     await context?.close().catch(() => {});
+    appServer?.close();
     await demo?.stop();
     await rm(work, { recursive: true, force: true });
   }

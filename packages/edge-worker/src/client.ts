@@ -30,6 +30,12 @@ export class EdgeClientError extends Error {
   /** Seconds to wait before trying again, when the Worker said so. */
   readonly retryAfter: number | undefined;
 
+  /**
+   * @param status - HTTP status, or 0 when the request got no answer.
+   * @param code - The Worker's error code, or `NETWORK` / `ABORTED`.
+   * @param message - A message for people.
+   * @param retryAfter - Seconds from the answer's `Retry-After`, when it had one.
+   */
   constructor(status: number, code: string, message: string, retryAfter?: number) {
     super(message);
     this.name = "EdgeClientError";

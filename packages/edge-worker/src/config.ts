@@ -61,6 +61,7 @@ export class ConfigError extends Error {
   /** The settings at fault. */
   readonly settings: SettingName[];
 
+  /** @param problems - Each setting at fault, with what is expected of it (never its value). */
   constructor(problems: { setting: SettingName; expected: string }[]) {
     super(`Invalid configuration: ${problems.map((p) => `${p.setting} (${p.expected})`).join("; ")}`);
     this.name = "ConfigError";

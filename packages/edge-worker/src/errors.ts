@@ -36,6 +36,7 @@ export type ApiErrorCode =
 
 /** The JSON body of every error answer. */
 export interface ErrorBody {
+  /** What went wrong. */
   error: {
     /** A stable, machine-readable code. */
     code: ApiErrorCode;
@@ -67,6 +68,12 @@ export class ApiError extends Error {
   /** digi.me's own code, when there is one. */
   readonly upstream: string | undefined;
 
+  /**
+   * @param status - HTTP status of the answer.
+   * @param code - Stable code of the answer.
+   * @param message - A message for people; never a secret or a value received.
+   * @param options - Extra headers, digi.me's own code, the cause (logged by code only).
+   */
   constructor(
     status: ContentfulStatusCode,
     code: ApiErrorCode,

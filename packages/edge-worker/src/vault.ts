@@ -68,6 +68,12 @@ export class UserVault extends DurableObject<Env> {
   #refreshing: Promise<VaultResult<{ token: UserAccessToken }>> | undefined;
   #bucket = { tokens: Number.NaN, at: 0 };
 
+  /**
+   * Creates the tables on first use.
+   *
+   * @param ctx - The object's state (its SQLite storage).
+   * @param env - The Worker's bindings (the settings, for refreshes).
+   */
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#migrate();

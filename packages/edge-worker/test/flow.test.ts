@@ -84,6 +84,24 @@ describe("the whole flow", () => {
     });
   });
 
+  it("Secure cookies and HSTS only on https: over http (wrangler dev) the cookie is still HttpOnly and Lax", async () => {
+    const start = await new Browser().fetch("http://edge.test/auth/start");
+    expect(start.status).toBe(302);
+    const authCookie = start.headers.getSetCookie().find((c) => c.startsWith("digime_auth=")) as string;
+    expect(authCookie).toMatch(/HttpOnly/i);
+    expect(authCookie).toMatch(/SameSite=Lax/i);
+    expect(authCookie).not.toMatch(/Secure/i);
+    expect(start.headers.get("Strict-Transport-Security")).toBeNull();
+    const out = await new Browser().fetch("http://edge.test/auth/logout", {
+      method: "POST",
+      origin: "http://edge.test",
+    });
+    expect(out.status).toBe(204);
+    const cleared = out.headers.getSetCookie().find((c) => c.startsWith("digime_session=")) as string;
+    expect(cleared).toMatch(/HttpOnly/i);
+    expect(cleared).not.toMatch(/Secure/i);
+  });
+
   it("defaults mimeType to the file part's type and takes a small upload", async () => {
     const browser = await signedInBrowser();
     const form = new FormData();

@@ -1,3 +1,4 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import {
   APP_ORIGIN,
@@ -254,6 +255,36 @@ describe("refusals", () => {
     const keyMessage = await expectError(badKey, 500, "CONFIG_INVALID");
     expect(keyMessage).toContain("DIGIME_PRIVATE_KEY");
     expect(keyMessage).not.toContain("secret-but-not-a-pem");
+
+    // A PEM of the right shape whose key is damaged: found when the Worker starts using it, not
+    // later as a failed digi.me call.
+    const realKey = (env as unknown as Env).DIGIME_PRIVATE_KEY;
+    const lines = realKey.trim().split("\n");
+    const damaged = [...lines.slice(0, 3), ...lines.slice(5)].join("\n");
+    for (const path of ["/auth/start", "/api/session"]) {
+      const answer = await new Browser().fetch(path, { env: { DIGIME_PRIVATE_KEY: damaged } });
+      const text = await expectError(answer, 500, "CONFIG_INVALID");
+      expect(text).toContain("DIGIME_PRIVATE_KEY");
+      expect(text).not.toContain(lines[1] as string);
+    }
+  });
+
+  it("takes DIGIME_PRIVATE_KEY with \\n escapes: a whole sign-in signs with it", async () => {
+    const realKey = (env as unknown as Env).DIGIME_PRIVATE_KEY;
+    expect(realKey).toContain("\n");
+    const overrides = { env: { DIGIME_PRIVATE_KEY: realKey.trim().replace(/\n/g, "\\n") } };
+    expect(overrides.env.DIGIME_PRIVATE_KEY).not.toContain("\n");
+    const browser = new Browser();
+    const start = await browser.fetch("/auth/start?returnTo=%2Fdone", overrides);
+    expect(start.status).toBe(302);
+    // The emulator verifies the authorization request's JWT, signed with the escaped key ...
+    const consent = await fetch(start.headers.get("Location") as string, { redirect: "manual" });
+    expect(consent.status).toBe(302);
+    // ... and the token exchange's.
+    const done = await browser.fetch(consent.headers.get("Location") as string, overrides);
+    expect(done.status, await done.clone().text()).toBe(302);
+    expect(done.headers.get("Location")).toBe(`${ORIGIN}/done`);
+    expect(browser.userId).toBeDefined();
   });
 
   it("every answer is JSON errors with security headers, unknown routes included", async () => {

@@ -15,6 +15,7 @@ import { SDK_NAME, SDK_VERSION } from "./version.js";
 
 /** Options of `getAuthorizeUrl`. */
 export interface GetAuthorizeUrlOptions {
+  /** The write contract: its id, private key (signs the request) and redirect URI. */
   contractDetails: ContractDetails;
   /** Where digi.me sends the user when authorization fails (`success=false&errorCode=…`). */
   callback: string;
@@ -26,6 +27,7 @@ export interface GetAuthorizeUrlOptions {
   userAccessToken?: UserAccessToken;
   /** digi.me session options, sent as the body's `actions`. */
   sessionOptions?: Record<string, unknown>;
+  /** Cancels the request (and its retries). */
   signal?: AbortSignal;
 }
 

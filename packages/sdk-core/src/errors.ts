@@ -37,14 +37,17 @@ export interface DigiMeSDKErrorOptions {
 // or a log of the error.
 const carriedTokens = new WeakMap<DigiMeSDKError, UserAccessToken>();
 
-/** Base class of every error this SDK throws. */
+/**
+ * Base class of every error this SDK throws. Each class of the SDK names itself in a string (a
+ * class's own name does not survive minification); a subclass of yours gets its class's name.
+ */
 export class DigiMeSDKError extends Error {
   /** A stable, machine-readable code. */
   readonly code: DigiMeErrorCode;
 
   constructor(message: string, options: DigiMeSDKErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = new.target.name;
+    this.name = new.target === DigiMeSDKError ? "DigiMeSDKError" : new.target.name;
     this.code = options.code ?? "SDK";
   }
 
@@ -73,6 +76,7 @@ export interface ValidationIssue {
 
 /** Input was refused before any request was sent. */
 export class TypeValidationError extends DigiMeSDKError {
+  override name = "TypeValidationError";
   /** Every problem found, each with the field's path. */
   readonly issues: ValidationIssue[];
 
@@ -94,6 +98,7 @@ export interface ServerErrorOptions extends DigiMeSDKErrorOptions {
 
 /** digi.me answered with an error (a non-2xx status). `code` is the server's code. */
 export class ServerError extends DigiMeSDKError {
+  override name = "ServerError";
   /** HTTP status of the answer. */
   readonly status: number;
   /** digi.me's reference for the failure, when it gave one. */
@@ -110,10 +115,13 @@ export class ServerError extends DigiMeSDKError {
 }
 
 /** digi.me refused this SDK or its version (`SDKInvalid`, `SDKVersionInvalid`). */
-export class SDKInvalidError extends ServerError {}
+export class SDKInvalidError extends ServerError {
+  override name = "SDKInvalidError";
+}
 
 /** A token from digi.me did not verify (signature, algorithm, key set origin or shape). */
 export class TokenVerificationError extends DigiMeSDKError {
+  override name = "TokenVerificationError";
   constructor(message: string, options: DigiMeSDKErrorOptions = {}) {
     super(message, { code: "TOKEN_VERIFICATION", ...options });
   }
@@ -121,6 +129,7 @@ export class TokenVerificationError extends DigiMeSDKError {
 
 /** The request did not get an answer: connection failure, timeout or abort. */
 export class NetworkError extends DigiMeSDKError {
+  override name = "NetworkError";
   /** Whether sending the same request again may succeed. */
   readonly retryable: boolean;
 
@@ -137,6 +146,7 @@ export class NetworkError extends DigiMeSDKError {
  * refreshed token, which has replaced the one passed in (a refresh token may be single-use).
  */
 export class ResealRequiredError extends DigiMeSDKError {
+  override name = "ResealRequiredError";
   constructor(message: string, options: DigiMeSDKErrorOptions & { userAccessToken: UserAccessToken }) {
     const { userAccessToken, ...rest } = options;
     super(message, { code: "RESEAL_REQUIRED", ...rest });

@@ -32,7 +32,9 @@ import type {
 
 /** Options of `sendSealed`. */
 export interface SendSealedOptions extends TokenLifecycleOptions {
+  /** The write contract (its private key signs the request). */
   contractDetails: ContractDetails;
+  /** The user's token; refreshed once if digi.me answers `pending` or `401 InvalidToken`. */
   userAccessToken: UserAccessToken;
   /** The postbox the user's write contract gave (`postboxId` at the redirect URI). */
   postboxId: string;
@@ -40,6 +42,7 @@ export interface SendSealedOptions extends TokenLifecycleOptions {
   sealed: SealedFile;
   /** The file's name, sent as the multipart `filename`. */
   fileName: string;
+  /** Cancels the send: the request, its retries and the refresh. */
   signal?: AbortSignal;
   /** Request body bytes sent so far, of the total when known. */
   onProgress?: ProgressCallback;
@@ -64,7 +67,8 @@ function writeResult(data: unknown): { status: "delivered" | "pending"; expires:
 
 /**
  * `sendSealed` on checked options; `write` calls it with a resealer when its input can be read
- * again, so that a spent body is sealed afresh instead of refused, and with the contract's key.
+ * again, so that every request after the first is sealed afresh (a spent stream included, instead
+ * of refused), and with the contract's key.
  */
 export async function sendSealedChecked(
   context: ClientContext,
@@ -85,19 +89,24 @@ export async function sendSealedChecked(
   let sealed = options.sealed;
   let body: Body = sealed.body;
   let spent = false; // `body` is a stream that a request has taken
+  let used = false; // `sealed` went out with a request
   let lastSize: number | undefined;
   let lastStreamed = false;
 
   const canResend = () => !spent || reseal !== undefined;
 
-  // The body for the next attempt: the same bytes or Blob, or a stream sealed afresh.
+  // The body for the next attempt. With a resealer (`write`), every request after the first gets
+  // a fresh envelope, as the wire format says; without one (`sendSealed`), the same bytes or Blob
+  // go again with the same envelope, and a spent stream is never sent again.
   const nextBody = async (touch: () => void): Promise<Body> => {
-    if (spent) {
-      if (reseal === undefined) throw new Error("unreachable: a spent body is never sent again");
+    if (used && reseal !== undefined) {
       sealed = await reseal();
       body = sealed.body;
       spent = false;
+    } else if (spent) {
+      throw new Error("unreachable: a spent body is never sent again");
     }
+    used = true;
     if (!stream && !(body instanceof Uint8Array) && !(body instanceof Blob)) {
       // No streamed uploads here: the ciphertext becomes a Blob, which can also be sent again.
       body = await collectBlob(body, touch);

@@ -12,19 +12,23 @@ import type { ContractDetails, UserAccessToken } from "./types.js";
 
 /** Options of `exchangeCodeForToken`. */
 export interface ExchangeCodeForTokenOptions {
+  /** The contract the authorization was for (its private key signs the request). */
   contractDetails: ContractDetails;
   /** The `code` digi.me sent to the redirect URI. */
   authorizationCode: string;
   /** The verifier `getAuthorizeUrl` answered, kept since. */
   codeVerifier: string;
+  /** Cancels the request (and its retries). */
   signal?: AbortSignal;
 }
 
 /** Options of `refreshToken`. */
 export interface RefreshTokenOptions {
+  /** The contract the token belongs to (its private key signs the request). */
   contractDetails: ContractDetails;
   /** The token to refresh; only its refresh token is sent. */
   userAccessToken: UserAccessToken;
+  /** Cancels the request (and its retries). */
   signal?: AbortSignal;
 }
 

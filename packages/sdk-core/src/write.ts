@@ -17,7 +17,9 @@ import type {
 
 /** Options of `write`. */
 export interface WriteOptions extends TokenLifecycleOptions {
+  /** The write contract (its private key signs the request). */
   contractDetails: ContractDetails;
+  /** The user's token; refreshed once if digi.me answers `pending` or `401 InvalidToken`. */
   userAccessToken: UserAccessToken;
   /** The postbox the user's write contract gave (`postboxId` at the redirect URI). */
   postboxId: string;
@@ -25,6 +27,7 @@ export interface WriteOptions extends TokenLifecycleOptions {
   publicKey: string;
   /** The file. */
   data: { fileData: FileData; fileName: string; fileDescriptor: FileDescriptor };
+  /** Cancels the write: the request, its retries and the refresh. */
   signal?: AbortSignal;
   /** Request body bytes sent so far, of the total when known. */
   onProgress?: ProgressCallback;

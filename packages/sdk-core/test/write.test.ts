@@ -152,6 +152,12 @@ describe("write: the request", () => {
     ]);
     expect(seen?.claims?.access_token).toBe(options.userAccessToken.accessToken.value);
     expect(seen?.claims?.iv).toMatch(/^[0-9a-f]{32}$/);
+    // Standard padded base64 (not base64url): a 2048-bit wrap is 256 bytes, the descriptor 3 blocks.
+    const base64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+    expect(seen?.claims?.symmetrical_key).toMatch(base64);
+    expect(Buffer.from(String(seen?.claims?.symmetrical_key), "base64")).toHaveLength(256);
+    expect(seen?.claims?.metadata).toMatch(base64);
+    expect(Buffer.from(String(seen?.claims?.metadata), "base64").length % 16).toBe(0);
     expect(seen?.path).toBe("/v1.7/permission-access/postbox/postbox-1");
     const part = parseMultipart(String(seen?.headers["content-type"]), seen?.body ?? Buffer.alloc(0));
     expect(part.fileName).toBe("file.bin");
@@ -299,6 +305,24 @@ describe("write: retries", () => {
     expect(writes[0]?.claims?.nonce).not.toBe(writes[1]?.claims?.nonce);
     expect(writes[0]?.headers.authorization).not.toBe(writes[1]?.headers.authorization);
     expect(fake.repeatedNonces).toEqual([]);
+  });
+
+  it("a fresh envelope for every request of a write of bytes: after a 503 and after pending", async () => {
+    const plain = new Uint8Array(randomBytes(3000));
+    const options = writeOptions(plain);
+    fake.script(
+      "write",
+      { status: 503, body: { error: { code: "Unavailable", message: "busy" } } },
+      "pending",
+    );
+    const result = await sdk().write(options);
+    expect(result.status).toBe("delivered");
+    const writes = fake.requests.filter((r) => r.route === "write");
+    expect(writes).toHaveLength(3);
+    expect(new Set(writes.map((w) => w.claims?.iv)).size).toBe(3);
+    expect(new Set(writes.map((w) => w.claims?.symmetrical_key)).size).toBe(3);
+    expect(fake.files).toHaveLength(1);
+    expect(Buffer.compare(fake.files[0]?.data ?? Buffer.alloc(0), Buffer.from(plain))).toBe(0);
   });
 
   it("retries a dropped connection for a Blob (sealed afresh)", async () => {

@@ -5,6 +5,7 @@
 
 /** Why a multipart body could not be read. */
 export class MultipartError extends Error {
+  /** @param message - What is wrong with the body (never its content). */
   constructor(message: string) {
     super(message);
     this.name = "MultipartError";
@@ -134,6 +135,11 @@ export class MultipartReader {
   #sourceDone = false;
   #state: "preamble" | "headers" | "body" | "done" = "preamble";
 
+  /**
+   * @param body - The request body.
+   * @param boundary - The boundary from the `Content-Type` (see `getBoundary`).
+   * @param options - Size limits and the error for a body that is too large.
+   */
   constructor(body: ReadableStream<Uint8Array>, boundary: string, options: MultipartReaderOptions = {}) {
     this.#source = body.getReader();
     this.#delimiter = encoder.encode(`\r\n--${boundary}`);

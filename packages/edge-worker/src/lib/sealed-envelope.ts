@@ -31,14 +31,17 @@ export const MAX_FILE_NAME_HEADER_CHARS = 255 * 12;
 
 /** Why a sealed envelope was refused: the error code and a message that never echoes a value. */
 export interface EnvelopeProblem {
+  /** Refused. */
   ok: false;
   /** `BAD_IV`, `BAD_SYMMETRICAL_KEY`, `BAD_METADATA` or `BAD_FILE_NAME`. */
   code: "BAD_IV" | "BAD_SYMMETRICAL_KEY" | "BAD_METADATA" | "BAD_FILE_NAME";
+  /** What is wrong, for the 400's message. */
   message: string;
 }
 
 /** A sealed envelope whose shapes checked out. */
 export interface SealedEnvelope {
+  /** Accepted. */
   ok: true;
   /** 32 lowercase hex characters. */
   iv: string;

@@ -131,6 +131,7 @@ export class UploadRun {
   readonly #toError: (error: unknown) => ApiError;
   readonly #cancel: (reason?: unknown) => Promise<void>;
 
+  /** @param options - How failures become answers, and how to stop reading the body. */
   constructor(options: UploadRunOptions) {
     this.#toError = options.toError ?? ((error) => failureToError(describeDigiMeFailure(error)));
     this.#cancel = options.cancel;

@@ -1,20 +1,50 @@
+import { importContractPrivateKey } from "@digime-edge/sdk-core";
 import { createMiddleware } from "hono/factory";
-import { ConfigError, getConfig } from "../config";
+import { type Config, ConfigError, getConfig } from "../config";
 import type { AppEnv } from "../env";
 import { ApiError } from "../errors";
 
+/** Whether each configuration's private key imports, found once per configuration. */
+const keyChecks = new WeakMap<Config, Promise<boolean>>();
+
+/**
+ * Whether `config.privateKey` is an RSA private key WebCrypto can sign with: a PEM of the right
+ * shape can still hold a damaged or non-RSA key, which would otherwise fail only when a digi.me call
+ * is signed (and look like a digi.me failure).
+ */
+function privateKeyImports(config: Config): Promise<boolean> {
+  let check = keyChecks.get(config);
+  if (!check) {
+    check = importContractPrivateKey(config.privateKey).then(
+      () => true,
+      () => false,
+    );
+    keyChecks.set(config, check);
+  }
+  return check;
+}
+
 /**
  * Validates the configuration on first use and puts it on the context as `config`. A missing or
- * malformed setting answers 500 `CONFIG_INVALID` naming the setting, never its value.
+ * malformed setting (including a `DIGIME_PRIVATE_KEY` that does not import as an RSA private key)
+ * answers 500 `CONFIG_INVALID` naming the setting, never its value.
  */
 export function withConfig() {
   return createMiddleware<AppEnv>(async (c, next) => {
+    let config: Config;
     try {
-      c.set("config", getConfig(c.env));
+      config = getConfig(c.env);
     } catch (error) {
       if (error instanceof ConfigError) throw new ApiError(500, "CONFIG_INVALID", error.message);
       throw error;
     }
+    if (!(await privateKeyImports(config))) {
+      const error = new ConfigError([
+        { setting: "DIGIME_PRIVATE_KEY", expected: "the contract's RSA private key in PEM" },
+      ]);
+      throw new ApiError(500, "CONFIG_INVALID", error.message);
+    }
+    c.set("config", config);
     await next();
   });
 }
