@@ -18,26 +18,16 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import type { LibraryFileJson } from "@digime-edge/emulator";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
+import { launchChromium } from "../../../scripts/chromium.mjs";
 import { pickPort, readSessionSecret, SPA_DIR, SPA_DIST, startDemo } from "../../../scripts/start.mjs";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const FLAGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-dev-shm-usage",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
 const SCREENSHOT = join(SPA_DIR, "test-results", "demo.png");
 const FILE_NAME = "holiday-photos.bin";
 const SIZE = 3 * 1024 * 1024;
@@ -89,10 +79,6 @@ async function filesUnder(dir: string): Promise<string[]> {
 test("demo in a browser: sealed by default, ciphertext only on the wire, plain on request, no secret in the built app", {
   timeout: 120_000,
 }, async (t) => {
-  assert.ok(
-    existsSync(CHROMIUM),
-    `${CHROMIUM} is missing: run scripts/chromium.sh (never a browser download)`,
-  );
   const work = await mkdtemp(join(tmpdir(), "digime-demo-test-"));
   const settingsFile = join(work, "worker.env");
   let demo: Awaited<ReturnType<typeof startDemo>> | undefined;
@@ -142,13 +128,7 @@ test("demo in a browser: sealed by default, ciphertext only on the wire, plain o
     );
 
     // A fresh profile, passed as userDataDir (Playwright adds --user-data-dir and --headless).
-    context = await chromium.launchPersistentContext(join(work, "profile"), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: FLAGS,
-      viewport: { width: 880, height: 1000 },
-      timeout: 30_000,
-    });
+    context = await launchChromium(join(work, "profile"), { viewport: { width: 880, height: 1000 } });
     const browser = context;
     const page: Page = context.pages()[0] ?? (await context.newPage());
     const problems: string[] = [];

@@ -3,25 +3,12 @@
 // inlined), the local server serves it from 127.0.0.1 on the API's own origin, and playwright-core
 // opens the page and reads the result. Browsers cannot stream request bodies over HTTP/1.1, so the
 // stream write is expected as a Blob (Content-Length) here.
-import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build } from "esbuild";
-import { chromium } from "playwright-core";
+import { launchChromium } from "../../../scripts/chromium.mjs";
 import { mainIf, PKG, runRuntime } from "./lib.mjs";
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-dev-shm-usage",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
 
 /** The suite as one browser script (ESM). Fails on any `node:` import, which a browser lacks. */
 export async function bundleForBrowser() {
@@ -44,19 +31,12 @@ export function runChromium() {
   return runRuntime(
     "chromium",
     async (server) => {
-      if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/chromium.sh`);
       server.serve("/conformance/suite.js", await bundleForBrowser(), "text/javascript");
       server.serve("/conformance/", PAGE, "text/html; charset=utf-8");
       const profile = await mkdtemp(join(tmpdir(), "conformance-chromium-"));
       let context;
       try {
-        context = await chromium.launchPersistentContext(profile, {
-          executablePath: CHROMIUM,
-          headless: true,
-          // The fresh profile is passed as userDataDir (Playwright adds --user-data-dir itself).
-          args: FLAGS.filter((f) => f !== "--headless"),
-          timeout: 30_000,
-        });
+        context = await launchChromium(profile);
         const page = context.pages()[0] ?? (await context.newPage());
         const problems = [];
         page.on("pageerror", (err) => problems.push(`pageerror: ${err.message}`));
