@@ -52,7 +52,11 @@ describe("key set, health, pages and the library API", () => {
       status: "ok",
       kid: emu.signingKey.kid,
     });
-    expect(await (await fetch(`${emu.url}/`)).text()).toContain("digi.me emulator");
+    const index = await (await fetch(`${emu.url}/`)).text();
+    expect(index).toContain("digi.me emulator");
+    // The stylesheet is not HTML-escaped (an escaped `>` or `"` drops the rule).
+    expect(index).toContain(".card > :first-child");
+    expect(index).toContain('"Segoe UI"');
   });
 
   it("shows the library as HTML and JSON, and finds files by postbox or user", async () => {

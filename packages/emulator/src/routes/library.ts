@@ -118,25 +118,25 @@ export const libraryRoutes = (ctx: EmulatorContext) => {
         ${users.map((u) => {
           const files = store.listFiles({ userId: u.id });
           const postboxes = store.listPostboxes(u.id);
-          return html`<div class="card" style="margin-bottom:16px">
+          return html`<div class="card">
             <h2>User <code>${u.id}</code></h2>
-            <p class="muted">Postboxes: ${postboxes.map((p) => html`<code>${p.id}</code> (${p.clientId}) `)}</p>
+            <p class="muted">Postboxes: ${postboxes.map((p, i) => html`${i ? ", " : ""}<code>${p.id}</code> (${p.clientId})`)}</p>
             ${
               files.length === 0
                 ? html`<p class="muted">No files yet.</p>`
-                : html`<table>
-                    <tr><th>File</th><th>Type</th><th>Size</th><th>Written</th><th>Metadata</th><th>SHA-256</th></tr>
-                    ${files.map(
+                : html`<div class="table"><table>
+                    <thead><tr><th>File</th><th>Type</th><th>Size</th><th>Written (UTC)</th><th>Metadata</th><th>SHA-256</th></tr></thead>
+                    <tbody>${files.map(
                       (f) => html`<tr>
-                        <td><a href="${fileUrl(origin, f)}">${f.fileName}</a></td>
-                        <td>${f.mimeType}</td>
+                        <td class="name"><a href="${fileUrl(origin, f)}">${f.fileName}</a></td>
+                        <td class="type">${f.mimeType}</td>
                         <td class="nowrap">${f.size.toLocaleString("en")} B</td>
                         <td class="nowrap">${new Date(f.createdAt).toISOString().replace("T", " ").slice(0, 19)}</td>
-                        <td>${describe(f.metadata)}</td>
-                        <td><code>${f.sha256.slice(0, 16)}…</code></td>
+                        <td class="meta">${describe(f.metadata)}</td>
+                        <td class="nowrap"><code title="${f.sha256}">${f.sha256.slice(0, 16)}…</code></td>
                       </tr>`,
-                    )}
-                  </table>`
+                    )}</tbody>
+                  </table></div>`
             }
           </div>`;
         })}`;
