@@ -83,6 +83,14 @@ const isHttpUrl = (value: string) => {
 
 const httpUrl = (expected: string) => nonEmpty(expected).check(z.refine(isHttpUrl, { error: expected }));
 
+/** The Worker's callback route: `DIGIME_REDIRECT_URI` must lead there, or sign-in can never finish. */
+const CALLBACK_PATH = "/auth/callback";
+
+// Any host (custom domains and proxies differ from the request's), but exactly the callback path,
+// with no query or fragment: digi.me sends the user back to the registered URI verbatim.
+const isCallbackUrl = (value: string) =>
+  isHttpUrl(value) && !/[?#]/.test(value) && URL.parse(value)?.pathname === CALLBACK_PATH;
+
 const withSlash = (value: string) => (value.endsWith("/") ? value : `${value}/`);
 
 const PEM_PRIVATE_KEY =
@@ -130,13 +138,15 @@ const originList = z.pipe(
   }),
 );
 
+const REDIRECT = "this Worker's http(s) URL with the path /auth/callback and no query or fragment";
+
 const SECRET = "a random secret of at least 32 characters";
 
 const schema = z.object({
   DIGIME_APPLICATION_ID: nonEmpty("the digi.me application id"),
   DIGIME_CONTRACT_ID: nonEmpty("the digi.me contract id"),
   DIGIME_PRIVATE_KEY: privateKey("the contract's RSA private key in PEM"),
-  DIGIME_REDIRECT_URI: httpUrl("this Worker's /auth/callback URL"),
+  DIGIME_REDIRECT_URI: nonEmpty(REDIRECT).check(z.refine(isCallbackUrl, { error: REDIRECT })),
   DIGIME_BASE_URL: z.pipe(httpUrl("the digi.me API root URL"), z.transform(withSlash)),
   DIGIME_ONBOARD_URL: z.pipe(httpUrl("the digi.me onboarding root URL"), z.transform(withSlash)),
   SESSION_SECRET: z.string({ error: SECRET }).check(z.minLength(32, { error: SECRET })),

@@ -269,6 +269,50 @@ describe("refusals", () => {
     }
   });
 
+  // Every setting in the README's table, missing (when it has no default) and malformed.
+  it.each([
+    ["DIGIME_APPLICATION_ID", undefined],
+    ["DIGIME_APPLICATION_ID", "   "],
+    ["DIGIME_CONTRACT_ID", undefined],
+    ["DIGIME_CONTRACT_ID", " \t "],
+    ["DIGIME_PRIVATE_KEY", undefined],
+    ["DIGIME_PRIVATE_KEY", "secret-but-not-a-pem-0123456789"],
+    ["DIGIME_REDIRECT_URI", undefined],
+    ["DIGIME_REDIRECT_URI", "not-a-url-redirect-marker"],
+    ["DIGIME_REDIRECT_URI", "ftp://edge.test/auth/callback"],
+    ["DIGIME_REDIRECT_URI", "https://edge.test/auth/elsewhere-marker"],
+    ["DIGIME_REDIRECT_URI", "https://edge.test/"],
+    ["DIGIME_REDIRECT_URI", "https://edge.test/auth/callback/"],
+    ["DIGIME_REDIRECT_URI", "https://edge.test/prefix/auth/callback"],
+    ["DIGIME_REDIRECT_URI", "https://edge.test/auth/callback?marker=1"],
+    ["DIGIME_REDIRECT_URI", "https://edge.test/auth/callback#marker"],
+    ["DIGIME_REDIRECT_URI", "https://edge.test/auth/callback?"],
+    ["DIGIME_REDIRECT_URI", "https://user:pw-marker@edge.test/auth/callback"],
+    ["DIGIME_BASE_URL", undefined],
+    ["DIGIME_BASE_URL", "https://not a url/with spaces"],
+    ["DIGIME_ONBOARD_URL", undefined],
+    ["DIGIME_ONBOARD_URL", "javascript:onboard-marker"],
+    ["SESSION_SECRET", undefined],
+    ["SESSION_SECRET", "short-secret-marker"],
+    ["ALLOWED_ORIGINS", "https://app.test/path-marker"],
+    ["MAX_UPLOAD_BYTES", "12abc-marker"],
+    ["RATE_LIMIT_PER_MINUTE", "-17"],
+    ["BODY_TIMEOUT_SECONDS", "thirty-seconds"],
+    ["BODY_TIMEOUT_SECONDS", "0"],
+  ])("500 naming %s (given %j), never its value", async (setting, value) => {
+    const answer = await new Browser().fetch("/api/session", { env: { [setting]: value } });
+    const message = await expectError(answer, 500, "CONFIG_INVALID");
+    expect(message).toContain(setting);
+    if (value?.trim()) expect(message).not.toContain(value);
+  });
+
+  it("takes a DIGIME_REDIRECT_URI on another host (custom domain or proxy)", async () => {
+    for (const uri of ["https://custom.example/auth/callback", "http://127.0.0.1:8787/auth/callback"]) {
+      const answer = await new Browser().fetch("/api/session", { env: { DIGIME_REDIRECT_URI: uri } });
+      expect(answer.status, uri).toBe(200);
+    }
+  });
+
   it("takes DIGIME_PRIVATE_KEY with \\n escapes: a whole sign-in signs with it", async () => {
     const realKey = (env as unknown as Env).DIGIME_PRIVATE_KEY;
     expect(realKey).toContain("\n");

@@ -29,14 +29,28 @@ describe("parseConfig", () => {
   });
 
   it.each([
+    "https://edge.example/auth/callback",
+    " https://custom-domain.example/auth/callback ",
+    "http://127.0.0.1:8787/auth/callback",
+  ])("takes the redirect URI %s on any host", (uri) => {
+    expect(parseConfig({ ...valid, DIGIME_REDIRECT_URI: uri }).redirectUri).toBe(uri.trim());
+  });
+
+  it.each([
     ["DIGIME_APPLICATION_ID", undefined],
     ["DIGIME_PRIVATE_KEY", "not a key but a long secret-looking value"],
     ["DIGIME_BASE_URL", "ftp://x"],
+    ["DIGIME_CONTRACT_ID", undefined],
     ["DIGIME_REDIRECT_URI", "nope"],
+    ["DIGIME_REDIRECT_URI", "https://edge.example/callback"],
+    ["DIGIME_REDIRECT_URI", "https://edge.example/auth/callback?next=/x"],
+    ["DIGIME_REDIRECT_URI", "https://edge.example/auth/callback#frag"],
+    ["DIGIME_ONBOARD_URL", "mailto:onboard@example"],
     ["SESSION_SECRET", "short-secret-value"],
     ["ALLOWED_ORIGINS", "https://app.example/path"],
     ["MAX_UPLOAD_BYTES", "12abc"],
     ["RATE_LIMIT_PER_MINUTE", "0"],
+    ["BODY_TIMEOUT_SECONDS", "1.5"],
   ])("names %s without its value", (setting, value) => {
     let error: unknown;
     try {
