@@ -127,15 +127,44 @@ export class TokenVerificationError extends DigiMeSDKError {
   }
 }
 
+/**
+ * What a failed write (`write`, `sendSealed`) knows about its file reaching digi.me:
+ * - `"not-sent"`: no byte of any request body of the write was handed to the network (the
+ *   connection failed, or the write was aborted or timed out, before the runtime took anything of
+ *   the body; or no request was made at all). digi.me cannot have stored the file: sending it
+ *   again is safe.
+ * - `"unknown"`: some body went out, or may have (a `Blob` body, whose sending cannot be
+ *   observed, counts as sent once handed to `fetch`): the file may have been stored, and sending
+ *   it again may store it twice (digi.me's API has no idempotency key).
+ */
+export type WriteDelivery = "not-sent" | "unknown";
+
+/** Options of {@link NetworkError}. */
+export interface NetworkErrorOptions extends DigiMeSDKErrorOptions {
+  /** Whether sending the same request again may succeed. Default true. */
+  retryable?: boolean;
+  /** For a write: whether its file may have reached digi.me. */
+  delivery?: WriteDelivery;
+}
+
 /** The request did not get an answer: connection failure, timeout or abort. */
 export class NetworkError extends DigiMeSDKError {
   override name = "NetworkError";
   /** Whether sending the same request again may succeed. */
   readonly retryable: boolean;
+  /**
+   * Set on a write's error (see {@link WriteDelivery}): `"not-sent"` only when it is certain that
+   * no body byte of the write, in any of its attempts, was handed to the network; `"unknown"`
+   * otherwise. `undefined` on the error of any other request (`authorize`, `token`, the key set),
+   * including the token refresh inside a write: treat `undefined` as `"unknown"`.
+   */
+  readonly delivery: WriteDelivery | undefined;
 
-  constructor(message: string, options: DigiMeSDKErrorOptions & { retryable?: boolean } = {}) {
-    super(message, { code: "NETWORK", ...options });
-    this.retryable = options.retryable ?? true;
+  constructor(message: string, options: NetworkErrorOptions = {}) {
+    const { retryable, delivery, ...rest } = options;
+    super(message, { code: "NETWORK", ...rest });
+    this.retryable = retryable ?? true;
+    this.delivery = delivery;
   }
 }
 

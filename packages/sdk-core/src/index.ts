@@ -26,6 +26,7 @@ export {
   DigiMeSDKError,
   type DigiMeSDKErrorOptions,
   NetworkError,
+  type NetworkErrorOptions,
   ResealRequiredError,
   SDKInvalidError,
   ServerError,
@@ -33,6 +34,7 @@ export {
   TokenVerificationError,
   TypeValidationError,
   type ValidationIssue,
+  type WriteDelivery,
 } from "./errors.js";
 export { type SealOptions, seal } from "./seal.js";
 export type { SendSealedOptions } from "./send-sealed.js";

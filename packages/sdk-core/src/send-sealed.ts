@@ -6,7 +6,7 @@
  */
 import type { ClientContext } from "./config.js";
 import { carryToken, DigiMeSDKError, ResealRequiredError, ServerError } from "./errors.js";
-import { sendRequest } from "./internal/http.js";
+import { type DeliveryTracker, sendRequest } from "./internal/http.js";
 import { contractKey } from "./internal/input-keys.js";
 import { collectBlob, multipartBody } from "./internal/multipart.js";
 import { safeProgress } from "./internal/progress.js";
@@ -92,6 +92,9 @@ export async function sendSealedChecked(
   let used = false; // `sealed` went out with a request
   let lastSize: number | undefined;
   let lastStreamed = false;
+  // Shared by every request of this write: a NetworkError says `"not-sent"` only when none of
+  // them handed a body byte to the network (an earlier request may have stored the file).
+  const delivery: DeliveryTracker = { maybeSent: false };
 
   const canResend = () => !spent || reseal !== undefined;
 
@@ -120,6 +123,7 @@ export async function sendSealedChecked(
       what: "write",
       signal,
       replayable: canResend,
+      delivery,
       secrets: [token.accessToken.value, token.refreshToken.value],
       build: async ({ touch }) => {
         const file = await nextBody(touch);
@@ -157,6 +161,7 @@ export async function sendSealedChecked(
           body: multipart.body,
           streamed: multipart.streamed,
           bodyError: multipart.bodyError,
+          bodyPulled: multipart.bodyPulled,
           silentBytes: multipart.streamed ? undefined : multipart.length,
         };
       },

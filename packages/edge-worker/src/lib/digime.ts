@@ -62,7 +62,8 @@ export interface ApiFailure {
 
 /**
  * Turns a failure of sdk-core (or of anything during a digi.me call) into the answer it deserves:
- * unreachable, timed out or overloaded (429, 503) digi.me is 503 with `Retry-After`; a digi.me
+ * unreachable, timed out or overloaded (429, 503) digi.me is 503 with `Retry-After` (unreachable
+ * before any byte of a write's file went out: `DIGIME_UNREACHABLE_NOT_SENT`, not stored); a digi.me
  * failure (other 5xx), a refusal (4xx) or an answer that does not verify is 502. An access or refresh
  * token digi.me no longer accepts is 401 `SESSION_EXPIRED`. Messages are sdk-core's, which never contain a key or a token.
  *
@@ -96,6 +97,16 @@ export function describeDigiMeFailure(error: unknown): ApiFailure {
     };
   }
   if (error instanceof NetworkError) {
+    // sdk-core is sure that no byte of the file went out (`delivery` is set on writes only): not
+    // stored, sending it again is safe. Otherwise the outcome is unknown.
+    if (error.delivery === "not-sent") {
+      return {
+        status: 503,
+        code: "DIGIME_UNREACHABLE_NOT_SENT",
+        message: "digi.me could not be reached; the file was not sent, sending it again is safe",
+        retryAfter: 5,
+      };
+    }
     const timeout = error.code === "TIMEOUT";
     return {
       status: 503,

@@ -53,6 +53,7 @@ import {
  * | 502    | DIGIME_ERROR            | no      | later (digi.me answered 5xx after sdk-core's own retries) |
  * | 502    | DIGIME_REJECTED         | no      | no (digi.me refused the request: 4xx)            |
  * | 502    | DIGIME_BAD_RESPONSE     | no      | later (an answer that did not verify)            |
+ * | 503    | DIGIME_UNREACHABLE_NOT_SENT | no  | later (`Retry-After`; no byte of the file went out) |
  * | 503    | DIGIME_UNREACHABLE      | unknown | later, but it may store the file twice           |
  * | 503    | DIGIME_TIMEOUT          | unknown | later, but it may store the file twice           |
  * | 401    | SESSION_EXPIRED         | no      | sign-in                                          |
@@ -69,6 +70,7 @@ const MEANING: Record<
   DIGIME_ERROR: { status: 502, stored: "no", retry: "later", retryAfter: false },
   DIGIME_REJECTED: { status: 502, stored: "no", retry: "no", retryAfter: false },
   DIGIME_BAD_RESPONSE: { status: 502, stored: "no", retry: "later", retryAfter: false },
+  DIGIME_UNREACHABLE_NOT_SENT: { status: 503, stored: "no", retry: "later", retryAfter: true },
   DIGIME_UNREACHABLE: { status: 503, stored: "unknown", retry: "later", retryAfter: true },
   DIGIME_TIMEOUT: { status: 503, stored: "unknown", retry: "later", retryAfter: true },
   SESSION_EXPIRED: { status: 401, stored: "no", retry: "sign-in", retryAfter: false },

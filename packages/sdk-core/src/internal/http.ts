@@ -5,7 +5,7 @@
  * bodies turned into {@link ServerError} / {@link SDKInvalidError}.
  */
 import type { RetryOptions } from "../config.js";
-import { DigiMeSDKError, NetworkError, SDKInvalidError, ServerError } from "../errors.js";
+import { DigiMeSDKError, NetworkError, SDKInvalidError, ServerError, type WriteDelivery } from "../errors.js";
 import { runtimeSupport } from "./runtime.js";
 
 /** One request, as `build` makes it for one attempt. */
@@ -18,6 +18,11 @@ export interface PreparedRequest {
   streamed?: boolean;
   /** The error of the body's own source, if it failed (reported instead of the network error). */
   bodyError?: () => unknown;
+  /**
+   * Whether the runtime has pulled anything of the body (see {@link DeliveryTracker}). Without it,
+   * a body handed to `fetch` counts as sent.
+   */
+  bodyPulled?: () => boolean;
   /**
    * Size of a body the runtime sends without telling its progress (a `Blob`): the attempt's
    * timeout is extended by the time this takes at {@link SLOWEST_UPLOAD_BYTES_PER_SECOND}.
@@ -34,6 +39,21 @@ export interface AttemptContext {
   attempt: number;
   /** Restarts the attempt's timeout: call it whenever the request makes progress. */
   touch: () => void;
+}
+
+/**
+ * What the attempts of one write, all of them (its retries, and the request sent again after a
+ * token refresh), may have handed to the network. `maybeSent` becomes true once `fetch` was given
+ * a body that it pulled from (or whose pulling cannot be observed: a `Blob`), and never goes back.
+ */
+export interface DeliveryTracker {
+  maybeSent: boolean;
+}
+
+/** The {@link WriteDelivery} a write's {@link NetworkError} carries, `undefined` for other requests. */
+function deliveryOf(tracker: DeliveryTracker | undefined): WriteDelivery | undefined {
+  if (tracker === undefined) return undefined;
+  return tracker.maybeSent ? "unknown" : "not-sent";
 }
 
 /** What {@link sendRequest} needs from the configuration. */
@@ -56,6 +76,11 @@ export interface SendRequestOptions {
   replayable?: boolean | (() => boolean);
   /** Strings that must never appear in an error (tokens this request carries). */
   secrets?: readonly (string | undefined)[];
+  /**
+   * For a write: what its requests may have sent, shared by all of the write's requests. Its
+   * NetworkErrors then carry `delivery`; without it (other requests) `delivery` is `undefined`.
+   */
+  delivery?: DeliveryTracker;
 }
 
 /** A 2xx answer: its status and its JSON (`null` when empty). */
@@ -106,10 +131,10 @@ export async function sendRequest(
   settings: HttpSettings,
   options: SendRequestOptions,
 ): Promise<HttpResponse> {
-  const { what, build, signal, replayable = true, secrets = [] } = options;
+  const { what, build, signal, replayable = true, secrets = [], delivery } = options;
   const { retry, timeoutMs, random = Math.random } = settings;
   for (let attempt = 1; ; attempt++) {
-    if (signal?.aborted) throw aborted(what, signal);
+    if (signal?.aborted) throw aborted(what, signal, deliveryOf(delivery));
     let failure: DigiMeSDKError;
     let retryAfterMs: number | undefined;
     const controller = new AbortController();
@@ -117,10 +142,24 @@ export async function sendRequest(
     const onAbort = () => controller.abort(signal?.reason);
     signal?.addEventListener("abort", onAbort, { once: true });
     let prepared: PreparedRequest | undefined;
+    let fetched = false;
+    // Called as soon as the attempt is over (answered or failed), before any error is made.
+    const noteDelivery = () => {
+      if (delivery !== undefined && fetched && !delivery.maybeSent)
+        delivery.maybeSent = prepared?.bodyPulled?.() ?? true;
+    };
     try {
       prepared = await build({ attempt, touch: () => timer.touch() });
       if (prepared.silentBytes) timer.touch((prepared.silentBytes / SLOWEST_UPLOAD_BYTES_PER_SECOND) * 1000);
+      // Aborted or timed out while building: fail without calling fetch, so nothing was sent.
+      if (controller.signal.aborted) {
+        if (prepared.body instanceof ReadableStream)
+          await prepared.body.cancel(controller.signal.reason).catch(() => {});
+        throw controller.signal.reason;
+      }
+      fetched = true;
       const response = await settings.fetch(prepared.url, requestInit(prepared, controller.signal));
+      noteDelivery();
       timer.touch();
       const outcome = await readResponse(response, what, secrets);
       if (!(outcome instanceof DigiMeSDKError)) return outcome;
@@ -128,7 +167,15 @@ export async function sendRequest(
       retryAfterMs = parseRetryAfter(response.headers.get("retry-after"));
     } catch (error) {
       if (prepared === undefined) throw error; // `build` failed: nothing was sent.
-      failure = transportError(error, { what, signal, controller, prepared, timeoutMs });
+      noteDelivery();
+      failure = transportError(error, {
+        what,
+        signal,
+        controller,
+        prepared,
+        timeoutMs,
+        delivery: deliveryOf(delivery),
+      });
     } finally {
       timer.stop();
       signal?.removeEventListener("abort", onAbort);
@@ -141,7 +188,7 @@ export async function sendRequest(
       retryAfterMs === undefined
         ? backoffDelay(attempt, retry, random)
         : Math.min(retryAfterMs, retry.maxRetryAfterMs);
-    await sleep(wait, signal, what);
+    await sleep(wait, signal, what, delivery);
   }
 }
 
@@ -213,12 +260,17 @@ function transportError(
     controller: AbortController;
     prepared: PreparedRequest;
     timeoutMs: number;
+    delivery: WriteDelivery | undefined;
   },
 ): DigiMeSDKError {
-  const { what, signal, controller, prepared, timeoutMs } = context;
-  if (signal?.aborted) return aborted(what, signal);
+  const { what, signal, controller, prepared, timeoutMs, delivery } = context;
+  if (signal?.aborted) return aborted(what, signal, delivery);
   if (controller.signal.aborted && controller.signal.reason === TIMEOUT) {
-    return new NetworkError(`${what}: no progress for ${timeoutMs} ms`, { code: "TIMEOUT", retryable: true });
+    return new NetworkError(`${what}: no progress for ${timeoutMs} ms`, {
+      code: "TIMEOUT",
+      retryable: true,
+      delivery,
+    });
   }
   const bodyError = prepared.bodyError?.();
   if (bodyError !== undefined) {
@@ -230,11 +282,16 @@ function transportError(
         });
   }
   if (error instanceof DigiMeSDKError) return error;
-  return new NetworkError(`${what}: the request got no answer (network error)`, { cause: error });
+  return new NetworkError(`${what}: the request got no answer (network error)`, { cause: error, delivery });
 }
 
-function aborted(what: string, signal: AbortSignal): NetworkError {
-  return new NetworkError(`${what}: aborted`, { code: "ABORTED", retryable: false, cause: signal.reason });
+function aborted(what: string, signal: AbortSignal, delivery: WriteDelivery | undefined): NetworkError {
+  return new NetworkError(`${what}: aborted`, {
+    code: "ABORTED",
+    retryable: false,
+    cause: signal.reason,
+    delivery,
+  });
 }
 
 /** A timeout that fires after `ms` without a `touch()`; `touch(extra)` also grants `extra` ms more. */
@@ -257,12 +314,17 @@ function idleTimer(ms: number, onIdle: () => void) {
   };
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined, what: string): Promise<void> {
+function sleep(
+  ms: number,
+  signal: AbortSignal | undefined,
+  what: string,
+  delivery: DeliveryTracker | undefined,
+): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(aborted(what, signal));
+    if (signal?.aborted) return reject(aborted(what, signal, deliveryOf(delivery)));
     const onAbort = () => {
       clearTimeout(handle);
-      reject(aborted(what, signal as AbortSignal));
+      reject(aborted(what, signal as AbortSignal, deliveryOf(delivery)));
     };
     const handle = setTimeout(() => {
       signal?.removeEventListener("abort", onAbort);

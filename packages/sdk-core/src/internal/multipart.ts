@@ -34,6 +34,11 @@ export interface MultipartBody {
   streamed: boolean;
   /** The error the file's own stream failed with, if it did. */
   bodyError: () => unknown;
+  /**
+   * Whether the runtime has pulled anything of a streamed body (true from the first pull, before
+   * any byte is handed over); always true for a `Blob`, whose sending cannot be observed.
+   */
+  bodyPulled: () => boolean;
 }
 
 const SLICE = 64 * 1024;
@@ -62,11 +67,12 @@ export async function multipartBody(options: MultipartOptions): Promise<Multipar
     const content =
       file instanceof Uint8Array || file instanceof Blob ? file : await collectBlob(file, touch);
     const blob = new Blob([head, content, tail]);
-    return { contentType, length: blob.size, body: blob, streamed: false, bodyError };
+    return { contentType, length: blob.size, body: blob, streamed: false, bodyError, bodyPulled: () => true };
   }
 
   const chunks = fileChunks(file);
   let sent = 0;
+  let pulled = false;
   let stage: "head" | "file" | "tail" | "done" = "head";
   const emit = (controller: ReadableStreamDefaultController<Uint8Array>, chunk: Uint8Array) => {
     controller.enqueue(chunk);
@@ -77,6 +83,7 @@ export async function multipartBody(options: MultipartOptions): Promise<Multipar
   const body = new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
+        pulled = true;
         if (stage === "head") {
           stage = "file";
           return emit(controller, head);
@@ -104,7 +111,14 @@ export async function multipartBody(options: MultipartOptions): Promise<Multipar
     },
     { highWaterMark: 0 },
   );
-  return { contentType, length, body: withKnownLength(body, length), streamed: true, bodyError };
+  return {
+    contentType,
+    length,
+    body: withKnownLength(body, length),
+    streamed: true,
+    bodyError,
+    bodyPulled: () => pulled,
+  };
 }
 
 type FixedLengthStreamConstructor = new (length: number) => TransformStream<Uint8Array, Uint8Array>;
