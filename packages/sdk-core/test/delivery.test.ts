@@ -12,7 +12,7 @@ import {
   type FakeDigime,
   POSTBOX_PUBLIC_KEY,
 } from "./helpers/fake-digime.js";
-import { sdkFor, useFakeDigime } from "./helpers/use-fake-digime.js";
+import { sdkFor, useFakeDigime, writeOptionsFor } from "./helpers/use-fake-digime.js";
 
 let fake: FakeDigime;
 useFakeDigime((started) => {
@@ -21,17 +21,8 @@ useFakeDigime((started) => {
 
 const descriptor = { mimeType: "application/octet-stream", accounts: [{ accountId: "acc-1" }] };
 
-function writeOptions(fileData: unknown, extra: Record<string, unknown> = {}) {
-  return {
-    contractDetails,
-    userAccessToken: fake.issueTokens(),
-    postboxId: "postbox-1",
-    publicKey: POSTBOX_PUBLIC_KEY,
-    data: { fileData, fileName: "file.bin", fileDescriptor: descriptor },
-    ...extra,
-    // biome-ignore lint/suspicious/noExplicitAny: fileData of every kind.
-  } as any;
-}
+const writeOptions = (fileData: unknown, extra: Record<string, unknown> = {}) =>
+  writeOptionsFor(fake, fileData, descriptor, extra);
 
 /** A base URL on 127.0.0.1 where nothing listens (the port was just freed). */
 async function closedBaseUrl(): Promise<string> {

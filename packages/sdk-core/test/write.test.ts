@@ -9,7 +9,7 @@ import {
   POSTBOX_PUBLIC_KEY,
   parseMultipart,
 } from "./helpers/fake-digime.js";
-import { sdkFor, useFakeDigime } from "./helpers/use-fake-digime.js";
+import { sdkFor, useFakeDigime, writeOptionsFor } from "./helpers/use-fake-digime.js";
 
 let fake: FakeDigime;
 useFakeDigime((started) => {
@@ -19,17 +19,8 @@ useFakeDigime((started) => {
 const descriptor = { mimeType: "application/octet-stream", accounts: [{ accountId: "acc-1" }], tags: ["t"] };
 const sdk = (extra: Record<string, unknown> = {}) => sdkFor(fake, extra);
 
-function writeOptions(fileData: unknown, extra: Record<string, unknown> = {}) {
-  return {
-    contractDetails,
-    userAccessToken: fake.issueTokens(),
-    postboxId: "postbox-1",
-    publicKey: POSTBOX_PUBLIC_KEY,
-    data: { fileData, fileName: "file.bin", fileDescriptor: descriptor },
-    ...extra,
-    // biome-ignore lint/suspicious/noExplicitAny: fileData of every kind, including wrong ones.
-  } as any;
-}
+const writeOptions = (fileData: unknown, extra: Record<string, unknown> = {}) =>
+  writeOptionsFor(fake, fileData, descriptor, extra);
 
 function chunksOf(data: Uint8Array, size: number): Uint8Array[] {
   const out: Uint8Array[] = [];

@@ -1,7 +1,7 @@
 /** The setup most test files share: one {@link FakeDigime} per file, and an sdk-core pointed at it. */
 import { afterAll, beforeAll, beforeEach } from "vitest";
-import { init } from "../../src/index.js";
-import { APPLICATION_ID, FakeDigime } from "./fake-digime.js";
+import { type FileDescriptor, init } from "../../src/index.js";
+import { APPLICATION_ID, contractDetails, FakeDigime, POSTBOX_PUBLIC_KEY } from "./fake-digime.js";
 
 /**
  * Starts a {@link FakeDigime} before the file's tests and closes it after them; unless `reset` is
@@ -33,3 +33,29 @@ export function useFakeDigime(ready: (fake: FakeDigime) => void, { reset = true 
  */
 export const sdkFor = (fake: FakeDigime, extra: Record<string, unknown> = {}) =>
   init({ applicationId: APPLICATION_ID, baseUrl: fake.baseUrl, retry: { baseDelayMs: 1 }, ...extra });
+
+/**
+ * Options of a `write` to `fake`'s postbox with a fresh token, for any `fileData` (wrong kinds
+ * included, hence the loose type).
+ *
+ * @param fake - The fake digi.me that issues the token.
+ * @param fileData - What to write.
+ * @param fileDescriptor - The descriptor to seal with it.
+ * @param extra - More options, overriding the defaults.
+ */
+export function writeOptionsFor(
+  fake: FakeDigime,
+  fileData: unknown,
+  fileDescriptor: FileDescriptor,
+  extra: Record<string, unknown> = {},
+) {
+  return {
+    contractDetails,
+    userAccessToken: fake.issueTokens(),
+    postboxId: "postbox-1",
+    publicKey: POSTBOX_PUBLIC_KEY,
+    data: { fileData, fileName: "file.bin", fileDescriptor },
+    ...extra,
+    // biome-ignore lint/suspicious/noExplicitAny: fileData of every kind, including wrong ones.
+  } as any;
+}
