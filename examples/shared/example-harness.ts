@@ -5,12 +5,12 @@
  * started is stopped, also on failure.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type LibraryFileJson, startEmulator } from "../../packages/emulator/dist/index.js";
+import { runProcess } from "../../scripts/run-process.mjs";
 
 /** How to run one example. */
 export interface ExampleRun {
@@ -31,66 +31,6 @@ interface Summary {
   postboxId: string;
   files: { fileName: string; bytes: number; status: string }[];
   receipt: Record<string, unknown>;
-}
-
-/** What a finished process printed. */
-interface Finished {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/**
- * Runs a command in its own process group, killing the group on timeout.
- *
- * @param command - The executable.
- * @param args - Its arguments.
- * @param options - Folder, environment and time limit.
- * @returns Exit code and output; never rejects on a non-zero exit.
- */
-export function runProcess(
-  command: string,
-  args: string[],
-  options: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number },
-): Promise<Finished> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      cwd: options.cwd,
-      env: options.env,
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    const kill = () => {
-      try {
-        if (child.pid) process.kill(-child.pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    };
-    const timer = setTimeout(() => {
-      stderr += `\n[test] killed after ${options.timeoutMs} ms`;
-      kill();
-    }, options.timeoutMs);
-    process.once("exit", kill);
-    child.once("error", (error) => {
-      clearTimeout(timer);
-      process.off("exit", kill);
-      reject(error);
-    });
-    child.once("close", (code) => {
-      clearTimeout(timer);
-      process.off("exit", kill);
-      resolve({ code, stdout, stderr });
-    });
-  });
 }
 
 async function download(file: LibraryFileJson): Promise<Buffer> {

@@ -1,10 +1,11 @@
 // What every runner shares: start the local digi.me server, run one runtime against it, compare what
 // the server decrypted with what the suite sent, print one line, and always stop what was started.
-import { spawn } from "node:child_process";
+
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { runProcess } from "../../../scripts/run-process.mjs";
 import { startServer } from "../host/server.mjs";
 import { patternBytes, WRITES } from "../src/data.ts";
 
@@ -92,40 +93,11 @@ export function checkDeliveries(deliveries, { streams }) {
 }
 
 /**
- * Spawns a command, collects its output, kills its process group on timeout. Resolves with
- * `{ code, stdout, stderr }`; never rejects on a non-zero exit.
+ * Runs a command from this package with the runner's defaults (see `scripts/run-process.mjs`):
+ * resolves with `{ code, stdout, stderr }`, never rejects on a non-zero exit.
  */
 export function run(cmd, args, { timeoutMs = 120_000, env = {}, cwd = PKG } = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, {
-      cwd,
-      env: { ...process.env, ...env },
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => {
-      stderr += `\n[runner] timed out after ${timeoutMs} ms`;
-      try {
-        process.kill(-child.pid, "SIGKILL");
-      } catch {}
-    }, timeoutMs);
-    child.on("error", (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runProcess(cmd, args, { cwd, env: { ...process.env, ...env }, timeoutMs });
 }
 
 /** The result line a command-line entry printed, or a failure result carrying its output. */

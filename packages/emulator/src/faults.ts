@@ -68,8 +68,11 @@ export type FaultDecision = {
     | { kind: "drop"; afterBytes: number };
 };
 
-/** mulberry32: a small, fast, seedable generator; plenty for choosing which requests fail. */
-const seeded = (seed: number) => {
+/**
+ * mulberry32: a small, fast, seedable generator (numbers in [0, 1)); plenty for choosing which
+ * requests fail, and for tests that want the same "random" run every time.
+ */
+export const seeded = (seed: number): (() => number) => {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

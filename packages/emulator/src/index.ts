@@ -18,6 +18,7 @@ export {
   type FaultRule,
   type FaultRules,
   type FaultStatus,
+  seeded,
 } from "./faults.js";
 export { DENIED_ERROR_CODE, INVALID_CODE_ERROR_CODE } from "./routes/consent.js";
 export type { LibraryFileJson } from "./routes/library.js";

@@ -12,6 +12,8 @@
  * does it by itself for bytes and Blobs) stores a second copy. Each run counts those, and checks
  * that no write has more copies than attempts that were answered `delivered` or got no answer.
  */
+
+import { seeded } from "@digime-edge/emulator";
 import {
   type DigiMeSDK,
   init,
@@ -28,7 +30,7 @@ import {
   type Onboarded,
   onboard,
 } from "./support/emulator.js";
-import { rsaPair, seeded, seededBytes } from "./support/keys.js";
+import { rsaPair, seededBytes } from "./support/keys.js";
 import { type LossyProxy, startProxy } from "./support/proxy.js";
 import { isToken, isWrite, type RecordingFetch, recordingFetch } from "./support/recording-fetch.js";
 import {

@@ -26,18 +26,6 @@ export function rsaPair(modulusLength = 2048): RsaPair {
   };
 }
 
-/** mulberry32: a small seeded generator, so every randomized run is the same run. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** `n` bytes from a seeded generator. */
 export function seededBytes(random: () => number, n: number): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(n);
