@@ -2,8 +2,9 @@
  * `init`'s options, checked and completed with defaults once, and the context every operation
  * receives.
  */
-import { TypeValidationError } from "./errors.js";
-import { configSchema, parseInput } from "./schemas.js";
+import { configSchema, parseInput, validationError } from "./schemas.js";
+
+const NO_FETCH = "is required: this runtime has no globalThis.fetch";
 
 /** Default API root (digi.me v1.7). */
 export const DEFAULT_BASE_URL = "https://api.digi.me/v1.7/";
@@ -98,10 +99,7 @@ export function resolveConfig(input: SDKConfig): ResolvedConfig {
   let fetchFn = options.fetch;
   if (fetchFn === undefined) {
     if (typeof globalThis.fetch !== "function") {
-      throw new TypeValidationError("No fetch: this runtime has no globalThis.fetch; pass one as `fetch`", {
-        code: "NO_FETCH",
-        issues: [{ path: ["fetch"], message: "is required: this runtime has no globalThis.fetch" }],
-      });
+      throw validationError("init options", [{ path: ["fetch"], message: NO_FETCH }], { code: "NO_FETCH" });
     }
     // A detached fetch throws "Illegal invocation" on Workers and in browsers.
     fetchFn = globalThis.fetch.bind(globalThis);

@@ -1,9 +1,20 @@
 /**
- * Input schemas (zod/mini) of every public operation, and {@link parseInput}, which turns a
- * failure into a {@link TypeValidationError} naming each field without ever echoing its value.
+ * Input schemas of every public operation (on the small kit in internal/checks.ts), and
+ * {@link parseInput}, which turns a failure into a {@link TypeValidationError} naming each field
+ * without ever echoing its value.
  */
-import * as z from "zod/mini";
 import { TypeValidationError, type ValidationIssue } from "./errors.js";
+import {
+  array,
+  check,
+  custom,
+  type Infer,
+  number,
+  object,
+  optional,
+  type Schema,
+  string,
+} from "./internal/checks.js";
 
 // --- Field checks (plain predicates, so that other modules can reuse them) -----------------------
 
@@ -14,11 +25,6 @@ function hasControl(s: string): boolean {
     if (c < 0x20 || c === 0x7f) return true;
   }
   return false;
-}
-
-/** Whether `s` holds a lone UTF-16 surrogate (which `encodeURIComponent` refuses to encode). */
-function hasLoneSurrogate(s: string): boolean {
-  return /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
 }
 
 /**
@@ -32,7 +38,8 @@ export function isPathSegment(s: string): boolean {
     !s.includes("..") &&
     !/[/\\?#%\s]/.test(s) &&
     !hasControl(s) &&
-    !hasLoneSurrogate(s)
+    // A lone surrogate, which `encodeURIComponent` refuses to encode.
+    s.isWellFormed()
   );
 }
 
@@ -100,26 +107,21 @@ export function isReadableStream(v: unknown): v is ReadableStream<Uint8Array> {
 }
 
 // --- Field schemas ------------------------------------------------------------------------------
-// Few zod constructors on purpose (object, string, number, optional, array, custom, refine): each
-// one adds to what a bundle that writes pulls in. Every other rule is a plain predicate.
 
-/** A string that `test` accepts; `message` says what it must be. */
-const str = (test: (s: string) => boolean, message: string) => z.string().check(z.refine(test, message));
-/** A number that `test` accepts; `message` says what it must be. */
-const num = (test: (n: number) => boolean, message: string) => z.number().check(z.refine(test, message));
-const nonEmpty = () => str((s) => s.length > 0, "must not be empty");
+const nonEmpty = () => string((s) => s.length > 0, "must not be empty");
 const pathSegment = () =>
-  str(
+  string(
     isPathSegment,
     "must be a single URL path segment: not empty, no '/', '\\', '?', '#', '%', '..', whitespace, control characters or lone surrogates",
   );
-const pem = () => str((s) => s.includes("-----BEGIN "), "must be a PEM block (-----BEGIN ...)");
-const fn = <T extends (...args: never[]) => unknown>() => z.custom<T>(isFunction, "must be a function");
-const signal = () => z.custom<AbortSignal>(isAbortSignal, "must be an AbortSignal");
-const fileName = () => str(isFileName, "must be a file name: not empty, no '/', '\\' or control characters");
+const pem = () => string((s) => s.includes("-----BEGIN "), "must be a PEM block (-----BEGIN ...)");
+const fn = <T extends (...args: never[]) => unknown>() => custom<T>(isFunction, "must be a function");
+const signal = () => custom<AbortSignal>(isAbortSignal, "must be an AbortSignal");
+const fileName = () =>
+  string(isFileName, "must be a file name: not empty, no '/', '\\' or control characters");
 const httpRoot = () =>
-  z.optional(str(isHttpRoot, "must be an absolute http(s) URL without credentials, query or fragment"));
-const atLeastZero = () => z.optional(num((n) => n >= 0, "must be at least 0"));
+  optional(string(isHttpRoot, "must be an absolute http(s) URL without credentials, query or fragment"));
+const atLeastZero = () => optional(number((n) => n >= 0, "must be at least 0"));
 
 /**
  * `make`, called on first use and remembered. Operation schemas are made this way, so that a bundle
@@ -133,56 +135,49 @@ function once<T>(make: () => T): () => T {
   };
 }
 
-const tokenValue = z.object({ value: nonEmpty(), expiry: z.number() });
+const tokenValue = object({ value: nonEmpty(), expiry: number() });
 
 /** A `UserAccessToken`. */
-export const userAccessTokenSchema = z.object({ accessToken: tokenValue, refreshToken: tokenValue });
+export const userAccessTokenSchema = object({ accessToken: tokenValue, refreshToken: tokenValue });
 
 /** `contractDetails`. */
-export const contractDetailsSchema = z.object({
+export const contractDetailsSchema = object({
   contractId: pathSegment(),
   privateKey: pem(),
-  redirectUri: str(isAbsoluteUrl, "must be an absolute URL"),
+  redirectUri: string(isAbsoluteUrl, "must be an absolute URL"),
 });
 
 /**
  * A file descriptor. Other members are allowed, though the parsed copy drops them: operations
  * encrypt the caller's own object, which keeps every member in its order.
  */
-export const fileDescriptorSchema = z.object({
+export const fileDescriptorSchema = object({
   mimeType: nonEmpty(),
-  accounts: z.array(z.object({ accountId: nonEmpty() })),
-  reference: z.optional(z.array(z.string())),
-  tags: z.optional(z.array(z.string())),
+  accounts: array(object({ accountId: nonEmpty() })),
+  reference: optional(array(string())),
+  tags: optional(array(string())),
 });
 
 const lifecycle = {
-  refresh: z.optional(fn()),
-  onTokenRefreshed: z.optional(fn()),
+  refresh: optional(fn()),
+  onTokenRefreshed: optional(fn()),
 };
 
 /** A `SealedFile`, shapes checked as far as they can be without the postbox key. */
 export const sealedFileSchema = /* @__PURE__ */ once(() =>
-  z.object({
-    iv: str((s) => /^[0-9a-f]{32}$/.test(s), "must be 32 lowercase hex characters"),
-    symmetricalKey: str((s) => s.length > 0 && BASE64.test(s), "must be standard padded base64"),
-    metadata: str(
+  object({
+    iv: string((s) => /^[0-9a-f]{32}$/.test(s), "must be 32 lowercase hex characters"),
+    symmetricalKey: string((s) => s.length > 0 && BASE64.test(s), "must be standard padded base64"),
+    metadata: string(
       (s) => s.length > 0 && BASE64.test(s) && base64Length(s) % 16 === 0,
       "must be standard padded base64 of a whole number of AES blocks",
     ),
-    body: z
-      .custom<ReadableStream<Uint8Array> | Uint8Array<ArrayBuffer>>(
-        (v) => v instanceof Uint8Array || isReadableStream(v),
-        "must be a Uint8Array or a ReadableStream",
-      )
-      .check(
-        z.refine(
-          (b) => !(b instanceof Uint8Array) || (b.length > 0 && b.length % 16 === 0),
-          "must be a whole number of AES blocks",
-        ),
-      ),
-    size: z.optional(
-      num((n) => Number.isSafeInteger(n) && n > 0 && n % 16 === 0, "must be a positive multiple of 16"),
+    body: custom<ReadableStream<Uint8Array> | Uint8Array<ArrayBuffer>>(
+      (v) => isReadableStream(v) || (v instanceof Uint8Array && v.length > 0 && v.length % 16 === 0),
+      "must be a ReadableStream or a Uint8Array of a whole number of AES blocks",
+    ),
+    size: optional(
+      number((n) => Number.isSafeInteger(n) && n > 0 && n % 16 === 0, "must be a positive multiple of 16"),
     ),
   }),
 );
@@ -191,158 +186,131 @@ export const sealedFileSchema = /* @__PURE__ */ once(() =>
 
 /** `init` options. `retry: false` is taken out before this check (see `resolveConfig`). */
 export const configSchema = /* @__PURE__ */ once(() =>
-  z.object({
+  object({
     applicationId: pathSegment(),
     baseUrl: httpRoot(),
     onboardUrl: httpRoot(),
-    fetch: z.optional(fn<typeof fetch>()),
-    trustedKeyOrigins: z.optional(
-      z.array(
-        str(
+    fetch: optional(fn<typeof fetch>()),
+    trustedKeyOrigins: optional(
+      array(
+        string(
           (s) => isHttpUrl(s) && new URL(s).origin !== "null" && /^[a-z]+:\/\/[^/?#]+\/?$/i.test(s),
           "must be an origin: scheme, host and port only, e.g. https://api.digi.me",
         ),
       ),
     ),
-    retry: z.optional(
-      z.object({
-        limit: z.optional(
-          num((n) => Number.isInteger(n) && n >= 0 && n <= 10, "must be an integer from 0 to 10"),
+    retry: optional(
+      object({
+        limit: optional(
+          number((n) => Number.isInteger(n) && n >= 0 && n <= 10, "must be an integer from 0 to 10"),
         ),
         baseDelayMs: atLeastZero(),
         maxDelayMs: atLeastZero(),
         maxRetryAfterMs: atLeastZero(),
       }),
     ),
-    timeoutMs: z.optional(num((n) => n > 0, "must be positive")),
-    streamUploads: z.optional(z.custom<boolean>((v) => typeof v === "boolean", "must be a boolean")),
+    timeoutMs: optional(number((n) => n > 0, "must be positive")),
+    streamUploads: optional(custom<boolean>((v) => typeof v === "boolean", "must be a boolean")),
   }),
 );
 
 /** `getAuthorizeUrl` options. */
 export const authorizeOptionsSchema = /* @__PURE__ */ once(() =>
-  z.object({
+  object({
     contractDetails: contractDetailsSchema,
-    callback: str(isHttpUrl, "must be an absolute http(s) URL without credentials"),
-    state: z.optional(z.string()),
-    serviceId: z.optional(
-      z.custom<string | number>(
+    callback: string(isHttpUrl, "must be an absolute http(s) URL without credentials"),
+    state: optional(string()),
+    serviceId: optional(
+      custom<string | number>(
         (v) => typeof v === "number" || (typeof v === "string" && v !== ""),
         "must be a number or a non-empty string",
       ),
     ),
-    userAccessToken: z.optional(userAccessTokenSchema),
-    sessionOptions: z.optional(
-      z.custom<Record<string, unknown>>(
+    userAccessToken: optional(userAccessTokenSchema),
+    sessionOptions: optional(
+      custom<Record<string, unknown>>(
         (v) => typeof v === "object" && v !== null && !Array.isArray(v),
         "must be an object",
       ),
     ),
-    signal: z.optional(signal()),
+    signal: optional(signal()),
   }),
 );
 
 /** `exchangeCodeForToken` options. */
 export const exchangeOptionsSchema = /* @__PURE__ */ once(() =>
-  z.object({
+  object({
     contractDetails: contractDetailsSchema,
     authorizationCode: nonEmpty(),
-    codeVerifier: str(
+    codeVerifier: string(
       (s) => /^[A-Za-z0-9\-._~]{43,128}$/.test(s),
       "must be a PKCE code verifier (43 to 128 unreserved characters)",
     ),
-    signal: z.optional(signal()),
+    signal: optional(signal()),
   }),
 );
 
 /** `refreshToken` options. */
 export const refreshOptionsSchema = /* @__PURE__ */ once(() =>
-  z.object({
+  object({
     contractDetails: contractDetailsSchema,
     userAccessToken: userAccessTokenSchema,
-    signal: z.optional(signal()),
+    signal: optional(signal()),
   }),
 );
 
 /** `seal` options. */
 export const sealOptionsSchema = /* @__PURE__ */ once(() =>
-  z.object({
+  object({
     publicKey: pem(),
     fileDescriptor: fileDescriptorSchema,
-    onProgress: z.optional(fn()),
+    onProgress: optional(fn()),
   }),
 );
 
 /** `sendSealed` options. */
 export const sendSealedOptionsSchema = /* @__PURE__ */ once(() =>
-  z.object({
+  object({
     contractDetails: contractDetailsSchema,
     userAccessToken: userAccessTokenSchema,
     postboxId: pathSegment(),
     sealed: sealedFileSchema(),
     fileName: fileName(),
-    signal: z.optional(signal()),
-    onProgress: z.optional(fn()),
+    signal: optional(signal()),
+    onProgress: optional(fn()),
     ...lifecycle,
   }),
 );
 
 /** `write` options. */
 export const writeOptionsSchema = /* @__PURE__ */ once(() =>
-  z.object({
+  object({
     contractDetails: contractDetailsSchema,
     userAccessToken: userAccessTokenSchema,
     postboxId: pathSegment(),
     publicKey: pem(),
-    data: z.object({ fileName: fileName(), fileDescriptor: fileDescriptorSchema }),
-    signal: z.optional(signal()),
-    onProgress: z.optional(fn()),
+    data: object({ fileName: fileName(), fileDescriptor: fileDescriptorSchema }),
+    signal: optional(signal()),
+    onProgress: optional(fn()),
     ...lifecycle,
   }),
 );
 
 // --- parseInput ----------------------------------------------------------------------------------
 
-function typeName(v: unknown): string {
-  if (v === null) return "null";
-  if (Array.isArray(v)) return "array";
-  return typeof v;
-}
-
-function valueAt(root: unknown, path: PropertyKey[]): unknown {
-  let v = root;
-  for (const key of path) {
-    if (typeof v !== "object" || v === null) return undefined;
-    v = (v as Record<PropertyKey, unknown>)[key];
-  }
-  return v;
-}
-
-// Messages are made here from the issue, never from the input: zod/mini's own are generic, and the
-// value may be a secret. The schemas above make only `invalid_type` and `custom` issues.
-function describe(issue: z.core.$ZodIssue, root: unknown): string {
-  if (issue.code === "custom") return issue.message;
-  if (issue.code !== "invalid_type") return "is invalid";
-  const actual = valueAt(root, issue.path);
-  return actual === undefined ? "is required" : `must be ${issue.expected}, not ${typeName(actual)}`;
-}
-
 /**
- * Checks `value` against `schema` and answers the parsed value.
+ * Checks `value` against `schema` and answers the checked value.
  * @param what Names the input in the error message, e.g. `"write options"`.
  * @throws TypeValidationError whose `issues` hold each field's path and what is wrong with it.
  */
-export function parseInput<S extends z.ZodMiniType>(schema: S, value: unknown, what: string): z.output<S> {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  throw validationError(
-    what,
-    result.error.issues.map((issue) => ({
-      path: issue.path.map((key) => (typeof key === "symbol" ? String(key) : key)),
-      message: describe(issue, value),
-    })),
-  );
+export function parseInput<S extends Schema<unknown>>(schema: S, value: unknown, what: string): Infer<S> {
+  const result = check(schema, value);
+  if (result.ok) return result.value as Infer<S>;
+  throw validationError(what, result.issues);
 }
+
+/** Whether `value` passes `schema`. */
+export const conforms = (schema: Schema<unknown>, value: unknown): boolean => check(schema, value).ok;
 
 /** A {@link TypeValidationError} listing `issues` in its message (paths and problems, never values). */
 export function validationError(

@@ -4,7 +4,7 @@
  * signing (`sendSealed`) to the holder of the contract key and the user's token.
  */
 import { cbcCiphertextSize, createCbcEncryptStream, encryptCbc } from "./crypto/cbc-stream.js";
-import { createEnvelope } from "./crypto/envelope.js";
+import { envelopeFor } from "./crypto/envelope.js";
 import { type FileSource, normalizeFileData } from "./internal/file-data.js";
 import { postboxKey } from "./internal/input-keys.js";
 import { safeProgress } from "./internal/progress.js";
@@ -30,7 +30,7 @@ export async function sealSource(
   fileDescriptor: unknown,
   onProgress?: ProgressCallback,
 ): Promise<SealedFile> {
-  const envelope = await createEnvelope({ publicKey, fileDescriptor });
+  const envelope = await envelopeFor(publicKey, fileDescriptor);
   const fields = { iv: envelope.ivHex, symmetricalKey: envelope.symmetricalKey, metadata: envelope.metadata };
   if (source.kind === "bytes") {
     const body = await encryptCbc(envelope.aesKey, envelope.iv, source.bytes);

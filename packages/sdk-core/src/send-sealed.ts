@@ -14,13 +14,14 @@ import { clientId, signRequestJwt } from "./internal/request-jwt.js";
 import { invalidResponse } from "./internal/response-token.js";
 import { runtimeSupport } from "./internal/runtime.js";
 import {
+  conforms,
   isReadableStream,
   parseInput,
   sendSealedOptionsSchema,
   userAccessTokenSchema,
   validationError,
 } from "./schemas.js";
-import { refreshToken } from "./token.js";
+import { refreshChecked } from "./token.js";
 import type {
   ContractDetails,
   ProgressCallback,
@@ -100,14 +101,13 @@ export async function sendSealedChecked(
 
   // The body for the next attempt. With a resealer (`write`), every request after the first gets
   // a fresh envelope, as the wire format says; without one (`sendSealed`), the same bytes or Blob
-  // go again with the same envelope, and a spent stream is never sent again.
+  // go again with the same envelope. A spent stream is never sent again: `canResend` stops
+  // both the retries and the resend after a refresh.
   const nextBody = async (touch: () => void): Promise<Body> => {
     if (used && reseal !== undefined) {
       sealed = await reseal();
       body = sealed.body;
       spent = false;
-    } else if (spent) {
-      throw new Error("unreachable: a spent body is never sent again");
     }
     used = true;
     if (!stream && !(body instanceof Uint8Array) && !(body instanceof Blob)) {
@@ -154,16 +154,7 @@ export async function sendSealedChecked(
         };
         if (multipart.streamed && multipart.length !== undefined)
           headers["Content-Length"] = String(multipart.length);
-        return {
-          url,
-          method: "POST",
-          headers,
-          body: multipart.body,
-          streamed: multipart.streamed,
-          bodyError: multipart.bodyError,
-          bodyPulled: multipart.bodyPulled,
-          silentBytes: multipart.streamed ? undefined : multipart.length,
-        };
+        return { ...multipart, url, method: "POST", headers };
       },
     });
     // A Blob body is sent by the runtime in one go: its progress is known only at the end.
@@ -199,10 +190,10 @@ async function refreshed(context: ClientContext, options: SendSealedOptions): Pr
   const { contractDetails, userAccessToken, signal, refresh, onTokenRefreshed } = options;
   let fresh: UserAccessToken;
   if (refresh === undefined)
-    fresh = await refreshToken(context, { contractDetails, userAccessToken, signal });
+    fresh = await refreshChecked(context, { contractDetails, userAccessToken, signal });
   else {
     const answer = await refresh(userAccessToken);
-    if (!userAccessTokenSchema.safeParse(answer).success) {
+    if (!conforms(userAccessTokenSchema, answer)) {
       throw validationError("token refresh", [
         { path: ["refresh"], message: "must answer a UserAccessToken" },
       ]);

@@ -103,11 +103,15 @@ export async function refreshToken(
   context: ClientContext,
   options: RefreshTokenOptions,
 ): Promise<UserAccessToken> {
-  const { contractDetails, userAccessToken, signal } = parseInput(
-    refreshOptionsSchema(),
-    options,
-    "refreshToken options",
-  );
+  return refreshChecked(context, parseInput(refreshOptionsSchema(), options, "refreshToken options"));
+}
+
+/** {@link refreshToken} of options already checked (a write's refresh). */
+export function refreshChecked(
+  context: ClientContext,
+  options: RefreshTokenOptions,
+): Promise<UserAccessToken> {
+  const { contractDetails, userAccessToken, signal } = options;
   const refresh = userAccessToken.refreshToken.value;
   return tokenGrant(
     context,

@@ -5,7 +5,7 @@
  */
 import { TypeValidationError } from "../errors.js";
 import { encodeBase64 } from "../internal/base64.js";
-import { toArrayBufferBytes, toHex, utf8Encode } from "../internal/bytes.js";
+import { toHex, utf8Encode } from "../internal/bytes.js";
 import { randomBytes } from "../internal/random.js";
 import { encryptCbc } from "./cbc-stream.js";
 
@@ -59,6 +59,29 @@ export async function createEnvelope(options: CreateEnvelopeOptions): Promise<En
   ) {
     throw invalid("publicKey", "must be an RSA-OAEP SHA-1 key with usage encrypt");
   }
+  if (keyMaterial && (keyMaterial.key?.length !== 32 || keyMaterial.iv?.length !== 16)) {
+    throw invalid("keyMaterial", "must hold a 32-byte key and a 16-byte iv");
+  }
+  // Copies: the caller's key material is left alone (and our copy of the key is wiped).
+  return envelopeFor(
+    publicKey,
+    fileDescriptor,
+    keyMaterial && new Uint8Array(keyMaterial.key),
+    keyMaterial?.iv,
+  );
+}
+
+/**
+ * The envelope of `fileDescriptor` for `publicKey` (a postbox key imported by this SDK), with a
+ * fresh random key and iv unless given. A given `key` is wiped like a random one.
+ * @throws TypeValidationError when the descriptor does not serialize to JSON.
+ */
+export async function envelopeFor(
+  publicKey: CryptoKey,
+  fileDescriptor: unknown,
+  key = randomBytes(32),
+  ivBytes: Uint8Array = randomBytes(16),
+): Promise<Envelope> {
   let json: string | undefined;
   try {
     json = JSON.stringify(fileDescriptor);
@@ -66,11 +89,7 @@ export async function createEnvelope(options: CreateEnvelopeOptions): Promise<En
     // BigInts and cycles throw; their values are not echoed.
   }
   if (typeof json !== "string") throw invalid("fileDescriptor", "must serialize to JSON");
-  if (keyMaterial && (keyMaterial.key?.length !== 32 || keyMaterial.iv?.length !== 16)) {
-    throw invalid("keyMaterial", "must hold a 32-byte key and a 16-byte iv");
-  }
-  const key = keyMaterial ? toArrayBufferBytes(keyMaterial.key) : randomBytes(32);
-  const iv = keyMaterial ? new Uint8Array(keyMaterial.iv) : randomBytes(16);
+  const iv = new Uint8Array(ivBytes);
   try {
     const [aesKey, wrapped] = await Promise.all([
       crypto.subtle.importKey("raw", key, { name: "AES-CBC" }, false, ["encrypt"]),
@@ -85,7 +104,7 @@ export async function createEnvelope(options: CreateEnvelopeOptions): Promise<En
       metadata: encodeBase64(metadata),
     };
   } finally {
-    // Our own raw key is no longer needed once imported and wrapped; the caller's is left alone.
-    if (!keyMaterial) key.fill(0);
+    // The raw key is no longer needed once imported and wrapped.
+    key.fill(0);
   }
 }

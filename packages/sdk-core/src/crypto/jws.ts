@@ -39,25 +39,15 @@ export interface VerifiedJwt {
   payload: Record<string, unknown>;
 }
 
-// Algorithms as data: the header `alg` to the WebCrypto parameters. Nothing else is accepted.
-const JWS_ALGORITHMS = {
-  PS512: { key: { name: "RSA-PSS", hash: "SHA-512" }, params: { name: "RSA-PSS", saltLength: 64 } },
-} as const satisfies Record<string, { key: { name: string; hash: string }; params: RsaPssParams }>;
-
-type JwsAlgorithm = keyof typeof JWS_ALGORITHMS;
+// PS512 is the one algorithm of the protocol; a token naming any other is refused.
+const PS512 = { name: "RSA-PSS", saltLength: 64 };
 
 const SIGNING_HEADER = encodeBase64Url(utf8Encode('{"alg":"PS512","typ":"JWT"}'));
 
-function isAlgorithm(alg: unknown): alg is JwsAlgorithm {
-  return typeof alg === "string" && Object.hasOwn(JWS_ALGORITHMS, alg);
-}
-
-function keyFits(key: CryptoKey, alg: JwsAlgorithm, usage: KeyUsage): boolean {
-  const wanted = JWS_ALGORITHMS[alg].key;
+/** Whether `key` is an RSA-PSS SHA-512 key with `usage`. */
+function keyFits(key: CryptoKey, usage: KeyUsage): boolean {
   const algorithm = key?.algorithm as Partial<RsaHashedKeyAlgorithm> | undefined;
-  return (
-    algorithm?.name === wanted.name && algorithm.hash?.name === wanted.hash && key.usages.includes(usage)
-  );
+  return algorithm?.name === "RSA-PSS" && algorithm.hash?.name === "SHA-512" && key.usages.includes(usage);
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -71,7 +61,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  */
 export async function signJwt(payload: Record<string, unknown>, privateKey: CryptoKey): Promise<string> {
   if (!isPlainObject(payload)) throw new TypeValidationError("JWT payload must be an object");
-  if (!keyFits(privateKey, "PS512", "sign")) {
+  if (!keyFits(privateKey, "sign")) {
     throw new TypeValidationError("JWT signing key must be an RSA-PSS SHA-512 key with usage sign");
   }
   let json: string;
@@ -81,11 +71,7 @@ export async function signJwt(payload: Record<string, unknown>, privateKey: Cryp
     throw new TypeValidationError("JWT payload must serialize to JSON");
   }
   const signingInput = `${SIGNING_HEADER}.${encodeBase64Url(utf8Encode(json))}`;
-  const signature = await crypto.subtle.sign(
-    JWS_ALGORITHMS.PS512.params,
-    privateKey,
-    utf8Encode(signingInput),
-  );
+  const signature = await crypto.subtle.sign(PS512, privateKey, utf8Encode(signingInput));
   return `${signingInput}.${encodeBase64Url(new Uint8Array(signature))}`;
 }
 
@@ -143,7 +129,7 @@ export async function verifyJwt(
 ): Promise<VerifiedJwt> {
   const { header, payload, signingInput, signature } = decodeJwt(token);
   const { alg } = header;
-  if (!isAlgorithm(alg)) {
+  if (alg !== "PS512") {
     throw new TokenVerificationError("JWT algorithm is not allowed; only PS512 is accepted");
   }
   if (header.crit !== undefined) {
@@ -156,12 +142,12 @@ export async function verifyJwt(
     if (error instanceof DigiMeSDKError) throw error;
     throw new TokenVerificationError("Could not resolve the JWT's verification key", { cause: error });
   }
-  if (!keyFits(key, alg, "verify")) {
+  if (!keyFits(key, "verify")) {
     throw new TokenVerificationError("JWT verification key must be an RSA-PSS SHA-512 key with usage verify");
   }
   let valid: boolean;
   try {
-    valid = await crypto.subtle.verify(JWS_ALGORITHMS[alg].params, key, signature, utf8Encode(signingInput));
+    valid = await crypto.subtle.verify(PS512, key, signature, utf8Encode(signingInput));
   } catch (cause) {
     throw new TokenVerificationError("JWT signature could not be checked", { cause });
   }

@@ -15,6 +15,7 @@ export type FileSource =
       replayable: boolean;
     };
 
+const READ = "is a stream that was already read";
 const ACCEPTED = "must be a Uint8Array, ArrayBuffer, Blob, ReadableStream or AsyncIterable of Uint8Array";
 
 function isBlob(v: object): v is Blob {
@@ -54,7 +55,7 @@ export function normalizeFileData(value: unknown, path: (string | number)[]): Fi
     if (value.locked) throw refuse("is a ReadableStream that is locked (already being read)");
     let taken = false;
     const stream = () => {
-      if (taken) throw refuse("is a ReadableStream that was already read");
+      if (taken) throw refuse(READ);
       taken = true;
       return checkedChunks(value, refuse);
     };
@@ -66,7 +67,7 @@ export function normalizeFileData(value: unknown, path: (string | number)[]): Fi
       throw refuse("is a stream that has already ended");
     let taken = false;
     const stream = () => {
-      if (taken) throw refuse("is an AsyncIterable that was already read");
+      if (taken) throw refuse(READ);
       taken = true;
       return fromAsyncIterable(value, refuse);
     };

@@ -39,6 +39,8 @@ export interface MultipartBody {
    * any byte is handed over); always true for a `Blob`, whose sending cannot be observed.
    */
   bodyPulled: () => boolean;
+  /** The size of a `Blob` body, whose progress the runtime does not tell (see `PreparedRequest`). */
+  silentBytes?: number;
 }
 
 const SLICE = 64 * 1024;
@@ -67,7 +69,16 @@ export async function multipartBody(options: MultipartOptions): Promise<Multipar
     const content =
       file instanceof Uint8Array || file instanceof Blob ? file : await collectBlob(file, touch);
     const blob = new Blob([head, content, tail]);
-    return { contentType, length: blob.size, body: blob, streamed: false, bodyError, bodyPulled: () => true };
+    const { size: blobSize } = blob;
+    return {
+      contentType,
+      length: blobSize,
+      body: blob,
+      streamed: false,
+      bodyError,
+      bodyPulled: () => true,
+      silentBytes: blobSize,
+    };
   }
 
   const chunks = fileChunks(file);
