@@ -6,15 +6,13 @@
 import { TypeValidationError } from "../errors.js";
 import { concatBytes } from "./bytes.js";
 
-/** Universal tags used by RSA keys. */
-export const DerTag = {
-  INTEGER: 0x02,
-  BIT_STRING: 0x03,
-  OCTET_STRING: 0x04,
-  NULL: 0x05,
-  OID: 0x06,
-  SEQUENCE: 0x30,
-} as const;
+// Universal tags used by RSA keys.
+const INTEGER = 0x02;
+const BIT_STRING = 0x03;
+const OCTET_STRING = 0x04;
+const NULL = 0x05;
+const OID = 0x06;
+const SEQUENCE = 0x30;
 
 /** One DER item: its tag and where its header and contents lie in the input. */
 export interface Tlv {
@@ -32,7 +30,7 @@ export interface Tlv {
 const RSA_ALGORITHM_IDENTIFIER = new Uint8Array([
   0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00,
 ]);
-const RSA_ENCRYPTION_OID = RSA_ALGORITHM_IDENTIFIER.subarray(4, 13);
+const RSA_ENCRYPTION_OID = /* @__PURE__ */ RSA_ALGORITHM_IDENTIFIER.subarray(4, 13);
 
 function malformed(what: string): TypeValidationError {
   return new TypeValidationError(`Malformed DER: ${what}`, { code: "KEY_IMPORT" });
@@ -97,12 +95,12 @@ export function encodeTlv(tag: number, ...contents: Uint8Array[]): Uint8Array<Ar
 
 function readTop(der: Uint8Array, what: string): Tlv[] {
   const top = readTlv(der);
-  if (top.tag !== DerTag.SEQUENCE || top.end !== der.length) throw malformed(`${what} is not one SEQUENCE`);
+  if (top.tag !== SEQUENCE || top.end !== der.length) throw malformed(`${what} is not one SEQUENCE`);
   return readChildren(der, top);
 }
 
 function positiveIntegerBytes(der: Uint8Array, tlv: Tlv | undefined, what: string): Uint8Array {
-  if (tlv?.tag !== DerTag.INTEGER || tlv.end === tlv.contentStart) {
+  if (tlv?.tag !== INTEGER || tlv.end === tlv.contentStart) {
     throw malformed(`${what} is not an INTEGER`);
   }
   let start = tlv.contentStart;
@@ -120,7 +118,7 @@ function checkPkcs1Private(children: Tlv[], der: Uint8Array): void {
   // version, n, e, d, p, q, dp, dq, qInv, then otherPrimeInfos for multi-prime keys.
   if (children.length < 9) throw malformed("RSAPrivateKey has too few fields");
   for (let i = 0; i < 9; i++) {
-    if (children[i]?.tag !== DerTag.INTEGER) throw malformed("RSAPrivateKey field is not an INTEGER");
+    if (children[i]?.tag !== INTEGER) throw malformed("RSAPrivateKey field is not an INTEGER");
   }
   positiveIntegerBytes(der, children[1], "modulus");
 }
@@ -144,15 +142,15 @@ export function isRsaPublicKeyShape(modulus: Uint8Array, exponent: Uint8Array): 
 }
 
 function isRsaAlgorithm(der: Uint8Array, tlv: Tlv | undefined): boolean {
-  if (tlv?.tag !== DerTag.SEQUENCE) return false;
+  if (tlv?.tag !== SEQUENCE) return false;
   const [oid, params] = readChildren(der, tlv);
-  if (oid?.tag !== DerTag.OID) return false;
+  if (oid?.tag !== OID) return false;
   const value = der.subarray(oid.contentStart, oid.end);
   if (value.length !== RSA_ENCRYPTION_OID.length || !value.every((b, i) => b === RSA_ENCRYPTION_OID[i])) {
     return false;
   }
   // Parameters must be NULL, or absent as some encoders write them.
-  return params === undefined || (params.tag === DerTag.NULL && params.end === params.contentStart);
+  return params === undefined || (params.tag === NULL && params.end === params.contentStart);
 }
 
 /**
@@ -163,10 +161,10 @@ function isRsaAlgorithm(der: Uint8Array, tlv: Tlv | undefined): boolean {
 export function wrapPkcs1PrivateKey(pkcs1: Uint8Array): Uint8Array<ArrayBuffer> {
   checkPkcs1Private(readTop(pkcs1, "RSAPrivateKey"), pkcs1);
   return encodeTlv(
-    DerTag.SEQUENCE,
-    new Uint8Array([DerTag.INTEGER, 0x01, 0x00]),
+    SEQUENCE,
+    new Uint8Array([INTEGER, 0x01, 0x00]),
     RSA_ALGORITHM_IDENTIFIER,
-    encodeTlv(DerTag.OCTET_STRING, pkcs1),
+    encodeTlv(OCTET_STRING, pkcs1),
   );
 }
 
@@ -177,11 +175,7 @@ export function wrapPkcs1PrivateKey(pkcs1: Uint8Array): Uint8Array<ArrayBuffer> 
  */
 export function wrapPkcs1PublicKey(pkcs1: Uint8Array): Uint8Array<ArrayBuffer> {
   checkPkcs1Public(readTop(pkcs1, "RSAPublicKey"), pkcs1);
-  return encodeTlv(
-    DerTag.SEQUENCE,
-    RSA_ALGORITHM_IDENTIFIER,
-    encodeTlv(DerTag.BIT_STRING, new Uint8Array([0]), pkcs1),
-  );
+  return encodeTlv(SEQUENCE, RSA_ALGORITHM_IDENTIFIER, encodeTlv(BIT_STRING, new Uint8Array([0]), pkcs1));
 }
 
 /**
@@ -192,14 +186,10 @@ export function wrapPkcs1PublicKey(pkcs1: Uint8Array): Uint8Array<ArrayBuffer> {
 export function rsaModulusBytes(der: Uint8Array): number {
   const children = readTop(der, "RSA public key");
   const [first, second] = children;
-  if (first?.tag !== DerTag.SEQUENCE) return checkPkcs1Public(children, der).length;
+  if (first?.tag !== SEQUENCE) return checkPkcs1Public(children, der).length;
   // SubjectPublicKeyInfo: AlgorithmIdentifier, BIT STRING holding an RSAPublicKey.
   if (children.length !== 2 || !isRsaAlgorithm(der, first)) throw malformed("not an RSA SPKI");
-  if (
-    second?.tag !== DerTag.BIT_STRING ||
-    second.end === second.contentStart ||
-    der[second.contentStart] !== 0
-  ) {
+  if (second?.tag !== BIT_STRING || second.end === second.contentStart || der[second.contentStart] !== 0) {
     throw malformed("SPKI key is not a whole-byte BIT STRING");
   }
   const inner = der.subarray(second.contentStart + 1, second.end);
