@@ -741,6 +741,8 @@ async function benchSize() {
 
 // --- Main ------------------------------------------------------------------------------------------
 
+const SECTIONS = ["envelope", "write", "rss", "sign", "size"];
+
 async function main() {
   const started = performance.now();
   ensureBuilt();
@@ -750,13 +752,19 @@ async function main() {
       `UV_THREADPOOL_SIZE ${process.env.UV_THREADPOOL_SIZE ?? "4 (default)"}`,
   );
   console.log("Ratios are throughput over the baseline's: above 1.00x is faster than the baseline.");
-  const internals = await loadInternals();
-  const sink = await startSink();
-  await benchEnvelope(internals);
-  await benchWrite(sink);
-  await benchRss(sink);
-  await benchSign(internals);
-  await benchSize();
+  // `pnpm bench [envelope] [write] [rss] [sign] [size]` runs only the sections named; none: all.
+  const asked = new Set(process.argv.slice(2));
+  const unknown = [...asked].filter((name) => !SECTIONS.includes(name));
+  if (unknown.length > 0)
+    throw new BenchError(`unknown section ${unknown[0]}; sections: ${SECTIONS.join(", ")}`);
+  const run = (name: string) => asked.size === 0 || asked.has(name);
+  const internals = run("envelope") || run("sign") ? await loadInternals() : undefined;
+  const sink = run("write") || run("rss") ? await startSink() : undefined;
+  if (internals && run("envelope")) await benchEnvelope(internals);
+  if (sink && run("write")) await benchWrite(sink);
+  if (sink && run("rss")) await benchRss(sink);
+  if (internals && run("sign")) await benchSign(internals);
+  if (run("size")) await benchSize();
   console.log(`\nAll results checked. ${fmt((performance.now() - started) / 1000, 1)} s in all.`);
 }
 

@@ -79,6 +79,11 @@ describe("the schema kit", () => {
     expect(issuesOf(object({ f: optional(fn) }), { f: null })).toEqual(["f: must be a function"]);
   });
 
+  it("checks the holes of a sparse array as missing items", () => {
+    // biome-ignore lint/suspicious/noSparseArray: the point of the test
+    expect(issuesOf(array(string()), ["a", , "c"])).toEqual(["1: is required"]);
+  });
+
   it("keeps the caller's values (functions, streams) as they are", () => {
     const f = () => 1;
     const result = check(object({ f: custom((v) => typeof v === "function", "fn") }), { f });
@@ -163,14 +168,20 @@ function fittingValue(d: Desc): fc.Arbitrary<unknown> {
       case "optional":
         return fc.option(fittingValue(d.of), { nil: undefined });
       case "array":
-        return fc.array(fittingValue(d.of), { maxLength: 3 });
+        return fc.oneof(
+          fc.array(fittingValue(d.of), { maxLength: 3 }),
+          fc.sparseArray(fittingValue(d.of), { maxLength: 3 }),
+        );
       case "object":
         return fc.record(Object.fromEntries(d.shape.map(([k, v]) => [k, fittingValue(v)])), {
           requiredKeys: [],
         });
     }
   })();
-  return fc.oneof({ weight: 5, arbitrary: fitting }, { weight: 1, arbitrary: fc.anything() });
+  return fc.oneof(
+    { weight: 5, arbitrary: fitting },
+    { weight: 1, arbitrary: fc.anything({ withSparseArray: true, withNullPrototype: true }) },
+  );
 }
 
 /** A value without its `undefined` members and functions, to compare outputs. */

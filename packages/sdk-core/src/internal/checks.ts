@@ -71,7 +71,8 @@ export const optional =
 /** An array whose every item `item` accepts. */
 export const array = <T>(item: Schema<T>): Schema<T[]> =>
   typed("array", Array.isArray, undefined, undefined, (value, path, issues) =>
-    (value as unknown[]).map((v, i) => item(v, [...path, i], issues)),
+    // Array.from, not map: a hole in a sparse array is checked as `undefined`.
+    Array.from(value as unknown[], (v, i) => item(v, [...path, i], issues)),
   );
 
 /** A plain object with the members of `shape`; other members are left out of the answer. */
