@@ -105,6 +105,10 @@ const SIGN_IN: Record<string, Problem> = {
   BAD_CALLBACK: { title: "digi.me's answer to the sign-in was incomplete.", hint: "Connect again." },
   AUTHORIZATION_FAILED: { title: "Connecting to digi.me did not complete.", hint: "Connect again." },
   InvalidPreauthorizationCode: { title: "That sign-in link had expired.", hint: "Connect again." },
+  SIGN_IN_EXPIRED: {
+    title: "Connecting took too long, so it was not completed.",
+    hint: "Connect again: you have 30 minutes to finish at digi.me.",
+  },
 };
 
 /**

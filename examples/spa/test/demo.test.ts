@@ -516,6 +516,11 @@ test("demo in a browser: sealed by default, ciphertext only on the wire, plain o
       );
       assert.deepEqual(unexpected, [], "no script errors on the page");
       await page.screenshot({ path: join(SPA_DIR, "test-results", "demo-errors.png"), fullPage: true });
+
+      // Back from a sign-in finished too late: the Worker sends `?digimeError=SIGN_IN_EXPIRED`.
+      await page.goto(new URL("/?digimeError=SIGN_IN_EXPIRED", demoUrl).href);
+      await page.getByRole("alert").getByText("Connecting took too long, so it was not completed.").waitFor();
+      assert.equal(new URL(page.url()).search, "", "the code is taken out of the address");
     });
   } finally {
     await context?.close().catch(() => {});

@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { postboxKeyModulusBytes, type UserAccessToken } from "@digime-edge/sdk-core";
 import { ConfigError, getConfig } from "./config";
+import { AUTH_LATE_MS, AUTH_TTL_MS } from "./lib/auth-window";
 import { type ApiFailure, contractDetails, describeDigiMeFailure, getSdk } from "./lib/digime";
 
 /** What `GET /api/session` may tell about a user: public information only. */
@@ -28,9 +29,6 @@ export type VaultResult<T> = ({ ok: true } & T) | ({ ok: false } & ApiFailure);
 
 /** An access token closer than this to its expiry is refreshed before a write. */
 export const FRESHNESS_MARGIN_MS = 60_000;
-
-/** A pending authorization lives this long. */
-export const AUTH_TTL_MS = 10 * 60_000;
 
 interface TokenRow {
   access_token: string;
@@ -116,7 +114,7 @@ export class UserVault extends DurableObject<Env> {
    */
   async beginAuthorization(input: { nonce: string; codeVerifier: string; returnTo: string }): Promise<void> {
     const now = Date.now();
-    this.ctx.storage.sql.exec("DELETE FROM pending_auth WHERE expires_at < ?", now);
+    this.ctx.storage.sql.exec("DELETE FROM pending_auth WHERE expires_at < ?", now - AUTH_LATE_MS);
     this.ctx.storage.sql.exec(
       "INSERT OR REPLACE INTO pending_auth (nonce, code_verifier, return_to, expires_at) VALUES (?, ?, ?, ?)",
       input.nonce,
@@ -125,30 +123,37 @@ export class UserVault extends DurableObject<Env> {
       now + AUTH_TTL_MS,
     );
     // A sign-in that is never finished must not leave an object behind: see `alarm`.
-    await this.ctx.storage.setAlarm(now + AUTH_TTL_MS + 1000);
+    await this.ctx.storage.setAlarm(now + AUTH_TTL_MS + AUTH_LATE_MS + 1000);
   }
 
-  /** Drops expired pending authorizations; an object that never got tokens is deleted whole. */
+  /**
+   * Drops pending authorizations past their late window; an object that never got tokens is
+   * deleted whole.
+   */
   async alarm(): Promise<void> {
-    this.ctx.storage.sql.exec("DELETE FROM pending_auth WHERE expires_at < ?", Date.now());
-    const pending = this.ctx.storage.sql
-      .exec<{ n: number }>("SELECT COUNT(*) AS n FROM pending_auth")
-      .one().n;
-    if (!this.#row() && pending === 0) await this.clear();
-    else if (pending > 0) await this.ctx.storage.setAlarm(Date.now() + AUTH_TTL_MS);
+    this.ctx.storage.sql.exec("DELETE FROM pending_auth WHERE expires_at < ?", Date.now() - AUTH_LATE_MS);
+    const next = this.ctx.storage.sql
+      .exec<{ at: number | null }>("SELECT MIN(expires_at) AS at FROM pending_auth")
+      .one().at;
+    if (!this.#row() && next === null) await this.clear();
+    else if (next !== null) await this.ctx.storage.setAlarm(next + AUTH_LATE_MS + 1000);
   }
 
   /**
    * Takes a pending authorization: a state can be used once, and only before it expires.
    *
    * @param nonce - The state's nonce.
-   * @returns The code verifier and `returnTo`, or `null` for an unknown, used or expired state.
+   * @returns The code verifier and `returnTo`; only `returnTo` and `expired` for a state that
+   *   expired (within {@link AUTH_LATE_MS}); `null` for an unknown or used state.
    */
-  async consumeAuthorization(nonce: string): Promise<{ codeVerifier: string; returnTo: string } | null> {
+  async consumeAuthorization(
+    nonce: string,
+  ): Promise<{ codeVerifier: string; returnTo: string } | { expired: true; returnTo: string } | null> {
     const row = this.ctx.storage.sql
       .exec<AuthRow>("DELETE FROM pending_auth WHERE nonce = ? RETURNING *", nonce)
       .toArray()[0];
-    if (!row || row.expires_at < Date.now()) return null;
+    if (!row) return null;
+    if (row.expires_at < Date.now()) return { expired: true, returnTo: row.return_to };
     return { codeVerifier: row.code_verifier, returnTo: row.return_to };
   }
 

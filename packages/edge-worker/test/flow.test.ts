@@ -2,6 +2,7 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createClient, EdgeClientError } from "../src/client";
+import { AUTH_LATE_MS, AUTH_TTL_MS } from "../src/lib/auth-window";
 import { vaultFor } from "../src/lib/session";
 import {
   APP_ORIGIN,
@@ -33,6 +34,8 @@ describe("the whole flow", () => {
     expect(authCookie).toMatch(/Secure/i);
     expect(authCookie).toMatch(/SameSite=Lax/i);
     expect(authCookie).toMatch(/Path=\/auth/i);
+    // The sign-in window and the late window (a late callback still finds its state).
+    expect(authCookie).toMatch(new RegExp(`Max-Age=${(AUTH_TTL_MS + AUTH_LATE_MS) / 1000}(;|$)`, "i"));
 
     const consent = await fetch(start.headers.get("Location") as string, { redirect: "manual" });
     const callback = await browser.fetch(consent.headers.get("Location") as string);
@@ -190,6 +193,12 @@ describe("the vault", () => {
       );
     expect(await count()).toBe(1);
     // Not yet expired: the alarm keeps it.
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await count()).toBe(1);
+    // Expired, but in its late window: kept, to send a late browser back to its app.
+    await runInDurableObject(stub, (_i, s) =>
+      s.storage.sql.exec("UPDATE pending_auth SET expires_at = ?", Date.now() - 1000),
+    );
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(await count()).toBe(1);
     await runInDurableObject(stub, (_i, s) => s.storage.sql.exec("UPDATE pending_auth SET expires_at = 0"));

@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { Config } from "../config";
 import type { AppEnv } from "../env";
+import { AUTH_LATE_MS, AUTH_TTL_MS } from "./auth-window";
 import { sign, verify } from "./signing";
 
 /** Name of the session cookie: a signed, opaque user id. */
@@ -10,8 +11,8 @@ export const SESSION_COOKIE = "digime_session";
 export const AUTH_COOKIE = "digime_auth";
 /** Longest a session lasts, in seconds (shorter when the refresh token expires sooner). */
 export const SESSION_MAX_AGE_S = 30 * 24 * 3600;
-/** How long a pending authorization's cookie lives, in seconds. */
-export const AUTH_MAX_AGE_S = 10 * 60;
+/** Life of the pending-authorization cookie, in seconds: both windows of auth-window.ts. */
+export const AUTH_MAX_AGE_S = (AUTH_TTL_MS + AUTH_LATE_MS) / 1000;
 
 const USER_ID = /^[A-Za-z0-9_-]{16,64}$/;
 

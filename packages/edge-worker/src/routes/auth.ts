@@ -26,7 +26,13 @@ const PUBLIC_KEY_PEM =
 const POSTBOX_ID = /^[^\s/\\?#%]{1,256}$/;
 const ERROR_CODE = /^[A-Za-z0-9_.-]{1,64}$/;
 
-/** The pending authorization that `state` names, taken once; refused when forged, replayed or stale. */
+/** Code in `returnTo?digimeError=` for a sign-in finished after its window (`AUTH_TTL_MS`). */
+export const SIGN_IN_EXPIRED = "SIGN_IN_EXPIRED";
+
+/**
+ * The pending authorization that `state` names, taken once; refused when forged or replayed. One
+ * that expired answers only its `returnTo`, with `late: true`.
+ */
 async function takePending(c: Context<AppEnv>, config: Config, requireState: boolean) {
   const state = c.req.query("state");
   const bound = await readAuthCookie(c, config);
@@ -41,7 +47,8 @@ async function takePending(c: Context<AppEnv>, config: Config, requireState: boo
   // ... and it can be used once, before it expires.
   const pending = await vaultFor(c.env, userId).consumeAuthorization(nonce);
   if (!pending) throw new ApiError(400, "BAD_STATE", "this sign-in was already used or has expired");
-  return { userId, ...pending };
+  if ("expired" in pending) return { late: true as const, returnTo: pending.returnTo };
+  return { late: false as const, userId, ...pending };
 }
 
 /**
@@ -79,6 +86,7 @@ export const auth = new Hono<AppEnv>()
   .get("/callback", async (c) => {
     const config = c.get("config");
     const pending = await takePending(c, config, true);
+    if (pending.late) return c.redirect(withParam(pending.returnTo, ERROR_PARAM, SIGN_IN_EXPIRED), 302);
     const q = c.req.query();
     if (q.success !== "true") {
       const code = q.errorCode && ERROR_CODE.test(q.errorCode) ? q.errorCode : "AUTHORIZATION_FAILED";
@@ -116,6 +124,7 @@ export const auth = new Hono<AppEnv>()
   .get("/error", async (c) => {
     // digi.me calls this without `state`: the browser's cookie names the pending authorization.
     const pending = await takePending(c, c.get("config"), false);
+    if (pending.late) return c.redirect(withParam(pending.returnTo, ERROR_PARAM, SIGN_IN_EXPIRED), 302);
     const raw = c.req.query("errorCode");
     const code = raw && ERROR_CODE.test(raw) ? raw : "AUTHORIZATION_FAILED";
     return c.redirect(withParam(pending.returnTo, ERROR_PARAM, code), 302);

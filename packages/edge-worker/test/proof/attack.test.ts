@@ -22,10 +22,11 @@
  * `BODY_TIMEOUT_SECONDS` (default 30), else 408 `BODY_TIMEOUT` and the digi.me request, if begun,
  * is aborted. Towards digi.me, sdk-core ends a request that makes no progress for 30 s.
  */
-import { runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { seal } from "@digime-edge/sdk-core";
 import { describe, expect, it } from "vitest";
+import { AUTH_LATE_MS } from "../../src/lib/auth-window";
 import { vaultFor } from "../../src/lib/session";
 import { sign } from "../../src/lib/signing";
 import {
@@ -290,11 +291,36 @@ describe("sign-in", () => {
       code: "BAD_STATE",
     });
 
-    // The genuine cookie and state, but the pending sign-in expired in the vault: refused too.
+    // The genuine cookie and state, but the pending sign-in expired in the vault: no session, and
+    // the browser goes back to its app with SIGN_IN_EXPIRED (the returnTo it started with).
     const [userId] = state.split(".");
-    await runInDurableObject(vaultFor(env as unknown as Env, userId as string), (_i, s) => {
-      s.storage.sql.exec("UPDATE pending_auth SET expires_at = 0");
+    const vault = vaultFor(env as unknown as Env, userId as string);
+    await runInDurableObject(vault, (_i, s) => {
+      s.storage.sql.exec("UPDATE pending_auth SET expires_at = ?", Date.now() - 1000);
     });
+    const replayer = new Browser();
+    for (const [k, v] of browser.cookies) replayer.cookies.set(k, v);
+    const late = await browser.fetch(callback.href);
+    expect(late.status).toBe(302);
+    expect(late.headers.get("Location")).toBe(`${ORIGIN}/?digimeError=SIGN_IN_EXPIRED`);
+    expect(late.headers.getSetCookie().some((c) => c.startsWith("digime_session="))).toBe(false);
+    expect(browser.cookies.has("digime_session")).toBe(false);
+    // Taken once, like a live one: the same cookie and state again are refused.
+    expect(await errorOf(await replayer.fetch(callback.href))).toMatchObject({
+      status: 400,
+      code: "BAD_STATE",
+    });
+  });
+
+  it("a pending sign-in past its late window is forgotten: the callback is refused", async () => {
+    const browser = new Browser();
+    const callback = await consentFor(browser);
+    const [userId] = (callback.searchParams.get("state") as string).split(".");
+    const vault = vaultFor(env as unknown as Env, userId as string);
+    await runInDurableObject(vault, (_i, s) => {
+      s.storage.sql.exec("UPDATE pending_auth SET expires_at = ?", Date.now() - AUTH_LATE_MS - 1000);
+    });
+    expect(await runDurableObjectAlarm(vault)).toBe(true);
     expect(await errorOf(await browser.fetch(callback.href))).toMatchObject({
       status: 400,
       code: "BAD_STATE",
