@@ -54,6 +54,23 @@ describe("digi.me down or failing", () => {
     expect((await upload(browser, uploadForm(bytesOf(1000)))).status).toBe(200);
   });
 
+  it("digi.me asks for a longer wait than the Worker holds a request: passed on at once, once", async () => {
+    const { browser, userId } = await signedInUser();
+    const before = await storedTokens(userId);
+    await emulator.fault({ route: "postbox", failNext: 1, statuses: [503], retryAfterSeconds: 30 });
+    const posts = async () => (await emulator.stats()).requests.postbox;
+    const postsBefore = await posts();
+    expect(await errorOf(await upload(browser, uploadForm(bytesOf(1000))))).toMatchObject({
+      status: 503,
+      code: "DIGIME_UNAVAILABLE",
+      retryAfter: "30",
+    });
+    // One attempt: sdk-core neither waited 30 s inside the request nor retried early.
+    expect((await posts()) - postsBefore).toBe(1);
+    expect(await storedTokens(userId)).toEqual(before);
+    expect((await upload(browser, uploadForm(bytesOf(1000)))).status).toBe(200);
+  });
+
   it("overloaded (503 from digi.me): 503 DIGIME_UNAVAILABLE with Retry-After", async () => {
     const { browser } = await signedInUser();
     await emulator.fault({ route: "postbox", failNext: 3, statuses: [503] });

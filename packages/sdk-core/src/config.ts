@@ -19,7 +19,11 @@ export interface RetryOptions {
   baseDelayMs?: number;
   /** Upper bound of one backoff wait. Default 10 000. */
   maxDelayMs?: number;
-  /** Upper bound of a wait asked by `Retry-After`; a longer one is cut to this. Default 60 000. */
+  /**
+   * The longest wait asked by `Retry-After` that the SDK waits out itself before trying again.
+   * A longer one is not cut short: the operation ends with the `ServerError`, whose
+   * `retryAfterMs` says when to try again. Default 60 000.
+   */
   maxRetryAfterMs?: number;
 }
 

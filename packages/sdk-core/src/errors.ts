@@ -94,6 +94,8 @@ export interface ServerErrorOptions extends DigiMeSDKErrorOptions {
   reference?: string;
   /** Whether sending the same request again may succeed (429, 5xx). */
   retryable?: boolean;
+  /** How long the answer's `Retry-After` asked to wait, in milliseconds. */
+  retryAfterMs?: number | undefined;
 }
 
 /** digi.me answered with an error (a non-2xx status). `code` is the server's code. */
@@ -105,12 +107,18 @@ export class ServerError extends DigiMeSDKError {
   readonly reference: string | undefined;
   /** Whether sending the same request again may succeed. */
   readonly retryable: boolean;
+  /**
+   * How long digi.me asked to wait before trying again (its `Retry-After`), in milliseconds, when
+   * it said. The SDK waits that long itself only up to `retry.maxRetryAfterMs`.
+   */
+  readonly retryAfterMs: number | undefined;
 
   constructor(message: string, options: ServerErrorOptions) {
     super(message, { code: "SERVER", ...options });
     this.status = options.status;
     this.reference = options.reference;
     this.retryable = options.retryable ?? (options.status === 429 || options.status >= 500);
+    this.retryAfterMs = options.retryAfterMs;
   }
 }
 

@@ -149,12 +149,37 @@ describe("sendRequest", () => {
     expect(Date.now() - start).toBeGreaterThanOrEqual(950);
   });
 
-  it("caps Retry-After at maxRetryAfterMs", async () => {
-    const { fetch } = scriptedFetch(json(503, {}, { "retry-after": "3600" }), json(200, {}));
-    const start = Date.now();
+  it("never cuts a Retry-After short: a longer one than maxRetryAfterMs ends the request, saying it", async () => {
+    const { fetch, calls } = scriptedFetch(json(503, {}, { "retry-after": "3600" }), json(200, {}));
     const s = settings(fetch);
-    await sendRequest({ ...s, retry: { ...s.retry, maxRetryAfterMs: 30 } }, request());
-    expect(Date.now() - start).toBeLessThan(1000);
+    const error = await sendRequest({ ...s, retry: { ...s.retry, maxRetryAfterMs: 30 } }, request()).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ServerError);
+    expect(error).toMatchObject({ status: 503, retryable: true, retryAfterMs: 3_600_000 });
+    expect(calls).toHaveLength(1);
+  });
+
+  it("a Retry-After within maxRetryAfterMs is waited out, then the request is sent again", async () => {
+    const { fetch, calls } = scriptedFetch(json(503, {}, { "retry-after": "0" }), json(200, { ok: 1 }));
+    const s = settings(fetch);
+    const answer = await sendRequest({ ...s, retry: { ...s.retry, maxRetryAfterMs: 0 } }, request());
+    expect(answer.data).toEqual({ ok: 1 });
+    expect(calls).toHaveLength(2);
+  });
+
+  it("an error answer without Retry-After has no retryAfterMs; the last one's is kept", async () => {
+    const { fetch } = scriptedFetch(json(502, {}), json(429, {}, { "retry-after": "0" }), json(500, {}));
+    const s = settings(fetch);
+    const error = await sendRequest({ ...s, retry: { ...s.retry, limit: 1 } }, request()).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ status: 429, retryAfterMs: 0 });
+    const { fetch: plain } = scriptedFetch(json(400, { error: { code: "Bad" } }));
+    expect(await sendRequest(settings(plain), request()).catch((e: unknown) => e)).toMatchObject({
+      status: 400,
+      retryAfterMs: undefined,
+    });
   });
 
   it("parses Retry-After as seconds or an HTTP date", () => {

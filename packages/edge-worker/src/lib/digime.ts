@@ -15,6 +15,19 @@ export type DigiMeSdk = ReturnType<typeof init>;
 const sdks = new WeakMap<Config, DigiMeSdk>();
 
 /**
+ * The longest `Retry-After` of digi.me that sdk-core waits out inside a Worker request. A longer
+ * one is passed on to the app (`DIGIME_UNAVAILABLE` with digi.me's `Retry-After`), so that no
+ * request is held for long.
+ */
+export const MAX_RETRY_AFTER_MS = 5_000;
+
+/** `Retry-After` seconds for the app: digi.me's own (1 s to 1 h) when it gave one, else 5. */
+export function retryAfterSeconds(retryAfterMs: number | undefined): number {
+  if (retryAfterMs === undefined) return 5;
+  return Math.min(3600, Math.max(1, Math.ceil(retryAfterMs / 1000)));
+}
+
+/**
  * The sdk-core instance for a configuration, made once per configuration.
  *
  * @param config - The validated configuration.
@@ -27,6 +40,7 @@ export function getSdk(config: Config): DigiMeSdk {
       baseUrl: config.baseUrl,
       onboardUrl: config.onboardUrl,
       fetch: fetch.bind(globalThis),
+      retry: { maxRetryAfterMs: MAX_RETRY_AFTER_MS },
     });
     sdks.set(config, sdk);
   }
@@ -85,7 +99,7 @@ export function describeDigiMeFailure(error: unknown): ApiFailure {
         code: "DIGIME_UNAVAILABLE",
         message: `digi.me is unavailable (HTTP ${error.status}); try again later`,
         upstream: error.code,
-        retryAfter: 5,
+        retryAfter: retryAfterSeconds(error.retryAfterMs),
       };
     }
     const failed = error.status >= 500;

@@ -31,3 +31,15 @@ describe("describeDigiMeFailure: what a NetworkError says about the file", () =>
     expect(describeDigiMeFailure(error).code).toBe("DIGIME_UNAVAILABLE");
   });
 });
+
+describe("describeDigiMeFailure: digi.me's Retry-After reaches the app", () => {
+  it("DIGIME_UNAVAILABLE carries digi.me's wait, in whole seconds from 1 s to 1 h; 5 s when it gave none", () => {
+    const unavailable = (status: number, retryAfterMs?: number) =>
+      describeDigiMeFailure(new ServerError("x", { status, code: "Busy", retryAfterMs }));
+    expect(unavailable(503, 30_000)).toMatchObject({ code: "DIGIME_UNAVAILABLE", retryAfter: 30 });
+    expect(unavailable(429, 1_500)).toMatchObject({ code: "DIGIME_UNAVAILABLE", retryAfter: 2 });
+    expect(unavailable(429, 0)).toMatchObject({ retryAfter: 1 });
+    expect(unavailable(503, 86_400_000)).toMatchObject({ retryAfter: 3600 });
+    expect(unavailable(503)).toMatchObject({ retryAfter: 5 });
+  });
+});

@@ -136,7 +136,6 @@ export async function sendRequest(
   for (let attempt = 1; ; attempt++) {
     if (signal?.aborted) throw aborted(what, signal, deliveryOf(delivery));
     let failure: DigiMeSDKError;
-    let retryAfterMs: number | undefined;
     const controller = new AbortController();
     const timer = idleTimer(timeoutMs, () => controller.abort(TIMEOUT));
     const onAbort = () => controller.abort(signal?.reason);
@@ -164,7 +163,6 @@ export async function sendRequest(
       const outcome = await readResponse(response, what, secrets);
       if (!(outcome instanceof DigiMeSDKError)) return outcome;
       failure = outcome;
-      retryAfterMs = parseRetryAfter(response.headers.get("retry-after"));
     } catch (error) {
       if (prepared === undefined) throw error; // `build` failed: nothing was sent.
       noteDelivery();
@@ -183,12 +181,18 @@ export async function sendRequest(
     const retryable =
       (failure instanceof ServerError || failure instanceof NetworkError) && failure.retryable;
     const canReplay = typeof replayable === "function" ? replayable() : replayable;
-    if (!retryable || !canReplay || attempt > retry.limit) throw failure;
-    const wait =
-      retryAfterMs === undefined
-        ? backoffDelay(attempt, retry, random)
-        : Math.min(retryAfterMs, retry.maxRetryAfterMs);
-    await sleep(wait, signal, what, delivery);
+    // A Retry-After is waited out as asked, never cut short: a longer one than the SDK may wait
+    // ends the request with the error, whose `retryAfterMs` tells the caller when to try again.
+    const { retryAfterMs } = failure as ServerError;
+    if (
+      !retryable ||
+      !canReplay ||
+      attempt > retry.limit ||
+      (retryAfterMs !== undefined && retryAfterMs > retry.maxRetryAfterMs)
+    ) {
+      throw failure;
+    }
+    await sleep(retryAfterMs ?? backoffDelay(attempt, retry, random), signal, what, delivery);
   }
 }
 
@@ -247,7 +251,13 @@ async function readResponse(
     typeof body?.code === "string" && body.code !== "" ? redact(body.code, secrets) : `HTTP_${status}`;
   const message = typeof body?.message === "string" ? redact(body.message, secrets) : "";
   const reference = typeof body?.reference === "string" ? redact(body.reference, secrets) : undefined;
-  const options = { status, code, reference, retryable: RETRY_STATUSES.has(status) };
+  const options = {
+    status,
+    code,
+    reference,
+    retryable: RETRY_STATUSES.has(status),
+    retryAfterMs: parseRetryAfter(response.headers.get("retry-after")),
+  };
   const summary = `${what} failed: digi.me answered ${status} ${code}${message ? `: ${message}` : ""}${reference ? ` (reference ${reference})` : ""}`;
   return SDK_REFUSED.has(code) ? new SDKInvalidError(summary, options) : new ServerError(summary, options);
 }
