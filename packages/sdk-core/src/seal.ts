@@ -3,7 +3,7 @@
  * file encrypted with it. No network. It can run where the file is (a browser), leaving only the
  * signing (`sendSealed`) to the holder of the contract key and the user's token.
  */
-import { cbcCiphertextSize, createCbcEncryptStream, encryptCbc } from "./crypto/cbc-stream.js";
+import { cbcCiphertextSize, cbcEncrypt, cbcEncryptStream } from "./crypto/cbc-stream.js";
 import { envelopeFor } from "./crypto/envelope.js";
 import { type FileSource, normalizeFileData } from "./internal/file-data.js";
 import { postboxKey } from "./internal/input-keys.js";
@@ -33,7 +33,7 @@ export async function sealSource(
   const envelope = await envelopeFor(publicKey, fileDescriptor);
   const fields = { iv: envelope.ivHex, symmetricalKey: envelope.symmetricalKey, metadata: envelope.metadata };
   if (source.kind === "bytes") {
-    const body = await encryptCbc(envelope.aesKey, envelope.iv, source.bytes);
+    const body = await cbcEncrypt(envelope.aesKey, envelope.iv, source.bytes);
     onProgress?.(source.size, source.size);
     return { ...fields, body, size: body.length };
   }
@@ -50,7 +50,7 @@ export async function sealSource(
       }),
     );
   }
-  const body = input.pipeThrough(createCbcEncryptStream(envelope.aesKey, envelope.iv));
+  const body = input.pipeThrough(cbcEncryptStream(envelope.aesKey, envelope.iv));
   return source.size === undefined
     ? { ...fields, body }
     : { ...fields, body, size: cbcCiphertextSize(source.size) };

@@ -46,8 +46,16 @@ export async function encryptCbc(
   iv: Uint8Array,
   data: Uint8Array,
 ): Promise<Uint8Array<ArrayBuffer>> {
-  const params = { name: "AES-CBC", iv: checkIv(iv) };
-  return new Uint8Array(await crypto.subtle.encrypt(params, key, toArrayBufferBytes(data)));
+  return cbcEncrypt(key, checkIv(iv), data);
+}
+
+/** {@link encryptCbc} of a checked 16-byte iv (a write's own). */
+export async function cbcEncrypt(
+  key: CryptoKey,
+  iv: Uint8Array<ArrayBuffer>,
+  data: Uint8Array,
+): Promise<Uint8Array<ArrayBuffer>> {
+  return new Uint8Array(await crypto.subtle.encrypt({ name: "AES-CBC", iv }, key, toArrayBufferBytes(data)));
 }
 
 /**
@@ -68,8 +76,20 @@ export function createCbcEncryptStream(
       issues: [{ path: ["chunkSize"], message: "an integer of at least 16" }],
     });
   }
-  const size = chunkSize - (chunkSize % BLOCK);
-  let chainIv = checkIv(iv);
+  return cbcEncryptStream(key, checkIv(iv), chunkSize - (chunkSize % BLOCK));
+}
+
+/**
+ * {@link createCbcEncryptStream} of checked arguments (a write's own key and iv).
+ * @param iv 16 bytes; read, never changed.
+ * @param size Bytes per WebCrypto call, a multiple of 16.
+ */
+export function cbcEncryptStream(
+  key: CryptoKey,
+  iv: Uint8Array<ArrayBuffer>,
+  size = DEFAULT_CHUNK_SIZE,
+): TransformStream<Uint8Array, Uint8Array> {
+  let chainIv = iv;
   let buffer: Uint8Array<ArrayBuffer> | undefined;
   let filled = 0;
 
