@@ -70,6 +70,14 @@ export async function signJwt(payload: Record<string, unknown>, privateKey: Cryp
   } catch {
     throw new TypeValidationError("JWT payload must serialize to JSON");
   }
+  return signJson(json, privateKey);
+}
+
+/**
+ * {@link signJwt} of a payload already in JSON, with a key this SDK imported for signing (the
+ * request JWTs it builds itself).
+ */
+export async function signJson(json: string, privateKey: CryptoKey): Promise<string> {
   const signingInput = `${SIGNING_HEADER}.${encodeBase64Url(utf8Encode(json))}`;
   const signature = await crypto.subtle.sign(PS512, privateKey, utf8Encode(signingInput));
   return `${signingInput}.${encodeBase64Url(new Uint8Array(signature))}`;

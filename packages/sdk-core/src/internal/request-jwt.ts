@@ -2,15 +2,18 @@
  * Request JWTs (app -> digi.me): the call's claims plus a fresh `nonce` and `timestamp`, keys in
  * sorted order (as the official SDK's tokens have them), signed PS512 with the contract key.
  */
-import { signJwt } from "../crypto/jws.js";
+import { signJson } from "../crypto/jws.js";
 import { randomNonce } from "./random.js";
 
-/** Signs `claims` with a new nonce and the current time; `undefined` claims are left out. */
+/**
+ * Signs `claims` (strings and numbers the SDK made or checked) with a new nonce and the current
+ * time; `undefined` claims are left out. `privateKey` is the imported contract key.
+ */
 export function signRequestJwt(claims: Record<string, unknown>, privateKey: CryptoKey): Promise<string> {
   const all: Record<string, unknown> = { ...claims, nonce: randomNonce(32), timestamp: Date.now() };
   const payload: Record<string, unknown> = {};
   for (const key of Object.keys(all).sort()) if (all[key] !== undefined) payload[key] = all[key];
-  return signJwt(payload, privateKey);
+  return signJson(JSON.stringify(payload), privateKey);
 }
 
 /** `client_id`: `${applicationId}_${contractId}`. */
