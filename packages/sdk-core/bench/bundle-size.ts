@@ -12,11 +12,15 @@ export const WRITE_SIZE_BUDGET = 12 * 1024;
 
 const PKG = fileURLToPath(new URL("..", import.meta.url));
 
-/** Entry points: what an app that only writes imports, and the SDK object (every method). */
+/**
+ * Entry points: what an app that only writes imports, the SDK object (every method), what a browser
+ * app that seals for the Worker imports, and everything.
+ */
 export const ENTRIES = {
   write: 'import { write } from "@digime-edge/sdk-core";\nexport { write };',
   initWrite:
     'import { init } from "@digime-edge/sdk-core";\nexport const write = (config, options) => init(config).write(options);',
+  seal: 'import { seal } from "@digime-edge/sdk-core";\nexport { seal };',
   all: 'export * from "@digime-edge/sdk-core";',
 } as const;
 

@@ -692,6 +692,7 @@ async function benchSign(internals: Internals) {
 async function benchSize() {
   const write = await bundleSize(ENTRIES.write);
   const viaInit = await bundleSize(ENTRIES.initWrite);
+  const sealOnly = await bundleSize(ENTRIES.seal);
   const all = await bundleSize(ENTRIES.all);
   const fromSrc = await bundleSize(ENTRIES.write, { src: true });
   // For scale: what zod/mini (a dev dependency here, the test oracle of our schemas) would add.
@@ -715,6 +716,7 @@ async function benchSize() {
     [
       row("write(config, options) (dist; no dependencies)", write),
       row("init(config).write (dist; the object holds every method)", viaInit, false),
+      row("seal(options) (a browser app sealing for the Worker)", sealOnly, false),
       row("export * (whole public API, for reference)", all, false),
       row("write(config, options) bundled from src/ (for the list below)", fromSrc, false),
       row("for scale: zod/mini's z.object({ a: z.string() }).safeParse alone", zodFloor, false),
