@@ -117,12 +117,9 @@ export function resolveConfig(input: SDKConfig): ResolvedConfig {
     trustedKeyOrigins: new Set(origins.map((o) => new URL(o).origin)),
     retry: noRetry
       ? { ...RETRY_DEFAULTS, limit: 0 }
-      : { ...RETRY_DEFAULTS, ...stripUndefined(options.retry ?? {}) },
+      : // The checked copy holds no `undefined` member, so no default is overwritten by one.
+        { ...RETRY_DEFAULTS, ...options.retry },
     timeoutMs: options.timeoutMs ?? 30_000,
     streamUploads: options.streamUploads,
   };
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

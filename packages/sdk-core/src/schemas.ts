@@ -3,12 +3,14 @@
  * {@link parseInput}, which turns a failure into a {@link TypeValidationError} naming each field
  * without ever echoing its value.
  */
+import { isCodeVerifier } from "./crypto/pkce.js";
 import { TypeValidationError, type ValidationIssue } from "./errors.js";
 import {
   array,
   check,
   custom,
   type Infer,
+  isObject,
   number,
   object,
   optional,
@@ -227,12 +229,7 @@ export const authorizeOptionsSchema = /* @__PURE__ */ once(() =>
       ),
     ),
     userAccessToken: optional(userAccessTokenSchema),
-    sessionOptions: optional(
-      custom<Record<string, unknown>>(
-        (v) => typeof v === "object" && v !== null && !Array.isArray(v),
-        "must be an object",
-      ),
-    ),
+    sessionOptions: optional(custom<Record<string, unknown>>(isObject, "must be an object")),
     signal: optional(signal()),
   }),
 );
@@ -242,10 +239,7 @@ export const exchangeOptionsSchema = /* @__PURE__ */ once(() =>
   object({
     contractDetails: contractDetailsSchema,
     authorizationCode: nonEmpty(),
-    codeVerifier: string(
-      (s) => /^[A-Za-z0-9\-._~]{43,128}$/.test(s),
-      "must be a PKCE code verifier (43 to 128 unreserved characters)",
-    ),
+    codeVerifier: string(isCodeVerifier, "must be a PKCE code verifier (43 to 128 unreserved characters)"),
     signal: optional(signal()),
   }),
 );

@@ -67,6 +67,11 @@ describe("init options", () => {
     expect(config.timeoutMs).toBe(30_000);
   });
 
+  it("keeps the default of a retry option given as undefined", () => {
+    const config = resolveConfig({ applicationId: "app", retry: { limit: undefined, baseDelayMs: 5 } });
+    expect(config.retry).toEqual({ limit: 2, baseDelayMs: 5, maxDelayMs: 10_000, maxRetryAfterMs: 60_000 });
+  });
+
   it("adds the trailing slash, and trusts the origin of baseUrl for key sets", () => {
     const config = resolveConfig({
       applicationId: "app",

@@ -5,6 +5,7 @@
 import { DigiMeSDKError, TokenVerificationError, TypeValidationError } from "../errors.js";
 import { decodeBase64Url, encodeBase64Url } from "../internal/base64.js";
 import { utf8Decode, utf8Encode } from "../internal/bytes.js";
+import { isObject } from "../internal/checks.js";
 
 /** A JOSE header as found in a token. `alg` is always present after {@link decodeJwt}. */
 export interface JwtHeader {
@@ -50,17 +51,13 @@ function keyFits(key: CryptoKey, usage: KeyUsage): boolean {
   return algorithm?.name === "RSA-PSS" && algorithm.hash?.name === "SHA-512" && key.usages.includes(usage);
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 /**
  * Signs `payload` as a compact JWT with header `{"alg":"PS512","typ":"JWT"}`.
  * @param privateKey An RSA-PSS SHA-512 key with usage `sign` (see `importContractPrivateKey`).
  * @throws TypeValidationError when the payload is not a JSON object or the key does not fit.
  */
 export async function signJwt(payload: Record<string, unknown>, privateKey: CryptoKey): Promise<string> {
-  if (!isPlainObject(payload)) throw new TypeValidationError("JWT payload must be an object");
+  if (!isObject(payload)) throw new TypeValidationError("JWT payload must be an object");
   if (!keyFits(privateKey, "sign")) {
     throw new TypeValidationError("JWT signing key must be an RSA-PSS SHA-512 key with usage sign");
   }
@@ -91,7 +88,7 @@ function decodeSegment(segment: string, name: string): Record<string, unknown> {
     // No cause: JSON.parse quotes the text it read, which may hold a token.
     throw new TokenVerificationError(`Malformed JWT: the ${name} is not base64url JSON`);
   }
-  if (!isPlainObject(value)) {
+  if (!isObject(value)) {
     throw new TokenVerificationError(`Malformed JWT: the ${name} is not a JSON object`);
   }
   return value;

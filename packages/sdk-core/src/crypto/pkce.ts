@@ -7,6 +7,11 @@ import { randomBytes } from "../internal/random.js";
 // RFC 7636 section 4.1: 43 to 128 unreserved characters.
 const VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;
 
+/** Whether `s` is a PKCE code verifier: 43 to 128 unreserved characters (RFC 7636, 4.1). */
+export function isCodeVerifier(s: string): boolean {
+  return VERIFIER.test(s);
+}
+
 /** A fresh code verifier: base64url of 32 random bytes (43 characters). */
 export function createCodeVerifier(): string {
   return encodeBase64Url(randomBytes(32));
@@ -17,7 +22,7 @@ export function createCodeVerifier(): string {
  * @throws TypeValidationError when `verifier` is not 43 to 128 characters of `[A-Za-z0-9-._~]`.
  */
 export async function codeChallengeS256(verifier: string): Promise<string> {
-  if (typeof verifier !== "string" || !VERIFIER.test(verifier)) {
+  if (typeof verifier !== "string" || !isCodeVerifier(verifier)) {
     throw new TypeValidationError(
       "Invalid PKCE code verifier: expected 43 to 128 characters of [A-Za-z0-9-._~]",
       {

@@ -75,26 +75,25 @@ export const array = <T>(item: Schema<T>): Schema<T[]> =>
     Array.from(value as unknown[], (v, i) => item(v, [...path, i], issues)),
   );
 
+/** Whether `v` is an object and not an array (nor `null`). */
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
 /** A plain object with the members of `shape`; other members are left out of the answer. */
 export const object = <S extends Shape>(shape: S): Schema<ObjectOf<S>> =>
-  typed(
-    "object",
-    (v) => typeof v === "object" && v !== null && !Array.isArray(v),
-    undefined,
-    undefined,
-    (value, path, issues) => {
-      const out: Record<string, unknown> = {};
-      for (const key in shape) {
-        const checked = (shape[key] as Schema<unknown>)(
-          (value as Record<string, unknown>)[key],
-          [...path, key],
-          issues,
-        );
-        if (checked !== undefined) out[key] = checked;
-      }
-      return out as ObjectOf<S>;
-    },
-  );
+  typed("object", isObject, undefined, undefined, (value, path, issues) => {
+    const out: Record<string, unknown> = {};
+    for (const key in shape) {
+      const checked = (shape[key] as Schema<unknown>)(
+        (value as Record<string, unknown>)[key],
+        [...path, key],
+        issues,
+      );
+      if (checked !== undefined) out[key] = checked;
+    }
+    return out as ObjectOf<S>;
+  });
 
 /** Checks `value` against `schema`: the checked value, or the issues found. */
 export function check<T>(
