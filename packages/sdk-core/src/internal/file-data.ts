@@ -53,27 +53,26 @@ export function normalizeFileData(value: unknown, path: (string | number)[]): Fi
   }
   if (isReadableStream(value)) {
     if (value.locked) throw refuse("is a ReadableStream that is locked (already being read)");
-    let taken = false;
-    const stream = () => {
-      if (taken) throw refuse(READ);
-      taken = true;
-      return checkedChunks(value, refuse);
-    };
-    return { kind: "stream", stream, size: undefined, replayable: false };
+    return readOnce(() => checkedChunks(value, refuse), refuse);
   }
   if (isAsyncIterable(value)) {
     const ended = value as { readableEnded?: unknown; destroyed?: unknown };
     if (ended.readableEnded === true || ended.destroyed === true)
       throw refuse("is a stream that has already ended");
-    let taken = false;
-    const stream = () => {
-      if (taken) throw refuse(READ);
-      taken = true;
-      return fromAsyncIterable(value, refuse);
-    };
-    return { kind: "stream", stream, size: undefined, replayable: false };
+    return readOnce(() => fromAsyncIterable(value, refuse), refuse);
   }
   throw refuse(ACCEPTED);
+}
+
+/** A source of unknown size that `open` can give once; asked again, it is refused. */
+function readOnce(open: () => ReadableStream<Uint8Array>, refuse: (message: string) => Error): FileSource {
+  let taken = false;
+  const stream = () => {
+    if (taken) throw refuse(READ);
+    taken = true;
+    return open();
+  };
+  return { kind: "stream", stream, size: undefined, replayable: false };
 }
 
 function chunkOf(chunk: unknown, refuse: (message: string) => Error): Uint8Array {
