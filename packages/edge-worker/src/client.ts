@@ -8,8 +8,8 @@
 import { type FileDescriptor, type SealedFile, seal } from "@digime-edge/sdk-core";
 import { hc } from "hono/client";
 import type { AppType } from "./index";
+import { completeDescriptor } from "./lib/complete-descriptor";
 import type { DescriptorInput } from "./lib/descriptor";
-import { mediaTypeOf } from "./lib/media-type";
 import { SEALED_HEADERS } from "./lib/sealed-envelope";
 import type { UploadResult } from "./routes/files";
 import type { SessionInfo } from "./routes/session";
@@ -387,12 +387,7 @@ export function createClient(baseUrl: string, options: EdgeClientOptions = {}): 
       if (!info.canWrite || !publicKey || !accountId) {
         throw new EdgeClientError(403, "CANNOT_WRITE", "this sign-in gave no postbox to write to");
       }
-      const fileDescriptor: FileDescriptor = {
-        mimeType: descriptor?.mimeType ?? mediaTypeOf(file.type) ?? "application/octet-stream",
-        accounts: descriptor?.accounts ?? [{ accountId }],
-        ...(descriptor?.reference ? { reference: descriptor.reference } : {}),
-        ...(descriptor?.tags ? { tags: descriptor.tags } : {}),
-      };
+      const fileDescriptor = completeDescriptor(descriptor, file.type, accountId);
       // A new envelope for every attempt: the first body was spent.
       return withRetry(() => sealOnce(file, publicKey, fileDescriptor, opts));
     },

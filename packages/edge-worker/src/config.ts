@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { httpUrlOf } from "./lib/return-to";
 
 /** The Worker's settings, validated and normalised from its vars and secrets. */
 export interface Config {
@@ -74,12 +75,7 @@ export class ConfigError extends Error {
 const nonEmpty = (expected: string) =>
   z.string({ error: expected }).check(z.trim(), z.minLength(1, { error: expected }));
 
-const isHttpUrl = (value: string) => {
-  const url = URL.parse(value);
-  return (
-    url !== null && (url.protocol === "https:" || url.protocol === "http:") && !url.username && !url.password
-  );
-};
+const isHttpUrl = (value: string) => httpUrlOf(value) !== undefined;
 
 const httpUrl = (expected: string) => nonEmpty(expected).check(z.refine(isHttpUrl, { error: expected }));
 
@@ -88,8 +84,7 @@ const CALLBACK_PATH = "/auth/callback";
 
 // Any host (custom domains and proxies differ from the request's), but exactly the callback path,
 // with no query or fragment: digi.me sends the user back to the registered URI verbatim.
-const isCallbackUrl = (value: string) =>
-  isHttpUrl(value) && !/[?#]/.test(value) && URL.parse(value)?.pathname === CALLBACK_PATH;
+const isCallbackUrl = (value: string) => !/[?#]/.test(value) && httpUrlOf(value)?.pathname === CALLBACK_PATH;
 
 const withSlash = (value: string) => (value.endsWith("/") ? value : `${value}/`);
 
@@ -127,8 +122,8 @@ const originList = z.pipe(
     for (const item of (value ?? "").split(",")) {
       const candidate = item.trim().replace(/\/$/, "");
       if (!candidate) continue;
-      const url = URL.parse(candidate);
-      if (!url || !isHttpUrl(candidate) || url.origin !== candidate) {
+      const url = httpUrlOf(candidate);
+      if (!url || url.origin !== candidate) {
         ctx.issues.push({ code: "custom", message: ORIGINS, input: "" });
         return z.NEVER;
       }

@@ -1,5 +1,5 @@
 import * as z from "zod/mini";
-import { MEDIA_TYPE, mediaTypeOf } from "./media-type";
+import { MEDIA_TYPE } from "./media-type";
 
 const label = z.string().check(z.minLength(1), z.maxLength(256));
 const LIST = "must be a list of strings";
@@ -20,18 +20,6 @@ export const descriptorInputSchema = z.strictObject({
 
 /** The `fileDescriptor` part as a browser may send it. */
 export type DescriptorInput = z.infer<typeof descriptorInputSchema>;
-
-/** A complete file descriptor, as sdk-core writes it. */
-export interface FileDescriptor {
-  /** The file's media type. */
-  mimeType: string;
-  /** Accounts the file belongs to. */
-  accounts: { accountId: string }[];
-  /** Free references. */
-  reference?: string[];
-  /** Free tags. */
-  tags?: string[];
-}
 
 /**
  * Parses a `fileDescriptor` part.
@@ -56,24 +44,4 @@ export function parseDescriptor(
       : `${issue.path.join(".") || "fileDescriptor"} ${issue.message.startsWith("must") ? issue.message : "is malformed"}`,
   );
   return { ok: false, message: `fileDescriptor: ${problems.join("; ")}` };
-}
-
-/**
- * Completes a descriptor: `mimeType` defaults to the part's type, `accounts` to the user's id.
- *
- * @param input - What the browser sent (or nothing).
- * @param partType - The file part's `Content-Type`.
- * @param userId - The signed-in user's id.
- */
-export function completeDescriptor(
-  input: DescriptorInput | undefined,
-  partType: string | undefined,
-  userId: string,
-): FileDescriptor {
-  return {
-    mimeType: input?.mimeType ?? mediaTypeOf(partType) ?? "application/octet-stream",
-    accounts: input?.accounts ?? [{ accountId: userId }],
-    ...(input?.reference ? { reference: input.reference } : {}),
-    ...(input?.tags ? { tags: input.tags } : {}),
-  };
 }

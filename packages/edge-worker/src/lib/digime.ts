@@ -1,4 +1,5 @@
 import {
+  type DigiMeSDK,
   DigiMeSDKError,
   init,
   NetworkError,
@@ -9,10 +10,7 @@ import {
 import type { Config } from "../config";
 import { ApiError, type ApiErrorCode } from "../errors";
 
-/** The SDK object that `init` returns. */
-export type DigiMeSdk = ReturnType<typeof init>;
-
-const sdks = new WeakMap<Config, DigiMeSdk>();
+const sdks = new WeakMap<Config, DigiMeSDK>();
 
 /**
  * The longest `Retry-After` of digi.me that sdk-core waits out inside a Worker request. A longer
@@ -32,7 +30,7 @@ export function retryAfterSeconds(retryAfterMs: number | undefined): number {
  *
  * @param config - The validated configuration.
  */
-export function getSdk(config: Config): DigiMeSdk {
+export function getSdk(config: Config): DigiMeSDK {
   let sdk = sdks.get(config);
   if (!sdk) {
     sdk = init({

@@ -21,11 +21,21 @@ export function resolveReturnTo(
     const url = URL.parse(value, self);
     return url && url.origin === self ? url.href : undefined;
   }
-  const url = URL.parse(value);
-  if (!url || (url.protocol !== "https:" && url.protocol !== "http:") || url.username || url.password) {
-    return undefined;
-  }
+  const url = httpUrlOf(value);
+  if (!url) return undefined;
   return allowed.has(url.origin) || url.origin === self ? url.href : undefined;
+}
+
+/**
+ * `value` parsed, when it is an absolute http(s) URL without credentials.
+ *
+ * @param value - The text to parse.
+ */
+export function httpUrlOf(value: string): URL | undefined {
+  const url = URL.parse(value);
+  return url && (url.protocol === "https:" || url.protocol === "http:") && !url.username && !url.password
+    ? url
+    : undefined;
 }
 
 /**

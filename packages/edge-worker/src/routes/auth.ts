@@ -1,3 +1,4 @@
+import type { UserAccessToken } from "@digime-edge/sdk-core";
 import { type Context, Hono } from "hono";
 import type { Config } from "../config";
 import type { AppEnv } from "../env";
@@ -25,6 +26,16 @@ const PUBLIC_KEY_PEM =
   /^-----BEGIN (RSA )?PUBLIC KEY-----\r?\n[A-Za-z0-9+/=\r\n]+-----END (RSA )?PUBLIC KEY-----\s*$/;
 const POSTBOX_ID = /^[^\s/\\?#%]{1,256}$/;
 const ERROR_CODE = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** The app's `returnTo` with `?digimeError=<code>`: how a sign-in that did not complete ends. */
+function backToApp(c: Context<AppEnv>, returnTo: string, code: string): Response {
+  return c.redirect(withParam(returnTo, ERROR_PARAM, code), 302);
+}
+
+/** digi.me's `errorCode`, when it has the shape of one, else `AUTHORIZATION_FAILED`. */
+function digimeErrorCode(raw: string | undefined): string {
+  return raw && ERROR_CODE.test(raw) ? raw : "AUTHORIZATION_FAILED";
+}
 
 /** Code in `returnTo?digimeError=` for a sign-in finished after its window (`AUTH_TTL_MS`). */
 export const SIGN_IN_EXPIRED = "SIGN_IN_EXPIRED";
@@ -86,18 +97,17 @@ export const auth = new Hono<AppEnv>()
   .get("/callback", async (c) => {
     const config = c.get("config");
     const pending = await takePending(c, config, true);
-    if (pending.late) return c.redirect(withParam(pending.returnTo, ERROR_PARAM, SIGN_IN_EXPIRED), 302);
+    if (pending.late) return backToApp(c, pending.returnTo, SIGN_IN_EXPIRED);
     const q = c.req.query();
     if (q.success !== "true") {
-      const code = q.errorCode && ERROR_CODE.test(q.errorCode) ? q.errorCode : "AUTHORIZATION_FAILED";
-      return c.redirect(withParam(pending.returnTo, ERROR_PARAM, code), 302);
+      return backToApp(c, pending.returnTo, digimeErrorCode(q.errorCode));
     }
     const postboxId = q.postboxId && POSTBOX_ID.test(q.postboxId) ? q.postboxId : undefined;
     const publicKey = q.publicKey && PUBLIC_KEY_PEM.test(q.publicKey) ? q.publicKey : undefined;
     if (!q.code || q.code.length > 4096 || (q.postboxId && !postboxId) || (q.publicKey && !publicKey)) {
-      return c.redirect(withParam(pending.returnTo, ERROR_PARAM, "BAD_CALLBACK"), 302);
+      return backToApp(c, pending.returnTo, "BAD_CALLBACK");
     }
-    let token: Awaited<ReturnType<ReturnType<typeof getSdk>["exchangeCodeForToken"]>>;
+    let token: UserAccessToken;
     try {
       token = await getSdk(config).exchangeCodeForToken({
         contractDetails: contractDetails(config),
@@ -109,7 +119,7 @@ export const auth = new Hono<AppEnv>()
       console.error(
         JSON.stringify({ event: "exchange_failed", code: failure.code, upstream: failure.upstream }),
       );
-      return c.redirect(withParam(pending.returnTo, ERROR_PARAM, failure.code), 302);
+      return backToApp(c, pending.returnTo, failure.code);
     }
     await vaultFor(c.env, pending.userId).storeAuthorization({ token, postboxId, publicKey });
     const untilRefreshExpires = Math.floor((token.refreshToken.expiry - Date.now()) / 1000);
@@ -124,10 +134,8 @@ export const auth = new Hono<AppEnv>()
   .get("/error", async (c) => {
     // digi.me calls this without `state`: the browser's cookie names the pending authorization.
     const pending = await takePending(c, c.get("config"), false);
-    if (pending.late) return c.redirect(withParam(pending.returnTo, ERROR_PARAM, SIGN_IN_EXPIRED), 302);
-    const raw = c.req.query("errorCode");
-    const code = raw && ERROR_CODE.test(raw) ? raw : "AUTHORIZATION_FAILED";
-    return c.redirect(withParam(pending.returnTo, ERROR_PARAM, code), 302);
+    if (pending.late) return backToApp(c, pending.returnTo, SIGN_IN_EXPIRED);
+    return backToApp(c, pending.returnTo, digimeErrorCode(c.req.query("errorCode")));
   })
   .post("/logout", originCheck(), async (c) => {
     const userId = await readSession(c, c.get("config"));

@@ -2,7 +2,8 @@ import { Hono } from "hono";
 import type { AppEnv } from "../env";
 import { ApiError } from "../errors";
 import { inLargeChunks } from "../lib/body-chunks";
-import { completeDescriptor, type DescriptorInput, parseDescriptor } from "../lib/descriptor";
+import { completeDescriptor } from "../lib/complete-descriptor";
+import { type DescriptorInput, parseDescriptor } from "../lib/descriptor";
 import { contractDetails, describeDigiMeFailure, failureToError, getSdk } from "../lib/digime";
 import { sanitizeFileName } from "../lib/file-name";
 import { getBoundary, MultipartError, MultipartReader } from "../lib/multipart";
@@ -19,7 +20,6 @@ export const FRAMING_ALLOWANCE = 64 * 1024;
 export const MAX_DESCRIPTOR_BYTES = 16 * 1024;
 
 function asApiError(error: unknown): ApiError {
-  if (error instanceof ApiError) return error;
   if (error instanceof MultipartError)
     return new ApiError(400, "BAD_MULTIPART", `malformed multipart body: ${error.message}`);
   return failureToError(describeDigiMeFailure(error));
