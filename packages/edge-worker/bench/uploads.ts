@@ -21,6 +21,7 @@ import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
 import { startEmulator } from "@digime-edge/emulator";
 import { init, seal, type UserAccessToken } from "@digime-edge/sdk-core";
+import { runProcess } from "../../../scripts/run-process.mjs";
 import { SEALED_HEADERS } from "../src/lib/sealed-envelope.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -160,13 +161,18 @@ async function bundleSize(): Promise<{ bytes: number; gzipBytes: number }> {
   }
 }
 
-function run(args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(join(root, "node_modules/.bin/wrangler"), args, { cwd: root, env, stdio: "ignore" });
-    child.on("exit", (code) =>
-      code === 0 ? resolve() : reject(new Error(`wrangler ${args[0]} exited ${code}`)),
-    );
+/** Runs wrangler with `args`; a non-zero exit is an error carrying what wrangler printed. */
+async function run(args: string[]): Promise<void> {
+  const out = await runProcess(join(root, "node_modules/.bin/wrangler"), args, {
+    cwd: root,
+    env,
+    timeoutMs: 300_000,
   });
+  if (out.code !== 0) {
+    throw new Error(
+      `wrangler ${args[0]} exited ${out.code}\n--- stdout\n${out.stdout}\n--- stderr\n${out.stderr}`,
+    );
+  }
 }
 
 /** Follows the sign-in through the Worker and the auto-approving emulator; answers the cookie. */

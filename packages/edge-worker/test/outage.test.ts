@@ -55,8 +55,7 @@ describe("digi.me down or failing", () => {
   });
 
   it("digi.me asks for a longer wait than the Worker holds a request: passed on at once, once", async () => {
-    const { browser, userId } = await signedInUser();
-    const before = await storedTokens(userId);
+    const { browser, userId, before } = await signedInUser();
     await emulator.fault({ route: "postbox", failNext: 1, statuses: [503], retryAfterSeconds: 30 });
     const posts = async () => (await emulator.stats()).requests.postbox;
     const postsBefore = await posts();

@@ -145,9 +145,10 @@ describe("malformed sealed uploads: 400 before anything reaches digi.me", () => 
   let postboxId: string;
 
   beforeEach(async () => {
-    ({ browser, postboxId } = await ready());
+    let publicKey: string;
+    ({ browser, postboxId, publicKey } = await ready());
     sealed = await seal({
-      publicKey: await publicKeyOf(browser),
+      publicKey,
       fileData: bytesOf(4096),
       fileDescriptor: { mimeType: "text/plain", accounts: [{ accountId: "x" }] },
     });

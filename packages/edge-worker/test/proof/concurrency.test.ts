@@ -14,7 +14,7 @@
  * answer stores nothing, so the refresh-and-resend of this file never duplicates. The last test
  * loses one answer in the middle of a concurrent batch and counts exactly one duplicate.
  */
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { createClient } from "../../src/client";
 import { REPLAYABLE_BYTES } from "../../src/lib/upload";
 import {
@@ -23,11 +23,10 @@ import {
   emulator,
   libraryCopies,
   ORIGIN,
-  postboxOf,
   proxyScript,
   SOAK,
   sha256,
-  signedInBrowser,
+  signedInUser,
   storedTokens,
 } from "../support";
 
@@ -40,14 +39,11 @@ function fileOf(i: number): { name: string; data: Uint8Array<ArrayBuffer> } {
   return { name: `c-${i}.bin`, data: bytesOf(size, 7_000 + i) };
 }
 
+/** A signed-in user (see `signedInUser`), with no faults and no proxy script in place. */
 async function ready() {
-  const browser = await signedInBrowser();
-  const userId = browser.userId as string;
-  const postboxId = await postboxOf(userId);
   await emulator.clearFaults();
   await proxyScript.clear();
-  await emulator.resetStats();
-  return { browser, userId, postboxId, before: await storedTokens(userId) };
+  return signedInUser();
 }
 
 /** Counts the Worker's answers to uploads (POST) by status and code, as the typed client receives them. */
@@ -86,9 +82,6 @@ async function expectEachOnce(postboxId: string, files: { name: string; data: Ui
 }
 
 describe(`${N} simultaneous uploads for one user, token expired at digi.me`, () => {
-  beforeEach(async () => {
-    await proxyScript.clear();
-  });
   afterEach(async () => {
     await emulator.clearFaults();
     await proxyScript.clear();

@@ -32,7 +32,7 @@ import {
   publicKeyOf,
   SOAK,
   sha256,
-  signedInBrowser,
+  signedInUser,
   signIn,
   storedTokens,
   upload,
@@ -87,14 +87,12 @@ interface Ctx {
   publicKey: string;
 }
 
+/** A signed-in user (see `signedInUser`) and its postbox public key, with no faults and no proxy script. */
 async function ready(): Promise<Ctx> {
   await emulator.clearFaults();
   await proxyScript.clear();
-  const browser = await signedInBrowser();
-  const userId = browser.userId as string;
-  const ctx = { browser, userId, postboxId: await postboxOf(userId), publicKey: await publicKeyOf(browser) };
-  await emulator.resetStats();
-  return ctx;
+  const { browser, userId, postboxId } = await signedInUser();
+  return { browser, userId, postboxId, publicKey: await publicKeyOf(browser) };
 }
 
 /** Uploads `data` as `name`, plain (the Worker seals) or sealed here first. */
@@ -173,12 +171,12 @@ async function expectTokensStillWork(ctx: Ctx, seed: number): Promise<void> {
 const SMALL = 40_000;
 const LARGE = REPLAYABLE_BYTES + 200_000;
 
-describe("faults on the way to digi.me", () => {
-  afterEach(async () => {
-    await emulator.clearFaults();
-    await proxyScript.clear();
-  });
+afterEach(async () => {
+  await emulator.clearFaults();
+  await proxyScript.clear();
+});
 
+describe("faults on the way to digi.me", () => {
   it.each(["plain", "sealed"] as const)(
     "%s: bursts of 429/500/502/503 on writes, each answer exact",
     async (mode) => {
@@ -366,11 +364,6 @@ describe("faults on the way to digi.me", () => {
 });
 
 describe("answers lost after digi.me did the work (documented, not preventable by the protocol)", () => {
-  afterEach(async () => {
-    await emulator.clearFaults();
-    await proxyScript.clear();
-  });
-
   it.each(["plain", "sealed"] as const)(
     "%s: a small write's answer lost: sdk-core sends it again, delivered, stored twice",
     async (mode) => {

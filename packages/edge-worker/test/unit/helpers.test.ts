@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, DEFAULT_MAX_UPLOAD_BYTES, parseConfig } from "../../src/config";
-import { completeDescriptor, parseDescriptor } from "../../src/lib/descriptor";
+import { completeDescriptor } from "../../src/lib/complete-descriptor";
+import { parseDescriptor } from "../../src/lib/descriptor";
 import { sanitizeFileName } from "../../src/lib/file-name";
 import { resolveReturnTo } from "../../src/lib/return-to";
 import { randomId, sign, verify } from "../../src/lib/signing";
