@@ -5,7 +5,7 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { discardRequestBody } from "./body.js";
 import { type AppEnv, type EmulatorContext, type EmulatorSettings, PATHS } from "./context.js";
-import { type ContractInput, contractInputSchema } from "./contracts.js";
+import { type ContractInput, contractInputSchema, contractRecord } from "./contracts.js";
 import { ApiError, type ApiErrorBody } from "./errors.js";
 import { FaultInjector, type FaultRules } from "./faults.js";
 import { page } from "./html.js";
@@ -130,12 +130,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   const report = options.onError ?? ((error: unknown) => console.error("[digime-emulator]", error));
 
   const registerContract = (input: ContractInput): Contract => {
-    const valid = contractInputSchema.parse(input);
-    return store.upsertContract({
-      ...valid,
-      name: valid.name ?? valid.applicationId,
-      write: valid.write ?? true,
-    });
+    return store.upsertContract(contractRecord(contractInputSchema.parse(input)));
   };
   for (const contract of options.contracts ?? []) registerContract(contract);
 

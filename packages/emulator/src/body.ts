@@ -1,5 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { Readable } from "node:stream";
+import { invalidRequest } from "./errors.js";
 
 /** The part of a Hono context these helpers use (any route's context fits). */
 export interface BodyContext {
@@ -20,6 +21,20 @@ export function requestBodyStream(c: BodyContext): Readable {
   if (incoming) return incoming;
   const body = c.req.raw.body;
   return body ? Readable.fromWeb(body as import("node:stream/web").ReadableStream) : Readable.from([]);
+}
+
+/**
+ * The request body parsed as JSON, or undefined when it is empty or blank.
+ * @throws 400 `InvalidRequest` ("The body is not JSON") when it does not parse.
+ */
+export async function readJsonBody(c: { req: { text(): Promise<string> } }): Promise<unknown> {
+  const text = await c.req.text();
+  if (text.trim() === "") return undefined;
+  try {
+    return JSON.parse(text);
+  } catch (cause) {
+    throw invalidRequest("The body is not JSON", cause);
+  }
 }
 
 const ended = (s: Readable) => s.readableEnded || s.destroyed;

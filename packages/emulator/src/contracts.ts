@@ -2,6 +2,7 @@ import { createPublicKey, generateKeyPairSync } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { z } from "zod";
+import { clientIdOf } from "./store.js";
 
 /** A contract to register (by config file, `startEmulator({ contracts })` or `POST /admin/contracts`). */
 export interface ContractInput {
@@ -33,6 +34,17 @@ export const contractInputSchema = z.object({
   redirectUri: z.url(),
   name: z.string().min(1).max(200).optional(),
   write: z.boolean().optional(),
+});
+
+const withName = <C extends { applicationId: string; name?: string | undefined }>(contract: C) => ({
+  ...contract,
+  name: contract.name ?? contract.applicationId,
+});
+
+/** A valid {@link ContractInput} with its defaults filled in (`name`: the application id, `write`: true), ready to store. */
+export const contractRecord = (valid: ContractInput) => ({
+  ...withName(valid),
+  write: valid.write ?? true,
 });
 
 const fileEntrySchema = contractInputSchema
@@ -92,40 +104,37 @@ export function createDevContract(dataDir: string, options: DevContractOptions =
   const contractPath = join(dataDir, DEV_CONTRACT_FILE);
   const privateKeyPath = join(dataDir, DEV_CONTRACT_KEY_FILE);
   mkdirSync(dataDir, { recursive: true });
-  if (existsSync(contractPath) && existsSync(privateKeyPath)) {
-    const stored = contractInputSchema.parse(JSON.parse(readFileSync(contractPath, "utf8")));
-    const contract = { ...stored, name: stored.name ?? stored.applicationId };
+  let contract: DevContract["contract"];
+  let privateKey: string;
+  const found = existsSync(contractPath) && existsSync(privateKeyPath);
+  if (found) {
+    // Only the name is defaulted here: the stored description keeps `write` as written.
+    contract = withName(contractInputSchema.parse(JSON.parse(readFileSync(contractPath, "utf8"))));
     if (options.redirectUri && options.redirectUri !== contract.redirectUri) {
       contract.redirectUri = options.redirectUri;
       writeFileSync(contractPath, `${JSON.stringify(contract, null, 2)}\n`);
     }
-    return {
-      contract,
-      clientId: `${contract.applicationId}_${contract.contractId}`,
-      privateKey: readFileSync(privateKeyPath, "utf8"),
-      privateKeyPath,
-      contractPath,
-      created: false,
+    privateKey = readFileSync(privateKeyPath, "utf8");
+  } else {
+    const pair = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    contract = {
+      applicationId: options.applicationId ?? "dev-app",
+      contractId: options.contractId ?? "dev-write-contract",
+      name: options.name ?? "digime-edge dev app",
+      publicKey: pair.publicKey.export({ type: "pkcs1", format: "pem" }).toString(),
+      redirectUri: options.redirectUri ?? "http://127.0.0.1:8787/auth/callback",
+      write: true,
     };
+    privateKey = pair.privateKey.export({ type: "pkcs1", format: "pem" }).toString();
+    writeFileSync(privateKeyPath, privateKey, { mode: 0o600 });
+    writeFileSync(contractPath, `${JSON.stringify(contract, null, 2)}\n`);
   }
-  const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-  const contract = {
-    applicationId: options.applicationId ?? "dev-app",
-    contractId: options.contractId ?? "dev-write-contract",
-    name: options.name ?? "digime-edge dev app",
-    publicKey: publicKey.export({ type: "pkcs1", format: "pem" }).toString(),
-    redirectUri: options.redirectUri ?? "http://127.0.0.1:8787/auth/callback",
-    write: true,
-  };
-  const privatePem = privateKey.export({ type: "pkcs1", format: "pem" }).toString();
-  writeFileSync(privateKeyPath, privatePem, { mode: 0o600 });
-  writeFileSync(contractPath, `${JSON.stringify(contract, null, 2)}\n`);
   return {
     contract,
-    clientId: `${contract.applicationId}_${contract.contractId}`,
-    privateKey: privatePem,
+    clientId: clientIdOf(contract),
+    privateKey,
     privateKeyPath,
     contractPath,
-    created: true,
+    created: !found,
   };
 }

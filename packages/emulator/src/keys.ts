@@ -3,6 +3,7 @@ import {
   createPrivateKey,
   createPublicKey,
   generateKeyPairSync,
+  type JsonWebKey,
   type KeyObject,
 } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -15,6 +16,8 @@ export interface SigningKey {
   publicKey: KeyObject;
   /** PKCS#1 PEM (`BEGIN RSA PUBLIC KEY`), the form digi.me's key set uses. */
   publicKeyPem: string;
+  /** The public key as JWK members (`kty`, `n`, `e`), for the key set's `jwk` form. */
+  publicJwk: JsonWebKey;
 }
 
 /** File name of the signing key in the data folder. */
@@ -36,6 +39,7 @@ export function toSigningKey(key: KeyObject | string): SigningKey {
     privateKey,
     publicKey,
     publicKeyPem: publicKey.export({ type: "pkcs1", format: "pem" }).toString(),
+    publicJwk: publicKey.export({ format: "jwk" }),
   };
 }
 

@@ -21,6 +21,10 @@ export interface Contract {
   createdAt: number;
 }
 
+/** The `client_id` of a contract: `${applicationId}_${contractId}`. */
+export const clientIdOf = (contract: Pick<Contract, "applicationId" | "contractId">): string =>
+  `${contract.applicationId}_${contract.contractId}`;
+
 /** A person with a library. */
 export interface User {
   id: string;
@@ -309,7 +313,7 @@ export class Store {
 
   /** Adds a contract, or replaces the one with the same `clientId`. */
   upsertContract(contract: Omit<Contract, "clientId" | "createdAt"> & { createdAt?: number }): Contract {
-    const clientId = `${contract.applicationId}_${contract.contractId}`;
+    const clientId = clientIdOf(contract);
     this.#run(
       `INSERT INTO contracts (client_id, application_id, contract_id, name, public_key, redirect_uri, write, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -509,13 +513,15 @@ export class Store {
   }
 
   /**
-   * Rotates a refresh token: marks it used and revokes the access token of its pair, so that
-   * only the pair issued next is valid. False when it was already used (a reuse).
+   * Rotates a refresh token (the record just read with {@link getToken}): marks it used and
+   * revokes the access token of its pair, so that only the pair issued next is valid. False when
+   * it is not a refresh token or was already used (a reuse).
    */
-  useRefreshToken(value: string, now: number): boolean {
-    const token = this.getToken(value);
-    if (token?.kind !== "refresh") return false;
-    if (this.#run("UPDATE tokens SET used_at = ? WHERE value = ? AND used_at IS NULL", now, value) !== 1) {
+  useRefreshToken(token: TokenRecord, now: number): boolean {
+    if (token.kind !== "refresh") return false;
+    if (
+      this.#run("UPDATE tokens SET used_at = ? WHERE value = ? AND used_at IS NULL", now, token.value) !== 1
+    ) {
       return false;
     }
     this.#run(
@@ -646,9 +652,12 @@ export class Store {
     return join(this.filesDir, file.path);
   }
 
-  /** Number of stored files (all users). */
-  countFiles(): number {
-    return num(this.#get("SELECT count(*) AS n FROM files")?.n ?? 0);
+  /** Number of stored files, of one user or of all. */
+  countFiles(filter: { userId?: string } = {}): number {
+    const row = filter.userId
+      ? this.#get("SELECT count(*) AS n FROM files WHERE user_id = ?", filter.userId)
+      : this.#get("SELECT count(*) AS n FROM files");
+    return num(row?.n ?? 0);
   }
 
   /** Names left in the upload folder; tests use it to check a refused upload left nothing. */

@@ -320,10 +320,16 @@ export function useEmulator(
 export const errorOf = async (res: Response) =>
   ((await res.json()) as { error: { code: string; message: string } }).error;
 
-export const latestFile = async (emulator: RunningEmulator, postboxId: string) => {
-  const res = await fetch(`${emulator.libraryUrl}/api/files?postboxId=${postboxId}&limit=1`);
+/** A postbox's files from the library API, newest first (at most `limit` when given). */
+export const postboxFiles = async (emulator: RunningEmulator, postboxId: string, limit?: number) => {
+  const res = await fetch(
+    `${emulator.libraryUrl}/api/files?postboxId=${postboxId}${limit === undefined ? "" : `&limit=${limit}`}`,
+  );
   const { files } = (await res.json()) as { files: import("../src/index.js").LibraryFileJson[] };
-  return files[0];
+  return files;
 };
+
+export const latestFile = async (emulator: RunningEmulator, postboxId: string) =>
+  (await postboxFiles(emulator, postboxId, 1))[0];
 
 export const download = async (url: string) => Buffer.from(await (await fetch(url)).arrayBuffer());

@@ -1,8 +1,16 @@
 import { createHash, randomBytes } from "node:crypto";
 import { type ContractDetails, init, type UserAccessToken } from "@digime-edge/sdk-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { LibraryFileJson, RunningEmulator } from "../src/index.js";
-import { CALLBACK, contractKeys, download, latestFile, REDIRECT_URI, start } from "./helpers.js";
+import type { RunningEmulator } from "../src/index.js";
+import {
+  CALLBACK,
+  contractKeys,
+  download,
+  latestFile,
+  postboxFiles,
+  REDIRECT_URI,
+  start,
+} from "./helpers.js";
 
 /** sdk-core drives the emulator end to end: the two sides were written apart, from the wire format. */
 
@@ -51,13 +59,6 @@ async function onboard(userAccessToken?: UserAccessToken) {
   });
   return { token, postboxId: query.get("postboxId") ?? "", publicKey: query.get("publicKey") ?? "" };
 }
-
-const library = async (postboxId: string): Promise<LibraryFileJson[]> =>
-  (
-    (await (await fetch(`${emu.libraryUrl}/api/files?postboxId=${postboxId}`)).json()) as {
-      files: LibraryFileJson[];
-    }
-  ).files;
 
 describe("sdk-core against the emulator", () => {
   it("authorizes, exchanges and writes buffers; the library returns exactly the bytes", async () => {
@@ -162,7 +163,7 @@ describe("sdk-core against the emulator", () => {
         data: { fileData: Buffer.from("retried"), fileName: "retried.txt", fileDescriptor },
       });
       expect(result.status).toBe("delivered");
-      expect(await library(box.postboxId)).toHaveLength(1);
+      expect(await postboxFiles(emu, box.postboxId)).toHaveLength(1);
     } finally {
       emu.faults.clear();
     }

@@ -5,6 +5,7 @@ import { z } from "zod";
 import type { EmulatorContext, VerifiedRequest } from "../context.js";
 import { ApiError, invalidRequest } from "../errors.js";
 import { decodeJwt, MalformedJwtError, verifyPs512 } from "../jwt.js";
+import type { Contract, TokenRecord } from "../store.js";
 
 /** Claims every request JWT carries. */
 export const baseClaims = z.object({
@@ -16,6 +17,18 @@ export const baseClaims = z.object({
 /** A readable one-line account of a schema failure. */
 export const describeIssues = (error: z.ZodError): string =>
   error.issues.map((i) => `${i.path.length ? `${i.path.join(".")}: ` : ""}${i.message}`).join("; ");
+
+/**
+ * The access token a request JWT's `access_token` claim names: an access token of this contract,
+ * not revoked (else 401 `InvalidToken`). Its expiry and user are the caller's to check.
+ */
+export const validAccessToken = (ctx: EmulatorContext, contract: Contract, value: string): TokenRecord => {
+  const token = ctx.store.getToken(value);
+  if (token?.kind !== "access" || token.clientId !== contract.clientId || token.revokedAt !== null) {
+    throw new ApiError(401, "InvalidToken", "The token (access_token) is invalid");
+  }
+  return token;
+};
 
 const keyCache = new Map<string, KeyObject>();
 const publicKeyOf = (pem: string): KeyObject => {

@@ -1,7 +1,8 @@
 import { type Context, Hono } from "hono";
 import { z } from "zod";
+import { readJsonBody } from "../body.js";
 import type { AppEnv, EmulatorContext } from "../context.js";
-import { contractInputSchema } from "../contracts.js";
+import { contractInputSchema, contractRecord } from "../contracts.js";
 import { invalidRequest } from "../errors.js";
 import { faultRuleSchema } from "../faults.js";
 import { limitBody } from "../middleware/limit-body.js";
@@ -9,16 +10,8 @@ import { describeIssues } from "../middleware/request-jwt.js";
 import { ROUTES } from "../stats.js";
 
 const readJson = async <S extends z.ZodType>(c: Context<AppEnv>, schema: S): Promise<z.infer<S>> => {
-  const text = await c.req.text();
-  let value: unknown = {};
-  if (text.trim() !== "") {
-    try {
-      value = JSON.parse(text);
-    } catch (cause) {
-      throw invalidRequest("The body is not JSON", cause);
-    }
-  }
-  const parsed = schema.safeParse(value);
+  const value = await readJsonBody(c);
+  const parsed = schema.safeParse(value === undefined ? {} : value);
   if (!parsed.success) throw invalidRequest(describeIssues(parsed.error));
   return parsed.data;
 };
@@ -64,11 +57,7 @@ export const adminRoutes = (ctx: EmulatorContext) =>
     .get("/contracts", (c) => c.json({ contracts: ctx.store.listContracts() }))
     .post("/contracts", async (c) => {
       const input = await readJson(c, contractInputSchema);
-      const contract = ctx.store.upsertContract({
-        ...input,
-        name: input.name ?? input.applicationId,
-        write: input.write ?? true,
-      });
+      const contract = ctx.store.upsertContract(contractRecord(input));
       return c.json({ contract }, 201);
     })
     .get("/faults", (c) => c.json(ctx.faults.list()))

@@ -1,11 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { Hono } from "hono";
 import { z } from "zod";
+import { readJsonBody } from "../body.js";
 import type { AppEnv, EmulatorContext } from "../context.js";
 import { ApiError, invalidRequest } from "../errors.js";
 import { injectFaults } from "../faults.js";
 import { limitBody } from "../middleware/limit-body.js";
-import { baseClaims, requestJwt } from "../middleware/request-jwt.js";
+import { baseClaims, requestJwt, validAccessToken } from "../middleware/request-jwt.js";
 import { responseToken } from "../response-token.js";
 import { countRequests } from "../stats.js";
 import { newId } from "../store.js";
@@ -42,25 +43,13 @@ export const authorizeRoutes = (ctx: EmulatorContext) =>
           `The redirect_uri (${payload.redirect_uri}) is invalid`,
         );
       }
-      const text = await c.req.text();
-      if (text.trim() !== "") {
-        let body: unknown;
-        try {
-          body = JSON.parse(text);
-        } catch (cause) {
-          throw invalidRequest("The body is not JSON", cause);
-        }
-        if (typeof body !== "object" || body === null || Array.isArray(body)) {
-          throw invalidRequest("The body must be a JSON object ({ agent, actions })");
-        }
+      const body = await readJsonBody(c);
+      if (body !== undefined && (typeof body !== "object" || body === null || Array.isArray(body))) {
+        throw invalidRequest("The body must be a JSON object ({ agent, actions })");
       }
       let userId: string | null = null;
       if (payload.access_token) {
-        const token = ctx.store.getToken(payload.access_token);
-        if (token?.kind !== "access" || token.clientId !== contract.clientId || token.revokedAt) {
-          throw new ApiError(401, "InvalidToken", "The token (access_token) is invalid");
-        }
-        userId = token.userId;
+        userId = validAccessToken(ctx, contract, payload.access_token).userId;
       }
       const now = ctx.now();
       const preauthorization = ctx.store.createPreauthorization({

@@ -12,11 +12,10 @@ export const keySetRoutes = (ctx: EmulatorContext) =>
     .use(countRequests({ stats: ctx.stats, route: "keySet" }))
     .use(injectFaults({ faults: ctx.faults, stats: ctx.stats, route: "keySet" }))
     .get("/", (c) => {
-      const { kid, publicKey, publicKeyPem } = ctx.signingKey;
+      const { kid, publicJwk, publicKeyPem } = ctx.signingKey;
       const format = ctx.settings.keySetFormat;
       const pem = format === "jwk" ? {} : { pem: publicKeyPem };
-      const jwk =
-        format === "pem" ? {} : { ...publicKey.export({ format: "jwk" }), alg: "PS512", use: "sig" };
+      const jwk = format === "pem" ? {} : { ...publicJwk, alg: "PS512", use: "sig" };
       c.header("Cache-Control", "public, max-age=300");
       return c.json({ keys: [{ kid, ...pem, ...jwk }] });
     });

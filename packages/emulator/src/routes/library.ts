@@ -64,7 +64,7 @@ export const libraryRoutes = (ctx: EmulatorContext) => {
       postboxes: store
         .listPostboxes(u.id)
         .map((p) => ({ id: p.id, clientId: p.clientId, createdAt: p.createdAt })),
-      fileCount: store.listFiles({ userId: u.id }).length,
+      fileCount: store.countFiles({ userId: u.id }),
     }));
 
   return new Hono<AppEnv>()

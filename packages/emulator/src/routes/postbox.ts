@@ -14,7 +14,7 @@ import {
 } from "../envelope.js";
 import { ApiError, invalidRequest } from "../errors.js";
 import { injectFaults } from "../faults.js";
-import { baseClaims, describeIssues, requestJwt } from "../middleware/request-jwt.js";
+import { baseClaims, describeIssues, requestJwt, validAccessToken } from "../middleware/request-jwt.js";
 import { FileDecryptError, MultipartError, receiveEncryptedFile } from "../multipart.js";
 import { countRequests } from "../stats.js";
 import { newId } from "../store.js";
@@ -70,10 +70,7 @@ export const postboxRoutes = (ctx: EmulatorContext) =>
           "The request requires higher privileges than provided by the access token",
         );
       }
-      const token = store.getToken(payload.access_token);
-      if (token?.kind !== "access" || token.clientId !== contract.clientId || token.revokedAt !== null) {
-        throw new ApiError(401, "InvalidToken", "The token (access_token) is invalid");
-      }
+      const token = validAccessToken(ctx, contract, payload.access_token);
       if (token.userId !== postbox.userId) {
         throw new ApiError(403, "InsufficientScope", "The access token is not for this postbox's library");
       }

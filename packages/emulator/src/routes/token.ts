@@ -81,7 +81,7 @@ export const tokenRoutes = (ctx: EmulatorContext) => {
         if (refresh.revokedAt !== null) throw badRefresh("has been revoked");
         if (refresh.usedAt !== null) throw badRefresh("has already been used");
         if (refresh.expiresAt <= now) throw badRefresh("has expired");
-        if (!ctx.store.useRefreshToken(refresh.value, now)) throw badRefresh("has already been used");
+        if (!ctx.store.useRefreshToken(refresh, now)) throw badRefresh("has already been used");
         return issue(c.req.url, contract, refresh.userId);
       });
       ctx.stats.current.refreshes++;
