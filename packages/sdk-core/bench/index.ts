@@ -45,7 +45,6 @@ import {
   BenchError,
   CLIENT_ID,
   check,
-  contractDetails,
   FILE_DESCRIPTOR,
   fmt,
   GiB,
@@ -60,7 +59,7 @@ import {
   patternStream,
   ratio,
   table,
-  userAccessToken,
+  writeOptions,
 } from "./lib.ts";
 import type { SinkReport } from "./sink.ts";
 
@@ -441,13 +440,7 @@ async function benchWrite(sink: Sink) {
   const { init } = await import("@digime-edge/sdk-core");
   const sdk = init({ applicationId: APPLICATION_ID, baseUrl: sink.url, retry: false });
   const sdkWrite = async (postboxId: string) => {
-    const result = await sdk.write({
-      contractDetails,
-      userAccessToken,
-      postboxId,
-      publicKey: KEYS.postboxPublic,
-      data: { fileData: patternStream(WRITE_SIZE), fileName: "bench.bin", fileDescriptor: FILE_DESCRIPTOR },
-    });
+    const result = await sdk.write(writeOptions(postboxId, patternStream(WRITE_SIZE)));
     check(result.status === "delivered", `sdk.write answered ${result.status}`);
   };
   const variants = {
@@ -481,13 +474,7 @@ async function benchWrite(sink: Sink) {
   // Small files: the fixed cost of one write (keys cached, connection kept alive), one at a time.
   const small = patternChunk(0, SMALL_SIZE);
   const sdkSmall = async (postboxId: string) => {
-    const result = await sdk.write({
-      contractDetails,
-      userAccessToken,
-      postboxId,
-      publicKey: KEYS.postboxPublic,
-      data: { fileData: small, fileName: "bench.bin", fileDescriptor: FILE_DESCRIPTOR },
-    });
+    const result = await sdk.write(writeOptions(postboxId, small));
     check(result.status === "delivered", `sdk.write answered ${result.status}`);
   };
   const nodeSmall = (postboxId: string) =>

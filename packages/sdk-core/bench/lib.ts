@@ -41,6 +41,17 @@ export const contractDetails = {
   redirectUri: "https://bench.example/return",
 };
 
+/** The options of one bench `sdk.write` of `fileData` to `postboxId` (the sink's mode). */
+export function writeOptions<T>(postboxId: string, fileData: T) {
+  return {
+    contractDetails,
+    userAccessToken,
+    postboxId,
+    publicKey: KEYS.postboxPublic,
+    data: { fileData, fileName: "bench.bin", fileDescriptor: FILE_DESCRIPTOR },
+  };
+}
+
 // --- The pattern: byte p of every bench file is POOL[p % POOL.length] ----------------------------
 
 /** ~1 MiB of AES-CTR keystream from a fixed key: random-looking, the same in every process. */

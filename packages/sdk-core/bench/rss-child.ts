@@ -5,7 +5,7 @@
  * 16th chunk the SDK pulls. Answers one JSON line on stdout.
  */
 import { init } from "@digime-edge/sdk-core";
-import { contractDetails, FILE_DESCRIPTOR, KEYS, MiB, patternStream, userAccessToken } from "./lib.ts";
+import { APPLICATION_ID, MiB, patternStream, writeOptions } from "./lib.ts";
 
 const [baseUrl, bytesArg] = process.argv.slice(2);
 const bytes = Number(bytesArg);
@@ -14,20 +14,10 @@ if (!baseUrl || !Number.isSafeInteger(bytes) || gc === undefined) {
   throw new Error("usage: node --expose-gc bench/rss-child.ts <baseUrl> <bytes>");
 }
 
-const sdk = init({ applicationId: "bench-app", baseUrl, retry: false });
+const sdk = init({ applicationId: APPLICATION_ID, baseUrl, retry: false });
 const rss = () => process.memoryUsage.rss();
 const writeOf = (postboxId: string, size: number, onPull?: () => void) =>
-  sdk.write({
-    contractDetails,
-    userAccessToken,
-    postboxId,
-    publicKey: KEYS.postboxPublic,
-    data: {
-      fileData: patternStream(size, 64 * 1024, onPull),
-      fileName: "bench.bin",
-      fileDescriptor: FILE_DESCRIPTOR,
-    },
-  });
+  sdk.write(writeOptions(postboxId, patternStream(size, 64 * 1024, onPull)));
 
 // Warm-up: keys imported and cached, fetch/undici loaded, a connection open, code compiled.
 await writeOf("drain", 4 * MiB);

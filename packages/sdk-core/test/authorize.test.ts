@@ -1,4 +1,4 @@
-import { createHash, generateKeyPairSync } from "node:crypto";
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { init, SDK_NAME, SDK_VERSION, TokenVerificationError, TypeValidationError } from "../src/index.js";
 import {
@@ -94,8 +94,8 @@ describe("getAuthorizeUrl", () => {
   });
 
   it("refuses an answer token signed by another key", async () => {
-    const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-    const forger = await FakeDigime.start({ signingKey: privateKey });
+    // The postbox's private key: an RSA key, but not digi.me's.
+    const forger = await FakeDigime.start({ signingKey: fake.postboxPrivate });
     // The key set it serves is its own, but the client only trusts `fake`'s origin for key sets.
     forger.jku = fake.keySetUrl;
     try {

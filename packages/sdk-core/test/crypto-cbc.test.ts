@@ -4,17 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { cbcCiphertextSize, createCbcEncryptStream, encryptCbc } from "../src/crypto/cbc-stream.js";
 import { TypeValidationError } from "../src/errors.js";
 import { concatBytes } from "../src/internal/bytes.js";
-
-/** A stream of the given chunks, in order. */
-function streamOf(chunks: Uint8Array[]): ReadableStream<Uint8Array> {
-  let i = 0;
-  return new ReadableStream({
-    pull(controller) {
-      if (i < chunks.length) controller.enqueue(chunks[i++] as Uint8Array);
-      else controller.close();
-    },
-  });
-}
+import { encryptChunks, streamOf } from "./helpers/streams.js";
 
 const rawKey = randomBytes(32);
 const iv = randomBytes(16);
@@ -45,14 +35,6 @@ function cut(data: Uint8Array, sizes: number[]): Uint8Array[] {
   return chunks;
 }
 
-async function run(chunks: Uint8Array[], chunkSize?: number): Promise<Uint8Array[]> {
-  const out: Uint8Array[] = [];
-  await streamOf(chunks)
-    .pipeThrough(createCbcEncryptStream(key, iv, chunkSize === undefined ? {} : { chunkSize }))
-    .pipeTo(new WritableStream({ write: (c) => void out.push(c) }));
-  return out;
-}
-
 describe("createCbcEncryptStream equals one-shot CBC", () => {
   it("for random data and random chunkings (fast-check)", async () => {
     await fc.assert(
@@ -74,7 +56,7 @@ describe("createCbcEncryptStream equals one-shot CBC", () => {
         ),
         async ([length, chunkSize], sizes) => {
           const data = randomBytes(length);
-          const out = await run(cut(data, sizes), chunkSize);
+          const out = await encryptChunks(key, iv, cut(data, sizes), chunkSize);
           const expected = nodeCbc(data);
           expect(Buffer.from(concatBytes(...out)).equals(expected)).toBe(true);
           expect(Buffer.from(await encryptCbc(key, iv, data)).equals(expected)).toBe(true);
@@ -95,9 +77,11 @@ describe("createCbcEncryptStream equals one-shot CBC", () => {
     async (length) => {
       const data = randomBytes(length);
       const expected = nodeCbc(data);
-      expect(Buffer.from(concatBytes(...(await run([data])))).equals(expected)).toBe(true);
+      expect(Buffer.from(concatBytes(...(await encryptChunks(key, iv, [data])))).equals(expected)).toBe(true);
       if (length <= 48) {
-        expect(Buffer.from(concatBytes(...(await run(cut(data, [1]), 16)))).equals(expected)).toBe(true);
+        expect(
+          Buffer.from(concatBytes(...(await encryptChunks(key, iv, cut(data, [1]), 16)))).equals(expected),
+        ).toBe(true);
       }
     },
   );
@@ -107,7 +91,7 @@ describe("createCbcEncryptStream equals one-shot CBC", () => {
     const expected = nodeCbc(data);
     const sizes = [1, 7, 65_537, 0, 1_048_577, 333, 2_500_001, 15];
     for (const chunkSize of [undefined, 256 * 1024 + 5]) {
-      const out = await run(cut(data, sizes), chunkSize);
+      const out = await encryptChunks(key, iv, cut(data, sizes), chunkSize);
       expect(Buffer.from(concatBytes(...out)).equals(expected)).toBe(true);
     }
   });
@@ -134,10 +118,7 @@ describe("createCbcEncryptStream equals one-shot CBC", () => {
     const data = randomBytes(10_000);
     const cipher = createCipheriv("aes-128-cbc", raw, iv);
     const expected = Buffer.concat([cipher.update(data), cipher.final()]);
-    const out: Uint8Array[] = [];
-    await streamOf(cut(data, [333]))
-      .pipeThrough(createCbcEncryptStream(k, iv, { chunkSize: 1024 }))
-      .pipeTo(new WritableStream({ write: (c) => void out.push(c) }));
+    const out = await encryptChunks(k, iv, cut(data, [333]), 1024);
     expect(Buffer.from(concatBytes(...out)).equals(expected)).toBe(true);
   });
 });
@@ -187,12 +168,14 @@ describe("createCbcEncryptStream streams", () => {
       new DataView(data.buffer, data.byteOffset, 10),
       new Uint16Array(data.buffer.slice(data.byteOffset + 10, data.byteOffset + 64)),
     ] as unknown as Uint8Array[];
-    expect(Buffer.from(concatBytes(...(await run(chunks, 16)))).equals(nodeCbc(data))).toBe(true);
+    expect(
+      Buffer.from(concatBytes(...(await encryptChunks(key, iv, chunks, 16)))).equals(nodeCbc(data)),
+    ).toBe(true);
   });
 
   it("fails the stream on a chunk that is not a Uint8Array", async () => {
     const chunks = [new Uint8Array(3), "text" as unknown as Uint8Array];
-    await expect(run(chunks)).rejects.toBeInstanceOf(TypeError);
+    await expect(encryptChunks(key, iv, chunks)).rejects.toBeInstanceOf(TypeError);
   });
 
   it("refuses a bad iv or chunk size, and a key of the wrong kind", async () => {

@@ -5,13 +5,8 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
-import { init, NetworkError, seal } from "../src/index.js";
-import {
-  APPLICATION_ID,
-  contractDetails,
-  type FakeDigime,
-  POSTBOX_PUBLIC_KEY,
-} from "./helpers/fake-digime.js";
+import { NetworkError, seal } from "../src/index.js";
+import { contractDetails, type FakeDigime, POSTBOX_PUBLIC_KEY } from "./helpers/fake-digime.js";
 import { sdkFor, useFakeDigime, writeOptionsFor } from "./helpers/use-fake-digime.js";
 
 let fake: FakeDigime;
@@ -34,12 +29,7 @@ async function closedBaseUrl(): Promise<string> {
 }
 
 const refusedSdk = async (extra: Record<string, unknown> = {}) =>
-  init({
-    applicationId: APPLICATION_ID,
-    baseUrl: await closedBaseUrl(),
-    retry: { baseDelayMs: 1 },
-    ...extra,
-  });
+  sdkFor({ baseUrl: await closedBaseUrl() }, extra);
 
 const failure = (promise: Promise<unknown>) =>
   promise.then(

@@ -1,22 +1,12 @@
 import { constants, createDecipheriv, generateKeyPairSync, privateDecrypt, randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { createCbcEncryptStream, encryptCbc } from "../src/crypto/cbc-stream.js";
+import { encryptCbc } from "../src/crypto/cbc-stream.js";
 import { createEnvelope } from "../src/crypto/envelope.js";
 import { importPostboxPublicKey } from "../src/crypto/keys.js";
 import { TypeValidationError } from "../src/errors.js";
 import { concatBytes } from "../src/internal/bytes.js";
 import vectors from "./fixtures/official-v8.json";
-
-/** A stream of the given chunks, in order. */
-function streamOf(chunks: Uint8Array[]): ReadableStream<Uint8Array> {
-  let i = 0;
-  return new ReadableStream({
-    pull(controller) {
-      if (i < chunks.length) controller.enqueue(chunks[i++] as Uint8Array);
-      else controller.close();
-    },
-  });
-}
+import { encryptChunks } from "./helpers/streams.js";
 
 const { postbox } = vectors.keys;
 const descriptor = {
@@ -34,14 +24,6 @@ function unwrap(privatePem: string, symmetricalKey: string): Buffer {
 function decrypt(key: Buffer, iv: Uint8Array, data: Uint8Array): Buffer {
   const decipher = createDecipheriv("aes-256-cbc", key, iv);
   return Buffer.concat([decipher.update(data), decipher.final()]);
-}
-
-async function encryptStream(key: CryptoKey, iv: Uint8Array, chunks: Uint8Array[]) {
-  const out: Uint8Array[] = [];
-  await streamOf(chunks)
-    .pipeThrough(createCbcEncryptStream(key, iv, { chunkSize: 64 * 1024 }))
-    .pipeTo(new WritableStream({ write: (c) => void out.push(c) }));
-  return concatBytes(...out);
 }
 
 const big = generateKeyPairSync("rsa", { modulusLength: 4096 });
@@ -73,7 +55,8 @@ describe("node:crypto opens our envelopes", () => {
 
     const file = randomBytes(300_001);
     const chunks = [file.subarray(0, 1), file.subarray(1, 70_000), file.subarray(70_000)];
-    expect(decrypt(key, env.iv, await encryptStream(env.aesKey, env.iv, chunks)).equals(file)).toBe(true);
+    const streamed = concatBytes(...(await encryptChunks(env.aesKey, env.iv, chunks, 64 * 1024)));
+    expect(decrypt(key, env.iv, streamed).equals(file)).toBe(true);
     expect(decrypt(key, env.iv, await encryptCbc(env.aesKey, env.iv, file)).equals(file)).toBe(true);
   });
 

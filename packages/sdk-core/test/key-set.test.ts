@@ -1,9 +1,9 @@
-import { createPublicKey, generateKeyPairSync } from "node:crypto";
+import { createPublicKey } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { verifyJwt } from "../src/crypto/jws.js";
 import { TokenVerificationError } from "../src/errors.js";
 import type { HttpSettings } from "../src/internal/http.js";
-import { createKeySetResolver } from "../src/key-set.js";
+import { createKeySetResolver, type KeySetResolverOptions } from "../src/key-set.js";
 import { type FakeDigime, vectors } from "./helpers/fake-digime.js";
 import { useFakeDigime } from "./helpers/use-fake-digime.js";
 
@@ -15,10 +15,7 @@ useFakeDigime(
   { reset: false },
 );
 
-const keySetPem = createPublicKey(vectors.keys.digime.publicSpki).export({
-  type: "pkcs1",
-  format: "pem",
-}) as string;
+const keySetPem = vectors.keys.digime.publicPkcs1;
 
 /** A fetch that serves key sets from a table and counts requests per URL. */
 function keySetFetch(table: Record<string, () => Response>) {
@@ -37,6 +34,13 @@ const http = (fetch: typeof globalThis.fetch): HttpSettings => ({
   timeoutMs: 5000,
 });
 
+/** A key set URL on the trusted origin. */
+const JWKS_URL = "https://api.digi.me/jwks";
+
+/** A resolver that fetches with `fetch` and trusts https://api.digi.me, unless `extra` says otherwise. */
+const resolverFor = (fetch: typeof globalThis.fetch, extra: Partial<KeySetResolverOptions> = {}) =>
+  createKeySetResolver({ http: http(fetch), trustedOrigins: new Set(["https://api.digi.me"]), ...extra });
+
 const set =
   (...keys: unknown[]) =>
   () =>
@@ -46,10 +50,7 @@ describe("key sets", () => {
   it("fetches a pem key set from the trusted origin, and caches it", async () => {
     const url = "https://api.digi.me/v1.7/jwks/oauth";
     const { fetch, calls } = keySetFetch({ [url]: set({ kid: "k1", pem: keySetPem }) });
-    const resolve = createKeySetResolver({
-      http: http(fetch),
-      trustedOrigins: new Set(["https://api.digi.me"]),
-    });
+    const resolve = resolverFor(fetch);
     const key = await resolve({ jku: url, kid: "k1" });
     expect(key.algorithm).toMatchObject({ name: "RSA-PSS" });
     expect(key.usages).toEqual(["verify"]);
@@ -58,14 +59,10 @@ describe("key sets", () => {
   });
 
   it("accepts the JWK form", async () => {
-    const url = "https://api.digi.me/jwks";
     const jwk = createPublicKey(vectors.keys.digime.publicSpki).export({ format: "jwk" });
-    const { fetch } = keySetFetch({ [url]: set({ kid: "other", kty: "EC" }, { kid: "k1", ...jwk }) });
-    const resolve = createKeySetResolver({
-      http: http(fetch),
-      trustedOrigins: new Set(["https://api.digi.me"]),
-    });
-    await expect(resolve({ jku: url, kid: "k1" })).resolves.toMatchObject({ type: "public" });
+    const { fetch } = keySetFetch({ [JWKS_URL]: set({ kid: "other", kty: "EC" }, { kid: "k1", ...jwk }) });
+    const resolve = resolverFor(fetch);
+    await expect(resolve({ jku: JWKS_URL, kid: "k1" })).resolves.toMatchObject({ type: "public" });
   });
 
   const refused: [string, string, string][] = [
@@ -98,87 +95,63 @@ describe("key sets", () => {
   });
 
   it("fetches again once for an unknown kid, then finds a rotated key", async () => {
-    const url = "https://api.digi.me/jwks";
     let generation = 0;
     const { fetch, calls } = keySetFetch({
-      [url]: () => Response.json({ keys: [{ kid: generation++ === 0 ? "old" : "new", pem: keySetPem }] }),
+      [JWKS_URL]: () =>
+        Response.json({ keys: [{ kid: generation++ === 0 ? "old" : "new", pem: keySetPem }] }),
     });
-    const resolve = createKeySetResolver({
-      http: http(fetch),
-      trustedOrigins: new Set(["https://api.digi.me"]),
-    });
-    await resolve({ jku: url, kid: "old" });
-    await expect(resolve({ jku: url, kid: "new" })).resolves.toBeDefined();
+    const resolve = resolverFor(fetch);
+    await resolve({ jku: JWKS_URL, kid: "old" });
+    await expect(resolve({ jku: JWKS_URL, kid: "new" })).resolves.toBeDefined();
     expect(calls).toHaveLength(2);
   });
 
   it("fetches again only once for a kid that stays unknown", async () => {
-    const url = "https://api.digi.me/jwks";
-    const { fetch, calls } = keySetFetch({ [url]: set({ kid: "k1", pem: keySetPem }) });
-    const resolve = createKeySetResolver({
-      http: http(fetch),
-      trustedOrigins: new Set(["https://api.digi.me"]),
-    });
-    await resolve({ jku: url, kid: "k1" });
-    const error = await resolve({ jku: url, kid: "nope" }).catch((e: unknown) => e);
+    const { fetch, calls } = keySetFetch({ [JWKS_URL]: set({ kid: "k1", pem: keySetPem }) });
+    const resolve = resolverFor(fetch);
+    await resolve({ jku: JWKS_URL, kid: "k1" });
+    const error = await resolve({ jku: JWKS_URL, kid: "nope" }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TokenVerificationError);
     expect(calls).toHaveLength(2);
   });
 
   it("a kid unknown on the first fetch is not fetched twice", async () => {
-    const url = "https://api.digi.me/jwks";
-    const { fetch, calls } = keySetFetch({ [url]: set({ kid: "k1", pem: keySetPem }) });
-    const resolve = createKeySetResolver({
-      http: http(fetch),
-      trustedOrigins: new Set(["https://api.digi.me"]),
-    });
-    await expect(resolve({ jku: url, kid: "nope" })).rejects.toBeInstanceOf(TokenVerificationError);
+    const { fetch, calls } = keySetFetch({ [JWKS_URL]: set({ kid: "k1", pem: keySetPem }) });
+    const resolve = resolverFor(fetch);
+    await expect(resolve({ jku: JWKS_URL, kid: "nope" })).rejects.toBeInstanceOf(TokenVerificationError);
     expect(calls).toHaveLength(1);
   });
 
   it("fetches again when the cached set is too old", async () => {
-    const url = "https://api.digi.me/jwks";
-    const { fetch, calls } = keySetFetch({ [url]: set({ kid: "k1", pem: keySetPem }) });
-    const resolve = createKeySetResolver({
-      http: http(fetch),
-      trustedOrigins: new Set(["https://api.digi.me"]),
-      maxAgeMs: 0,
-    });
-    await resolve({ jku: url, kid: "k1" });
+    const { fetch, calls } = keySetFetch({ [JWKS_URL]: set({ kid: "k1", pem: keySetPem }) });
+    const resolve = resolverFor(fetch, { maxAgeMs: 0 });
+    await resolve({ jku: JWKS_URL, kid: "k1" });
     await new Promise((r) => setTimeout(r, 5));
-    await resolve({ jku: url, kid: "k1" });
+    await resolve({ jku: JWKS_URL, kid: "k1" });
     expect(calls).toHaveLength(2);
   });
 
   it("does not follow a redirect from a trusted key set URL", async () => {
-    const url = "https://api.digi.me/jwks";
     const { fetch, calls } = keySetFetch({
-      [url]: () => new Response(null, { status: 302, headers: { location: "https://evil.example/jwks" } }),
+      [JWKS_URL]: () =>
+        new Response(null, { status: 302, headers: { location: "https://evil.example/jwks" } }),
     });
-    const resolve = createKeySetResolver({
-      http: http(fetch),
-      trustedOrigins: new Set(["https://api.digi.me"]),
+    const resolve = resolverFor(fetch);
+    await expect(resolve({ jku: JWKS_URL, kid: "k1" })).rejects.toMatchObject({
+      code: "UNEXPECTED_REDIRECT",
     });
-    await expect(resolve({ jku: url, kid: "k1" })).rejects.toMatchObject({ code: "UNEXPECTED_REDIRECT" });
-    expect(calls).toEqual([url]);
+    expect(calls).toEqual([JWKS_URL]);
   });
 
   it("refuses a malformed key set and a key that does not import", async () => {
-    const url = "https://api.digi.me/jwks";
-    const { fetch } = keySetFetch({ [url]: () => Response.json({ nokeys: [] }) });
-    const resolve = createKeySetResolver({
-      http: http(fetch),
-      trustedOrigins: new Set(["https://api.digi.me"]),
-    });
-    await expect(resolve({ jku: url, kid: "k1" })).rejects.toBeInstanceOf(TokenVerificationError);
+    const { fetch } = keySetFetch({ [JWKS_URL]: () => Response.json({ nokeys: [] }) });
+    const resolve = resolverFor(fetch);
+    await expect(resolve({ jku: JWKS_URL, kid: "k1" })).rejects.toBeInstanceOf(TokenVerificationError);
     const bad = keySetFetch({
-      [url]: set({ kid: "k1", pem: "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----" }),
+      [JWKS_URL]: set({ kid: "k1", pem: "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----" }),
     });
-    const resolve2 = createKeySetResolver({
-      http: http(bad.fetch),
-      trustedOrigins: new Set(["https://api.digi.me"]),
-    });
-    await expect(resolve2({ jku: url, kid: "k1" })).rejects.toBeInstanceOf(TokenVerificationError);
+    const resolve2 = resolverFor(bad.fetch);
+    await expect(resolve2({ jku: JWKS_URL, kid: "k1" })).rejects.toBeInstanceOf(TokenVerificationError);
   });
 
   it("with verifyJwt: accepts a token node:crypto signed, refuses one signed by another key", async () => {
@@ -188,8 +161,8 @@ describe("key sets", () => {
     });
     const token = fake.signToken({ hello: "world" });
     await expect(verifyJwt(token, resolve)).resolves.toMatchObject({ payload: { hello: "world" } });
-    const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-    const forged = fake.signToken({ hello: "world" }, {}, privateKey);
+    // The postbox's private key: an RSA key, but not digi.me's.
+    const forged = fake.signToken({ hello: "world" }, {}, fake.postboxPrivate);
     await expect(verifyJwt(forged, resolve)).rejects.toBeInstanceOf(TokenVerificationError);
     expect(fake.jwksFetches).toBeGreaterThanOrEqual(1);
   });

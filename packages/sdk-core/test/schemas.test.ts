@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { resolveConfig } from "../src/config.js";
 import { DEFAULT_BASE_URL, init, SDK_NAME, SDK_VERSION, TypeValidationError } from "../src/index.js";
 import { isFileName, isPathSegment, parseInput, userAccessTokenSchema } from "../src/schemas.js";
+import vectors from "./fixtures/official-v8.json";
 
 afterEach(() => {
   vi.unstubAllGlobals();
@@ -127,7 +128,11 @@ describe("init options", () => {
     const sdk = init({ applicationId: "app", retry: false });
     await sdk
       .refreshToken({
-        contractDetails: { contractId: "c", privateKey: readFixtureKey(), redirectUri: "https://a.example/" },
+        contractDetails: {
+          contractId: "c",
+          privateKey: vectors.keys.contract.privatePkcs1,
+          redirectUri: "https://a.example/",
+        },
         userAccessToken: { accessToken: { value: "a", expiry: 1 }, refreshToken: { value: "r", expiry: 1 } },
       })
       .catch(() => {});
@@ -175,8 +180,3 @@ describe("version", () => {
     expect(SDK_VERSION).toBe(pkg.version);
   });
 });
-
-function readFixtureKey(): string {
-  const v = JSON.parse(readFileSync(new URL("./fixtures/official-v8.json", import.meta.url), "utf8"));
-  return v.keys.contract.privatePkcs1;
-}

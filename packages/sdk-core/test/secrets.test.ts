@@ -5,8 +5,8 @@
 import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
 import { DigiMeSDKError, ResealRequiredError } from "../src/index.js";
-import { CONTRACT_KEY, contractDetails, type FakeDigime, POSTBOX_PUBLIC_KEY } from "./helpers/fake-digime.js";
-import { sdkFor, useFakeDigime } from "./helpers/use-fake-digime.js";
+import { CONTRACT_KEY, contractDetails, type FakeDigime } from "./helpers/fake-digime.js";
+import { sdkFor, useFakeDigime, writeOptionsFor } from "./helpers/use-fake-digime.js";
 
 let fake: FakeDigime;
 useFakeDigime(
@@ -51,20 +51,13 @@ const values = (t: { accessToken: { value: string }; refreshToken: { value: stri
   t.refreshToken.value,
 ];
 
-function writeOptions(token = fake.issueTokens(), extra: Record<string, unknown> = {}) {
-  return {
-    contractDetails,
-    userAccessToken: token,
-    postboxId: "pb",
-    publicKey: POSTBOX_PUBLIC_KEY,
-    data: {
-      fileData: new Uint8Array([1, 2, 3]),
-      fileName: "f.bin",
-      fileDescriptor: { mimeType: "x/y", accounts: [{ accountId: "a" }] },
-    },
-    ...extra,
-  } as never;
-}
+const writeOptions = (token: unknown, extra: Record<string, unknown> = {}) =>
+  writeOptionsFor(
+    fake,
+    new Uint8Array([1, 2, 3]),
+    { mimeType: "x/y", accounts: [{ accountId: "a" }] },
+    { userAccessToken: token, ...extra },
+  );
 
 describe("no secret in any error", () => {
   it("a private key that does not import (a damaged real key)", async () => {
@@ -100,7 +93,7 @@ describe("no secret in any error", () => {
       refreshToken: token.accessToken,
     };
     for (const options of [
-      writeOptions(wrong as never),
+      writeOptions(wrong),
       writeOptions(token, { postboxId: "a/b" }),
       writeOptions(token, { data: { fileData: token.accessToken.value, fileName: "f", fileDescriptor: {} } }),
       writeOptions(token, { contractDetails: { ...contractDetails, contractId: CONTRACT_KEY } }),

@@ -1,6 +1,6 @@
 import { constants, createPublicKey, privateDecrypt, verify } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { createCbcEncryptStream, encryptCbc } from "../src/crypto/cbc-stream.js";
+import { encryptCbc } from "../src/crypto/cbc-stream.js";
 import { createEnvelope } from "../src/crypto/envelope.js";
 import { decodeJwt, signJwt, verifyJwt } from "../src/crypto/jws.js";
 import {
@@ -12,17 +12,7 @@ import { codeChallengeS256 } from "../src/crypto/pkce.js";
 import { decodeBase64, encodeBase64 } from "../src/internal/base64.js";
 import { concatBytes, fromHex, toHex } from "../src/internal/bytes.js";
 import vectors from "./fixtures/official-v8.json";
-
-/** A stream of the given chunks, in order. */
-function streamOf(chunks: Uint8Array[]): ReadableStream<Uint8Array> {
-  let i = 0;
-  return new ReadableStream({
-    pull(controller) {
-      if (i < chunks.length) controller.enqueue(chunks[i++] as Uint8Array);
-      else controller.close();
-    },
-  });
-}
+import { encryptChunks } from "./helpers/streams.js";
 
 const { keys, envelope, keyWrap, writeRequestJwt, responseToken, pkce } = vectors;
 const keyMaterial = { key: fromHex(envelope.keyHex), iv: fromHex(envelope.ivHex) };
@@ -36,11 +26,7 @@ async function streamEncrypt(
 ) {
   const chunks: Uint8Array[] = [];
   for (let i = 0; i < data.length; i += cut) chunks.push(data.slice(i, i + cut));
-  const out: Uint8Array[] = [];
-  await streamOf(chunks)
-    .pipeThrough(createCbcEncryptStream(key, iv, chunkSize === undefined ? {} : { chunkSize }))
-    .pipeTo(new WritableStream({ write: (c) => void out.push(c) }));
-  return concatBytes(...out);
+  return concatBytes(...(await encryptChunks(key, iv, chunks, chunkSize)));
 }
 
 describe("known-answer envelope (official SDK v8)", () => {

@@ -9,6 +9,7 @@ import {
   POSTBOX_PUBLIC_KEY,
   parseMultipart,
 } from "./helpers/fake-digime.js";
+import { streamOf } from "./helpers/streams.js";
 import { sdkFor, useFakeDigime, writeOptionsFor } from "./helpers/use-fake-digime.js";
 
 let fake: FakeDigime;
@@ -28,16 +29,8 @@ function chunksOf(data: Uint8Array, size: number): Uint8Array[] {
   return out;
 }
 
-function streamOf(data: Uint8Array, size = 65_536): ReadableStream<Uint8Array> {
-  const chunks = chunksOf(data, size);
-  return new ReadableStream({
-    pull(controller) {
-      const next = chunks.shift();
-      if (next) controller.enqueue(next);
-      else controller.close();
-    },
-  });
-}
+/** `data` as a stream of `size`-byte chunks. */
+const streamOfBytes = (data: Uint8Array, size = 65_536) => streamOf(chunksOf(data, size));
 
 describe("write: every kind of fileData arrives byte for byte", () => {
   const plain = new Uint8Array(randomBytes(100_003));
@@ -50,7 +43,7 @@ describe("write: every kind of fileData arrives byte for byte", () => {
     ["ArrayBuffer", () => plain.slice().buffer],
     ["Blob", () => new Blob([plain])],
     ["File", () => new File([plain], "x.bin")],
-    ["ReadableStream", () => streamOf(plain, 4_099)],
+    ["ReadableStream", () => streamOfBytes(plain, 4_099)],
     [
       "AsyncIterable",
       () =>
@@ -87,7 +80,7 @@ describe("write: streaming", () => {
       plain.set(randomBytes(Math.min(65_536, plain.length - i)), i);
     const progress: [number, number | undefined][] = [];
     await sdk().write(
-      writeOptions(streamOf(plain, 1_000_000), {
+      writeOptions(streamOfBytes(plain, 1_000_000), {
         onProgress: (s: number, t?: number) => progress.push([s, t]),
       }),
     );
@@ -117,7 +110,9 @@ describe("write: streaming", () => {
     const plain = new Uint8Array(randomBytes(70_000));
     const progress: [number, number | undefined][] = [];
     await sdk({ streamUploads: false }).write(
-      writeOptions(streamOf(plain, 999), { onProgress: (s: number, t?: number) => progress.push([s, t]) }),
+      writeOptions(streamOfBytes(plain, 999), {
+        onProgress: (s: number, t?: number) => progress.push([s, t]),
+      }),
     );
     const seen = fake.requests.find((r) => r.route === "write");
     expect(seen?.headers["transfer-encoding"]).toBeUndefined();
@@ -227,7 +222,7 @@ describe("write: token lifecycle", () => {
   });
 
   it("a stream input cannot be sent again: RESEAL_REQUIRED with the refreshed token, no empty body", async () => {
-    const options = writeOptions(streamOf(new Uint8Array(randomBytes(50_000))));
+    const options = writeOptions(streamOfBytes(new Uint8Array(randomBytes(50_000))));
     fake.expire(options.userAccessToken.accessToken.value);
     const error = await sdk()
       .write(options)
@@ -326,7 +321,7 @@ describe("write: retries", () => {
   it("does not retry a stream body", async () => {
     fake.script("write", { status: 503, body: { error: { code: "Unavailable", message: "busy" } } });
     const error = await sdk()
-      .write(writeOptions(streamOf(new Uint8Array(1000))))
+      .write(writeOptions(streamOfBytes(new Uint8Array(1000))))
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ServerError);
     expect(error).toMatchObject({ status: 503, code: "Unavailable", retryable: true });
@@ -386,7 +381,7 @@ describe("write: bad input is refused before any request", () => {
   }
 
   it("a locked ReadableStream", async () => {
-    const stream = streamOf(new Uint8Array(10));
+    const stream = streamOfBytes(new Uint8Array(10));
     stream.getReader();
     const error = await sdk()
       .write(writeOptions(stream))

@@ -18,25 +18,20 @@ import {
   sign,
   verify,
 } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import vectors from "../fixtures/official-v8.json";
 
 /** The official SDK's vectors: keys that are public test fixtures. */
-export const vectors = JSON.parse(
-  readFileSync(new URL("../fixtures/official-v8.json", import.meta.url), "utf8"),
-) as {
-  keys: Record<
-    "contract" | "postbox" | "digime",
-    Record<"privatePkcs1" | "privatePkcs8" | "publicPkcs1" | "publicSpki", string>
-  >;
-};
+export { vectors };
 
 export const APPLICATION_ID = "app-1";
 export const CONTRACT_ID = "contract-1";
 export const CONTRACT_KEY = vectors.keys.contract.privatePkcs1;
 export const POSTBOX_PUBLIC_KEY = vectors.keys.postbox.publicPkcs1;
 export const REDIRECT_URI = "https://app.example/return";
+/** The postbox's private key, which opens what is sealed to {@link POSTBOX_PUBLIC_KEY}. */
+const POSTBOX_PRIVATE_KEY = createPrivateKey(vectors.keys.postbox.privatePkcs1);
 export const contractDetails = {
   contractId: CONTRACT_ID,
   privateKey: CONTRACT_KEY,
@@ -93,7 +88,7 @@ const b64url = (b: Buffer | string) => Buffer.from(b).toString("base64url");
 
 export class FakeDigime {
   readonly contractPublic = createPublicKey(vectors.keys.contract.publicSpki);
-  readonly postboxPrivate = createPrivateKey(vectors.keys.postbox.privatePkcs1);
+  readonly postboxPrivate = POSTBOX_PRIVATE_KEY;
   digimePrivate: KeyObject = createPrivateKey(vectors.keys.digime.privatePkcs1);
   kid = "digime-key-1";
   keySetForm: "pem" | "jwk" = "pem";
@@ -372,22 +367,20 @@ export class FakeDigime {
       return this.error(res, 401, "InvalidToken", "The token is invalid");
     }
     const part = parseMultipart(String(req.headers["content-type"]), body);
-    const key = privateDecrypt(
-      { key: this.postboxPrivate, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha1" },
-      Buffer.from(String(claims.symmetrical_key), "base64"),
+    const { descriptor, data } = openSealed(
+      {
+        iv: String(claims.iv),
+        symmetricalKey: String(claims.symmetrical_key),
+        metadata: String(claims.metadata),
+      },
+      part.data,
     );
-    const iv = Buffer.from(String(claims.iv), "hex");
-    const decrypt = (data: Buffer) => {
-      const decipher = createDecipheriv("aes-256-cbc", key, iv);
-      return Buffer.concat([decipher.update(data), decipher.final()]);
-    };
-    const descriptor = JSON.parse(decrypt(Buffer.from(String(claims.metadata), "base64")).toString("utf8"));
     this.files.push({
       postboxId,
       fileName: part.fileName,
       partContentType: part.contentType,
       descriptor,
-      data: decrypt(part.data),
+      data,
       iv: String(claims.iv),
       accessToken: String(claims.access_token),
     });
@@ -430,14 +423,10 @@ export function parseMultipart(
   return { fileName, contentType: type, data };
 }
 
-/** Decrypts a sealed file with node:crypto (for seal tests). */
+/** Decrypts a sealed file with node:crypto (for seal tests, and the fake's writes). */
 export function openSealed(sealed: { iv: string; symmetricalKey: string; metadata: string }, body: Buffer) {
   const key = privateDecrypt(
-    {
-      key: createPrivateKey(vectors.keys.postbox.privatePkcs1),
-      padding: constants.RSA_PKCS1_OAEP_PADDING,
-      oaepHash: "sha1",
-    },
+    { key: POSTBOX_PRIVATE_KEY, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha1" },
     Buffer.from(sealed.symmetricalKey, "base64"),
   );
   const iv = Buffer.from(sealed.iv, "hex");

@@ -28,10 +28,10 @@ export function useFakeDigime(ready: (fake: FakeDigime) => void, { reset = true 
 /**
  * sdk-core's `init` for `fake`, with 1 ms between retries unless `extra` says otherwise.
  *
- * @param fake - The fake digi.me to talk to.
+ * @param fake - The fake digi.me to talk to (only its `baseUrl` is read).
  * @param extra - More of the configuration.
  */
-export const sdkFor = (fake: FakeDigime, extra: Record<string, unknown> = {}) =>
+export const sdkFor = (fake: Pick<FakeDigime, "baseUrl">, extra: Record<string, unknown> = {}) =>
   init({ applicationId: APPLICATION_ID, baseUrl: fake.baseUrl, retry: { baseDelayMs: 1 }, ...extra });
 
 /**
