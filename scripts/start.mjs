@@ -13,6 +13,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { runProcess } from "./run-process.mjs";
 
 /** The repository's root folder. */
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -83,47 +84,25 @@ export async function pickPort(preferred = 0, host = HOST) {
 }
 
 /**
- * Runs a command to its end, its output collected.
+ * Builds the example SPA with Vite, by default into `examples/spa/dist` for the demo's Worker (same
+ * origin: no `VITE_WORKER_URL`).
  *
- * @param {string} command - The executable.
- * @param {string[]} args - Its arguments.
- * @param {{ cwd?: string, env?: Record<string, string> }} [options] - Folder and extra environment.
- * @returns {Promise<string>} The output, once the command exited 0.
- * @throws {Error} With the output when it exited otherwise.
- */
-function runToEnd(command, args, { cwd = REPO, env = {} } = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      cwd,
-      env: { ...process.env, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.on("data", (d) => {
-      output += d;
-    });
-    child.stderr.on("data", (d) => {
-      output += d;
-    });
-    child.once("error", reject);
-    child.once("close", (code) =>
-      code === 0
-        ? resolve(output)
-        : reject(new Error(`${command} ${args.join(" ")} failed (${code}):\n${output}`)),
-    );
-  });
-}
-
-/**
- * Builds the example SPA with Vite into `examples/spa/dist` (same origin as the Worker: no
- * `VITE_WORKER_URL`).
- *
+ * @param {object} [options] - Where to build, and for which Worker.
+ * @param {string} [options.outDir] - Another output folder (emptied first) instead of `examples/spa/dist`.
+ * @param {string} [options.workerUrl] - `VITE_WORKER_URL`: the Worker's origin, for an app served elsewhere.
  * @returns {Promise<void>}
+ * @throws {Error} With Vite's output when it failed.
  */
-export async function buildSpa() {
+export async function buildSpa({ outDir, workerUrl = "" } = {}) {
   const vite = join(SPA_DIR, "node_modules", ".bin", "vite");
   if (!existsSync(vite)) throw new Error("examples/spa has no node_modules: run `pnpm install` first");
-  await runToEnd(vite, ["build", "--logLevel", "warn"], { cwd: SPA_DIR, env: { VITE_WORKER_URL: "" } });
+  const args = ["build", ...(outDir ? ["--outDir", outDir, "--emptyOutDir"] : []), "--logLevel", "warn"];
+  const { code, stdout, stderr } = await runProcess(vite, args, {
+    cwd: SPA_DIR,
+    env: { ...process.env, VITE_WORKER_URL: workerUrl },
+    timeoutMs: 5 * 60_000,
+  });
+  if (code !== 0) throw new Error(`vite ${args.join(" ")} failed (${code}):\n${stdout}${stderr}`);
 }
 
 /**

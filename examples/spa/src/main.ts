@@ -137,14 +137,6 @@ async function checkSession(): Promise<void> {
 
 // ---- uploads -------------------------------------------------------------------------------------
 
-const BADGE: Record<Status, string> = {
-  queued: "queued",
-  sending: "sending",
-  delivered: "delivered",
-  failed: "failed",
-  cancelled: "cancelled",
-};
-
 const queue: Entry[] = [];
 let sending = false;
 let sentCount = 0;
@@ -202,7 +194,7 @@ function setStatus(entry: Entry, status: Status, problem?: Problem): void {
   entry.status = status;
   const { view } = entry;
   view.item.dataset.status = status;
-  view.badge.textContent = BADGE[status];
+  view.badge.textContent = status;
   view.cancel.hidden = status !== "queued" && status !== "sending";
   view.retry.hidden = !(status === "cancelled" || (status === "failed" && !problem?.final));
   view.problem.hidden = !problem;

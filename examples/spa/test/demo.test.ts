@@ -16,7 +16,6 @@
  * 6. drag and drop, and failures in words (too large, digi.me gone, no session).
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
@@ -26,7 +25,14 @@ import { test } from "node:test";
 import type { LibraryFileJson } from "@digime-edge/emulator";
 import type { BrowserContext, Page } from "playwright-core";
 import { launchChromium } from "../../../scripts/chromium.mjs";
-import { pickPort, readSessionSecret, SPA_DIR, SPA_DIST, startDemo } from "../../../scripts/start.mjs";
+import {
+  buildSpa,
+  pickPort,
+  readSessionSecret,
+  SPA_DIR,
+  SPA_DIST,
+  startDemo,
+} from "../../../scripts/start.mjs";
 
 const SCREENSHOT = join(SPA_DIR, "test-results", "demo.png");
 const FILE_NAME = "holiday-photos.bin";
@@ -403,11 +409,7 @@ test("demo in a browser: sealed by default, ciphertext only on the wire, plain o
       async () => {
         // The app built with VITE_WORKER_URL, served by a plain static server on another origin.
         const crossDist = join(work, "cross-origin-dist");
-        execFileSync(
-          join(SPA_DIR, "node_modules", ".bin", "vite"),
-          ["build", "--outDir", crossDist, "--emptyOutDir", "--logLevel", "warn"],
-          { cwd: SPA_DIR, env: { ...process.env, VITE_WORKER_URL: demoUrl }, stdio: "pipe" },
-        );
+        await buildSpa({ outDir: crossDist, workerUrl: demoUrl });
         const types: Record<string, string> = {
           ".html": "text/html",
           ".js": "text/javascript",

@@ -39,13 +39,20 @@ export async function runRuntime(runtime, fn, { streams = true } = {}) {
   } finally {
     await server.close();
   }
-  const results = [...suite.results, ...host];
+  return { runtime, ...report(`conformance ${runtime}`, [...suite.results, ...host], t0) };
+}
+
+/**
+ * Prints `<label>: N passed, M failed (x s)` (the line scripts/test-all.mjs counts), then each
+ * failure with its error. Returns `{ passed, failed, ms }`, `ms` counted from `t0`.
+ */
+export function report(label, results, t0) {
   const passed = results.filter((r) => r.ok).length;
   const failed = results.length - passed;
   const ms = Date.now() - t0;
-  console.log(`conformance ${runtime}: ${passed} passed, ${failed} failed (${(ms / 1000).toFixed(1)} s)`);
+  console.log(`${label}: ${passed} passed, ${failed} failed (${(ms / 1000).toFixed(1)} s)`);
   for (const r of results) if (!r.ok) console.log(`  ✗ ${r.name}\n${indent(r.error)}`);
-  return { runtime, passed, failed, ms };
+  return { passed, failed, ms };
 }
 
 /**

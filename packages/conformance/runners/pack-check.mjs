@@ -9,7 +9,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build } from "esbuild";
-import { BIN, indent, mainIf, PKG, REPO, run } from "./lib.mjs";
+import { BIN, mainIf, PKG, REPO, report, run } from "./lib.mjs";
 
 const SDK_DIR = join(REPO, "packages", "sdk-core");
 
@@ -83,12 +83,7 @@ export async function packCheck() {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-  const passed = results.filter((r) => r.ok).length;
-  const failed = results.length - passed;
-  const ms = Date.now() - t0;
-  console.log(`pack-check sdk-core: ${passed} passed, ${failed} failed (${(ms / 1000).toFixed(1)} s)`);
-  for (const r of results) if (!r.ok) console.log(`  ✗ ${r.name}\n${indent(r.error)}`);
-  return { runtime: "pack-check", passed, failed, ms };
+  return { runtime: "pack-check", ...report("pack-check sdk-core", results, t0) };
 }
 
 await mainIf(import.meta, packCheck);

@@ -74,9 +74,3 @@ export function patternStream(seed: number, size: number): ReadableStream<Uint8A
     },
   });
 }
-
-/** Lowercase hex of SHA-256, through WebCrypto (available to the suite and to Node alike). */
-export async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
-}

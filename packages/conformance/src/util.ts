@@ -35,10 +35,6 @@ export function pemToDer(pem: string): Bytes {
   return fromBase64(pem.replace(/-----[^-]+-----/g, "").replace(/\s+/g, ""));
 }
 
-export async function concatStream(stream: ReadableStream<Uint8Array>): Promise<Bytes> {
-  return new Uint8Array(await new Response(stream).arrayBuffer());
-}
-
 /** The parts of a compact JWT, decoded but not verified. */
 export function splitJwt(token: string) {
   const [h = "", p = "", s = ""] = token.split(".");

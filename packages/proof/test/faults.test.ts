@@ -98,6 +98,13 @@ const expireAccess = (box: Onboarded, kinds: ("access" | "refresh")[] = ["access
   harness.emu.store.expireTokens({ postboxId: box.postboxId }, kinds, Date.now());
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The proxy loses the answer to the next POST whose path `matches`, and passes everything else. */
+function loseNextAnswer(matches: (path: string) => boolean) {
+  let lose = 1;
+  proxy.decide = (method, path) =>
+    method === "POST" && matches(path) && lose-- > 0 ? "lose-answer" : "pass";
+}
+
 /** Waits until the emulator has seen `n` more write requests than `from`. */
 async function untilWriteRequests(from: number, n = 1) {
   for (let i = 0; i < 500; i++) {
@@ -430,9 +437,7 @@ describe("refresh tokens rotated", () => {
 describe("answers lost on the way back (a proxy reads the answer, then cuts the connection)", () => {
   it("a write of bytes stored, its answer lost: sent again, delivered, and stored twice", async () => {
     const caller = await newCaller({ viaProxy: true });
-    let lose = 1;
-    proxy.decide = (method, path) =>
-      method === "POST" && path.includes("/postbox/") && lose-- > 0 ? "lose-answer" : "pass";
+    loseNextAnswer((path) => path.includes("/postbox/"));
     const record = await caller.write("lost-answer", "bytes", bytesOf(30_000));
     expect(record.outcome).toBe("delivered");
     expect(statusesOf(record)).toEqual(["no-answer", 200]);
@@ -443,9 +448,7 @@ describe("answers lost on the way back (a proxy reads the answer, then cuts the 
 
   it("a stream stored, its answer lost: NetworkError (retryable), yet the library has it", async () => {
     const caller = await newCaller({ viaProxy: true });
-    let lose = 1;
-    proxy.decide = (method, path) =>
-      method === "POST" && path.includes("/postbox/") && lose-- > 0 ? "lose-answer" : "pass";
+    loseNextAnswer((path) => path.includes("/postbox/"));
     const record = await caller.write("lost-stream-answer", "stream", bytesOf(300_000));
     expect(record.error).toBeInstanceOf(NetworkError);
     // A NetworkError means "unknown", not "not delivered": sending again would store it twice.
@@ -457,9 +460,7 @@ describe("answers lost on the way back (a proxy reads the answer, then cuts the 
     const caller = await newCaller({ viaProxy: true });
     expireAccess(caller.box);
     harness.emu.stats.reset();
-    let lose = 1;
-    proxy.decide = (method, path) =>
-      method === "POST" && path.endsWith("/oauth/token") && lose-- > 0 ? "lose-answer" : "pass";
+    loseNextAnswer((path) => path.endsWith("/oauth/token"));
     const record = await caller.write("lost-refresh", "bytes", bytesOf(1000));
     // digi.me rotated the pair, the new one never arrived, and the old one is spent: a protocol
     // limit (single-use refresh tokens, no reuse grace), not something a client can repair.
@@ -557,12 +558,9 @@ describe("a seeded randomized schedule of mixed faults and inputs", () => {
           during = untilWriteRequests(before).then(() => harness.restart());
           break;
         }
-        case "lose-answer": {
-          let lose = 1;
-          proxy.decide = (method, path) =>
-            method === "POST" && path.includes("/postbox/") && lose-- > 0 ? "lose-answer" : "pass";
+        case "lose-answer":
+          loseNextAnswer((path) => path.includes("/postbox/"));
           break;
-        }
         case "token-faults":
           expireAccess(box);
           faults.set("token", { failNext: 1 + Math.floor(rng() * 2), statuses: [429, 503] });
