@@ -75,16 +75,36 @@ export class ConfigError extends Error {
 const nonEmpty = (expected: string) =>
   z.string({ error: expected }).check(z.trim(), z.minLength(1, { error: expected }));
 
-const isHttpUrl = (value: string) => httpUrlOf(value) !== undefined;
+/**
+ * Whether `hostname` (as `URL` normalises it) is a loopback host: `localhost`, 127.0.0.0/8 or
+ * `[::1]`. Only there may a setting use plain http: anywhere else http turns off the key set's
+ * origin pinning (digi.me's answers could be forged on the way) and the cookies' `Secure` flag.
+ *
+ * @param hostname - A URL's `hostname`.
+ */
+export function isLoopbackHost(hostname: string): boolean {
+  return hostname === "localhost" || hostname === "[::1]" || /^127(\.\d{1,3}){3}$/.test(hostname);
+}
 
-const httpUrl = (expected: string) => nonEmpty(expected).check(z.refine(isHttpUrl, { error: expected }));
+/** `value` parsed, when it is an https URL, or an http URL on a loopback host (see above). */
+const secureUrlOf = (value: string): URL | undefined => {
+  const url = httpUrlOf(value);
+  return url && (url.protocol === "https:" || isLoopbackHost(url.hostname)) ? url : undefined;
+};
+
+const isSecureUrl = (value: string) => secureUrlOf(value) !== undefined;
+
+const HTTPS = "https, or http on a loopback host";
+
+const secureUrl = (expected: string) => nonEmpty(expected).check(z.refine(isSecureUrl, { error: expected }));
 
 /** The Worker's callback route: `DIGIME_REDIRECT_URI` must lead there, or sign-in can never finish. */
 const CALLBACK_PATH = "/auth/callback";
 
 // Any host (custom domains and proxies differ from the request's), but exactly the callback path,
 // with no query or fragment: digi.me sends the user back to the registered URI verbatim.
-const isCallbackUrl = (value: string) => !/[?#]/.test(value) && httpUrlOf(value)?.pathname === CALLBACK_PATH;
+const isCallbackUrl = (value: string) =>
+  !/[?#]/.test(value) && secureUrlOf(value)?.pathname === CALLBACK_PATH;
 
 const withSlash = (value: string) => (value.endsWith("/") ? value : `${value}/`);
 
@@ -114,7 +134,7 @@ const positiveInt = (expected: string, fallback: number) =>
     }),
   );
 
-const ORIGINS = "a comma-separated list of origins such as https://app.example";
+const ORIGINS = `a comma-separated list of origins such as https://app.example (${HTTPS})`;
 const originList = z.pipe(
   z.optional(z.string({ error: ORIGINS })),
   z.transform((value, ctx) => {
@@ -122,7 +142,7 @@ const originList = z.pipe(
     for (const item of (value ?? "").split(",")) {
       const candidate = item.trim().replace(/\/$/, "");
       if (!candidate) continue;
-      const url = httpUrlOf(candidate);
+      const url = secureUrlOf(candidate);
       if (!url || url.origin !== candidate) {
         ctx.issues.push({ code: "custom", message: ORIGINS, input: "" });
         return z.NEVER;
@@ -133,7 +153,7 @@ const originList = z.pipe(
   }),
 );
 
-const REDIRECT = "this Worker's http(s) URL with the path /auth/callback and no query or fragment";
+const REDIRECT = `this Worker's URL (${HTTPS}) with the path /auth/callback and no query or fragment`;
 
 const SECRET = "a random secret of at least 32 characters";
 
@@ -142,8 +162,8 @@ const schema = z.object({
   DIGIME_CONTRACT_ID: nonEmpty("the digi.me contract id"),
   DIGIME_PRIVATE_KEY: privateKey("the contract's RSA private key in PEM"),
   DIGIME_REDIRECT_URI: nonEmpty(REDIRECT).check(z.refine(isCallbackUrl, { error: REDIRECT })),
-  DIGIME_BASE_URL: z.pipe(httpUrl("the digi.me API root URL"), z.transform(withSlash)),
-  DIGIME_ONBOARD_URL: z.pipe(httpUrl("the digi.me onboarding root URL"), z.transform(withSlash)),
+  DIGIME_BASE_URL: z.pipe(secureUrl(`the digi.me API root URL (${HTTPS})`), z.transform(withSlash)),
+  DIGIME_ONBOARD_URL: z.pipe(secureUrl(`the digi.me onboarding root URL (${HTTPS})`), z.transform(withSlash)),
   SESSION_SECRET: z.string({ error: SECRET }).check(z.minLength(32, { error: SECRET })),
   ALLOWED_ORIGINS: originList,
   MAX_UPLOAD_BYTES: positiveInt("a positive whole number of bytes", DEFAULT_MAX_UPLOAD_BYTES),

@@ -300,6 +300,11 @@ describe("refusals", () => {
     ["RATE_LIMIT_PER_MINUTE", "-17"],
     ["BODY_TIMEOUT_SECONDS", "thirty-seconds"],
     ["BODY_TIMEOUT_SECONDS", "0"],
+    // https required except on loopback hosts.
+    ["DIGIME_BASE_URL", "http://digime-marker.example/v1.7/"],
+    ["DIGIME_ONBOARD_URL", "http://digime-marker.example/apps/saas/"],
+    ["DIGIME_REDIRECT_URI", "http://edge-marker.test/auth/callback"],
+    ["ALLOWED_ORIGINS", "http://app-marker.test"],
   ])("500 naming %s (given %j), never its value", async (setting, value) => {
     const answer = await new Browser().fetch("/api/session", { env: { [setting]: value } });
     const message = await expectError(answer, 500, "CONFIG_INVALID");

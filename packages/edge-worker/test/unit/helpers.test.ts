@@ -52,6 +52,14 @@ describe("parseConfig", () => {
     ["MAX_UPLOAD_BYTES", "12abc"],
     ["RATE_LIMIT_PER_MINUTE", "0"],
     ["BODY_TIMEOUT_SECONDS", "1.5"],
+    // Plain http only on loopback hosts (issue 12, item 5).
+    ["DIGIME_BASE_URL", "http://api.example/v1.7/"],
+    ["DIGIME_ONBOARD_URL", "http://api.example/apps/saas/"],
+    ["DIGIME_REDIRECT_URI", "http://edge.example/auth/callback"],
+    ["DIGIME_BASE_URL", "http://127.0.0.1.nip.example/v1.7/"],
+    ["DIGIME_BASE_URL", "http://localhost.example/v1.7/"],
+    ["ALLOWED_ORIGINS", "https://app.example,http://app.example"],
+    ["ALLOWED_ORIGINS", "http://10.0.0.1:5173"],
   ])("names %s without its value", (setting, value) => {
     let error: unknown;
     try {
@@ -63,6 +71,57 @@ describe("parseConfig", () => {
     expect((error as ConfigError).settings).toEqual([setting]);
     expect((error as ConfigError).message).toContain(setting);
     if (value) expect((error as ConfigError).message).not.toContain(value);
+  });
+});
+
+describe("plain http on loopback hosts only", () => {
+  it.each([
+    "http://127.0.0.1:8089",
+    "http://127.255.1.2",
+    "http://127.1",
+    "http://localhost:8089",
+    "http://LOCALHOST",
+    "http://[::1]:8089",
+    "https://api.example",
+  ])("takes %s for every URL setting", (root) => {
+    const config = parseConfig({
+      ...valid,
+      DIGIME_BASE_URL: `${root}/v1.7/`,
+      DIGIME_ONBOARD_URL: `${root}/apps/saas/`,
+      DIGIME_REDIRECT_URI: `${root}/auth/callback`,
+      ALLOWED_ORIGINS: new URL(root).origin,
+    });
+    expect(config.baseUrl).toBe(`${root}/v1.7/`);
+    expect([...config.allowedOrigins]).toEqual([new URL(root).origin]);
+  });
+
+  it.each([
+    "http://0.0.0.0",
+    "http://[::2]",
+    "http://192.168.1.10",
+    "http://edge.example",
+    "http://128.0.0.1",
+  ])("refuses %s in every URL setting, naming each", (root) => {
+    let error: unknown;
+    try {
+      parseConfig({
+        ...valid,
+        DIGIME_BASE_URL: `${root}/v1.7/`,
+        DIGIME_ONBOARD_URL: `${root}/apps/saas/`,
+        DIGIME_REDIRECT_URI: `${root}/auth/callback`,
+        ALLOWED_ORIGINS: root,
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).settings.sort()).toEqual([
+      "ALLOWED_ORIGINS",
+      "DIGIME_BASE_URL",
+      "DIGIME_ONBOARD_URL",
+      "DIGIME_REDIRECT_URI",
+    ]);
+    expect((error as ConfigError).message).toContain("https");
   });
 });
 
