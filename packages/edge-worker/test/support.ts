@@ -477,7 +477,9 @@ export async function errorOf(response: Response): Promise<{
 /** The security headers every answer of the Worker carries (on https). */
 export function expectSecurityHeaders(response: Response, where = ""): void {
   const h = response.headers;
-  expect(h.get("Content-Security-Policy"), where).toContain("default-src 'none'");
+  expect(h.get("Content-Security-Policy"), where).toBe(
+    "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+  );
   expect(h.get("X-Content-Type-Options"), where).toBe("nosniff");
   expect(h.get("X-Frame-Options"), where).toBe("DENY");
   expect(h.get("Referrer-Policy"), where).toBe("no-referrer");
@@ -486,6 +488,7 @@ export function expectSecurityHeaders(response: Response, where = ""): void {
   expect(h.get("Permissions-Policy"), where).toContain("camera=()");
   expect(h.get("Strict-Transport-Security"), where).toContain("max-age=");
   expect(h.get("Cache-Control"), where).toBe("no-store");
+  expect(h.get("X-Permitted-Cross-Domain-Policies"), where).toBe("none");
 }
 
 /** SHA-256 of `bytes`, lowercase hex. */
