@@ -155,7 +155,21 @@ const originList = z.pipe(
 
 const REDIRECT = `this Worker's URL (${HTTPS}) with the path /auth/callback and no query or fragment`;
 
-const SECRET = "a random secret of at least 32 characters";
+/** `SESSION_SECRET` in `.dev.vars.example`: copied unchanged, it is public, so it is refused. */
+export const SESSION_SECRET_PLACEHOLDER = "replace-with-at-least-32-random-characters";
+
+/**
+ * Fewest different characters a `SESSION_SECRET` must have. A random one has many more: 32
+ * characters of hex (16 symbols) have fewer than 8 different ones with a probability of about
+ * 4 in 100 million, base64 far less. Repeats and short cycles (`aaaa…`, `abcabc…`, `12341234…`),
+ * which people type as stand-ins, have fewer. This catches stand-ins, not weak randomness.
+ */
+export const MIN_SECRET_DISTINCT_CHARS = 8;
+
+const isUsableSecret = (value: string) =>
+  value.trim() !== SESSION_SECRET_PLACEHOLDER && new Set(value).size >= MIN_SECRET_DISTINCT_CHARS;
+
+const SECRET = `a random secret of at least 32 characters (${MIN_SECRET_DISTINCT_CHARS} or more different ones), not the example file's placeholder`;
 
 const schema = z.object({
   DIGIME_APPLICATION_ID: nonEmpty("the digi.me application id"),
@@ -164,7 +178,9 @@ const schema = z.object({
   DIGIME_REDIRECT_URI: nonEmpty(REDIRECT).check(z.refine(isCallbackUrl, { error: REDIRECT })),
   DIGIME_BASE_URL: z.pipe(secureUrl(`the digi.me API root URL (${HTTPS})`), z.transform(withSlash)),
   DIGIME_ONBOARD_URL: z.pipe(secureUrl(`the digi.me onboarding root URL (${HTTPS})`), z.transform(withSlash)),
-  SESSION_SECRET: z.string({ error: SECRET }).check(z.minLength(32, { error: SECRET })),
+  SESSION_SECRET: z
+    .string({ error: SECRET })
+    .check(z.minLength(32, { error: SECRET }), z.refine(isUsableSecret, { error: SECRET })),
   ALLOWED_ORIGINS: originList,
   MAX_UPLOAD_BYTES: positiveInt("a positive whole number of bytes", DEFAULT_MAX_UPLOAD_BYTES),
   RATE_LIMIT_PER_MINUTE: positiveInt("a positive whole number", DEFAULT_RATE_LIMIT_PER_MINUTE),

@@ -295,6 +295,8 @@ describe("refusals", () => {
     ["DIGIME_ONBOARD_URL", "javascript:onboard-marker"],
     ["SESSION_SECRET", undefined],
     ["SESSION_SECRET", "short-secret-marker"],
+    ["SESSION_SECRET", "replace-with-at-least-32-random-characters"],
+    ["SESSION_SECRET", "marker-".repeat(6)],
     ["ALLOWED_ORIGINS", "https://app.test/path-marker"],
     ["MAX_UPLOAD_BYTES", "12abc-marker"],
     ["RATE_LIMIT_PER_MINUTE", "-17"],

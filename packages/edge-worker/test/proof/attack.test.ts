@@ -702,6 +702,8 @@ describe("file names with path tricks are stored sanitised", () => {
     ["a\u0000b.txt", "ab.txt"],
     ["invoice\u202Etxt.exe", "invoicetxt.exe"],
     ["\u2066evil\u2069.pdf", "evil.pdf"],
+    ["zero\u200bwidth\u200c\u200djoin\ufeff.txt", "zerowidthjoin.txt"],
+    ["\u061cline\u2028sep\u2029.txt", "linesep.txt"],
     // A FormData file name carries a line break as %0A (WHATWG's multipart encoding).
     ["line\r\nbreak.txt", "line%0Abreak.txt"],
     ["%2e%2e%2fetc%2fpasswd", "%2e%2e%2fetc%2fpasswd"],
@@ -782,7 +784,7 @@ describe("file names with path tricks are stored sanitised", () => {
 function expectSafeName(name: string): void {
   expect(name).not.toMatch(/[/\\"]/);
   // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
-  expect(name).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/);
+  expect(name).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]/);
   expect(name).not.toMatch(/^\.*$/);
   expect(Array.from(name).length).toBeLessThanOrEqual(255);
 }

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, DEFAULT_MAX_UPLOAD_BYTES, parseConfig } from "../../src/config";
+import {
+  ConfigError,
+  DEFAULT_MAX_UPLOAD_BYTES,
+  MIN_SECRET_DISTINCT_CHARS,
+  parseConfig,
+  SESSION_SECRET_PLACEHOLDER,
+} from "../../src/config";
 import { completeDescriptor } from "../../src/lib/complete-descriptor";
 import { parseDescriptor } from "../../src/lib/descriptor";
 import { sanitizeFileName } from "../../src/lib/file-name";
@@ -15,7 +21,7 @@ const valid = {
   DIGIME_REDIRECT_URI: "https://edge.example/auth/callback",
   DIGIME_BASE_URL: "https://api.example/v1.7",
   DIGIME_ONBOARD_URL: "https://api.example/apps/saas/",
-  SESSION_SECRET: "s".repeat(32),
+  SESSION_SECRET: "Xq3-Lm9_Zp2+Rt7/Wv5=Ny8.Kc4~Bh6!",
   ALLOWED_ORIGINS: " https://app.example, http://localhost:5173 ",
 };
 
@@ -48,6 +54,11 @@ describe("parseConfig", () => {
     ["DIGIME_REDIRECT_URI", "https://edge.example/auth/callback#frag"],
     ["DIGIME_ONBOARD_URL", "mailto:onboard@example"],
     ["SESSION_SECRET", "short-secret-value"],
+    // The example file's placeholder, and secrets of too little variety (issue 12, item 7).
+    ["SESSION_SECRET", SESSION_SECRET_PLACEHOLDER],
+    ["SESSION_SECRET", "s".repeat(32)],
+    ["SESSION_SECRET", "abcabcabcabcabcabcabcabcabcabcabcabc"],
+    ["SESSION_SECRET", "0123456".repeat(8)],
     ["ALLOWED_ORIGINS", "https://app.example/path"],
     ["MAX_UPLOAD_BYTES", "12abc"],
     ["RATE_LIMIT_PER_MINUTE", "0"],
@@ -71,6 +82,16 @@ describe("parseConfig", () => {
     expect((error as ConfigError).settings).toEqual([setting]);
     expect((error as ConfigError).message).toContain(setting);
     if (value) expect((error as ConfigError).message).not.toContain(value);
+  });
+});
+
+describe("SESSION_SECRET variety", () => {
+  it("takes a secret with just enough different characters, refuses one fewer", () => {
+    const enough = "01234567".repeat(4);
+    expect(new Set(enough).size).toBe(MIN_SECRET_DISTINCT_CHARS);
+    expect(parseConfig({ ...valid, SESSION_SECRET: enough }).sessionSecret).toBe(enough);
+    const fewer = "0123456".repeat(5);
+    expect(() => parseConfig({ ...valid, SESSION_SECRET: fewer })).toThrow(ConfigError);
   });
 });
 
@@ -156,6 +177,13 @@ describe("sanitizeFileName", () => {
     ["  ", "upload"],
     [undefined, "upload"],
     ["ok name.txt", "ok name.txt"],
+    // Invisible characters and bidi controls (issue 12, item 7): each would hide or reorder what
+    // the name shows.
+    ["in\u200bvis\u200ci\u200dble\ufeff.txt", "invisible.txt"],
+    ["line\u2028sep\u2029.txt", "linesep.txt"],
+    ["\u061cinvoice\u202atxt\u202c.exe", "invoicetxt.exe"],
+    ["\u2066\u2067\u2068evil\u2069.pdf", "evil.pdf"],
+    ["\u200e\u200f\ufeff", "upload"],
   ])("%j -> %j", (raw, expected) => expect(sanitizeFileName(raw)).toBe(expected));
   it("keeps at most 255 characters", () =>
     expect(sanitizeFileName(`${"x".repeat(300)}.txt`)).toHaveLength(255));
