@@ -1,24 +1,29 @@
 import type { KeyObject } from "node:crypto";
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { html } from "hono/html";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { AccountStore } from "./accounts.js";
 import { discardRequestBody } from "./body.js";
-import { type AppEnv, type EmulatorContext, type EmulatorSettings, PATHS } from "./context.js";
+import { type AppEnv, type EmulatorContext, type EmulatorSettings, type IdKind, PATHS } from "./context.js";
 import { type ContractInput, contractInputSchema, contractRecord } from "./contracts.js";
-import { ApiError, type ApiErrorBody } from "./errors.js";
+import { ApiError, type ApiErrorBody, type ApiErrorCode, errorAnswer } from "./errors.js";
 import { FaultInjector, type FaultRules } from "./faults.js";
 import { page } from "./html.js";
 import { loadOrCreateSigningKey, type SigningKey, toSigningKey } from "./keys.js";
+import { accountsRoutes } from "./routes/accounts.js";
 import { adminRoutes } from "./routes/admin.js";
 import { authorizeRoutes } from "./routes/authorize.js";
 import { consentRoutes } from "./routes/consent.js";
+import { fhirRoutes } from "./routes/fhir.js";
+import { importRoutes } from "./routes/import.js";
 import { keySetRoutes } from "./routes/key-set.js";
 import { libraryRoutes } from "./routes/library.js";
 import { postboxRoutes } from "./routes/postbox.js";
 import { tokenRoutes } from "./routes/token.js";
+import { userRoutes } from "./routes/user.js";
 import { Stats } from "./stats.js";
-import { type Contract, Store } from "./store.js";
+import { type Contract, newId, Store } from "./store.js";
 
 /** Options of {@link createEmulator}. Durations are in milliseconds. */
 export interface EmulatorOptions {
@@ -48,8 +53,18 @@ export interface EmulatorOptions {
   faults?: FaultRules;
   /** Seed of the fault generator (default 1): the same seed fails the same requests. */
   faultSeed?: number;
-  /** The clock (default `Date.now`). */
+  /**
+   * The clock, ms since the epoch (default `Date.now`). Request timestamps, token, code and
+   * authorization lifetimes are all judged by it: replaying recorded requests takes a clock set to
+   * their recording time (see `clockFrom`).
+   */
   now?: () => number;
+  /**
+   * Chooses identifiers the emulator would make at random (authorization codes, token values,
+   * account ids and references): return one, or undefined for a random one. For replaying
+   * recorded exchanges, whose later requests name the values of earlier answers.
+   */
+  ids?: (kind: IdKind) => string | undefined;
   /** Told about unexpected errors (answered 500); default `console.error`. */
   onError?: (error: unknown) => void;
 }
@@ -71,6 +86,17 @@ export interface Emulator {
   /** Closes the store unless it was passed in. */
   close(): void;
 }
+
+/** Prefix and random bytes of each kind of identifier. */
+const ID_SHAPES: Record<IdKind, [string, number]> = {
+  authorizationCode: ["code_", 24],
+  accessToken: ["at_", 32],
+  refreshToken: ["rt_", 32],
+  importAccount: ["acc_", 12],
+  importAccountReference: ["ref_", 16],
+  pushAccount: ["acc_", 12],
+  pushAccountReference: ["ref_", 16],
+};
 
 const CODE_BY_STATUS: Partial<Record<number, ApiErrorBody["error"]["code"]>> = {
   400: "InvalidRequest",
@@ -121,11 +147,13 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   const faults = new FaultInjector({ rules: options.faults, seed: options.faultSeed });
   const context: EmulatorContext = {
     store,
+    accounts: new AccountStore(store.db),
     settings,
     signingKey,
     stats,
     faults,
     now: options.now ?? Date.now,
+    newId: (kind) => options.ids?.(kind) ?? newId(...ID_SHAPES[kind]),
   };
   const report = options.onError ?? ((error: unknown) => console.error("[digime-emulator]", error));
 
@@ -141,32 +169,41 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     .route(`${PATHS.api}oauth/authorize`, authorizeRoutes(context))
     .route(`${PATHS.api}oauth/token`, tokenRoutes(context))
     .route(`${PATHS.api}permission-access/postbox`, postboxRoutes(context))
+    .route(`${PATHS.api}permission-access/import`, importRoutes(context))
+    .route(`${PATHS.api}permission-access/import`, fhirRoutes(context))
+    .route(`${PATHS.api}permission-access/accounts`, accountsRoutes(context))
+    .route(`${PATHS.api}user`, userRoutes(context))
     .route(`${PATHS.onboard}authorize`, consentRoutes(context))
     .route(PATHS.library, libraryRoutes(context))
     .route(PATHS.admin, adminRoutes(context));
 
-  app.notFound((c) =>
-    c.json<ApiErrorBody>(
-      { error: { code: "NotFound", message: `No route for ${c.req.method} ${c.req.path}` } },
-      404,
-    ),
-  );
+  const answerError = (
+    c: Context<AppEnv>,
+    status: ContentfulStatusCode,
+    code: ApiErrorCode,
+    message: string,
+    headers: Record<string, string> = {},
+  ) => {
+    const answer = errorAnswer(code, message);
+    return c.json<ApiErrorBody>(answer.body, status, { ...headers, ...answer.headers });
+  };
+  app.notFound((c) => answerError(c, 404, "NotFound", `No route for ${c.req.method} ${c.req.path}`));
   app.onError(async (error, c) => {
     // Answer only once the client has finished sending (or gone): a reset beats no answer.
     await discardRequestBody(c).catch(() => {});
     if (error instanceof ApiError) {
       if (error.code !== "ConnectionDropped") stats.countError(error.status);
-      return c.json(error.toBody(), error.status, error.headers);
+      return answerError(c, error.status, error.code, error.message, error.headers);
     }
     if (error instanceof HTTPException) {
       const status = error.status as ContentfulStatusCode;
       stats.countError(status);
       const code = CODE_BY_STATUS[status] ?? "InternalServerError";
-      return c.json<ApiErrorBody>({ error: { code, message: error.message || "Request refused" } }, status);
+      return answerError(c, status, code, error.message || "Request refused");
     }
     report(error);
     stats.countError(500);
-    return c.json<ApiErrorBody>({ error: { code: "InternalServerError", message: "Internal error" } }, 500);
+    return answerError(c, 500, "InternalServerError", "Internal error");
   });
 
   return {

@@ -1,4 +1,5 @@
 import type { HttpBindings } from "@hono/node-server";
+import type { AccountStore } from "./accounts.js";
 import type { FaultInjector } from "./faults.js";
 import type { SigningKey } from "./keys.js";
 import type { Stats } from "./stats.js";
@@ -33,15 +34,29 @@ export interface EmulatorSettings {
   keySetFormat: "pem" | "jwk" | "both";
 }
 
+/** What the emulator makes identifiers for (see `EmulatorOptions.ids`). */
+export type IdKind =
+  | "authorizationCode"
+  | "accessToken"
+  | "refreshToken"
+  | "importAccount"
+  | "importAccountReference"
+  | "pushAccount"
+  | "pushAccountReference";
+
 /** Everything a route needs; built once by `createEmulator`. */
 export interface EmulatorContext {
   store: Store;
+  /** The users' accounts (`permission-access/accounts`). */
+  accounts: AccountStore;
   settings: EmulatorSettings;
   signingKey: SigningKey;
   stats: Stats;
   faults: FaultInjector;
   /** The clock, ms since the epoch (injectable for tests). */
   now: () => number;
+  /** A new identifier of this kind (random unless `EmulatorOptions.ids` says otherwise). */
+  newId: (kind: IdKind) => string;
 }
 
 /** A request JWT that passed every check of `requestJwt`. */

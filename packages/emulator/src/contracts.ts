@@ -16,7 +16,18 @@ export interface ContractInput {
   name?: string;
   /** Whether the contract may write (default true). */
   write?: boolean;
+  /**
+   * Which write API the contract uses (default `postbox`): `postbox` (the official SDK up to v8:
+   * consent returns `postboxId` and `publicKey`) or `import` (v9 on, `pushData`: consent returns
+   * `accountReference`, files arrive at `permission-access/import`).
+   */
+  writeApi?: WriteApi;
 }
+
+/** The write APIs a contract can use. */
+export const WRITE_APIS = ["postbox", "import"] as const;
+/** One of {@link WRITE_APIS}. */
+export type WriteApi = (typeof WRITE_APIS)[number];
 
 const ID = z.string().min(1).max(200);
 
@@ -34,6 +45,7 @@ export const contractInputSchema = z.object({
   redirectUri: z.url(),
   name: z.string().min(1).max(200).optional(),
   write: z.boolean().optional(),
+  writeApi: z.enum(WRITE_APIS).optional(),
 });
 
 const withName = <C extends { applicationId: string; name?: string | undefined }>(contract: C) => ({
@@ -41,10 +53,14 @@ const withName = <C extends { applicationId: string; name?: string | undefined }
   name: contract.name ?? contract.applicationId,
 });
 
-/** A valid {@link ContractInput} with its defaults filled in (`name`: the application id, `write`: true), ready to store. */
+/**
+ * A valid {@link ContractInput} with its defaults filled in (`name`: the application id, `write`:
+ * true, `writeApi`: `postbox`), ready to store.
+ */
 export const contractRecord = (valid: ContractInput) => ({
   ...withName(valid),
   write: valid.write ?? true,
+  writeApi: valid.writeApi ?? "postbox",
 });
 
 const fileEntrySchema = contractInputSchema
@@ -73,6 +89,8 @@ export interface DevContractOptions {
   applicationId?: string;
   contractId?: string;
   name?: string;
+  /** The write API of the dev contract (default `postbox`); an explicit one replaces the stored one. */
+  writeApi?: WriteApi;
 }
 
 /** What {@link createDevContract} made or found. */
@@ -97,8 +115,8 @@ export const DEV_CONTRACT_KEY_FILE = "dev-contract.key.pem";
 /**
  * Creates a dev contract with a fresh RSA key pair on first run, and finds it again afterwards.
  * Its description is `dev-contract.json` and its private key `dev-contract.key.pem` (mode 0600),
- * both in `dataDir`, which git ignores (`.data/`). An explicit `redirectUri` that differs from the
- * stored one replaces it.
+ * both in `dataDir`, which git ignores (`.data/`). An explicit `redirectUri` or `writeApi` that
+ * differs from the stored one replaces it (the key and ids stay).
  */
 export function createDevContract(dataDir: string, options: DevContractOptions = {}): DevContract {
   const contractPath = join(dataDir, DEV_CONTRACT_FILE);
@@ -110,8 +128,10 @@ export function createDevContract(dataDir: string, options: DevContractOptions =
   if (found) {
     // Only the name is defaulted here: the stored description keeps `write` as written.
     contract = withName(contractInputSchema.parse(JSON.parse(readFileSync(contractPath, "utf8"))));
-    if (options.redirectUri && options.redirectUri !== contract.redirectUri) {
-      contract.redirectUri = options.redirectUri;
+    const redirectUri = options.redirectUri ?? contract.redirectUri;
+    const writeApi = options.writeApi ?? contract.writeApi;
+    if (redirectUri !== contract.redirectUri || writeApi !== contract.writeApi) {
+      contract = { ...contract, redirectUri, ...(writeApi && { writeApi }) };
       writeFileSync(contractPath, `${JSON.stringify(contract, null, 2)}\n`);
     }
     privateKey = readFileSync(privateKeyPath, "utf8");
@@ -124,6 +144,7 @@ export function createDevContract(dataDir: string, options: DevContractOptions =
       publicKey: pair.publicKey.export({ type: "pkcs1", format: "pem" }).toString(),
       redirectUri: options.redirectUri ?? "http://127.0.0.1:8787/auth/callback",
       write: true,
+      writeApi: options.writeApi ?? "postbox",
     };
     privateKey = pair.privateKey.export({ type: "pkcs1", format: "pem" }).toString();
     writeFileSync(privateKeyPath, privateKey, { mode: 0o600 });

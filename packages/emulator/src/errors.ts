@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
 /**
@@ -10,6 +11,8 @@ export type ApiErrorCode =
   | "InvalidRedirectUri"
   | "InsufficientScope"
   | "InvalidRequest"
+  | "ValidationErrors"
+  | "AccountNotFound"
   | "InvalidSignature"
   | "InvalidTimestamp"
   | "ReplayedNonce"
@@ -34,7 +37,8 @@ export interface ApiErrorBody {
 
 /**
  * A refusal the API answers digi.me-style. Throw it from any handler or middleware; the global
- * error handler turns it into `{ error: { code, message } }` with `status`.
+ * error handler turns it into `{ error: { code, message, reference } }` with `status` (see
+ * {@link errorAnswer}).
  */
 export class ApiError extends Error {
   /** The HTTP status to answer with. */
@@ -56,13 +60,32 @@ export class ApiError extends Error {
     this.code = code;
     this.headers = options.headers ?? {};
   }
+}
 
-  /** The response body for this error. */
-  toBody(): ApiErrorBody {
-    return { error: { code: this.code, message: this.message } };
-  }
+/**
+ * The body and headers of an error answer: `{ error: { code, message, reference } }`, and the same
+ * three as `X-Error-Code`, `X-Error-Message`, `X-Error-Reference`, as digi.me sends them. The
+ * reference is fresh for each answer; header values are kept to printable ASCII.
+ */
+export function errorAnswer(
+  code: ApiErrorCode,
+  message: string,
+): { body: ApiErrorBody; headers: Record<string, string> } {
+  const reference = `err_${randomBytes(9).toString("base64url")}`;
+  return {
+    body: { error: { code, message, reference } },
+    headers: {
+      "X-Error-Code": code,
+      "X-Error-Message": message.replace(/[^\x20-\x7e]/g, "?"),
+      "X-Error-Reference": reference,
+    },
+  };
 }
 
 /** A 400 `InvalidRequest`: the request is malformed. */
 export const invalidRequest = (message: string, cause?: unknown): ApiError =>
   new ApiError(400, "InvalidRequest", message, { cause });
+
+/** A 406 `ValidationErrors`: digi.me's answer to a bad or missing JWT or header on the import routes. */
+export const validationErrors = (message: string, cause?: unknown): ApiError =>
+  new ApiError(406, "ValidationErrors", message, { cause });

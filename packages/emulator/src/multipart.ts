@@ -43,7 +43,8 @@ export interface ReceiveOptions {
   fieldName?: string;
 }
 
-const measure = (hash: ReturnType<typeof createHash>, onBytes: (n: number) => void) =>
+/** A pass-through stream that hashes what goes through it and reports each chunk's size. */
+export const measure = (hash: ReturnType<typeof createHash>, onBytes: (n: number) => void) =>
   new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       hash.update(chunk);

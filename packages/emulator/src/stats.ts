@@ -1,7 +1,18 @@
 import { createMiddleware } from "hono/factory";
 
 /** Names of the routes that are counted and can be given faults. */
-export const ROUTES = ["authorize", "token", "postbox", "keySet", "consent", "library"] as const;
+export const ROUTES = [
+  "authorize",
+  "token",
+  "postbox",
+  "keySet",
+  "consent",
+  "library",
+  "import",
+  "fhir",
+  "accounts",
+  "user",
+] as const;
 /** One of {@link ROUTES}. */
 export type RouteName = (typeof ROUTES)[number];
 
@@ -22,6 +33,14 @@ export interface StatsSnapshot {
   pending: number;
   /** Decrypted bytes stored by delivered writes. */
   bytesWritten: number;
+  /** Files stored by `permission-access/import`. */
+  imports: number;
+  /** Bytes stored by imports. */
+  bytesImported: number;
+  /** FHIR resources stored by provider pushes. */
+  fhirPushes: number;
+  /** Users deleted by `DELETE user`. */
+  userDeletions: number;
   /** Error answers by status (refusals and injected faults). */
   errors: Record<string, number>;
   faults: { delayed: number; errors: number; dropped: number };
@@ -39,6 +58,10 @@ const empty = (): StatsSnapshot => ({
   writes: 0,
   pending: 0,
   bytesWritten: 0,
+  imports: 0,
+  bytesImported: 0,
+  fhirPushes: 0,
+  userDeletions: 0,
   errors: {},
   faults: { delayed: 0, errors: 0, dropped: 0 },
 });

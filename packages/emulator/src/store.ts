@@ -3,6 +3,8 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
+import type { WriteApi } from "./contracts.js";
+import { migrate } from "./schema-migrations.js";
 
 /** A registered contract: who may call the API and where users are sent back to. */
 export interface Contract {
@@ -18,6 +20,8 @@ export interface Contract {
   redirectUri: string;
   /** A write contract may write to postboxes; a read-only one gets `InsufficientScope`. */
   write: boolean;
+  /** Where it writes: `postbox` (the official SDK up to v8) or `import` (`pushData`, v9 on). */
+  writeApi: WriteApi;
   createdAt: number;
 }
 
@@ -84,15 +88,23 @@ export interface TokenRecord {
   createdAt: number;
 }
 
+/** How a file came into the library. */
+export type FileSource = "postbox" | "import" | "fhir";
+
 /** A file in a user's library. Its decrypted bytes are at `path`, relative to `Store.filesDir`. */
 export interface LibraryFile {
   id: string;
   userId: string;
-  postboxId: string;
+  /** The postbox it was written to; null for an import or a FHIR push. */
+  postboxId: string | null;
   clientId: string;
+  /** `postbox` (sealed write), `import` (`permission-access/import`) or `fhir` (a provider push). */
+  source: FileSource;
+  /** For a FHIR push: the PUSH account it went to. */
+  accountId: string | null;
   fileName: string;
   mimeType: string;
-  /** The decrypted `fileDescriptor` the app sent. */
+  /** The `fileDescriptor` the app sent (for FHIR: `{ standard, version, accountId, resourceType }`). */
   metadata: unknown;
   size: number;
   /** Lowercase hex SHA-256 of the decrypted bytes. */
@@ -162,6 +174,7 @@ export const newId = (prefix: string, bytes = 16): string =>
   `${prefix}${randomBytes(bytes).toString("base64url")}`;
 
 const toContract = (r: Row): Contract => ({
+  writeApi: str(r.write_api) === "import" ? "import" : "postbox",
   clientId: str(r.client_id),
   applicationId: str(r.application_id),
   contractId: str(r.contract_id),
@@ -212,11 +225,15 @@ const toToken = (r: Row): TokenRecord => ({
   revokedAt: numOrNull(r.revoked_at),
   createdAt: num(r.created_at),
 });
+const SOURCES: readonly FileSource[] = ["postbox", "import", "fhir"];
 const toFile = (r: Row): LibraryFile => ({
   id: str(r.id),
   userId: str(r.user_id),
-  postboxId: str(r.postbox_id),
+  // Imports and FHIR pushes have no postbox: the column (NOT NULL since v1) holds "".
+  postboxId: str(r.postbox_id) || null,
   clientId: str(r.client_id),
+  source: SOURCES.find((x) => x === r.source) ?? "postbox",
+  accountId: strOrNull(r.account_id),
   fileName: str(r.file_name),
   mimeType: str(r.mime_type),
   metadata: JSON.parse(str(r.metadata)),
@@ -255,6 +272,7 @@ export class Store {
     rmSync(this.tmpDir, { recursive: true, force: true });
     mkdirSync(this.tmpDir, { recursive: true });
     db.exec(SCHEMA);
+    migrate(db);
   }
 
   /** Opens (and creates when missing) a store; see {@link StoreOptions}. */
@@ -315,10 +333,10 @@ export class Store {
   upsertContract(contract: Omit<Contract, "clientId" | "createdAt"> & { createdAt?: number }): Contract {
     const clientId = clientIdOf(contract);
     this.#run(
-      `INSERT INTO contracts (client_id, application_id, contract_id, name, public_key, redirect_uri, write, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO contracts (client_id, application_id, contract_id, name, public_key, redirect_uri, write, write_api, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (client_id) DO UPDATE SET name = excluded.name, public_key = excluded.public_key,
-         redirect_uri = excluded.redirect_uri, write = excluded.write`,
+         redirect_uri = excluded.redirect_uri, write = excluded.write, write_api = excluded.write_api`,
       clientId,
       contract.applicationId,
       contract.contractId,
@@ -326,6 +344,7 @@ export class Store {
       contract.publicKey,
       contract.redirectUri,
       contract.write ? 1 : 0,
+      contract.writeApi,
       contract.createdAt ?? Date.now(),
     );
     return this.getContract(clientId) as Contract;
@@ -475,11 +494,13 @@ export class Store {
     now: number;
     accessTtlMs: number;
     refreshTtlMs: number;
+    /** The token values (default: random). */
+    values?: { access: string; refresh: string };
   }): { access: TokenRecord; refresh: TokenRecord } {
-    const { clientId, userId, now } = options;
+    const { clientId, userId, now, values } = options;
     const pairId = newId("pair_", 12);
     const make = (kind: TokenRecord["kind"], ttl: number): TokenRecord => ({
-      value: newId(kind === "access" ? "at_" : "rt_", 32),
+      value: values?.[kind] ?? newId(kind === "access" ? "at_" : "rt_", 32),
       kind,
       pairId,
       clientId,
@@ -604,12 +625,14 @@ export class Store {
   /** Records a file whose decrypted bytes are already at `file.path` (relative to `filesDir`). */
   insertFile(file: LibraryFile): LibraryFile {
     this.#run(
-      `INSERT INTO files (id, user_id, postbox_id, client_id, file_name, mime_type, metadata, size, sha256, path, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO files (id, user_id, postbox_id, client_id, source, account_id, file_name, mime_type, metadata, size, sha256, path, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       file.id,
       file.userId,
-      file.postboxId,
+      file.postboxId ?? "",
       file.clientId,
+      file.source,
+      file.accountId,
       file.fileName,
       file.mimeType,
       JSON.stringify(file.metadata),

@@ -318,7 +318,7 @@ export function useEmulator(
 }
 
 export const errorOf = async (res: Response) =>
-  ((await res.json()) as { error: { code: string; message: string } }).error;
+  ((await res.json()) as { error: { code: string; message: string; reference?: string } }).error;
 
 /** A postbox's files from the library API, newest first (at most `limit` when given). */
 export const postboxFiles = async (emulator: RunningEmulator, postboxId: string, limit?: number) => {

@@ -64,13 +64,18 @@ describe("oauth/authorize", () => {
     expect((await errorOf(res)).code).toBe("InvalidSignature");
   });
 
-  it("refuses an unknown client (403 InvalidClient)", async () => {
+  it("refuses an unknown client (403 InvalidClient), in the body and the X-Error-* headers", async () => {
     const res = await client.post("oauth/authorize", await client.authorizeJwt({ client_id: "nope_nope" }));
     expect(res.status).toBe(403);
-    expect(await errorOf(res)).toEqual({
+    const error = await errorOf(res);
+    expect(error).toEqual({
       code: "InvalidClient",
       message: "The client_id (nope_nope) is invalid",
+      reference: expect.stringMatching(/^err_[A-Za-z0-9_-]{12}$/),
     });
+    expect(res.headers.get("x-error-code")).toBe("InvalidClient");
+    expect(res.headers.get("x-error-message")).toBe(error.message);
+    expect(res.headers.get("x-error-reference")).toBe(error.reference);
   });
 
   it("refuses another contract's client_id signed with our key (401 InvalidSignature)", async () => {

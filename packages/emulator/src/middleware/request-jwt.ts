@@ -30,8 +30,24 @@ export const validAccessToken = (ctx: EmulatorContext, contract: Contract, value
   return token;
 };
 
+/**
+ * {@link validAccessToken}, and not expired: the routes of the import API answer an expired token
+ * `401 InvalidToken` (there is no `pending` there), as they do an unknown or revoked one.
+ */
+export const liveAccessToken = (ctx: EmulatorContext, contract: Contract, value: string): TokenRecord => {
+  const token = validAccessToken(ctx, contract, value);
+  if (token.expiresAt <= ctx.now()) {
+    throw new ApiError(401, "InvalidToken", "The token (access_token) is expired");
+  }
+  return token;
+};
+
+/** Claims of a request JWT that acts for a user: the base claims and `access_token`. */
+export const userClaims = baseClaims.extend({ access_token: z.string().min(1) });
+
 const keyCache = new Map<string, KeyObject>();
-const publicKeyOf = (pem: string): KeyObject => {
+/** A contract's public key (PEM) as a KeyObject, parsed once. */
+export const publicKeyOf = (pem: string): KeyObject => {
   let key = keyCache.get(pem);
   if (!key) {
     key = createPublicKey(pem);
@@ -43,34 +59,43 @@ const publicKeyOf = (pem: string): KeyObject => {
 /**
  * Middleware factory: checks the request JWT in `Authorization: Bearer` as digi.me does, in this
  * order, and sets `c.var.request` to `{ contract, payload }`:
- * 1. a compact JWS with header `alg: "PS512"` (else 400 `InvalidRequest`);
+ * 1. a compact JWS with header `alg: "PS512"` (else 400 `InvalidRequest`, or what `malformed` makes);
  * 2. `client_id` names a registered contract (else 403 `InvalidClient`);
  * 3. the signature verifies with the contract's public key, RSA-PSS SHA-512 salt 64 (else 401 `InvalidSignature`);
- * 4. `nonce` is 32 characters from [A-Za-z0-9] and `timestamp` a number of ms (else 400);
+ * 4. `nonce` is 32 characters from [A-Za-z0-9] and `timestamp` a number of ms (else as 1);
  * 5. `timestamp` is within the window of the emulator's clock (else 401 `InvalidTimestamp`);
- * 6. the route's own claims match `schema` (else 400 `InvalidRequest`);
+ * 6. the route's own claims match `schema` (else as 1);
  * 7. the nonce was not used by this contract within the window (else 401 `ReplayedNonce`).
  * A nonce is recorded only once all the checks before it passed.
  */
-export const requestJwt = <S extends z.ZodType>({ ctx, schema }: { ctx: EmulatorContext; schema: S }) =>
+export const requestJwt = <S extends z.ZodType>({
+  ctx,
+  schema,
+  malformed = invalidRequest,
+}: {
+  ctx: EmulatorContext;
+  schema: S;
+  /** The refusal of a missing or malformed JWT (default 400 `InvalidRequest`). */
+  malformed?: (message: string, cause?: unknown) => ApiError;
+}) =>
   createMiddleware<{
     Bindings: Partial<HttpBindings>;
     Variables: { request: VerifiedRequest<z.infer<S>> };
   }>(async (c, next) => {
     const match = /^Bearer +([^\s]+)$/i.exec(c.req.header("authorization") ?? "");
-    if (!match?.[1]) throw invalidRequest("Authorization: Bearer <jwt> is missing");
+    if (!match?.[1]) throw malformed("Authorization: Bearer <jwt> is missing");
     let jwt: ReturnType<typeof decodeJwt>;
     try {
       jwt = decodeJwt(match[1]);
     } catch (error) {
-      if (error instanceof MalformedJwtError) throw invalidRequest(error.message, error);
+      if (error instanceof MalformedJwtError) throw malformed(error.message, error);
       throw error;
     }
     if (jwt.header.alg !== "PS512") {
-      throw invalidRequest(`The request JWT's alg must be PS512, not ${JSON.stringify(jwt.header.alg)}`);
+      throw malformed(`The request JWT's alg must be PS512, not ${JSON.stringify(jwt.header.alg)}`);
     }
     const clientId = jwt.payload.client_id;
-    if (typeof clientId !== "string" || clientId === "") throw invalidRequest("client_id is missing");
+    if (typeof clientId !== "string" || clientId === "") throw malformed("client_id is missing");
     const contract = ctx.store.getContract(clientId);
     if (!contract) throw new ApiError(403, "InvalidClient", `The client_id (${clientId}) is invalid`);
     if (!verifyPs512(jwt, publicKeyOf(contract.publicKey))) {
@@ -81,7 +106,7 @@ export const requestJwt = <S extends z.ZodType>({ ctx, schema }: { ctx: Emulator
       );
     }
     const base = baseClaims.safeParse(jwt.payload);
-    if (!base.success) throw invalidRequest(describeIssues(base.error));
+    if (!base.success) throw malformed(describeIssues(base.error));
     const now = ctx.now();
     const window = ctx.settings.timestampWindowMs;
     const skew = now - base.data.timestamp;
@@ -93,7 +118,7 @@ export const requestJwt = <S extends z.ZodType>({ ctx, schema }: { ctx: Emulator
       );
     }
     const claims = schema.safeParse(jwt.payload);
-    if (!claims.success) throw invalidRequest(describeIssues(claims.error));
+    if (!claims.success) throw malformed(describeIssues(claims.error));
     if (!ctx.store.recordNonce(clientId, base.data.nonce, base.data.timestamp + window, now)) {
       throw new ApiError(401, "ReplayedNonce", `The nonce (${base.data.nonce}) was already used`);
     }

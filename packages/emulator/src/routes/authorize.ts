@@ -26,7 +26,8 @@ export const authorizeClaims = baseClaims.extend({
 
 /**
  * `POST {baseUrl}oauth/authorize`: starts an authorization. Checks the redirect URI against the
- * contract, keeps `code_challenge` and `state`, and, when `access_token` names an existing user of
+ * contract (an import contract's SDK sends its `callback` there) and, for an import contract, that
+ * `state` is there; keeps `code_challenge` and `state`, and, when `access_token` names an existing user of
  * this contract, links that user's library. Answers `{ token, session: { expiry, key } }` whose
  * token carries `preauthorization_code`.
  */
@@ -36,6 +37,10 @@ export const authorizeRoutes = (ctx: EmulatorContext) =>
     .use(injectFaults({ faults: ctx.faults, stats: ctx.stats, route: "authorize" }))
     .post("/", limitBody(), requestJwt({ ctx, schema: authorizeClaims }), async (c) => {
       const { contract, payload } = c.var.request;
+      // From the SDK's version 10 (the import contracts' SDKs), `state` is required.
+      if (contract.writeApi === "import" && !payload.state) {
+        throw invalidRequest("state is required for an import contract");
+      }
       if (payload.redirect_uri !== contract.redirectUri) {
         throw new ApiError(
           400,

@@ -2,6 +2,7 @@ import { generateKeyPair } from "node:crypto";
 import { promisify } from "node:util";
 import { type Context, Hono } from "hono";
 import { html } from "hono/html";
+import { PROVIDERS } from "../accounts.js";
 import { type AppEnv, type EmulatorContext, PATHS } from "../context.js";
 import { injectFaults } from "../faults.js";
 import { messagePage, page } from "../html.js";
@@ -37,16 +38,70 @@ const httpUrl = (value: string | undefined): string | undefined => {
   }
 };
 
+/** The `sourceType` of the onboarding URL: `pull` (the default) or `push` (provider pushes). */
+export type SourceType = "pull" | "push";
+
 /**
- * Gives consent: creates the user on first consent (or reuses the one the authorization named),
- * finds or creates the postbox of that user and contract (a fresh RSA key pair), issues a one-time
- * authorization code, and returns the redirect to the contract's redirect URI with
- * `success=true&code&state&postboxId&publicKey`.
+ * An import contract's consent: the user's `IMPORTED` account for this contract and, with
+ * `sourceType=push`, a `PUSH` account of the fake health provider; a one-time authorization code;
+ * the redirect with `success=true&code&state&accountReference` (the PUSH account's reference after
+ * a push sign-in, else the import account's).
  */
-export async function approve(ctx: EmulatorContext, pre: Preauthorization): Promise<string> {
+const approveImport = (
+  ctx: EmulatorContext,
+  pre: Preauthorization,
+  userId: string,
+  sourceType: SourceType,
+) => {
+  const account = (provider: "import" | "health") =>
+    ctx.accounts.ensure(
+      {
+        id: ctx.newId(provider === "import" ? "importAccount" : "pushAccount"),
+        reference: ctx.newId(provider === "import" ? "importAccountReference" : "pushAccountReference"),
+        userId,
+        clientId: pre.clientId,
+        provider,
+      },
+      ctx.now(),
+    );
+  const imported = account("import");
+  const onboarded = sourceType === "push" ? account("health") : imported;
+  const code = ctx.store.createAuthorizationCode({
+    code: ctx.newId("authorizationCode"),
+    clientId: pre.clientId,
+    userId,
+    postboxId: "",
+    codeChallenge: pre.codeChallenge,
+    expiresAt: ctx.now() + ctx.settings.authorizationCodeTtlMs,
+    createdAt: ctx.now(),
+  });
+  return withQuery(pre.redirectUri, {
+    success: "true",
+    code: code.code,
+    state: pre.state,
+    accountReference: onboarded.reference,
+  });
+};
+
+/**
+ * Gives consent: creates the user on first consent (or reuses the one the authorization named).
+ * For a postbox contract: finds or creates the postbox of that user and contract (a fresh RSA key
+ * pair), issues a one-time authorization code, and returns the redirect to the contract's
+ * redirect URI with `success=true&code&state&postboxId&publicKey`. For an import contract, see
+ * `approveImport` (`accountReference` instead of the postbox).
+ */
+export async function approve(
+  ctx: EmulatorContext,
+  pre: Preauthorization,
+  sourceType: SourceType = "pull",
+): Promise<string> {
   const { store } = ctx;
   const now = ctx.now();
   const user = (pre.userId && store.getUser(pre.userId)) || store.createUser(now);
+  if (store.getContract(pre.clientId)?.writeApi === "import") {
+    ctx.stats.current.consents.allowed++;
+    return approveImport(ctx, pre, user.id, sourceType);
+  }
   let postbox = store.findPostbox(user.id, pre.clientId);
   if (!postbox) {
     const { publicKey, privateKey } = await generateRsa("rsa", {
@@ -66,7 +121,7 @@ export async function approve(ctx: EmulatorContext, pre: Preauthorization): Prom
       });
   }
   const code = store.createAuthorizationCode({
-    code: newId("code_", 24),
+    code: ctx.newId("authorizationCode"),
     clientId: pre.clientId,
     userId: user.id,
     postboxId: postbox.id,
@@ -83,6 +138,9 @@ export async function approve(ctx: EmulatorContext, pre: Preauthorization): Prom
     publicKey: postbox.publicKey,
   });
 }
+
+const sourceTypeOf = (value: string | undefined): SourceType | undefined =>
+  value === undefined || value === "" || value === "pull" ? "pull" : value === "push" ? "push" : undefined;
 
 type Lookup = { pre: Preauthorization } | { problem: string };
 
@@ -107,6 +165,7 @@ const consentPage = (
   pre: Preauthorization,
   callback: string,
   service: string | undefined,
+  sourceType: SourceType,
 ) => {
   const contract = ctx.store.getContract(pre.clientId);
   const name = contract?.name ?? pre.clientId;
@@ -121,11 +180,13 @@ const consentPage = (
         <li>It cannot read, change or delete what is in your library.</li>
         <li>${linked ? html`Files go to your existing library (<code>${linked.id}</code>).` : "A library is created for you if you have none."}</li>
         ${service ? html`<li>You will also be asked to connect the service <code>${service}</code> (not emulated).</li>` : ""}
+        ${sourceType === "push" ? html`<li>It can also send health records (FHIR) to your account at <em>${PROVIDERS.health.serviceProviderName}</em> (emulated), which is connected for you.</li>` : ""}
       </ul>
       <p class="muted">Application <code>${contract?.applicationId ?? "?"}</code>, contract <code>${contract?.contractId ?? "?"}</code></p>
       <form method="post" action="${PATHS.onboard}authorize">
         <input type="hidden" name="code" value="${pre.code}" />
         <input type="hidden" name="callback" value="${callback}" />
+        <input type="hidden" name="sourceType" value="${sourceType}" />
         <div class="actions">
           <button type="submit" name="decision" value="deny">Deny</button>
           <button type="submit" name="decision" value="allow" class="primary">Allow</button>
@@ -136,10 +197,13 @@ const consentPage = (
 };
 
 /**
- * The consent page under `{onboardUrl}authorize`. `GET ?code&callback[&service]` shows it (or,
+ * The consent page under `{onboardUrl}authorize`. `GET ?code&callback[&sourceType][&service]`
+ * (the other onboarding parameters, `sampleDataSet`, `lng`, `sourcesScope`... are accepted and
+ * ignored; `sourceType` other than `pull` or `push` gives a 400 page) shows it (or,
  * with auto-approve on, redirects straight to the contract's redirect URI); the page's form
  * `POST`s `decision=allow|deny`. Deny sends the person to `callback` with
- * `success=false&errorCode=AccessDenied`.
+ * `success=false&errorCode=AccessDenied` (an import contract's sign-in may have no `callback`:
+ * then to its redirect URI).
  */
 export const consentRoutes = (ctx: EmulatorContext) =>
   new Hono<AppEnv>()
@@ -147,17 +211,21 @@ export const consentRoutes = (ctx: EmulatorContext) =>
     .use(injectFaults({ faults: ctx.faults, stats: ctx.stats, route: "consent" }))
     .get("/", async (c) => {
       const { code, callback = "", service } = c.req.query();
+      const sourceType = sourceTypeOf(c.req.query("sourceType"));
+      if (!sourceType) return c.html(messagePage("Cannot continue", "sourceType is pull or push."), 400);
       const found = lookUp(ctx, code);
       if ("problem" in found) return refuse(c, found.problem, callback);
       if (ctx.settings.autoApprove && ctx.store.usePreauthorization(found.pre.code, ctx.now())) {
-        return c.redirect(await approve(ctx, found.pre), 302);
+        return c.redirect(await approve(ctx, found.pre, sourceType), 302);
       }
-      return c.html(consentPage(ctx, found.pre, callback, service));
+      return c.html(consentPage(ctx, found.pre, callback, service, sourceType));
     })
     .post("/", limitBody(), async (c) => {
       const form = await c.req.parseBody();
       const field = (name: string) => (typeof form[name] === "string" ? (form[name] as string) : undefined);
       const callback = field("callback");
+      const sourceType = sourceTypeOf(field("sourceType"));
+      if (!sourceType) return c.html(messagePage("Cannot continue", "sourceType is pull or push."), 400);
       const found = lookUp(ctx, field("code"));
       if ("problem" in found) return refuse(c, found.problem, callback);
       const decision = field("decision");
@@ -167,9 +235,11 @@ export const consentRoutes = (ctx: EmulatorContext) =>
       if (!ctx.store.usePreauthorization(found.pre.code, ctx.now())) {
         return refuse(c, "This authorization was already answered.", callback);
       }
-      if (decision === "allow") return c.redirect(await approve(ctx, found.pre), 302);
+      if (decision === "allow") return c.redirect(await approve(ctx, found.pre, sourceType), 302);
       ctx.stats.current.consents.denied++;
-      const target = httpUrl(callback);
+      // From the SDK's version 10 the onboarding URL has no callback: the redirect URI is it.
+      const importContract = ctx.store.getContract(found.pre.clientId)?.writeApi === "import";
+      const target = httpUrl(callback) ?? (importContract ? found.pre.redirectUri : undefined);
       if (target)
         return c.redirect(withQuery(target, { success: "false", errorCode: DENIED_ERROR_CODE }), 302);
       return c.html(messagePage("Access denied", `You did not allow this app to write to your library.`));

@@ -1,6 +1,4 @@
 import { createPrivateKey } from "node:crypto";
-import { mkdir, rename, rm } from "node:fs/promises";
-import { join } from "node:path";
 import { Hono } from "hono";
 import { z } from "zod";
 import { discardRequestBody, requestBodyStream } from "../body.js";
@@ -14,10 +12,11 @@ import {
 } from "../envelope.js";
 import { ApiError, invalidRequest } from "../errors.js";
 import { injectFaults } from "../faults.js";
+import { fileDescriptorSchema } from "../file-descriptor.js";
+import { addToLibrary } from "../library-files.js";
 import { baseClaims, describeIssues, requestJwt, validAccessToken } from "../middleware/request-jwt.js";
 import { FileDecryptError, MultipartError, receiveEncryptedFile } from "../multipart.js";
 import { countRequests } from "../stats.js";
-import { newId } from "../store.js";
 
 /** Claims of a write request JWT. */
 export const writeClaims = baseClaims.extend({
@@ -25,14 +24,6 @@ export const writeClaims = baseClaims.extend({
   iv: z.string().min(1),
   metadata: z.string().min(1),
   symmetrical_key: z.string().min(1),
-});
-
-/** The decrypted `metadata`: the app's `fileDescriptor`. */
-export const fileDescriptorSchema = z.looseObject({
-  mimeType: z.string().min(1),
-  accounts: z.array(z.looseObject({ accountId: z.string() })),
-  reference: z.array(z.string()).optional(),
-  tags: z.array(z.string()).optional(),
 });
 
 const ENVELOPE_CODES = {
@@ -116,31 +107,18 @@ export const postboxRoutes = (ctx: EmulatorContext) =>
         throw error;
       }
 
-      const id = newId("file_", 16);
-      const dir = join(store.filesDir, postbox.userId);
-      const path = join(dir, id);
-      const relativePath = `${postbox.userId}/${id}`;
-      try {
-        await mkdir(dir, { recursive: true });
-        await rename(received.tmpPath, path);
-        store.insertFile({
-          id,
-          userId: postbox.userId,
-          postboxId: postbox.id,
-          clientId: contract.clientId,
-          fileName: received.fileName,
-          mimeType: metadata.mimeType,
-          metadata,
-          size: received.size,
-          sha256: received.sha256,
-          createdAt: ctx.now(),
-          path: relativePath,
-        });
-      } catch (error) {
-        await rm(received.tmpPath, { force: true });
-        await rm(path, { force: true });
-        throw error;
-      }
+      await addToLibrary(ctx, received.tmpPath, () => ({
+        userId: postbox.userId,
+        postboxId: postbox.id,
+        clientId: contract.clientId,
+        source: "postbox",
+        accountId: null,
+        fileName: received.fileName,
+        mimeType: metadata.mimeType,
+        metadata,
+        size: received.size,
+        sha256: received.sha256,
+      }));
       ctx.stats.current.writes++;
       ctx.stats.current.bytesWritten += received.size;
       return c.json({ status: "delivered" as const, expires: token.expiresAt });

@@ -28,11 +28,15 @@ const badRefresh = (why: string) => new ApiError(401, "InvalidToken", `The token
 
 const s256 = (verifier: string) => createHash("sha256").update(verifier).digest();
 
+/** The id of a user's consent to a contract: stable, so every token of that consent names it. */
+const consentIdOf = (userId: string, clientId: string) =>
+  `consent_${createHash("sha256").update(`${userId}\n${clientId}`).digest("base64url").slice(0, 22)}`;
+
 /**
  * `POST {baseUrl}oauth/token`: the `authorization_code` grant (one-time, expiring codes; PKCE S256)
  * and the `refresh_token` grant (rotation: a refresh token works once, and its pair's access token
  * stops working). Answers `{ token }` whose payload has `access_token`, `refresh_token` (each
- * `{ value, expires_on }`) and `sub` (the user id).
+ * `{ value, expires_on }`), `sub` (the user id) and, for an import contract, `consentid`.
  */
 export const tokenRoutes = (ctx: EmulatorContext) => {
   const issue = (url: string, contract: Contract, userId: string) => {
@@ -42,11 +46,14 @@ export const tokenRoutes = (ctx: EmulatorContext) => {
       now: ctx.now(),
       accessTtlMs: ctx.settings.accessTokenTtlMs,
       refreshTtlMs: ctx.settings.refreshTokenTtlMs,
+      values: { access: ctx.newId("accessToken"), refresh: ctx.newId("refreshToken") },
     });
     return responseToken(ctx, url, {
       access_token: { value: access.value, expires_on: access.expiresAt },
       refresh_token: { value: refresh.value, expires_on: refresh.expiresAt },
       sub: userId,
+      // digi.me's answers for import contracts name the consent too (the SDK keeps it, v10 on).
+      ...(contract.writeApi === "import" && { consentid: consentIdOf(userId, contract.clientId) }),
     });
   };
 

@@ -1,0 +1,31 @@
+import { Hono } from "hono";
+import type { AppEnv, EmulatorContext } from "../context.js";
+import { validationErrors } from "../errors.js";
+import { injectFaults } from "../faults.js";
+import { limitBody } from "../middleware/limit-body.js";
+import { liveAccessToken, requestJwt, userClaims } from "../middleware/request-jwt.js";
+import { countRequests } from "../stats.js";
+import { deleteUser } from "../user-deletion.js";
+
+/**
+ * `DELETE {baseUrl}user`: deletes the token's user (library, tokens of every contract, postboxes,
+ * accounts) and answers `204` with no body; every token of that user then answers `401
+ * InvalidToken`. 406 `ValidationErrors` for a missing or malformed request JWT; 401 `InvalidToken`
+ * for an unknown, revoked or expired access token.
+ */
+export const userRoutes = (ctx: EmulatorContext) =>
+  new Hono<AppEnv>()
+    .use(countRequests({ stats: ctx.stats, route: "user" }))
+    .use(injectFaults({ faults: ctx.faults, stats: ctx.stats, route: "user" }))
+    .delete(
+      "/",
+      limitBody(),
+      requestJwt({ ctx, schema: userClaims, malformed: validationErrors }),
+      async (c) => {
+        const { contract, payload } = c.var.request;
+        const token = liveAccessToken(ctx, contract, payload.access_token);
+        await deleteUser(ctx.store, token.userId);
+        ctx.stats.current.userDeletions++;
+        return c.body(null, 204);
+      },
+    );

@@ -1,0 +1,285 @@
+import { createHash, randomBytes } from "node:crypto";
+import { request } from "node:http";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RunningEmulator } from "../src/index.js";
+import {
+  CALLBACK,
+  download,
+  errorOf,
+  makeRsa,
+  REDIRECT_URI,
+  sha256,
+  start,
+  testContract,
+} from "./helpers.js";
+import {
+  fileDescriptorJwt,
+  IMPORT_CLIENT_ID,
+  ImportClient,
+  type ImportUser,
+  importContract,
+  LIBRARY_DESCRIPTOR,
+  userFiles,
+} from "./import-helpers.js";
+
+let emu: RunningEmulator;
+let client: ImportClient;
+let user: ImportUser;
+
+beforeAll(async () => {
+  emu = await start({ autoApprove: true, contracts: [testContract(), importContract()] });
+  client = new ImportClient(emu);
+  user = await client.signIn();
+});
+afterAll(() => emu?.close());
+
+/** A refusal: status, code, and the same code, message and reference in the X-Error-* headers. */
+const refusal = async (res: Response, status: number, code: string) => {
+  expect(res.status).toBe(status);
+  const error = await errorOf(res);
+  expect(error.code).toBe(code);
+  expect(res.headers.get("x-error-code")).toBe(code);
+  expect(res.headers.get("x-error-message")).toBe(error.message.replace(/[^\x20-\x7e]/g, "?"));
+  expect(res.headers.get("x-error-reference")).toBe(error.reference);
+};
+
+describe("sign-in of an import contract (v10 rules)", () => {
+  it("redirects with accountReference (no postbox), and the token names the consent", async () => {
+    expect(user.state).toBe("state-import");
+    expect(user.accountReference).toMatch(/^ref_/);
+    expect(user.consentid).toMatch(/^consent_/);
+    const accounts = (await (await client.readAccounts(user.accessToken)).json()) as {
+      reference: string;
+      type: string;
+    }[];
+    expect(accounts.map((a) => [a.type, a.reference])).toEqual([["IMPORTED", user.accountReference]]);
+    expect(emu.store.listPostboxes(user.userId)).toEqual([]);
+  });
+
+  it("with sourceType=push also gives a PUSH account of the fake health provider, whose reference comes back", async () => {
+    const pushed = await client.signIn("push");
+    const res = await client.readAccounts(pushed.accessToken);
+    expect(res.status).toBe(200);
+    const accounts = (await res.json()) as Record<string, unknown>[];
+    expect(accounts).toHaveLength(2);
+    const push = accounts.find((a) => a.type === "PUSH");
+    expect(push?.reference).toBe(pushed.accountReference);
+    for (const account of accounts) {
+      for (const member of [
+        "id",
+        "reference",
+        "type",
+        "createdDate",
+        "serviceGroupId",
+        "serviceGroupName",
+        "serviceTypeId",
+        "serviceTypeName",
+        "serviceTypeReference",
+        "sourceId",
+        "updatedDate",
+      ]) {
+        expect(account, member).toHaveProperty(member);
+      }
+      expect(account.accessTokenStatus).toEqual({ authorized: true });
+    }
+    expect(push).toMatchObject({ serviceGroupName: "Health", serviceTypeReference: "hospital" });
+  });
+
+  it("requires state; refuses another redirect_uri; a bad sourceType gets a 400 page", async () => {
+    const noState = await client.post("oauth/authorize", await client.authorizeJwt({ state: undefined }));
+    await refusal(noState, 400, "InvalidRequest");
+    const other = await client.post(
+      "oauth/authorize",
+      await client.authorizeJwt({ redirect_uri: "https://evil.example/" }),
+    );
+    await refusal(other, 400, "InvalidRedirectUri");
+    const { code } = await client.authorize();
+    const page = await fetch(`${emu.onboardUrl}authorize?code=${code}&sourceType=sideways`, {
+      redirect: "manual",
+    });
+    expect(page.status).toBe(400);
+  });
+
+  it("Deny without a callback goes back to the redirect URI with success=false", async () => {
+    emu.settings.autoApprove = false;
+    try {
+      const { code } = await client.authorize();
+      const form = new URLSearchParams({ code, sourceType: "push", decision: "deny" });
+      const res = await fetch(`${emu.onboardUrl}authorize`, {
+        method: "POST",
+        body: form,
+        redirect: "manual",
+      });
+      const location = new URL(res.headers.get("location") ?? "");
+      expect(`${location.origin}${location.pathname}`).toBe(REDIRECT_URI);
+      expect(Object.fromEntries(location.searchParams)).toEqual({
+        success: "false",
+        errorCode: "AccessDenied",
+      });
+      const { code: again } = await client.authorize();
+      const page = await fetch(`${emu.onboardUrl}authorize?code=${again}&sourceType=push`);
+      expect(await page.text()).toContain("Emulated Health Provider");
+      expect(CALLBACK).not.toBe(REDIRECT_URI);
+    } finally {
+      emu.settings.autoApprove = true;
+    }
+  });
+});
+
+describe("POST permission-access/import", () => {
+  it("stores the raw bytes with the descriptor's metadata (Content-Length); the library serves them", async () => {
+    const data = randomBytes(70_001);
+    const res = await client.importRaw(user.accessToken, data);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: "delivered", expires: user.accessExpiry });
+    const [file] = await userFiles(emu, user.userId);
+    expect(file).toMatchObject({
+      source: "import",
+      postboxId: null,
+      clientId: IMPORT_CLIENT_ID,
+      mimeType: "text/plain",
+      metadata: LIBRARY_DESCRIPTOR,
+      size: data.length,
+      sha256: sha256(data),
+    });
+    expect((await download(file?.url ?? "")).equals(data)).toBe(true);
+  });
+
+  it("accepts a chunked body and no Content-Type at all, and an empty file", async () => {
+    const parts = [randomBytes(1000), randomBytes(65_536), randomBytes(3)];
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (const part of parts) controller.enqueue(part);
+        controller.close();
+      },
+    });
+    const res = await client.importRaw(user.accessToken, stream, { headers: { "content-type": null } });
+    expect(res.status).toBe(200);
+    const [file] = await userFiles(emu, user.userId);
+    expect((await download(file?.url ?? "")).equals(Buffer.concat(parts))).toBe(true);
+    expect((await client.importRaw(user.accessToken, new Uint8Array(0))).status).toBe(200);
+    expect((await userFiles(emu, user.userId))[0]?.size).toBe(0);
+  });
+
+  it("refuses bad or missing JWTs and descriptors, storing nothing", async () => {
+    const before = emu.store.countFiles();
+    const body = Buffer.from("never stored");
+    await refusal(
+      await fetch(`${emu.baseUrl}permission-access/import`, { method: "POST", body }),
+      406,
+      "ValidationErrors",
+    );
+    await refusal(
+      await client.importRaw(user.accessToken, body, { descriptor: null }),
+      406,
+      "ValidationErrors",
+    );
+    await refusal(
+      await client.importRaw(user.accessToken, body, { descriptor: "not.a.jwt" }),
+      406,
+      "ValidationErrors",
+    );
+    const foreign = await fileDescriptorJwt(LIBRARY_DESCRIPTOR, { key: makeRsa().privateKey });
+    await refusal(
+      await client.importRaw(user.accessToken, body, { descriptor: foreign }),
+      401,
+      "InvalidSignature",
+    );
+    const extra = await fileDescriptorJwt(null, { payload: { metadata: LIBRARY_DESCRIPTOR, nonce: "x" } });
+    await refusal(
+      await client.importRaw(user.accessToken, body, { descriptor: extra }),
+      406,
+      "ValidationErrors",
+    );
+    const notDescriptor = await fileDescriptorJwt({ accounts: [] });
+    await refusal(
+      await client.importRaw(user.accessToken, body, { descriptor: notDescriptor }),
+      406,
+      "ValidationErrors",
+    );
+    await refusal(await client.importRaw("at_unknown", body), 401, "InvalidToken");
+    expect(emu.store.countFiles()).toBe(before);
+    expect(emu.store.pendingUploads()).toEqual([]);
+  });
+
+  it("refuses a postbox contract (403 InsufficientScope)", async () => {
+    const postboxClient = new ImportClient(emu);
+    Object.defineProperty(postboxClient, "clientId", { value: "test-app_test-contract" });
+    const box = await postboxClient.onboard();
+    await refusal(await postboxClient.importRaw(box.accessToken, Buffer.from("x")), 403, "InsufficientScope");
+  });
+
+  it("answers an expired access token 401 InvalidToken (no pending), draining the body; refresh then works", async () => {
+    const mine = await client.signIn();
+    emu.store.expireTokens({ userId: mine.userId }, ["access"], Date.now());
+    await refusal(
+      await client.importRaw(mine.accessToken, randomBytes(2 * 1024 * 1024)),
+      401,
+      "InvalidToken",
+    );
+    await refusal(await client.readAccounts(mine.accessToken), 401, "InvalidToken");
+    await refusal(await client.deleteUser(mine.accessToken), 401, "InvalidToken");
+    await refusal(await client.pushFhir(mine.accessToken, "acc", "{}"), 401, "InvalidToken");
+    const fresh = await client.tokensOf(await client.refresh(mine.refreshToken));
+    expect((await client.importRaw(fresh.access_token.value, Buffer.from("after"))).status).toBe(200);
+    expect(await userFiles(emu, mine.userId)).toHaveLength(1);
+  });
+
+  it("keeps nothing of a body cut short", async () => {
+    const before = emu.store.countFiles();
+    const jwt = await (await import("./helpers.js")).signRequest({
+      client_id: IMPORT_CLIENT_ID,
+      access_token: user.accessToken,
+    });
+    const descriptor = await fileDescriptorJwt(LIBRARY_DESCRIPTOR);
+    let during: string[] = [];
+    await new Promise<void>((resolve) => {
+      const req = request(new URL(`${emu.baseUrl}permission-access/import`), {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${jwt}`,
+          filedescriptor: descriptor,
+          "content-length": 8 * 1024 * 1024,
+        },
+      });
+      req.on("error", () => resolve());
+      req.on("close", () => resolve());
+      req.write(randomBytes(4 * 1024 * 1024), () =>
+        setTimeout(() => {
+          during = emu.store.pendingUploads();
+          req.destroy();
+        }, 100),
+      );
+    });
+    while (emu.store.pendingUploads().length > 0) await new Promise((r) => setTimeout(r, 20));
+    expect(during).toHaveLength(1);
+    expect(emu.store.countFiles()).toBe(before);
+    expect((await fetch(`${emu.url}/healthz`)).status).toBe(200);
+  });
+
+  it("streams 256 MiB with flat memory: the library has the same size and SHA-256", async () => {
+    const total = 256 * 1024 * 1024;
+    const block = randomBytes(1024 * 1024);
+    const hash = createHash("sha256");
+    let sent = 0;
+    let peak = 0;
+    const baseline = process.memoryUsage().rss;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        peak = Math.max(peak, process.memoryUsage().rss);
+        if (sent >= total) return controller.close();
+        const part = new Uint8Array(block);
+        part[0] = sent / block.length;
+        hash.update(part);
+        sent += part.length;
+        controller.enqueue(part);
+      },
+    });
+    const res = await client.importRaw(user.accessToken, stream);
+    expect(res.status).toBe(200);
+    const [file] = await userFiles(emu, user.userId);
+    expect(file).toMatchObject({ size: total, sha256: hash.digest("hex") });
+    // Client and emulator share this process: neither may hold the upload in memory.
+    expect(peak - baseline).toBeLessThan(128 * 1024 * 1024);
+  }, 120_000);
+});
