@@ -25,6 +25,15 @@ export interface RetryOptions {
    * `retryAfterMs` says when to try again. Default 60 000.
    */
   maxRetryAfterMs?: number;
+  /**
+   * Whether a write (`write`, `sendSealed`) is sent again after an attempt that got no answer once
+   * its whole body may have reached digi.me (a connection lost after the body went out, a timeout
+   * waiting for the answer). digi.me may have stored it, and its API has no idempotency key, so a
+   * resend may store a second copy. Default false: the write ends with that `NetworkError`
+   * (`delivery: "unknown"`). Attempts that surely did not reach digi.me, 429/502/503/504 answers and
+   * the resend after a token refresh are sent again either way.
+   */
+  resendWhenUnknown?: boolean;
 }
 
 /** Options of {@link init}. */
@@ -80,6 +89,7 @@ const RETRY_DEFAULTS: Required<RetryOptions> = {
   baseDelayMs: 300,
   maxDelayMs: 10_000,
   maxRetryAfterMs: 60_000,
+  resendWhenUnknown: false,
 };
 
 function withSlash(url: string): string {

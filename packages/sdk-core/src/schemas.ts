@@ -124,6 +124,14 @@ const fileName = () =>
 const httpRoot = () =>
   optional(string(isHttpRoot, "must be an absolute http(s) URL without credentials, query or fragment"));
 const atLeastZero = () => optional(number((n) => n >= 0, "must be at least 0"));
+const bool = () => optional(custom<boolean>((v) => typeof v === "boolean", "must be a boolean"));
+const writeReference = () =>
+  optional(
+    custom<true | string>(
+      (v) => v === true || (typeof v === "string" && v !== ""),
+      "must be true or a non-empty string",
+    ),
+  );
 
 /**
  * `make`, called on first use and remembered. Operation schemas are made this way, so that a bundle
@@ -209,10 +217,11 @@ export const configSchema = /* @__PURE__ */ once(() =>
         baseDelayMs: atLeastZero(),
         maxDelayMs: atLeastZero(),
         maxRetryAfterMs: atLeastZero(),
+        resendWhenUnknown: bool(),
       }),
     ),
     timeoutMs: optional(number((n) => n > 0, "must be positive")),
-    streamUploads: optional(custom<boolean>((v) => typeof v === "boolean", "must be a boolean")),
+    streamUploads: bool(),
   }),
 );
 
@@ -259,6 +268,7 @@ export const sealOptionsSchema = /* @__PURE__ */ once(() =>
     publicKey: pem(),
     fileDescriptor: fileDescriptorSchema,
     onProgress: optional(fn()),
+    writeReference: writeReference(),
   }),
 );
 
@@ -286,6 +296,7 @@ export const writeOptionsSchema = /* @__PURE__ */ once(() =>
     data: object({ fileName: fileName(), fileDescriptor: fileDescriptorSchema }),
     signal: optional(signal()),
     onProgress: optional(fn()),
+    writeReference: writeReference(),
     ...lifecycle,
   }),
 );

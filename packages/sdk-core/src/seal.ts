@@ -8,8 +8,22 @@ import { envelopeFor } from "./crypto/envelope.js";
 import { type FileSource, normalizeFileData } from "./internal/file-data.js";
 import { postboxKey } from "./internal/input-keys.js";
 import { safeProgress } from "./internal/progress.js";
+import { randomNonce } from "./internal/random.js";
 import { parseInput, sealOptionsSchema } from "./schemas.js";
 import type { FileData, FileDescriptor, ProgressCallback, SealedFile } from "./types.js";
+
+/**
+ * The descriptor to encrypt and the marker of `writeReference` (`true`: a new random one), added
+ * as the last `reference` of a copy, so that every stored copy of one write carries it.
+ */
+export function markDescriptor(
+  fileDescriptor: FileDescriptor,
+  writeReference: true | string | undefined,
+): [unknown, string | undefined] {
+  if (writeReference === undefined) return [fileDescriptor, undefined];
+  const marker = writeReference === true ? `write:${randomNonce(24)}` : writeReference;
+  return [{ ...fileDescriptor, reference: [...(fileDescriptor.reference ?? []), marker] }, marker];
+}
 
 /** Options of {@link seal}. */
 export interface SealOptions {
@@ -21,6 +35,12 @@ export interface SealOptions {
   fileDescriptor: FileDescriptor;
   /** Called as the input is encrypted: plaintext bytes read so far, of the total when known. */
   onProgress?: ProgressCallback;
+  /**
+   * Adds a marker to the descriptor's `reference`: `true` for a new random one (`write:` and 24
+   * letters or digits), or your own string. The result's `writeReference` says which. Off by
+   * default. See `WriteOptions.writeReference`.
+   */
+  writeReference?: true | string;
 }
 
 /** Encrypts an already normalised source; shared with `write`, which checked its input itself. */
@@ -65,14 +85,16 @@ export async function sealSource(
  *   wrong shape, `fileData` of no accepted type.
  */
 export async function seal(options: SealOptions): Promise<SealedFile> {
-  const { publicKey, onProgress } = parseInput(sealOptionsSchema(), options, "seal options");
+  const { publicKey, onProgress, writeReference } = parseInput(sealOptionsSchema(), options, "seal options");
   const source = normalizeFileData(options.fileData, ["fileData"]);
   const key = await postboxKey(publicKey, ["publicKey"]);
   // The caller's descriptor object, not the parsed copy: every member it has is kept, in its order.
-  return sealSource(
+  const [descriptor, marker] = markDescriptor(options.fileDescriptor, writeReference);
+  const sealed = await sealSource(
     key,
     source,
-    options.fileDescriptor,
+    descriptor,
     safeProgress(onProgress as ProgressCallback | undefined),
   );
+  return marker === undefined ? sealed : { ...sealed, writeReference: marker };
 }

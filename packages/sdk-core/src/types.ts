@@ -71,6 +71,8 @@ export interface SealedFile {
   body: ReadableStream<Uint8Array> | Uint8Array<ArrayBuffer>;
   /** The exact size of `body` in bytes, when the input's size was known. */
   size?: number;
+  /** The marker `seal` added to the descriptor's `reference`, when asked (`writeReference`). */
+  writeReference?: string;
 }
 
 /** What digi.me answered to a write, and the token that last worked. */
@@ -81,6 +83,8 @@ export interface WriteResult {
   expires: number;
   /** The token that last worked: the one passed in, or the refreshed one. Keep it. */
   userAccessToken: UserAccessToken;
+  /** The marker the write added to the descriptor's `reference`, when asked (`writeReference`). */
+  writeReference?: string;
 }
 
 /**

@@ -3,7 +3,7 @@ import type { ClientContext } from "./config.js";
 import { normalizeFileData } from "./internal/file-data.js";
 import { contractKey, postboxKey } from "./internal/input-keys.js";
 import { parseInput, writeOptionsSchema } from "./schemas.js";
-import { sealSource } from "./seal.js";
+import { markDescriptor, sealSource } from "./seal.js";
 import { sendSealedChecked } from "./send-sealed.js";
 import type {
   ContractDetails,
@@ -31,6 +31,15 @@ export interface WriteOptions extends TokenLifecycleOptions {
   signal?: AbortSignal;
   /** Request body bytes sent so far, of the total when known. */
   onProgress?: ProgressCallback;
+  /**
+   * Marks the write in the library: adds a marker to the descriptor's `reference` (a copy; yours is
+   * not changed), the same in every request of this write. `true`: a new random marker (`write:`
+   * and 24 letters or digits), answered as `WriteResult.writeReference`; or your own string, which
+   * you then know even when the write fails. digi.me has no idempotency key: after a lost answer
+   * (`NetworkError` with `delivery: "unknown"`), copies of the file in the library that carry the
+   * marker are this write's. Off by default.
+   */
+  writeReference?: true | string;
 }
 
 /**
@@ -51,13 +60,15 @@ export async function write(context: ClientContext, options: WriteOptions): Prom
     postboxKey(checked.publicKey, ["publicKey"]),
   ]);
   // The caller's descriptor object, not the parsed copy: every member it has is kept, in its order.
-  const sealOnce = () => sealSource(publicKey, source, options.data.fileDescriptor);
+  const [descriptor, marker] = markDescriptor(options.data.fileDescriptor, checked.writeReference);
+  const sealOnce = () => sealSource(publicKey, source, descriptor);
   const sealed = await sealOnce();
   const { data, publicKey: _, ...rest } = checked as WriteOptions;
-  return sendSealedChecked(
+  const result = await sendSealedChecked(
     context,
     { ...rest, sealed, fileName: data.fileName },
     source.replayable ? sealOnce : undefined,
     contractPrivateKey,
   );
+  return marker === undefined ? result : { ...result, writeReference: marker };
 }

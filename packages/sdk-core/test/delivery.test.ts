@@ -81,16 +81,40 @@ describe("NetworkError.delivery of a write", () => {
     expect(fake.requests).toHaveLength(0);
   });
 
-  it("connection dropped after the body was sent: unknown", async () => {
-    fake.script("write", "drop", "drop", "drop");
+  it("connection dropped after the whole body was sent: unknown, and not sent again", async () => {
+    fake.script("write", "drop");
     const error = await failure(sdkFor(fake).write(writeOptions(new Uint8Array(10_000))));
     expect(error).toMatchObject({ name: "NetworkError", code: "NETWORK", delivery: "unknown" });
-    expect(fake.requests.filter((r) => r.route === "write")).toHaveLength(3);
+    expect(fake.requests.filter((r) => r.route === "write")).toHaveLength(1);
     expect(fake.requests.every((r) => r.bodyLength > 10_000)).toBe(true);
     expect(fake.files).toHaveLength(0);
   });
 
-  it("dropped after sending, then refused on the retries: still unknown (the first may be stored)", async () => {
+  it("the same with resendWhenUnknown: sent again, delivered", async () => {
+    fake.script("write", "drop");
+    const sdk = sdkFor(fake, { retry: { baseDelayMs: 1, resendWhenUnknown: true } });
+    const result = await sdk.write(writeOptions(new Uint8Array(10_000)));
+    expect(result.status).toBe("delivered");
+    expect(fake.requests.filter((r) => r.route === "write")).toHaveLength(2);
+    expect(fake.files).toHaveLength(1);
+  });
+
+  it("cut before the runtime pulled the whole body: sent again (digi.me cannot have it all)", async () => {
+    let calls = 0;
+    const cutMidBody: typeof fetch = async (input, init) => {
+      if (++calls > 1) return fetch(input, init);
+      const reader = ((init as RequestInit).body as ReadableStream<Uint8Array>).getReader();
+      await reader.read(); // the multipart head only: the file and the closing boundary stay behind
+      await reader.cancel();
+      throw new TypeError("fetch failed");
+    };
+    const result = await sdkFor(fake, { fetch: cutMidBody }).write(writeOptions(new Uint8Array(10_000)));
+    expect(result.status).toBe("delivered");
+    expect(calls).toBe(2);
+    expect(fake.files).toHaveLength(1);
+  });
+
+  it("dropped after sending, then refused on the retries (resendWhenUnknown): still unknown", async () => {
     fake.script("write", "drop");
     let calls = 0;
     const fetchOnce: typeof fetch = (input, init) => {
@@ -98,7 +122,9 @@ describe("NetworkError.delivery of a write", () => {
       return calls === 1 ? fetch(input, init) : Promise.reject(new TypeError("fetch failed"));
     };
     const error = await failure(
-      sdkFor(fake, { fetch: fetchOnce }).write(writeOptions(new Uint8Array(10_000))),
+      sdkFor(fake, { fetch: fetchOnce, retry: { baseDelayMs: 1, resendWhenUnknown: true } }).write(
+        writeOptions(new Uint8Array(10_000)),
+      ),
     );
     expect(calls).toBe(3);
     expect(error).toMatchObject({ name: "NetworkError", delivery: "unknown" });
@@ -133,10 +159,11 @@ describe("NetworkError.delivery of a write", () => {
     expect(error).toMatchObject({ name: "NetworkError", delivery: "unknown" });
   });
 
-  it("a timeout after the body was sent: unknown", async () => {
-    fake.script("write", { delayMs: 300 }, { delayMs: 300 }, { delayMs: 300 });
+  it("a timeout waiting for the answer: unknown, and not sent again", async () => {
+    fake.script("write", { delayMs: 300 });
     const error = await failure(sdkFor(fake, { timeoutMs: 100 }).write(writeOptions(new Uint8Array(1000))));
     expect(error).toMatchObject({ name: "NetworkError", code: "TIMEOUT", delivery: "unknown" });
+    expect(fake.requests.filter((r) => r.route === "write")).toHaveLength(1);
   });
 
   it("other requests leave delivery undefined (token exchange to a closed port)", async () => {

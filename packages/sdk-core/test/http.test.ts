@@ -33,7 +33,7 @@ const errorBody = (code: string, message = "m", reference?: string) => ({
 function settings(fetch: typeof globalThis.fetch, extra: Partial<HttpSettings> = {}): HttpSettings {
   return {
     fetch,
-    retry: { limit: 2, baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 60_000 },
+    retry: { limit: 2, baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 60_000, resendWhenUnknown: false },
     timeoutMs: 5_000,
     ...extra,
   };
@@ -192,7 +192,13 @@ describe("sendRequest", () => {
   });
 
   it("backs off exponentially with full jitter, bounded by maxDelayMs", () => {
-    const retry = { limit: 5, baseDelayMs: 100, maxDelayMs: 1000, maxRetryAfterMs: 0 };
+    const retry = {
+      limit: 5,
+      baseDelayMs: 100,
+      maxDelayMs: 1000,
+      maxRetryAfterMs: 0,
+      resendWhenUnknown: false,
+    };
     expect([1, 2, 3, 4, 5].map((n) => backoffDelay(n, retry, () => 0.999999))).toEqual([
       99, 199, 399, 799, 999,
     ]);
@@ -417,5 +423,74 @@ describe("sendRequest", () => {
       "base64url",
     );
     expect(redact(`bad claims: ${payload} here`)).toBe("bad claims: [redacted token] here");
+  });
+});
+
+describe("sendRequest: a write whose whole body may have reached digi.me (at most once)", () => {
+  /** A write's request: a `delivery` tracker, and a body the runtime pulled (`done`: all of it). */
+  const write = (done: boolean | undefined, extra: Partial<SendRequestOptions> = {}) => {
+    const options = request({ delivery: { maybeSent: false }, ...extra });
+    const build = options.build;
+    options.build = async (attempt) => ({
+      ...(await build(attempt)),
+      body: "file",
+      bodyPulled: () => done !== false,
+      ...(done !== undefined && { bodyDone: () => done }),
+    });
+    return options;
+  };
+  const resend = (fetch: typeof globalThis.fetch, extra: Partial<HttpSettings> = {}) => {
+    const s = settings(fetch, extra);
+    return { ...s, retry: { ...s.retry, resendWhenUnknown: true } };
+  };
+
+  it("an answer lost after the whole body: one attempt, NetworkError with delivery unknown", async () => {
+    for (const done of [true, undefined]) {
+      const { fetch, calls } = scriptedFetch(new TypeError("fetch failed"), json(200, {}));
+      const error = await sendRequest(settings(fetch), write(done)).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(NetworkError);
+      expect(error).toMatchObject({ code: "NETWORK", retryable: true, delivery: "unknown" });
+      expect(calls).toHaveLength(1);
+    }
+  });
+
+  it("the same with retry.resendWhenUnknown: sent again", async () => {
+    const { fetch, calls } = scriptedFetch(new TypeError("fetch failed"), json(200, { ok: true }));
+    const result = await sendRequest(resend(fetch), write(true));
+    expect(result.data).toEqual({ ok: true });
+    expect(calls).toHaveLength(2);
+  });
+
+  it("a timeout waiting for the answer: one attempt, TIMEOUT with delivery unknown", async () => {
+    const { fetch, calls } = scriptedFetch(hang, json(200, {}));
+    const error = await sendRequest(settings(fetch, { timeoutMs: 30 }), write(true)).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: "NetworkError", code: "TIMEOUT", delivery: "unknown" });
+    expect(calls).toHaveLength(1);
+  });
+
+  it("a refused connection (nothing pulled) is still retried: delivery not-sent", async () => {
+    const refused = () => new TypeError("fetch failed");
+    const { fetch, calls } = scriptedFetch(refused(), refused(), refused());
+    const error = await sendRequest(settings(fetch), write(false)).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: "NetworkError", code: "NETWORK", delivery: "not-sent" });
+    expect(calls).toHaveLength(3);
+  });
+
+  it("a body cut before its end is sent again, and 429/503 answers are retried as before", async () => {
+    const partly = write(false);
+    const build = partly.build;
+    partly.build = async (attempt) => ({ ...(await build(attempt)), bodyPulled: () => true });
+    const { fetch, calls } = scriptedFetch(new TypeError("fetch failed"), json(200, {}));
+    await expect(sendRequest(settings(fetch), partly)).resolves.toMatchObject({ status: 200 });
+    expect(calls).toHaveLength(2);
+    const answered = scriptedFetch(json(429, {}), json(503, {}), json(200, {}));
+    await expect(sendRequest(settings(answered.fetch), write(true))).resolves.toMatchObject({ status: 200 });
+    expect(answered.calls).toHaveLength(3);
+  });
+
+  it("requests without a delivery tracker (not writes) keep retrying network errors", async () => {
+    const { fetch, calls } = scriptedFetch(new TypeError("fetch failed"), json(200, {}));
+    await expect(sendRequest(settings(fetch), request())).resolves.toMatchObject({ status: 200 });
+    expect(calls).toHaveLength(2);
   });
 });

@@ -30,7 +30,7 @@ function keySetFetch(table: Record<string, () => Response>) {
 
 const http = (fetch: typeof globalThis.fetch): HttpSettings => ({
   fetch,
-  retry: { limit: 0, baseDelayMs: 1, maxDelayMs: 1, maxRetryAfterMs: 1 },
+  retry: { limit: 0, baseDelayMs: 1, maxDelayMs: 1, maxRetryAfterMs: 1, resendWhenUnknown: false },
   timeoutMs: 5000,
 });
 

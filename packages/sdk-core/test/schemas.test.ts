@@ -64,13 +64,25 @@ describe("init options", () => {
     expect(config.baseUrl).toBe(DEFAULT_BASE_URL);
     expect(config.onboardUrl).toBe("https://api.digi.me/apps/saas/");
     expect([...config.trustedKeyOrigins]).toEqual(["https://api.digi.me"]);
-    expect(config.retry).toEqual({ limit: 2, baseDelayMs: 300, maxDelayMs: 10_000, maxRetryAfterMs: 60_000 });
+    expect(config.retry).toEqual({
+      limit: 2,
+      baseDelayMs: 300,
+      maxDelayMs: 10_000,
+      maxRetryAfterMs: 60_000,
+      resendWhenUnknown: false,
+    });
     expect(config.timeoutMs).toBe(30_000);
   });
 
   it("keeps the default of a retry option given as undefined", () => {
     const config = resolveConfig({ applicationId: "app", retry: { limit: undefined, baseDelayMs: 5 } });
-    expect(config.retry).toEqual({ limit: 2, baseDelayMs: 5, maxDelayMs: 10_000, maxRetryAfterMs: 60_000 });
+    expect(config.retry).toEqual({
+      limit: 2,
+      baseDelayMs: 5,
+      maxDelayMs: 10_000,
+      maxRetryAfterMs: 60_000,
+      resendWhenUnknown: false,
+    });
   });
 
   it("adds the trailing slash, and trusts the origin of baseUrl for key sets", () => {
@@ -111,6 +123,7 @@ describe("init options", () => {
     [{ applicationId: "a", trustedKeyOrigins: ["https://keys.example/path"] }, "trustedKeyOrigins.0"],
     [{ applicationId: "a", trustedKeyOrigins: ["https://u:p@keys.example"] }, "trustedKeyOrigins.0"],
     [{ applicationId: "a", retry: { limit: -1 } }, "retry.limit"],
+    [{ applicationId: "a", retry: { resendWhenUnknown: "yes" } }, "retry.resendWhenUnknown"],
     [{ applicationId: "a", timeoutMs: 0 }, "timeoutMs"],
   ];
   for (const [options, path] of bad) {

@@ -6,6 +6,7 @@ import { ResealRequiredError, ServerError, seal, TypeValidationError } from "../
 import {
   contractDetails,
   type FakeDigime,
+  openSealed,
   POSTBOX_PUBLIC_KEY,
   parseMultipart,
 } from "./helpers/fake-digime.js";
@@ -311,11 +312,24 @@ describe("write: retries", () => {
     expect(Buffer.compare(fake.files[0]?.data ?? Buffer.alloc(0), Buffer.from(plain))).toBe(0);
   });
 
-  it("retries a dropped connection for a Blob (sealed afresh)", async () => {
+  it("does not resend a Blob whose connection dropped after the body went out (unknown outcome)", async () => {
     fake.script("write", "drop");
-    const result = await sdk().write(writeOptions(new Blob([new Uint8Array(10_000)])));
+    const error = await sdk()
+      .write(writeOptions(new Blob([new Uint8Array(10_000)])))
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: "NetworkError", code: "NETWORK", delivery: "unknown" });
+    expect(fake.requests.filter((r) => r.route === "write")).toHaveLength(1);
+  });
+
+  it("with resendWhenUnknown, retries a dropped connection for a Blob (sealed afresh)", async () => {
+    fake.script("write", "drop");
+    const result = await sdk({ retry: { baseDelayMs: 1, resendWhenUnknown: true } }).write(
+      writeOptions(new Blob([new Uint8Array(10_000)])),
+    );
     expect(result.status).toBe("delivered");
-    expect(fake.requests.filter((r) => r.route === "write")).toHaveLength(2);
+    const writes = fake.requests.filter((r) => r.route === "write");
+    expect(writes).toHaveLength(2);
+    expect(writes[0]?.claims?.iv).not.toBe(writes[1]?.claims?.iv);
   });
 
   it("does not retry a stream body", async () => {
@@ -326,6 +340,70 @@ describe("write: retries", () => {
     expect(error).toBeInstanceOf(ServerError);
     expect(error).toMatchObject({ status: 503, code: "Unavailable", retryable: true });
     expect(fake.requests.filter((r) => r.route === "write")).toHaveLength(1);
+  });
+});
+
+describe("write: writeReference marks every request of a write", () => {
+  /** The descriptor each write request carried, decrypted with the postbox's private key. */
+  const descriptorsSent = () =>
+    fake.requests
+      .filter((r) => r.route === "write")
+      .map((r) => {
+        const { iv, symmetrical_key, metadata } = r.claims as {
+          iv: string;
+          symmetrical_key: string;
+          metadata: string;
+        };
+        const file = parseMultipart(String(r.headers["content-type"]), r.body).data;
+        return openSealed({ iv, symmetricalKey: symmetrical_key, metadata }, file).descriptor;
+      });
+
+  it("true: one new random marker, the last reference of every request, answered in the result", async () => {
+    fake.script("write", { status: 503, body: {} });
+    const mine = { ...descriptor, reference: ["mine"] };
+    const result = await sdk().write(
+      writeOptions(new Uint8Array(100), {
+        writeReference: true,
+        data: { ...writeOptions(new Uint8Array(100)).data, fileDescriptor: mine },
+      }),
+    );
+    expect(result.writeReference).toMatch(/^write:[A-Za-z0-9]{24}$/);
+    const sent = descriptorsSent();
+    expect(sent).toHaveLength(2);
+    for (const d of sent) expect(d).toEqual({ ...mine, reference: ["mine", result.writeReference] });
+    expect(mine.reference).toEqual(["mine"]);
+    const other = await sdk().write(writeOptions(new Uint8Array(100), { writeReference: true }));
+    expect(other.writeReference).not.toBe(result.writeReference);
+  });
+
+  it("a string is used as it is; without the option the descriptor is sent unchanged", async () => {
+    const marked = await sdk().write(writeOptions(new Uint8Array(10), { writeReference: "upload-42" }));
+    expect(marked.writeReference).toBe("upload-42");
+    const plain = await sdk().write(writeOptions(new Uint8Array(10)));
+    expect(plain).not.toHaveProperty("writeReference");
+    expect(descriptorsSent()).toEqual([{ ...descriptor, reference: ["upload-42"] }, descriptor]);
+  });
+
+  it("seal takes it too", async () => {
+    const sealed = await seal({
+      publicKey: POSTBOX_PUBLIC_KEY,
+      fileData: new Uint8Array(32),
+      fileDescriptor: descriptor,
+      writeReference: true,
+    });
+    const { descriptor: opened } = openSealed(sealed, Buffer.from(sealed.body as Uint8Array));
+    expect(opened.reference).toEqual([sealed.writeReference]);
+  });
+
+  it("refuses anything but true or a non-empty string", async () => {
+    for (const writeReference of [false, "", 7]) {
+      const error = await sdk()
+        .write(writeOptions(new Uint8Array(10), { writeReference }))
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TypeValidationError);
+      expect((error as TypeValidationError).issues.map((i) => i.path)).toEqual([["writeReference"]]);
+    }
+    expect(fake.requests).toHaveLength(0);
   });
 });
 

@@ -24,6 +24,11 @@ export interface PreparedRequest {
    */
   bodyPulled?: () => boolean;
   /**
+   * Whether the runtime has pulled the whole body. Without it, a body handed to `fetch` counts as
+   * whole: digi.me may have it all (see `resendWhenUnknown`).
+   */
+  bodyDone?: () => boolean;
+  /**
    * Size of a body the runtime sends without telling its progress (a `Blob`): the attempt's
    * timeout is extended by the time this takes at {@link SLOWEST_UPLOAD_BYTES_PER_SECOND}.
    */
@@ -124,6 +129,8 @@ export function redact(text: string, secrets: readonly (string | undefined)[] = 
 
 /**
  * Sends a request, retrying as the settings allow, and answers its JSON when the status is 2xx.
+ * A write (a request with a `delivery` tracker) that got no answer after its whole body may have
+ * gone out is not sent again unless `retry.resendWhenUnknown`: its NetworkError ends the request.
  * @throws ServerError (or SDKInvalidError) for an error answer, NetworkError when there was none
  *   (code `NETWORK`, `TIMEOUT` or `ABORTED`), or whatever `build` threw.
  */
@@ -142,6 +149,7 @@ export async function sendRequest(
     signal?.addEventListener("abort", onAbort, { once: true });
     let prepared: PreparedRequest | undefined;
     let fetched = false;
+    let whole = false; // this attempt's whole body may have reached digi.me
     // Called as soon as the attempt is over (answered or failed), before any error is made.
     const noteDelivery = () => {
       if (delivery !== undefined && fetched && !delivery.maybeSent)
@@ -166,6 +174,7 @@ export async function sendRequest(
     } catch (error) {
       if (prepared === undefined) throw error; // `build` failed: nothing was sent.
       noteDelivery();
+      whole = fetched && (prepared.bodyDone?.() ?? true);
       failure = transportError(error, {
         what,
         signal,
@@ -187,6 +196,9 @@ export async function sendRequest(
     if (
       !retryable ||
       !canReplay ||
+      // A write whose whole body may have reached digi.me got no answer: it may be stored, and the
+      // API has no idempotency key, so it is sent again only when the caller asked.
+      (delivery !== undefined && whole && !retry.resendWhenUnknown) ||
       attempt > retry.limit ||
       (retryAfterMs !== undefined && retryAfterMs > retry.maxRetryAfterMs)
     ) {

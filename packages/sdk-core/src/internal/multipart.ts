@@ -39,6 +39,8 @@ export interface MultipartBody {
    * any byte is handed over); always true for a `Blob`, whose sending cannot be observed.
    */
   bodyPulled: () => boolean;
+  /** Whether the runtime has pulled the whole of a streamed body (absent for a `Blob`: unobservable). */
+  bodyDone?: () => boolean;
   /** The size of a `Blob` body, whose progress the runtime does not tell (see `PreparedRequest`). */
   silentBytes?: number;
 }
@@ -129,6 +131,8 @@ export async function multipartBody(options: MultipartOptions): Promise<Multipar
     streamed: true,
     bodyError,
     bodyPulled: () => pulled,
+    // Until the closing boundary is pulled, digi.me cannot have the whole body: nothing is stored.
+    bodyDone: () => stage === "done",
   };
 }
 
