@@ -74,6 +74,8 @@ export interface Emulator {
   /** The Hono app; serve it with `@hono/node-server` (see `startEmulator`) or call `app.request()`. */
   app: Hono<AppEnv>;
   store: Store;
+  /** The users' accounts (import contracts). */
+  accounts: AccountStore;
   /** Live settings; change them directly or with `POST /admin/settings`. */
   settings: EmulatorSettings;
   stats: Stats;
@@ -209,6 +211,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   return {
     app,
     store,
+    accounts: context.accounts,
     settings,
     stats,
     faults,

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { createMiddleware } from "hono/factory";
 import { z } from "zod";
-import { dropConnection } from "./body.js";
+import { dropConnection, incomingOf } from "./body.js";
 import type { AppEnv } from "./context.js";
 import { ApiError, type ApiErrorCode } from "./errors.js";
 import { ROUTES, type RouteName, type Stats } from "./stats.js";
@@ -19,8 +19,9 @@ const CODES: Record<FaultStatus, ApiErrorCode> = {
 };
 
 /**
- * Faults for one route. Deterministic ones (`failNext`, `dropNext`) come first; rates draw from
- * the injector's seeded generator, so a run with the same seed fails the same requests.
+ * Faults for one route. Deterministic ones (`failNext`, `dropNext`, `loseAnswerNext`) come first;
+ * rates draw from the injector's seeded generator, so a run with the same seed fails the same
+ * requests. A request is dropped, else failed, else its answer may be lost.
  */
 export interface FaultRule {
   /** Delay before the route runs, in ms. */
@@ -39,6 +40,13 @@ export interface FaultRule {
   dropRate?: number;
   /** Bytes of the body read before a drop (default 0: drop at once). */
   dropAfterBytes?: number;
+  /**
+   * The next N requests that get through are handled in full (a write is stored), then their
+   * connection is cut instead of answered: the client cannot know the outcome.
+   */
+  loseAnswerNext?: number;
+  /** Share (0..1) of requests that get through whose answer is lost so. */
+  loseAnswerRate?: number;
 }
 
 /** Schema of a {@link FaultRule}, as `POST /admin/faults` accepts it. */
@@ -54,6 +62,8 @@ export const faultRuleSchema = z.strictObject({
   dropNext: z.number().int().min(0).optional(),
   dropRate: z.number().min(0).max(1).optional(),
   dropAfterBytes: z.number().int().min(0).optional(),
+  loseAnswerNext: z.number().int().min(0).optional(),
+  loseAnswerRate: z.number().min(0).max(1).optional(),
 });
 
 /** Faults per route, as accepted by `createEmulator({ faults })`. */
@@ -65,7 +75,8 @@ export type FaultDecision = {
   action:
     | { kind: "pass" }
     | { kind: "error"; status: FaultStatus; retryAfterSeconds?: number }
-    | { kind: "drop"; afterBytes: number };
+    | { kind: "drop"; afterBytes: number }
+    | { kind: "lose-answer" };
 };
 
 /**
@@ -116,12 +127,12 @@ export class FaultInjector {
     this.#random = seeded(seed);
   }
 
-  /** The rules in force (with remaining `failNext`/`dropNext` counts) and the seed. */
+  /** The rules in force (with remaining `failNext`/`dropNext`/`loseAnswerNext` counts) and the seed. */
   list(): { seed: number; rules: FaultRules } {
     return { seed: this.#seed, rules: Object.fromEntries(this.#rules) as FaultRules };
   }
 
-  /** Decides the fate of one request to `route`, counting down `failNext`/`dropNext`. */
+  /** Decides the fate of one request to `route`, counting down `failNext`/`dropNext`/`loseAnswerNext`. */
   decide(route: RouteName): FaultDecision {
     const rule = this.#rules.get(route);
     if (!rule) return { latencyMs: 0, action: { kind: "pass" } };
@@ -143,7 +154,16 @@ export class FaultInjector {
     } else if (rule.errorRate && this.#random() < rule.errorRate) {
       status = statuses[Math.floor(this.#random() * statuses.length)];
     }
-    if (status === undefined) return { latencyMs, action: { kind: "pass" } };
+    if (status === undefined) {
+      if (rule.loseAnswerNext) {
+        rule.loseAnswerNext--;
+        return { latencyMs, action: { kind: "lose-answer" } };
+      }
+      if (rule.loseAnswerRate && this.#random() < rule.loseAnswerRate) {
+        return { latencyMs, action: { kind: "lose-answer" } };
+      }
+      return { latencyMs, action: { kind: "pass" } };
+    }
     const retryAfterSeconds =
       status === 429 ? (rule.retryAfterSeconds ?? 1) : status === 503 ? rule.retryAfterSeconds : undefined;
     return {
@@ -155,7 +175,7 @@ export class FaultInjector {
 
 /**
  * Middleware factory: applies the injector's decision for `route` (delay, error answer or dropped
- * connection) before the route runs.
+ * connection) before the route runs, or loses its answer after it ran.
  */
 export const injectFaults = ({
   faults,
@@ -192,4 +212,14 @@ export const injectFaults = ({
       );
     }
     await next();
+    if (action.kind === "lose-answer") {
+      stats.current.faults.dropped++;
+      // The route has run (a write is stored); its answer never leaves: the socket goes first.
+      incomingOf(c)?.socket.destroy();
+      throw new ApiError(
+        500,
+        "ConnectionDropped",
+        "The answer was lost after the request was handled (injected fault)",
+      );
+    }
   });

@@ -82,6 +82,34 @@ describe("fault injection", () => {
     expect((await client.post("oauth/authorize", await client.authorizeJwt())).status).toBe(200);
   });
 
+  it("loses the answer after the write was stored (loseAnswerNext), then answers again", async () => {
+    const before = emu.stats.snapshot();
+    const files = emu.store.countFiles();
+    const res = await setFault({ route: "postbox", loseAnswerNext: 1 });
+    expect(res.status).toBe(200);
+    await expect(client.write(box, randomBytes(200_000))).rejects.toThrow();
+    // Handled in full: stored, counted as a write, yet no answer came back.
+    expect(emu.store.countFiles()).toBe(files + 1);
+    const after = emu.stats.snapshot();
+    expect(after.writes).toBe(before.writes + 1);
+    expect(after.faults.dropped).toBe(before.faults.dropped + 1);
+    expect((await client.write(box, Buffer.from("after"))).status).toBe(200);
+    expect(emu.store.countFiles()).toBe(files + 2);
+  });
+
+  it("loses answers of any route, never before an error fault; loseAnswerRate is seeded", async () => {
+    await setFault({ route: "keySet", failNext: 1, loseAnswerNext: 1 });
+    expect((await fetch(emu.keySetUrl)).status).toBe(503);
+    await expect(fetch(emu.keySetUrl)).rejects.toThrow();
+    expect((await fetch(emu.keySetUrl)).status).toBe(200);
+    const decide = (seed: number) => {
+      const f = new FaultInjector({ seed, rules: { postbox: { loseAnswerRate: 0.5 } } });
+      return Array.from({ length: 20 }, () => f.decide("postbox").action.kind);
+    };
+    expect(decide(3)).toEqual(decide(3));
+    expect(new Set(decide(3))).toEqual(new Set(["pass", "lose-answer"]));
+  });
+
   it("lists, clears and validates rules over the admin API", async () => {
     await setFault({ route: "library", latencyMs: 1 });
     const listed = (await (await fetch(`${emu.adminUrl}/faults`)).json()) as {
@@ -95,6 +123,8 @@ describe("fault injection", () => {
       { route: "token", statuses: [418] },
       { failNext: 1 },
       { route: "token", errorRate: 2 },
+      { route: "postbox", loseAnswerNext: -1 },
+      { route: "postbox", loseAnswerRate: 1.5 },
     ]) {
       expect((await setFault(bad)).status, JSON.stringify(bad)).toBe(400);
     }

@@ -1,0 +1,145 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RunningEmulator } from "../src/index.js";
+import { download, errorOf, signRequest, start, testContract } from "./helpers.js";
+import { ImportClient, type ImportUser, importContract, userFiles } from "./import-helpers.js";
+
+let emu: RunningEmulator;
+let client: ImportClient;
+let pusher: ImportUser;
+let pushAccountId: string;
+let importAccountId: string;
+
+beforeAll(async () => {
+  emu = await start({ autoApprove: true, contracts: [testContract(), importContract()] });
+  client = new ImportClient(emu);
+  pusher = await client.signIn("push");
+  const accounts = (await (await client.readAccounts(pusher.accessToken)).json()) as {
+    id: string;
+    type: string;
+  }[];
+  pushAccountId = accounts.find((a) => a.type === "PUSH")?.id ?? "";
+  importAccountId = accounts.find((a) => a.type === "IMPORTED")?.id ?? "";
+});
+afterAll(() => emu?.close());
+
+const refusal = async (res: Response, status: number, code: string) => {
+  expect(res.status).toBe(status);
+  expect((await errorOf(res)).code).toBe(code);
+  expect(res.headers.get("x-error-code")).toBe(code);
+};
+
+const BUNDLE = JSON.stringify({
+  resourceType: "Bundle",
+  type: "transaction",
+  entry: [{ resource: { resourceType: "Observation", status: "final", code: { text: "heart rate" } } }],
+});
+
+describe("POST permission-access/import/h:accountId/fhir/{version}", () => {
+  it("stores the resource as sent, for either version, beside the user's other files", async () => {
+    for (const version of ["stu3", "3.0.2"]) {
+      const res = await client.pushFhir(pusher.accessToken, pushAccountId, BUNDLE, version);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ status: "delivered", expires: pusher.accessExpiry });
+      const [file] = await userFiles(emu, pusher.userId);
+      expect(file).toMatchObject({
+        source: "fhir",
+        accountId: pushAccountId,
+        mimeType: "application/fhir+json",
+        metadata: { standard: "fhir", version, accountId: pushAccountId, resourceType: "Bundle" },
+      });
+      expect((await download(file?.url ?? "")).toString()).toBe(BUNDLE);
+    }
+    expect(emu.stats.snapshot().fhirPushes).toBe(2);
+  });
+
+  it("refuses a missing, foreign or non-PUSH account", async () => {
+    await refusal(await client.pushFhir(pusher.accessToken, null, BUNDLE), 406, "ValidationErrors");
+    await refusal(await client.pushFhir(pusher.accessToken, "acc_nope", BUNDLE), 404, "AccountNotFound");
+    await refusal(
+      await client.pushFhir(pusher.accessToken, importAccountId, BUNDLE),
+      403,
+      "InsufficientScope",
+    );
+    const other = await client.signIn("push");
+    await refusal(await client.pushFhir(other.accessToken, pushAccountId, BUNDLE), 404, "AccountNotFound");
+  });
+
+  it("refuses a body that is not a JSON object with a resourceType", async () => {
+    for (const body of [
+      "[1,2]",
+      "not json",
+      '"Bundle"',
+      "null",
+      '{"type":"transaction"}',
+      '{"resourceType":""}',
+    ]) {
+      await refusal(await client.pushFhir(pusher.accessToken, pushAccountId, body), 406, "ValidationErrors");
+    }
+    const before = await userFiles(emu, pusher.userId);
+    expect(before.filter((f) => f.source === "fhir")).toHaveLength(2);
+  });
+
+  it("knows only fhir/stu3 and fhir/3.0.2 under the literal h:accountId segment", async () => {
+    await refusal(await client.pushFhir(pusher.accessToken, pushAccountId, BUNDLE, "r4"), 404, "NotFound");
+    const jwt = await signRequest({ client_id: client.clientId, access_token: pusher.accessToken });
+    const res = await fetch(`${emu.baseUrl}permission-access/import/${pushAccountId}/fhir/stu3`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${jwt}`, accountid: pushAccountId },
+      body: BUNDLE,
+    });
+    await refusal(res, 404, "NotFound");
+  });
+});
+
+describe("GET permission-access/accounts and DELETE user", () => {
+  it("refuses a missing request JWT on both (406 ValidationErrors)", async () => {
+    await refusal(await fetch(`${emu.baseUrl}permission-access/accounts`), 406, "ValidationErrors");
+    await refusal(await fetch(`${emu.baseUrl}user`, { method: "DELETE" }), 406, "ValidationErrors");
+  });
+
+  it("deletes the library and every token: then 401 InvalidToken everywhere, refresh included", async () => {
+    const doomed = await client.signIn("push");
+    const accounts = (await (await client.readAccounts(doomed.accessToken)).json()) as { id: string }[];
+    expect((await client.importRaw(doomed.accessToken, Buffer.from("bye"))).status).toBe(200);
+    const [file] = await userFiles(emu, doomed.userId);
+    const onDisk = join(emu.store.filesDir, doomed.userId);
+    expect(existsSync(onDisk)).toBe(true);
+
+    const res = await client.deleteUser(doomed.accessToken);
+    expect(res.status).toBe(204);
+    expect(await res.text()).toBe("");
+
+    await refusal(await client.readAccounts(doomed.accessToken), 401, "InvalidToken");
+    await refusal(await client.importRaw(doomed.accessToken, Buffer.from("x")), 401, "InvalidToken");
+    await refusal(
+      await client.pushFhir(doomed.accessToken, accounts[0]?.id ?? "", BUNDLE),
+      401,
+      "InvalidToken",
+    );
+    await refusal(await client.deleteUser(doomed.accessToken), 401, "InvalidToken");
+    await refusal(await client.refresh(doomed.refreshToken), 401, "InvalidToken");
+    expect((await fetch(`${emu.libraryUrl}/api/users/${doomed.userId}/files`)).status).toBe(404);
+    expect((await fetch(file?.url ?? "")).status).toBe(404);
+    expect(existsSync(onDisk)).toBe(false);
+    expect(emu.accounts.list(doomed.userId)).toEqual([]);
+    // Other users keep everything.
+    expect((await client.readAccounts(pusher.accessToken)).status).toBe(200);
+    expect((await userFiles(emu, pusher.userId)).length).toBeGreaterThan(0);
+  });
+});
+
+describe("faults and stats", () => {
+  it("counts the new routes and lets faults target them", async () => {
+    emu.stats.reset();
+    emu.faults.set("accounts", { failNext: 1, statuses: [503] });
+    emu.faults.set("import", { failNext: 1, statuses: [500] });
+    await refusal(await client.readAccounts(pusher.accessToken), 503, "ServiceUnavailable");
+    expect((await client.readAccounts(pusher.accessToken)).status).toBe(200);
+    await refusal(await client.importRaw(pusher.accessToken, Buffer.from("f")), 500, "InternalServerError");
+    const stats = emu.stats.snapshot();
+    expect(stats.requests).toMatchObject({ accounts: 2, import: 1, fhir: 0, user: 0 });
+    expect(stats.faults.errors).toBe(2);
+  });
+});
