@@ -3,6 +3,8 @@ import { realpathSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { clockFrom, parseClockStart } from "./clock.js";
+import { WRITE_APIS, type WriteApi } from "./contracts.js";
 import { type RunningEmulator, startEmulator } from "./server.js";
 
 /** The package's own `.data` folder (ignored by git): the CLI's default data folder. */
@@ -25,6 +27,11 @@ Usage: digime-emulator [options]
   --contracts <file>       JSON file of contracts to register
   --no-dev-contract        do not create/register the dev contract of the data folder
   --redirect-uri <url>     the dev contract's redirect URI (kept in the data folder)
+  --write-api <api>        the dev contract's write API: postbox (official SDK <= 8) or import
+                           (pushData, SDK >= 9); kept in the data folder. Default: the stored one,
+                           else $DIGIME_EMULATOR_WRITE_API, else postbox
+  --clock <time>           start the clock at this time (ms since the epoch or an ISO date) and
+                           run it from there, e.g. to replay recorded requests
   --public-url <url>       origin to put in jku and links (default: the one each request used)
   --key-set-format <f>     pem (digi.me's, default), jwk or both
   --seed <n>               seed of the fault generator
@@ -54,6 +61,10 @@ export interface CliOptions {
   autoApprove: boolean;
   devContract: boolean;
   redirectUri?: string;
+  /** The dev contract's write API, when asked for (flag, else `DIGIME_EMULATOR_WRITE_API`). */
+  writeApi?: WriteApi;
+  /** Where the clock starts (ms since the epoch), when asked for. */
+  clockStart?: number;
   contractsFile?: string;
   accessTokenTtlMs?: number;
   refreshTokenTtlMs?: number;
@@ -64,10 +75,10 @@ export interface CliOptions {
 }
 
 /**
- * Parses the command line (without `node` and the script).
+ * Parses the command line (without `node` and the script); `env` gives `DIGIME_EMULATOR_WRITE_API`.
  * @throws {TypeError} on an unknown option or a bad value.
  */
-export function parseCliArgs(argv: string[]): CliOptions {
+export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): CliOptions {
   const { values } = parseArgs({
     // `pnpm start -- --port 1` passes the `--` through.
     args: argv[0] === "--" ? argv.slice(1) : argv,
@@ -83,6 +94,8 @@ export function parseCliArgs(argv: string[]): CliOptions {
       "auto-approve": { type: "boolean", default: false },
       "dev-contract": { type: "boolean", default: true },
       "redirect-uri": { type: "string" },
+      "write-api": { type: "string" },
+      clock: { type: "string" },
       contracts: { type: "string" },
       "access-token-ttl": { type: "string" },
       "refresh-token-ttl": { type: "string" },
@@ -101,6 +114,10 @@ export function parseCliArgs(argv: string[]): CliOptions {
   const seed = values.seed === undefined ? undefined : Number(values.seed);
   if (seed !== undefined && !Number.isInteger(seed))
     throw new TypeError(`Not an integer seed: ${values.seed}`);
+  const writeApi = values["write-api"] ?? (env.DIGIME_EMULATOR_WRITE_API || undefined);
+  if (writeApi !== undefined && !(WRITE_APIS as readonly string[]).includes(writeApi)) {
+    throw new TypeError(`--write-api (or DIGIME_EMULATOR_WRITE_API) is postbox or import, not ${writeApi}`);
+  }
   const duration = (v: string | undefined) => (v === undefined ? undefined : parseDuration(v));
   return {
     help: values.help,
@@ -112,6 +129,8 @@ export function parseCliArgs(argv: string[]): CliOptions {
     autoApprove: values["auto-approve"],
     devContract: values["dev-contract"] && !values.memory,
     redirectUri: values["redirect-uri"],
+    writeApi: writeApi as WriteApi | undefined,
+    clockStart: values.clock === undefined ? undefined : parseClockStart(values.clock),
     contractsFile: values.contracts && resolve(values.contracts),
     accessTokenTtlMs: duration(values["access-token-ttl"]),
     refreshTokenTtlMs: duration(values["refresh-token-ttl"]),
@@ -137,7 +156,11 @@ export async function runCli(
     host: cli.host,
     ...(cli.memory ? { memory: true } : { dataDir: cli.dataDir }),
     autoApprove: cli.autoApprove,
-    devContract: cli.devContract && (cli.redirectUri ? { redirectUri: cli.redirectUri } : true),
+    devContract: cli.devContract && {
+      ...(cli.redirectUri && { redirectUri: cli.redirectUri }),
+      ...(cli.writeApi && { writeApi: cli.writeApi }),
+    },
+    ...(cli.clockStart !== undefined && { now: clockFrom(cli.clockStart) }),
     contractsFile: cli.contractsFile,
     accessTokenTtlMs: cli.accessTokenTtlMs,
     refreshTokenTtlMs: cli.refreshTokenTtlMs,
@@ -162,6 +185,7 @@ export async function runCli(
           applicationId: dev.contract.applicationId,
           contractId: dev.contract.contractId,
           redirectUri: dev.contract.redirectUri,
+          writeApi: dev.contract.writeApi ?? "postbox",
           privateKeyPath: dev.privateKeyPath,
         },
       }),
@@ -181,7 +205,7 @@ export async function runCli(
   if (dev) {
     lines.push(
       `  dev contract applicationId=${dev.contract.applicationId} contractId=${dev.contract.contractId}${dev.created ? " (new)" : ""}`,
-      `               redirectUri=${dev.contract.redirectUri}`,
+      `               redirectUri=${dev.contract.redirectUri} writeApi=${dev.contract.writeApi ?? "postbox"}`,
       `               privateKey=${dev.privateKeyPath}`,
     );
   }

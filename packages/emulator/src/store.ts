@@ -650,10 +650,16 @@ export class Store {
     return row && toFile(row);
   }
 
-  /** Files, newest first, of one user and/or one postbox, or all. */
-  listFiles(filter: { userId?: string; postboxId?: string; limit?: number } = {}): LibraryFile[] {
+  /** Files, newest first, of one user and/or one postbox and/or one source, or all. */
+  listFiles(
+    filter: { userId?: string; postboxId?: string; source?: FileSource; limit?: number } = {},
+  ): LibraryFile[] {
     const clauses: string[] = [];
     const params: SQLInputValue[] = [];
+    if (filter.source) {
+      clauses.push("source = ?");
+      params.push(filter.source);
+    }
     if (filter.userId) {
       clauses.push("user_id = ?");
       params.push(filter.userId);

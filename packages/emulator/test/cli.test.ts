@@ -53,6 +53,39 @@ describe("cli", () => {
     expect(() => parseCliArgs(["--key-set-format", "xml"])).toThrow();
   });
 
+  it("takes the dev contract's write API from --write-api or DIGIME_EMULATOR_WRITE_API, and --clock", () => {
+    expect(parseCliArgs([], {}).writeApi).toBeUndefined();
+    expect(parseCliArgs(["--write-api", "import"], {}).writeApi).toBe("import");
+    expect(parseCliArgs([], { DIGIME_EMULATOR_WRITE_API: "import" }).writeApi).toBe("import");
+    expect(parseCliArgs(["--write-api=postbox"], { DIGIME_EMULATOR_WRITE_API: "import" }).writeApi).toBe(
+      "postbox",
+    );
+    expect(() => parseCliArgs(["--write-api", "sealed"], {})).toThrow(/postbox or import/);
+    expect(() => parseCliArgs([], { DIGIME_EMULATOR_WRITE_API: "nope" })).toThrow(/postbox or import/);
+    expect(parseCliArgs(["--clock", "1796635706943"], {}).clockStart).toBe(1796635706943);
+    expect(parseCliArgs(["--clock", "2026-12-07T09:28:26.943Z"], {}).clockStart).toBe(1796635706943);
+    expect(() => parseCliArgs(["--clock", "yesterday"], {})).toThrow(/Not a time/);
+  });
+
+  it("runs the dev contract as an import contract with the clock where asked", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "digime-emulator-cli-"));
+    const json: string[] = [];
+    const emu = await runCli(
+      ["--port", "0", "--data", dataDir, "--json", "--write-api", "import", "--clock", "1796635706943"],
+      (l) => json.push(l),
+    );
+    try {
+      expect(JSON.parse(json[0] ?? "").devContract).toMatchObject({ writeApi: "import" });
+      expect(emu?.store.getContract("dev-app_dev-write-contract")?.writeApi).toBe("import");
+      const now = emu?.context.now() ?? 0;
+      expect(now).toBeGreaterThanOrEqual(1796635706943);
+      expect(now).toBeLessThan(1796635706943 + 60_000);
+    } finally {
+      await emu?.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it("starts with the dev contract, prints its URLs, and stops", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "digime-emulator-cli-"));
     const lines: string[] = [];

@@ -143,3 +143,33 @@ describe("faults and stats", () => {
     expect(stats.faults.errors).toBe(2);
   });
 });
+
+describe("the library shows imports and FHIR pushes beside postbox writes", () => {
+  it("in the JSON API (source filter, accounts of each user) and on the page", async () => {
+    const fhir = (await (
+      await fetch(`${emu.libraryUrl}/api/files?source=fhir&userId=${pusher.userId}`)
+    ).json()) as {
+      files: { source: string; accountId: string; url: string }[];
+    };
+    expect(fhir.files.length).toBeGreaterThan(0);
+    expect(fhir.files.every((f) => f.source === "fhir" && f.accountId === pushAccountId)).toBe(true);
+    expect((await fetch(`${emu.libraryUrl}/api/files?source=sideways`)).status).toBe(400);
+    const users = (await (await fetch(`${emu.libraryUrl}/api/users`)).json()) as {
+      users: { id: string; accounts: { id: string; type: string }[] }[];
+    };
+    const mine = users.users.find((u) => u.id === pusher.userId);
+    expect(mine?.accounts.map((a) => a.type).sort()).toEqual(["IMPORTED", "PUSH"]);
+
+    const box = await new (await import("./helpers.js")).Client(emu).onboard();
+    const postboxWrite = await new (await import("./helpers.js")).Client(emu).write(
+      box,
+      Buffer.from("sealed"),
+    );
+    expect(postboxWrite.status).toBe(200);
+    const page = await (await fetch(`${emu.libraryUrl}`)).text();
+    expect(page).toContain("FHIR push");
+    expect(page).toContain("postbox write");
+    expect(page).toContain(pushAccountId);
+    expect(page).toContain("FHIR stu3 Bundle");
+  });
+});

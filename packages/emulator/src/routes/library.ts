@@ -2,6 +2,7 @@ import { createReadStream } from "node:fs";
 import { Readable } from "node:stream";
 import { Hono } from "hono";
 import { html } from "hono/html";
+import { accountJson, PROVIDERS } from "../accounts.js";
 import { type AppEnv, type EmulatorContext, originOf, PATHS } from "../context.js";
 import { ApiError } from "../errors.js";
 import { injectFaults } from "../faults.js";
@@ -30,8 +31,12 @@ const limitOf = (value: string | undefined): number | undefined => {
   return Number.isInteger(n) && n > 0 ? n : undefined;
 };
 
-const describe = (metadata: unknown): string => {
-  const m = metadata as { tags?: unknown; accounts?: unknown; reference?: unknown };
+const describe = (file: LibraryFile): string => {
+  if (file.source === "fhir") {
+    const m = file.metadata as { version?: unknown; resourceType?: unknown };
+    return `FHIR ${String(m.version)} ${String(m.resourceType)} · account: ${file.accountId}`;
+  }
+  const m = file.metadata as { tags?: unknown; accounts?: unknown; reference?: unknown };
   const list = (v: unknown, pick: (x: never) => unknown = (x) => x) =>
     Array.isArray(v) ? v.map((x) => String(pick(x as never))).join(", ") : "";
   return [
@@ -43,16 +48,29 @@ const describe = (metadata: unknown): string => {
     .join(" · ");
 };
 
+const sourceOf = (value: string | undefined): LibraryFile["source"] | undefined => {
+  if (value === undefined || value === "") return undefined;
+  if (value in SOURCE_LABELS) return value as LibraryFile["source"];
+  throw new ApiError(400, "InvalidRequest", "source is postbox, import or fhir");
+};
+
+const SOURCE_LABELS: Record<LibraryFile["source"], string> = {
+  postbox: "postbox write",
+  import: "import",
+  fhir: "FHIR push",
+};
+
 const contentDisposition = (name: string) =>
   `attachment; filename="${name.replace(/[^\x20-\x7e]|["\\]/g, "_")}"; filename*=UTF-8''${encodeURIComponent(name)}`;
 
 /**
  * The library, for people and tests, under `/library`:
- * - `GET /library`: an HTML view of users, postboxes and files (`?user=` for one user);
- * - `GET /library/api/users`: users with their postboxes and file counts;
- * - `GET /library/api/users/:userId/files`: a user's files with metadata, size, sha256, createdAt;
- * - `GET /library/api/users/:userId/files/:fileId`: the decrypted bytes;
- * - `GET /library/api/files?postboxId=&userId=&limit=`: files across users, newest first;
+ * - `GET /library`: an HTML view of users, postboxes, accounts and files (`?user=` for one user);
+ * - `GET /library/api/users`: users with their postboxes, accounts and file counts;
+ * - `GET /library/api/users/:userId/files`: a user's files (postbox writes, imports, FHIR pushes:
+ *   `source`) with metadata, size, sha256, createdAt;
+ * - `GET /library/api/users/:userId/files/:fileId`: the bytes (decrypted, for a postbox write);
+ * - `GET /library/api/files?postboxId=&userId=&source=&limit=`: files across users, newest first;
  * - `GET /library/api/postboxes/:postboxId`: a postbox, its user and its files.
  */
 export const libraryRoutes = (ctx: EmulatorContext) => {
@@ -64,6 +82,7 @@ export const libraryRoutes = (ctx: EmulatorContext) => {
       postboxes: store
         .listPostboxes(u.id)
         .map((p) => ({ id: p.id, clientId: p.clientId, createdAt: p.createdAt })),
+      accounts: ctx.accounts.list(u.id).map(accountJson),
       fileCount: store.countFiles({ userId: u.id }),
     }));
 
@@ -93,9 +112,9 @@ export const libraryRoutes = (ctx: EmulatorContext) => {
       });
     })
     .get("/api/files", (c) => {
-      const { postboxId, userId, limit } = c.req.query();
+      const { postboxId, userId, limit, source } = c.req.query();
       const origin = originOf(ctx.settings, c.req.url);
-      const files = store.listFiles({ postboxId, userId, limit: limitOf(limit) });
+      const files = store.listFiles({ postboxId, userId, source: sourceOf(source), limit: limitOf(limit) });
       return c.json({ files: files.map((f) => toJson(origin, f)) });
     })
     .get("/api/postboxes/:postboxId", (c) => {
@@ -118,21 +137,24 @@ export const libraryRoutes = (ctx: EmulatorContext) => {
         ${users.map((u) => {
           const files = store.listFiles({ userId: u.id });
           const postboxes = store.listPostboxes(u.id);
+          const accounts = ctx.accounts.list(u.id);
           return html`<div class="card">
             <h2>User <code>${u.id}</code></h2>
-            <p class="muted">Postboxes: ${postboxes.map((p, i) => html`${i ? ", " : ""}<code>${p.id}</code> (${p.clientId})`)}</p>
+            ${postboxes.length ? html`<p class="muted">Postboxes: ${postboxes.map((p, i) => html`${i ? ", " : ""}<code>${p.id}</code> (${p.clientId})`)}</p>` : ""}
+            ${accounts.length ? html`<p class="muted">Accounts: ${accounts.map((a, i) => html`${i ? ", " : ""}<code>${a.id}</code> ${PROVIDERS[a.provider].type} ${PROVIDERS[a.provider].serviceProviderName} (${a.clientId})`)}</p>` : ""}
             ${
               files.length === 0
                 ? html`<p class="muted">No files yet.</p>`
                 : html`<div class="table"><table>
-                    <thead><tr><th>File</th><th>Type</th><th>Size</th><th>Written (UTC)</th><th>Metadata</th><th>SHA-256</th></tr></thead>
+                    <thead><tr><th>File</th><th>Source</th><th>Type</th><th>Size</th><th>Written (UTC)</th><th>Metadata</th><th>SHA-256</th></tr></thead>
                     <tbody>${files.map(
                       (f) => html`<tr>
                         <td class="name"><a href="${fileUrl(origin, f)}">${f.fileName}</a></td>
+                        <td class="nowrap">${SOURCE_LABELS[f.source]}</td>
                         <td class="type">${f.mimeType}</td>
                         <td class="nowrap">${f.size.toLocaleString("en")} B</td>
                         <td class="nowrap">${new Date(f.createdAt).toISOString().replace("T", " ").slice(0, 19)}</td>
-                        <td class="meta">${describe(f.metadata)}</td>
+                        <td class="meta">${describe(f)}</td>
                         <td class="nowrap"><code title="${f.sha256}">${f.sha256.slice(0, 16)}…</code></td>
                       </tr>`,
                     )}</tbody>
