@@ -9,6 +9,7 @@ import {
   makeRsa,
   REDIRECT_URI,
   sha256,
+  signRequest,
   start,
   testContract,
 } from "./helpers.js";
@@ -98,6 +99,27 @@ describe("sign-in of an import contract (v10 rules)", () => {
       redirect: "manual",
     });
     expect(page.status).toBe(400);
+  });
+
+  it("accepts every parameter of the SDK's onboarding URL (sourcesScope double-encoded)", async () => {
+    const { code, verifier } = await client.authorize();
+    const scope = { serviceGroups: [{ id: 4 }], timeRange: [{ last: "7d" }] };
+    const query = new URLSearchParams({
+      code,
+      sourceType: "push",
+      service: "7",
+      sampleDataSet: "default",
+      sampleDataAutoOnboard: "true",
+      lng: "fr",
+      includeSampleDataOnlySources: "true",
+      triggerQuery: "false",
+      sourcesScope: encodeURIComponent(JSON.stringify(scope)),
+    });
+    const res = await fetch(`${emu.onboardUrl}authorize?${query}`, { redirect: "manual" });
+    expect(res.status).toBe(302);
+    const back = new URL(res.headers.get("location") ?? "").searchParams;
+    expect(back.get("success")).toBe("true");
+    expect((await client.exchange(back.get("code") ?? "", verifier)).status).toBe(200);
   });
 
   it("Deny without a callback goes back to the redirect URI with success=false", async () => {
@@ -225,22 +247,18 @@ describe("POST permission-access/import", () => {
     expect(await userFiles(emu, mine.userId)).toHaveLength(1);
   });
 
-  it("keeps nothing of a body cut short", async () => {
+  it.each([
+    ["with a Content-Length", { "content-length": String(8 * 1024 * 1024) }],
+    ["chunked", { "transfer-encoding": "chunked" }],
+  ])("keeps nothing of a body cut short (%s)", async (_name, framing) => {
     const before = emu.store.countFiles();
-    const jwt = await (await import("./helpers.js")).signRequest({
-      client_id: IMPORT_CLIENT_ID,
-      access_token: user.accessToken,
-    });
+    const jwt = await signRequest({ client_id: IMPORT_CLIENT_ID, access_token: user.accessToken });
     const descriptor = await fileDescriptorJwt(LIBRARY_DESCRIPTOR);
     let during: string[] = [];
     await new Promise<void>((resolve) => {
       const req = request(new URL(`${emu.baseUrl}permission-access/import`), {
         method: "POST",
-        headers: {
-          authorization: `Bearer ${jwt}`,
-          filedescriptor: descriptor,
-          "content-length": 8 * 1024 * 1024,
-        },
+        headers: { authorization: `Bearer ${jwt}`, filedescriptor: descriptor, ...framing },
       });
       req.on("error", () => resolve());
       req.on("close", () => resolve());
@@ -255,6 +273,15 @@ describe("POST permission-access/import", () => {
     expect(during).toHaveLength(1);
     expect(emu.store.countFiles()).toBe(before);
     expect((await fetch(`${emu.url}/healthz`)).status).toBe(200);
+  });
+
+  it("refuses an import contract without write access (403 InsufficientScope)", async () => {
+    emu.registerContract({ ...importContract(), write: false });
+    try {
+      await refusal(await client.importRaw(user.accessToken, Buffer.from("x")), 403, "InsufficientScope");
+    } finally {
+      emu.registerContract(importContract());
+    }
   });
 
   it("streams 256 MiB with flat memory: the library has the same size and SHA-256", async () => {
