@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ApiError, validationErrors } from "./errors.js";
-import { decodeJwt, MalformedJwtError, verifyPs512 } from "./jwt.js";
+import { decodePs512, verifyPs512 } from "./jwt.js";
 import { describeIssues, publicKeyOf } from "./middleware/request-jwt.js";
 import type { Contract } from "./store.js";
 
@@ -23,16 +23,7 @@ export type FileDescriptor = z.infer<typeof fileDescriptorSchema>;
  */
 export function readFileDescriptor(header: string | undefined, contract: Contract): FileDescriptor {
   if (!header) throw validationErrors("The FileDescriptor header is missing");
-  let jwt: ReturnType<typeof decodeJwt>;
-  try {
-    jwt = decodeJwt(header.trim());
-  } catch (error) {
-    if (error instanceof MalformedJwtError) throw validationErrors(`FileDescriptor: ${error.message}`, error);
-    throw error;
-  }
-  if (jwt.header.alg !== "PS512") {
-    throw validationErrors(`FileDescriptor: alg must be PS512, not ${JSON.stringify(jwt.header.alg)}`);
-  }
+  const jwt = decodePs512(header.trim(), "FileDescriptor", validationErrors);
   if (!verifyPs512(jwt, publicKeyOf(contract.publicKey))) {
     throw new ApiError(
       401,

@@ -52,6 +52,29 @@ export function decodeJwt(token: string): DecodedJwt {
   };
 }
 
+/**
+ * {@link decodeJwt}, and the header must say PS512: what every JWT a client sends digi.me is.
+ * @param what - Names the JWT in messages (e.g. "request JWT", "FileDescriptor").
+ * @param malformed - Makes the error thrown when it is not a PS512 compact JWS with JSON parts.
+ */
+export function decodePs512(
+  token: string,
+  what: string,
+  malformed: (message: string, cause?: unknown) => Error,
+): DecodedJwt {
+  let jwt: DecodedJwt;
+  try {
+    jwt = decodeJwt(token);
+  } catch (error) {
+    if (error instanceof MalformedJwtError) throw malformed(`${what}: ${error.message}`, error);
+    throw error;
+  }
+  if (jwt.header.alg !== "PS512") {
+    throw malformed(`${what}: alg must be PS512, not ${JSON.stringify(jwt.header.alg)}`);
+  }
+  return jwt;
+}
+
 /** True when `jwt`'s header says PS512 and its signature verifies with `publicKey` (salt 64). */
 export function verifyPs512(jwt: DecodedJwt, publicKey: KeyObject): boolean {
   if (jwt.header.alg !== "PS512" || publicKey.asymmetricKeyType !== "rsa") return false;

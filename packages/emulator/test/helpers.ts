@@ -9,9 +9,12 @@ import {
   randomBytes,
   randomInt,
 } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Readable } from "node:stream";
 import { decodeProtectedHeader, jwtVerify, SignJWT } from "jose";
-import { afterAll, beforeAll } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
 import {
   type ContractInput,
   type RunningEmulator,
@@ -319,6 +322,29 @@ export function useEmulator(
 
 export const errorOf = async (res: Response) =>
   ((await res.json()) as { error: { code: string; message: string; reference?: string } }).error;
+
+/** Checks a refusal: status, code, and the same code, message and reference in the X-Error-* headers. */
+export const expectRefusal = async (res: Response, status: number, code: string) => {
+  expect(res.status).toBe(status);
+  const error = await errorOf(res);
+  expect(error.code).toBe(code);
+  expect(res.headers.get("x-error-code")).toBe(code);
+  expect(res.headers.get("x-error-message")).toBe(error.message.replace(/[^\x20-\x7e]/g, "?"));
+  expect(res.headers.get("x-error-reference")).toBe(error.reference);
+};
+
+/** Temporary folders for one test file, removed after its tests: call at the top level. */
+export const useTempDirs = (): (() => string) => {
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+  return () => {
+    const dir = mkdtempSync(join(tmpdir(), "digime-emulator-test-"));
+    dirs.push(dir);
+    return dir;
+  };
+};
 
 /** A postbox's files from the library API, newest first (at most `limit` when given). */
 export const postboxFiles = async (emulator: RunningEmulator, postboxId: string, limit?: number) => {

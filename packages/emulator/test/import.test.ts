@@ -5,7 +5,7 @@ import type { RunningEmulator } from "../src/index.js";
 import {
   CALLBACK,
   download,
-  errorOf,
+  expectRefusal,
   makeRsa,
   REDIRECT_URI,
   sha256,
@@ -33,16 +33,6 @@ beforeAll(async () => {
   user = await client.signIn();
 });
 afterAll(() => emu?.close());
-
-/** A refusal: status, code, and the same code, message and reference in the X-Error-* headers. */
-const refusal = async (res: Response, status: number, code: string) => {
-  expect(res.status).toBe(status);
-  const error = await errorOf(res);
-  expect(error.code).toBe(code);
-  expect(res.headers.get("x-error-code")).toBe(code);
-  expect(res.headers.get("x-error-message")).toBe(error.message.replace(/[^\x20-\x7e]/g, "?"));
-  expect(res.headers.get("x-error-reference")).toBe(error.reference);
-};
 
 describe("sign-in of an import contract (v10 rules)", () => {
   it("redirects with accountReference (no postbox), and the token names the consent", async () => {
@@ -88,12 +78,12 @@ describe("sign-in of an import contract (v10 rules)", () => {
 
   it("requires state; refuses another redirect_uri; a bad sourceType gets a 400 page", async () => {
     const noState = await client.post("oauth/authorize", await client.authorizeJwt({ state: undefined }));
-    await refusal(noState, 400, "InvalidRequest");
+    await expectRefusal(noState, 400, "InvalidRequest");
     const other = await client.post(
       "oauth/authorize",
       await client.authorizeJwt({ redirect_uri: "https://evil.example/" }),
     );
-    await refusal(other, 400, "InvalidRedirectUri");
+    await expectRefusal(other, 400, "InvalidRedirectUri");
     const { code } = await client.authorize();
     const page = await fetch(`${emu.onboardUrl}authorize?code=${code}&sourceType=sideways`, {
       redirect: "manual",
@@ -186,40 +176,40 @@ describe("POST permission-access/import", () => {
   it("refuses bad or missing JWTs and descriptors, storing nothing", async () => {
     const before = emu.store.countFiles();
     const body = Buffer.from("never stored");
-    await refusal(
+    await expectRefusal(
       await fetch(`${emu.baseUrl}permission-access/import`, { method: "POST", body }),
       406,
       "ValidationErrors",
     );
-    await refusal(
+    await expectRefusal(
       await client.importRaw(user.accessToken, body, { descriptor: null }),
       406,
       "ValidationErrors",
     );
-    await refusal(
+    await expectRefusal(
       await client.importRaw(user.accessToken, body, { descriptor: "not.a.jwt" }),
       406,
       "ValidationErrors",
     );
     const foreign = await fileDescriptorJwt(LIBRARY_DESCRIPTOR, { key: makeRsa().privateKey });
-    await refusal(
+    await expectRefusal(
       await client.importRaw(user.accessToken, body, { descriptor: foreign }),
       401,
       "InvalidSignature",
     );
     const extra = await fileDescriptorJwt(null, { payload: { metadata: LIBRARY_DESCRIPTOR, nonce: "x" } });
-    await refusal(
+    await expectRefusal(
       await client.importRaw(user.accessToken, body, { descriptor: extra }),
       406,
       "ValidationErrors",
     );
     const notDescriptor = await fileDescriptorJwt({ accounts: [] });
-    await refusal(
+    await expectRefusal(
       await client.importRaw(user.accessToken, body, { descriptor: notDescriptor }),
       406,
       "ValidationErrors",
     );
-    await refusal(await client.importRaw("at_unknown", body), 401, "InvalidToken");
+    await expectRefusal(await client.importRaw("at_unknown", body), 401, "InvalidToken");
     expect(emu.store.countFiles()).toBe(before);
     expect(emu.store.pendingUploads()).toEqual([]);
   });
@@ -228,20 +218,24 @@ describe("POST permission-access/import", () => {
     const postboxClient = new ImportClient(emu);
     Object.defineProperty(postboxClient, "clientId", { value: "test-app_test-contract" });
     const box = await postboxClient.onboard();
-    await refusal(await postboxClient.importRaw(box.accessToken, Buffer.from("x")), 403, "InsufficientScope");
+    await expectRefusal(
+      await postboxClient.importRaw(box.accessToken, Buffer.from("x")),
+      403,
+      "InsufficientScope",
+    );
   });
 
   it("answers an expired access token 401 InvalidToken (no pending), draining the body; refresh then works", async () => {
     const mine = await client.signIn();
     emu.store.expireTokens({ userId: mine.userId }, ["access"], Date.now());
-    await refusal(
+    await expectRefusal(
       await client.importRaw(mine.accessToken, randomBytes(2 * 1024 * 1024)),
       401,
       "InvalidToken",
     );
-    await refusal(await client.readAccounts(mine.accessToken), 401, "InvalidToken");
-    await refusal(await client.deleteUser(mine.accessToken), 401, "InvalidToken");
-    await refusal(await client.pushFhir(mine.accessToken, "acc", "{}"), 401, "InvalidToken");
+    await expectRefusal(await client.readAccounts(mine.accessToken), 401, "InvalidToken");
+    await expectRefusal(await client.deleteUser(mine.accessToken), 401, "InvalidToken");
+    await expectRefusal(await client.pushFhir(mine.accessToken, "acc", "{}"), 401, "InvalidToken");
     const fresh = await client.tokensOf(await client.refresh(mine.refreshToken));
     expect((await client.importRaw(fresh.access_token.value, Buffer.from("after"))).status).toBe(200);
     expect(await userFiles(emu, mine.userId)).toHaveLength(1);
@@ -278,7 +272,11 @@ describe("POST permission-access/import", () => {
   it("refuses an import contract without write access (403 InsufficientScope)", async () => {
     emu.registerContract({ ...importContract(), write: false });
     try {
-      await refusal(await client.importRaw(user.accessToken, Buffer.from("x")), 403, "InsufficientScope");
+      await expectRefusal(
+        await client.importRaw(user.accessToken, Buffer.from("x")),
+        403,
+        "InsufficientScope",
+      );
     } finally {
       emu.registerContract(importContract());
     }

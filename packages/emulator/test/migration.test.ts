@@ -1,21 +1,12 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createDevContract, SCHEMA_VERSION, startEmulator } from "../src/index.js";
-import { Client, download, latestFile, testContract } from "./helpers.js";
+import { Client, download, latestFile, testContract, useTempDirs } from "./helpers.js";
 import { ImportClient, importContract, userFiles } from "./import-helpers.js";
 
-const dirs: string[] = [];
-const tempDir = () => {
-  const dir = mkdtempSync(join(tmpdir(), "digime-emulator-test-"));
-  dirs.push(dir);
-  return dir;
-};
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = useTempDirs();
 
 /** Turns a data folder back into what the emulator before import contracts (schema 1) left. */
 const toSchemaV1 = (dataDir: string) => {

@@ -1,20 +1,19 @@
 import { createPrivateKey } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createDevContract, loadContractsFile, startEmulator } from "../src/index.js";
-import { Client, contractKeys, download, latestFile, signRequest, testContract } from "./helpers.js";
+import {
+  Client,
+  contractKeys,
+  download,
+  latestFile,
+  signRequest,
+  testContract,
+  useTempDirs,
+} from "./helpers.js";
 
-const dirs: string[] = [];
-const tempDir = () => {
-  const dir = mkdtempSync(join(tmpdir(), "digime-emulator-test-"));
-  dirs.push(dir);
-  return dir;
-};
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = useTempDirs();
 
 describe("file mode", () => {
   it("keeps keys, contracts, users, tokens, nonces and files across a restart", async () => {

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../src/index.js";
-import { download, errorOf, signRequest, start, testContract } from "./helpers.js";
+import { download, expectRefusal, signRequest, start, testContract } from "./helpers.js";
 import { ImportClient, type ImportUser, importContract, userFiles } from "./import-helpers.js";
 
 let emu: RunningEmulator;
@@ -23,12 +23,6 @@ beforeAll(async () => {
   importAccountId = accounts.find((a) => a.type === "IMPORTED")?.id ?? "";
 });
 afterAll(() => emu?.close());
-
-const refusal = async (res: Response, status: number, code: string) => {
-  expect(res.status).toBe(status);
-  expect((await errorOf(res)).code).toBe(code);
-  expect(res.headers.get("x-error-code")).toBe(code);
-};
 
 const BUNDLE = JSON.stringify({
   resourceType: "Bundle",
@@ -55,15 +49,23 @@ describe("POST permission-access/import/h:accountId/fhir/{version}", () => {
   });
 
   it("refuses a missing, foreign or non-PUSH account", async () => {
-    await refusal(await client.pushFhir(pusher.accessToken, null, BUNDLE), 406, "ValidationErrors");
-    await refusal(await client.pushFhir(pusher.accessToken, "acc_nope", BUNDLE), 404, "AccountNotFound");
-    await refusal(
+    await expectRefusal(await client.pushFhir(pusher.accessToken, null, BUNDLE), 406, "ValidationErrors");
+    await expectRefusal(
+      await client.pushFhir(pusher.accessToken, "acc_nope", BUNDLE),
+      404,
+      "AccountNotFound",
+    );
+    await expectRefusal(
       await client.pushFhir(pusher.accessToken, importAccountId, BUNDLE),
       403,
       "InsufficientScope",
     );
     const other = await client.signIn("push");
-    await refusal(await client.pushFhir(other.accessToken, pushAccountId, BUNDLE), 404, "AccountNotFound");
+    await expectRefusal(
+      await client.pushFhir(other.accessToken, pushAccountId, BUNDLE),
+      404,
+      "AccountNotFound",
+    );
   });
 
   it("refuses a body that is not a JSON object with a resourceType", async () => {
@@ -75,28 +77,36 @@ describe("POST permission-access/import/h:accountId/fhir/{version}", () => {
       '{"type":"transaction"}',
       '{"resourceType":""}',
     ]) {
-      await refusal(await client.pushFhir(pusher.accessToken, pushAccountId, body), 406, "ValidationErrors");
+      await expectRefusal(
+        await client.pushFhir(pusher.accessToken, pushAccountId, body),
+        406,
+        "ValidationErrors",
+      );
     }
     const before = await userFiles(emu, pusher.userId);
     expect(before.filter((f) => f.source === "fhir")).toHaveLength(2);
   });
 
   it("knows only fhir/stu3 and fhir/3.0.2 under the literal h:accountId segment", async () => {
-    await refusal(await client.pushFhir(pusher.accessToken, pushAccountId, BUNDLE, "r4"), 404, "NotFound");
+    await expectRefusal(
+      await client.pushFhir(pusher.accessToken, pushAccountId, BUNDLE, "r4"),
+      404,
+      "NotFound",
+    );
     const jwt = await signRequest({ client_id: client.clientId, access_token: pusher.accessToken });
     const res = await fetch(`${emu.baseUrl}permission-access/import/${pushAccountId}/fhir/stu3`, {
       method: "POST",
       headers: { authorization: `Bearer ${jwt}`, accountid: pushAccountId },
       body: BUNDLE,
     });
-    await refusal(res, 404, "NotFound");
+    await expectRefusal(res, 404, "NotFound");
   });
 });
 
 describe("GET permission-access/accounts and DELETE user", () => {
   it("refuses a missing request JWT on both (406 ValidationErrors)", async () => {
-    await refusal(await fetch(`${emu.baseUrl}permission-access/accounts`), 406, "ValidationErrors");
-    await refusal(await fetch(`${emu.baseUrl}user`, { method: "DELETE" }), 406, "ValidationErrors");
+    await expectRefusal(await fetch(`${emu.baseUrl}permission-access/accounts`), 406, "ValidationErrors");
+    await expectRefusal(await fetch(`${emu.baseUrl}user`, { method: "DELETE" }), 406, "ValidationErrors");
   });
 
   it("deletes the library and every token: then 401 InvalidToken everywhere, refresh included", async () => {
@@ -111,15 +121,15 @@ describe("GET permission-access/accounts and DELETE user", () => {
     expect(res.status).toBe(204);
     expect(await res.text()).toBe("");
 
-    await refusal(await client.readAccounts(doomed.accessToken), 401, "InvalidToken");
-    await refusal(await client.importRaw(doomed.accessToken, Buffer.from("x")), 401, "InvalidToken");
-    await refusal(
+    await expectRefusal(await client.readAccounts(doomed.accessToken), 401, "InvalidToken");
+    await expectRefusal(await client.importRaw(doomed.accessToken, Buffer.from("x")), 401, "InvalidToken");
+    await expectRefusal(
       await client.pushFhir(doomed.accessToken, accounts[0]?.id ?? "", BUNDLE),
       401,
       "InvalidToken",
     );
-    await refusal(await client.deleteUser(doomed.accessToken), 401, "InvalidToken");
-    await refusal(await client.refresh(doomed.refreshToken), 401, "InvalidToken");
+    await expectRefusal(await client.deleteUser(doomed.accessToken), 401, "InvalidToken");
+    await expectRefusal(await client.refresh(doomed.refreshToken), 401, "InvalidToken");
     expect((await fetch(`${emu.libraryUrl}/api/users/${doomed.userId}/files`)).status).toBe(404);
     expect((await fetch(file?.url ?? "")).status).toBe(404);
     expect(existsSync(onDisk)).toBe(false);
@@ -135,9 +145,13 @@ describe("faults and stats", () => {
     emu.stats.reset();
     emu.faults.set("accounts", { failNext: 1, statuses: [503] });
     emu.faults.set("import", { failNext: 1, statuses: [500] });
-    await refusal(await client.readAccounts(pusher.accessToken), 503, "ServiceUnavailable");
+    await expectRefusal(await client.readAccounts(pusher.accessToken), 503, "ServiceUnavailable");
     expect((await client.readAccounts(pusher.accessToken)).status).toBe(200);
-    await refusal(await client.importRaw(pusher.accessToken, Buffer.from("f")), 500, "InternalServerError");
+    await expectRefusal(
+      await client.importRaw(pusher.accessToken, Buffer.from("f")),
+      500,
+      "InternalServerError",
+    );
     const stats = emu.stats.snapshot();
     expect(stats.requests).toMatchObject({ accounts: 2, import: 1, fhir: 0, user: 0 });
     expect(stats.faults.errors).toBe(2);

@@ -4,7 +4,7 @@ import { createMiddleware } from "hono/factory";
 import { z } from "zod";
 import type { EmulatorContext, VerifiedRequest } from "../context.js";
 import { ApiError, invalidRequest } from "../errors.js";
-import { decodeJwt, MalformedJwtError, verifyPs512 } from "../jwt.js";
+import { decodePs512, verifyPs512 } from "../jwt.js";
 import type { Contract, TokenRecord } from "../store.js";
 
 /** Claims every request JWT carries. */
@@ -84,16 +84,7 @@ export const requestJwt = <S extends z.ZodType>({
   }>(async (c, next) => {
     const match = /^Bearer +([^\s]+)$/i.exec(c.req.header("authorization") ?? "");
     if (!match?.[1]) throw malformed("Authorization: Bearer <jwt> is missing");
-    let jwt: ReturnType<typeof decodeJwt>;
-    try {
-      jwt = decodeJwt(match[1]);
-    } catch (error) {
-      if (error instanceof MalformedJwtError) throw malformed(error.message, error);
-      throw error;
-    }
-    if (jwt.header.alg !== "PS512") {
-      throw malformed(`The request JWT's alg must be PS512, not ${JSON.stringify(jwt.header.alg)}`);
-    }
+    const jwt = decodePs512(match[1], "Authorization", malformed);
     const clientId = jwt.payload.client_id;
     if (typeof clientId !== "string" || clientId === "") throw malformed("client_id is missing");
     const contract = ctx.store.getContract(clientId);
