@@ -46,6 +46,10 @@ const WORKER_SETTING_NAMES = new Set([
   "ALLOWED_ORIGINS",
   "MAX_UPLOAD_BYTES",
   "RATE_LIMIT_PER_MINUTE",
+  "BODY_TIMEOUT_SECONDS",
+  "MAX_CONCURRENT_UPLOADS",
+  "MIN_UPLOAD_BYTES_PER_SECOND",
+  "UPLOAD_GRACE_SECONDS",
 ]);
 const QUIET_WRANGLER = { WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
 
@@ -159,6 +163,10 @@ export function workerSettings({ emulator, workerUrl, sessionSecret, allowedOrig
     ALLOWED_ORIGINS: allowedOrigins.join(","),
     MAX_UPLOAD_BYTES: String(100 * 1024 * 1024),
     RATE_LIMIT_PER_MINUTE: "60",
+    BODY_TIMEOUT_SECONDS: "30",
+    MAX_CONCURRENT_UPLOADS: "4",
+    MIN_UPLOAD_BYTES_PER_SECOND: "16384",
+    UPLOAD_GRACE_SECONDS: "30",
   };
 }
 

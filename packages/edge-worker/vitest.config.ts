@@ -25,6 +25,11 @@ export default defineConfig({
                 ALLOWED_ORIGINS: "https://app.test",
                 MAX_UPLOAD_BYTES: String(8 * 1024 * 1024),
                 RATE_LIMIT_PER_MINUTE: "1000",
+                // Uploads at once: test/proof/concurrency.test.ts sends 200 at once under PROOF_SOAK
+                // (the default, 4, is tested by overriding this).
+                MAX_CONCURRENT_UPLOADS: "1000",
+                MIN_UPLOAD_BYTES_PER_SECOND: "16384",
+                UPLOAD_GRACE_SECONDS: "30",
                 TEST_EMULATOR_URL: inject("emulatorUrl"),
                 TEST_PROXY_CONTROL_URL: inject("proxyControlUrl"),
                 TEST_SEALER_URL: inject("sealerUrl"),

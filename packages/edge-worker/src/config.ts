@@ -28,6 +28,15 @@ export interface Config {
    * trickles slower is refused with 408 `BODY_TIMEOUT`.
    */
   bodyTimeoutMs: number;
+  /** Uploads one user may have in progress at once; the next is refused with 429 `TOO_MANY_UPLOADS`. */
+  maxConcurrentUploads: number;
+  /**
+   * Slowest average rate of an upload's body after {@link Config.uploadGraceMs}, in bytes per
+   * second: a slower one is ended with 408 `UPLOAD_TOO_SLOW`.
+   */
+  minUploadBytesPerSecond: number;
+  /** How long an upload's body may come at any rate before the minimum average applies, in ms. */
+  uploadGraceMs: number;
 }
 
 /** The raw settings as the runtime hands them over (vars and secrets are strings). */
@@ -45,7 +54,10 @@ export type SettingName =
   | "ALLOWED_ORIGINS"
   | "MAX_UPLOAD_BYTES"
   | "RATE_LIMIT_PER_MINUTE"
-  | "BODY_TIMEOUT_SECONDS";
+  | "BODY_TIMEOUT_SECONDS"
+  | "MAX_CONCURRENT_UPLOADS"
+  | "MIN_UPLOAD_BYTES_PER_SECOND"
+  | "UPLOAD_GRACE_SECONDS";
 
 /** Default `MAX_UPLOAD_BYTES`: 100 MiB. */
 export const DEFAULT_MAX_UPLOAD_BYTES = 100 * 1024 * 1024;
@@ -53,6 +65,15 @@ export const DEFAULT_MAX_UPLOAD_BYTES = 100 * 1024 * 1024;
 export const DEFAULT_RATE_LIMIT_PER_MINUTE = 60;
 /** Default `BODY_TIMEOUT_SECONDS`: as long as sdk-core waits for digi.me to make progress. */
 export const DEFAULT_BODY_TIMEOUT_SECONDS = 30;
+/** Default `MAX_CONCURRENT_UPLOADS`: enough for a browser's parallel uploads, few held connections. */
+export const DEFAULT_MAX_CONCURRENT_UPLOADS = 4;
+/**
+ * Default `MIN_UPLOAD_BYTES_PER_SECOND`: 16 KiB/s (131 kbit/s), slower than any 3G uplink, and
+ * about twice what a body dripped at one 256 KiB chunk per `BODY_TIMEOUT_SECONDS` window gives.
+ */
+export const DEFAULT_MIN_UPLOAD_BYTES_PER_SECOND = 16 * 1024;
+/** Default `UPLOAD_GRACE_SECONDS`: a slow start (TLS, a busy device) is no reason to end an upload. */
+export const DEFAULT_UPLOAD_GRACE_SECONDS = 30;
 
 /**
  * A setting is missing or malformed. The message names the settings and what is expected of them,
@@ -185,6 +206,12 @@ const schema = z.object({
   MAX_UPLOAD_BYTES: positiveInt("a positive whole number of bytes", DEFAULT_MAX_UPLOAD_BYTES),
   RATE_LIMIT_PER_MINUTE: positiveInt("a positive whole number", DEFAULT_RATE_LIMIT_PER_MINUTE),
   BODY_TIMEOUT_SECONDS: positiveInt("a positive whole number of seconds", DEFAULT_BODY_TIMEOUT_SECONDS),
+  MAX_CONCURRENT_UPLOADS: positiveInt("a positive whole number", DEFAULT_MAX_CONCURRENT_UPLOADS),
+  MIN_UPLOAD_BYTES_PER_SECOND: positiveInt(
+    "a positive whole number of bytes per second",
+    DEFAULT_MIN_UPLOAD_BYTES_PER_SECOND,
+  ),
+  UPLOAD_GRACE_SECONDS: positiveInt("a positive whole number of seconds", DEFAULT_UPLOAD_GRACE_SECONDS),
 });
 
 /**
@@ -219,6 +246,9 @@ export function parseConfig(env: RawSettings): Config {
     maxUploadBytes: s.MAX_UPLOAD_BYTES,
     rateLimitPerMinute: s.RATE_LIMIT_PER_MINUTE,
     bodyTimeoutMs: s.BODY_TIMEOUT_SECONDS * 1000,
+    maxConcurrentUploads: s.MAX_CONCURRENT_UPLOADS,
+    minUploadBytesPerSecond: s.MIN_UPLOAD_BYTES_PER_SECOND,
+    uploadGraceMs: s.UPLOAD_GRACE_SECONDS * 1000,
   };
 }
 

@@ -3,6 +3,7 @@ import { postboxKeyModulusBytes, type UserAccessToken } from "@digime-edge/sdk-c
 import { ConfigError, getConfig } from "./config";
 import { AUTH_LATE_MS, AUTH_TTL_MS } from "./lib/auth-window";
 import { type ApiFailure, contractDetails, describeDigiMeFailure, getSdk } from "./lib/digime";
+import { UploadLeases } from "./lib/upload-leases";
 
 /** What `GET /api/session` may tell about a user: public information only. */
 export interface VaultSession {
@@ -22,6 +23,8 @@ export interface WriteGrant {
   postboxId: string;
   /** The postbox's public key (PEM). */
   publicKey: string;
+  /** The upload slot this write holds: renew it while the upload runs, release it at its end. */
+  leaseId: string;
 }
 
 /** Answer of a vault operation: the value, or a failure to answer with. */
@@ -65,6 +68,7 @@ const SESSION_EXPIRED: ApiFailure = {
 export class UserVault extends DurableObject<Env> {
   #refreshing: Promise<VaultResult<{ token: UserAccessToken }>> | undefined;
   #bucket = { tokens: Number.NaN, at: 0 };
+  readonly #leases = new UploadLeases();
 
   /**
    * Creates the tables on first use.
@@ -194,12 +198,16 @@ export class UserVault extends DurableObject<Env> {
    * Admits one write: takes from the user's rate budget, then answers a token that is fresh now
    * (refreshing it, single-flight, when it is close to expiry) with the postbox credentials.
    *
-   * @param input - The per-minute budget in force (the Worker's setting) and, for a sealed upload,
-   *   the size of its wrapped AES key: it must be the postbox key's modulus size, else the write is
-   *   refused (400 `BAD_SYMMETRICAL_KEY`) before the budget is touched or a token refreshed.
+   * @param input - The per-minute budget and the uploads allowed at once (the Worker's settings)
+   *   and, for a sealed upload, the size of its wrapped AES key: it must be the postbox key's
+   *   modulus size, else the write is refused (400 `BAD_SYMMETRICAL_KEY`) before the budget is
+   *   touched or a token refreshed. An upload over `maxConcurrent` is refused (429
+   *   `TOO_MANY_UPLOADS`) before the budget is touched. An admitted write holds an upload slot
+   *   until {@link UserVault.releaseWrite}.
    */
   async acquireWrite(input: {
     ratePerMinute: number;
+    maxConcurrent: number;
     wrappedKeyBytes?: number;
   }): Promise<VaultResult<WriteGrant>> {
     const row = this.#row();
@@ -223,6 +231,15 @@ export class UserVault extends DurableObject<Env> {
         };
       }
     }
+    if (this.#leases.active(Date.now()) >= input.maxConcurrent) {
+      return {
+        ok: false,
+        status: 429,
+        code: "TOO_MANY_UPLOADS",
+        message: `at most ${input.maxConcurrent} uploads at once; send this one when another has ended`,
+        retryAfter: 5,
+      };
+    }
     const wait = this.#take(input.ratePerMinute);
     if (wait > 0) {
       return {
@@ -233,13 +250,36 @@ export class UserVault extends DurableObject<Env> {
         retryAfter: wait,
       };
     }
+    const leaseId = crypto.randomUUID();
+    this.#leases.take(leaseId, input.maxConcurrent, Date.now());
     let token = toToken(row);
     if (token.accessToken.expiry - FRESHNESS_MARGIN_MS <= Date.now()) {
       const refreshed = await this.refresh(token.accessToken.value);
-      if (!refreshed.ok) return refreshed;
+      if (!refreshed.ok) {
+        this.#leases.release(leaseId);
+        return refreshed;
+      }
       token = refreshed.token;
     }
-    return { ok: true, token, postboxId: row.postbox_id, publicKey: row.public_key };
+    return { ok: true, token, postboxId: row.postbox_id, publicKey: row.public_key, leaseId };
+  }
+
+  /**
+   * Keeps a running upload's slot (see `lib/upload-leases.ts`).
+   *
+   * @param leaseId - The slot {@link UserVault.acquireWrite} gave.
+   */
+  async renewWrite(leaseId: string): Promise<void> {
+    this.#leases.renew(leaseId, Date.now());
+  }
+
+  /**
+   * Gives an upload's slot back, at whatever end the upload came to.
+   *
+   * @param leaseId - The slot {@link UserVault.acquireWrite} gave.
+   */
+  async releaseWrite(leaseId: string): Promise<void> {
+    this.#leases.release(leaseId);
   }
 
   /**
@@ -286,6 +326,7 @@ export class UserVault extends DurableObject<Env> {
   /** Forgets the user: tokens, postbox and pending authorizations. */
   async clear(): Promise<void> {
     this.#refreshing = undefined;
+    this.#leases.clear();
     await this.ctx.storage.deleteAll();
     this.#migrate();
   }

@@ -23,6 +23,18 @@ export interface BodyChunksOptions {
   chunkTimeoutMs?: number | undefined;
   /** The error a chunk that took too long fails with. */
   onTimeout?: () => Error;
+  /**
+   * Slowest average rate of the body after `graceMs`, in bytes per second; no minimum when
+   * absent. Counted over the time spent waiting for the body, one chunk in flight allowed (a read
+   * shows its bytes only once it has them all): a body slower than that is cancelled and its
+   * reading fails with `onTooSlow()`. This bounds how long an upload may last, which the
+   * per-chunk limit alone does not: a body may drip one chunk per `chunkTimeoutMs` forever.
+   */
+  minBytesPerSecond?: number | undefined;
+  /** How long the body may come at any rate before `minBytesPerSecond` applies, in ms (default 0). */
+  graceMs?: number | undefined;
+  /** The error a body below `minBytesPerSecond` fails with. */
+  onTooSlow?: () => Error;
 }
 
 /** A body read in large chunks: the chunks, and how to stop reading. */
@@ -60,7 +72,13 @@ export function readBodyChunks(
     const view = new Uint8Array(size);
     return byob.readAtLeast ? byob.readAtLeast(size, view) : byob.read(view);
   };
-  const { chunkTimeoutMs, onTimeout = () => new Error("the body took too long") } = options;
+  const {
+    chunkTimeoutMs,
+    onTimeout = () => new Error("the body took too long"),
+    minBytesPerSecond,
+    graceMs = 0,
+    onTooSlow = () => new Error("the body came too slowly"),
+  } = options;
 
   async function* chunks(): AsyncGenerator<Uint8Array> {
     // The time limit holds per `size` bytes, however the runtime hands them over: one read with
@@ -68,13 +86,31 @@ export function readBodyChunks(
     // Only time spent waiting for the client counts, not time the consumer took between reads.
     let waited = 0;
     let windowBytes = 0;
+    // For the average rate: all the time waited and all the bytes read.
+    let waitedTotal = 0;
+    let total = 0;
     for (;;) {
+      const chunkLeft = chunkTimeoutMs === undefined ? Number.POSITIVE_INFINITY : chunkTimeoutMs - waited;
+      // By when this read must end for the average, the chunk it waits for included, to hold.
+      const rateLeft =
+        minBytesPerSecond === undefined
+          ? Number.POSITIVE_INFINITY
+          : Math.max(graceMs, ((total + size) / minBytesPerSecond) * 1000) - waitedTotal;
       const start = Date.now();
       const result =
-        chunkTimeoutMs === undefined ? await read() : await withinTime(read(), chunkTimeoutMs - waited);
-      waited += Date.now() - start;
+        chunkLeft === Number.POSITIVE_INFINITY && rateLeft === Number.POSITIVE_INFINITY
+          ? await read()
+          : await withinTime(
+              read(),
+              Math.min(chunkLeft, rateLeft),
+              chunkLeft <= rateLeft ? onTimeout : onTooSlow,
+            );
+      const took = Date.now() - start;
+      waited += took;
+      waitedTotal += took;
       const bytes = result.value?.byteLength ?? 0;
       windowBytes += bytes;
+      total += bytes;
       if (windowBytes >= size) {
         waited = 0;
         windowBytes = 0;
@@ -84,13 +120,13 @@ export function readBodyChunks(
     }
   }
 
-  async function withinTime<T>(pending: Promise<T>, ms: number): Promise<T> {
+  async function withinTime<T>(pending: Promise<T>, ms: number, late: () => Error): Promise<T> {
     let timer: ReturnType<typeof setTimeout> | null = null;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(onTimeout()), Math.max(0, ms));
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(late()), Math.max(0, ms));
     });
     try {
-      return await Promise.race([pending, late]);
+      return await Promise.race([pending, expired]);
     } catch (error) {
       await reader.cancel(error).catch(() => {});
       throw error;

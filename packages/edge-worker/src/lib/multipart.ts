@@ -111,6 +111,11 @@ export interface MultipartReaderOptions {
   maxBytes?: number;
   /** Makes the error thrown when the body is larger than `maxBytes` (default a {@link MultipartError}). */
   tooLarge?: () => Error;
+  /**
+   * Most parts in the body (default: no limit); one more is a {@link MultipartError}. Skipped
+   * parts cost parsing too, and a form need not have many.
+   */
+  maxParts?: number;
 }
 
 /**
@@ -132,6 +137,8 @@ export class MultipartReader {
   readonly #maxBytes: number;
   readonly #tooLarge: () => Error;
   #read = 0;
+  #parts = 0;
+  readonly #maxParts: number;
   #sourceDone = false;
   #state: "preamble" | "headers" | "body" | "done" = "preamble";
 
@@ -146,6 +153,7 @@ export class MultipartReader {
     this.#maxHeaderBytes = options.maxHeaderBytes ?? 8192;
     this.#maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY;
     this.#tooLarge = options.tooLarge ?? (() => new MultipartError("the body is too large"));
+    this.#maxParts = options.maxParts ?? Number.POSITIVE_INFINITY;
   }
 
   async #fill(): Promise<boolean> {
@@ -225,6 +233,8 @@ export class MultipartReader {
     this.#state = "body";
     // A part without headers has lineEnd === end: no header block at all.
     if (lineEnd === end) throw new MultipartError("a part has no headers");
+    if (++this.#parts > this.#maxParts)
+      throw new MultipartError(`the form has more than ${this.#maxParts} parts`);
     return parseHeaders(block);
   }
 

@@ -9,8 +9,10 @@ import type { Context } from "hono";
 import type { AppEnv } from "../env";
 import { ApiError } from "../errors";
 import type { WriteGrant } from "../vault";
+import type { BodyChunksOptions } from "./body-chunks";
 import { describeDigiMeFailure, failureToError } from "./digime";
 import { vaultFor } from "./session";
+import { LEASE_RENEW_MS } from "./upload-leases";
 
 /** What an upload route answers on success. */
 export interface UploadResult {
@@ -44,13 +46,14 @@ export function tooLarge(limit: number): ApiError {
 }
 
 /**
- * How an upload's body is read: the time limit per 256 KiB chunk (`BODY_TIMEOUT_SECONDS`), and the
- * error a body slower than that fails with (408 `BODY_TIMEOUT`).
+ * How an upload's body is read: the time limit per 256 KiB chunk (`BODY_TIMEOUT_SECONDS`, else 408
+ * `BODY_TIMEOUT`) and the slowest average rate after the grace period
+ * (`MIN_UPLOAD_BYTES_PER_SECOND` after `UPLOAD_GRACE_SECONDS`, else 408 `UPLOAD_TOO_SLOW`).
  *
  * @param c - The request context (after `withConfig`).
  */
-export function bodyTiming(c: Context<AppEnv>): { chunkTimeoutMs: number; onTimeout: () => ApiError } {
-  const ms = c.get("config").bodyTimeoutMs;
+export function bodyTiming(c: Context<AppEnv>): BodyChunksOptions {
+  const { bodyTimeoutMs: ms, minUploadBytesPerSecond: rate, uploadGraceMs: grace } = c.get("config");
   return {
     chunkTimeoutMs: ms,
     onTimeout: () =>
@@ -58,6 +61,14 @@ export function bodyTiming(c: Context<AppEnv>): { chunkTimeoutMs: number; onTime
         408,
         "BODY_TIMEOUT",
         `the request body arrived too slowly (each 256 KiB must arrive within ${ms / 1000} s)`,
+      ),
+    minBytesPerSecond: rate,
+    graceMs: grace,
+    onTooSlow: () =>
+      new ApiError(
+        408,
+        "UPLOAD_TOO_SLOW",
+        `the upload came slower than ${rate} bytes per second on average (after the first ${grace / 1000} s)`,
       ),
   };
 }
@@ -91,22 +102,48 @@ export function declaredLength(c: Context<AppEnv>): number | undefined {
   return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
 }
 
+/** An admitted write: its grant, and the user's upload slot, held until {@link AdmittedWrite.release}. */
+export interface AdmittedWrite extends Omit<WriteGrant, "leaseId"> {
+  /** Gives the upload slot back; call it at every end of the upload (idempotent, never throws). */
+  release(): Promise<void>;
+}
+
 /**
- * Admits one write for the signed-in user: takes from the user's rate budget and answers a token
- * that is fresh now (refreshed single-flight in the vault) with the postbox credentials.
+ * Admits one write for the signed-in user: takes one of the user's upload slots
+ * (`MAX_CONCURRENT_UPLOADS`) and from the rate budget, and answers a token that is fresh now
+ * (refreshed single-flight in the vault) with the postbox credentials. The slot is renewed while
+ * the upload runs; the caller releases it in a `finally`. Should this invocation be cut off before
+ * it can, the slot lapses within a minute (see `lib/upload-leases.ts`).
  *
  * @param c - The request context (after `withConfig` and `requireSession`).
  * @param wrappedKeyBytes - For a sealed upload: the wrapped key's size, checked against the postbox
  *   key before anything else is spent (400 `BAD_SYMMETRICAL_KEY`).
  * @throws ApiError 401, 403, 400, 429 or a digi.me failure of the refresh.
  */
-export async function admitWrite(c: Context<AppEnv>, wrappedKeyBytes?: number): Promise<WriteGrant> {
-  const grant = await vaultFor(c.env, c.get("userId")).acquireWrite({
-    ratePerMinute: c.get("config").rateLimitPerMinute,
+export async function admitWrite(c: Context<AppEnv>, wrappedKeyBytes?: number): Promise<AdmittedWrite> {
+  const config = c.get("config");
+  const vault = vaultFor(c.env, c.get("userId"));
+  const grant = await vault.acquireWrite({
+    ratePerMinute: config.rateLimitPerMinute,
+    maxConcurrent: config.maxConcurrentUploads,
     ...(wrappedKeyBytes === undefined ? {} : { wrappedKeyBytes }),
   });
   if (!grant.ok) throw failureToError(grant);
-  return { token: grant.token, postboxId: grant.postboxId, publicKey: grant.publicKey };
+  const { leaseId } = grant;
+  const renewal = setInterval(() => {
+    vault.renewWrite(leaseId).catch(() => {});
+  }, LEASE_RENEW_MS);
+  let released: Promise<void> | undefined;
+  return {
+    token: grant.token,
+    postboxId: grant.postboxId,
+    publicKey: grant.publicKey,
+    release: () => {
+      clearInterval(renewal);
+      released ??= vault.releaseWrite(leaseId).catch(() => {});
+      return released;
+    },
+  };
 }
 
 /** Options of {@link UploadRun}. */

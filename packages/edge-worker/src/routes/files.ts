@@ -18,6 +18,11 @@ export { REPLAYABLE_BYTES, type UploadResult } from "../lib/upload";
 export const FRAMING_ALLOWANCE = 64 * 1024;
 /** Largest `fileDescriptor` part. */
 export const MAX_DESCRIPTOR_BYTES = 16 * 1024;
+/**
+ * Most parts a form may have: it needs two (`fileDescriptor`, `file`); others are skipped, and a
+ * body of thousands of tiny parts would only cost parsing.
+ */
+export const MAX_FORM_PARTS = 16;
 
 function asApiError(error: unknown): ApiError {
   if (error instanceof MultipartError)
@@ -48,79 +53,85 @@ export const files = new Hono<AppEnv>().post(
     if (!body) throw new ApiError(400, "MISSING_FILE", "the form has no file part");
 
     const grant = await admitWrite(c);
-    // A body longer than its Content-Length is refused (HTTP framing should make it impossible, but
-    // a small declared length decides that the body is read whole, so it must hold).
-    const declared = declaredLength(c);
-    const reader = new MultipartReader(inLargeChunks(body, undefined, bodyTiming(c)), boundary, {
-      maxBytes: declared ?? limit + FRAMING_ALLOWANCE,
-      tooLarge: () =>
-        declared === undefined
-          ? tooLarge(limit)
-          : new ApiError(400, "BAD_MULTIPART", "the body is longer than its Content-Length"),
-    });
-    const run = new UploadRun({ toError: asApiError, cancel: (reason) => reader.cancel(reason) });
-
-    let descriptor: DescriptorInput | undefined;
-    let file: { filename: string | undefined; contentType: string | undefined } | undefined;
+    // The upload slot is given back at every end: delivered, refused, failed, aborted or timed out.
     try {
-      for (let part = await reader.next(); part; part = await reader.next()) {
-        if (part.name === "file") {
-          file = part;
-          break;
+      // A body longer than its Content-Length is refused (HTTP framing should make it impossible, but
+      // a small declared length decides that the body is read whole, so it must hold).
+      const declared = declaredLength(c);
+      const reader = new MultipartReader(inLargeChunks(body, undefined, bodyTiming(c)), boundary, {
+        maxBytes: declared ?? limit + FRAMING_ALLOWANCE,
+        maxParts: MAX_FORM_PARTS,
+        tooLarge: () =>
+          declared === undefined
+            ? tooLarge(limit)
+            : new ApiError(400, "BAD_MULTIPART", "the body is longer than its Content-Length"),
+      });
+      const run = new UploadRun({ toError: asApiError, cancel: (reason) => reader.cancel(reason) });
+
+      let descriptor: DescriptorInput | undefined;
+      let file: { filename: string | undefined; contentType: string | undefined } | undefined;
+      try {
+        for (let part = await reader.next(); part; part = await reader.next()) {
+          if (part.name === "file") {
+            file = part;
+            break;
+          }
+          if (part.name === "fileDescriptor") {
+            if (descriptor) throw new ApiError(400, "BAD_DESCRIPTOR", "send one fileDescriptor part");
+            const text = await reader.text(MAX_DESCRIPTOR_BYTES);
+            if (text === undefined) throw new ApiError(400, "BAD_DESCRIPTOR", "fileDescriptor is too large");
+            const parsed = parseDescriptor(text);
+            if (!parsed.ok) throw new ApiError(400, "BAD_DESCRIPTOR", parsed.message);
+            descriptor = parsed.value;
+          }
+          // Any other field is skipped by `reader.next()`.
         }
-        if (part.name === "fileDescriptor") {
-          if (descriptor) throw new ApiError(400, "BAD_DESCRIPTOR", "send one fileDescriptor part");
-          const text = await reader.text(MAX_DESCRIPTOR_BYTES);
-          if (text === undefined) throw new ApiError(400, "BAD_DESCRIPTOR", "fileDescriptor is too large");
-          const parsed = parseDescriptor(text);
-          if (!parsed.ok) throw new ApiError(400, "BAD_DESCRIPTOR", parsed.message);
-          descriptor = parsed.value;
-        }
-        // Any other field is skipped by `reader.next()`.
+      } catch (error) {
+        throw await run.failed(error);
       }
-    } catch (error) {
-      throw await run.failed(error);
+      if (!file) throw new ApiError(400, "MISSING_FILE", "the form has no file part");
+
+      const fileName = sanitizeFileName(file.filename);
+      const fileDescriptor = completeDescriptor(descriptor, file.contentType, userId);
+      // The file's chunks, counted; at its end the rest of the form is read and checked before the
+      // last chunk is handed on, so a bad form never completes an upload.
+      async function* fileChunks(): AsyncGenerator<Uint8Array> {
+        for await (const chunk of reader.body()) {
+          run.bytes += chunk.byteLength;
+          if (run.bytes > limit) throw tooLarge(limit);
+          yield chunk;
+        }
+        for (let part = await reader.next(); part; part = await reader.next()) {
+          if (part.name === "fileDescriptor") {
+            throw new ApiError(
+              400,
+              "DESCRIPTOR_AFTER_FILE",
+              "send the fileDescriptor part before the file part",
+            );
+          }
+          if (part.name === "file") throw new ApiError(400, "BAD_MULTIPART", "send one file part");
+        }
+      }
+
+      const data =
+        declared !== undefined && declared <= REPLAYABLE_BYTES
+          ? await run.collect(fileChunks())
+          : run.stream(fileChunks());
+
+      const result = await run.deliver(fileName, () =>
+        getSdk(config).write({
+          contractDetails: contractDetails(config),
+          userAccessToken: grant.token,
+          postboxId: grant.postboxId,
+          publicKey: grant.publicKey,
+          data: { fileData: data, fileName, fileDescriptor },
+          signal: run.upstream.signal,
+          refresh: run.refresher(c),
+        }),
+      );
+      return c.json(result);
+    } finally {
+      await grant.release();
     }
-    if (!file) throw new ApiError(400, "MISSING_FILE", "the form has no file part");
-
-    const fileName = sanitizeFileName(file.filename);
-    const fileDescriptor = completeDescriptor(descriptor, file.contentType, userId);
-    // The file's chunks, counted; at its end the rest of the form is read and checked before the
-    // last chunk is handed on, so a bad form never completes an upload.
-    async function* fileChunks(): AsyncGenerator<Uint8Array> {
-      for await (const chunk of reader.body()) {
-        run.bytes += chunk.byteLength;
-        if (run.bytes > limit) throw tooLarge(limit);
-        yield chunk;
-      }
-      for (let part = await reader.next(); part; part = await reader.next()) {
-        if (part.name === "fileDescriptor") {
-          throw new ApiError(
-            400,
-            "DESCRIPTOR_AFTER_FILE",
-            "send the fileDescriptor part before the file part",
-          );
-        }
-        if (part.name === "file") throw new ApiError(400, "BAD_MULTIPART", "send one file part");
-      }
-    }
-
-    const data =
-      declared !== undefined && declared <= REPLAYABLE_BYTES
-        ? await run.collect(fileChunks())
-        : run.stream(fileChunks());
-
-    const result = await run.deliver(fileName, () =>
-      getSdk(config).write({
-        contractDetails: contractDetails(config),
-        userAccessToken: grant.token,
-        postboxId: grant.postboxId,
-        publicKey: grant.publicKey,
-        data: { fileData: data, fileName, fileDescriptor },
-        signal: run.upstream.signal,
-        refresh: run.refresher(c),
-      }),
-    );
-    return c.json(result);
   },
 );

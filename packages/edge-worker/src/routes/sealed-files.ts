@@ -79,78 +79,83 @@ export const sealedFiles = new Hono<AppEnv>().post(
     if (!body) throw badBody("the sealed body is empty");
 
     const grant = await admitWrite(c, envelope.wrappedKeyBytes);
-    const reader = readBodyChunks(body, undefined, bodyTiming(c));
-    const run = new UploadRun({ cancel: reader.cancel });
+    // The upload slot is given back at every end: delivered, refused, failed, aborted or timed out.
+    try {
+      const reader = readBodyChunks(body, undefined, bodyTiming(c));
+      const run = new UploadRun({ cancel: reader.cancel });
 
-    // The body's chunks, counted. The last one is held back until the end is known to be whole
-    // blocks, so a bad body never completes a write.
-    async function* chunks(): AsyncGenerator<Uint8Array> {
-      let held: Uint8Array | undefined;
-      for await (const value of reader.chunks) {
-        run.bytes += value.byteLength;
-        if (run.bytes > maxBody) throw tooLarge(limit);
-        // The declared length goes on to digi.me as the file's size: the body must match it.
-        if (declared !== undefined && run.bytes > declared)
-          throw badBody("the sealed body is longer than its Content-Length");
-        if (held) yield held;
-        held = value;
-      }
-      if (declared !== undefined && run.bytes !== declared)
-        throw badBody("the sealed body is shorter than its Content-Length");
-      checkBodyLength(run.bytes);
-      if (held) yield held;
-    }
-
-    let data: Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array>;
-    const source = chunks();
-    if (declared !== undefined && declared > REPLAYABLE_BYTES) data = run.stream(source);
-    else {
-      // Read ahead: a body that ends within REPLAYABLE_BYTES is checked whole before digi.me sees it.
-      const head: Uint8Array[] = [];
-      let size = 0;
-      let ended = false;
-      try {
-        while (size <= REPLAYABLE_BYTES) {
-          const next = await source.next();
-          if (next.done) {
-            ended = true;
-            break;
-          }
-          head.push(next.value);
-          size += next.value.byteLength;
+      // The body's chunks, counted. The last one is held back until the end is known to be whole
+      // blocks, so a bad body never completes a write.
+      async function* chunks(): AsyncGenerator<Uint8Array> {
+        let held: Uint8Array | undefined;
+        for await (const value of reader.chunks) {
+          run.bytes += value.byteLength;
+          if (run.bytes > maxBody) throw tooLarge(limit);
+          // The declared length goes on to digi.me as the file's size: the body must match it.
+          if (declared !== undefined && run.bytes > declared)
+            throw badBody("the sealed body is longer than its Content-Length");
+          if (held) yield held;
+          held = value;
         }
-      } catch (error) {
-        throw await run.failed(error);
+        if (declared !== undefined && run.bytes !== declared)
+          throw badBody("the sealed body is shorter than its Content-Length");
+        checkBodyLength(run.bytes);
+        if (held) yield held;
       }
-      data = ended
-        ? await run.collect(head)
-        : run.stream(
-            (async function* () {
-              yield* head;
-              yield* source;
-            })(),
-          );
-    }
 
-    const fileName = sanitizeFileName(envelope.fileName);
-    const sealed: SealedFile = {
-      iv: envelope.iv,
-      symmetricalKey: envelope.symmetricalKey,
-      metadata: envelope.metadata,
-      body: data,
-      ...(declared === undefined ? {} : { size: declared }),
-    };
-    const result: SealedUploadResult = await run.deliver(fileName, () =>
-      getSdk(config).sendSealed({
-        contractDetails: contractDetails(config),
-        userAccessToken: grant.token,
-        postboxId: grant.postboxId,
-        sealed,
-        fileName,
-        signal: run.upstream.signal,
-        refresh: run.refresher(c),
-      }),
-    );
-    return c.json(result);
+      let data: Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array>;
+      const source = chunks();
+      if (declared !== undefined && declared > REPLAYABLE_BYTES) data = run.stream(source);
+      else {
+        // Read ahead: a body that ends within REPLAYABLE_BYTES is checked whole before digi.me sees it.
+        const head: Uint8Array[] = [];
+        let size = 0;
+        let ended = false;
+        try {
+          while (size <= REPLAYABLE_BYTES) {
+            const next = await source.next();
+            if (next.done) {
+              ended = true;
+              break;
+            }
+            head.push(next.value);
+            size += next.value.byteLength;
+          }
+        } catch (error) {
+          throw await run.failed(error);
+        }
+        data = ended
+          ? await run.collect(head)
+          : run.stream(
+              (async function* () {
+                yield* head;
+                yield* source;
+              })(),
+            );
+      }
+
+      const fileName = sanitizeFileName(envelope.fileName);
+      const sealed: SealedFile = {
+        iv: envelope.iv,
+        symmetricalKey: envelope.symmetricalKey,
+        metadata: envelope.metadata,
+        body: data,
+        ...(declared === undefined ? {} : { size: declared }),
+      };
+      const result: SealedUploadResult = await run.deliver(fileName, () =>
+        getSdk(config).sendSealed({
+          contractDetails: contractDetails(config),
+          userAccessToken: grant.token,
+          postboxId: grant.postboxId,
+          sealed,
+          fileName,
+          signal: run.upstream.signal,
+          refresh: run.refresher(c),
+        }),
+      );
+      return c.json(result);
+    } finally {
+      await grant.release();
+    }
   },
 );

@@ -29,6 +29,7 @@ import { describe, expect, it } from "vitest";
 import { AUTH_LATE_MS } from "../../src/lib/auth-window";
 import { vaultFor } from "../../src/lib/session";
 import { sign } from "../../src/lib/signing";
+import { MAX_FORM_PARTS } from "../../src/routes/files";
 import {
   APP_ORIGIN,
   Browser,
@@ -41,6 +42,7 @@ import {
   publicKeyOf,
   sha256,
   signedInBrowser,
+  signedInUser,
   signIn,
   storedTokens,
   streamOf,
@@ -688,6 +690,69 @@ describe("bodies", () => {
     expect(stats.writes).toBe(0);
     // The streamed ones had begun their digi.me request, and aborted it.
     expect(stats.requests.postbox).toBeGreaterThanOrEqual(1);
+  });
+
+  it("a flood of slow-drip uploads: four run at once and are ended as too slow, the rest are refused before digi.me is asked, nothing is stored", async () => {
+    const { browser, postboxId } = await signedInUser();
+    const sealed = await seal({
+      publicKey: await publicKeyOf(browser),
+      fileData: bytesOf(2 * 1024 * 1024, 8),
+      fileDescriptor: { mimeType: "text/plain", accounts: [{ accountId: "x" }] },
+    });
+    const body = sealed.body as Uint8Array<ArrayBuffer>;
+    // MAX_CONCURRENT_UPLOADS at its default (4). Each upload drips 16 KiB every 50 ms: each 256 KiB
+    // comes well within BODY_TIMEOUT_SECONDS, but the average stays below the 1 MiB/s asked for
+    // after the first second.
+    const env = {
+      MAX_CONCURRENT_UPLOADS: undefined,
+      UPLOAD_GRACE_SECONDS: "1",
+      MIN_UPLOAD_BYTES_PER_SECOND: String(1024 * 1024),
+    };
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        uploadSealedParts(
+          browser,
+          { ...sealed, body: dripped(body, body.length / (16 * 1024), 50) },
+          { overrides: { "Content-Length": String(body.length) }, env },
+        ),
+      ),
+    );
+    const codes = (await Promise.all(answers.map(errorOf))).map((e) => `${e.status} ${e.code}`).sort();
+    expect(codes).toEqual([
+      ...Array(4).fill("408 UPLOAD_TOO_SLOW"),
+      ...Array(6).fill("429 TOO_MANY_UPLOADS"),
+    ]);
+    const stats = await emulator.stats();
+    // Only the four admitted ones began their digi.me request (and aborted it).
+    expect(stats.requests.postbox).toBeLessThanOrEqual(4);
+    expect(stats.writes).toBe(0);
+    expect(await emulator.files(postboxId)).toEqual([]);
+    // Every slot came back: the user uploads normally.
+    const honest = await upload(browser, uploadForm(bytesOf(5000, 9), undefined, "honest.bin"), { env });
+    expect(honest.status).toBe(200);
+    expect((await emulator.files(postboxId)).map((f) => f.fileName)).toEqual(["honest.bin"]);
+  });
+
+  it(`a form of many tiny parts after the file is refused (more than ${MAX_FORM_PARTS}), and nothing is stored`, async () => {
+    const browser = await signedInBrowser();
+    const postboxId = await postboxOf(browser.userId as string);
+    const tail = Array.from(
+      { length: 5000 },
+      (_, i) => `--lie\r\nContent-Disposition: form-data; name="f${i}"\r\n\r\n${i}\r\n`,
+    ).join("");
+    const file = formBytes(bytesOf(3000, 10));
+    const bodyBytes = new Uint8Array([
+      ...file.subarray(0, file.length - 9),
+      ...enc.encode(`\r\n${tail}--lie--\r\n`),
+    ]);
+    const answer = await browser.fetch("/api/files", {
+      method: "POST",
+      origin: APP_ORIGIN,
+      headers: { "Content-Type": "multipart/form-data; boundary=lie" },
+      body: bodyBytes,
+    });
+    expect(await errorOf(answer)).toMatchObject({ status: 400, code: "BAD_MULTIPART" });
+    expect(await emulator.files(postboxId)).toEqual([]);
   });
 });
 

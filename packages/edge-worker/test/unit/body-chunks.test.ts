@@ -117,4 +117,51 @@ describe("readBodyChunks", () => {
     // Slow but keeping pace (each 1000 bytes within the limit): read to the end.
     expect(await read(dripped(250, 12, 40).stream, 1000)).toEqual({ bytes: 3000, ms: expect.any(Number) });
   });
+
+  it("a minimum average rate after a grace period: a body that keeps each chunk's pace but averages slower fails", async () => {
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    // 100 bytes every 20 ms: 5,000 bytes/s, always well within the per-chunk limit.
+    const steady = (pieces: number) => {
+      let sent = 0;
+      let cancelled = false;
+      const stream = new ReadableStream<Uint8Array>({
+        async pull(c) {
+          if (sent === pieces) return c.close();
+          await sleep(20);
+          sent++;
+          c.enqueue(new Uint8Array(100));
+        },
+        cancel: () => {
+          cancelled = true;
+        },
+      });
+      return { stream, cancelled: () => cancelled };
+    };
+    const read = async (stream: ReadableStream<Uint8Array>, minBytesPerSecond: number) => {
+      let bytes = 0;
+      try {
+        const options = {
+          chunkTimeoutMs: 5000,
+          onTimeout: () => new Error("chunk late"),
+          minBytesPerSecond,
+          graceMs: 200,
+          onTooSlow: () => new Error("too slow on average"),
+        };
+        for await (const chunk of readBodyChunks(stream, 1000, options).chunks) bytes += chunk.byteLength;
+        return { bytes };
+      } catch (error) {
+        return { error: (error as Error).message, bytes };
+      }
+    };
+    // Asked for 20,000 bytes/s: after the grace, the average (a chunk in flight counted) falls short.
+    const slow = steady(100);
+    const refused = await read(slow.stream, 20_000);
+    expect(refused.error).toBe("too slow on average");
+    expect(refused.bytes).toBeLessThan(10_000);
+    expect(slow.cancelled()).toBe(true);
+    // Asked for 1,000 bytes/s: read to the end.
+    expect(await read(steady(30).stream, 1000)).toEqual({ bytes: 3000 });
+    // A body shorter than the grace period is never too slow, whatever the rate asked.
+    expect(await read(steady(3).stream, 1_000_000)).toEqual({ bytes: 300 });
+  });
 });

@@ -114,4 +114,17 @@ describe("MultipartReader", () => {
     const reader = new MultipartReader(chunked(enc.encode("--XX--\r\n"), 2), "XX");
     expect(await reader.next()).toBeNull();
   });
+
+  it("maxParts: a form with more parts than allowed is refused when the next one starts", async () => {
+    const form = new FormData();
+    for (let i = 0; i < 5; i++) form.append(`field${i}`, `v${i}`);
+    const { bytes, type } = await formBytes(form);
+    const boundary = getBoundary(type) as string;
+    expect(await readAll(new MultipartReader(chunked(bytes, 7), boundary, { maxParts: 5 }))).toHaveLength(5);
+    const reader = new MultipartReader(chunked(bytes, 7), boundary, { maxParts: 4 });
+    for (let i = 0; i < 4; i++) expect((await reader.next())?.name).toBe(`field${i}`);
+    const refused = await reader.next().catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(MultipartError);
+    expect((refused as Error).message).toContain("more than 4 parts");
+  });
 });
