@@ -38,7 +38,7 @@ import { availableParallelism, cpus } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { isDeepStrictEqual } from "node:util";
-import { bundleSize, ENTRIES, WRITE_SIZE_BUDGET } from "./bundle-size.ts";
+import { bundleSize, ENTRIES, PUSH_SIZE_TARGET, WRITE_SIZE_BUDGET } from "./bundle-size.ts";
 import {
   ACCESS_TOKEN,
   APPLICATION_ID,
@@ -680,6 +680,7 @@ async function benchSize() {
   const write = await bundleSize(ENTRIES.write);
   const viaInit = await bundleSize(ENTRIES.initWrite);
   const sealOnly = await bundleSize(ENTRIES.seal);
+  const push = await bundleSize(ENTRIES.pushData);
   const all = await bundleSize(ENTRIES.all);
   const fromSrc = await bundleSize(ENTRIES.write, { src: true });
   // For scale: what zod/mini (a dev dependency here, the test oracle of our schemas) would add.
@@ -704,6 +705,13 @@ async function benchSize() {
       row("write(config, options) (dist; no dependencies)", write),
       row("init(config).write (dist; the object holds every method)", viaInit, false),
       row("seal(options) (a browser app sealing for the Worker)", sealOnly, false),
+      [
+        "pushData(config, options) (import API; no envelope)",
+        kib(push.min),
+        kib(push.gz, 2),
+        ratio(push.gz, PUSH_SIZE_TARGET),
+        push.gz <= PUSH_SIZE_TARGET ? "ok (<= 10 KB)" : "OVER its 10 KB target",
+      ],
       row("export * (whole public API, for reference)", all, false),
       row("write(config, options) bundled from src/ (for the list below)", fromSrc, false),
       row("for scale: zod/mini's z.object({ a: z.string() }).safeParse alone", zodFloor, false),

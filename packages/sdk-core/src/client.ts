@@ -9,7 +9,18 @@ import {
   getAuthorizeUrl as getAuthorizeUrlWith,
 } from "./authorize.js";
 import { type ClientContext, resolveConfig, type SDKConfig } from "./config.js";
+import {
+  type DeleteUserOptions,
+  type DeleteUserResult,
+  deleteUser as deleteUserWith,
+} from "./delete-user.js";
 import { createKeySetResolver } from "./key-set.js";
+import { type PushDataOptions, type PushDataResult, pushData as pushDataWith } from "./push-data.js";
+import {
+  type ReadAccountsOptions,
+  type ReadAccountsResult,
+  readAccounts as readAccountsWith,
+} from "./read-accounts.js";
 import { type SendSealedOptions, sendSealed as sendSealedWith } from "./send-sealed.js";
 import {
   type ExchangeCodeForTokenOptions,
@@ -32,6 +43,12 @@ export interface DigiMeSDK {
   write(options: WriteOptions): Promise<WriteResult>;
   /** Sends a file that `seal` sealed (possibly elsewhere, e.g. in the browser). */
   sendSealed(options: SendSealedOptions): Promise<WriteResult>;
+  /** Imports a file into the user's library, or pushes FHIR data to a provider account. */
+  pushData(options: PushDataOptions): Promise<PushDataResult>;
+  /** Lists the user's accounts. */
+  readAccounts(options: ReadAccountsOptions): Promise<ReadAccountsResult>;
+  /** Deletes the user's library and tokens at digi.me. */
+  deleteUser(options: DeleteUserOptions): Promise<DeleteUserResult>;
 }
 
 /**
@@ -46,6 +63,9 @@ export function init(config: SDKConfig): DigiMeSDK {
     refreshToken: (options) => refreshTokenWith(context, options),
     write: (options) => writeWith(context, options),
     sendSealed: (options) => sendSealedWith(context, options),
+    pushData: (options) => pushDataWith(context, options),
+    readAccounts: (options) => readAccountsWith(context, options),
+    deleteUser: (options) => deleteUserWith(context, options),
   };
 }
 
@@ -136,4 +156,39 @@ export async function getAuthorizeUrl(
   options: GetAuthorizeUrlOptions,
 ): Promise<AuthorizeUrlResult> {
   return getAuthorizeUrlWith(await contextOf(config), options);
+}
+
+/**
+ * `init(config).pushData(options)` as a standalone function: imports a file into the user's
+ * library or pushes FHIR data to a provider account (see {@link DigiMeSDK.pushData}), as the
+ * official SDK's `pushData` (versions 11 to 16). A bundle that imports it carries no postbox
+ * envelope. `config` is kept per object, as for {@link write}.
+ * @throws (as a rejection) TypeValidationError for a bad `config` or bad options, before any
+ *   request; ServerError, NetworkError, TokenVerificationError, DataRequiredError otherwise.
+ */
+export async function pushData(config: SDKConfig, options: PushDataOptions): Promise<PushDataResult> {
+  return pushDataWith(await contextOf(config), options);
+}
+
+/**
+ * `init(config).readAccounts(options)` as a standalone function (see {@link DigiMeSDK.readAccounts}).
+ * `config` is kept per object, as for {@link write}.
+ * @throws (as a rejection) TypeValidationError for a bad `config` or bad options, before any
+ *   request; ServerError, NetworkError, TokenVerificationError otherwise.
+ */
+export async function readAccounts(
+  config: SDKConfig,
+  options: ReadAccountsOptions,
+): Promise<ReadAccountsResult> {
+  return readAccountsWith(await contextOf(config), options);
+}
+
+/**
+ * `init(config).deleteUser(options)` as a standalone function (see {@link DigiMeSDK.deleteUser}).
+ * `config` is kept per object, as for {@link write}.
+ * @throws (as a rejection) TypeValidationError for a bad `config` or bad options, before any
+ *   request; ServerError, NetworkError, TokenVerificationError otherwise.
+ */
+export async function deleteUser(config: SDKConfig, options: DeleteUserOptions): Promise<DeleteUserResult> {
+  return deleteUserWith(await contextOf(config), options);
 }

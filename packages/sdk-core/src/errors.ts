@@ -17,6 +17,7 @@ export type DigiMeErrorCode =
   | "ABORTED"
   | "BODY_CONSUMED"
   | "RESEAL_REQUIRED"
+  | "DATA_REQUIRED"
   | "SDK_INVALID"
   | "SERVER"
   | "INVALID_RESPONSE"
@@ -177,21 +178,35 @@ export class NetworkError extends DigiMeSDKError {
 }
 
 /**
- * A write could not be sent again because its body was a stream that had already been sent: the
- * access token had to be refreshed (`pending` or `401 InvalidToken`) after the body was spent.
- * Seal the file once more and send it with {@link ResealRequiredError.userAccessToken}, the
- * refreshed token, which has replaced the one passed in (a refresh token may be single-use).
+ * An operation could not send its data again because it was a stream that had already been sent:
+ * the access token had to be refreshed (`401 InvalidToken`, or `pending` for a postbox write) after
+ * the stream was spent, and the SDK never sends an empty or short body instead. Give the data once
+ * more (a new stream, or bytes) with {@link DataRequiredError.userAccessToken}, the refreshed
+ * token, which has replaced the one passed in (a refresh token may be single-use).
+ * Code `DATA_REQUIRED` (`pushData`), or `RESEAL_REQUIRED` for its subclass {@link ResealRequiredError}.
  */
-export class ResealRequiredError extends DigiMeSDKError {
-  override name = "ResealRequiredError";
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface below only narrows a getter's type.
+export class DataRequiredError extends DigiMeSDKError {
+  override name = "DataRequiredError";
   constructor(message: string, options: DigiMeSDKErrorOptions & { userAccessToken: UserAccessToken }) {
     const { userAccessToken, ...rest } = options;
-    super(message, { code: "RESEAL_REQUIRED", ...rest });
+    super(message, { code: "DATA_REQUIRED", ...rest });
     carryToken(this, userAccessToken);
   }
+}
 
-  /** The refreshed token: keep it, it replaces the one the write was given. */
-  override get userAccessToken(): UserAccessToken {
-    return super.userAccessToken as UserAccessToken;
-  }
+// Types only, so that the bundle holds no getter for it: here the carried token is always there.
+export interface DataRequiredError {
+  /** The refreshed token: keep it, it replaces the one the operation was given. */
+  get userAccessToken(): UserAccessToken;
+}
+
+/**
+ * A postbox write could not be sent again because its sealed body was a stream that had already
+ * been sent (see {@link DataRequiredError}): seal the file once more and send it with
+ * `error.userAccessToken`, the refreshed token. Code `RESEAL_REQUIRED`.
+ */
+export class ResealRequiredError extends DataRequiredError {
+  override name = "ResealRequiredError";
+  override readonly code: DigiMeErrorCode = "RESEAL_REQUIRED";
 }

@@ -1,10 +1,13 @@
 /** @packageDocumentation digi.me write path on WebCrypto, fetch and web streams. */
-export type { AuthorizeUrlResult, GetAuthorizeUrlOptions } from "./authorize.js";
+export type { AuthorizeUrlResult, GetAuthorizeUrlOptions, SampleDataOptions } from "./authorize.js";
 export {
   type DigiMeSDK,
+  deleteUser,
   exchangeCodeForToken,
   getAuthorizeUrl,
   init,
+  pushData,
+  readAccounts,
   refreshToken,
   sendSealed,
   write,
@@ -21,7 +24,9 @@ export {
   type VerificationKeyInput,
 } from "./crypto/keys.js";
 export { codeChallengeS256, createCodeVerifier } from "./crypto/pkce.js";
+export type { DeleteUserOptions, DeleteUserResult } from "./delete-user.js";
 export {
+  DataRequiredError,
   type DigiMeErrorCode,
   DigiMeSDKError,
   type DigiMeSDKErrorOptions,
@@ -36,6 +41,14 @@ export {
   type ValidationIssue,
   type WriteDelivery,
 } from "./errors.js";
+export type {
+  PushDataOptions,
+  PushDataResult,
+  PushLibraryOptions,
+  PushProviderOptions,
+} from "./push-data.js";
+export type { Account, AccountType, ReadAccountsOptions, ReadAccountsResult } from "./read-accounts.js";
+export type { AuthorizedOptions } from "./request/authorized.js";
 export { type SealOptions, seal } from "./seal.js";
 export type { SendSealedOptions } from "./send-sealed.js";
 export type { ExchangeCodeForTokenOptions, RefreshTokenOptions } from "./token.js";

@@ -114,7 +114,7 @@ const nonEmpty = () => string((s) => s.length > 0, "must not be empty");
 const pathSegment = () =>
   string(
     isPathSegment,
-    "must be a single URL path segment: not empty, no '/', '\\', '?', '#', '%', '..', whitespace, control characters or lone surrogates",
+    "must be one URL path segment: no / \\ ? # % .. whitespace or control characters",
   );
 const pem = () => string((s) => s.includes("-----BEGIN "), "must be a PEM block (-----BEGIN ...)");
 const fn = <T extends (...args: never[]) => unknown>() => custom<T>(isFunction, "must be a function");
@@ -124,6 +124,20 @@ const fileName = () =>
 const httpRoot = () =>
   optional(string(isHttpRoot, "must be an absolute http(s) URL without credentials, query or fragment"));
 const atLeastZero = () => optional(number((n) => n >= 0, "must be at least 0"));
+/** One of `values` (strings). */
+const oneOf = <T extends string>(...values: T[]) =>
+  custom<T>((v) => values.includes(v as T), `must be one of ${values.map((v) => `"${v}"`).join(", ")}`);
+
+/** Whether `v` is an object that `JSON.stringify` turns into a JSON object (no cycle, no BigInt). */
+function isJsonObject(v: unknown): v is Record<string, unknown> {
+  try {
+    return isObject(v) && JSON.stringify(v).startsWith("{");
+  } catch {
+    return false;
+  }
+}
+const jsonObject = () =>
+  custom<Record<string, unknown>>(isJsonObject, "must be an object that serializes to JSON");
 const bool = () => optional(custom<boolean>((v) => typeof v === "boolean", "must be a boolean"));
 const writeReference = () =>
   optional(
@@ -148,13 +162,18 @@ function once<T>(make: () => T): () => T {
 const tokenValue = object({ value: nonEmpty(), expiry: number() });
 
 /** A `UserAccessToken`. */
-export const userAccessTokenSchema = object({ accessToken: tokenValue, refreshToken: tokenValue });
+export const userAccessTokenSchema = object({
+  accessToken: tokenValue,
+  refreshToken: tokenValue,
+  user: optional(object({ id: string() })),
+  consentid: optional(string()),
+});
 
 /** `contractDetails`. */
 export const contractDetailsSchema = object({
   contractId: pathSegment(),
   privateKey: pem(),
-  redirectUri: string(isAbsoluteUrl, "must be an absolute URL"),
+  redirectUri: optional(string(isAbsoluteUrl, "must be an absolute URL")),
 });
 
 /**
@@ -172,6 +191,15 @@ const lifecycle = {
   refresh: optional(fn()),
   onTokenRefreshed: optional(fn()),
 };
+
+/** What every call with the user's token takes (`pushData`, `readAccounts`, `deleteUser`). */
+const authorized = () => ({
+  contractDetails: contractDetailsSchema,
+  userAccessToken: userAccessTokenSchema,
+  signal: optional(signal()),
+  onAccessTokenChange: optional(fn()),
+  ...lifecycle,
+});
 
 /** A `SealedFile`, shapes checked as far as they can be without the postbox key. */
 export const sealedFileSchema = /* @__PURE__ */ once(() =>
@@ -205,7 +233,7 @@ export const configSchema = /* @__PURE__ */ once(() =>
       array(
         string(
           (s) => isHttpUrl(s) && new URL(s).origin !== "null" && /^[a-z]+:\/\/[^/?#]+\/?$/i.test(s),
-          "must be an origin: scheme, host and port only, e.g. https://api.digi.me",
+          "must be an origin (scheme, host, port), e.g. https://api.digi.me",
         ),
       ),
     ),
@@ -230,7 +258,14 @@ export const authorizeOptionsSchema = /* @__PURE__ */ once(() =>
   object({
     contractDetails: contractDetailsSchema,
     callback: string(isHttpUrl, "must be an absolute http(s) URL without credentials"),
+    // Required for the sign-in of official SDK 10 on (no `redirectUri`): see `getAuthorizeUrl`.
     state: optional(string()),
+    sourceType: optional(oneOf("pull", "push")),
+    sampleData: optional(object({ dataSet: optional(nonEmpty()), autoOnboard: bool() })),
+    locale: optional(nonEmpty()),
+    includeSampleDataOnlySources: bool(),
+    triggerQuery: bool(),
+    sourcesScope: optional(jsonObject()),
     serviceId: optional(
       custom<string | number>(
         (v) => typeof v === "number" || (typeof v === "string" && v !== ""),
@@ -300,6 +335,33 @@ export const writeOptionsSchema = /* @__PURE__ */ once(() =>
     ...lifecycle,
   }),
 );
+
+/** `pushData` options of `type: "library"` (`fileData` is checked by the file-data normaliser). */
+export const pushLibraryOptionsSchema = /* @__PURE__ */ once(() =>
+  object({
+    ...authorized(),
+    data: object({ fileName: optional(fileName()), fileDescriptor: fileDescriptorSchema }),
+    onProgress: optional(fn()),
+  }),
+);
+
+/** `pushData` options of `type: "provider"`. */
+export const pushProviderOptionsSchema = /* @__PURE__ */ once(() =>
+  object({
+    ...authorized(),
+    data: jsonObject(),
+    standard: oneOf("fhir"),
+    version: oneOf("stu3", "3.0.2"),
+    // Sent as a header value: visible ASCII, inner spaces allowed.
+    accountId: string(
+      (s) => /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/.test(s),
+      "must be a non-empty string of visible ASCII characters",
+    ),
+  }),
+);
+
+/** Options of `readAccounts` and `deleteUser`. */
+export const authorizedOptionsSchema = /* @__PURE__ */ once(() => object(authorized()));
 
 // --- parseInput ----------------------------------------------------------------------------------
 

@@ -5,23 +5,15 @@
  * and sends once more, if the body can be sent again.
  */
 import type { ClientContext } from "./config.js";
-import { carryToken, DigiMeSDKError, ResealRequiredError, ServerError } from "./errors.js";
+import { ResealRequiredError } from "./errors.js";
 import { type DeliveryTracker, sendRequest } from "./internal/http.js";
 import { contractKey } from "./internal/input-keys.js";
 import { collectBlob, multipartBody } from "./internal/multipart.js";
 import { safeProgress } from "./internal/progress.js";
-import { clientId, signRequestJwt } from "./internal/request-jwt.js";
 import { invalidResponse } from "./internal/response-token.js";
 import { runtimeSupport } from "./internal/runtime.js";
-import {
-  conforms,
-  isReadableStream,
-  parseInput,
-  sendSealedOptionsSchema,
-  userAccessTokenSchema,
-  validationError,
-} from "./schemas.js";
-import { refreshChecked } from "./token.js";
+import { bearer, withToken } from "./request/authorized.js";
+import { isReadableStream, parseInput, sendSealedOptionsSchema, validationError } from "./schemas.js";
 import type {
   ContractDetails,
   ProgressCallback,
@@ -54,10 +46,6 @@ export type Resealer = () => Promise<SealedFile>;
 
 type Body = Uint8Array<ArrayBuffer> | Blob | ReadableStream<Uint8Array>;
 
-function isInvalidToken(error: unknown): boolean {
-  return error instanceof ServerError && error.status === 401 && error.code === "InvalidToken";
-}
-
 function writeResult(data: unknown): { status: "delivered" | "pending"; expires: number } {
   const { status, expires } = (data ?? {}) as { status?: unknown; expires?: unknown };
   if ((status !== "delivered" && status !== "pending") || typeof expires !== "number") {
@@ -77,7 +65,7 @@ export async function sendSealedChecked(
   reseal?: Resealer,
   contractPrivateKey?: CryptoKey,
 ): Promise<WriteResult> {
-  const { contractDetails, userAccessToken, postboxId, fileName, signal } = options;
+  const { contractDetails, postboxId, fileName, signal } = options;
   const onProgress = safeProgress(options.onProgress);
   const { config } = context;
   // `write` passes the key it already imported; the cache would answer it too, after a SHA-256.
@@ -85,7 +73,6 @@ export async function sendSealedChecked(
     contractPrivateKey ?? (await contractKey(contractDetails.privateKey, ["contractDetails", "privateKey"]));
   const stream = config.streamUploads ?? (runtimeSupport().requestStreams && !runtimeSupport().browser);
   const url = `${config.baseUrl}permission-access/postbox/${encodeURIComponent(postboxId)}`;
-  const id = clientId(config.applicationId, contractDetails.contractId);
 
   let sealed = options.sealed;
   let body: Body = sealed.body;
@@ -137,19 +124,13 @@ export async function sendSealedChecked(
         });
         lastSize = multipart.length;
         lastStreamed = multipart.streamed;
-        const jwt = await signRequestJwt(
-          {
-            access_token: token.accessToken.value,
-            client_id: id,
+        const headers: Record<string, string> = {
+          Accept: "application/json",
+          Authorization: await bearer(context, contractDetails, key, token, {
             iv: sealed.iv,
             metadata: sealed.metadata,
             symmetrical_key: sealed.symmetricalKey,
-          },
-          key,
-        );
-        const headers: Record<string, string> = {
-          Accept: "application/json",
-          Authorization: `Bearer ${jwt}`,
+          }),
           "Content-Type": multipart.contentType,
         };
         if (multipart.streamed && multipart.length !== undefined)
@@ -162,46 +143,11 @@ export async function sendSealedChecked(
     return writeResult(response.data);
   };
 
-  let first: { status: "delivered" | "pending"; expires: number } | undefined;
-  try {
-    first = await post(userAccessToken);
-  } catch (error) {
-    if (!isInvalidToken(error)) throw error;
-  }
-  if (first !== undefined && first.status === "delivered") return { ...first, userAccessToken };
-
-  const fresh = await refreshed(context, options);
-  if (!canResend()) {
-    throw new ResealRequiredError(
-      "The access token had to be refreshed after the file's stream was sent: seal the file again and " +
-        "send it with the refreshed token (error.userAccessToken)",
-      { userAccessToken: fresh },
-    );
-  }
-  try {
-    return { ...(await post(fresh)), userAccessToken: fresh };
-  } catch (error) {
-    // The refresh may have spent the caller's refresh token: the error must hand over the new pair.
-    throw error instanceof DigiMeSDKError ? carryToken(error, fresh) : error;
-  }
-}
-
-async function refreshed(context: ClientContext, options: SendSealedOptions): Promise<UserAccessToken> {
-  const { contractDetails, userAccessToken, signal, refresh, onTokenRefreshed } = options;
-  let fresh: UserAccessToken;
-  if (refresh === undefined)
-    fresh = await refreshChecked(context, { contractDetails, userAccessToken, signal });
-  else {
-    const answer = await refresh(userAccessToken);
-    if (!conforms(userAccessTokenSchema, answer)) {
-      throw validationError("token refresh", [
-        { path: ["refresh"], message: "must answer a UserAccessToken" },
-      ]);
-    }
-    fresh = answer;
-  }
-  await onTokenRefreshed?.(fresh);
-  return fresh;
+  return withToken(context, options, post, {
+    stale: (answer) => answer.status === "pending",
+    resend: canResend,
+    Spent: ResealRequiredError,
+  });
 }
 
 /**

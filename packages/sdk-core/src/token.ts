@@ -40,7 +40,11 @@ function toUserAccessToken(payload: Record<string, unknown>, what: string): User
     }
     return { value: claim.value, expiry: claim.expires_on };
   };
-  return { accessToken: pick("access_token"), refreshToken: pick("refresh_token") };
+  const token: UserAccessToken = { accessToken: pick("access_token"), refreshToken: pick("refresh_token") };
+  // Kept when digi.me names them (official SDK 10 on), as that SDK keeps them.
+  if (typeof payload.sub === "string") token.user = { id: payload.sub };
+  if (typeof payload.consentid === "string") token.consentid = payload.consentid;
+  return token;
 }
 
 async function tokenGrant(
@@ -59,10 +63,11 @@ async function tokenGrant(
     build: async () => ({
       url: `${config.baseUrl}oauth/token`,
       method: "POST",
+      // As the official SDK sends them: the refresh has a Content-Type, the exchange none.
       headers: {
         Accept: "application/json",
         Authorization: `Bearer ${await signRequestJwt({ ...claims, client_id: id }, key)}`,
-        "Content-Type": "application/json",
+        ...(claims.refresh_token === undefined ? {} : { "Content-Type": "application/json" }),
       },
     }),
   });

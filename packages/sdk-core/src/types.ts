@@ -14,16 +14,24 @@ export interface UserAccessToken {
   accessToken: TokenValue;
   /** Gets a new pair when the access token has expired. It may be single-use. */
   refreshToken: TokenValue;
+  /** The user, when digi.me's token answer named them (its `sub`). */
+  user?: { id: string };
+  /** The consent, when digi.me's token answer named it (its `consentid`). */
+  consentid?: string;
 }
 
-/** A contract: its id, its RSA private key and where digi.me sends the user after authorizing. */
+/** A contract: its id, its RSA private key and, for the postbox sign-in, its redirect URI. */
 export interface ContractDetails {
   /** The contract's id at digi.me. */
   contractId: string;
   /** The contract's RSA private key, PEM (PKCS#1 `RSA PRIVATE KEY` or PKCS#8 `PRIVATE KEY`). */
   privateKey: string;
-  /** The redirect URI registered for the contract. */
-  redirectUri: string;
+  /**
+   * The redirect URI registered for the contract (postbox contracts, official SDK up to 8). When
+   * it is given, `getAuthorizeUrl` signs it as `redirect_uri` and puts `callback` in the
+   * onboarding URL; without it (official SDK 10 on), `callback` is the `redirect_uri`.
+   */
+  redirectUri?: string;
 }
 
 /** Describes a file written to the library; encrypted into the write's `metadata`. */
@@ -89,7 +97,7 @@ export interface WriteResult {
 
 /**
  * Hooks for a server that shares one user's token between requests. Both are optional; both are
- * called only when a write has to refresh the token (`pending` or `401 InvalidToken`).
+ * called only when a call has to refresh the token (`401 InvalidToken`, or `pending` for a write).
  */
 export interface TokenLifecycleOptions {
   /**

@@ -156,6 +156,98 @@ describe("getAuthorizeUrl", () => {
   });
 });
 
+describe("getAuthorizeUrl, the sign-in of official SDK 10 on (no contractDetails.redirectUri)", () => {
+  const contract = { contractId: contractDetails.contractId, privateKey: contractDetails.privateKey };
+
+  it("signs the callback as redirect_uri and leaves it out of the onboarding URL; sourceType defaults to pull", async () => {
+    const result = await sdk().getAuthorizeUrl({
+      contractDetails: contract,
+      callback: REDIRECT_URI,
+      state: "st",
+    });
+    const [seen] = fake.requests;
+    expect(seen?.claims).toMatchObject({ redirect_uri: REDIRECT_URI, state: "st" });
+    const url = new URL(result.url);
+    expect([...url.searchParams.keys()]).toEqual(["code", "sourceType"]);
+    expect(url.searchParams.get("sourceType")).toBe("pull");
+  });
+
+  it("writes every option in the spec's order and encoding (sourcesScope encoded twice)", async () => {
+    const result = await sdk().getAuthorizeUrl({
+      contractDetails: contract,
+      callback: REDIRECT_URI,
+      state: "st",
+      sourceType: "push",
+      serviceId: 16,
+      sampleData: { dataSet: "default set", autoOnboard: false },
+      locale: "pt-BR",
+      includeSampleDataOnlySources: true,
+      triggerQuery: false,
+      sourcesScope: { serviceTypes: [{ id: 1 }] },
+    });
+    const code = new URL(result.url).searchParams.get("code");
+    // Written by hand from wire-format-import.md: URLSearchParams (form) encoding, and the JSON of
+    // sourcesScope through encodeURIComponent first, so that its `%` become `%25`.
+    expect(result.url).toBe(
+      `${onboardUrl}/authorize?code=${code}&sourceType=push&service=16&sampleDataSet=default+set` +
+        "&sampleDataAutoOnboard=false&lng=pt-BR&includeSampleDataOnlySources=true&triggerQuery=false" +
+        "&sourcesScope=%257B%2522serviceTypes%2522%253A%255B%257B%2522id%2522%253A1%257D%255D%257D",
+    );
+    expect(
+      JSON.parse(decodeURIComponent(new URL(result.url).searchParams.get("sourcesScope") ?? "")),
+    ).toEqual({
+      serviceTypes: [{ id: 1 }],
+    });
+  });
+
+  it("requires a non-empty state, before any request", async () => {
+    for (const state of [undefined, ""]) {
+      const error = await sdk()
+        .getAuthorizeUrl({ contractDetails: contract, callback: REDIRECT_URI, state } as never)
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TypeValidationError);
+      expect((error as TypeValidationError).issues.map((i) => i.path.join("."))).toEqual(["state"]);
+    }
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  it("the postbox sign-in (with redirectUri) keeps its URL: code, callback, service; new options only when given", async () => {
+    const old = await sdk().getAuthorizeUrl({
+      contractDetails,
+      callback: "https://app.example/cb",
+      serviceId: 3,
+    });
+    expect([...new URL(old.url).searchParams.keys()]).toEqual(["code", "callback", "service"]);
+    const more = await sdk().getAuthorizeUrl({
+      contractDetails,
+      callback: "https://app.example/cb",
+      sourceType: "push",
+      locale: "en",
+    });
+    expect([...new URL(more.url).searchParams.keys()]).toEqual(["code", "callback", "sourceType", "lng"]);
+  });
+
+  it("refuses bad new options, naming them", async () => {
+    for (const [extra, path] of [
+      [{ sourceType: "both" }, "sourceType"],
+      [{ sampleData: { autoOnboard: "yes" } }, "sampleData.autoOnboard"],
+      [{ sampleData: { dataSet: "" } }, "sampleData.dataSet"],
+      [{ locale: "" }, "locale"],
+      [{ includeSampleDataOnlySources: 1 }, "includeSampleDataOnlySources"],
+      [{ triggerQuery: "false" }, "triggerQuery"],
+      [{ sourcesScope: "x" }, "sourcesScope"],
+      [{ sourcesScope: cyclic() }, "sourcesScope"],
+    ] as const) {
+      const error = await sdk()
+        .getAuthorizeUrl({ contractDetails: contract, callback: REDIRECT_URI, state: "s", ...extra } as never)
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TypeValidationError);
+      expect((error as TypeValidationError).issues.map((i) => i.path.join("."))).toContain(path);
+    }
+    expect(fake.requests).toHaveLength(0);
+  });
+});
+
 function cyclic(): Record<string, unknown> {
   const o: Record<string, unknown> = {};
   o.self = o;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bundleSize, ENTRIES, WRITE_SIZE_BUDGET } from "../bench/bundle-size.js";
+import { bundleSize, ENTRIES, ENVELOPE_MODULES, WRITE_SIZE_BUDGET } from "../bench/bundle-size.js";
 
 // The budget of issue 2: an app that writes carries at most 12 KB min+gz of sdk-core, dependencies
 // included. A size, not a timing: `pnpm bench` prints the same numbers with the largest inputs.
@@ -17,5 +17,23 @@ describe("the code a write pulls in", () => {
     for (const unused of ["src/authorize.ts", "src/crypto/pkce.ts"]) expect(paths).not.toContain(unused);
     const all = await bundleSize(ENTRIES.all, { src: true });
     expect(all.inputs.map((i) => i.path)).toContain("src/authorize.ts");
+  });
+});
+
+describe("the code pushData pulls in", () => {
+  it("holds no postbox envelope, nothing from outside sdk-core, and less than a write", async () => {
+    const push = await bundleSize(ENTRIES.pushData, { src: true });
+    const paths = push.inputs.map((i) => i.path);
+    expect(paths).toContain("src/push-data.ts");
+    for (const envelope of ENVELOPE_MODULES) expect(paths).not.toContain(envelope);
+    expect(push.inputs.filter((i) => i.dependency || !i.path.startsWith("src/"))).toEqual([]);
+    const write = await bundleSize(ENTRIES.write, { src: true });
+    expect(push.gz).toBeLessThan(write.gz);
+  });
+
+  it("a write holds nothing of pushData", async () => {
+    const { inputs } = await bundleSize(ENTRIES.write, { src: true });
+    const paths = inputs.map((i) => i.path);
+    for (const push of ["src/push-data.ts", "src/internal/raw-body.ts"]) expect(paths).not.toContain(push);
   });
 });

@@ -13,6 +13,7 @@ const CLASSES = [
   "SDKInvalidError",
   "TokenVerificationError",
   "NetworkError",
+  "DataRequiredError",
   "ResealRequiredError",
 ] as const;
 

@@ -52,7 +52,23 @@ describe("exchangeCodeForToken", () => {
     expect(token).toEqual({
       accessToken: { value: expect.stringMatching(/^at-/), expiry: expect.any(Number) },
       refreshToken: { value: expect.stringMatching(/^rt-/), expiry: expect.any(Number) },
+      user: { id: "user-1" },
     });
+  });
+
+  it("keeps the answer's sub as user.id and consentid as consentid (official SDK 10 on), and only those", async () => {
+    fake.tokenExtras = { sub: "user-7", consentid: "consent-9", other: "dropped" };
+    try {
+      const fresh = await sdk().refreshToken({ contractDetails, userAccessToken: fake.issueTokens() });
+      expect(fresh.user).toEqual({ id: "user-7" });
+      expect(fresh.consentid).toBe("consent-9");
+      expect(Object.keys(fresh).sort()).toEqual(["accessToken", "consentid", "refreshToken", "user"]);
+      fake.tokenExtras = { sub: 7, consentid: null };
+      const bare = await sdk().refreshToken({ contractDetails, userAccessToken: fake.issueTokens() });
+      expect(Object.keys(bare).sort()).toEqual(["accessToken", "refreshToken"]);
+    } finally {
+      fake.tokenExtras = { sub: "user-1" };
+    }
   });
 
   it("a wrong verifier is the server's error, with its code", async () => {
@@ -81,6 +97,7 @@ describe("exchangeCodeForToken", () => {
     expect(token).toEqual({
       accessToken: { value: "access-token-vector", expiry: 1764418800000 },
       refreshToken: { value: "refresh-token-vector", expiry: 1767010800000 },
+      user: { id: "user-vector" },
     });
   });
 });

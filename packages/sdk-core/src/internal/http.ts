@@ -11,7 +11,7 @@ import { runtimeSupport } from "./runtime.js";
 /** One request, as `build` makes it for one attempt. */
 export interface PreparedRequest {
   url: string;
-  method: "GET" | "POST";
+  method: "GET" | "POST" | "DELETE";
   headers: Record<string, string>;
   body?: BodyInit;
   /** The body is a `ReadableStream` (sent with `duplex: "half"`). */
@@ -258,11 +258,15 @@ async function readResponse(
     }
     return { status, data };
   }
-  const body = (data as { error?: { code?: unknown; message?: unknown; reference?: unknown } } | null)?.error;
-  const code =
-    typeof body?.code === "string" && body.code !== "" ? redact(body.code, secrets) : `HTTP_${status}`;
-  const message = typeof body?.message === "string" ? redact(body.message, secrets) : "";
-  const reference = typeof body?.reference === "string" ? redact(body.reference, secrets) : undefined;
+  // The body's `error` first; without one, the same three in `X-Error-*` headers.
+  const body = (data as { error?: Record<string, unknown> } | null)?.error;
+  const field = (name: string): string | undefined => {
+    const value = body?.[name] ?? response.headers.get(`x-error-${name}`);
+    return typeof value === "string" && value !== "" ? redact(value, secrets) : undefined;
+  };
+  const code = field("code") ?? `HTTP_${status}`;
+  const message = field("message");
+  const reference = field("reference");
   const options = {
     status,
     code,

@@ -5,6 +5,7 @@
  */
 import type { ProgressCallback } from "../types.js";
 import { utf8Encode } from "./bytes.js";
+import { countedStream } from "./counted-stream.js";
 import { randomNonce } from "./random.js";
 
 /** Options of {@link multipartBody}. */
@@ -64,8 +65,6 @@ export async function multipartBody(options: MultipartOptions): Promise<Multipar
   const size = file instanceof Uint8Array ? file.length : file instanceof Blob ? file.size : fileSize;
   const length = size === undefined ? undefined : head.length + size + tail.length;
   const contentType = `multipart/form-data; boundary=${boundary}`;
-  let failure: unknown;
-  const bodyError = () => failure;
 
   if (!stream) {
     const content =
@@ -77,70 +76,39 @@ export async function multipartBody(options: MultipartOptions): Promise<Multipar
       length: blobSize,
       body: blob,
       streamed: false,
-      bodyError,
+      bodyError: () => undefined,
       bodyPulled: () => true,
       silentBytes: blobSize,
     };
   }
 
-  const chunks = fileChunks(file);
-  let sent = 0;
-  let pulled = false;
-  let stage: "head" | "file" | "tail" | "done" = "head";
-  const emit = (controller: ReadableStreamDefaultController<Uint8Array>, chunk: Uint8Array) => {
-    controller.enqueue(chunk);
-    sent += chunk.length;
-    touch?.();
-    onProgress?.(sent, length);
-  };
-  const body = new ReadableStream<Uint8Array>(
-    {
-      async pull(controller) {
-        pulled = true;
-        if (stage === "head") {
-          stage = "file";
-          return emit(controller, head);
-        }
-        if (stage === "file") {
-          let next: IteratorResult<Uint8Array>;
-          try {
-            next = await chunks.next();
-          } catch (error) {
-            failure = error;
-            throw error;
-          }
-          if (!next.done) return next.value.length > 0 ? emit(controller, next.value) : undefined;
-          stage = "tail";
-        }
-        if (stage === "tail") {
-          stage = "done";
-          emit(controller, tail);
-        }
-        controller.close();
-      },
-      async cancel(reason) {
-        await chunks.return?.(reason);
-      },
-    },
-    { highWaterMark: 0 },
-  );
+  let whole = false;
+  async function* parts() {
+    yield head;
+    yield* fileChunks(file);
+    whole = true;
+    yield tail;
+  }
+  const counted = countedStream(parts(), { touch, onProgress, length });
   return {
+    ...counted,
     contentType,
     length,
-    body: withKnownLength(body, length),
+    body: withKnownLength(counted.body, length),
     streamed: true,
-    bodyError,
-    bodyPulled: () => pulled,
     // Until the closing boundary is pulled, digi.me cannot have the whole body: nothing is stored.
-    bodyDone: () => stage === "done",
+    bodyDone: () => whole,
   };
 }
 
 type FixedLengthStreamConstructor = new (length: number) => TransformStream<Uint8Array, Uint8Array>;
 
-// workerd sends a stream body chunked even with a Content-Length header, unless the stream comes
-// from its FixedLengthStream. Elsewhere (Node, Bun) the header is enough.
-function withKnownLength(
+/**
+ * `body`, of `length` bytes when known, so that it is sent with that length: workerd sends a stream
+ * body chunked even with a Content-Length header, unless the stream comes from its
+ * FixedLengthStream. Elsewhere (Node, Bun) the header is enough.
+ */
+export function withKnownLength(
   body: ReadableStream<Uint8Array>,
   length: number | undefined,
 ): ReadableStream<Uint8Array> {
@@ -161,7 +129,10 @@ export async function collectBlob(stream: ReadableStream<Uint8Array>, touch?: ()
   return new Blob(parts);
 }
 
-async function* fileChunks(file: Uint8Array | Blob | ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+/** The chunks of `file` (bytes in 64 KiB slices); returning early cancels a stream's source. */
+export async function* fileChunks(
+  file: Uint8Array | Blob | ReadableStream<Uint8Array>,
+): AsyncGenerator<Uint8Array> {
   if (file instanceof Uint8Array) {
     for (let offset = 0; offset < file.length; offset += SLICE) yield file.subarray(offset, offset + SLICE);
     return;

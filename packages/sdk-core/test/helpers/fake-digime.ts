@@ -38,7 +38,7 @@ export const contractDetails = {
   redirectUri: REDIRECT_URI,
 };
 
-export type Route = "authorize" | "token" | "write" | "jwks";
+export type Route = "authorize" | "token" | "write" | "jwks" | "import" | "fhir" | "accounts" | "deleteUser";
 
 /** A scripted answer, used once, in order, before the route's normal behaviour. */
 export type Scripted =
@@ -48,6 +48,37 @@ export type Scripted =
   | { status: number; body?: unknown; headers?: Record<string, string> }
   | { delayMs: number }
   | { raw: (req: IncomingMessage, res: ServerResponse) => void };
+
+/** A file imported through `permission-access/import`, its descriptor verified with node:crypto. */
+export interface ImportedFile {
+  descriptor: unknown;
+  data: Buffer;
+  accessToken: string;
+  contentType: string | undefined;
+}
+
+/** A FHIR resource pushed to a provider account. */
+export interface PushedResource {
+  accountId: string;
+  version: string;
+  resource: Record<string, unknown>;
+  accessToken: string;
+}
+
+/** The accounts the fake answers by default: one PUSH account of a health provider. */
+export const PUSH_ACCOUNT = {
+  id: "acc-push-1",
+  reference: "acct-ref-1",
+  type: "PUSH",
+  createdDate: 1764415200000,
+  serviceGroupId: 4,
+  serviceGroupName: "Health",
+  serviceTypeId: 9,
+  serviceTypeName: "Hospital",
+  serviceTypeReference: "hospital",
+  sourceId: 7,
+  updatedDate: 1764415200000,
+};
 
 /** What the server saw of one request. */
 export interface SeenRequest {
@@ -99,6 +130,12 @@ export class FakeDigime {
 
   readonly requests: SeenRequest[] = [];
   readonly files: StoredFile[] = [];
+  readonly imports: ImportedFile[] = [];
+  readonly resources: PushedResource[] = [];
+  /** What `permission-access/accounts` answers. */
+  accounts: unknown = [PUSH_ACCOUNT];
+  /** Members the token answer adds to its payload (e.g. `consentid`). */
+  tokenExtras: Record<string, unknown> = { sub: "user-1" };
   readonly nonces = new Set<string>();
   readonly repeatedNonces: string[] = [];
   jwksFetches = 0;
@@ -279,6 +316,7 @@ export class FakeDigime {
     const { claims } = verified;
     if (route === "authorize") return this.authorize(res, claims, body);
     if (route === "token") return this.token(res, claims);
+    if (route !== "write") return this.withToken(route, req, res, claims, body, url.pathname);
     return this.write(req, res, claims, body, decodeURIComponent(url.pathname.split("/").pop() ?? ""));
   }
 
@@ -320,7 +358,7 @@ export class FakeDigime {
       token: this.signToken({
         access_token: { value: pair.accessToken.value, expires_on: pair.accessToken.expiry },
         refresh_token: { value: pair.refreshToken.value, expires_on: pair.refreshToken.expiry },
-        sub: "user-1",
+        ...this.tokenExtras,
       }),
     });
   }
@@ -346,6 +384,70 @@ export class FakeDigime {
       return this.tokenAnswer(res);
     }
     return this.error(res, 400, "InvalidRequest", "grant_type");
+  }
+
+  /** The calls of the import API: a token that is unknown or expired answers `401 InvalidToken`. */
+  private withToken(
+    route: Route,
+    req: IncomingMessage,
+    res: ServerResponse,
+    claims: Record<string, unknown>,
+    body: Buffer,
+    path: string,
+  ) {
+    if (Object.keys(claims).sort().join(",") !== "access_token,client_id,nonce,timestamp")
+      return this.error(res, 406, "ValidationErrors", "claims");
+    const accessToken = String(claims.access_token);
+    const token = this.accessTokens.get(accessToken);
+    if (!token || token.expired) return this.error(res, 401, "InvalidToken", "The token is invalid");
+    if (route === "accounts") return this.json(res, 200, this.accounts);
+    if (route === "deleteUser") {
+      this.accessTokens.clear();
+      this.refreshTokens.clear();
+      res.writeHead(204).end();
+      return;
+    }
+    if (route === "fhir") {
+      const version = path.split("/").pop() ?? "";
+      const accountId = String(req.headers.accountid ?? "");
+      if (version !== "stu3" && version !== "3.0.2") return this.error(res, 404, "NotFound", "version");
+      if (!String(req.headers["content-type"]).startsWith("application/json"))
+        return this.error(res, 415, "InvalidRequest", "content-type");
+      const ids = Array.isArray(this.accounts)
+        ? this.accounts.filter((a) => a?.type === "PUSH").map((a) => a.id)
+        : [];
+      if (!ids.includes(accountId)) return this.error(res, 404, "AccountNotFound", "no such PUSH account");
+      const resource = JSON.parse(body.toString("utf8"));
+      if (typeof resource?.resourceType !== "string")
+        return this.error(res, 400, "InvalidRequest", "no resourceType");
+      this.resources.push({ accountId, version, resource, accessToken });
+      return this.json(res, 200, {});
+    }
+    const descriptor = this.verifyFileDescriptor(String(req.headers.filedescriptor ?? ""));
+    if (typeof descriptor === "string") return this.error(res, 406, "ValidationErrors", descriptor);
+    const contentType = req.headers["content-type"];
+    if (contentType !== undefined && contentType !== "application/octet-stream")
+      return this.error(res, 415, "InvalidRequest", "content-type");
+    this.imports.push({ descriptor, data: body, accessToken, contentType });
+    res.writeHead(201).end();
+  }
+
+  /** The `FileDescriptor` header: PS512 by the contract key, payload exactly `{ metadata }`. */
+  private verifyFileDescriptor(jwt: string): unknown {
+    const [head = "", payload = "", sig = "", extra] = jwt.split(".");
+    if (extra !== undefined || !sig) return "FileDescriptor is not a JWT";
+    if (Buffer.from(head, "base64url").toString("utf8") !== '{"alg":"PS512","typ":"JWT"}')
+      return "bad FileDescriptor header";
+    const ok = verify(
+      "sha512",
+      Buffer.from(`${head}.${payload}`),
+      { key: this.contractPublic, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 64 },
+      Buffer.from(sig, "base64url"),
+    );
+    if (!ok) return "bad FileDescriptor signature";
+    const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8"));
+    if (Object.keys(claims).join(",") !== "metadata") return "FileDescriptor payload is not { metadata }";
+    return claims.metadata;
   }
 
   private write(
@@ -389,6 +491,11 @@ export class FakeDigime {
 }
 
 function routeOf(method: string, path: string): Route | undefined {
+  if (method === "POST" && path === "/v1.7/permission-access/import") return "import";
+  if (method === "POST" && /^\/v1\.7\/permission-access\/import\/h:accountId\/fhir\/[^/]+$/.test(path))
+    return "fhir";
+  if (method === "GET" && path === "/v1.7/permission-access/accounts") return "accounts";
+  if (method === "DELETE" && path === "/v1.7/user") return "deleteUser";
   if (method === "GET" && path === "/v1.7/jwks/oauth") return "jwks";
   if (method === "POST" && path === "/v1.7/oauth/authorize") return "authorize";
   if (method === "POST" && path === "/v1.7/oauth/token") return "token";

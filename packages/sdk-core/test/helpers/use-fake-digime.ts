@@ -21,6 +21,8 @@ export function useFakeDigime(ready: (fake: FakeDigime) => void, { reset = true 
       if (!fake) return;
       fake.requests.length = 0;
       fake.files.length = 0;
+      fake.imports.length = 0;
+      fake.resources.length = 0;
     });
   }
 }

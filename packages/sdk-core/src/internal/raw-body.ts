@@ -1,0 +1,61 @@
+/**
+ * The body of an import: the file's bytes as they are, one request body per attempt. Bytes and
+ * Blobs can be sent again; a stream or async iterable once (where uploads cannot stream, it is
+ * gathered into a `Blob` first, which can then be sent again).
+ */
+import type { ProgressCallback } from "../types.js";
+import { countedStream } from "./counted-stream.js";
+import type { FileSource } from "./file-data.js";
+import type { AttemptContext, PreparedRequest } from "./http.js";
+import { collectBlob, fileChunks, withKnownLength } from "./multipart.js";
+
+/** The part of a request that {@link RawBody.next} makes. */
+export type RawBodyRequest = Pick<
+  PreparedRequest,
+  "body" | "streamed" | "bodyError" | "bodyPulled" | "bodyDone" | "silentBytes"
+> & { headers: Record<string, string> };
+
+/** One file's bodies, attempt after attempt. */
+export interface RawBody {
+  /** Whether another attempt can get a whole body (false once a stream went out). */
+  canResend: () => boolean;
+  /** The body of the next attempt. */
+  next: (attempt: AttemptContext) => Promise<RawBodyRequest>;
+  /** Reports the whole size when the body went in one go (a runtime tells no progress of it). */
+  sent: () => void;
+}
+
+/** The bodies of `source`, streamed (`stream`) or as bytes or a `Blob`. */
+export function rawBody(source: FileSource, stream: boolean, onProgress?: ProgressCallback): RawBody {
+  const none: Record<string, string> = {};
+  let gathered: Blob | undefined;
+  let spent = false;
+  let silent: number | undefined;
+  return {
+    canResend: () => !spent,
+    sent: () => {
+      if (silent !== undefined) onProgress?.(silent, silent);
+    },
+    async next({ touch }) {
+      if (!stream) {
+        if (source.kind !== "bytes") gathered ??= await collectBlob(source.stream(), touch);
+        const body = gathered ?? (source as { bytes: Uint8Array<ArrayBuffer> }).bytes;
+        silent = body instanceof Blob ? body.size : body.length;
+        return { body, silentBytes: silent, headers: none };
+      }
+      if (!source.replayable) spent = true;
+      const { size } = source;
+      const counted = countedStream(fileChunks(source.kind === "bytes" ? source.bytes : source.stream()), {
+        touch,
+        onProgress,
+        length: size,
+      });
+      return {
+        ...counted,
+        body: withKnownLength(counted.body, size),
+        streamed: true,
+        headers: size === undefined ? none : { "Content-Length": String(size) },
+      };
+    },
+  };
+}

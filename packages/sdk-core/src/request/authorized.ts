@@ -1,0 +1,176 @@
+/**
+ * What every call made with the user's token shares: the request JWT that carries the token
+ * (`access_token`, `client_id`, a fresh `nonce` and `timestamp` per attempt), and the token's
+ * lifecycle around the attempts: send; when digi.me says the token no longer works (`401
+ * InvalidToken`, a 401 without an error body, or a postbox write's `pending`), refresh once and
+ * send once more if the body can be sent again; every error after the refresh carries the
+ * refreshed token.
+ */
+import type { ClientContext } from "../config.js";
+import { carryToken, DataRequiredError, DigiMeSDKError, type ServerError } from "../errors.js";
+import {
+  type AttemptContext,
+  type DeliveryTracker,
+  type PreparedRequest,
+  sendRequest,
+} from "../internal/http.js";
+import { contractKey } from "../internal/input-keys.js";
+import { clientId, signRequestJwt } from "../internal/request-jwt.js";
+import { conforms, userAccessTokenSchema, validationError } from "../schemas.js";
+import { refreshChecked } from "../token.js";
+import type { ContractDetails, TokenLifecycleOptions, UserAccessToken } from "../types.js";
+
+/** The options every call with the user's token takes. */
+export interface AuthorizedOptions extends TokenLifecycleOptions {
+  /** The contract (its private key signs the requests). */
+  contractDetails: ContractDetails;
+  /** The user's token; refreshed once if digi.me says it no longer works. */
+  userAccessToken: UserAccessToken;
+  /** Cancels the call: its requests, their retries and the refresh. */
+  signal?: AbortSignal;
+  /**
+   * Called once, with the refreshed token, when the call had to refresh the user's token (as the
+   * official SDK's `onAccessTokenChange`): store it, the one passed in may be spent.
+   */
+  onAccessTokenChange?: (token: UserAccessToken) => void | Promise<void>;
+}
+
+/** How one call uses {@link withToken}. */
+export interface TokenUse<T> {
+  /** Whether an answer says the token had expired (a postbox write's `pending`). */
+  stale?: (answer: T) => boolean;
+  /** Whether the body can be sent again after the refresh (false: a stream that went out). */
+  resend?: () => boolean;
+  /** What to throw when it cannot: {@link DataRequiredError} (default) or a subclass. */
+  Spent?: typeof DataRequiredError;
+}
+
+/** Whether `error` says the access token is no longer valid: `401 InvalidToken`, or a bare 401. */
+function isInvalidToken(error: unknown): boolean {
+  const { status, code } = (error ?? {}) as Partial<ServerError>;
+  return status === 401 && (code === "InvalidToken" || code === "HTTP_401");
+}
+
+/**
+ * Runs `send` with the caller's token and, when digi.me says it no longer works, once more with a
+ * refreshed one (unless `use.spent` refuses). Answers what `send` answered with the token that
+ * last worked.
+ * @throws whatever `send` or the refresh threw; a {@link DigiMeSDKError} after the refresh
+ *   carries the refreshed token (`error.userAccessToken`).
+ */
+export async function withToken<T extends object>(
+  context: ClientContext,
+  options: AuthorizedOptions,
+  send: (token: UserAccessToken) => Promise<T>,
+  use: TokenUse<T> = {},
+): Promise<T & { userAccessToken: UserAccessToken }> {
+  const { userAccessToken } = options;
+  try {
+    const answer = await send(userAccessToken);
+    if (!use.stale?.(answer)) return { ...answer, userAccessToken };
+  } catch (error) {
+    if (!isInvalidToken(error)) throw error;
+  }
+  const fresh = await refreshed(context, options);
+  if (use.resend?.() === false) {
+    throw new (use.Spent ?? DataRequiredError)(
+      "The token was refreshed after the stream was sent: send the data again (error.userAccessToken)",
+      { userAccessToken: fresh },
+    );
+  }
+  try {
+    return { ...(await send(fresh)), userAccessToken: fresh };
+  } catch (error) {
+    // The refresh may have spent the caller's refresh token: the error must hand over the new pair.
+    throw error instanceof DigiMeSDKError ? carryToken(error, fresh) : error;
+  }
+}
+
+async function refreshed(context: ClientContext, options: AuthorizedOptions): Promise<UserAccessToken> {
+  const { refresh } = options;
+  const fresh = refresh ? await refresh(options.userAccessToken) : await refreshChecked(context, options);
+  if (refresh && !conforms(userAccessTokenSchema, fresh)) {
+    throw validationError("token refresh", [{ path: ["refresh"], message: "must answer a UserAccessToken" }]);
+  }
+  await options.onTokenRefreshed?.(fresh);
+  await options.onAccessTokenChange?.(fresh);
+  return fresh;
+}
+
+/**
+ * `Authorization: Bearer <jwt>` for one attempt: the token's value, `client_id` and `claims`,
+ * with a fresh nonce and timestamp.
+ */
+export async function bearer(
+  context: ClientContext,
+  contractDetails: ContractDetails,
+  key: CryptoKey,
+  token: UserAccessToken,
+  claims: Record<string, unknown> = {},
+): Promise<string> {
+  const jwt = await signRequestJwt(
+    {
+      ...claims,
+      access_token: token.accessToken.value,
+      client_id: clientId(context.config.applicationId, contractDetails.contractId),
+    },
+    key,
+  );
+  return `Bearer ${jwt}`;
+}
+
+/** One request of a call with the user's token, as {@link sendAuthorized} sends it. */
+export interface AuthorizedRequest {
+  /** Names the call in messages. */
+  what: string;
+  method: PreparedRequest["method"];
+  url: string;
+  /** Headers besides `Authorization`. */
+  headers?: Record<string, string>;
+  /** The body of one attempt, with the headers it needs. */
+  body?: (attempt: AttemptContext) => Promise<Partial<PreparedRequest> & { headers: Record<string, string> }>;
+  /** Whether the body can be made again (default: yes). */
+  replayable?: () => boolean;
+  /** Shared by the call's requests, so that its NetworkErrors carry `delivery`. */
+  delivery?: DeliveryTracker;
+}
+
+/**
+ * Sends `request` with the user's token (a fresh JWT per attempt, retries as configured), through
+ * {@link withToken}; answers the 2xx answer's JSON (`null` when empty) and the token that worked.
+ * `options` must be checked; its contract key is imported here.
+ */
+export async function sendAuthorized(
+  context: ClientContext,
+  options: AuthorizedOptions,
+  request: AuthorizedRequest,
+  use?: TokenUse<{ data: unknown }>,
+): Promise<{ data: unknown; userAccessToken: UserAccessToken }> {
+  const { contractDetails, signal } = options;
+  const key = await contractKey(contractDetails.privateKey, ["contractDetails", "privateKey"]);
+  const { what, method, url, replayable, delivery } = request;
+  const send = async (token: UserAccessToken) => {
+    const { data } = await sendRequest(context.config, {
+      what,
+      signal,
+      replayable,
+      delivery,
+      secrets: [token.accessToken.value, token.refreshToken.value],
+      build: async (attempt) => {
+        const body = await request.body?.(attempt);
+        return {
+          ...body,
+          url,
+          method,
+          headers: {
+            ...request.headers,
+            ...body?.headers,
+            Authorization: await bearer(context, contractDetails, key, token),
+          },
+        };
+      },
+    });
+    return { data };
+  };
+  return withToken(context, options, send, use);
+}
