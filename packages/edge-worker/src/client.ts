@@ -7,6 +7,7 @@
  */
 import { type FileDescriptor, type SealedFile, seal } from "@digime-edge/sdk-core";
 import { hc } from "hono/client";
+import type { ApiErrorCode } from "./errors";
 import type { AppType } from "./index";
 import { completeDescriptor } from "./lib/complete-descriptor";
 import type { DescriptorInput } from "./lib/descriptor";
@@ -14,6 +15,7 @@ import { SEALED_HEADERS } from "./lib/sealed-envelope";
 import type { UploadResult } from "./routes/files";
 import type { SessionInfo } from "./routes/session";
 
+export type { ApiErrorCode } from "./errors";
 export type { AppType } from "./index";
 export type { DescriptorInput as FileDescriptorInput } from "./lib/descriptor";
 export { SEALED_HEADERS } from "./lib/sealed-envelope";
@@ -21,14 +23,34 @@ export type { UploadResult } from "./routes/files";
 export type { SealedUploadResult } from "./routes/sealed-files";
 export type { SessionInfo } from "./routes/session";
 
+/**
+ * The code of an {@link EdgeClientError}: the Worker's own ({@link ApiErrorCode}), or the client's
+ * (`NETWORK`: no answer from the Worker; `ABORTED`; `HTTP_ERROR`: an answer that is not the
+ * Worker's JSON; `SEAL_FAILED`; `UNSUPPORTED`).
+ */
+export type EdgeErrorCode =
+  | ApiErrorCode
+  | "NETWORK"
+  | "ABORTED"
+  | "HTTP_ERROR"
+  | "SEAL_FAILED"
+  | "UNSUPPORTED"
+  | (string & {});
+
 /** An error answer of the Worker (`{ error: { code, message } }`), or a failed request. */
 export class EdgeClientError extends Error {
   /** HTTP status, or 0 when the request got no answer. */
   readonly status: number;
   /** The Worker's error code (`NETWORK` when the request got no answer, `ABORTED` when cancelled). */
-  readonly code: string;
+  readonly code: EdgeErrorCode;
   /** Seconds to wait before trying again, when the Worker said so. */
   readonly retryAfter: number | undefined;
+  /**
+   * The file may be in the library although the upload failed (`DIGIME_OUTCOME_UNKNOWN`: digi.me
+   * got it and its answer was lost). Neither the Worker nor this client sends it again by itself:
+   * do so only if a second copy is acceptable (or check the library first).
+   */
+  readonly mayHaveArrived: boolean;
 
   /**
    * @param status - HTTP status, or 0 when the request got no answer.
@@ -36,12 +58,13 @@ export class EdgeClientError extends Error {
    * @param message - A message for people.
    * @param retryAfter - Seconds from the answer's `Retry-After`, when it had one.
    */
-  constructor(status: number, code: string, message: string, retryAfter?: number) {
+  constructor(status: number, code: EdgeErrorCode, message: string, retryAfter?: number) {
     super(message);
     this.name = "EdgeClientError";
     this.status = status;
     this.code = code;
     this.retryAfter = retryAfter;
+    this.mayHaveArrived = code === "DIGIME_OUTCOME_UNKNOWN";
   }
 }
 

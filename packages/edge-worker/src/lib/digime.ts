@@ -38,7 +38,9 @@ export function getSdk(config: Config): DigiMeSDK {
       baseUrl: config.baseUrl,
       onboardUrl: config.onboardUrl,
       fetch: fetch.bind(globalThis),
-      retry: { maxRetryAfterMs: MAX_RETRY_AFTER_MS },
+      // A write whose whole body may have reached digi.me is never sent again by the Worker: its
+      // outcome is unknown (DIGIME_OUTCOME_UNKNOWN), and a resend may store a second copy.
+      retry: { maxRetryAfterMs: MAX_RETRY_AFTER_MS, resendWhenUnknown: false },
     });
     sdks.set(config, sdk);
   }
@@ -75,9 +77,12 @@ export interface ApiFailure {
 /**
  * Turns a failure of sdk-core (or of anything during a digi.me call) into the answer it deserves:
  * unreachable, timed out or overloaded (429, 503) digi.me is 503 with `Retry-After` (unreachable
- * before any byte of a write's file went out: `DIGIME_UNREACHABLE_NOT_SENT`, not stored); a digi.me
- * failure (other 5xx), a refusal (4xx) or an answer that does not verify is 502. An access or refresh
- * token digi.me no longer accepts is 401 `SESSION_EXPIRED`. Messages are sdk-core's, which never contain a key or a token.
+ * before any byte of a write's file went out: `DIGIME_UNREACHABLE_NOT_SENT`, not stored); a write
+ * whose file may have reached digi.me without an answer (a connection lost after the body went
+ * out, no answer in time) is 502 `DIGIME_OUTCOME_UNKNOWN`, without `Retry-After`: it may be stored,
+ * and sending it again may store it twice. A digi.me failure (other 5xx), a refusal (4xx) or an
+ * answer that does not verify is 502. An access or refresh token digi.me no longer accepts is 401
+ * `SESSION_EXPIRED`. Messages are sdk-core's, which never contain a key or a token.
  *
  * @param error - What sdk-core threw.
  */
@@ -120,6 +125,14 @@ export function describeDigiMeFailure(error: unknown): ApiFailure {
       };
     }
     const timeout = error.code === "TIMEOUT";
+    if (error.delivery === "unknown") {
+      return {
+        status: 502,
+        code: "DIGIME_OUTCOME_UNKNOWN",
+        message: `${timeout ? "digi.me did not answer in time" : "no answer came from digi.me"} after the file may have gone out: it may be stored; check the library before sending it again`,
+      };
+    }
+    // Not a write's file (`delivery` undefined): the sign-in or a token refresh got no answer.
     return {
       status: 503,
       code: timeout ? "DIGIME_TIMEOUT" : "DIGIME_UNREACHABLE",

@@ -4,7 +4,6 @@ import type { Config } from "../config";
 import type { AppEnv } from "../env";
 import { ApiError } from "../errors";
 import { contractDetails, describeDigiMeFailure, failureToError, getSdk } from "../lib/digime";
-import { LOGOUT_RESULT } from "../lib/logout";
 import { resolveReturnTo, withParam } from "../lib/return-to";
 import {
   clearAuthCookie,
@@ -142,5 +141,5 @@ export const auth = new Hono<AppEnv>()
     const userId = await readSession(c, c.get("config"));
     if (userId) await vaultFor(c.env, userId).clear();
     clearSession(c);
-    return c.json(LOGOUT_RESULT);
+    return c.body(null, 204);
   });

@@ -12,7 +12,8 @@
  *
  * Emulator faults strike before a write is stored, so every error here stored nothing. The one
  * exception is an answer lost after digi.me stored the file (last block): the protocol cannot tell
- * the Worker what happened, which is why `DIGIME_UNREACHABLE`/`DIGIME_TIMEOUT` mean "unknown".
+ * the Worker what happened, which is why `DIGIME_OUTCOME_UNKNOWN` means "unknown", and why neither
+ * sdk-core nor the Worker sends such a file again by itself (no duplicates).
  */
 import { seal } from "@digime-edge/sdk-core";
 import { afterEach, describe, expect, it } from "vitest";
@@ -54,8 +55,9 @@ import {
  * | 502    | DIGIME_REJECTED         | no      | no (digi.me refused the request: 4xx)            |
  * | 502    | DIGIME_BAD_RESPONSE     | no      | later (an answer that did not verify)            |
  * | 503    | DIGIME_UNREACHABLE_NOT_SENT | no  | later (`Retry-After`; no byte of the file went out) |
- * | 503    | DIGIME_UNREACHABLE      | unknown | later, but it may store the file twice           |
- * | 503    | DIGIME_TIMEOUT          | unknown | later, but it may store the file twice           |
+ * | 502    | DIGIME_OUTCOME_UNKNOWN  | unknown | check: sending again may store the file twice    |
+ * | 503    | DIGIME_UNREACHABLE      | no      | later (the refresh before a resend got no answer) |
+ * | 503    | DIGIME_TIMEOUT          | no      | later (the same, in time)                        |
  * | 401    | SESSION_EXPIRED         | no      | sign-in                                          |
  * | 429    | RATE_LIMITED            | no      | later (`Retry-After`)                            |
  * | 408    | BODY_TIMEOUT            | no      | now (the body came too slowly)                   |
@@ -63,7 +65,12 @@ import {
  */
 const MEANING: Record<
   string,
-  { status: number; stored: "no" | "unknown"; retry: "now" | "later" | "no" | "sign-in"; retryAfter: boolean }
+  {
+    status: number;
+    stored: "no" | "unknown";
+    retry: "now" | "later" | "no" | "sign-in" | "check";
+    retryAfter: boolean;
+  }
 > = {
   TOKEN_REFRESHED_RETRY: { status: 503, stored: "no", retry: "now", retryAfter: true },
   DIGIME_UNAVAILABLE: { status: 503, stored: "no", retry: "later", retryAfter: true },
@@ -71,8 +78,9 @@ const MEANING: Record<
   DIGIME_REJECTED: { status: 502, stored: "no", retry: "no", retryAfter: false },
   DIGIME_BAD_RESPONSE: { status: 502, stored: "no", retry: "later", retryAfter: false },
   DIGIME_UNREACHABLE_NOT_SENT: { status: 503, stored: "no", retry: "later", retryAfter: true },
-  DIGIME_UNREACHABLE: { status: 503, stored: "unknown", retry: "later", retryAfter: true },
-  DIGIME_TIMEOUT: { status: 503, stored: "unknown", retry: "later", retryAfter: true },
+  DIGIME_OUTCOME_UNKNOWN: { status: 502, stored: "unknown", retry: "check", retryAfter: false },
+  DIGIME_UNREACHABLE: { status: 503, stored: "no", retry: "later", retryAfter: true },
+  DIGIME_TIMEOUT: { status: 503, stored: "no", retry: "later", retryAfter: true },
   SESSION_EXPIRED: { status: 401, stored: "no", retry: "sign-in", retryAfter: false },
   RATE_LIMITED: { status: 429, stored: "no", retry: "later", retryAfter: true },
   BODY_TIMEOUT: { status: 408, stored: "no", retry: "now", retryAfter: false },
@@ -245,18 +253,18 @@ describe("faults on the way to digi.me", () => {
   }, 120_000);
 
   it.each(["plain", "sealed"] as const)(
-    "%s: a connection dropped part-way through the body: resent when small, refused when streamed",
+    "%s: a connection dropped part-way through the body: resent when small and not all sent, else outcome unknown",
     async (mode) => {
       const ctx = await ready();
       await emulator.fault({ route: "postbox", dropNext: 1, dropAfterBytes: 64 * 1024 });
       const small = bytesOf(300_000, 31);
-      expect((await expectHonest(ctx, await send(ctx, mode, small, "drop-small.bin"), small)).code).toBe(
-        "delivered",
-      );
+      // Sent again only if the runtime had not yet taken the whole body (digi.me cannot have it).
+      const first = await expectHonest(ctx, await send(ctx, mode, small, "drop-small.bin"), small);
+      expect(["delivered", "DIGIME_OUTCOME_UNKNOWN"]).toContain(first.code);
       await emulator.fault({ route: "postbox", dropNext: 1, dropAfterBytes: 256 * 1024 });
       const large = bytesOf(2 * 1024 * 1024, 32);
       const outcome = await expectHonest(ctx, await send(ctx, mode, large, "drop-large.bin"), large);
-      expect(outcome).toEqual({ status: 503, code: "DIGIME_UNREACHABLE", copies: 0 });
+      expect(outcome).toEqual({ status: 502, code: "DIGIME_OUTCOME_UNKNOWN", copies: 0 });
       expect((await emulator.stats()).faults.dropped).toBe(2);
       await expectTokensStillWork(ctx, 3);
     },
@@ -365,28 +373,26 @@ describe("faults on the way to digi.me", () => {
 
 describe("answers lost after digi.me did the work (documented, not preventable by the protocol)", () => {
   it.each(["plain", "sealed"] as const)(
-    "%s: a small write's answer lost: sdk-core sends it again, delivered, stored twice",
+    "%s: a small write's answer lost: not sent again, 502 DIGIME_OUTCOME_UNKNOWN, stored once",
     async (mode) => {
       const ctx = await ready();
       await proxyScript.add({ route: "postbox", action: "lose-answer" });
       const data = bytesOf(30_000, 71);
-      const answer = await send(ctx, mode, data, "twice.bin");
-      expect(answer.status).toBe(200);
-      expect(await answer.json()).toMatchObject({ status: "delivered" });
-      // The duplicate: the write has no idempotency key, so digi.me cannot tell the resend apart.
-      expect((await libraryCopies(ctx.postboxId)).get(await sha256(data))).toBe(2);
-      expect((await emulator.stats()).writes).toBe(2);
+      const outcome = await expectHonest(ctx, await send(ctx, mode, data, "once.bin"), data);
+      // No duplicate: the write has no idempotency key, so the Worker does not send it again.
+      expect(outcome).toEqual({ status: 502, code: "DIGIME_OUTCOME_UNKNOWN", copies: 1 });
+      expect((await emulator.stats()).writes).toBe(1);
       await expectTokensStillWork(ctx, 7);
     },
   );
 
-  it("a streamed write's answer lost: 503 DIGIME_UNREACHABLE although digi.me stored it (outcome unknown)", async () => {
+  it("a streamed write's answer lost: 502 DIGIME_OUTCOME_UNKNOWN, and digi.me stored it", async () => {
     const ctx = await ready();
     await proxyScript.add({ route: "postbox", action: "lose-answer" });
     const data = bytesOf(LARGE, 72);
     const outcome = await expectHonest(ctx, await send(ctx, "plain", data, "unknown.bin"), data);
     // "unknown" is the truth: it was stored. Sending it again would store it twice.
-    expect(outcome).toEqual({ status: 503, code: "DIGIME_UNREACHABLE", copies: 1 });
+    expect(outcome).toEqual({ status: 502, code: "DIGIME_OUTCOME_UNKNOWN", copies: 1 });
     await expectTokensStillWork(ctx, 8);
   });
 

@@ -1,5 +1,6 @@
 import { NetworkError, ServerError } from "@digime-edge/sdk-core";
 import { describe, expect, it } from "vitest";
+import { EdgeClientError } from "../../src/client";
 import { describeDigiMeFailure } from "../../src/lib/digime";
 
 describe("describeDigiMeFailure: what a NetworkError says about the file", () => {
@@ -13,17 +14,31 @@ describe("describeDigiMeFailure: what a NetworkError says about the file", () =>
     }
   });
 
-  it("unknown, or not a write (undefined): DIGIME_UNREACHABLE / DIGIME_TIMEOUT, outcome unknown", () => {
-    for (const delivery of ["unknown", undefined] as const) {
-      expect(describeDigiMeFailure(new NetworkError("x", { delivery }))).toMatchObject({
-        status: 503,
-        code: "DIGIME_UNREACHABLE",
-      });
-      expect(describeDigiMeFailure(new NetworkError("x", { code: "TIMEOUT", delivery }))).toMatchObject({
-        status: 503,
-        code: "DIGIME_TIMEOUT",
-      });
+  it("unknown (the file may have reached digi.me), lost or timed out: 502 DIGIME_OUTCOME_UNKNOWN, no Retry-After", () => {
+    for (const code of ["NETWORK", "TIMEOUT"]) {
+      const failure = describeDigiMeFailure(new NetworkError("x", { code, delivery: "unknown" }));
+      expect(failure).toMatchObject({ status: 502, code: "DIGIME_OUTCOME_UNKNOWN" });
+      expect(failure.retryAfter).toBeUndefined();
+      expect(failure.message).toMatch(/may be stored/);
     }
+  });
+
+  it("not a write's file (undefined: the sign-in, a token refresh): DIGIME_UNREACHABLE / DIGIME_TIMEOUT", () => {
+    expect(describeDigiMeFailure(new NetworkError("x"))).toMatchObject({
+      status: 503,
+      code: "DIGIME_UNREACHABLE",
+      retryAfter: 5,
+    });
+    expect(describeDigiMeFailure(new NetworkError("x", { code: "TIMEOUT" }))).toMatchObject({
+      status: 503,
+      code: "DIGIME_TIMEOUT",
+    });
+  });
+
+  it("the typed client marks DIGIME_OUTCOME_UNKNOWN, and only it, as mayHaveArrived", () => {
+    expect(new EdgeClientError(502, "DIGIME_OUTCOME_UNKNOWN", "m").mayHaveArrived).toBe(true);
+    for (const code of ["DIGIME_UNREACHABLE_NOT_SENT", "DIGIME_UNREACHABLE", "NETWORK", "DIGIME_ERROR"])
+      expect(new EdgeClientError(503, code, "m").mayHaveArrived).toBe(false);
   });
 
   it("an answer from digi.me is never taken for not-sent", () => {
