@@ -1,0 +1,132 @@
+import { createHash, randomBytes } from "node:crypto";
+import { type ContractDetails, init } from "@digime-edge/sdk-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RunningEmulator } from "../src/index.js";
+import { contractKeys, download, REDIRECT_URI, start, testContract } from "./helpers.js";
+import { importContract, userFiles } from "./import-helpers.js";
+
+/** sdk-core's pushData, readAccounts and deleteUser against the emulator: two sides written apart. */
+
+let emu: RunningEmulator;
+let sdk: ReturnType<typeof init>;
+// As an app of the official SDK from version 10: no redirectUri in the contract details.
+const contractDetails: ContractDetails = {
+  contractId: "import-contract",
+  privateKey: contractKeys.privateKey.export({ type: "pkcs1", format: "pem" }).toString(),
+};
+const fileDescriptor = {
+  mimeType: "application/octet-stream",
+  accounts: [{ accountId: "sdk" }],
+  tags: ["sdk"],
+};
+
+beforeAll(async () => {
+  emu = await start({ autoApprove: true, contracts: [testContract(), importContract()] });
+  sdk = init({
+    applicationId: "test-app",
+    baseUrl: emu.baseUrl,
+    onboardUrl: emu.onboardUrl,
+    retry: { limit: 2, baseDelayMs: 10, maxRetryAfterMs: 2_000 },
+  });
+});
+afterAll(() => emu.close());
+
+/** getAuthorizeUrl (sourceType push) -> the consent page (auto-approve) -> exchangeCodeForToken. */
+async function signIn() {
+  const { url, codeVerifier } = await sdk.getAuthorizeUrl({
+    contractDetails,
+    callback: REDIRECT_URI,
+    state: "sdk-state",
+    sourceType: "push",
+  });
+  const res = await fetch(url, { redirect: "manual" });
+  expect(res.status).toBe(302);
+  const query = new URL(res.headers.get("location") ?? "").searchParams;
+  expect(query.get("success")).toBe("true");
+  expect(query.get("state")).toBe("sdk-state");
+  const token = await sdk.exchangeCodeForToken({
+    contractDetails,
+    authorizationCode: query.get("code") ?? "",
+    codeVerifier,
+  });
+  return { token, accountReference: query.get("accountReference") ?? "" };
+}
+
+describe("sdk-core pushData, readAccounts and deleteUser against the emulator", () => {
+  it("signs in, lists the accounts, pushes a file and a FHIR bundle, and deletes the user", async () => {
+    const { token, accountReference } = await signIn();
+    expect(token.user?.id).toMatch(/^user_/);
+    expect(token.consentid).toMatch(/^consent_/);
+    const { accounts } = await sdk.readAccounts({ contractDetails, userAccessToken: token });
+    const push = accounts.find((a) => a.type === "PUSH");
+    expect(push?.reference).toBe(accountReference);
+
+    const bytes = randomBytes(100_003);
+    const pushed = await sdk.pushData({
+      type: "library",
+      contractDetails,
+      userAccessToken: token,
+      data: { fileData: bytes, fileName: "ignored.bin", fileDescriptor },
+    });
+    expect(pushed.userAccessToken).toEqual(token);
+    const [file] = await userFiles(emu, token.user?.id ?? "");
+    expect(file).toMatchObject({ source: "import", size: bytes.length, metadata: fileDescriptor });
+    expect((await download(file?.url ?? "")).equals(bytes)).toBe(true);
+
+    const bundle = { resourceType: "Bundle", type: "transaction", entry: [] };
+    await sdk.pushData({
+      type: "provider",
+      contractDetails,
+      userAccessToken: token,
+      data: bundle,
+      standard: "fhir",
+      version: "3.0.2",
+      accountId: push?.id ?? "",
+    });
+    const [fhir] = await userFiles(emu, token.user?.id ?? "");
+    expect(JSON.parse((await download(fhir?.url ?? "")).toString())).toEqual(bundle);
+
+    expect(await sdk.deleteUser({ contractDetails, userAccessToken: token })).toMatchObject({
+      deleted: true,
+    });
+    await expect(sdk.readAccounts({ contractDetails, userAccessToken: token })).rejects.toMatchObject({
+      status: 401,
+    });
+  });
+
+  it("streams a ReadableStream, and after an expired token refreshes once and sends bytes again", async () => {
+    const { token } = await signIn();
+    const parts = [randomBytes(70_000), randomBytes(5)];
+    const hash = createHash("sha256");
+    for (const p of parts) hash.update(p);
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (const p of parts) controller.enqueue(new Uint8Array(p));
+        controller.close();
+      },
+    });
+    await sdk.pushData({
+      type: "library",
+      contractDetails,
+      userAccessToken: token,
+      data: { fileData: stream, fileDescriptor },
+    });
+    expect((await userFiles(emu, token.user?.id ?? ""))[0]?.sha256).toBe(hash.digest("hex"));
+
+    emu.store.expireTokens({ userId: token.user?.id }, ["access"], Date.now());
+    emu.stats.reset();
+    const again = Buffer.from("sent again after the refresh");
+    const result = await sdk.pushData({
+      type: "library",
+      contractDetails,
+      userAccessToken: token,
+      data: { fileData: again, fileDescriptor },
+    });
+    expect(result.userAccessToken.accessToken.value).not.toBe(token.accessToken.value);
+    const stats = emu.stats.snapshot();
+    expect(stats).toMatchObject({ refreshes: 1, imports: 1, requests: { import: 2 } });
+    expect((await download((await userFiles(emu, token.user?.id ?? ""))[0]?.url ?? "")).equals(again)).toBe(
+      true,
+    );
+  });
+});
