@@ -23,7 +23,18 @@ const methods = createUploadMethods(client);
 let method: UploadMethod = methods[DEFAULT_UPLOAD_MODE];
 
 type Connection = "checking" | "signed-out" | "signed-in" | "unreachable";
-type Status = "queued" | "sending" | "delivered" | "failed" | "cancelled";
+/** `unknown`: the upload failed, yet the file may be in the library (`DIGIME_OUTCOME_UNKNOWN`). */
+type Status = "queued" | "sending" | "delivered" | "failed" | "unknown" | "cancelled";
+
+/** What the badge says for each status. */
+const BADGE: Record<Status, string> = {
+  queued: "queued",
+  sending: "sending",
+  delivered: "delivered",
+  failed: "failed",
+  unknown: "may have arrived",
+  cancelled: "cancelled",
+};
 
 interface Entry {
   file: File;
@@ -194,14 +205,20 @@ function setStatus(entry: Entry, status: Status, problem?: Problem): void {
   entry.status = status;
   const { view } = entry;
   view.item.dataset.status = status;
-  view.badge.textContent = status;
+  view.badge.textContent = BADGE[status];
   view.cancel.hidden = status !== "queued" && status !== "sending";
-  view.retry.hidden = !(status === "cancelled" || (status === "failed" && !problem?.final));
+  view.retry.hidden = !(
+    status === "cancelled" ||
+    status === "unknown" ||
+    (status === "failed" && !problem?.final)
+  );
+  view.retry.textContent = status === "unknown" ? "Send again" : "Retry";
   view.problem.hidden = !problem;
   view.problem.textContent = problem ? `${problem.title} ${problem.hint ?? ""}`.trim() : "";
   if (status === "delivered") setProgress(entry, 100, "done");
   if (status === "queued") setProgress(entry, 0, "sending");
   if (status === "failed") view.progressText.textContent = "not saved";
+  if (status === "unknown") view.progressText.textContent = "maybe saved";
   if (status === "cancelled") view.progressText.textContent = "stopped";
 }
 
@@ -319,8 +336,9 @@ async function send(entry: Entry): Promise<void> {
       return;
     }
     const problem = describeError(error);
-    setStatus(entry, "failed", problem);
-    announce(`${file.name}: failed. ${problem.title}`);
+    const status = problem.mayHaveArrived ? "unknown" : "failed";
+    setStatus(entry, status, problem);
+    announce(`${file.name}: ${BADGE[status]}. ${problem.title}`);
     if (problem.signedOut) {
       setConnection("signed-out");
       showNotice(problem);

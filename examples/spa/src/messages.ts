@@ -11,6 +11,11 @@ export interface Problem {
   signedOut?: boolean;
   /** Sending the same file again cannot help (it is too large, say). */
   final?: boolean;
+  /**
+   * The file may be in the library already: digi.me got it but its answer was lost. Shown as "may
+   * have arrived", with "send again" left to the person (it may save a second copy).
+   */
+  mayHaveArrived?: boolean;
 }
 
 const MALFORMED_SEALED: Problem = {
@@ -51,6 +56,11 @@ const BY_CODE: Record<string, Problem> = {
   TOKEN_REFRESHED_RETRY: {
     title: "digi.me asked to sign the upload again.",
     hint: "Send the file once more.",
+  },
+  DIGIME_OUTCOME_UNKNOWN: {
+    title: "This file may have arrived: digi.me got it, but its answer was lost.",
+    hint: "Check your library before sending it again: sending it again may save a second copy.",
+    mayHaveArrived: true,
   },
   DIGIME_UNREACHABLE: UNAVAILABLE,
   DIGIME_TIMEOUT: { ...UNAVAILABLE, title: "digi.me took too long to answer." },
