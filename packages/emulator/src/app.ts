@@ -127,7 +127,8 @@ const indexPage = () =>
 /**
  * Builds the emulator: opens the store, loads (or makes) the signing key, registers contracts,
  * and assembles the Hono app with one sub-app per route and a global error handler that answers
- * digi.me-style `{ error: { code, message } }` and never lets a request crash the process.
+ * digi.me-style `{ error: { code, message, reference } }` (and the `X-Error-*` headers) and never
+ * lets a request crash the process.
  */
 export function createEmulator(options: EmulatorOptions = {}): Emulator {
   const store = options.store ?? Store.open({ dataDir: options.dataDir, memory: options.memory });

@@ -308,3 +308,20 @@ describe("POST permission-access/import", () => {
     expect(peak - baseline).toBeLessThan(128 * 1024 * 1024);
   }, 120_000);
 });
+
+describe("without a Node socket", () => {
+  it("imports through app.request() as well", async () => {
+    const jwt = await signRequest({ client_id: IMPORT_CLIENT_ID, access_token: user.accessToken });
+    const res = await emu.app.request("/v1.7/permission-access/import", {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${jwt}`,
+        filedescriptor: await fileDescriptorJwt(LIBRARY_DESCRIPTOR),
+      },
+      body: Buffer.from("in-process import"),
+    });
+    expect(await res.json()).toMatchObject({ status: "delivered" });
+    const [file] = await userFiles(emu, user.userId);
+    expect((await download(file?.url ?? "")).toString()).toBe("in-process import");
+  });
+});
