@@ -41,18 +41,25 @@ const httpUrl = (value: string | undefined): string | undefined => {
 /** The `sourceType` of the onboarding URL: `pull` (the default) or `push` (provider pushes). */
 export type SourceType = "pull" | "push";
 
+/** What a consent gives the app besides the code: its postbox, or (import contract) an account. */
+interface Grant {
+  /** The postbox the code is for ("" for an import contract). */
+  postboxId: string;
+  /** Added to the redirect after `success`, `code` and `state`. */
+  query: Record<string, string>;
+}
+
 /**
- * An import contract's consent: the user's `IMPORTED` account for this contract and, with
- * `sourceType=push`, a `PUSH` account of the fake health provider; a one-time authorization code;
- * the redirect with `success=true&code&state&accountReference` (the PUSH account's reference after
- * a push sign-in, else the import account's).
+ * An import contract's grant: the user's `IMPORTED` account for this contract and, with
+ * `sourceType=push`, a `PUSH` account of the fake health provider; `accountReference` is the PUSH
+ * account's reference after a push sign-in, else the import account's.
  */
-const approveImport = (
+const importGrant = (
   ctx: EmulatorContext,
   pre: Preauthorization,
   userId: string,
   sourceType: SourceType,
-) => {
+): Grant => {
   const account = (provider: "import" | "health") =>
     ctx.accounts.ensure(
       {
@@ -66,43 +73,13 @@ const approveImport = (
     );
   const imported = account("import");
   const onboarded = sourceType === "push" ? account("health") : imported;
-  const code = ctx.store.createAuthorizationCode({
-    code: ctx.newId("authorizationCode"),
-    clientId: pre.clientId,
-    userId,
-    postboxId: "",
-    codeChallenge: pre.codeChallenge,
-    expiresAt: ctx.now() + ctx.settings.authorizationCodeTtlMs,
-    createdAt: ctx.now(),
-  });
-  return withQuery(pre.redirectUri, {
-    success: "true",
-    code: code.code,
-    state: pre.state,
-    accountReference: onboarded.reference,
-  });
+  return { postboxId: "", query: { accountReference: onboarded.reference } };
 };
 
-/**
- * Gives consent: creates the user on first consent (or reuses the one the authorization named).
- * For a postbox contract: finds or creates the postbox of that user and contract (a fresh RSA key
- * pair), issues a one-time authorization code, and returns the redirect to the contract's
- * redirect URI with `success=true&code&state&postboxId&publicKey`. For an import contract, see
- * `approveImport` (`accountReference` instead of the postbox).
- */
-export async function approve(
-  ctx: EmulatorContext,
-  pre: Preauthorization,
-  sourceType: SourceType = "pull",
-): Promise<string> {
+/** A postbox contract's grant: the postbox of that user and contract, made (a fresh RSA key pair) when missing. */
+const postboxGrant = async (ctx: EmulatorContext, pre: Preauthorization, userId: string): Promise<Grant> => {
   const { store } = ctx;
-  const now = ctx.now();
-  const user = (pre.userId && store.getUser(pre.userId)) || store.createUser(now);
-  if (store.getContract(pre.clientId)?.writeApi === "import") {
-    ctx.stats.current.consents.allowed++;
-    return approveImport(ctx, pre, user.id, sourceType);
-  }
-  let postbox = store.findPostbox(user.id, pre.clientId);
+  let postbox = store.findPostbox(userId, pre.clientId);
   if (!postbox) {
     const { publicKey, privateKey } = await generateRsa("rsa", {
       modulusLength: 2048,
@@ -110,33 +87,48 @@ export async function approve(
       privateKeyEncoding: { type: "pkcs8", format: "pem" },
     });
     postbox =
-      store.findPostbox(user.id, pre.clientId) ??
+      store.findPostbox(userId, pre.clientId) ??
       store.createPostbox({
         id: newId("pb_", 16),
-        userId: user.id,
+        userId,
         clientId: pre.clientId,
         publicKey,
         privateKey,
-        createdAt: now,
+        createdAt: ctx.now(),
       });
   }
+  return { postboxId: postbox.id, query: { postboxId: postbox.id, publicKey: postbox.publicKey } };
+};
+
+/**
+ * Gives consent: creates the user on first consent (or reuses the one the authorization named),
+ * makes the grant (a postbox contract's postbox, an import contract's accounts), issues a one-time
+ * authorization code, and returns the redirect to the contract's redirect URI with
+ * `success=true&code&state` and `postboxId&publicKey` (postbox contract) or `accountReference`
+ * (import contract).
+ */
+export async function approve(
+  ctx: EmulatorContext,
+  pre: Preauthorization,
+  sourceType: SourceType = "pull",
+): Promise<string> {
+  const { store } = ctx;
+  const user = (pre.userId && store.getUser(pre.userId)) || store.createUser(ctx.now());
+  const grant =
+    store.getContract(pre.clientId)?.writeApi === "import"
+      ? importGrant(ctx, pre, user.id, sourceType)
+      : await postboxGrant(ctx, pre, user.id);
   const code = store.createAuthorizationCode({
     code: ctx.newId("authorizationCode"),
     clientId: pre.clientId,
     userId: user.id,
-    postboxId: postbox.id,
+    postboxId: grant.postboxId,
     codeChallenge: pre.codeChallenge,
     expiresAt: ctx.now() + ctx.settings.authorizationCodeTtlMs,
     createdAt: ctx.now(),
   });
   ctx.stats.current.consents.allowed++;
-  return withQuery(pre.redirectUri, {
-    success: "true",
-    code: code.code,
-    state: pre.state,
-    postboxId: postbox.id,
-    publicKey: postbox.publicKey,
-  });
+  return withQuery(pre.redirectUri, { success: "true", code: code.code, state: pre.state, ...grant.query });
 }
 
 const sourceTypeOf = (value: string | undefined): SourceType | undefined =>
