@@ -333,6 +333,19 @@ export const expectRefusal = async (res: Response, status: number, code: string)
   expect(res.headers.get("x-error-reference")).toBe(error.reference);
 };
 
+/**
+ * Follows an onboarding URL with auto-approve on and checks the redirect says
+ * `success=true&state=<state>`; returns its query.
+ */
+export const approvedRedirect = async (url: string, state: string) => {
+  const res = await fetch(url, { redirect: "manual" });
+  expect(res.status).toBe(302);
+  const query = new URL(res.headers.get("location") ?? "").searchParams;
+  expect(query.get("success")).toBe("true");
+  expect(query.get("state")).toBe(state);
+  return query;
+};
+
 /** Temporary folders for one test file, removed after its tests: call at the top level. */
 export const useTempDirs = (): (() => string) => {
   const dirs: string[] = [];

@@ -3,6 +3,7 @@ import { type ContractDetails, init, type UserAccessToken } from "@digime-edge/s
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../src/index.js";
 import {
+  approvedRedirect,
   CALLBACK,
   contractKeys,
   download,
@@ -47,11 +48,7 @@ async function onboard(userAccessToken?: UserAccessToken) {
     ...(userAccessToken && { userAccessToken }),
   });
   expect(url.startsWith(`${emu.onboardUrl}authorize?`)).toBe(true);
-  const res = await fetch(url, { redirect: "manual" });
-  expect(res.status).toBe(302);
-  const query = new URL(res.headers.get("location") ?? "").searchParams;
-  expect(query.get("success")).toBe("true");
-  expect(query.get("state")).toBe("sdk-state");
+  const query = await approvedRedirect(url, "sdk-state");
   const token = await sdk.exchangeCodeForToken({
     contractDetails,
     authorizationCode: query.get("code") ?? "",

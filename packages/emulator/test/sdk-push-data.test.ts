@@ -2,7 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { type ContractDetails, init } from "@digime-edge/sdk-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../src/index.js";
-import { contractKeys, download, REDIRECT_URI, start, testContract } from "./helpers.js";
+import { approvedRedirect, contractKeys, download, REDIRECT_URI, start, testContract } from "./helpers.js";
 import { importContract, userFiles } from "./import-helpers.js";
 
 /** sdk-core's pushData, readAccounts and deleteUser against the emulator: two sides written apart. */
@@ -39,11 +39,7 @@ async function signIn() {
     state: "sdk-state",
     sourceType: "push",
   });
-  const res = await fetch(url, { redirect: "manual" });
-  expect(res.status).toBe(302);
-  const query = new URL(res.headers.get("location") ?? "").searchParams;
-  expect(query.get("success")).toBe("true");
-  expect(query.get("state")).toBe("sdk-state");
+  const query = await approvedRedirect(url, "sdk-state");
   const token = await sdk.exchangeCodeForToken({
     contractDetails,
     authorizationCode: query.get("code") ?? "",
