@@ -105,20 +105,15 @@ export async function pushData(context: ClientContext, options: PushDataOptions)
   );
   const stream = config.streamUploads ?? (runtimeSupport().requestStreams && !runtimeSupport().browser);
   const bodies = rawBody(source, stream, safeProgress(checked.onProgress));
-  const { userAccessToken } = await sendAuthorized(
-    context,
-    checked,
-    {
-      what: "pushData",
-      method: "POST",
-      url: `${config.baseUrl}permission-access/import`,
-      headers: { "Content-Type": "application/octet-stream", FileDescriptor: fileDescriptor },
-      body: bodies.next,
-      replayable: bodies.canResend,
-      delivery,
-    },
-    { resend: bodies.canResend },
-  );
+  const { userAccessToken } = await sendAuthorized(context, checked, {
+    what: "pushData",
+    method: "POST",
+    url: `${config.baseUrl}permission-access/import`,
+    headers: { "Content-Type": "application/octet-stream", FileDescriptor: fileDescriptor },
+    body: bodies.next,
+    replayable: bodies.canResend,
+    delivery,
+  });
   bodies.sent();
   return { userAccessToken };
 }

@@ -61,27 +61,32 @@ export interface ReadAccountsResult {
 }
 
 // The members the protocol says every account has, with their types; other members are not checked.
-const accountsSchema = /* @__PURE__ */ array(
-  object({
-    id: string(),
-    reference: string(),
-    type: custom((v) => typeof v === "string" && ACCOUNT_TYPES.split(" ").includes(v), "is not a known type"),
-    createdDate: number(),
-    serviceGroupId: number(),
-    serviceGroupName: string(),
-    serviceTypeId: number(),
-    serviceTypeName: string(),
-    serviceTypeReference: string(),
-    sourceId: number(),
-    updatedDate: number(),
-    accessTokenStatus: optional(
-      object({
-        authorized: custom((v) => typeof v === "boolean", "must be a boolean"),
-        expiresAt: optional(number()),
-      }),
-    ),
-  }),
-);
+// Made when used, so that a bundle without readAccounts holds none of it.
+const accountsSchema = () =>
+  array(
+    object({
+      id: string(),
+      reference: string(),
+      type: custom(
+        (v) => typeof v === "string" && ACCOUNT_TYPES.split(" ").includes(v),
+        "is not a known type",
+      ),
+      createdDate: number(),
+      serviceGroupId: number(),
+      serviceGroupName: string(),
+      serviceTypeId: number(),
+      serviceTypeName: string(),
+      serviceTypeReference: string(),
+      sourceId: number(),
+      updatedDate: number(),
+      accessTokenStatus: optional(
+        object({
+          authorized: custom((v) => typeof v === "boolean", "must be a boolean"),
+          expiresAt: optional(number()),
+        }),
+      ),
+    }),
+  );
 
 /**
  * Lists the user's accounts (`GET permission-access/accounts`); on `401 InvalidToken` (or a bare
@@ -106,7 +111,7 @@ export async function readAccounts(
     url: `${context.config.baseUrl}permission-access/accounts`,
     headers: { Accept: "application/json" },
   });
-  const result = check(accountsSchema, data);
+  const result = check(accountsSchema(), data);
   if (!result.ok) {
     const [issue] = result.issues;
     throw invalidResponse(what, `not an array of accounts (${issue?.path.join(".")} ${issue?.message})`);

@@ -143,11 +143,7 @@ export async function sendSealedChecked(
     return writeResult(response.data);
   };
 
-  return withToken(context, options, post, {
-    stale: (answer) => answer.status === "pending",
-    resend: canResend,
-    Spent: ResealRequiredError,
-  });
+  return withToken(context, options, post, canResend, ResealRequiredError);
 }
 
 /**

@@ -35,16 +35,6 @@ export interface AuthorizedOptions extends TokenLifecycleOptions {
   onAccessTokenChange?: (token: UserAccessToken) => void | Promise<void>;
 }
 
-/** How one call uses {@link withToken}. */
-export interface TokenUse<T> {
-  /** Whether an answer says the token had expired (a postbox write's `pending`). */
-  stale?: (answer: T) => boolean;
-  /** Whether the body can be sent again after the refresh (false: a stream that went out). */
-  resend?: () => boolean;
-  /** What to throw when it cannot: {@link DataRequiredError} (default) or a subclass. */
-  Spent?: typeof DataRequiredError;
-}
-
 /** Whether `error` says the access token is no longer valid: `401 InvalidToken`, or a bare 401. */
 function isInvalidToken(error: unknown): boolean {
   const { status, code } = (error ?? {}) as Partial<ServerError>;
@@ -52,9 +42,11 @@ function isInvalidToken(error: unknown): boolean {
 }
 
 /**
- * Runs `send` with the caller's token and, when digi.me says it no longer works, once more with a
- * refreshed one (unless `use.spent` refuses). Answers what `send` answered with the token that
- * last worked.
+ * Runs `send` with the caller's token and, when digi.me says it no longer works (an error, or an
+ * answer `{ status: "pending" }`: a postbox write's), once more with a refreshed one. Answers what
+ * `send` answered with the token that last worked.
+ * @param resend Whether the body can be sent again after the refresh (false: a stream that went
+ *   out); when it cannot, the call ends with a `Spent` (default {@link DataRequiredError}).
  * @throws whatever `send` or the refresh threw; a {@link DigiMeSDKError} after the refresh
  *   carries the refreshed token (`error.userAccessToken`).
  */
@@ -62,18 +54,19 @@ export async function withToken<T extends object>(
   context: ClientContext,
   options: AuthorizedOptions,
   send: (token: UserAccessToken) => Promise<T>,
-  use: TokenUse<T> = {},
+  resend?: () => boolean,
+  Spent = DataRequiredError,
 ): Promise<T & { userAccessToken: UserAccessToken }> {
   const { userAccessToken } = options;
   try {
     const answer = await send(userAccessToken);
-    if (!use.stale?.(answer)) return { ...answer, userAccessToken };
+    if ((answer as { status?: unknown }).status !== "pending") return { ...answer, userAccessToken };
   } catch (error) {
     if (!isInvalidToken(error)) throw error;
   }
   const fresh = await refreshed(context, options);
-  if (use.resend?.() === false) {
-    throw new (use.Spent ?? DataRequiredError)(
+  if (resend?.() === false) {
+    throw new Spent(
       "The token was refreshed after the stream was sent: send the data again (error.userAccessToken)",
       { userAccessToken: fresh },
     );
@@ -144,7 +137,6 @@ export async function sendAuthorized(
   context: ClientContext,
   options: AuthorizedOptions,
   request: AuthorizedRequest,
-  use?: TokenUse<{ data: unknown }>,
 ): Promise<{ data: unknown; userAccessToken: UserAccessToken }> {
   const { contractDetails, signal } = options;
   const key = await contractKey(contractDetails.privateKey, ["contractDetails", "privateKey"]);
@@ -172,5 +164,5 @@ export async function sendAuthorized(
     });
     return { data };
   };
-  return withToken(context, options, send, use);
+  return withToken(context, options, send, request.replayable);
 }
