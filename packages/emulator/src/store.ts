@@ -4,7 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import type { WriteApi } from "./contracts.js";
+import { type FileSource, type LibraryFile, toFile } from "./library-file.js";
 import { migrate } from "./schema-migrations.js";
+
+export type { FileSource, LibraryFile } from "./library-file.js";
 
 /** A registered contract: who may call the API and where users are sent back to. */
 export interface Contract {
@@ -86,31 +89,6 @@ export interface TokenRecord {
   usedAt: number | null;
   revokedAt: number | null;
   createdAt: number;
-}
-
-/** How a file came into the library. */
-export type FileSource = "postbox" | "import" | "fhir";
-
-/** A file in a user's library. Its decrypted bytes are at `path`, relative to `Store.filesDir`. */
-export interface LibraryFile {
-  id: string;
-  userId: string;
-  /** The postbox it was written to; null for an import or a FHIR push. */
-  postboxId: string | null;
-  clientId: string;
-  /** `postbox` (sealed write), `import` (`permission-access/import`) or `fhir` (a provider push). */
-  source: FileSource;
-  /** For a FHIR push: the PUSH account it went to. */
-  accountId: string | null;
-  fileName: string;
-  mimeType: string;
-  /** The `fileDescriptor` the app sent (for FHIR: `{ standard, version, accountId, resourceType }`). */
-  metadata: unknown;
-  size: number;
-  /** Lowercase hex SHA-256 of the decrypted bytes. */
-  sha256: string;
-  createdAt: number;
-  path: string;
 }
 
 /** Which tokens an admin operation applies to; no field means all tokens. */
@@ -225,24 +203,6 @@ const toToken = (r: Row): TokenRecord => ({
   revokedAt: numOrNull(r.revoked_at),
   createdAt: num(r.created_at),
 });
-const SOURCES: readonly FileSource[] = ["postbox", "import", "fhir"];
-const toFile = (r: Row): LibraryFile => ({
-  id: str(r.id),
-  userId: str(r.user_id),
-  // Imports and FHIR pushes have no postbox: the column (NOT NULL since v1) holds "".
-  postboxId: str(r.postbox_id) || null,
-  clientId: str(r.client_id),
-  source: SOURCES.find((x) => x === r.source) ?? "postbox",
-  accountId: strOrNull(r.account_id),
-  fileName: str(r.file_name),
-  mimeType: str(r.mime_type),
-  metadata: JSON.parse(str(r.metadata)),
-  size: num(r.size),
-  sha256: str(r.sha256),
-  createdAt: num(r.created_at),
-  path: str(r.path),
-});
-
 /**
  * The emulator's state: SQLite (Node's built-in `node:sqlite`) for records, plain files for the
  * decrypted library. In file mode everything lives in `dataDir` and survives a restart; in memory
