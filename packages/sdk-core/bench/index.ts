@@ -9,8 +9,10 @@
  *   2. A 64 MiB streamed sdk.write, versus the same request hand-built with node:crypto and sent
  *      with node:http and with fetch, all to one local sink (bench/sink.ts, its own process); and
  *      the per-write cost of 1 KiB writes.
- *   3. Peak RSS growth of a streamed sdk.write of 64 MiB and of 1 GiB (bench/rss-child.ts, fresh
- *      processes), against the target of under 128 MiB.
+ *   2b. A 64 MiB streamed sdk.pushData (library import) versus a raw node:http request of the same
+ *      bytes (JWTs made with node:crypto) to the same sink.
+ *   3. Peak RSS growth of a streamed sdk.write of 64 MiB and of 1 GiB, and of a 1 GiB sdk.pushData
+ *      (bench/rss-child.ts, fresh processes), against the target of under 128 MiB.
  *   4. PS512 signatures per second: signJwt versus node:crypto.sign (PSS, salt 64).
  *   5. Minified+gzipped size of what `write` pulls in (esbuild; sdk-core has no dependencies),
  *      against 12 KB: the standalone `write(config, options)`; `init(config).write` (which holds
@@ -57,6 +59,7 @@ import {
   patternChunk,
   patternChunks,
   patternStream,
+  pushOptions,
   ratio,
   table,
   writeOptions,
@@ -68,6 +71,8 @@ const RUNS = 7; // timed runs per variant (the median is shown), after one untim
 const ENVELOPE_SIZE = 64 * MiB;
 const WRITE_SIZE = 64 * MiB;
 const RSS_SIZES = [64 * MiB, 1 * GiB];
+const PUSH_SIZE = 64 * MiB;
+const PUSH_RSS_SIZES = [1 * GiB];
 const RSS_TARGET = 128 * MiB;
 const SIGN_MS = 1000;
 const SMALL_SIZE = 1 * KiB;
@@ -377,9 +382,9 @@ function nodeWriteRequest(size: number) {
 
 const agent = new Agent({ keepAlive: true });
 
-async function nodeWriteHttp(url: string, size: number) {
-  const { headers, body } = nodeWriteRequest(size);
-  const answer = new Promise<{ status: number; text: string }>((resolve, reject) => {
+/** POSTs `body` with node:http (streamed, chunked), keeping the connection; answers the status and text. */
+function httpPost(url: string, headers: Record<string, string>, body: () => AsyncIterable<Uint8Array>) {
+  return new Promise<{ status: number; text: string }>((resolve, reject) => {
     const req = request(url, { method: "POST", headers, agent }, (res) => {
       let text = "";
       res.setEncoding("utf8");
@@ -397,8 +402,23 @@ async function nodeWriteHttp(url: string, size: number) {
       req.end();
     })().catch(reject);
   });
-  const { status, text } = await answer;
+}
+
+async function nodeWriteHttp(url: string, size: number) {
+  const { headers, body } = nodeWriteRequest(size);
+  const { status, text } = await httpPost(url, headers, body);
   check(status === 200 && JSON.parse(text).status === "delivered", `node:http write answered ${status}`);
+}
+
+/** An import (pushData library) hand-built with node:crypto and sent raw with node:http. */
+async function nodePushHttp(url: string, size: number) {
+  const headers = {
+    Authorization: `Bearer ${nodeJwt({ access_token: ACCESS_TOKEN, client_id: CLIENT_ID, nonce: nodeNonce(), timestamp: Date.now() })}`,
+    FileDescriptor: nodeJwt({ metadata: FILE_DESCRIPTOR }),
+    "Content-Type": "application/octet-stream",
+  };
+  const { status } = await httpPost(url, headers, () => patternChunks(size));
+  check(status === 201, `node:http import answered ${status}`);
 }
 
 async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Buffer> {
@@ -526,12 +546,64 @@ async function benchWrite(sink: Sink) {
   );
 }
 
+// --- 2b. A 64 MiB pushData (import) ----------------------------------------------------------------
+
+async function benchPush(sink: Sink) {
+  const { init } = await import("@digime-edge/sdk-core");
+  const origin = new URL(sink.url).origin;
+  const base = { drain: sink.url, verify: `${origin}/verify/v1.7/` };
+  const sdks = {
+    drain: init({ applicationId: APPLICATION_ID, baseUrl: base.drain, retry: false }),
+    verify: init({ applicationId: APPLICATION_ID, baseUrl: base.verify, retry: false }),
+  };
+  const variants = {
+    http: (mode: "drain" | "verify") => nodePushHttp(`${base[mode]}permission-access/import`, PUSH_SIZE),
+    sdk: async (mode: "drain" | "verify") => {
+      await sdks[mode].pushData(pushOptions(patternStream(PUSH_SIZE)));
+    },
+  };
+  const checked = async (what: string, mode: "drain" | "verify") => {
+    const report = await sink.last();
+    check(report !== null && report.mode === mode, `${what}: the sink saw no ${mode} import`);
+    check(report.errors.length === 0, `${what}: the sink found: ${report.errors.join("; ")}`);
+    check(report.bodyBytes === PUSH_SIZE, `${what}: ${report.bodyBytes} bytes, expected ${PUSH_SIZE}`);
+  };
+  // Once each, untimed: the sink verifies both JWTs and the whole body against the pattern.
+  for (const [name, send] of Object.entries(variants)) {
+    await send("verify");
+    await checked(`${name} push`, "verify");
+  }
+  const t = await interleaved(
+    RUNS,
+    { http: () => variants.http("drain"), sdk: () => variants.sdk("drain") },
+    (name) => checked(`${name} push`, "drain"),
+  );
+  const row = (name: string, { ms, cpuMs }: Timing) => [
+    name,
+    fmt(ms, 1),
+    fmt(cpuMs, 0),
+    fmt(mbps(PUSH_SIZE, ms)),
+    ratio(mbps(PUSH_SIZE, ms), mbps(PUSH_SIZE, t.http.ms)),
+  ];
+  table(
+    "2b. sdk.pushData (library) versus a raw node:http request of the same bytes, to the same local sink " +
+      "(each verified once: both JWTs, the whole body against the pattern)",
+    ["variant", "ms", "CPU ms", "MB/s", "vs node:http"],
+    [
+      [`${mib(PUSH_SIZE, 0)} from a ReadableStream (64 KiB chunks), median of ${RUNS}`, "", "", "", ""],
+      row("  node:crypto JWTs + node:http, raw body (baseline)", t.http),
+      row("  sdk.pushData", t.sdk),
+    ],
+    ["Both bodies streamed (chunked); the sink reads them in its own process."],
+  );
+}
+
 // --- 3. Peak RSS while streaming -------------------------------------------------------------------
 
-function runRssChild(sink: Sink, bytes: number) {
+function runRssChild(sink: Sink, bytes: number, call: "write" | "push" = "write") {
   const child = spawn(
     process.execPath,
-    ["--expose-gc", fileURLToPath(new URL("./rss-child.ts", import.meta.url)), sink.url, String(bytes)],
+    ["--expose-gc", fileURLToPath(new URL("./rss-child.ts", import.meta.url)), sink.url, String(bytes), call],
     { stdio: ["ignore", "pipe", "inherit"], timeout: 120_000 },
   );
   children.add(child);
@@ -557,6 +629,21 @@ async function benchRss(sink: Sink) {
     await checkDelivery(sink, `${mib(bytes, 0)} RSS write`, "verify", bytes);
     rows.push([
       `sdk.write ${bytes >= GiB ? `${bytes / GiB} GiB` : mib(bytes, 0)}`,
+      fmt(r.ms / 1000, 2),
+      fmt(mbps(bytes, r.ms)),
+      mib(r.base),
+      mib(r.growth),
+      ratio(r.growth, RSS_TARGET),
+      r.growth < RSS_TARGET ? "ok" : "OVER TARGET",
+    ]);
+  }
+  for (const bytes of PUSH_RSS_SIZES) {
+    const r = await runRssChild(sink, bytes, "push");
+    const report = await sink.last();
+    check(report?.mode === "verify" && report.errors.length === 0, `RSS push: ${report?.errors.join("; ")}`);
+    check(report.bodyBytes === bytes, `RSS push: the sink got ${report.bodyBytes} bytes`);
+    rows.push([
+      `sdk.pushData ${bytes / GiB} GiB`,
       fmt(r.ms / 1000, 2),
       fmt(mbps(bytes, r.ms)),
       mib(r.base),
@@ -738,7 +825,7 @@ async function benchSize() {
 
 // --- Main ------------------------------------------------------------------------------------------
 
-const SECTIONS = ["envelope", "write", "rss", "sign", "size"];
+const SECTIONS = ["envelope", "write", "push", "rss", "sign", "size"];
 
 async function main() {
   const started = performance.now();
@@ -756,9 +843,10 @@ async function main() {
     throw new BenchError(`unknown section ${unknown[0]}; sections: ${SECTIONS.join(", ")}`);
   const run = (name: string) => asked.size === 0 || asked.has(name);
   const internals = run("envelope") || run("sign") ? await loadInternals() : undefined;
-  const sink = run("write") || run("rss") ? await startSink() : undefined;
+  const sink = run("write") || run("push") || run("rss") ? await startSink() : undefined;
   if (internals && run("envelope")) await benchEnvelope(internals);
   if (sink && run("write")) await benchWrite(sink);
+  if (sink && run("push")) await benchPush(sink);
   if (sink && run("rss")) await benchRss(sink);
   if (internals && run("sign")) await benchSign(internals);
   if (run("size")) await benchSize();

@@ -52,6 +52,16 @@ export function writeOptions<T>(postboxId: string, fileData: T) {
   };
 }
 
+/** The options of one bench `sdk.pushData` of `fileData` into the library. */
+export function pushOptions<T>(fileData: T) {
+  return {
+    type: "library" as const,
+    contractDetails: { contractId: CONTRACT_ID, privateKey: KEYS.contractPrivate },
+    userAccessToken,
+    data: { fileData, fileDescriptor: FILE_DESCRIPTOR },
+  };
+}
+
 // --- The pattern: byte p of every bench file is POOL[p % POOL.length] ----------------------------
 
 /** ~1 MiB of AES-CTR keystream from a fixed key: random-looking, the same in every process. */

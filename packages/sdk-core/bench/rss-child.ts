@@ -1,13 +1,14 @@
 /**
- * One `sdk.write` of `bytes` bytes streamed from a generated ReadableStream, in a fresh process
- * (`node --expose-gc bench/rss-child.ts <baseUrl> <bytes>`), measuring how far the resident set
+ * One `sdk.write` (or, with `push`, one `sdk.pushData` into the library) of `bytes` bytes streamed
+ * from a generated ReadableStream, in a fresh process
+ * (`node --expose-gc bench/rss-child.ts <baseUrl> <bytes> [write|push]`), measuring how far the resident set
  * grows above what it was after a small warm-up write. RSS is sampled every 50 ms and at every
  * 16th chunk the SDK pulls. Answers one JSON line on stdout.
  */
 import { init } from "@digime-edge/sdk-core";
-import { APPLICATION_ID, MiB, patternStream, writeOptions } from "./lib.ts";
+import { APPLICATION_ID, MiB, patternStream, pushOptions, writeOptions } from "./lib.ts";
 
-const [baseUrl, bytesArg] = process.argv.slice(2);
+const [baseUrl, bytesArg, call = "write"] = process.argv.slice(2);
 const bytes = Number(bytesArg);
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!baseUrl || !Number.isSafeInteger(bytes) || gc === undefined) {
@@ -15,9 +16,19 @@ if (!baseUrl || !Number.isSafeInteger(bytes) || gc === undefined) {
 }
 
 const sdk = init({ applicationId: APPLICATION_ID, baseUrl, retry: false });
+// The sink verifies imports under /verify/ (see sink.ts).
+const verifySdk = init({
+  applicationId: APPLICATION_ID,
+  baseUrl: `${new URL(baseUrl).origin}/verify/v1.7/`,
+  retry: false,
+});
 const rss = () => process.memoryUsage.rss();
-const writeOf = (postboxId: string, size: number, onPull?: () => void) =>
-  sdk.write(writeOptions(postboxId, patternStream(size, 64 * 1024, onPull)));
+const writeOf = async (postboxId: string, size: number, onPull?: () => void) => {
+  const fileData = patternStream(size, 64 * 1024, onPull);
+  if (call !== "push") return (await sdk.write(writeOptions(postboxId, fileData))).status;
+  await (postboxId === "verify" ? verifySdk : sdk).pushData(pushOptions(fileData));
+  return "delivered";
+};
 
 // Warm-up: keys imported and cached, fetch/undici loaded, a connection open, code compiled.
 await writeOf("drain", 4 * MiB);
@@ -39,6 +50,4 @@ const result = await writeOf("verify", bytes, () => {
 const ms = performance.now() - start;
 clearInterval(timer);
 sample();
-process.stdout.write(
-  `${JSON.stringify({ bytes, base, peak, growth: peak - base, ms, status: result.status })}\n`,
-);
+process.stdout.write(`${JSON.stringify({ bytes, base, peak, growth: peak - base, ms, status: result })}\n`);

@@ -8,9 +8,13 @@
  *                                                 claims, unwraps the key (RSA-OAEP SHA-1), decrypts
  *                                                 the metadata and the file (AES-256-CBC) as they flow
  *                                                 and compares the plaintext with the bench pattern.
- *   GET  /__bench/last                           what the last write request showed.
+ *   POST /v1.7/permission-access/import          reads an import's raw body (pushData).
+ *   POST /verify/v1.7/permission-access/import   also verifies the request JWT and the FileDescriptor
+ *                                                 JWT (PS512, salt 64; payload exactly { metadata })
+ *                                                 and compares the body with the bench pattern.
+ *   GET  /__bench/last                           what the last write or import request showed.
  *
- * Every write is answered `{ status: "delivered", expires }`. Started by `fork`; it tells the
+ * Every write is answered `{ status: "delivered", expires }`, every import `201` without a body. Started by `fork`; it tells the
  * parent its port over IPC and exits when the parent goes away.
  */
 import {
@@ -24,7 +28,7 @@ import {
 } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { ACCESS_TOKEN, CLIENT_ID, KEYS, matchesPattern } from "./lib.ts";
+import { ACCESS_TOKEN, CLIENT_ID, FILE_DESCRIPTOR, KEYS, matchesPattern } from "./lib.ts";
 
 const contractPublic = createPublicKey(KEYS.contractPublic);
 const postboxPrivate = createPrivateKey(KEYS.postboxPrivate);
@@ -52,25 +56,68 @@ function b64url(s: string): Buffer {
   return Buffer.from(s, "base64url");
 }
 
-/** Checks the request JWT; answers the AES key and iv, or pushes errors. */
-function checkJwt(authorization: string | undefined, errors: string[]) {
-  const token = authorization?.startsWith("Bearer ") ? authorization.slice(7) : "";
+/** Whether `token` is a JWT signed PS512 (salt 64) by the contract key; answers its header and claims. */
+function verified(token: string, errors: string[], what: string) {
   const parts = token.split(".");
   if (parts.length !== 3) {
-    errors.push("Authorization is not a Bearer JWT");
+    errors.push(`${what} is not a JWT`);
     return undefined;
   }
   const [h, p, s] = parts as [string, string, string];
   const header = JSON.parse(b64url(h).toString("utf8"));
-  const claims = JSON.parse(b64url(p).toString("utf8"));
-  if (header.alg !== "PS512" || header.typ !== "JWT") errors.push(`JWT header ${JSON.stringify(header)}`);
+  if (header.alg !== "PS512" || header.typ !== "JWT") errors.push(`${what} header ${JSON.stringify(header)}`);
   const valid = verify(
     "sha512",
     Buffer.from(`${h}.${p}`),
     { key: contractPublic, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 64 },
     b64url(s),
   );
-  if (!valid) errors.push("JWT signature does not verify (PS512, salt 64)");
+  if (!valid) errors.push(`${what} signature does not verify (PS512, salt 64)`);
+  return { claims: JSON.parse(b64url(p).toString("utf8")), payload: b64url(p).toString("utf8") };
+}
+
+/** An import: the request JWT, the FileDescriptor JWT and (verify) the raw body against the pattern. */
+async function importFile(req: IncomingMessage, res: ServerResponse, mode: "drain" | "verify") {
+  const errors: string[] = [];
+  const report: SinkReport = {
+    seq: ++seq,
+    mode,
+    bodyBytes: 0,
+    fileBytes: 0,
+    chunked: req.headers["transfer-encoding"] === "chunked",
+    errors,
+  };
+  if (mode === "verify") {
+    const auth = req.headers.authorization ?? "";
+    const claims = verified(auth.startsWith("Bearer ") ? auth.slice(7) : "", errors, "Authorization")?.claims;
+    if (Object.keys(claims ?? {}).join() !== "access_token,client_id,nonce,timestamp")
+      errors.push("request JWT claims");
+    if (claims?.access_token !== ACCESS_TOKEN || claims?.client_id !== CLIENT_ID) errors.push("claim values");
+    const descriptor = verified(String(req.headers.filedescriptor ?? ""), errors, "FileDescriptor");
+    if (descriptor?.payload !== JSON.stringify({ metadata: FILE_DESCRIPTOR }))
+      errors.push("FileDescriptor payload is not { metadata }");
+    report.metadata = descriptor?.claims.metadata;
+    if (req.headers["content-type"] !== "application/octet-stream") errors.push("content-type");
+  }
+  let ok = true;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    if (mode === "verify" && ok && !matchesPattern(chunk, report.bodyBytes)) {
+      ok = false;
+      errors.push(`body differs from the pattern near byte ${report.bodyBytes}`);
+    }
+    report.bodyBytes += chunk.length;
+  }
+  report.fileBytes = report.bodyBytes;
+  if (mode === "verify") report.plainBytes = report.bodyBytes;
+  last = report;
+  res.writeHead(201).end();
+}
+
+/** Checks the request JWT; answers the AES key and iv, or pushes errors. */
+function checkJwt(authorization: string | undefined, errors: string[]) {
+  const token = authorization?.startsWith("Bearer ") ? authorization.slice(7) : "";
+  const claims = verified(token, errors, "Authorization")?.claims;
+  if (claims === undefined) return undefined;
   if (claims.access_token !== ACCESS_TOKEN) errors.push("claim access_token");
   if (claims.client_id !== CLIENT_ID) errors.push("claim client_id");
   if (!/^[A-Za-z0-9]{32}$/.test(claims.nonce)) errors.push("claim nonce");
@@ -188,6 +235,15 @@ async function write(req: IncomingMessage, res: ServerResponse, mode: "drain" | 
 
 const server = createServer((req, res) => {
   const url = req.url ?? "";
+  const imported = /^(\/verify)?\/v1\.7\/permission-access\/import$/.exec(url);
+  if (req.method === "POST" && imported) {
+    importFile(req, res, imported[1] ? "verify" : "drain").catch((error) => {
+      last = { seq, mode: "drain", bodyBytes: 0, fileBytes: 0, chunked: false, errors: [String(error)] };
+      if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: { code: "BenchSink", message: "sink failed" } }));
+    });
+    return;
+  }
   const route = /^\/v1\.7\/permission-access\/postbox\/(drain|verify)$/.exec(url);
   if (req.method === "POST" && route) {
     write(req, res, route[1] as "drain" | "verify").catch((error) => {
