@@ -28,6 +28,7 @@ export async function deleteUser(
     method: "DELETE",
     url: `${context.config.baseUrl}user`,
     headers: { Accept: "application/json" },
+    anyBody: true,
   });
   return { deleted: true };
 }

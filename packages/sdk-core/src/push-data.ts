@@ -89,6 +89,7 @@ export async function pushData(context: ClientContext, options: PushDataOptions)
       },
       body: async () => ({ body, headers: {} }),
       delivery,
+      anyBody: true,
     });
     return { userAccessToken };
   }
@@ -113,6 +114,7 @@ export async function pushData(context: ClientContext, options: PushDataOptions)
     body: bodies.next,
     replayable: bodies.canResend,
     delivery,
+    anyBody: true,
   });
   bodies.sent();
   return { userAccessToken };

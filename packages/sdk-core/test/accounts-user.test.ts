@@ -97,6 +97,17 @@ describe("deleteUser", () => {
     expect(error).toMatchObject({ name: "ServerError", status: 401, code: "InvalidToken" });
   });
 
+  it("any 2xx is success, whatever its body; readAccounts, which needs its JSON, refuses a text answer", async () => {
+    const text = {
+      raw: (_req: unknown, res: import("node:http").ServerResponse) => res.writeHead(200).end("OK"),
+    };
+    fake.script("deleteUser", text);
+    expect(await sdk().deleteUser(options())).toEqual({ deleted: true });
+    fake.script("accounts", text);
+    const error = await failure(sdk().readAccounts(options()));
+    expect(error).toMatchObject({ name: "ServerError", code: "INVALID_RESPONSE" });
+  });
+
   it("refreshes once on 401 InvalidToken (standalone)", async () => {
     const input = options();
     fake.expire(input.userAccessToken.accessToken.value);

@@ -236,6 +236,18 @@ describe("pushData: the token", () => {
     expect(imports()).toHaveLength(2);
   });
 
+  it("any 2xx is success, a body that is not JSON too (the import API needs none)", async () => {
+    const text = {
+      raw: (_req: unknown, res: import("node:http").ServerResponse) => res.writeHead(200).end("OK"),
+    };
+    fake.script("import", text);
+    fake.script("fhir", text);
+    const pushed = await sdk().pushData(library(new Uint8Array(5)));
+    expect(pushed.userAccessToken.accessToken.value).toMatch(/^at-/);
+    await sdk().pushData(provider());
+    expect(imports()).toHaveLength(1);
+  });
+
   it("another 401 code is not a stale token: no refresh", async () => {
     fake.script("import", { status: 401, body: { error: { code: "InvalidClient", message: "no" } } });
     const error = await failure(sdk().pushData(library(new Uint8Array(5))));

@@ -126,6 +126,8 @@ export interface AuthorizedRequest {
   replayable?: () => boolean;
   /** Shared by the call's requests, so that its NetworkErrors carry `delivery`. */
   delivery?: DeliveryTracker;
+  /** Any 2xx is success, whatever its body (the import API's answers); `data` is then `null`. */
+  anyBody?: boolean;
 }
 
 /**
@@ -142,7 +144,7 @@ export async function sendAuthorized(
   const key = await contractKey(contractDetails.privateKey, ["contractDetails", "privateKey"]);
   const { what, method, url, replayable, delivery } = request;
   const send = async (token: UserAccessToken) => {
-    const { data } = await sendRequest(context.config, {
+    const sent = sendRequest(context.config, {
       what,
       signal,
       replayable,
@@ -161,6 +163,11 @@ export async function sendAuthorized(
           },
         };
       },
+    });
+    // A 2xx whose body is not JSON: success all the same when the body is not needed.
+    const { data } = await sent.catch((error: ServerError) => {
+      if (request.anyBody && error.status < 300) return { data: null };
+      throw error;
     });
     return { data };
   };
