@@ -209,13 +209,12 @@ describe("added latency", () => {
 });
 
 describe("connections dropped mid-upload", () => {
-  // "unknown": the whole body may have gone out (all of it read, or a Blob, whose sending cannot be
-  // observed), so sdk-core does not send it again; "either": sent again only if the runtime had not
-  // yet taken the whole body when the connection broke (on loopback it often had); "network": a
-  // stream, which can be sent once.
+  // "unknown": the emulator read the whole body before cutting, so sdk-core does not send it again;
+  // "either": sent again only if the runtime had not yet taken the whole body when the connection
+  // broke (on loopback it often had); "network": a stream, which can be sent once.
   it.each([
     ["bytes", 64 * 1024, "either"],
-    ["blob", 0, "unknown"],
+    ["blob", 0, "either"],
     ["arraybuffer", 2_000_000, "unknown"],
     ["stream", 64 * 1024, "network"],
     ["iterable", 256 * 1024, "network"],
