@@ -225,6 +225,18 @@ async function interleaved<K extends string>(
   return medians;
 }
 
+/** A table row of one timed variant of `bytes`: ms, CPU ms, MB/s and its ratio to each baseline. */
+function timingRow(name: string, { ms, cpuMs }: Timing, bytes: number, baselines: Timing[]): string[] {
+  const rate = mbps(bytes, ms);
+  return [
+    name,
+    fmt(ms, 1),
+    fmt(cpuMs, 0),
+    fmt(rate),
+    ...baselines.map((b) => ratio(rate, mbps(bytes, b.ms))),
+  ];
+}
+
 // --- 1. Envelope encryption ------------------------------------------------------------------------
 
 async function benchEnvelope(internals: Internals) {
@@ -482,14 +494,7 @@ async function benchWrite(sink: Sink) {
     },
     (name) => checkDelivery(sink, `${name} write`, "drain", WRITE_SIZE),
   );
-  const row = (name: string, { ms, cpuMs }: Timing) => [
-    name,
-    fmt(ms, 1),
-    fmt(cpuMs, 0),
-    fmt(mbps(WRITE_SIZE, ms)),
-    ratio(mbps(WRITE_SIZE, ms), mbps(WRITE_SIZE, t.fetch.ms)),
-    ratio(mbps(WRITE_SIZE, ms), mbps(WRITE_SIZE, t.http.ms)),
-  ];
+  const row = (name: string, timing: Timing) => timingRow(name, timing, WRITE_SIZE, [t.fetch, t.http]);
 
   // Small files: the fixed cost of one write (keys cached, connection kept alive), one at a time.
   const small = patternChunk(0, SMALL_SIZE);
@@ -578,13 +583,7 @@ async function benchPush(sink: Sink) {
     { http: () => variants.http("drain"), sdk: () => variants.sdk("drain") },
     (name) => checked(`${name} push`, "drain"),
   );
-  const row = (name: string, { ms, cpuMs }: Timing) => [
-    name,
-    fmt(ms, 1),
-    fmt(cpuMs, 0),
-    fmt(mbps(PUSH_SIZE, ms)),
-    ratio(mbps(PUSH_SIZE, ms), mbps(PUSH_SIZE, t.http.ms)),
-  ];
+  const row = (name: string, timing: Timing) => timingRow(name, timing, PUSH_SIZE, [t.http]);
   table(
     "2b. sdk.pushData (library) versus a raw node:http request of the same bytes, to the same local sink " +
       "(each verified once: both JWTs, the whole body against the pattern)",

@@ -56,6 +56,18 @@ function b64url(s: string): Buffer {
   return Buffer.from(s, "base64url");
 }
 
+/** The report of a new request, counted in `seq`. */
+function newReport(req: IncomingMessage, mode: "drain" | "verify"): SinkReport {
+  return {
+    seq: ++seq,
+    mode,
+    bodyBytes: 0,
+    fileBytes: 0,
+    chunked: req.headers["transfer-encoding"] === "chunked",
+    errors: [],
+  };
+}
+
 /** Whether `token` is a JWT signed PS512 (salt 64) by the contract key; answers its header and claims. */
 function verified(token: string, errors: string[], what: string) {
   const parts = token.split(".");
@@ -78,15 +90,8 @@ function verified(token: string, errors: string[], what: string) {
 
 /** An import: the request JWT, the FileDescriptor JWT and (verify) the raw body against the pattern. */
 async function importFile(req: IncomingMessage, res: ServerResponse, mode: "drain" | "verify") {
-  const errors: string[] = [];
-  const report: SinkReport = {
-    seq: ++seq,
-    mode,
-    bodyBytes: 0,
-    fileBytes: 0,
-    chunked: req.headers["transfer-encoding"] === "chunked",
-    errors,
-  };
+  const report = newReport(req, mode);
+  const { errors } = report;
   if (mode === "verify") {
     const auth = req.headers.authorization ?? "";
     const claims = verified(auth.startsWith("Bearer ") ? auth.slice(7) : "", errors, "Authorization")?.claims;
@@ -147,15 +152,8 @@ function checkJwt(authorization: string | undefined, errors: string[]) {
 }
 
 async function write(req: IncomingMessage, res: ServerResponse, mode: "drain" | "verify") {
-  const errors: string[] = [];
-  const report: SinkReport = {
-    seq: ++seq,
-    mode,
-    bodyBytes: 0,
-    fileBytes: 0,
-    chunked: req.headers["transfer-encoding"] === "chunked",
-    errors,
-  };
+  const report = newReport(req, mode);
+  const { errors } = report;
   const boundary = /boundary=([^;]+)$/.exec(req.headers["content-type"] ?? "")?.[1];
   if (!boundary) errors.push("no multipart boundary");
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`);

@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { Readable } from "node:stream";
 import { inspect } from "node:util";
 import { importSPKI, jwtVerify } from "jose";
 import { describe, expect, it } from "vitest";
@@ -11,7 +10,7 @@ import {
   type FakeDigime,
   vectors,
 } from "./helpers/fake-digime.js";
-import { streamOf } from "./helpers/streams.js";
+import { chunksOf, fileDataKinds, streamOf } from "./helpers/streams.js";
 import { sdkFor, useFakeDigime } from "./helpers/use-fake-digime.js";
 
 let fake: FakeDigime;
@@ -48,11 +47,6 @@ const provider = (extra: Record<string, unknown> = {}): any => ({
   ...extra,
 });
 
-const chunksOf = (data: Uint8Array, size: number) => {
-  const out: Uint8Array[] = [];
-  for (let i = 0; i < data.length; i += size) out.push(data.slice(i, i + size));
-  return out;
-};
 const imports = () => fake.requests.filter((r) => r.route === "import");
 const failure = (promise: Promise<unknown>) =>
   promise.then(
@@ -62,24 +56,7 @@ const failure = (promise: Promise<unknown>) =>
 
 describe("pushData library: every kind of fileData arrives byte for byte, as it is", () => {
   const plain = new Uint8Array(randomBytes(200_003));
-  const cases: [string, () => unknown][] = [
-    ["Uint8Array", () => plain],
-    [
-      "Buffer (a view into a larger pool)",
-      () => Buffer.concat([Buffer.alloc(5), Buffer.from(plain)]).subarray(5),
-    ],
-    ["ArrayBuffer", () => plain.slice().buffer],
-    ["Blob", () => new Blob([plain])],
-    ["ReadableStream", () => streamOf(chunksOf(plain, 4_099))],
-    [
-      "AsyncIterable",
-      () =>
-        (async function* () {
-          yield* chunksOf(plain, 10_000);
-        })(),
-    ],
-    ["Node Readable", () => Readable.from(chunksOf(plain, 16_384).map((c) => Buffer.from(c)))],
-  ];
+  const cases = fileDataKinds(plain);
   for (const [name, make] of cases) {
     it(name, async () => {
       const options = library(make());

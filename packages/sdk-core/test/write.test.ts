@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { Readable } from "node:stream";
 import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
 import { ResealRequiredError, ServerError, seal, TypeValidationError } from "../src/index.js";
@@ -10,7 +9,7 @@ import {
   POSTBOX_PUBLIC_KEY,
   parseMultipart,
 } from "./helpers/fake-digime.js";
-import { streamOf } from "./helpers/streams.js";
+import { fileDataKinds, streamOfBytes } from "./helpers/streams.js";
 import { sdkFor, useFakeDigime, writeOptionsFor } from "./helpers/use-fake-digime.js";
 
 let fake: FakeDigime;
@@ -24,36 +23,9 @@ const sdk = (extra: Record<string, unknown> = {}) => sdkFor(fake, extra);
 const writeOptions = (fileData: unknown, extra: Record<string, unknown> = {}) =>
   writeOptionsFor(fake, fileData, descriptor, extra);
 
-function chunksOf(data: Uint8Array, size: number): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  for (let i = 0; i < data.length; i += size) out.push(data.slice(i, i + size));
-  return out;
-}
-
-/** `data` as a stream of `size`-byte chunks. */
-const streamOfBytes = (data: Uint8Array, size = 65_536) => streamOf(chunksOf(data, size));
-
 describe("write: every kind of fileData arrives byte for byte", () => {
   const plain = new Uint8Array(randomBytes(100_003));
-  const cases: [string, () => unknown][] = [
-    ["Uint8Array", () => plain],
-    [
-      "Buffer (a view into a larger pool)",
-      () => Buffer.concat([Buffer.alloc(7), Buffer.from(plain)]).subarray(7),
-    ],
-    ["ArrayBuffer", () => plain.slice().buffer],
-    ["Blob", () => new Blob([plain])],
-    ["File", () => new File([plain], "x.bin")],
-    ["ReadableStream", () => streamOfBytes(plain, 4_099)],
-    [
-      "AsyncIterable",
-      () =>
-        (async function* () {
-          yield* chunksOf(plain, 10_000);
-        })(),
-    ],
-    ["Node Readable", () => Readable.from(chunksOf(plain, 16_384).map((c) => Buffer.from(c)))],
-  ];
+  const cases = fileDataKinds(plain);
   for (const [name, make] of cases) {
     it(name, async () => {
       const result = await sdk().write(writeOptions(make()));
