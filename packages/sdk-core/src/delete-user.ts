@@ -8,6 +8,7 @@ export type DeleteUserOptions = AuthorizedOptions;
 
 /** What `deleteUser` answers, as the official SDK does. */
 export interface DeleteUserResult {
+  /** Always `true`: digi.me answered the deletion with a 2xx. */
   deleted: true;
 }
 

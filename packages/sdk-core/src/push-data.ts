@@ -23,6 +23,7 @@ import type { FileData, FileDescriptor, ProgressCallback, UserAccessToken } from
 
 /** Options of `pushData` into the user's library (`type: "library"`). */
 export interface PushLibraryOptions extends AuthorizedOptions {
+  /** Into the user's library. */
   type: "library";
   /**
    * The file: its content (every form `write` takes; streams are sent as they are read, never
@@ -36,6 +37,7 @@ export interface PushLibraryOptions extends AuthorizedOptions {
 
 /** Options of `pushData` to a health provider account (`type: "provider"`). */
 export interface PushProviderOptions extends AuthorizedOptions {
+  /** To a health provider account of the user. */
   type: "provider";
   /** The FHIR resource, usually a `Bundle`: a JSON object. */
   data: Record<string, unknown>;

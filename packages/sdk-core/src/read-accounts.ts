@@ -27,26 +27,45 @@ const ACCOUNT_TYPES =
 
 /** One of the user's accounts, as digi.me answers it (members beyond these are kept as given). */
 export interface Account {
+  /** The account's id (a provider push's `accountId`). */
   id: string;
   /** Matches the `accountReference` an import contract's sign-in returns. */
   reference: string;
+  /** What kind of account it is; `PUSH` for a health provider that takes FHIR pushes. */
   type: AccountType;
+  /** When it was created (ms since the epoch). */
   createdDate: number;
+  /** The service group, e.g. health. */
   serviceGroupId: number;
+  /** The service group's name. */
   serviceGroupName: string;
+  /** The service type. */
   serviceTypeId: number;
+  /** The service type's name. */
   serviceTypeName: string;
+  /** The service type's reference. */
   serviceTypeReference: string;
+  /** The source (service) it was onboarded from. */
   sourceId: number;
+  /** When it last changed (ms since the epoch). */
   updatedDate: number;
+  /** Whether digi.me holds a working authorization for the account, and until when. */
   accessTokenStatus?: { authorized: boolean; expiresAt?: number };
+  /** The service provider, when there is one (not checked by the SDK). */
   serviceProviderId?: number;
+  /** The service provider's name (not checked by the SDK). */
   serviceProviderName?: string;
+  /** The service provider's reference (not checked by the SDK). */
   serviceProviderReference?: string;
+  /** The user's name at the service (not checked by the SDK). */
   username?: string;
+  /** The provider's icon URL (not checked by the SDK). */
   providerFavIcon?: string;
+  /** The provider's logo URL (not checked by the SDK). */
   providerLogo?: string;
+  /** Whether the account holds sample data (not checked by the SDK). */
   sample?: boolean;
+  /** Whatever else digi.me sends, as it sent it. */
   [member: string]: unknown;
 }
 
@@ -55,6 +74,7 @@ export type ReadAccountsOptions = AuthorizedOptions;
 
 /** What `readAccounts` answers. */
 export interface ReadAccountsResult {
+  /** The user's accounts, as digi.me answered them (checked, not copied). */
   accounts: Account[];
   /** The token passed in, or the refreshed one. Keep it. */
   userAccessToken: UserAccessToken;

@@ -84,6 +84,39 @@ describe("readAccounts", () => {
   }
 });
 
+describe("digi.me's errors in X-Error-* headers", () => {
+  it("are read when there is no body, redacted like a body's", async () => {
+    const input = options();
+    fake.script("accounts", {
+      raw: (_req, res) =>
+        res
+          .writeHead(403, {
+            "X-Error-Code": "InsufficientScope",
+            "X-Error-Message": `no (${input.userAccessToken.accessToken.value})`,
+            "X-Error-Reference": "ref-9",
+          })
+          .end(),
+    });
+    const error = await failure(sdk().readAccounts(input));
+    expect(error).toMatchObject({
+      name: "ServerError",
+      status: 403,
+      code: "InsufficientScope",
+      reference: "ref-9",
+    });
+    expect(error.message).toContain("no ([redacted])");
+  });
+
+  it("the body comes first", async () => {
+    fake.script("accounts", {
+      status: 400,
+      body: { error: { code: "FromBody", message: "body" } },
+      headers: { "X-Error-Code": "FromHeader" },
+    });
+    expect(await failure(sdk().readAccounts(options()))).toMatchObject({ code: "FromBody" });
+  });
+});
+
 describe("deleteUser", () => {
   it("DELETEs user and answers { deleted: true }; the user's tokens then answer 401 InvalidToken", async () => {
     const input = options();

@@ -116,7 +116,9 @@ export async function bearer(
 export interface AuthorizedRequest {
   /** Names the call in messages. */
   what: string;
+  /** The HTTP method. */
   method: PreparedRequest["method"];
+  /** The whole URL. */
   url: string;
   /** Headers besides `Authorization`. */
   headers?: Record<string, string>;
