@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { postboxKeyModulusBytes, type UserAccessToken } from "@digime-edge/sdk-core";
+import { postboxKeyModulusBytes, type TokenValue, type UserAccessToken } from "@digime-edge/sdk-core";
 import { ConfigError, getConfig } from "./config";
 import { AUTH_LATE_MS, AUTH_TTL_MS } from "./lib/auth-window";
 import { type ApiFailure, contractDetails, describeDigiMeFailure, getSdk } from "./lib/digime";
@@ -15,10 +15,13 @@ export interface VaultSession {
   publicKey?: string;
 }
 
-/** What a write needs: a token that is fresh now, and where to write. */
+/** What a write needs: an access token that is fresh now, and where to write. */
 export interface WriteGrant {
-  /** A token whose access token is valid for at least {@link FRESHNESS_MARGIN_MS}. */
-  token: UserAccessToken;
+  /**
+   * An access token valid for at least {@link FRESHNESS_MARGIN_MS}. Only the access token: the
+   * refresh token never leaves the vault, which refreshes by itself ({@link UserVault.refresh}).
+   */
+  accessToken: TokenValue;
   /** The user's postbox. */
   postboxId: string;
   /** The postbox's public key (PEM). */
@@ -162,6 +165,35 @@ export class UserVault extends DurableObject<Env> {
   }
 
   /**
+   * Completes a sign-in here, so that its tokens never pass through the isolate: exchanges the
+   * authorization code with digi.me and stores what it gave (see `storeAuthorization`). Answers
+   * only when the refresh token expires (the session cookie lasts no longer).
+   *
+   * @param input - The authorization code and its PKCE verifier, and the postbox credentials the
+   *   redirect carried.
+   */
+  async completeAuthorization(input: {
+    code: string;
+    codeVerifier: string;
+    postboxId?: string | undefined;
+    publicKey?: string | undefined;
+  }): Promise<VaultResult<{ refreshExpiry: number }>> {
+    let token: UserAccessToken;
+    try {
+      const config = getConfig(this.env);
+      token = await getSdk(config).exchangeCodeForToken({
+        contractDetails: contractDetails(config),
+        authorizationCode: input.code,
+        codeVerifier: input.codeVerifier,
+      });
+    } catch (error) {
+      return { ok: false, ...callFailure("exchange_failed", error) };
+    }
+    await this.storeAuthorization({ token, postboxId: input.postboxId, publicKey: input.publicKey });
+    return { ok: true, refreshExpiry: token.refreshToken.expiry };
+  }
+
+  /**
    * Stores what an authorization gave: the token pair and, for a write contract, the postbox.
    *
    * @param input - The token pair and postbox credentials.
@@ -254,14 +286,15 @@ export class UserVault extends DurableObject<Env> {
     this.#leases.take(leaseId, input.maxConcurrent, Date.now());
     let token = toToken(row);
     if (token.accessToken.expiry - FRESHNESS_MARGIN_MS <= Date.now()) {
-      const refreshed = await this.refresh(token.accessToken.value);
+      const refreshed = await this.#fresh(token.accessToken.value);
       if (!refreshed.ok) {
         this.#leases.release(leaseId);
         return refreshed;
       }
       token = refreshed.token;
     }
-    return { ok: true, token, postboxId: row.postbox_id, publicKey: row.public_key, leaseId };
+    const { accessToken } = token;
+    return { ok: true, accessToken, postboxId: row.postbox_id, publicKey: row.public_key, leaseId };
   }
 
   /**
@@ -283,13 +316,25 @@ export class UserVault extends DurableObject<Env> {
   }
 
   /**
-   * Answers a token newer than `staleAccessToken`: the stored one when another caller already
-   * refreshed, the result of the refresh in flight, or of a new refresh. The rotated pair is stored
-   * before it is answered. A failed refresh leaves the stored pair as it was.
+   * Answers an access token newer than `staleAccessToken` (sdk-core's `refresh` hook during a
+   * write), refreshed single-flight when needed. Only the access token: the refresh token never
+   * leaves the vault.
    *
    * @param staleAccessToken - The access token value the caller found stale.
    */
-  async refresh(staleAccessToken: string): Promise<VaultResult<{ token: UserAccessToken }>> {
+  async refresh(staleAccessToken: string): Promise<VaultResult<{ accessToken: TokenValue }>> {
+    const fresh = await this.#fresh(staleAccessToken);
+    return fresh.ok ? { ok: true, accessToken: fresh.token.accessToken } : fresh;
+  }
+
+  /**
+   * A token pair newer than `staleAccessToken`: the stored one when another caller already
+   * refreshed, the result of the refresh in flight, or of a new refresh (single-flight). The
+   * rotated pair is stored before it is answered. A failed refresh leaves the stored pair as it was.
+   *
+   * @param staleAccessToken - The access token value the caller found stale.
+   */
+  async #fresh(staleAccessToken: string): Promise<VaultResult<{ token: UserAccessToken }>> {
     const row = this.#row();
     if (!row) return { ok: false, ...NO_SESSION };
     if (row.access_token !== staleAccessToken && row.access_expiry - FRESHNESS_MARGIN_MS > Date.now()) {
@@ -312,14 +357,7 @@ export class UserVault extends DurableObject<Env> {
       this.#store(token);
       return { ok: true, token };
     } catch (error) {
-      if (error instanceof ConfigError) {
-        return { ok: false, status: 500, code: "CONFIG_INVALID", message: error.message };
-      }
-      const failure = describeDigiMeFailure(error);
-      console.error(
-        JSON.stringify({ event: "refresh_failed", code: failure.code, upstream: failure.upstream }),
-      );
-      return { ok: false, ...failure };
+      return { ok: false, ...callFailure("refresh_failed", error) };
     }
   }
 
@@ -345,6 +383,14 @@ export class UserVault extends DurableObject<Env> {
     this.#bucket = { tokens, at: now };
     return Math.max(1, Math.ceil((1 - tokens) / perMs / 1000));
   }
+}
+
+/** A failed digi.me call of the vault as its answer, logged by code only (never a message). */
+function callFailure(event: string, error: unknown): ApiFailure {
+  if (error instanceof ConfigError) return { status: 500, code: "CONFIG_INVALID", message: error.message };
+  const failure = describeDigiMeFailure(error);
+  console.error(JSON.stringify({ event, code: failure.code, upstream: failure.upstream }));
+  return failure;
 }
 
 const moduli = new Map<string, number>();

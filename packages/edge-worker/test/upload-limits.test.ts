@@ -183,7 +183,7 @@ describe("MAX_CONCURRENT_UPLOADS", () => {
           await digime("up");
           return answer;
         },
-        503,
+        0,
         undefined,
       ],
       [

@@ -4,7 +4,7 @@
  * failure, the body handed to sdk-core whole or as a stream, the abort of the digi.me request when
  * the incoming body turns out bad, and token refreshes through the vault.
  */
-import type { UserAccessToken } from "@digime-edge/sdk-core";
+import type { TokenValue, UserAccessToken } from "@digime-edge/sdk-core";
 import type { Context } from "hono";
 import type { AppEnv } from "../env";
 import { ApiError } from "../errors";
@@ -102,8 +102,22 @@ export function declaredLength(c: Context<AppEnv>): number | undefined {
   return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
 }
 
+/**
+ * What the isolate hands sdk-core as the user's refresh token: a stand-in, never the real one, which
+ * stays in the user's vault. sdk-core's `UserAccessToken` needs one; every upload passes the
+ * `refresh` hook ({@link UploadRun.refresher}), so sdk-core asks the vault and never sends this.
+ */
+export const REFRESH_TOKEN_STAND_IN = "kept-in-the-user-vault";
+
+/** sdk-core's token for a write: the vault's access token, and the stand-in refresh token. */
+function tokenForWrite(accessToken: TokenValue): UserAccessToken {
+  return { accessToken, refreshToken: { value: REFRESH_TOKEN_STAND_IN, expiry: accessToken.expiry } };
+}
+
 /** An admitted write: its grant, and the user's upload slot, held until {@link AdmittedWrite.release}. */
-export interface AdmittedWrite extends Omit<WriteGrant, "leaseId"> {
+export interface AdmittedWrite extends Omit<WriteGrant, "leaseId" | "accessToken"> {
+  /** For sdk-core: the fresh access token, and no refresh token (see {@link REFRESH_TOKEN_STAND_IN}). */
+  token: UserAccessToken;
   /** Gives the upload slot back; call it at every end of the upload (idempotent, never throws). */
   release(): Promise<void>;
 }
@@ -135,7 +149,7 @@ export async function admitWrite(c: Context<AppEnv>, wrappedKeyBytes?: number): 
   }, LEASE_RENEW_MS);
   let released: Promise<void> | undefined;
   return {
-    token: grant.token,
+    token: tokenForWrite(grant.accessToken),
     postboxId: grant.postboxId,
     publicKey: grant.publicKey,
     release: () => {
@@ -276,7 +290,8 @@ export class UploadRun {
 
   /**
    * sdk-core's `refresh` option: digi.me found the token stale after all, so refresh it through the
-   * vault (single-flight, stored before use). A failed refresh is this upload's answer.
+   * vault (single-flight, stored before use), which answers only the new access token. A failed
+   * refresh is this upload's answer.
    *
    * @param c - The request context.
    */
@@ -285,7 +300,7 @@ export class UploadRun {
     return async (stale) => {
       const refreshed = await vault.refresh(stale.accessToken.value);
       if (!refreshed.ok) throw this.fail(failureToError(refreshed));
-      return refreshed.token;
+      return tokenForWrite(refreshed.accessToken);
     };
   }
 }

@@ -1,9 +1,9 @@
-import type { UserAccessToken } from "@digime-edge/sdk-core";
 import { type Context, Hono } from "hono";
 import type { Config } from "../config";
 import type { AppEnv } from "../env";
 import { ApiError } from "../errors";
 import { contractDetails, describeDigiMeFailure, failureToError, getSdk } from "../lib/digime";
+import { LOGOUT_RESULT } from "../lib/logout";
 import { resolveReturnTo, withParam } from "../lib/return-to";
 import {
   clearAuthCookie,
@@ -107,22 +107,15 @@ export const auth = new Hono<AppEnv>()
     if (!q.code || q.code.length > 4096 || (q.postboxId && !postboxId) || (q.publicKey && !publicKey)) {
       return backToApp(c, pending.returnTo, "BAD_CALLBACK");
     }
-    let token: UserAccessToken;
-    try {
-      token = await getSdk(config).exchangeCodeForToken({
-        contractDetails: contractDetails(config),
-        authorizationCode: q.code,
-        codeVerifier: pending.codeVerifier,
-      });
-    } catch (error) {
-      const failure = describeDigiMeFailure(error);
-      console.error(
-        JSON.stringify({ event: "exchange_failed", code: failure.code, upstream: failure.upstream }),
-      );
-      return backToApp(c, pending.returnTo, failure.code);
-    }
-    await vaultFor(c.env, pending.userId).storeAuthorization({ token, postboxId, publicKey });
-    const untilRefreshExpires = Math.floor((token.refreshToken.expiry - Date.now()) / 1000);
+    // The code is exchanged in the vault: the tokens never pass through this isolate.
+    const exchanged = await vaultFor(c.env, pending.userId).completeAuthorization({
+      code: q.code,
+      codeVerifier: pending.codeVerifier,
+      postboxId,
+      publicKey,
+    });
+    if (!exchanged.ok) return backToApp(c, pending.returnTo, exchanged.code);
+    const untilRefreshExpires = Math.floor((exchanged.refreshExpiry - Date.now()) / 1000);
     await writeSession(
       c,
       config,
@@ -141,5 +134,5 @@ export const auth = new Hono<AppEnv>()
     const userId = await readSession(c, c.get("config"));
     if (userId) await vaultFor(c.env, userId).clear();
     clearSession(c);
-    return c.body(null, 204);
+    return c.json(LOGOUT_RESULT);
   });

@@ -480,7 +480,7 @@ async function check(plan: Plan): Promise<void> {
   expect(findSecrets(scanned, await secretsOfUser()), where).toEqual([]);
 
   // A fuzzed logout with the real cookie signs the user out: sign in again for the next runs.
-  if (plan.method === "POST" && status === 204) {
+  if (plan.method === "POST" && plan.path === "/auth/logout" && status === 200) {
     if ((await storedTokens(user.userId as string)) === null) await signIn(user);
   }
 }
@@ -498,7 +498,6 @@ describe("fuzzing every route", () => {
       // The runs reached every kind of answer, not only 404s.
       for (const key of [
         "200 ",
-        "204 ",
         "302 ",
         "400 BAD_STATE",
         "401 UNAUTHENTICATED",
