@@ -50,6 +50,7 @@ const WORKER_SETTING_NAMES = new Set([
   "MAX_CONCURRENT_UPLOADS",
   "MIN_UPLOAD_BYTES_PER_SECOND",
   "UPLOAD_GRACE_SECONDS",
+  "SESSION_IDLE_TIMEOUT_SECONDS",
 ]);
 const QUIET_WRANGLER = { WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
 
@@ -167,6 +168,7 @@ export function workerSettings({ emulator, workerUrl, sessionSecret, allowedOrig
     MAX_CONCURRENT_UPLOADS: "4",
     MIN_UPLOAD_BYTES_PER_SECOND: "16384",
     UPLOAD_GRACE_SECONDS: "30",
+    SESSION_IDLE_TIMEOUT_SECONDS: String(24 * 3600),
   };
 }
 

@@ -30,6 +30,7 @@ export default defineConfig({
                 MAX_CONCURRENT_UPLOADS: "1000",
                 MIN_UPLOAD_BYTES_PER_SECOND: "16384",
                 UPLOAD_GRACE_SECONDS: "30",
+                SESSION_IDLE_TIMEOUT_SECONDS: "3600",
                 TEST_EMULATOR_URL: inject("emulatorUrl"),
                 TEST_PROXY_CONTROL_URL: inject("proxyControlUrl"),
                 TEST_SEALER_URL: inject("sealerUrl"),

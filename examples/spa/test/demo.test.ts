@@ -24,7 +24,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import type { LibraryFileJson } from "@digime-edge/emulator";
-import type { BrowserContext, Page } from "playwright-core";
+import type { BrowserContext, Cookie, Page } from "playwright-core";
 import { launchChromium } from "../../../scripts/chromium.mjs";
 import {
   buildSpa,
@@ -194,6 +194,9 @@ test("demo in a browser: sealed by default, ciphertext only on the wire, plain o
     };
 
     const connect = page.getByRole("link", { name: "Connect your digi.me" });
+    // The Worker's cookies as Chromium keeps them, during the sign-in and once signed in.
+    let pendingCookies: Cookie[] = [];
+    let sessionCookies: Cookie[] = [];
     const sealSwitch = page.getByLabel("Encrypt on this device");
     const modeLine = page.locator("#mode-summary");
 
@@ -206,9 +209,11 @@ test("demo in a browser: sealed by default, ciphertext only on the wire, plain o
         // Sign in: the Worker sends the browser to the emulator's consent page; a person clicks Allow.
         await connect.click();
         await page.waitForURL((url) => url.href.startsWith(`${emulator.onboardUrl}authorize`));
+        pendingCookies = await browser.cookies(demoUrl);
         await page.getByRole("button", { name: "Allow" }).click();
         await page.waitForURL(demoUrl);
         await page.getByText("Connected.").waitFor();
+        sessionCookies = await browser.cookies(demoUrl);
         assert.equal(await connect.isVisible(), false, "the Connect button is gone once connected");
 
         // The default mode, said in one line next to the picker; the switch to leave it is on.
@@ -286,6 +291,41 @@ test("demo in a browser: sealed by default, ciphertext only on the wire, plain o
         await page.screenshot({ path: SCREENSHOT, fullPage: true });
         t.diagnostic(`screenshot: ${SCREENSHOT}`);
         console.log(`screenshot of the finished page: ${SCREENSHOT}`);
+      },
+    );
+
+    await t.test(
+      "the cookies as Chromium keeps them: HttpOnly, SameSite=Lax, Path=/, host-only; plain names on http loopback",
+      () => {
+        // The demo is served over http on 127.0.0.1, where `__Host-` and Secure cookies are not
+        // kept by every client: the Worker uses them only on https (packages/edge-worker test
+        // cookie-scope.test.ts checks those), and plain names here.
+        const host = new URL(demoUrl).hostname;
+        const pending = pendingCookies.find((c) => c.name === "digime_auth");
+        const session = sessionCookies.find((c) => c.name === "digime_session");
+        assert.ok(
+          pending,
+          `the pending sign-in cookie during the sign-in (${pendingCookies.map((c) => c.name)})`,
+        );
+        assert.ok(session, `the session cookie once connected (${sessionCookies.map((c) => c.name)})`);
+        for (const cookie of [pending, session]) {
+          assert.equal(cookie.httpOnly, true, `${cookie.name} is HttpOnly`);
+          assert.equal(cookie.sameSite, "Lax", `${cookie.name} is SameSite=Lax`);
+          assert.equal(cookie.path, "/", `${cookie.name} has Path=/`);
+          assert.equal(cookie.domain, host, `${cookie.name} is host-only (no Domain)`);
+          assert.equal(cookie.secure, false, `${cookie.name} is not Secure on http`);
+          assert.ok(cookie.expires > Date.now() / 1000, `${cookie.name} has a lifetime`);
+        }
+        assert.equal(
+          sessionCookies.some((c) => c.name === "digime_auth"),
+          false,
+          "the pending sign-in cookie is gone once connected",
+        );
+        assert.equal(
+          [...pendingCookies, ...sessionCookies].some((c) => c.name.startsWith("__Host-")),
+          false,
+          "no __Host- cookie on http",
+        );
       },
     );
 

@@ -37,6 +37,8 @@ export interface Config {
   minUploadBytesPerSecond: number;
   /** How long an upload's body may come at any rate before the minimum average applies, in ms. */
   uploadGraceMs: number;
+  /** A session unused for this long (ms) is over, whatever its absolute lifetime left. */
+  sessionIdleTimeoutMs: number;
 }
 
 /** The raw settings as the runtime hands them over (vars and secrets are strings). */
@@ -57,7 +59,8 @@ export type SettingName =
   | "BODY_TIMEOUT_SECONDS"
   | "MAX_CONCURRENT_UPLOADS"
   | "MIN_UPLOAD_BYTES_PER_SECOND"
-  | "UPLOAD_GRACE_SECONDS";
+  | "UPLOAD_GRACE_SECONDS"
+  | "SESSION_IDLE_TIMEOUT_SECONDS";
 
 /** Default `MAX_UPLOAD_BYTES`: 100 MiB. */
 export const DEFAULT_MAX_UPLOAD_BYTES = 100 * 1024 * 1024;
@@ -74,6 +77,8 @@ export const DEFAULT_MAX_CONCURRENT_UPLOADS = 4;
 export const DEFAULT_MIN_UPLOAD_BYTES_PER_SECOND = 16 * 1024;
 /** Default `UPLOAD_GRACE_SECONDS`: a slow start (TLS, a busy device) is no reason to end an upload. */
 export const DEFAULT_UPLOAD_GRACE_SECONDS = 30;
+/** Default `SESSION_IDLE_TIMEOUT_SECONDS`: a day without use ends a session (its lifetime is 30 days). */
+export const DEFAULT_SESSION_IDLE_TIMEOUT_SECONDS = 24 * 3600;
 
 /**
  * A setting is missing or malformed. The message names the settings and what is expected of them,
@@ -212,6 +217,10 @@ const schema = z.object({
     DEFAULT_MIN_UPLOAD_BYTES_PER_SECOND,
   ),
   UPLOAD_GRACE_SECONDS: positiveInt("a positive whole number of seconds", DEFAULT_UPLOAD_GRACE_SECONDS),
+  SESSION_IDLE_TIMEOUT_SECONDS: positiveInt(
+    "a positive whole number of seconds",
+    DEFAULT_SESSION_IDLE_TIMEOUT_SECONDS,
+  ),
 });
 
 /**
@@ -249,6 +258,7 @@ export function parseConfig(env: RawSettings): Config {
     maxConcurrentUploads: s.MAX_CONCURRENT_UPLOADS,
     minUploadBytesPerSecond: s.MIN_UPLOAD_BYTES_PER_SECOND,
     uploadGraceMs: s.UPLOAD_GRACE_SECONDS * 1000,
+    sessionIdleTimeoutMs: s.SESSION_IDLE_TIMEOUT_SECONDS * 1000,
   };
 }
 

@@ -1,9 +1,10 @@
 import { DurableObject } from "cloudflare:workers";
 import { postboxKeyModulusBytes, type TokenValue, type UserAccessToken } from "@digime-edge/sdk-core";
 import { ConfigError, getConfig } from "./config";
-import { AUTH_LATE_MS, AUTH_TTL_MS } from "./lib/auth-window";
+import { AUTH_TTL_MS } from "./lib/auth-window";
 import { type ApiFailure, contractDetails, describeDigiMeFailure, getSdk } from "./lib/digime";
 import { UploadLeases } from "./lib/upload-leases";
+import { migrateVault } from "./lib/vault-schema";
 
 /** What `GET /api/session` may tell about a user: public information only. */
 export interface VaultSession {
@@ -43,13 +44,7 @@ interface TokenRow {
   refresh_expiry: number;
   postbox_id: string | null;
   public_key: string | null;
-  [key: string]: SqlStorageValue;
-}
-
-interface AuthRow {
-  code_verifier: string;
-  return_to: string;
-  expires_at: number;
+  last_seen_at: number;
   [key: string]: SqlStorageValue;
 }
 
@@ -62,7 +57,7 @@ const SESSION_EXPIRED: ApiFailure = {
 
 /**
  * One user's vault: a Durable Object (SQLite storage) holding the user's digi.me token pair, postbox
- * credentials and pending authorizations. Nothing it answers over RPC leaves the Worker: the Worker
+ * credentials (one sign-in's session). Nothing it answers over RPC leaves the Worker: the Worker
  * hands the browser only {@link VaultSession}.
  *
  * Refreshes are single-flight: concurrent callers share one refresh, and the rotated pair is stored
@@ -74,7 +69,7 @@ export class UserVault extends DurableObject<Env> {
   readonly #leases = new UploadLeases();
 
   /**
-   * Creates the tables on first use.
+   * Brings the storage to the latest schema (`lib/vault-schema.ts`).
    *
    * @param ctx - The object's state (its SQLite storage).
    * @param env - The Worker's bindings (the settings, for refreshes).
@@ -85,17 +80,7 @@ export class UserVault extends DurableObject<Env> {
   }
 
   #migrate(): void {
-    this.ctx.storage.sql.exec(`
-      CREATE TABLE IF NOT EXISTS tokens (
-        id INTEGER PRIMARY KEY CHECK (id = 1),
-        access_token TEXT NOT NULL, access_expiry INTEGER NOT NULL,
-        refresh_token TEXT NOT NULL, refresh_expiry INTEGER NOT NULL,
-        postbox_id TEXT, public_key TEXT, updated_at INTEGER NOT NULL
-      );
-      CREATE TABLE IF NOT EXISTS pending_auth (
-        nonce TEXT PRIMARY KEY, code_verifier TEXT NOT NULL, return_to TEXT NOT NULL,
-        expires_at INTEGER NOT NULL
-      );`);
+    migrateVault(this.ctx.storage);
   }
 
   #row(): TokenRow | undefined {
@@ -115,53 +100,52 @@ export class UserVault extends DurableObject<Env> {
   }
 
   /**
-   * Remembers a pending authorization until {@link UserVault.consumeAuthorization} takes it.
+   * Claims this (fresh) vault for the sign-in whose session id names it: only once, and only while
+   * it holds nothing. A sign-in whose exchange then fails leaves only the claim, which the alarm
+   * deletes.
    *
-   * @param input - The state's nonce, the PKCE code verifier and where to send the user afterwards.
+   * @returns Whether the claim was taken.
    */
-  async beginAuthorization(input: { nonce: string; codeVerifier: string; returnTo: string }): Promise<void> {
+  async claimSignIn(): Promise<boolean> {
+    const sql = this.ctx.storage.sql;
+    const taken = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM sign_in").one().n > 0;
+    if (taken || this.#row()) return false;
     const now = Date.now();
-    this.ctx.storage.sql.exec("DELETE FROM pending_auth WHERE expires_at < ?", now - AUTH_LATE_MS);
-    this.ctx.storage.sql.exec(
-      "INSERT OR REPLACE INTO pending_auth (nonce, code_verifier, return_to, expires_at) VALUES (?, ?, ?, ?)",
-      input.nonce,
-      input.codeVerifier,
-      input.returnTo,
-      now + AUTH_TTL_MS,
-    );
-    // A sign-in that is never finished must not leave an object behind: see `alarm`.
-    await this.ctx.storage.setAlarm(now + AUTH_TTL_MS + AUTH_LATE_MS + 1000);
+    sql.exec("INSERT INTO sign_in (id, claimed_at) VALUES (1, ?)", now);
+    await this.ctx.storage.setAlarm(now + AUTH_TTL_MS);
+    return true;
   }
 
   /**
-   * Drops pending authorizations past their late window; an object that never got tokens is
-   * deleted whole.
+   * Deletes the vault when it holds no session (a claim whose sign-in never stored tokens) or its
+   * session went idle; else comes back when the session would go idle.
    */
   async alarm(): Promise<void> {
-    this.ctx.storage.sql.exec("DELETE FROM pending_auth WHERE expires_at < ?", Date.now() - AUTH_LATE_MS);
-    const next = this.ctx.storage.sql
-      .exec<{ at: number | null }>("SELECT MIN(expires_at) AS at FROM pending_auth")
-      .one().at;
-    if (!this.#row() && next === null) await this.clear();
-    else if (next !== null) await this.ctx.storage.setAlarm(next + AUTH_LATE_MS + 1000);
+    const row = this.#row();
+    const idleMs = this.#idleMs();
+    if (!row || row.last_seen_at + idleMs <= Date.now()) await this.clear();
+    else await this.ctx.storage.setAlarm(row.last_seen_at + idleMs);
+  }
+
+  /** The session idle timeout in force (the Worker's setting). */
+  #idleMs(): number {
+    return getConfig(this.env).sessionIdleTimeoutMs;
   }
 
   /**
-   * Takes a pending authorization: a state can be used once, and only before it expires.
-   *
-   * @param nonce - The state's nonce.
-   * @returns The code verifier and `returnTo`; only `returnTo` and `expired` for a state that
-   *   expired (within {@link AUTH_LATE_MS}); `null` for an unknown or used state.
+   * The token row of a session still in use, marked as used now; a session idle for longer than
+   * the idle timeout is forgotten whole.
    */
-  async consumeAuthorization(
-    nonce: string,
-  ): Promise<{ codeVerifier: string; returnTo: string } | { expired: true; returnTo: string } | null> {
-    const row = this.ctx.storage.sql
-      .exec<AuthRow>("DELETE FROM pending_auth WHERE nonce = ? RETURNING *", nonce)
-      .toArray()[0];
-    if (!row) return null;
-    if (row.expires_at < Date.now()) return { expired: true, returnTo: row.return_to };
-    return { codeVerifier: row.code_verifier, returnTo: row.return_to };
+  async #activeRow(): Promise<TokenRow | undefined> {
+    const row = this.#row();
+    if (!row) return undefined;
+    const now = Date.now();
+    if (row.last_seen_at + this.#idleMs() <= now) {
+      await this.clear();
+      return undefined;
+    }
+    this.ctx.storage.sql.exec("UPDATE tokens SET last_seen_at = ? WHERE id = 1", now);
+    return { ...row, last_seen_at: now };
   }
 
   /**
@@ -204,23 +188,26 @@ export class UserVault extends DurableObject<Env> {
     publicKey?: string | undefined;
   }): Promise<void> {
     const { token } = input;
-    const row = this.#row();
+    const now = Date.now();
+    // Only this sign-in's postbox: the vault is fresh (claimed), nothing earlier is kept.
     this.ctx.storage.sql.exec(
       `INSERT OR REPLACE INTO tokens (id, access_token, access_expiry, refresh_token, refresh_expiry,
-       postbox_id, public_key, updated_at) VALUES (1, ?, ?, ?, ?, ?, ?, ?)`,
+       postbox_id, public_key, updated_at, last_seen_at) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)`,
       token.accessToken.value,
       token.accessToken.expiry,
       token.refreshToken.value,
       token.refreshToken.expiry,
-      input.postboxId ?? row?.postbox_id ?? null,
-      input.publicKey ?? row?.public_key ?? null,
-      Date.now(),
+      input.postboxId ?? null,
+      input.publicKey ?? null,
+      now,
+      now,
     );
+    await this.ctx.storage.setAlarm(now + this.#idleMs());
   }
 
   /** What the browser may know about this user. */
   async session(): Promise<VaultSession> {
-    const row = this.#row();
+    const row = await this.#activeRow();
     if (!row) return { authenticated: false, canWrite: false };
     const canWrite = Boolean(row.postbox_id && row.public_key) && row.refresh_expiry > Date.now();
     return { authenticated: true, canWrite, ...(row.public_key ? { publicKey: row.public_key } : {}) };
@@ -242,7 +229,7 @@ export class UserVault extends DurableObject<Env> {
     maxConcurrent: number;
     wrappedKeyBytes?: number;
   }): Promise<VaultResult<WriteGrant>> {
-    const row = this.#row();
+    const row = await this.#activeRow();
     if (!row) return { ok: false, ...NO_SESSION };
     if (!row.postbox_id || !row.public_key) {
       return {
@@ -361,7 +348,7 @@ export class UserVault extends DurableObject<Env> {
     }
   }
 
-  /** Forgets the user: tokens, postbox and pending authorizations. */
+  /** Forgets the user: tokens, postbox, the sign-in's claim. */
   async clear(): Promise<void> {
     this.#refreshing = undefined;
     this.#leases.clear();

@@ -8,6 +8,7 @@ import {
   expectSecurityHeaders,
   ORIGIN,
   postboxOf,
+  SESSION_COOKIE,
   signedInBrowser,
   upload,
   uploadForm,
@@ -55,7 +56,7 @@ describe("refusals", () => {
   it("401 without a session, and with a forged one", async () => {
     const browser = new Browser();
     await expectError(await upload(browser, uploadForm("x")), 401, "UNAUTHENTICATED");
-    browser.cookies.set("digime_session", "s1.AAAAAAAAAAAAAAAAAAAAAAAA.99999999999~forged");
+    browser.cookies.set(SESSION_COOKIE, "s1.AAAAAAAAAAAAAAAAAAAAAAAA.99999999999~forged");
     await expectError(await upload(browser, uploadForm("x")), 401, "UNAUTHENTICATED");
     expect(await (await browser.fetch("/api/session")).json()).toEqual({
       authenticated: false,
@@ -302,6 +303,8 @@ describe("refusals", () => {
     ["RATE_LIMIT_PER_MINUTE", "-17"],
     ["BODY_TIMEOUT_SECONDS", "thirty-seconds"],
     ["BODY_TIMEOUT_SECONDS", "0"],
+    ["SESSION_IDLE_TIMEOUT_SECONDS", "0"],
+    ["SESSION_IDLE_TIMEOUT_SECONDS", "a-day-marker"],
     // https required except on loopback hosts.
     ["DIGIME_BASE_URL", "http://digime-marker.example/v1.7/"],
     ["DIGIME_ONBOARD_URL", "http://digime-marker.example/apps/saas/"],

@@ -5,13 +5,18 @@
  */
 import { runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
+import type { CookieJar } from "tough-cookie";
 import { afterAll, expect, vi } from "vitest";
-import { vaultFor } from "../src/lib/session";
+import { COOKIE_NAMES, vaultFor } from "../src/lib/session";
 
 /** The Worker's origin in tests. */
 export const ORIGIN = "https://edge.test";
 /** The allowed app origin in tests. */
 export const APP_ORIGIN = "https://app.test";
+/** The session cookie's name on https (the tests' origin). */
+export const SESSION_COOKIE = COOKIE_NAMES.https.session;
+/** The pending sign-in cookie's name on https. */
+export const PENDING_COOKIE = COOKIE_NAMES.https.pending;
 
 const testEnv = env as unknown as Env & {
   TEST_EMULATOR_URL: string;
@@ -116,6 +121,12 @@ afterAll(async () => {
 
 // --- The browser -------------------------------------------------------------------------------
 
+/** A client address of the documentation range 2001:db8::/32, fresh for each call. */
+export function randomClientAddress(): string {
+  const [a = 0, b = 0, c = 0] = crypto.getRandomValues(new Uint16Array(3));
+  return `2001:db8::${a.toString(16)}:${b.toString(16)}:${c.toString(16)}`;
+}
+
 /** Options of {@link Browser.fetch}. */
 export interface CallInit extends RequestInit {
   /** The `Origin` header; default the Worker's own for non-GET requests, none for GET. */
@@ -124,9 +135,21 @@ export interface CallInit extends RequestInit {
   env?: Record<string, unknown>;
 }
 
-/** A browser with a cookie jar for the Worker's origin. */
+/**
+ * A browser calling the Worker. By default its cookies are a plain map for the Worker's origin
+ * (every cookie sent on every request); given a tough-cookie `jar`, it keeps and sends cookies as a
+ * browser does (domain, path, `Secure`, `__Host-` rules), cookies of one name on several paths
+ * included. Each request comes from a client address of its own (`CF-Connecting-IP`), unless the
+ * headers name one.
+ */
 export class Browser {
   readonly cookies = new Map<string, string>();
+  readonly jar: CookieJar | undefined;
+
+  /** @param options - `jar`: keep cookies in this real cookie jar instead of the map. */
+  constructor(options: { jar?: CookieJar } = {}) {
+    this.jar = options.jar;
+  }
 
   /** Calls the Worker at `path` (or a full `https://edge.test/...` URL), keeping cookies. */
   async fetch(path: string, init: CallInit = {}): Promise<Response> {
@@ -137,9 +160,11 @@ export class Browser {
     const sendOrigin =
       origin === undefined ? (method === "GET" || method === "HEAD" ? null : ORIGIN) : origin;
     if (sendOrigin) headers.set("Origin", sendOrigin);
-    if (this.cookies.size > 0) {
-      headers.set("Cookie", [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; "));
-    }
+    if (!headers.has("CF-Connecting-IP")) headers.set("CF-Connecting-IP", randomClientAddress());
+    const cookieHeader = this.jar
+      ? await this.jar.getCookieString(url)
+      : [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
+    if (cookieHeader) headers.set("Cookie", cookieHeader);
     const request = new Request(url, { ...rest, headers, redirect: "manual" });
     const response = overrides
       ? await (await import("../src/index")).default.fetch(
@@ -153,6 +178,10 @@ export class Browser {
         )
       : await exports.default.fetch(request);
     for (const cookie of response.headers.getSetCookie()) {
+      if (this.jar) {
+        await this.jar.setCookie(cookie, url, { ignoreError: true });
+        continue;
+      }
       const [pair = ""] = cookie.split(";");
       const at = pair.indexOf("=");
       const name = pair.slice(0, at);
@@ -164,9 +193,15 @@ export class Browser {
     return response;
   }
 
+  /** The value of cookie `name` as this browser would send it to `url` (default the Worker's `/`). */
+  cookie(name: string, url = `${ORIGIN}/`): string | undefined {
+    if (!this.jar) return this.cookies.get(name);
+    return this.jar.getCookiesSync(url).find((c) => c.key === name)?.value;
+  }
+
   /** The signed-in user's id, read from the session cookie. */
   get userId(): string | undefined {
-    const value = this.cookies.get("digime_session");
+    const value = this.cookie(SESSION_COOKIE) ?? this.cookie("digime_session");
     return value ? decodeURIComponent(value).split("~")[0]?.split(".")[1] : undefined;
   }
 

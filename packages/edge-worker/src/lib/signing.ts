@@ -15,13 +15,23 @@ function key(secret: string): Promise<CryptoKey> {
   return found;
 }
 
-function toBase64Url(bytes: Uint8Array): string {
+/**
+ * `bytes` as unpadded base64url.
+ *
+ * @param bytes - The bytes to encode.
+ */
+export function toBase64Url(bytes: Uint8Array): string {
   let binary = "";
   for (const b of bytes) binary += String.fromCharCode(b);
   return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-function fromBase64Url(text: string): Uint8Array<ArrayBuffer> | undefined {
+/**
+ * The bytes of unpadded base64url `text`, or `undefined` when it is not that.
+ *
+ * @param text - The encoded text.
+ */
+export function fromBase64Url(text: string): Uint8Array<ArrayBuffer> | undefined {
   // 4n+1 characters is no base64 at all (atob would throw: a garbled cookie must not be a 500).
   if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) return undefined;
   const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/"));

@@ -2,22 +2,24 @@ import { type Context, Hono } from "hono";
 import type { Config } from "../config";
 import type { AppEnv } from "../env";
 import { ApiError } from "../errors";
+import { AUTH_LATE_MS, AUTH_TTL_MS } from "../lib/auth-window";
 import { contractDetails, describeDigiMeFailure, failureToError, getSdk } from "../lib/digime";
 import { LOGOUT_RESULT } from "../lib/logout";
 import { resolveReturnTo, withParam } from "../lib/return-to";
 import {
-  clearAuthCookie,
+  clearPending,
   clearSession,
-  isUserId,
-  readAuthCookie,
+  type PendingSignIn,
+  readPending,
   readSession,
   SESSION_MAX_AGE_S,
   vaultFor,
-  writeAuthCookie,
+  writePending,
   writeSession,
 } from "../lib/session";
 import { randomId } from "../lib/signing";
 import { originCheck } from "../middleware/origin-check";
+import { signInLimit } from "../middleware/sign-in-limit";
 
 /** Query parameter that carries an authorization failure's code to the app. */
 export const ERROR_PARAM = "digimeError";
@@ -25,48 +27,54 @@ export const ERROR_PARAM = "digimeError";
 const PUBLIC_KEY_PEM =
   /^-----BEGIN (RSA )?PUBLIC KEY-----\r?\n[A-Za-z0-9+/=\r\n]+-----END (RSA )?PUBLIC KEY-----\s*$/;
 const POSTBOX_ID = /^[^\s/\\?#%]{1,256}$/;
-const ERROR_CODE = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/**
+ * The `errorCode`s of digi.me's failure answer that reach the app as they are; any other is shown
+ * as `AUTHORIZATION_FAILED`, so that nobody can put words of their own on the app's page.
+ */
+export const SIGN_IN_ERROR_CODES: readonly string[] = ["AccessDenied", "InvalidPreauthorizationCode"];
 
 /** The app's `returnTo` with `?digimeError=<code>`: how a sign-in that did not complete ends. */
 function backToApp(c: Context<AppEnv>, returnTo: string, code: string): Response {
   return c.redirect(withParam(returnTo, ERROR_PARAM, code), 302);
 }
 
-/** digi.me's `errorCode`, when it has the shape of one, else `AUTHORIZATION_FAILED`. */
+/** digi.me's `errorCode`, when it is on the known list, else `AUTHORIZATION_FAILED`. */
 function digimeErrorCode(raw: string | undefined): string {
-  return raw && ERROR_CODE.test(raw) ? raw : "AUTHORIZATION_FAILED";
+  return raw && SIGN_IN_ERROR_CODES.includes(raw) ? raw : "AUTHORIZATION_FAILED";
 }
 
 /** Code in `returnTo?digimeError=` for a sign-in finished after its window (`AUTH_TTL_MS`). */
 export const SIGN_IN_EXPIRED = "SIGN_IN_EXPIRED";
 
 /**
- * The pending authorization that `state` names, taken once; refused when forged or replayed. One
- * that expired answers only its `returnTo`, with `late: true`.
+ * The pending sign-in this request's `state` names, from the browser's cookie. A request without
+ * the cookie's state (forged, foreign, or sent by another site) is refused and ends nothing; one
+ * with it ends the sign-in (the cookie is cleared). A sign-in past its window answers only its
+ * `returnTo`, with `late: true`; one past its late window is refused.
  */
-async function takePending(c: Context<AppEnv>, config: Config, requireState: boolean) {
-  const state = c.req.query("state");
-  const bound = await readAuthCookie(c, config);
-  clearAuthCookie(c);
-  // The state must be the one this browser started (login CSRF) ...
-  if (!bound || (requireState && state === undefined) || (state !== undefined && state !== bound)) {
+async function takePending(
+  c: Context<AppEnv>,
+  config: Config,
+): Promise<{ late: true; returnTo: string } | ({ late: false } & PendingSignIn)> {
+  const pending = await readPending(c, config);
+  // The state must be the one this browser started (login CSRF, and no ending it from elsewhere).
+  if (!pending || c.req.query("state") !== pending.state) {
     throw new ApiError(400, "BAD_STATE", "this sign-in was not started in this browser, or has expired");
   }
-  const [userId, nonce] = bound.split(".");
-  if (!userId || !nonce || !isUserId(userId))
-    throw new ApiError(400, "BAD_STATE", "the sign-in state is malformed");
-  // ... and it can be used once, before it expires.
-  const pending = await vaultFor(c.env, userId).consumeAuthorization(nonce);
-  if (!pending) throw new ApiError(400, "BAD_STATE", "this sign-in was already used or has expired");
-  if ("expired" in pending) return { late: true as const, returnTo: pending.returnTo };
-  return { late: false as const, userId, ...pending };
+  clearPending(c);
+  const age = Date.now() - pending.startedAt;
+  if (age > AUTH_TTL_MS + AUTH_LATE_MS || age < 0)
+    throw new ApiError(400, "BAD_STATE", "this sign-in has expired");
+  if (age > AUTH_TTL_MS) return { late: true, returnTo: pending.returnTo };
+  return { late: false, ...pending };
 }
 
 /**
  * `/auth/*`: start an authorization, receive digi.me's answer (success or failure), sign out.
  */
 export const auth = new Hono<AppEnv>()
-  .get("/start", async (c) => {
+  .get("/start", signInLimit(), async (c) => {
     const config = c.get("config");
     const self = new URL(c.req.url).origin;
     const returnTo = resolveReturnTo(c.req.query("returnTo"), self, config.allowedOrigins);
@@ -77,26 +85,31 @@ export const auth = new Hono<AppEnv>()
         "returnTo must be a path here or a URL on an allowed app origin",
       );
     }
-    const userId = (await readSession(c, config)) ?? randomId(18);
-    const nonce = randomId(24);
-    const state = `${userId}.${nonce}`;
+    const state = randomId(24);
     let started: { url: string; codeVerifier: string };
     try {
       started = await getSdk(config).getAuthorizeUrl({
         contractDetails: contractDetails(config),
-        callback: `${self}/auth/error`,
+        // digi.me calls it on failure; the state there lets only that call end this sign-in.
+        callback: withParam(`${self}/auth/error`, "state", state),
         state,
       });
     } catch (error) {
       throw failureToError(describeDigiMeFailure(error));
     }
-    await vaultFor(c.env, userId).beginAuthorization({ nonce, codeVerifier: started.codeVerifier, returnTo });
-    await writeAuthCookie(c, config, state);
+    // Nothing is stored: the pending sign-in travels in the browser's encrypted cookie.
+    await writePending(c, config, {
+      state,
+      codeVerifier: started.codeVerifier,
+      returnTo,
+      startedAt: Date.now(),
+      sessionId: randomId(18),
+    });
     return c.redirect(started.url, 302);
   })
   .get("/callback", async (c) => {
     const config = c.get("config");
-    const pending = await takePending(c, config, true);
+    const pending = await takePending(c, config);
     if (pending.late) return backToApp(c, pending.returnTo, SIGN_IN_EXPIRED);
     const q = c.req.query();
     if (q.success !== "true") {
@@ -107,26 +120,34 @@ export const auth = new Hono<AppEnv>()
     if (!q.code || q.code.length > 4096 || (q.postboxId && !postboxId) || (q.publicKey && !publicKey)) {
       return backToApp(c, pending.returnTo, "BAD_CALLBACK");
     }
+    // A sign-in completes once: its fresh vault is claimed before digi.me is asked.
+    const vault = vaultFor(c.env, pending.sessionId);
+    if (!(await vault.claimSignIn())) {
+      throw new ApiError(400, "BAD_STATE", "this sign-in was already used");
+    }
     // The code is exchanged in the vault: the tokens never pass through this isolate.
-    const exchanged = await vaultFor(c.env, pending.userId).completeAuthorization({
+    const exchanged = await vault.completeAuthorization({
       code: q.code,
       codeVerifier: pending.codeVerifier,
       postboxId,
       publicKey,
     });
     if (!exchanged.ok) return backToApp(c, pending.returnTo, exchanged.code);
+    // The session this browser had before reaches nothing any more (no fixation, no mixing).
+    const previous = await readSession(c, config);
+    if (previous && previous !== pending.sessionId) await vaultFor(c.env, previous).clear();
     const untilRefreshExpires = Math.floor((exchanged.refreshExpiry - Date.now()) / 1000);
     await writeSession(
       c,
       config,
-      pending.userId,
+      pending.sessionId,
       Math.max(60, Math.min(SESSION_MAX_AGE_S, untilRefreshExpires)),
     );
     return c.redirect(pending.returnTo, 302);
   })
   .get("/error", async (c) => {
-    // digi.me calls this without `state`: the browser's cookie names the pending authorization.
-    const pending = await takePending(c, c.get("config"), false);
+    // digi.me calls the callback it was given, which carries the state; nothing else ends a sign-in.
+    const pending = await takePending(c, c.get("config"));
     if (pending.late) return backToApp(c, pending.returnTo, SIGN_IN_EXPIRED);
     return backToApp(c, pending.returnTo, digimeErrorCode(c.req.query("errorCode")));
   })

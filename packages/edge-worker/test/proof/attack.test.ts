@@ -6,7 +6,7 @@
  * - session cookies: another user's, with the signed id swapped, tampered bit by bit, truncated,
  *   signed with another key, expired, or left over after logout;
  * - sign-in: a replayed authorization code, a victim's unused code injected into the attacker's
- *   sign-in, a tampered or foreign `digime_auth` cookie, a pending sign-in that has expired;
+ *   sign-in, a tampered or foreign pending sign-in cookie, a pending sign-in that has expired;
  * - cross-site: every state-changing route from no, a foreign, a `null` and look-alike origins;
  *   CORS preflights from origins not allowed on every route;
  * - open redirects through `returnTo`, raw and percent-encoded;
@@ -22,12 +22,12 @@
  * `BODY_TIMEOUT_SECONDS` (default 30), else 408 `BODY_TIMEOUT` and the digi.me request, if begun,
  * is aborted. Towards digi.me, sdk-core ends a request that makes no progress for 30 s.
  */
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { seal } from "@digime-edge/sdk-core";
 import { describe, expect, it } from "vitest";
-import { AUTH_LATE_MS } from "../../src/lib/auth-window";
-import { vaultFor } from "../../src/lib/session";
+import { AUTH_LATE_MS, AUTH_TTL_MS } from "../../src/lib/auth-window";
+import { openCookie, sealCookie } from "../../src/lib/sealed-cookie";
+import { PENDING_PURPOSE } from "../../src/lib/session";
 import { sign } from "../../src/lib/signing";
 import { MAX_FORM_PARTS } from "../../src/routes/files";
 import {
@@ -38,8 +38,10 @@ import {
   errorOf,
   expectSecurityHeaders,
   ORIGIN,
+  PENDING_COOKIE,
   postboxOf,
   publicKeyOf,
+  SESSION_COOKIE,
   sha256,
   signedInBrowser,
   signedInUser,
@@ -56,7 +58,7 @@ const enc = new TextEncoder();
 
 /** The session cookie's signed value, decoded: `s1.<userId>.<expires>` and its MAC. */
 function sessionOf(browser: Browser): { payload: string; mac: string; userId: string; expires: string } {
-  const value = decodeURIComponent(browser.cookies.get("digime_session") as string);
+  const value = decodeURIComponent(browser.cookies.get(SESSION_COOKIE) as string);
   const at = value.lastIndexOf("~");
   const payload = value.slice(0, at);
   const [, userId = "", expires = ""] = payload.split(".");
@@ -66,7 +68,7 @@ function sessionOf(browser: Browser): { payload: string; mac: string; userId: st
 /** A browser whose only cookie is a session cookie of value `value`. */
 function withSession(value: string): Browser {
   const browser = new Browser();
-  browser.cookies.set("digime_session", encodeURIComponent(value));
+  browser.cookies.set(SESSION_COOKIE, encodeURIComponent(value));
   return browser;
 }
 
@@ -114,7 +116,7 @@ describe("session cookies", () => {
     expect(aPostbox).not.toBe(bPostbox);
 
     // A's cookie in any browser is A (the cookie is the bearer): A's account, A's library.
-    const stolen = withSession(decodeURIComponent(a.cookies.get("digime_session") as string));
+    const stolen = withSession(decodeURIComponent(a.cookies.get(SESSION_COOKIE) as string));
     const info = (await (await stolen.fetch("/api/session")).json()) as { accountId?: string };
     expect(info.accountId).toBe(a.userId);
     expect((await upload(stolen, uploadForm("for A", undefined, "a.txt"))).status).toBe(200);
@@ -230,7 +232,7 @@ describe("sign-in", () => {
     const location = new URL(answer.headers.get("Location") as string);
     expect(location.origin).toBe(ORIGIN);
     expect(location.searchParams.get("digimeError")).toMatch(/^DIGIME_/);
-    expect(attacker.cookies.has("digime_session")).toBe(false);
+    expect(attacker.cookies.has(SESSION_COOKIE)).toBe(false);
     expect(await isSignedIn(attacker)).toBe(false);
     expect((await emulator.stats()).codeExchanges).toBe(exchanges);
   });
@@ -246,88 +248,116 @@ describe("sign-in", () => {
     expect(new URL(answer.headers.get("Location") as string).searchParams.get("digimeError")).toMatch(
       /^DIGIME_/,
     );
-    expect(attacker.cookies.has("digime_session")).toBe(false);
+    expect(attacker.cookies.has(SESSION_COOKIE)).toBe(false);
     // The code verifier belongs to the victim's sign-in, so the code is useless to the attacker;
     // the emulator (as OAuth 2.1 asks) spends a code on any attempt, so the victim must start over.
     const late = await victim.fetch(victimCallback.href);
     expect(new URL(late.headers.get("Location") as string).searchParams.get("digimeError")).toMatch(
       /^DIGIME_/,
     );
-    expect(victim.cookies.has("digime_session")).toBe(false);
+    expect(victim.cookies.has(SESSION_COOKIE)).toBe(false);
     expect(await signIn(victim, `${APP_ORIGIN}/v`)).toBe(`${APP_ORIGIN}/v`);
   });
 
-  it("a tampered, foreign-signed or missing state cookie, and an expired pending sign-in, are refused", async () => {
+  it("a tampered, foreign-sealed or missing pending cookie, and an expired pending sign-in, are refused", async () => {
     const browser = new Browser();
     const callback = await consentFor(browser);
-    const cookie = decodeURIComponent(browser.cookies.get("digime_auth") as string);
-    const at = cookie.lastIndexOf("~");
+    const cookie = decodeURIComponent(browser.cookies.get(PENDING_COOKIE) as string);
     const state = callback.searchParams.get("state") as string;
-    expect(cookie.slice(0, at)).toBe(`a1.${state}`);
+    // Encrypted: the state does not show.
+    expect(cookie).not.toContain(state);
+    const opened = JSON.parse((await openCookie(SESSION_SECRET, PENDING_PURPOSE, cookie)) as string) as [
+      string,
+      string,
+      string,
+      number,
+      string,
+    ];
+    expect(opened[0]).toBe(state);
 
-    const withAuth = (value: string | undefined) => {
+    const withPending = (value: string | undefined) => {
       const b = new Browser();
-      if (value !== undefined) b.cookies.set("digime_auth", encodeURIComponent(value));
+      if (value !== undefined) b.cookies.set(PENDING_COOKIE, encodeURIComponent(value));
       return b;
     };
-    const payload = cookie.slice(0, at);
+    const [version, body = ""] = cookie.split(".");
+    const bytes = base64UrlToBytes(body);
+    const flippedAt = (at: number) => {
+      const copy = bytes.slice();
+      copy[at] = (copy[at] as number) ^ 1;
+      return `${version}.${bytesToBase64Url(copy)}`;
+    };
     const badCookies = [
       undefined,
-      `${payload.slice(0, -1)}${flipped(payload.at(-1) as string)}${cookie.slice(at)}`,
-      `${payload}~${bytesToBase64Url(new Uint8Array(32))}`,
-      await sign("another-session-secret-0123456789abcdef", payload),
-      // The attacker's own cookie, signed for a state that names the victim's id.
-      await sign("another-session-secret-0123456789abcdef", `a1.${state}`),
-      // A session cookie's value is no state cookie (another prefix, same key).
-      await sign(SESSION_SECRET, `s1.${state}`),
+      flippedAt(0), // the iv
+      flippedAt(20), // the ciphertext
+      flippedAt(bytes.length - 1), // the tag
+      cookie.slice(0, -4),
+      `g2.${body}`,
+      await sealCookie("another-session-secret-0123456789abcdef", PENDING_PURPOSE, JSON.stringify(opened)),
+      // Sealed with the real key for another purpose, and a signed (not sealed) value.
+      await sealCookie(SESSION_SECRET, "session v1", JSON.stringify(opened)),
+      await sign(SESSION_SECRET, `a1.${state}`),
     ];
     for (const value of badCookies) {
-      const answer = await withAuth(value).fetch(callback.href);
+      const answer = await withPending(value).fetch(callback.href);
       expect(await errorOf(answer), String(value)).toMatchObject({ status: 400, code: "BAD_STATE" });
       expect(answer.headers.get("Location")).toBeNull();
     }
     const noState = new URL(callback);
     noState.searchParams.delete("state");
-    expect(await errorOf(await withAuth(cookie).fetch(noState.href))).toMatchObject({ code: "BAD_STATE" });
+    expect(await errorOf(await withPending(cookie).fetch(noState.href))).toMatchObject({ code: "BAD_STATE" });
     expect(await errorOf(await new Browser().fetch("/auth/error?errorCode=X"))).toMatchObject({
       code: "BAD_STATE",
     });
 
-    // The genuine cookie and state, but the pending sign-in expired in the vault: no session, and
-    // the browser goes back to its app with SIGN_IN_EXPIRED (the returnTo it started with).
-    const [userId] = state.split(".");
-    const vault = vaultFor(env as unknown as Env, userId as string);
-    await runInDurableObject(vault, (_i, s) => {
-      s.storage.sql.exec("UPDATE pending_auth SET expires_at = ?", Date.now() - 1000);
-    });
-    const replayer = new Browser();
-    for (const [k, v] of browser.cookies) replayer.cookies.set(k, v);
-    const late = await browser.fetch(callback.href);
-    expect(late.status).toBe(302);
-    expect(late.headers.get("Location")).toBe(`${ORIGIN}/?digimeError=SIGN_IN_EXPIRED`);
-    expect(late.headers.getSetCookie().some((c) => c.startsWith("digime_session="))).toBe(false);
-    expect(browser.cookies.has("digime_session")).toBe(false);
-    // Taken once, like a live one: the same cookie and state again are refused.
+    // The genuine state, in a cookie (made with the real key) whose sign-in started past its
+    // window: no session, and the browser goes back to its app with SIGN_IN_EXPIRED.
+    const started = Date.now() - AUTH_TTL_MS - 1000;
+    const late = withPending(
+      await sealCookie(
+        SESSION_SECRET,
+        PENDING_PURPOSE,
+        JSON.stringify([...opened.slice(0, 3), started, opened[4]]),
+      ),
+    );
+    const answer = await late.fetch(callback.href);
+    expect(answer.status).toBe(302);
+    expect(answer.headers.get("Location")).toBe(`${ORIGIN}/?digimeError=SIGN_IN_EXPIRED`);
+    expect(answer.headers.getSetCookie().some((c) => c.startsWith(`${SESSION_COOKIE}=`))).toBe(false);
+    expect(late.cookies.has(SESSION_COOKIE)).toBe(false);
+    expect(late.cookies.has(PENDING_COOKIE)).toBe(false);
+    // Nothing was stored for it: the genuine browser still completes its own sign-in once.
+    expect((await browser.fetch(callback.href)).status).toBe(302);
+    expect(browser.userId).toBe(opened[4]);
+    const replayer = withPending(cookie);
     expect(await errorOf(await replayer.fetch(callback.href))).toMatchObject({
       status: 400,
       code: "BAD_STATE",
     });
   });
 
-  it("a pending sign-in past its late window is forgotten: the callback is refused", async () => {
+  it("a pending sign-in past its late window is refused", async () => {
     const browser = new Browser();
     const callback = await consentFor(browser);
-    const [userId] = (callback.searchParams.get("state") as string).split(".");
-    const vault = vaultFor(env as unknown as Env, userId as string);
-    await runInDurableObject(vault, (_i, s) => {
-      s.storage.sql.exec("UPDATE pending_auth SET expires_at = ?", Date.now() - AUTH_LATE_MS - 1000);
-    });
-    expect(await runDurableObjectAlarm(vault)).toBe(true);
-    expect(await errorOf(await browser.fetch(callback.href))).toMatchObject({
-      status: 400,
-      code: "BAD_STATE",
-    });
-    expect(browser.cookies.has("digime_session")).toBe(false);
+    const cookie = decodeURIComponent(browser.cookies.get(PENDING_COOKIE) as string);
+    const opened = JSON.parse(
+      (await openCookie(SESSION_SECRET, PENDING_PURPOSE, cookie)) as string,
+    ) as unknown[];
+    const started = Date.now() - AUTH_TTL_MS - AUTH_LATE_MS - 1000;
+    const stale = new Browser();
+    stale.cookies.set(
+      PENDING_COOKIE,
+      encodeURIComponent(
+        await sealCookie(
+          SESSION_SECRET,
+          PENDING_PURPOSE,
+          JSON.stringify([...opened.slice(0, 3), started, opened[4]]),
+        ),
+      ),
+    );
+    expect(await errorOf(await stale.fetch(callback.href))).toMatchObject({ status: 400, code: "BAD_STATE" });
+    expect(stale.cookies.has(SESSION_COOKIE)).toBe(false);
   });
 });
 
@@ -572,7 +602,7 @@ describe("bodies", () => {
       });
     }
     const bigCookie = new Browser();
-    bigCookie.cookies.set("digime_session", "x".repeat(60 * 1024));
+    bigCookie.cookies.set(SESSION_COOKIE, "x".repeat(60 * 1024));
     expect(await errorOf(await upload(bigCookie, uploadForm("x")))).toMatchObject({
       status: 401,
       code: "UNAUTHENTICATED",

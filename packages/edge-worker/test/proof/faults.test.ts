@@ -413,8 +413,12 @@ describe("answers lost after digi.me did the work (documented, not preventable b
     const still = await errorOf(await send(ctx, "plain", data, "lost-refresh.bin"));
     expect(still).toMatchObject({ status: 401, code: "SESSION_EXPIRED" });
 
+    // Signing in again gives a session (and vault) of its own; the stale one is forgotten.
+    const stale = ctx.userId;
     await signIn(ctx.browser);
-    expect(ctx.browser.userId).toBe(ctx.userId);
+    ctx.userId = ctx.browser.userId as string;
+    expect(ctx.userId).not.toBe(stale);
+    expect(await storedTokens(stale)).toBeNull();
     ctx.postboxId = await postboxOf(ctx.userId);
     ctx.publicKey = await publicKeyOf(ctx.browser);
     await expectTokensStillWork(ctx, 9);

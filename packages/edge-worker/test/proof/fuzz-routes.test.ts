@@ -22,6 +22,8 @@ import { env } from "cloudflare:workers";
 import { seal } from "@digime-edge/sdk-core";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
+import { sealCookie } from "../../src/lib/sealed-cookie";
+import { PENDING_PURPOSE } from "../../src/lib/session";
 import { sign } from "../../src/lib/signing";
 import {
   APP_ORIGIN,
@@ -32,7 +34,9 @@ import {
   expectSecurityHeaders,
   findSecrets,
   ORIGIN,
+  PENDING_COOKIE,
   publicKeyOf,
+  SESSION_COOKIE,
   type SealedParts,
   SOAK,
   signedInBrowser,
@@ -81,16 +85,21 @@ beforeAll(async () => {
   user = await signedInBrowser();
   const other = await signedInBrowser();
   const userId = user.userId as string;
-  const value = decodeURIComponent(user.cookies.get("digime_session") as string);
+  const value = decodeURIComponent(user.cookies.get(SESSION_COOKIE) as string);
   const payload = value.slice(0, value.lastIndexOf("~"));
   const now = Math.floor(Date.now() / 1000);
   cookieValues = {
     valid: value,
-    other: decodeURIComponent(other.cookies.get("digime_session") as string),
+    other: decodeURIComponent(other.cookies.get(SESSION_COOKIE) as string),
     otherKey: await sign("another-session-secret-0123456789abcdef", payload),
     expired: await sign(testEnv.SESSION_SECRET, `s1.${userId}.${now - 5}`),
     swapped: `s1.${other.userId}.${payload.split(".")[2]}${value.slice(value.lastIndexOf("~"))}`,
     authForeign: await sign("another-session-secret-0123456789abcdef", `a1.${userId}.nonce`),
+    pendingForeign: await sealCookie(
+      "another-session-secret-0123456789abcdef",
+      PENDING_PURPOSE,
+      JSON.stringify(["state", "verifier", "https://edge.test/", Date.now(), userId]),
+    ),
   };
   const made = await seal({
     publicKey: await publicKeyOf(user),
@@ -199,25 +208,30 @@ const cookieArb = fc.oneof(
   fc.constant(undefined),
   fc
     .constantFrom("valid", "other", "otherKey", "expired", "swapped")
-    .map((key) => (): string => `digime_session=${encodeURIComponent(cookieValues[key] as string)}`),
+    .map((key) => (): string => `${SESSION_COOKIE}=${encodeURIComponent(cookieValues[key] as string)}`),
   fc.nat().map((n) => (): string => {
     const value = cookieValues.valid as string;
-    return `digime_session=${encodeURIComponent(value.slice(0, n % value.length))}`;
+    return `${SESSION_COOKIE}=${encodeURIComponent(value.slice(0, n % value.length))}`;
   }),
   fc.tuple(fc.nat(), fc.integer({ min: 0, max: 6 })).map(([n, bit]) => (): string => {
     const value = cookieValues.valid as string;
     const at = n % value.length;
     const c = String.fromCharCode(value.charCodeAt(at) ^ (1 << bit));
-    return `digime_session=${encodeURIComponent(`${value.slice(0, at)}${c}${value.slice(at + 1)}`)}`;
+    return `${SESSION_COOKIE}=${encodeURIComponent(`${value.slice(0, at)}${c}${value.slice(at + 1)}`)}`;
   }),
-  headerText(120).map((text) => (): string => `digime_session=${text}`),
+  headerText(120).map((text) => (): string => `${SESSION_COOKIE}=${text}`),
   headerText(200).map((text) => (): string => text),
   fc.constant(
-    (): string => `digime_session=x; digime_session=${encodeURIComponent(cookieValues.valid as string)}`,
+    (): string =>
+      `${SESSION_COOKIE}=x; ${SESSION_COOKIE}=${encodeURIComponent(cookieValues.valid as string)}`,
   ),
-  fc.constant((): string => `digime_auth=${encodeURIComponent(cookieValues.authForeign as string)}`),
-  fc.constant((): string => `digime_session=${"%".repeat(50)}; digime_auth=%E0%A4%A`),
-  fc.constant((): string => `digime_session="${encodeURIComponent(cookieValues.valid as string)}"`),
+  fc.constant((): string => `${PENDING_COOKIE}=${encodeURIComponent(cookieValues.authForeign as string)}`),
+  fc.constant((): string => `${SESSION_COOKIE}=${"%".repeat(50)}; ${PENDING_COOKIE}=%E0%A4%A`),
+  fc.constant((): string => `${SESSION_COOKIE}="${encodeURIComponent(cookieValues.valid as string)}"`),
+  // The valid session under the plain name (http only) is no session on https.
+  fc.constant((): string => `digime_session=${encodeURIComponent(cookieValues.valid as string)}`),
+  fc.constant((): string => `${PENDING_COOKIE}=${encodeURIComponent(cookieValues.pendingForeign as string)}`),
+  headerText(120).map((text) => (): string => `${PENDING_COOKIE}=${text}`),
 );
 
 const descriptorArb = fc.oneof(
@@ -529,7 +543,7 @@ describe("fuzzing every route", () => {
             query: "",
             body,
             origin: APP_ORIGIN,
-            cookie: () => `digime_session=${encodeURIComponent(cookieValues.valid as string)}`,
+            cookie: () => `${SESSION_COOKIE}=${encodeURIComponent(cookieValues.valid as string)}`,
           }),
         );
       await fc.assert(fc.asyncProperty(uploadArb, check), {
@@ -569,11 +583,11 @@ describe("fuzzing every route", () => {
           if (path === "/api/session") {
             const { authenticated } = (await answer.json()) as { authenticated: boolean };
             const genuine =
-              value === `digime_session=${encodeURIComponent(cookieValues.valid as string)}` ||
-              value === `digime_session=${encodeURIComponent(cookieValues.other as string)}` ||
+              value === `${SESSION_COOKIE}=${encodeURIComponent(cookieValues.valid as string)}` ||
+              value === `${SESSION_COOKIE}=${encodeURIComponent(cookieValues.other as string)}` ||
               value ===
-                `digime_session=x; digime_session=${encodeURIComponent(cookieValues.valid as string)}` ||
-              value === `digime_session="${encodeURIComponent(cookieValues.valid as string)}"`;
+                `${SESSION_COOKIE}=x; ${SESSION_COOKIE}=${encodeURIComponent(cookieValues.valid as string)}` ||
+              value === `${SESSION_COOKIE}="${encodeURIComponent(cookieValues.valid as string)}"`;
             if (!genuine) expect(authenticated, value).toBe(false);
           }
         }),

@@ -1,0 +1,34 @@
+import { createMiddleware } from "hono/factory";
+import type { AppEnv } from "../env";
+import { ApiError } from "../errors";
+
+/**
+ * Seconds to wait after a refusal: the limiter's period (`AUTH_START_LIMITER` in wrangler.jsonc),
+ * as the binding does not say when its window ends.
+ */
+export const SIGN_IN_RETRY_AFTER_S = 60;
+
+/**
+ * Limits how many sign-ins one client address (`CF-Connecting-IP`, set by Cloudflare; all requests
+ * without it share one budget) may start, with the `AUTH_START_LIMITER` rate-limiting binding.
+ * Over the limit: 429 `RATE_LIMITED` with `Retry-After`, before anything else is done.
+ */
+export function signInLimit() {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const limiter = c.env.AUTH_START_LIMITER;
+    if (!limiter) throw new ApiError(500, "CONFIG_INVALID", "the AUTH_START_LIMITER binding is missing");
+    const key = `auth-start:${c.req.header("CF-Connecting-IP") ?? "unknown"}`;
+    const { success } = await limiter.limit({ key });
+    if (!success) {
+      throw new ApiError(
+        429,
+        "RATE_LIMITED",
+        "too many sign-ins started from this address; try again later",
+        {
+          headers: { "Retry-After": String(SIGN_IN_RETRY_AFTER_S) },
+        },
+      );
+    }
+    await next();
+  });
+}

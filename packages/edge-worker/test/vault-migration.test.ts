@@ -1,0 +1,94 @@
+/**
+ * The vault's schema migrations (`src/lib/vault-schema.ts`): a vault made with the schema from
+ * before versions were kept, holding a signed-in user, still works after the upgrade; every step
+ * runs once; a fresh vault ends at the latest version.
+ */
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { vaultFor } from "../src/lib/session";
+import { migrateVault, VAULT_MIGRATIONS } from "../src/lib/vault-schema";
+import { emulator, postboxOf, signedInUser, storedTokens, upload, uploadForm } from "./support";
+
+const testEnv = env as unknown as Env;
+
+/** The schema of the vaults deployed before versions were kept, verbatim. */
+const SCHEMA_0 = `
+  CREATE TABLE IF NOT EXISTS tokens (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    access_token TEXT NOT NULL, access_expiry INTEGER NOT NULL,
+    refresh_token TEXT NOT NULL, refresh_expiry INTEGER NOT NULL,
+    postbox_id TEXT, public_key TEXT, updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE IF NOT EXISTS pending_auth (
+    nonce TEXT PRIMARY KEY, code_verifier TEXT NOT NULL, return_to TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+  );`;
+
+const tables = (s: DurableObjectState) =>
+  s.storage.sql
+    .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+    .toArray()
+    .map((r) => r.name)
+    .filter((n) => !n.startsWith("_cf"));
+
+describe("vault schema migrations", () => {
+  it("a vault from before versions were kept, with a signed-in user, still uploads after the upgrade", async () => {
+    const { browser, userId, before } = await signedInUser();
+    const stub = vaultFor(testEnv, userId);
+    // Put the vault back as the previous release left it: its schema, its row, a pending sign-in.
+    await runInDurableObject(stub, (_i, s) => {
+      const row = s.storage.sql.exec("SELECT * FROM tokens").one();
+      s.storage.sql.exec("DROP TABLE tokens");
+      s.storage.sql.exec("DROP TABLE sign_in");
+      s.storage.sql.exec("DROP TABLE schema_version");
+      s.storage.sql.exec(SCHEMA_0);
+      s.storage.sql.exec(
+        `INSERT INTO tokens (id, access_token, access_expiry, refresh_token, refresh_expiry, postbox_id,
+         public_key, updated_at) VALUES (1, ?, ?, ?, ?, ?, ?, ?)`,
+        row.access_token,
+        row.access_expiry,
+        row.refresh_token,
+        row.refresh_expiry,
+        row.postbox_id,
+        row.public_key,
+        row.updated_at,
+      );
+      s.storage.sql.exec("INSERT INTO pending_auth VALUES ('n', 'v', 'https://edge.test/', 0)");
+      expect(tables(s)).toEqual(["pending_auth", "tokens"]);
+    });
+    // The next request starts the object anew, as a deployment of this release would.
+    await evictDurableObject(stub);
+    expect(await (await browser.fetch("/api/session")).json()).toMatchObject({
+      authenticated: true,
+      canWrite: true,
+    });
+    const postboxId = await postboxOf(userId);
+    expect((await upload(browser, uploadForm("after the upgrade", undefined, "upgraded.txt"))).status).toBe(
+      200,
+    );
+    expect((await emulator.files(postboxId)).map((f) => f.fileName)).toEqual(["upgraded.txt"]);
+    expect(await storedTokens(userId)).toEqual(before);
+    await runInDurableObject(stub, (_i, s) => {
+      expect(tables(s)).toEqual(["schema_version", "sign_in", "tokens"]);
+      expect(s.storage.sql.exec<{ v: number }>("SELECT version AS v FROM schema_version").one().v).toBe(
+        VAULT_MIGRATIONS.length,
+      );
+      // Counted as used from the upgrade on (not idle at once).
+      const seen = s.storage.sql.exec<{ at: number }>("SELECT last_seen_at AS at FROM tokens").one().at;
+      expect(seen).toBeGreaterThan(Date.now() - 60_000);
+      // Migrating again takes no step.
+      expect(migrateVault(s.storage)).toBe(VAULT_MIGRATIONS.length);
+    });
+  });
+
+  it("a fresh vault is at the latest version", async () => {
+    const { userId } = await signedInUser();
+    await runInDurableObject(vaultFor(testEnv, userId), (_i, s) => {
+      expect(s.storage.sql.exec<{ v: number }>("SELECT version AS v FROM schema_version").one().v).toBe(
+        VAULT_MIGRATIONS.length,
+      );
+      expect(VAULT_MIGRATIONS.length).toBeGreaterThanOrEqual(2);
+    });
+  });
+});
