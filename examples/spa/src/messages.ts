@@ -53,6 +53,15 @@ const BY_CODE: Record<string, Problem> = {
     title: "You're sending files faster than allowed.",
     hint: "Wait a little, then try again.",
   },
+  TOO_MANY_UPLOADS: {
+    title: "Too many of your uploads are running at once.",
+    hint: "Nothing was saved. Send this file when another has finished.",
+  },
+  UPLOAD_TOO_SLOW: {
+    title: "The connection was too slow for this upload.",
+    hint: "Nothing was saved. Try again over a faster connection.",
+  },
+  BODY_TIMEOUT: { title: "The upload stalled.", hint: "Nothing was saved. Try again." },
   TOKEN_REFRESHED_RETRY: {
     title: "digi.me asked to sign the upload again.",
     hint: "Send the file once more.",
