@@ -36,7 +36,8 @@ describe("sealed cookies against node:crypto", () => {
   it("what the Worker seals, node:crypto opens; what node:crypto seals, the Worker opens", async () => {
     for (const text of ["", "x", JSON.stringify(["state", "verifier", "https://app.test/é?x=1", 1, "id"])]) {
       const value = await sealCookie(SECRET, PURPOSE, text);
-      expect(value).not.toContain(text || "\u0000");
+      // Hidden: the plaintext is not in the value (a one-character text could occur by chance).
+      if (text.length > 8) expect(value).not.toContain(text.slice(2, 12));
       expect(nodeOpen(value)).toBe(text);
       expect(await openCookie(SECRET, PURPOSE, nodeSeal(text))).toBe(text);
     }
