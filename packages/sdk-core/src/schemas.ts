@@ -112,10 +112,7 @@ export function isReadableStream(v: unknown): v is ReadableStream<Uint8Array> {
 
 const nonEmpty = () => string((s) => s.length > 0, "must not be empty");
 const pathSegment = () =>
-  string(
-    isPathSegment,
-    "must be one URL path segment: no / \\ ? # % .. whitespace or control characters",
-  );
+  string(isPathSegment, "must be one URL path segment: no / \\ ? # % .. whitespace or control characters");
 const pem = () => string((s) => s.includes("-----BEGIN "), "must be a PEM block (-----BEGIN ...)");
 const fn = <T extends (...args: never[]) => unknown>() => custom<T>(isFunction, "must be a function");
 const signal = () => custom<AbortSignal>(isAbortSignal, "must be an AbortSignal");
