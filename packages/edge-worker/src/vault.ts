@@ -150,7 +150,7 @@ export class UserVault extends DurableObject<Env> {
 
   /**
    * Completes a sign-in here, so that its tokens never pass through the isolate: exchanges the
-   * authorization code with digi.me and stores what it gave (see `storeAuthorization`). Answers
+   * authorization code with digi.me and stores what it gave (`#storeAuthorization`). Answers
    * only when the refresh token expires (the session cookie lasts no longer).
    *
    * @param input - The authorization code and its PKCE verifier, and the postbox credentials the
@@ -173,16 +173,17 @@ export class UserVault extends DurableObject<Env> {
     } catch (error) {
       return { ok: false, ...callFailure("exchange_failed", error) };
     }
-    await this.storeAuthorization({ token, postboxId: input.postboxId, publicKey: input.publicKey });
+    await this.#storeAuthorization({ token, postboxId: input.postboxId, publicKey: input.publicKey });
     return { ok: true, refreshExpiry: token.refreshToken.expiry };
   }
 
   /**
    * Stores what an authorization gave: the token pair and, for a write contract, the postbox.
+   * Private: tokens only ever come from the vault's own exchange, never over RPC.
    *
    * @param input - The token pair and postbox credentials.
    */
-  async storeAuthorization(input: {
+  async #storeAuthorization(input: {
     token: UserAccessToken;
     postboxId?: string | undefined;
     publicKey?: string | undefined;

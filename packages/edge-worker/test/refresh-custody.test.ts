@@ -113,6 +113,19 @@ describe("the refresh token stays in the Durable Object", () => {
     expect(text.includes(stored?.access_token as string)).toBe(false);
   });
 
+  it("the vault takes no token over RPC: only its own exchange and refresh store one", async () => {
+    const stub = vaults.get(vaults.idFromName("user:custody-probe")) as unknown as {
+      storeAuthorization(input: unknown): Promise<void>;
+    };
+    let refused: unknown;
+    try {
+      await stub.storeAuthorization({ token: {} });
+    } catch (error) {
+      refused = error;
+    }
+    expect(String(refused)).toMatch(/does not implement "storeAuthorization"/);
+  });
+
   it("25 concurrent uploads with a token digi.me refuses: one refresh, all delivered, no refresh token crossed", async () => {
     const { browser, userId, postboxId } = await signedInUser();
     const crossed: { method: string; args: unknown[]; answer: unknown }[] = [];
