@@ -61,6 +61,32 @@ describe("cookie scope", () => {
     expect(await emulator.files(attackerPostbox)).toEqual([]);
   });
 
+  it("a pending sign-in cookie planted from a sibling subdomain cannot sign the victim in as the attacker (login CSRF)", async () => {
+    // The attacker starts a sign-in of their own and consents: their cookie and their callback.
+    const attacker = new Browser();
+    const start = await attacker.fetch("/auth/start");
+    const consent = await fetch(start.headers.get("Location") as string, { redirect: "manual" });
+    const callback = consent.headers.get("Location") as string;
+    const value = attacker.cookies.get(PENDING_COOKIE) as string;
+    expect(value).toBeDefined();
+
+    const victim = new Browser({ jar: new CookieJar() });
+    const jar = victim.jar as CookieJar;
+    for (const name of [PENDING_COOKIE, "digime_auth"]) {
+      for (const path of ["/", "/auth", "/auth/callback"]) {
+        await jar.setCookie(`${name}=${value}; Domain=edge.test; Path=${path}; Secure`, SIBLING, {
+          ignoreError: true,
+        });
+      }
+    }
+    expect(await jar.getCookieString(`${ORIGIN}/auth/callback`)).not.toContain(PENDING_COOKIE);
+    // The victim is sent to the attacker's callback: refused, and not signed in as anyone.
+    const answer = await victim.fetch(callback);
+    expect(answer.status).toBe(400);
+    expect(victim.userId).toBeUndefined();
+    expect(await accountOf(victim)).toBeUndefined();
+  });
+
   it("on https the cookies are __Host- cookies (Secure, Path=/, no Domain), and a plain-named cookie is not read", async () => {
     expect([SESSION_COOKIE, PENDING_COOKIE]).toEqual(["__Host-digime_session", "__Host-digime_auth"]);
     const browser = new Browser();
