@@ -193,6 +193,14 @@ const KINDS = {
     bad: required(fc.oneof(notAString, strings("", "relative", "/path", "http//x"))),
     odd: oddString,
   },
+  // `contractDetails.redirectUri`: left out is fine (the sign-in of official SDK 10 on).
+  optionalAbsoluteUrl: {
+    bad: fc.oneof(
+      notAString.filter((v) => v !== undefined),
+      strings("", "relative", "/path", "http//x"),
+    ),
+    odd: oddString,
+  },
   httpUrl: {
     bad: required(
       fc.oneof(notAString, strings("", "ftp://x", "javascript:alert(1)", "https://u:p@h/", "data:,x")),
@@ -295,7 +303,7 @@ const CONTRACT_FIELDS: Fields = [
   [["contractDetails"], "object"],
   [["contractDetails", "contractId"], "segment"],
   [["contractDetails", "privateKey"], "privateKey"],
-  [["contractDetails", "redirectUri"], "absoluteUrl"],
+  [["contractDetails", "redirectUri"], "optionalAbsoluteUrl"],
 ];
 const TOKEN_FIELDS: Fields = [
   [["userAccessToken"], "object"],
