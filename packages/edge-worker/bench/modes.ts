@@ -1,0 +1,125 @@
+/**
+ * The upload modes the bench measures, one entry each in {@link MODES}: what the client sends the
+ * Worker for one file, and the same file written to the emulator by sdk-core directly (the
+ * baseline). Everything here is prepared before the clock starts (sealed bodies are sealed on the
+ * users' devices); the returned tasks are what is timed. Adding a mode (e.g. `import`, once the
+ * Worker has a `pushData` route) is one more entry.
+ */
+import { seal } from "@digime-edge/sdk-core";
+import { SEALED_HEADERS } from "../src/lib/sealed-envelope.ts";
+import type { DirectClient, WorkerSession } from "./clients.ts";
+
+/** One upload's request to the Worker. */
+export interface WorkerUpload {
+  body: Uint8Array<ArrayBuffer>;
+  headers: Record<string, string>;
+}
+
+/** An upload mode. */
+export interface Mode {
+  name: string;
+  /** The Worker's route. */
+  route: string;
+  /** What the Worker does, for the tables. */
+  what: string;
+  /** The request that uploads `file` through the Worker. */
+  toWorker(file: Uint8Array<ArrayBuffer>, session: WorkerSession): Promise<WorkerUpload>;
+  /** One write of `file` straight to the emulator with sdk-core (prepared here, run by the task). */
+  direct(file: Uint8Array<ArrayBuffer>, client: DirectClient): Promise<() => Promise<void>>;
+}
+
+const descriptorFor = (accountId: string) => ({
+  mimeType: "application/octet-stream",
+  accounts: [{ accountId }],
+});
+
+async function bytesOf(
+  body: ReadableStream<Uint8Array> | Uint8Array<ArrayBuffer>,
+): Promise<Uint8Array<ArrayBuffer>> {
+  return body instanceof Uint8Array ? body : new Uint8Array(await new Response(body).arrayBuffer());
+}
+
+/** The modes, in table order. */
+export const MODES: Mode[] = [
+  {
+    name: "plain",
+    route: "/api/files",
+    what: "the Worker encrypts (multipart in)",
+    async toWorker(file) {
+      const form = new FormData();
+      form.append("file", new Blob([file]), "bench.bin");
+      const request = new Request("http://127.0.0.1/", { method: "POST", body: form });
+      return {
+        body: new Uint8Array(await request.arrayBuffer()),
+        headers: { "Content-Type": request.headers.get("Content-Type") as string },
+      };
+    },
+    async direct(file, client) {
+      return async () => {
+        const result = await client.sdk.write({
+          contractDetails: client.contractDetails,
+          userAccessToken: client.token,
+          postboxId: client.postboxId,
+          publicKey: client.publicKey,
+          data: { fileData: file, fileName: "bench.bin", fileDescriptor: descriptorFor("bench") },
+        });
+        client.token = result.userAccessToken;
+      };
+    },
+  },
+  {
+    name: "sealed",
+    route: "/api/sealed-files",
+    what: "sealed by the client; the Worker signs and forwards",
+    async toWorker(file, session) {
+      const sealed = await seal({
+        publicKey: session.publicKey,
+        fileData: file,
+        fileDescriptor: descriptorFor(session.accountId),
+      });
+      return {
+        body: await bytesOf(sealed.body),
+        headers: {
+          "Content-Type": "application/octet-stream",
+          [SEALED_HEADERS.iv]: sealed.iv,
+          [SEALED_HEADERS.symmetricalKey]: sealed.symmetricalKey,
+          [SEALED_HEADERS.metadata]: sealed.metadata,
+          [SEALED_HEADERS.fileName]: "bench.bin",
+        },
+      };
+    },
+    async direct(file, client) {
+      const sealed = await seal({
+        publicKey: client.publicKey,
+        fileData: file,
+        fileDescriptor: descriptorFor("bench"),
+      });
+      const body = await bytesOf(sealed.body);
+      return async () => {
+        const result = await client.sdk.sendSealed({
+          contractDetails: client.contractDetails,
+          userAccessToken: client.token,
+          postboxId: client.postboxId,
+          sealed: { ...sealed, body, size: body.length },
+          fileName: "bench.bin",
+        });
+        client.token = result.userAccessToken;
+      };
+    },
+  },
+];
+
+/** Sends `upload` to the Worker's `route` as the signed-in user; anything but 200 is an error. */
+export async function sendToWorker(
+  session: WorkerSession,
+  route: string,
+  upload: WorkerUpload,
+): Promise<void> {
+  const response = await session.host.fetch(`${session.origin}${route}`, {
+    method: "POST",
+    body: upload.body,
+    headers: { cookie: session.cookie, origin: session.origin, ...upload.headers },
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${route}: ${response.status} ${text.slice(0, 200)}`);
+}
