@@ -1,24 +1,32 @@
 /**
  * What the Node, Deno and Bun examples' tests share: start an emulator on 127.0.0.1 (consent given
- * at once), run the example in its runtime against it with a file made for the test, then check in
- * the emulator's library that the file and the JSON document arrived byte for byte. Whatever was
- * started is stopped, also on failure.
+ * at once) with a dev contract of the script's kind, run the example script in its runtime against
+ * it with a file made for the test, then check in the emulator's library that the file and the
+ * JSON document arrived byte for byte. Whatever was started is stopped, also on failure.
+ *
+ * - {@link checkWriteExample}: the postbox write (`write`), on a postbox contract;
+ * - {@link checkPushDataExample}: the import (`pushData`, `readAccounts`), on an import contract.
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type LibraryFileJson, startEmulator } from "../../packages/emulator/dist/index.js";
+import {
+  type LibraryFileJson,
+  type RunningEmulator,
+  startEmulator,
+} from "../../packages/emulator/dist/index.js";
 import { runProcess } from "../../scripts/run-process.mjs";
+import { exampleDescriptor } from "./descriptor.ts";
 
-/** How to run one example. */
+/** How to run one example script. */
 export interface ExampleRun {
   /** `node`, `deno` or `bun`: the example's tag and the `example` field of its receipt. */
   runtime: string;
   /** The runtime's executable. */
   command: string;
-  /** Its arguments, given the path of the file to write. */
+  /** Its arguments, given the path of the file to send. */
   args: (file: string) => string[];
   /** The example's folder. */
   cwd: string;
@@ -26,11 +34,29 @@ export interface ExampleRun {
   env?: Record<string, string>;
 }
 
-/** What an example prints last: the result as one line of JSON. */
-interface Summary {
+/** What the write script prints last: the result as one line of JSON. */
+interface WriteSummary {
   postboxId: string;
   files: { fileName: string; bytes: number; status: string }[];
   receipt: Record<string, unknown>;
+}
+
+/** What the pushData script prints last: the result as one line of JSON. */
+interface PushDataSummary {
+  accountReference: string;
+  accounts: { id: string; reference: string; type: string }[];
+  files: { fileName: string; bytes: number; sent?: number }[];
+  receipt: Record<string, unknown>;
+}
+
+/** A finished run: the emulator (still running), the file sent, and what the script printed. */
+interface Ran<Summary> {
+  emulator: RunningEmulator;
+  bytes: Buffer;
+  fileName: string;
+  summary: Summary;
+  /** The script's exit code and output, for assertion messages. */
+  output: string;
 }
 
 async function download(file: LibraryFileJson): Promise<Buffer> {
@@ -39,26 +65,56 @@ async function download(file: LibraryFileJson): Promise<Buffer> {
   return Buffer.from(await response.arrayBuffer());
 }
 
+async function getJson<T>(url: string): Promise<T> {
+  const response = await fetch(url);
+  assert.equal(response.status, 200, `GET ${url}`);
+  return (await response.json()) as T;
+}
+
+/** The file from disk is in the library, byte for byte, with the descriptor the script sent. */
+async function checkArrived(file: LibraryFileJson | undefined, bytes: Buffer, metadata: object) {
+  assert.ok(file, "the file from disk is in the library");
+  const received = await download(file);
+  assert.equal(received.byteLength, bytes.byteLength, "the file's size");
+  assert.ok(received.equals(bytes), "the file arrived byte for byte");
+  assert.deepEqual(file.metadata, metadata);
+}
+
+/** The JSON document is in the library, byte for byte what the script printed as its receipt. */
+async function checkReceipt(document: LibraryFileJson | undefined, receipt: Record<string, unknown>) {
+  assert.ok(document, "the JSON document is in the library");
+  assert.equal(document.mimeType, "application/json");
+  assert.equal(
+    (await download(document)).toString("utf8"),
+    JSON.stringify(receipt),
+    "the JSON document arrived byte for byte",
+  );
+}
+
 /**
- * Runs an example against a fresh emulator and checks what arrived.
- *
- * @param run - How to run the example.
- * @returns What the example printed as its result.
+ * Starts an emulator with a dev contract of `writeApi`, runs the script against it with a fresh
+ * odd-sized file of several MiB, hands the result to `check`, and stops everything.
  */
-export async function checkExample(run: ExampleRun): Promise<Summary> {
+async function runExample<Summary, Result>(
+  run: ExampleRun,
+  writeApi: "postbox" | "import",
+  check: (ran: Ran<Summary>) => Promise<Result>,
+): Promise<Result> {
   const work = await mkdtemp(join(tmpdir(), `digime-example-${run.runtime}-`));
   const emulator = await startEmulator({
     port: 0,
     dataDir: join(work, "data"),
     autoApprove: true,
-    devContract: { redirectUri: "http://127.0.0.1:8787/auth/callback" },
+    devContract: { redirectUri: "http://127.0.0.1:8787/auth/callback", writeApi },
   });
   try {
     const dev = emulator.devContract;
     assert.ok(dev, "the emulator has its dev contract");
+    assert.equal(dev.contract.writeApi, writeApi);
     // Odd-sized and several MiB: many chunks of a stream, not a whole number of AES blocks.
     const bytes = randomBytes(3 * 1024 * 1024 + 12_345);
-    const path = join(work, `photo-${run.runtime}.bin`);
+    const fileName = `photo-${run.runtime}.bin`;
+    const path = join(work, fileName);
     await writeFile(path, bytes);
 
     const env: NodeJS.ProcessEnv = {
@@ -78,45 +134,105 @@ export async function checkExample(run: ExampleRun): Promise<Summary> {
     assert.equal(out.code, 0, output);
     const last = out.stdout.trim().split("\n").at(-1) ?? "";
     const summary = JSON.parse(last) as Summary;
+    return await check({ emulator, bytes, fileName, summary, output });
+  } finally {
+    await emulator.close();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Runs the write script against a fresh emulator (postbox contract) and checks what arrived.
+ *
+ * @param run - How to run the script.
+ * @returns What the script printed as its result.
+ */
+export function checkWriteExample(run: ExampleRun): Promise<WriteSummary> {
+  return runExample<WriteSummary, WriteSummary>(run, "postbox", async (ran) => {
+    const { emulator, bytes, fileName, summary, output } = ran;
     assert.deepEqual(
       summary.files.map((f) => [f.fileName, f.status]),
       [
-        [`photo-${run.runtime}.bin`, "delivered"],
+        [fileName, "delivered"],
         ["receipt.json", "delivered"],
       ],
       output,
     );
     assert.equal(summary.receipt.example, run.runtime);
 
-    const response = await fetch(
+    const { files } = await getJson<{ files: LibraryFileJson[] }>(
       `${emulator.libraryUrl}/api/postboxes/${encodeURIComponent(summary.postboxId)}`,
     );
-    assert.equal(response.status, 200);
-    const { files } = (await response.json()) as { files: LibraryFileJson[] };
     assert.equal(files.length, 2, `two files in the postbox: ${JSON.stringify(files)}`);
 
-    const file = files.find((f) => f.fileName === `photo-${run.runtime}.bin`);
-    assert.ok(file, "the file from disk is in the library");
-    const received = await download(file);
-    assert.equal(received.byteLength, bytes.byteLength, "the file's size");
-    assert.ok(received.equals(bytes), "the file arrived byte for byte");
-    assert.deepEqual(file.metadata, {
-      mimeType: "application/octet-stream",
-      accounts: [{ accountId: "example-account" }],
-      tags: ["example", run.runtime],
-    });
-
-    const document = files.find((f) => f.fileName === "receipt.json");
-    assert.ok(document, "the JSON document is in the library");
-    assert.equal(document.mimeType, "application/json");
-    assert.equal(
-      (await download(document)).toString("utf8"),
-      JSON.stringify(summary.receipt),
-      "the JSON document arrived byte for byte",
+    await checkArrived(
+      files.find((f) => f.fileName === fileName),
+      bytes,
+      exampleDescriptor(run.runtime, "application/octet-stream"),
+    );
+    await checkReceipt(
+      files.find((f) => f.fileName === "receipt.json"),
+      summary.receipt,
     );
     return summary;
-  } finally {
-    await emulator.close();
-    await rm(work, { recursive: true, force: true });
-  }
+  });
+}
+
+/**
+ * Runs the pushData script against a fresh emulator (import contract) and checks what arrived:
+ * both files in the library of the user the sign-in named, as imports, byte for byte, and the
+ * accounts the script listed are that user's.
+ *
+ * @param run - How to run the script.
+ * @returns What the script printed as its result.
+ */
+export function checkPushDataExample(run: ExampleRun): Promise<PushDataSummary> {
+  return runExample<PushDataSummary, PushDataSummary>(run, "import", async (ran) => {
+    const { emulator, bytes, fileName, summary, output } = ran;
+    assert.deepEqual(
+      summary.files.map((f) => [f.fileName, f.bytes]),
+      [
+        [fileName, bytes.byteLength],
+        ["receipt.json", Buffer.byteLength(JSON.stringify(summary.receipt))],
+      ],
+      output,
+    );
+    assert.equal(summary.files[0]?.sent, bytes.byteLength, "progress reached the file's size");
+    assert.equal(summary.receipt.example, run.runtime);
+
+    // The user the sign-in's accountReference names, and their accounts as the emulator has them.
+    const { users } = await getJson<{
+      users: { id: string; accounts: { id: string; reference: string; type: string }[] }[];
+    }>(`${emulator.libraryUrl}/api/users`);
+    const user = users.find((u) => u.accounts.some((a) => a.reference === summary.accountReference));
+    assert.ok(user, `a user has the account ${summary.accountReference}: ${JSON.stringify(users)}`);
+    assert.deepEqual(
+      summary.accounts,
+      user.accounts.map(({ id, reference, type }) => ({ id, reference, type })),
+      "readAccounts listed the user's accounts",
+    );
+
+    const { files } = await getJson<{ files: LibraryFileJson[] }>(
+      `${emulator.libraryUrl}/api/users/${encodeURIComponent(user.id)}/files`,
+    );
+    assert.equal(files.length, 2, `two files in the library: ${JSON.stringify(files)}`);
+    assert.deepEqual(
+      files.map((f) => [f.source, f.postboxId]),
+      [
+        ["import", null],
+        ["import", null],
+      ],
+      "both are imports",
+    );
+    const referenced = (name: string) =>
+      files.find((f) => (f.metadata as { reference?: string[] }).reference?.[0] === name);
+
+    await checkArrived(
+      referenced(fileName),
+      bytes,
+      exampleDescriptor(run.runtime, "application/octet-stream", fileName),
+    );
+    await checkReceipt(referenced("receipt.json"), summary.receipt);
+    return summary;
+  });
 }

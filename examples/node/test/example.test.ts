@@ -1,17 +1,24 @@
 import { dirname, join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { checkExample } from "../../shared/example-harness.ts";
+import { checkPushDataExample, checkWriteExample, type ExampleRun } from "../../shared/example-harness.ts";
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), "..");
+const script = (name: string): ExampleRun => ({
+  runtime: "node",
+  command: process.execPath,
+  args: (file) => [name, file],
+  cwd: dir,
+});
 
-test("node: the example authorizes, streams a file from disk and writes a JSON document; both arrive byte for byte", {
+test("node: the write script authorizes, streams a file from disk and writes a JSON document; both arrive byte for byte", {
   timeout: 90_000,
 }, async () => {
-  await checkExample({
-    runtime: "node",
-    command: process.execPath,
-    args: (file) => ["index.ts", file],
-    cwd: dir,
-  });
+  await checkWriteExample(script("index.ts"));
+});
+
+test("node: the pushData script signs in to an import contract, pushes a file from disk as a stream and a JSON document (both arrive byte for byte) and lists the accounts", {
+  timeout: 90_000,
+}, async () => {
+  await checkPushDataExample(script("push-data.ts"));
 });
