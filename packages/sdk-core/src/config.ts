@@ -28,10 +28,11 @@ export interface RetryOptions {
   /**
    * Whether a write (`write`, `sendSealed`) is sent again after an attempt that got no answer once
    * its whole body may have reached digi.me (a connection lost after the body went out, a timeout
-   * waiting for the answer). digi.me may have stored it, and its API has no idempotency key, so a
-   * resend may store a second copy. Default false: the write ends with that `NetworkError`
-   * (`delivery: "unknown"`). Attempts that surely did not reach digi.me, 429/502/503/504 answers and
-   * the resend after a token refresh are sent again either way.
+   * waiting for the answer, a gateway's 502 or 504). digi.me may have stored it, and its API has no
+   * idempotency key, so a resend may store a second copy. Default false: the write ends with that
+   * error (`NetworkError` with `delivery: "unknown"`, or the `ServerError`). Attempts that surely did
+   * not reach digi.me, 429 and 503 answers and the resend after a token refresh are sent again
+   * either way.
    */
   resendWhenUnknown?: boolean;
 }

@@ -488,6 +488,19 @@ describe("sendRequest: a write whose whole body may have reached digi.me (at mos
     expect(answered.calls).toHaveLength(3);
   });
 
+  it("a gateway's 502 or 504 may follow a stored file: not sent again unless asked", async () => {
+    for (const status of [502, 504]) {
+      const { fetch, calls } = scriptedFetch(json(status, {}), json(200, { ok: true }));
+      const error = await sendRequest(settings(fetch), write(true)).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ServerError);
+      expect(error).toMatchObject({ status, retryable: true });
+      expect(calls).toHaveLength(1);
+      const again = scriptedFetch(json(status, {}), json(200, { ok: true }));
+      await expect(sendRequest(resend(again.fetch), write(true))).resolves.toMatchObject({ status: 200 });
+      expect(again.calls).toHaveLength(2);
+    }
+  });
+
   it("requests without a delivery tracker (not writes) keep retrying network errors", async () => {
     const { fetch, calls } = scriptedFetch(new TypeError("fetch failed"), json(200, {}));
     await expect(sendRequest(settings(fetch), request())).resolves.toMatchObject({ status: 200 });

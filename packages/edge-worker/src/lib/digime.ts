@@ -79,15 +79,26 @@ export interface ApiFailure {
  * unreachable, timed out or overloaded (429, 503) digi.me is 503 with `Retry-After` (unreachable
  * before any byte of a write's file went out: `DIGIME_UNREACHABLE_NOT_SENT`, not stored); a write
  * whose file may have reached digi.me without an answer (a connection lost after the body went
- * out, no answer in time) is 502 `DIGIME_OUTCOME_UNKNOWN`, without `Retry-After`: it may be stored,
+ * out, no answer in time, a gateway's 502 or 504) is 502 `DIGIME_OUTCOME_UNKNOWN`, without
+ * `Retry-After`: it may be stored,
  * and sending it again may store it twice. A digi.me failure (other 5xx), a refusal (4xx) or an
  * answer that does not verify is 502. An access or refresh token digi.me no longer accepts is 401
  * `SESSION_EXPIRED`. Messages are sdk-core's, which never contain a key or a token.
  *
  * @param error - What sdk-core threw.
+ * @param write - The call sent a file (a write or an import), so a gateway's 502 or 504 leaves its
+ *   outcome unknown (sdk-core does not resend it either).
  */
-export function describeDigiMeFailure(error: unknown): ApiFailure {
+export function describeDigiMeFailure(error: unknown, write = false): ApiFailure {
   if (error instanceof ServerError) {
+    if (write && (error.status === 502 || error.status === 504)) {
+      return {
+        status: 502,
+        code: "DIGIME_OUTCOME_UNKNOWN",
+        message: `digi.me's gateway failed (HTTP ${error.status}) after the file went out: it may be stored; check the library before sending it again`,
+        upstream: error.code,
+      };
+    }
     if (error.code === "InvalidToken") {
       return {
         status: 401,

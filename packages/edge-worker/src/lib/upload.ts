@@ -184,7 +184,7 @@ export class UploadRun {
 
   /** @param options - How failures become answers, and how to stop reading the body. */
   constructor(options: UploadRunOptions) {
-    this.#toError = options.toError ?? ((error) => failureToError(describeDigiMeFailure(error)));
+    this.#toError = options.toError ?? ((error) => failureToError(describeDigiMeFailure(error, true)));
     this.#cancel = options.cancel;
   }
 

@@ -27,7 +27,7 @@ export const MAX_FORM_PARTS = 16;
 function asApiError(error: unknown): ApiError {
   if (error instanceof MultipartError)
     return new ApiError(400, "BAD_MULTIPART", `malformed multipart body: ${error.message}`);
-  return failureToError(describeDigiMeFailure(error));
+  return failureToError(describeDigiMeFailure(error, true));
 }
 
 /**

@@ -47,6 +47,23 @@ describe("describeDigiMeFailure: what a NetworkError says about the file", () =>
   });
 });
 
+describe("describeDigiMeFailure: a gateway's 502 or 504", () => {
+  it("to a write: the outcome is unknown (the file may be stored)", () => {
+    for (const status of [502, 504]) {
+      const failure = describeDigiMeFailure(new ServerError("x", { status, code: `HTTP_${status}` }), true);
+      expect(failure).toMatchObject({ status: 502, code: "DIGIME_OUTCOME_UNKNOWN" });
+      expect(failure.retryAfter).toBeUndefined();
+    }
+  });
+
+  it("to any other call: a digi.me failure", () => {
+    for (const status of [502, 504]) {
+      const failure = describeDigiMeFailure(new ServerError("x", { status, code: `HTTP_${status}` }));
+      expect(failure).toMatchObject({ status: 502, code: "DIGIME_ERROR" });
+    }
+  });
+});
+
 describe("describeDigiMeFailure: digi.me's Retry-After reaches the app", () => {
   it("DIGIME_UNAVAILABLE carries digi.me's wait, in whole seconds from 1 s to 1 h; 5 s when it gave none", () => {
     const unavailable = (status: number, retryAfterMs?: number) =>

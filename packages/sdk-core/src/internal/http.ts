@@ -171,6 +171,8 @@ export async function sendRequest(
       const outcome = await readResponse(response, what, secrets);
       if (!(outcome instanceof DigiMeSDKError)) return outcome;
       failure = outcome;
+      // A gateway's 502 or 504 may come after digi.me stored the file: as unknown as a lost answer.
+      whole = response.status === 502 || response.status === 504;
     } catch (error) {
       if (prepared === undefined) throw error; // `build` failed: nothing was sent.
       noteDelivery();
