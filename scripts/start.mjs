@@ -2,6 +2,8 @@
 // @ts-check
 // The demo (`pnpm start`, after `pnpm build`): the digi.me emulator, the edge Worker under
 // `wrangler dev` serving the example SPA as static assets, and one URL to open. Ctrl-C stops it all.
+// The dev contract is a postbox contract (`write`, official SDK up to 8) unless `--import` or
+// `DIGIME_WRITE_API=import` asks for an import contract (`pushData`, official SDK 9 on).
 //
 // Its parts are exported for the SPA's browser test, which starts the same stack on other ports:
 //   const demo = await startDemo({ workerPort: 0, emulatorPort: 0, dataDir, stateDir });
@@ -33,6 +35,16 @@ export const DEFAULT_WORKER_PORT = 8787;
 export const DEFAULT_EMULATOR_PORT = 8788;
 /** Origins of `vite dev` (examples/spa), allowed to call the demo's Worker from another origin. */
 export const VITE_DEV_ORIGINS = ["http://127.0.0.1:5173", "http://localhost:5173"];
+/**
+ * The write APIs a dev contract can use: `postbox` (sealed files, `write`) or `import` (plain bytes
+ * over TLS, `pushData`). The Worker's `DIGIME_WRITE_API` takes the same values.
+ *
+ * @typedef {"postbox" | "import"} WriteApi
+ */
+/** @type {readonly WriteApi[]} */
+export const WRITE_APIS = ["postbox", "import"];
+/** The demo's write API when nothing says otherwise. */
+export const DEFAULT_WRITE_API = "postbox";
 
 const HOST = "127.0.0.1";
 const WORKER_SETTING_NAMES = new Set([
@@ -42,6 +54,7 @@ const WORKER_SETTING_NAMES = new Set([
   "DIGIME_REDIRECT_URI",
   "DIGIME_BASE_URL",
   "DIGIME_ONBOARD_URL",
+  "DIGIME_WRITE_API",
   "SESSION_SECRET",
   "ALLOWED_ORIGINS",
   "MAX_UPLOAD_BYTES",
@@ -123,11 +136,13 @@ export async function loadEmulator() {
 
 /**
  * Starts the emulator in this process with its dev contract, which is created with a fresh RSA
- * key pair on first run (in `dataDir`, git-ignored) and found again afterwards.
+ * key pair on first run (in `dataDir`, git-ignored) and found again afterwards. The write API is
+ * always given, so a contract stored as the other kind is switched (its key and ids stay).
  *
- * @param {{ port?: number, dataDir?: string, autoApprove?: boolean, redirectUri: string }} options -
- *   Port (0 for any), data folder, whether consent is given without the page, and the redirect URI
- *   to register on the dev contract (the Worker's `/auth/callback`).
+ * @param {{ port?: number, dataDir?: string, autoApprove?: boolean, redirectUri: string, writeApi?: WriteApi }} options -
+ *   Port (0 for any), data folder, whether consent is given without the page, the redirect URI
+ *   to register on the dev contract (the Worker's `/auth/callback`), and its write API
+ *   (default `postbox`).
  * @returns {Promise<import("../packages/emulator/dist/index.js").RunningEmulator>} The running emulator.
  */
 export async function startDemoEmulator({
@@ -135,13 +150,15 @@ export async function startDemoEmulator({
   dataDir = EMULATOR_DATA_DIR,
   autoApprove = false,
   redirectUri,
+  writeApi = DEFAULT_WRITE_API,
 }) {
   const { startEmulator } = await loadEmulator();
-  return startEmulator({ port, host: HOST, dataDir, autoApprove, devContract: { redirectUri } });
+  return startEmulator({ port, host: HOST, dataDir, autoApprove, devContract: { redirectUri, writeApi } });
 }
 
 /**
- * The Worker's settings for talking to an emulator with its dev contract.
+ * The Worker's settings for talking to an emulator with its dev contract; `DIGIME_WRITE_API` is
+ * the dev contract's write API.
  *
  * @param {object} options - What to point the Worker at.
  * @param {import("../packages/emulator/dist/index.js").RunningEmulator} options.emulator - The emulator (with `devContract`).
@@ -160,6 +177,7 @@ export function workerSettings({ emulator, workerUrl, sessionSecret, allowedOrig
     DIGIME_REDIRECT_URI: `${workerUrl}/auth/callback`,
     DIGIME_BASE_URL: emulator.baseUrl,
     DIGIME_ONBOARD_URL: emulator.onboardUrl,
+    DIGIME_WRITE_API: dev.contract.writeApi ?? DEFAULT_WRITE_API,
     SESSION_SECRET: sessionSecret ?? randomBytes(32).toString("base64url"),
     ALLOWED_ORIGINS: allowedOrigins.join(","),
     MAX_UPLOAD_BYTES: String(100 * 1024 * 1024),
@@ -378,6 +396,7 @@ export async function waitForWorker(worker, { timeoutMs = 60_000, withAssets = t
  * @param {string} [options.settingsFile] - The Worker's settings file (default `packages/edge-worker/.dev.vars`).
  * @param {string} [options.persistTo] - The Worker's Durable Object storage (default its `.wrangler/state`).
  * @param {boolean} [options.autoApprove] - Give consent without the page (default false: a person clicks Allow).
+ * @param {WriteApi} [options.writeApi] - The dev contract's write API, and so the Worker's (default `postbox`).
  * @param {boolean} [options.build] - Build the SPA first (default true).
  * @param {boolean} [options.keepSessionSecret] - Reuse the settings file's `SESSION_SECRET` (default true).
  * @param {Record<string, string>} [options.settings] - Worker settings to use instead of the demo's (e.g. `MAX_UPLOAD_BYTES`).
@@ -392,6 +411,7 @@ export async function startDemo({
   settingsFile = WORKER_SETTINGS_FILE,
   persistTo,
   autoApprove = false,
+  writeApi = DEFAULT_WRITE_API,
   build = true,
   keepSessionSecret = true,
   settings = {},
@@ -407,12 +427,13 @@ export async function startDemo({
   const wPort = await pickPort(workerPort);
   if (workerPort > 0 && wPort !== workerPort) log(`port ${workerPort} is taken; the Worker uses ${wPort}`);
   const workerUrl = `http://${HOST}:${wPort}`;
-  log("starting the digi.me emulator …");
+  log(`starting the digi.me emulator (a ${writeApi} dev contract) …`);
   const emulator = await startDemoEmulator({
     port: await pickPort(emulatorPort),
     dataDir,
     autoApprove,
     redirectUri: `${workerUrl}/auth/callback`,
+    writeApi,
   });
   /** @type {RunningWorker | undefined} */
   let worker;
@@ -444,7 +465,30 @@ export async function startDemo({
   return { url: `${workerUrl}/`, libraryUrl: emulator.libraryUrl, emulator, worker, stop };
 }
 
-/** `node scripts/start.mjs`: the demo, until Ctrl-C. */
+/**
+ * The write API `node scripts/start.mjs` is asked for: `--import` or `--postbox`, else the
+ * environment's `DIGIME_WRITE_API`, else `postbox`.
+ *
+ * @param {string[]} args - The command's arguments.
+ * @param {Record<string, string | undefined>} env - The environment.
+ * @returns {WriteApi} The write API.
+ * @throws {TypeError} For an unknown argument or value.
+ */
+export function writeApiOf(args, env) {
+  const flags = args.filter((arg) => arg !== "--");
+  const unknown = flags.filter((arg) => arg !== "--import" && arg !== "--postbox");
+  if (unknown.length > 0 || flags.length > 1) {
+    throw new TypeError(`usage: ./dev start [--postbox | --import] (not ${flags.join(" ")})`);
+  }
+  if (flags[0]) return flags[0] === "--import" ? "import" : "postbox";
+  const value = env.DIGIME_WRITE_API || DEFAULT_WRITE_API;
+  if (!(/** @type {readonly string[]} */ (WRITE_APIS).includes(value))) {
+    throw new TypeError(`DIGIME_WRITE_API is ${WRITE_APIS.join(" or ")}, not ${value}`);
+  }
+  return /** @type {WriteApi} */ (value);
+}
+
+/** `node scripts/start.mjs [--postbox | --import]`: the demo, until Ctrl-C. */
 async function main() {
   const dim = (/** @type {string} */ s) => (process.stdout.isTTY ? `\x1b[2m${s}\x1b[22m` : s);
   const bold = (/** @type {string} */ s) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[22m` : s);
@@ -470,8 +514,10 @@ async function main() {
   };
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  let writeApi;
   try {
-    demo = await startDemo({ log, onWorkerLine });
+    writeApi = writeApiOf(process.argv.slice(2), process.env);
+    demo = await startDemo({ log, onWorkerLine, writeApi });
   } catch (error) {
     console.error(`\nThe demo could not start: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);
@@ -487,6 +533,12 @@ async function main() {
   ${bold("digi.me edge demo is running.")}
 
   Open  ${bold(demo.url)}
+
+  ${
+    writeApi === "import"
+      ? "Import contract (pushData): digi.me receives each file over TLS; no sealing in the browser."
+      : "Postbox contract (write): files can be sealed in the browser. `./dev start --import` for pushData."
+  }
 
   ${dim(`Emulator library (what arrived, decrypted): ${demo.libraryUrl}`)}
   ${dim("Ctrl-C stops everything.")}

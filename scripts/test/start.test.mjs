@@ -1,0 +1,49 @@
+// scripts/start.mjs: which write API the demo is asked for, and that its emulator and the Worker's
+// settings follow it, also when the dev contract in the data folder was made as the other kind.
+// (The whole demo, with wrangler and a browser, is examples/spa's test.)
+import assert from "node:assert/strict";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { startDemoEmulator, workerSettings, writeApiOf } from "../start.mjs";
+
+test("start.mjs: --import, --postbox and DIGIME_WRITE_API choose the write API; anything else is refused", () => {
+  assert.equal(writeApiOf([], {}), "postbox");
+  assert.equal(writeApiOf([], { DIGIME_WRITE_API: "" }), "postbox");
+  assert.equal(writeApiOf([], { DIGIME_WRITE_API: "import" }), "import");
+  assert.equal(writeApiOf(["--import"], {}), "import");
+  assert.equal(writeApiOf(["--", "--import"], {}), "import");
+  assert.equal(writeApiOf(["--postbox"], { DIGIME_WRITE_API: "import" }), "postbox", "the flag wins");
+  assert.throws(() => writeApiOf([], { DIGIME_WRITE_API: "Import" }), /DIGIME_WRITE_API is postbox or import/);
+  assert.throws(() => writeApiOf(["--imprt"], {}), /usage: \.\/dev start/);
+  assert.throws(() => writeApiOf(["--import", "--postbox"], {}), /usage: \.\/dev start/);
+});
+
+test("start.mjs: the demo's emulator switches its stored dev contract between kinds, and the Worker's DIGIME_WRITE_API follows", async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), "digime-start-test-"));
+  const workerUrl = "http://127.0.0.1:8787";
+  const redirectUri = `${workerUrl}/auth/callback`;
+  try {
+    const keys = [];
+    for (const writeApi of ["import", "postbox", "import", undefined]) {
+      const emulator = await startDemoEmulator({ dataDir, redirectUri, writeApi });
+      try {
+        const expected = writeApi ?? "postbox";
+        const dev = emulator.devContract;
+        assert.ok(dev);
+        assert.equal(dev.contract.writeApi, expected, `dev contract asked as ${writeApi}`);
+        const stored = JSON.parse(await readFile(dev.contractPath, "utf8"));
+        assert.equal(stored.writeApi, expected, "the stored description follows");
+        assert.equal(emulator.store.getContract(dev.clientId)?.writeApi, expected, "the registered contract follows");
+        assert.equal(workerSettings({ emulator, workerUrl }).DIGIME_WRITE_API, expected);
+        keys.push(dev.privateKey);
+      } finally {
+        await emulator.close();
+      }
+    }
+    assert.equal(new Set(keys).size, 1, "one key pair throughout: the contract is switched, not made again");
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});
