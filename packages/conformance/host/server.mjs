@@ -6,22 +6,36 @@
 //   the auto-approved onboarding redirects can read the code, postboxId and publicKey;
 // - `POST /__result`: where runtimes without a terminal (workerd, the browser) post their result;
 // - static files (the browser page and bundle).
+// Two contracts: a postbox one (the write cases) and an import one (the `pushData` cases). Every
+// request of the import API (and every `oauth/authorize`) is recorded as it came, raw body included,
+// before the emulator answers it, so that the host checks it on its own (runners/check-imports.mjs):
+// the user's deletion empties the emulator's library. Error answers of the FHIR route lose their
+// body on the way back: only the `X-Error-*` headers say what went wrong there, as the SDK must read.
 // One origin means no CORS for the browser, and a `jku` on the API's own (trusted) origin.
 import { createServer } from "node:http";
 import { createEmulator } from "@digime-edge/emulator";
 import { getRequestListener } from "@hono/node-server";
 
 export const APP = { applicationId: "app-conformance", contractId: "contract-conformance" };
+/** The import contract (official SDK 10 on): same application, its own contract. */
+export const IMPORT_CONTRACT_ID = "contract-conformance-import";
 
-const readBody = async (req) => {
+// The requests the host records: the import API, and the sign-ins (to see their claims).
+const RECORDED = /^\/v1\.7\/(permission-access\/(import|accounts)|user$|oauth\/authorize$)/;
+// Hop-by-hop and length headers: the relayed Request gets its own.
+const NOT_RELAYED = new Set(["host", "connection", "content-length", "transfer-encoding", "keep-alive"]);
+
+const readBytes = async (req) => {
   const chunks = [];
   for await (const c of req) chunks.push(c);
-  return Buffer.concat(chunks).toString("utf8");
+  return Buffer.concat(chunks);
 };
+
+const readBody = async (req) => (await readBytes(req)).toString("utf8");
 
 /**
  * Starts the server. `vectors` is official-v8.json: the contract is registered with its public key.
- * Returns `{ origin, target, deliveries, serve, waitForResult, close }`; `target` is what the suite
+ * Returns `{ origin, target, deliveries, recorded, serve, waitForResult, close }`; `target` is what the suite
  * needs, `deliveries` what the emulator's library holds (with how each body came: chunked or not).
  */
 export async function startServer({ vectors }) {
@@ -29,6 +43,7 @@ export async function startServer({ vectors }) {
   const results = new Map();
   const waiters = new Map();
   const transfers = new Map(); // library file id -> "chunked" | "content-length"
+  const recorded = []; // { method, path, headers, body, status, errorCode }
   let emulator;
   let api;
 
@@ -58,6 +73,7 @@ export async function startServer({ vectors }) {
           for (const f of emulator.store.listFiles()) if (!transfers.has(f.id)) transfers.set(f.id, transfer);
         });
       }
+      if (RECORDED.test(url.pathname)) return await relay(req, res, url);
       await api(req, res);
     } catch (err) {
       console.error("[conformance host]", err);
@@ -65,6 +81,32 @@ export async function startServer({ vectors }) {
       res.end(JSON.stringify({ error: { code: "InternalServerError", message: String(err) } }));
     }
   });
+  /** Reads the whole request, records it, then has the emulator answer it. */
+  async function relay(req, res, url) {
+    const body = await readBytes(req);
+    const seen = { method: req.method, path: url.pathname, headers: { ...req.headers }, body, status: 0 };
+    recorded.push(seen);
+    const headers = Object.entries(req.headers).filter(([name]) => !NOT_RELAYED.has(name));
+    const response = await emulator.app.fetch(
+      new Request(`${origin}${req.url}`, {
+        method: req.method,
+        headers,
+        body: body.length > 0 && req.method !== "GET" ? body : undefined,
+      }),
+    );
+    seen.status = response.status;
+    seen.errorCode = response.headers.get("x-error-code") ?? undefined;
+    const out = new Headers(response.headers);
+    let answer = Buffer.from(await response.arrayBuffer());
+    if (!response.ok && url.pathname.includes("/fhir/")) {
+      answer = Buffer.alloc(0);
+      out.delete("content-type");
+    }
+    out.set("content-length", String(answer.length));
+    res.writeHead(response.status, Object.fromEntries(out));
+    res.end(answer);
+  }
+
   await new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(0, "127.0.0.1", resolve);
@@ -81,6 +123,14 @@ export async function startServer({ vectors }) {
         publicKey: vectors.keys.contract.publicPkcs1,
         redirectUri: `${origin}/callback`,
       },
+      {
+        applicationId: APP.applicationId,
+        contractId: IMPORT_CONTRACT_ID,
+        name: "sdk-core conformance (import)",
+        publicKey: vectors.keys.contract.publicPkcs1,
+        redirectUri: `${origin}/callback`,
+        writeApi: "import",
+      },
     ],
     onError: (error) => console.error("[emulator]", error),
   });
@@ -95,6 +145,7 @@ export async function startServer({ vectors }) {
       redirectUri: `${origin}/callback`,
       applicationId: APP.applicationId,
       contractId: APP.contractId,
+      importContractId: IMPORT_CONTRACT_ID,
       expireTokensUrl: `${origin}/admin/expire-tokens`,
     },
     /** The files in the emulator's library, decrypted there with node:crypto. */
@@ -107,6 +158,8 @@ export async function startServer({ vectors }) {
         transfer: transfers.get(f.id),
       }));
     },
+    /** The requests of the import API and the sign-ins, as they came (see `relay`). */
+    recorded,
     /** Serves `body` at `path` (GET). */
     serve(path, body, type) {
       statics.set(path, { body, type });

@@ -1,18 +1,21 @@
 // What every runner shares: start the local digi.me server, run one runtime against it, compare what
-// the server decrypted with what the suite sent, print one line, and always stop what was started.
+// the server decrypted (postbox writes) and what it recorded (the import API, check-imports.mjs) with
+// what the suite sent, print one line, and always stop what was started.
 
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runProcess } from "../../../scripts/run-process.mjs";
 import { startServer } from "../host/server.mjs";
 import { patternBytes, WRITES } from "../src/data.ts";
+import { checkImports } from "./check-imports.mjs";
 
 export const PKG = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const REPO = join(PKG, "..", "..");
 export const BIN = join(PKG, "node_modules", ".bin");
-export const VECTORS_PATH = join(REPO, "packages", "sdk-core", "test", "fixtures", "official-v8.json");
+export const VECTORS_PATH = createRequire(import.meta.url).resolve("@digime-edge/fixtures/official-v8.json");
 
 export const vectors = () => JSON.parse(readFileSync(VECTORS_PATH, "utf8"));
 
@@ -25,10 +28,13 @@ export async function runRuntime(runtime, fn, { streams = true } = {}) {
   const t0 = Date.now();
   let suite;
   let host = [];
-  const server = await startServer({ vectors: vectors() });
+  const fixtures = vectors();
+  const server = await startServer({ vectors: fixtures });
   try {
     suite = await fn(server);
     host = checkDeliveries(server.deliveries, { streams });
+    const contractSpki = fixtures.keys.contract.publicSpki;
+    host.push(...(await checkImports(server.recorded, { target: server.target, contractSpki, streams })));
   } catch (err) {
     suite = {
       runtime,

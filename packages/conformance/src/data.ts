@@ -74,3 +74,63 @@ export function patternStream(seed: number, size: number): ReadableStream<Uint8A
     },
   });
 }
+
+/**
+ * The files the suite pushes into the library (`pushData`, type `library`). Each descriptor's
+ * `reference` names its case, so the host finds the requests of each case among those it saw.
+ */
+export const PUSHES = {
+  bytes: { reference: "conformance-push-bytes", seed: 21, size: 1_337, mimeType: "application/json" },
+  stream: {
+    reference: "conformance-push-stream",
+    seed: 22,
+    size: 3 * 1024 * 1024 + 7,
+    mimeType: "application/octet-stream",
+  },
+  blob: { reference: "conformance-push-blob", seed: 23, size: 100_003, mimeType: "application/octet-stream" },
+  // Pushed as bytes while the access token has expired: 401 InvalidToken, a refresh, the same bytes again.
+  refreshed: {
+    reference: "conformance-push-refreshed",
+    seed: 24,
+    size: 65_536,
+    mimeType: "application/octet-stream",
+  },
+  // Pushed as a stream while the access token has expired: where it is sent as it flows, it is spent
+  // by the 401 (DataRequiredError, never sent again); where it was gathered into a Blob (browsers),
+  // it is sent again and delivered once.
+  spent: {
+    reference: "conformance-push-spent",
+    seed: 25,
+    size: 100_000,
+    mimeType: "application/octet-stream",
+  },
+} as const;
+
+export type PushCase = (typeof PUSHES)[keyof typeof PUSHES];
+
+/** The descriptor a push case is sent with (signed into its `FileDescriptor` header). */
+export const pushDescriptor = (c: PushCase) => ({
+  mimeType: c.mimeType,
+  accounts: [{ accountId: "conformance" }],
+  reference: [c.reference],
+  tags: ["conformance"],
+});
+
+/** The FHIR resource the suite pushes to the user's PUSH account, once per FHIR version. */
+export const FHIR_BUNDLE = {
+  resourceType: "Bundle",
+  type: "collection",
+  entry: [
+    {
+      resource: {
+        resourceType: "Observation",
+        status: "final",
+        code: { text: "conformance – heart rate" },
+        valueQuantity: { value: 61, unit: "beats/min" },
+      },
+    },
+  ],
+} as const;
+
+/** The FHIR versions pushed, as the path names them. */
+export const FHIR_VERSIONS = ["stu3", "3.0.2"] as const;

@@ -1,6 +1,6 @@
 /**
- * The conformance suite of @digime-edge/sdk-core: one file of cases, run unchanged on Node, Deno,
- * Bun, workerd and Chromium (see ../runners). It imports the SDK by its package name, so every
+ * The conformance suite of @digime-edge/sdk-core: the cases of this file and of ./suite-import.ts,
+ * run unchanged on Node, Deno, Bun, workerd and Chromium (see ../runners). It imports the SDK by its package name, so every
  * runtime resolves the published entry (`exports` of sdk-core's package.json, the built dist).
  * No runtime-specific API is used: only WebCrypto, fetch, web streams, Blob and FormData.
  *
@@ -9,9 +9,9 @@
  * decrypts every file, so the host can compare it with what was sent.
  */
 import * as sdk from "@digime-edge/sdk-core";
-import vectors from "../../sdk-core/test/fixtures/official-v8.json" with { type: "json" };
 import { patternBytes, patternStream, WRITES, type WriteCase } from "./data.ts";
 import { assert, bytesEqual, createHarness, deepEqual, equal, rejects, type SuiteResult } from "./harness.ts";
+import { importServerCases, importVectorCases } from "./suite-import.ts";
 import {
   type Bytes,
   fakeFetch,
@@ -30,20 +30,20 @@ import {
   webCryptoSignPs512,
   webCryptoVerifyPs512,
 } from "./util.ts";
+import {
+  DESCRIPTOR,
+  expireTokens,
+  keys,
+  type Target,
+  tokenServer,
+  VECTOR_ANSWER_TOKEN,
+  VECTOR_BASE,
+  VECTOR_CONTRACT,
+  VECTOR_TOKEN,
+  vectors,
+} from "./vectors.ts";
 
-/** Where the local digi.me server is, as the host passes it in (plain data, serializable). */
-export interface Target {
-  /** API root, ending with `/`, e.g. `http://127.0.0.1:1234/v1.7/`. */
-  baseUrl: string;
-  /** Onboarding root, ending with `/`. */
-  onboardUrl: string;
-  /** The contract's redirect URI registered at the server. */
-  redirectUri: string;
-  applicationId: string;
-  contractId: string;
-  /** `POST` with JSON `{}` here expires every access token (the next write answers `pending`). */
-  expireTokensUrl: string;
-}
+export type { Target } from "./vectors.ts";
 
 // The public API is used through the namespace with its published types (so the suite also checks
 // sdk-core's .d.ts). Helpers that may not be exported are looked up by name at run time: a missing
@@ -58,20 +58,6 @@ function need(name: string) {
   return value;
 }
 
-const keys = vectors.keys;
-const VECTOR_BASE = "https://api.digi.me/v1.7/";
-const VECTOR_CONTRACT = {
-  contractId: "contract-vector",
-  privateKey: keys.contract.privatePkcs1,
-  redirectUri: "https://app.example/cb",
-};
-const VECTOR_TOKEN = {
-  accessToken: { value: "access-token-vector", expiry: 1_764_418_800_000 },
-  refreshToken: { value: "refresh-token-vector", expiry: 1_767_010_800_000 },
-};
-/** The vectors' token answer as sdk-core returns it: its `sub` kept as `user.id` (import spec). */
-const VECTOR_ANSWER_TOKEN = { ...VECTOR_TOKEN, user: { id: vectors.responseToken.payload.sub } };
-const DESCRIPTOR = vectors.envelope.fileDescriptor;
 const REQUEST_CLAIMS = Object.keys(vectors.writeRequestJwt.payload).sort();
 
 /** A write whose request is captured by a fake fetch and answered `delivered`. */
@@ -132,15 +118,6 @@ async function checkWriteRequest(request: SeenRequest, plain: Bytes, fileName = 
   bytesEqual(await env.decrypt(file.bytes), plain, "file decrypts to the input");
 }
 
-/** A fake digi.me for the response-token cases: answers `token` and serves `keySet` at the jku. */
-function tokenServer(token: string, keySet: unknown) {
-  return fakeFetch((req) => {
-    if (req.url === `${VECTOR_BASE}oauth/token`) return jsonResponse({ token });
-    if (req.url === `${VECTOR_BASE}jwks/oauth`) return jsonResponse(keySet);
-    return jsonResponse({ error: { code: "NotFound", message: req.url } }, 404);
-  });
-}
-
 function exchange(fetchFn: typeof fetch) {
   const client = sdk.init({ applicationId: "app-vector", baseUrl: VECTOR_BASE, fetch: fetchFn });
   return client.exchangeCodeForToken({
@@ -148,16 +125,6 @@ function exchange(fetchFn: typeof fetch) {
     authorizationCode: "code-vector",
     codeVerifier: vectors.pkce.codeVerifier,
   });
-}
-
-async function expireTokens(target: Target) {
-  const res = await fetch(target.expireTokensUrl, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: "{}",
-  });
-  assert(res.ok, `expiring tokens: HTTP ${res.status}`);
-  await res.body?.cancel();
 }
 
 /** Runs every case and returns the result. `target` is the local server for the write cases. */
@@ -490,6 +457,9 @@ export async function runConformance(runtime: string, target: Target): Promise<S
     equal(err.code, "ABORTED", "code");
   });
 
+  // --- the import API (pushData, readAccounts, deleteUser, v10 sign-in), with a fake digi.me ------
+  importVectorCases(test);
+
   // --- against the local digi.me server -----------------------------------------------------------
   const contractDetails = {
     contractId: target.contractId,
@@ -628,6 +598,9 @@ export async function runConformance(runtime: string, target: Target): Promise<S
       session.userAccessToken = fresh;
     }
   });
+
+  // --- the import API against the local digi.me server --------------------------------------------
+  importServerCases(test, target, runtime);
 
   return run(runtime);
 }
