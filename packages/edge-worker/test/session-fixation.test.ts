@@ -49,7 +49,9 @@ describe("session fixation", () => {
     expect(newId).not.toBe(oldId);
 
     const old = withSession(oldCookie);
-    expect(await sessionOf(old)).toEqual({ authenticated: false, canWrite: false });
+    const oldInfo = await sessionOf(old);
+    expect(oldInfo).toMatchObject({ authenticated: false, canWrite: false });
+    expect(oldInfo.accountId).toBeUndefined();
     expect((await upload(old, uploadForm("x"))).status).toBe(401);
     expect(await storedTokens(oldId)).toBeNull();
     expect(await sessionOf(browser)).toMatchObject({ authenticated: true, accountId: newId });
@@ -69,7 +71,9 @@ describe("session fixation", () => {
 
     // The planted cookie now reaches nothing: not the victim's tokens, not an upload.
     const stale = withSession(planted);
-    expect(await sessionOf(stale)).toEqual({ authenticated: false, canWrite: false });
+    const staleInfo = await sessionOf(stale);
+    expect(staleInfo).toMatchObject({ authenticated: false, canWrite: false });
+    expect(staleInfo.accountId).toBeUndefined();
     expect((await upload(stale, uploadForm("into the victim's library?"))).status).toBe(401);
 
     const victimPostbox = await postboxOf(victimId);
