@@ -1,7 +1,7 @@
 /**
- * How long a sign-in may take. The Durable Object keeps the pending authorization and the browser
- * keeps its signed state cookie for both windows: the first to finish the sign-in, the second only
- * to send a browser that comes back late to its app with `SIGN_IN_EXPIRED`.
+ * How long a sign-in may take. The browser keeps the pending sign-in (its encrypted cookie, which
+ * holds when the sign-in started) for both windows: the first to finish the sign-in, the second
+ * only to send a browser that comes back late to its app with `SIGN_IN_EXPIRED`.
  */
 
 /** A pending authorization can be finished this long after it started. */
