@@ -427,7 +427,7 @@ export async function startDemo({
   const wPort = await pickPort(workerPort);
   if (workerPort > 0 && wPort !== workerPort) log(`port ${workerPort} is taken; the Worker uses ${wPort}`);
   const workerUrl = `http://${HOST}:${wPort}`;
-  log(`starting the digi.me emulator (a ${writeApi} dev contract) …`);
+  log(`starting the digi.me emulator (dev contract: ${writeApi} API) …`);
   const emulator = await startDemoEmulator({
     port: await pickPort(emulatorPort),
     dataDir,

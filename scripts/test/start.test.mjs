@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { startDemoEmulator, workerSettings, writeApiOf } from "../start.mjs";
+import { startDemoEmulator, WORKER_DIR, workerSettings, writeApiOf } from "../start.mjs";
 
 test("start.mjs: --import, --postbox and DIGIME_WRITE_API choose the write API; anything else is refused", () => {
   assert.equal(writeApiOf([], {}), "postbox");
@@ -15,7 +15,10 @@ test("start.mjs: --import, --postbox and DIGIME_WRITE_API choose the write API; 
   assert.equal(writeApiOf(["--import"], {}), "import");
   assert.equal(writeApiOf(["--", "--import"], {}), "import");
   assert.equal(writeApiOf(["--postbox"], { DIGIME_WRITE_API: "import" }), "postbox", "the flag wins");
-  assert.throws(() => writeApiOf([], { DIGIME_WRITE_API: "Import" }), /DIGIME_WRITE_API is postbox or import/);
+  assert.throws(
+    () => writeApiOf([], { DIGIME_WRITE_API: "Import" }),
+    /DIGIME_WRITE_API is postbox or import/,
+  );
   assert.throws(() => writeApiOf(["--imprt"], {}), /usage: \.\/dev start/);
   assert.throws(() => writeApiOf(["--import", "--postbox"], {}), /usage: \.\/dev start/);
 });
@@ -35,7 +38,11 @@ test("start.mjs: the demo's emulator switches its stored dev contract between ki
         assert.equal(dev.contract.writeApi, expected, `dev contract asked as ${writeApi}`);
         const stored = JSON.parse(await readFile(dev.contractPath, "utf8"));
         assert.equal(stored.writeApi, expected, "the stored description follows");
-        assert.equal(emulator.store.getContract(dev.clientId)?.writeApi, expected, "the registered contract follows");
+        assert.equal(
+          emulator.store.getContract(dev.clientId)?.writeApi,
+          expected,
+          "the registered contract follows",
+        );
         assert.equal(workerSettings({ emulator, workerUrl }).DIGIME_WRITE_API, expected);
         keys.push(dev.privateKey);
       } finally {
@@ -46,4 +53,14 @@ test("start.mjs: the demo's emulator switches its stored dev contract between ki
   } finally {
     await rm(dataDir, { recursive: true, force: true });
   }
+});
+
+test("start.mjs: wrangler dev takes DIGIME_WRITE_API from the settings file (declared in wrangler.jsonc's vars)", async () => {
+  // With `secrets` declared, wrangler dev loads from --env-file only the keys named in `vars` or
+  // `secrets.required`; any other key is dropped without a word.
+  const text = await readFile(join(WORKER_DIR, "wrangler.jsonc"), "utf8");
+  const config = JSON.parse(text.replace(/^\s*\/\/.*$/gm, ""));
+  const declared = [...Object.keys(config.vars ?? {}), ...(config.secrets?.required ?? [])];
+  assert.ok(declared.includes("DIGIME_WRITE_API"), `declared: ${declared.join(", ")}`);
+  assert.equal(config.vars.DIGIME_WRITE_API, "postbox", "the default stays the postbox API");
 });
