@@ -43,7 +43,7 @@ export async function startServer({ vectors }) {
   const results = new Map();
   const waiters = new Map();
   const transfers = new Map(); // library file id -> "chunked" | "content-length"
-  const recorded = []; // { method, path, headers, body, status, errorCode }
+  const recorded = []; // { method, path, headers, body, status, errorCode, answer }
   let emulator;
   let api;
 
@@ -98,6 +98,7 @@ export async function startServer({ vectors }) {
     seen.errorCode = response.headers.get("x-error-code") ?? undefined;
     const out = new Headers(response.headers);
     let answer = Buffer.from(await response.arrayBuffer());
+    seen.answer = answer;
     if (!response.ok && url.pathname.includes("/fhir/")) {
       answer = Buffer.alloc(0);
       out.delete("content-type");

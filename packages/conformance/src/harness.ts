@@ -28,6 +28,9 @@ export class AssertionError extends Error {
 
 type CaseFn = () => unknown | Promise<unknown>;
 
+/** Registers a case (what `createHarness().test` is), for files that add cases to the suite. */
+export type TestFn = (name: string, fn: CaseFn) => void;
+
 /** Collects cases, then runs them one after another (order matters: later cases may use earlier state). */
 export function createHarness() {
   const cases: { name: string; fn: CaseFn }[] = [];

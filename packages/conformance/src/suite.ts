@@ -1,7 +1,8 @@
 /**
- * The conformance suite of @digime-edge/sdk-core: the cases of this file and of ./suite-import.ts,
- * run unchanged on Node, Deno, Bun, workerd and Chromium (see ../runners). It imports the SDK by its package name, so every
- * runtime resolves the published entry (`exports` of sdk-core's package.json, the built dist).
+ * The conformance suite of @digime-edge/sdk-core: the cases of this file, import-fake.ts,
+ * sign-in-v10.ts and import-server.ts, run unchanged on Node, Deno, Bun, workerd and Chromium (see
+ * ../runners). It imports the SDK by its package name, so every runtime resolves the published
+ * entry (`exports` of sdk-core's package.json, the built dist).
  * No runtime-specific API is used: only WebCrypto, fetch, web streams, Blob and FormData.
  *
  * Cases check sdk-core against the official SDK's known-answer vectors and against WebCrypto used
@@ -11,7 +12,9 @@
 import * as sdk from "@digime-edge/sdk-core";
 import { patternBytes, patternStream, WRITES, type WriteCase } from "./data.ts";
 import { assert, bytesEqual, createHarness, deepEqual, equal, rejects, type SuiteResult } from "./harness.ts";
-import { importServerCases, importVectorCases } from "./suite-import.ts";
+import { importFakeCases } from "./import-fake.ts";
+import { importServerCases } from "./import-server.ts";
+import { signInV10Cases } from "./sign-in-v10.ts";
 import {
   type Bytes,
   fakeFetch,
@@ -458,7 +461,8 @@ export async function runConformance(runtime: string, target: Target): Promise<S
   });
 
   // --- the import API (pushData, readAccounts, deleteUser, v10 sign-in), with a fake digi.me ------
-  importVectorCases(test);
+  importFakeCases(test);
+  signInV10Cases(test);
 
   // --- against the local digi.me server -----------------------------------------------------------
   const contractDetails = {

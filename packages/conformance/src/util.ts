@@ -47,6 +47,10 @@ export function splitJwt(token: string) {
   };
 }
 
+/** The JWT of a request's `Authorization: Bearer` header (empty when there is none). */
+export const bearerOf = (req: { headers: Headers }): string =>
+  (req.headers.get("authorization") ?? "").replace(/^Bearer /, "");
+
 const PSS_SHA512 = { name: "RSA-PSS", hash: "SHA-512" } as const;
 
 /** PS512 (salt 64) verification with WebCrypto and an SPKI PEM. */

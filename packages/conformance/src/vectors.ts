@@ -35,6 +35,11 @@ export const VECTOR_CONTRACT = {
   privateKey: keys.contract.privatePkcs1,
   redirectUri: "https://app.example/cb",
 };
+/** The fake digi.me's import contract: no `redirectUri` (official SDK 10 on). */
+export const IMPORT_CONTRACT = {
+  contractId: VECTOR_CONTRACT.contractId,
+  privateKey: keys.contract.privatePkcs8,
+};
 export const VECTOR_TOKEN = {
   accessToken: { value: "access-token-vector", expiry: 1_764_418_800_000 },
   refreshToken: { value: "refresh-token-vector", expiry: 1_767_010_800_000 },

@@ -1,48 +1,33 @@
 /**
- * The import API's cases (official SDK 10 on): `pushData` into the library and to a provider,
- * `readAccounts`, `deleteUser`, the version-10 sign-in, tokens and errors. First against a fake
- * digi.me whose requests are checked with WebCrypto here; then against the local server, whose host
- * checks every request it recorded with node:crypto and jose (runners/check-imports.mjs).
+ * The import API's cases against a fake digi.me (no network), each request checked with WebCrypto
+ * here: `pushData` into the library and to a provider, the token's refresh around them, a spent
+ * stream, `readAccounts`, `deleteUser`, errors from `X-Error-*` headers, bad options.
  */
 import official16 from "@digime-edge/fixtures/official-v16-requests.json" with { type: "json" };
 import * as sdk from "@digime-edge/sdk-core";
+import { FHIR_BUNDLE, FHIR_VERSIONS, patternBytes, patternStream } from "./data.ts";
+import { assert, bytesEqual, deepEqual, equal, rejects, type TestFn } from "./harness.ts";
 import {
-  FHIR_BUNDLE,
-  FHIR_VERSIONS,
-  PUSHES,
-  type PushCase,
-  patternBytes,
-  patternStream,
-  pushDescriptor,
-} from "./data.ts";
-import { assert, bytesEqual, deepEqual, equal, rejects } from "./harness.ts";
-import {
+  bearerOf,
   fromBase64Url,
   fromUtf8,
   jsonResponse,
   type SeenRequest,
   splitJwt,
-  webCryptoSignPs512,
   webCryptoVerifyPs512,
 } from "./util.ts";
 import {
+  IMPORT_CONTRACT as CONTRACT,
   DESCRIPTOR,
-  expireTokens,
   keys,
-  type Target,
   tokenServer,
   VECTOR_ANSWER_TOKEN,
   VECTOR_BASE,
-  VECTOR_CONTRACT,
   VECTOR_TOKEN,
   vectorClient,
   vectors,
 } from "./vectors.ts";
 
-type Test = (name: string, fn: () => unknown) => void;
-
-/** The import contract of the fake digi.me: no `redirectUri` (official SDK 10 on). */
-const CONTRACT = { contractId: VECTOR_CONTRACT.contractId, privateKey: keys.contract.privatePkcs8 };
 const IMPORT_URL = `${VECTOR_BASE}permission-access/import`;
 /** An account as the stand-in server answered the official SDK 16 (its recorded requests). */
 const ACCOUNT = official16.answers.accounts[0] as (typeof official16.answers.accounts)[number];
@@ -51,8 +36,6 @@ const STALE = {
   refreshToken: { value: "stale-refresh", expiry: 2 },
 };
 const BEARER_CLAIMS = ["access_token", "client_id", "nonce", "timestamp"];
-
-const bearerOf = (req: SeenRequest) => (req.headers.get("authorization") ?? "").replace(/^Bearer /, "");
 
 /**
  * Checks a request's `Authorization` as digi.me would, with WebCrypto: `Bearer`, PS512 (salt 64)
@@ -101,12 +84,8 @@ const invalidToken = () => jsonResponse({ error: { code: "InvalidToken", message
 const apiRequests = (seen: SeenRequest[]) =>
   seen.filter((r) => !r.url.endsWith("oauth/token") && !r.url.endsWith("jwks/oauth"));
 
-/** A response token signed by the vectors' digi.me key (with the vector token's header and `jku`). */
-const digimeToken = (payload: Record<string, unknown>) =>
-  webCryptoSignPs512(splitJwt(vectors.responseToken.token).header, payload, keys.digime.privatePkcs8);
-
 /** The cases against the fake digi.me (no network). */
-export function importVectorCases(test: Test) {
+export function importFakeCases(test: TestFn) {
   const plain = patternBytes(30, 10_001);
   const library = (fileData: sdk.FileData, over: Record<string, unknown> = {}) =>
     ({
@@ -302,126 +281,6 @@ export function importVectorCases(test: Test) {
     equal(first.reference, "ref-b", "the body's reference");
   });
 
-  test("getAuthorizeUrl v10 (no redirectUri): claim = callback, URL params in the spec's order, sourcesScope double-encoded", async () => {
-    const preauth = await digimeToken({ preauthorization_code: "pre-vector" });
-    const fake = tokenServer(preauth, vectors.responseToken.keySet, () =>
-      jsonResponse({ token: preauth, session: { expiry: 1, key: "k" } }),
-    );
-    const scope = { serviceGroups: [{ id: 4 }], note: "a b&c=d/é!" };
-    const { url } = await vectorClient(fake.fetch, {
-      onboardUrl: "https://onboard.example/apps/",
-    }).getAuthorizeUrl({
-      contractDetails: CONTRACT,
-      callback: "https://app.example/return",
-      state: "state-vector",
-      serviceId: 16,
-      sourceType: "push",
-      sampleData: { dataSet: "default", autoOnboard: true },
-      locale: "fr",
-      includeSampleDataOnlySources: true,
-      triggerQuery: false,
-      sourcesScope: scope,
-    });
-    const parsed = new URL(url);
-    equal(`${parsed.origin}${parsed.pathname}`, "https://onboard.example/apps/authorize", "onboarding page");
-    const params = [...parsed.searchParams];
-    deepEqual(
-      params.map(([k]) => k),
-      [
-        "code",
-        "sourceType",
-        "service",
-        "sampleDataSet",
-        "sampleDataAutoOnboard",
-        "lng",
-        "includeSampleDataOnlySources",
-        "triggerQuery",
-        "sourcesScope",
-      ],
-      "parameters, in order (no callback)",
-    );
-    deepEqual(
-      params.slice(0, -1).map(([, v]) => v),
-      ["pre-vector", "push", "16", "default", "true", "fr", "true", "false"],
-      "values",
-    );
-    const once = encodeURIComponent(JSON.stringify(scope));
-    equal(
-      parsed.searchParams.get("sourcesScope"),
-      once,
-      "sourcesScope: encodeURIComponent(JSON), as a value",
-    );
-    const raw =
-      parsed.search
-        .split(/[?&]/)
-        .find((p) => p.startsWith("sourcesScope="))
-        ?.slice(13) ?? "";
-    assert(raw.startsWith("%257B"), "sourcesScope is encoded twice on the wire");
-    deepEqual(
-      JSON.parse(decodeURIComponent(decodeURIComponent(raw.replace(/\+/g, " ")))),
-      scope,
-      "raw value",
-    );
-    deepEqual(
-      JSON.parse(decodeURIComponent(parsed.searchParams.get("sourcesScope") ?? "")),
-      scope,
-      "decodes to the scope",
-    );
-    const sent = fake.seen.find((r) => r.url === `${VECTOR_BASE}oauth/authorize`) as SeenRequest;
-    const claims = splitJwt(bearerOf(sent)).payload;
-    equal(claims.redirect_uri, "https://app.example/return", "redirect_uri claim = callback");
-    equal(claims.state, "state-vector", "state");
-    assert(await webCryptoVerifyPs512(bearerOf(sent), keys.contract.publicSpki), "the JWT verifies");
-    const minimal = await vectorClient(fake.fetch).getAuthorizeUrl({
-      contractDetails: CONTRACT,
-      callback: "https://app.example/return",
-      state: "s",
-    });
-    deepEqual(
-      [...new URL(minimal.url).searchParams],
-      [
-        ["code", "pre-vector"],
-        ["sourceType", "pull"],
-      ],
-      "defaults",
-    );
-    const postbox = await vectorClient(fake.fetch).getAuthorizeUrl({
-      contractDetails: VECTOR_CONTRACT,
-      callback: "https://app.example/fail",
-    });
-    deepEqual(
-      [...new URL(postbox.url).searchParams].map(([k]) => k),
-      ["code", "callback"],
-      "with redirectUri (postbox): callback kept, no sourceType",
-    );
-    const last = fake.seen.filter((r) => r.url === `${VECTOR_BASE}oauth/authorize`).at(-1) as SeenRequest;
-    equal(
-      splitJwt(bearerOf(last)).payload.redirect_uri,
-      VECTOR_CONTRACT.redirectUri,
-      "postbox: claim = redirectUri",
-    );
-  });
-
-  test("tokens keep user.id (sub) and consentid when the answer has them, and add neither otherwise", async () => {
-    const payload = vectors.responseToken.payload;
-    const withBoth = await digimeToken({ ...payload, consentid: "consent-vector" });
-    const { sub: _, ...bare } = payload;
-    const without = await digimeToken(bare);
-    const exchange = (token: string) =>
-      vectorClient(tokenServer(token, vectors.responseToken.keySet).fetch).exchangeCodeForToken({
-        contractDetails: CONTRACT,
-        authorizationCode: "code-vector",
-        codeVerifier: vectors.pkce.codeVerifier,
-      });
-    const kept = (await exchange(withBoth)) as sdk.UserAccessToken & Record<string, unknown>;
-    deepEqual(kept.user, { id: payload.sub }, "user");
-    equal(kept.consentid, "consent-vector", "consentid");
-    deepEqual(kept.accessToken, VECTOR_TOKEN.accessToken, "accessToken");
-    const plainToken = (await exchange(without)) as unknown as Record<string, unknown>;
-    assert(!("user" in plainToken) && !("consentid" in plainToken), "neither user nor consentid");
-    deepEqual(plainToken, VECTOR_TOKEN, "the token");
-  });
-
   test("input: bad options of every new call are a TypeValidationError naming the field; nothing sent", async () => {
     const fake = fakeDigime(created);
     const client = vectorClient(fake.fetch);
@@ -499,198 +358,5 @@ export function importVectorCases(test: Test) {
       );
     }
     equal(fake.seen.length, 0, "requests sent");
-  });
-}
-
-/** The cases against the local server, with its import contract; the host checks what it recorded. */
-export function importServerCases(test: Test, target: Target, runtime: string) {
-  const contractDetails = { contractId: target.importContractId, privateKey: keys.contract.privatePkcs8 };
-  const config = {
-    applicationId: target.applicationId,
-    baseUrl: target.baseUrl,
-    onboardUrl: target.onboardUrl,
-  };
-  const client = () => sdk.init(config);
-  let session:
-    | {
-        userAccessToken: sdk.UserAccessToken;
-        accountReference: string;
-        pushAccountId?: string;
-        importedAccountId?: string;
-      }
-    | undefined;
-  const authorized = () => {
-    assert(session, "no import session: the sign-in failed");
-    return { contractDetails, userAccessToken: session.userAccessToken };
-  };
-  const push = async (c: PushCase, fileData: sdk.FileData, extra: Partial<sdk.PushLibraryOptions> = {}) => {
-    const result = await client().pushData({
-      ...authorized(),
-      type: "library",
-      data: { fileData, fileName: "not-sent.bin", fileDescriptor: pushDescriptor(c) },
-      ...extra,
-    });
-    (session as { userAccessToken: sdk.UserAccessToken }).userAccessToken = result.userAccessToken;
-    return result;
-  };
-
-  test("import server: v10 sign-in (sourceType push): accountReference back; the token keeps user.id and consentid", async () => {
-    const { url, codeVerifier } = await client().getAuthorizeUrl({
-      contractDetails,
-      callback: target.redirectUri,
-      state: "conformance-import",
-      sourceType: "push",
-    });
-    deepEqual(
-      [...new URL(url).searchParams].map(([k]) => k),
-      ["code", "sourceType"],
-      "onboarding URL parameters",
-    );
-    const back = (await (await fetch(url)).json()) as Record<string, string>;
-    equal(back.success, "true", "success");
-    equal(back.state, "conformance-import", "state");
-    assert(back.code && back.accountReference, "code and accountReference");
-    assert(!("postboxId" in back) && !("publicKey" in back), "no postbox for an import contract");
-    const token = (await client().exchangeCodeForToken({
-      contractDetails,
-      authorizationCode: back.code,
-      codeVerifier,
-    })) as sdk.UserAccessToken & { user?: { id?: unknown }; consentid?: unknown };
-    assert(typeof token.user?.id === "string" && token.user.id !== "", "user.id");
-    assert(typeof token.consentid === "string" && token.consentid !== "", "consentid");
-    session = { userAccessToken: token, accountReference: back.accountReference };
-  });
-
-  test("import server: readAccounts lists the PUSH account the sign-in named, and the IMPORTED one", async () => {
-    const options = authorized();
-    const { accounts, userAccessToken } = await client().readAccounts(options);
-    deepEqual(userAccessToken, options.userAccessToken, "the same token");
-    const pushAccount = accounts.find((a) => a.reference === session?.accountReference);
-    equal(pushAccount?.type, "PUSH", "the account of accountReference");
-    const imported = accounts.find((a) => a.type === "IMPORTED");
-    assert(pushAccount && imported, "an IMPORTED account");
-    Object.assign(session as object, { pushAccountId: pushAccount.id, importedAccountId: imported.id });
-  });
-
-  test("import server: pushData library of bytes", async () => {
-    const c = PUSHES.bytes;
-    const before = authorized().userAccessToken;
-    const changes: unknown[] = [];
-    const result = await push(c, patternBytes(c.seed, c.size), {
-      onAccessTokenChange: (t) => void changes.push(t),
-    });
-    deepEqual(result, { userAccessToken: before }, "the answer: the same token");
-    equal(changes.length, 0, "onAccessTokenChange calls");
-  });
-
-  test("import server: pushData library of a 3 MiB ReadableStream, with progress", async () => {
-    const c = PUSHES.stream;
-    const progress: number[] = [];
-    await push(c, patternStream(c.seed, c.size), { onProgress: (sent) => void progress.push(sent) });
-    assert(progress.length > 0, "onProgress was called");
-    assert(
-      progress.every((v, i) => i === 0 || v >= (progress[i - 1] ?? 0)),
-      "progress never goes back",
-    );
-    equal(progress.at(-1), c.size, "progress ends at the file size");
-  });
-
-  test("import server: standalone pushData(config, options) of a Blob", async () => {
-    const c = PUSHES.blob;
-    const result = await sdk.pushData(config, {
-      ...authorized(),
-      type: "library",
-      data: { fileData: new Blob([patternBytes(c.seed, c.size)]), fileDescriptor: pushDescriptor(c) },
-    });
-    (session as { userAccessToken: sdk.UserAccessToken }).userAccessToken = result.userAccessToken;
-  });
-
-  test("import server: pushData provider (FHIR stu3 and 3.0.2) to the user's PUSH account", async () => {
-    for (const version of FHIR_VERSIONS) {
-      const result = await client().pushData({
-        ...authorized(),
-        type: "provider",
-        data: FHIR_BUNDLE as unknown as Record<string, unknown>,
-        standard: "fhir",
-        version,
-        accountId: session?.pushAccountId ?? "",
-      });
-      deepEqual(result.userAccessToken, authorized().userAccessToken, `${version}: the same token`);
-    }
-  });
-
-  test("import server: provider errors read from X-Error-* alone (no body): 404 AccountNotFound, 403 InsufficientScope", async () => {
-    const fhir = (accountId: string) =>
-      client().pushData({
-        ...authorized(),
-        type: "provider",
-        data: { resourceType: "Bundle" },
-        standard: "fhir",
-        version: "stu3",
-        accountId,
-      });
-    const missing = await rejects(() => fhir("no-such-account"), "ServerError");
-    equal(missing.status, 404, "status");
-    equal(missing.code, "AccountNotFound", "code (X-Error-Code)");
-    assert(
-      typeof missing.reference === "string" && missing.reference !== "",
-      "reference (X-Error-Reference)",
-    );
-    assert(missing.message.includes("no-such-account"), "message (X-Error-Message)");
-    const notPush = await rejects(() => fhir(session?.importedAccountId ?? ""), "ServerError");
-    equal(notPush.status, 403, "status");
-    equal(notPush.code, "InsufficientScope", "code");
-  });
-
-  test("import server: expired token: 401 InvalidToken, one refresh, the bytes sent again", async () => {
-    await expireTokens(target);
-    const c = PUSHES.refreshed;
-    const before = authorized().userAccessToken;
-    const changes: sdk.UserAccessToken[] = [];
-    const result = await push(c, patternBytes(c.seed, c.size), {
-      onAccessTokenChange: (t) => void changes.push(t),
-    });
-    assert(result.userAccessToken.accessToken.value !== before.accessToken.value, "a new access token");
-    deepEqual(changes, [result.userAccessToken], "onAccessTokenChange, once, with the new token");
-  });
-
-  test("import server: a stream spent by the 401: DataRequiredError with the new token, or resent from its Blob", async () => {
-    await expireTokens(target);
-    const c = PUSHES.spent;
-    const before = authorized().userAccessToken;
-    try {
-      await push(c, patternStream(c.seed, c.size));
-      // Only where the SDK gathered the stream into a Blob (browsers) can it be sent again.
-      equal(runtime, "chromium", "a spent stream was delivered");
-    } catch (err) {
-      if (!(err instanceof sdk.DataRequiredError)) throw err;
-      equal(err.code, "DATA_REQUIRED", "code");
-      const fresh = err.userAccessToken;
-      assert(fresh.accessToken.value !== before.accessToken.value, "the error carries a new access token");
-      (session as { userAccessToken: sdk.UserAccessToken }).userAccessToken = fresh;
-      await push(c, patternStream(c.seed, c.size)); // given again, with the new token
-    }
-  });
-
-  test("import server: readAccounts with an expired token refreshes once", async () => {
-    await expireTokens(target);
-    const before = authorized().userAccessToken;
-    const changes: sdk.UserAccessToken[] = [];
-    const { accounts, userAccessToken } = await client().readAccounts({
-      ...authorized(),
-      onAccessTokenChange: (t) => void changes.push(t),
-    });
-    assert(accounts.length >= 2, "accounts");
-    assert(userAccessToken.accessToken.value !== before.accessToken.value, "a new access token");
-    deepEqual(changes, [userAccessToken], "onAccessTokenChange, once");
-    (session as { userAccessToken: sdk.UserAccessToken }).userAccessToken = userAccessToken;
-  });
-
-  test("import server: deleteUser; afterwards the user's token is refused (401 InvalidToken)", async () => {
-    const options = authorized();
-    deepEqual(await sdk.deleteUser(config, options), { deleted: true }, "the answer");
-    const err = await rejects(() => client().readAccounts(options), "ServerError");
-    equal(err.status, 401, "status");
-    equal(err.code, "InvalidToken", "code");
   });
 }
