@@ -63,7 +63,15 @@ or start the emulator with --auto-approve`);
     throw new Error(`authorization failed: ${answer.get("errorCode") ?? "no success=true"}`);
   }
   const missing = ["code", ...returns].filter((name) => !answer.get(name));
-  if (missing.length > 0) throw new Error(`the redirect has no ${missing.join(", ")}`);
+  if (missing.length > 0) {
+    // The usual cause: a script run against the other kind of contract.
+    const kind = answer.get("accountReference")
+      ? ": the contract is an import contract (see push-data.ts)"
+      : answer.get("postboxId")
+        ? ": the contract is a postbox contract (see the write script)"
+        : "";
+    throw new Error(`the redirect has no ${missing.join(", ")}${kind}`);
+  }
   if (answer.get("state") !== state) throw new Error("the redirect carries another state");
   const values = Object.fromEntries(returns.map((name) => [name, answer.get(name)])) as Record<Name, string>;
   const userAccessToken = await sdk.exchangeCodeForToken({
