@@ -23,12 +23,23 @@ const decodeJwt = (jwt) => {
 const bearer = (r) => String(r.headers.authorization ?? "").replace(/^Bearer /, "");
 const ok = (r) => r.status >= 200 && r.status < 300;
 
+const official16 = () => JSON.parse(readFileSync(V16_PATH, "utf8"));
+
 /** The claim names of the official SDK 16's request JWT on the import API (its recorded push). */
 function officialClaims() {
-  const v16 = JSON.parse(readFileSync(V16_PATH, "utf8"));
-  const push = v16.requests.find((r) => r.call === "pushData library");
+  const push = official16().requests.find((r) => r.call === "pushData library");
   return Object.keys(decodeJwt(push.headers.authorization.slice(7)).payload).sort();
 }
+
+/** Which of our requests answers to each call the official SDK 16 was recorded making. */
+const OFFICIAL_CALLS = {
+  "pushData library": (r) => r.path === IMPORT,
+  "pushData provider": (r) => r.path.startsWith(`${IMPORT}/h:accountId/fhir/`),
+  readAccounts: (r) => r.path === ACCOUNTS,
+  deleteUser: (r) => r.path === "/v1.7/user",
+};
+// How a body is framed differs by input (a stream is chunked, bytes have a length): not compared.
+const FRAMING = new Set(["content-length", "transfer-encoding"]);
 
 /** A PS512 (salt 64) verifier that holds only when node:crypto and jose both accept the token. */
 async function verifier(spkiPem) {
@@ -115,6 +126,25 @@ export async function checkImports(recorded, { target, contractSpki, streams }) 
           expect(Math.abs(Date.now() - payload.timestamp) < 600_000, `${r.path}: timestamp`);
           expect(!nonces.has(payload.nonce), `${r.path}: a nonce used twice`);
           nonces.add(payload.nonce);
+        }
+      },
+    ),
+  );
+
+  out.push(
+    await hostCase(
+      "each call sends the headers the official SDK 16 sent for it, with its method",
+      async () => {
+        for (const [call, matches] of Object.entries(OFFICIAL_CALLS)) {
+          const theirs = official16().requests.find((r) => r.call === call);
+          const ours = api.filter(matches);
+          expect(ours.length > 0, `${call}: not sent`);
+          for (const r of ours) {
+            expect(r.method === theirs.method, `${call}: method ${r.method}, official ${theirs.method}`);
+            for (const name of Object.keys(theirs.headers)) {
+              expect(FRAMING.has(name) || name in r.headers, `${call}: no ${name} header`);
+            }
+          }
         }
       },
     ),

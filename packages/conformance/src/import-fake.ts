@@ -169,6 +169,67 @@ export function importFakeCases(test: TestFn) {
     }
   });
 
+  test("provider push, readAccounts, deleteUser: 401 InvalidToken, one refresh, sent again with the new token", async () => {
+    const provider = {
+      type: "provider",
+      data: FHIR_BUNDLE as unknown as Record<string, unknown>,
+      standard: "fhir",
+      version: "stu3",
+      accountId: "acc-push-1",
+    } as const;
+    const calls: [
+      string,
+      (c: sdk.DigiMeSDK, o: sdk.AuthorizedOptions) => Promise<unknown>,
+      () => Response,
+    ][] = [
+      ["provider push", (c, o) => c.pushData({ ...o, ...provider }), () => jsonResponse({})],
+      ["readAccounts", (c, o) => c.readAccounts(o), () => jsonResponse([ACCOUNT])],
+      ["deleteUser", (c, o) => c.deleteUser(o), () => new Response(null, { status: 204 })],
+    ];
+    for (const [label, call, answer] of calls) {
+      let sent = 0;
+      const fake = fakeDigime(() => (++sent === 1 ? invalidToken() : answer()));
+      const changes: unknown[] = [];
+      const result = (await call(vectorClient(fake.fetch), {
+        contractDetails: CONTRACT,
+        userAccessToken: STALE,
+        onAccessTokenChange: (t) => void changes.push(t),
+      })) as { userAccessToken?: unknown };
+      if (label !== "deleteUser") deepEqual(result.userAccessToken, VECTOR_ANSWER_TOKEN, `${label}: token`);
+      deepEqual(changes, [VECTOR_ANSWER_TOKEN], `${label}: onAccessTokenChange, once`);
+      const [first, second, more] = apiRequests(fake.seen);
+      assert(first && second && !more, `${label}: two requests`);
+      await checkBearer(first, "stale-access");
+      await checkBearer(second, VECTOR_TOKEN.accessToken.value);
+      bytesEqual(second.body, first.body, `${label}: the same body again`);
+    }
+  });
+
+  test("pushData: a 503 with Retry-After is sent again (fresh nonce, same bytes); an aborted signal is NetworkError ABORTED", async () => {
+    let calls = 0;
+    const fake = fakeDigime(() =>
+      ++calls === 1
+        ? new Response(JSON.stringify({ error: { code: "ServiceUnavailable", message: "busy" } }), {
+            status: 503,
+            headers: { "content-type": "application/json", "retry-after": "0" },
+          })
+        : created(),
+    );
+    await vectorClient(fake.fetch).pushData(library(new Blob([plain])));
+    const [a, b] = apiRequests(fake.seen);
+    assert(a && b && apiRequests(fake.seen).length === 2, "two attempts");
+    await checkLibraryPush(a, plain, DESCRIPTOR, VECTOR_TOKEN.accessToken.value);
+    await checkLibraryPush(b, plain, DESCRIPTOR, VECTOR_TOKEN.accessToken.value);
+    assert(splitJwt(bearerOf(a)).payload.nonce !== splitJwt(bearerOf(b)).payload.nonce, "a fresh nonce");
+    const aborted = fakeDigime(created);
+    const err = await rejects(
+      () => vectorClient(aborted.fetch).pushData(library(plain, { signal: AbortSignal.abort() })),
+      "NetworkError",
+    );
+    equal(err.code, "ABORTED", "code");
+    equal(apiRequests(aborted.seen).length, 0, "requests after the abort");
+  });
+
   test("pushData: a stream spent by a 401 ends with DataRequiredError carrying the new token", async () => {
     const fake = fakeDigime(invalidToken);
     const changes: unknown[] = [];
