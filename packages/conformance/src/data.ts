@@ -106,6 +106,7 @@ export const PUSHES = {
   },
 } as const;
 
+/** One of {@link PUSHES}. */
 export type PushCase = (typeof PUSHES)[keyof typeof PUSHES];
 
 /** The descriptor a push case is sent with (signed into its `FileDescriptor` header). */

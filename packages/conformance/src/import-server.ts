@@ -1,3 +1,8 @@
+/**
+ * The import API's cases against the local server's import contract (official SDK 10 on): sign-in,
+ * accounts, both pushes, the token's refresh, a spent stream, errors, the user's deletion. The host
+ * checks every request it recorded with node:crypto and jose (runners/check-imports.mjs).
+ */
 import * as sdk from "@digime-edge/sdk-core";
 import {
   FHIR_BUNDLE,

@@ -1,3 +1,7 @@
+/**
+ * The sign-in of the official SDK from version 10 against a fake digi.me: `getAuthorizeUrl` without
+ * a contract `redirectUri` (and with one, as before), and the token answer's `sub` and `consentid`.
+ */
 import type * as sdk from "@digime-edge/sdk-core";
 import { assert, deepEqual, equal, type TestFn } from "./harness.ts";
 import {

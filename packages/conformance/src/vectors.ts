@@ -9,6 +9,7 @@ import * as sdk from "@digime-edge/sdk-core";
 import { assert } from "./harness.ts";
 import { fakeFetch, jsonResponse, type SeenRequest } from "./util.ts";
 
+/** The official SDK's known-answer vectors (`official-v8.json`). */
 export { vectors };
 
 /** Where the local digi.me server is, as the host passes it in (plain data, serializable). */
@@ -28,8 +29,11 @@ export interface Target {
   expireTokensUrl: string;
 }
 
+/** The vectors' keys: the contract's, a postbox's and digi.me's (public test fixtures). */
 export const keys = vectors.keys;
+/** The fake digi.me's API root (never reached: a fake `fetch` answers). */
 export const VECTOR_BASE = "https://api.digi.me/v1.7/";
+/** The fake digi.me's postbox contract (with a `redirectUri`). */
 export const VECTOR_CONTRACT = {
   contractId: "contract-vector",
   privateKey: keys.contract.privatePkcs1,
@@ -40,12 +44,14 @@ export const IMPORT_CONTRACT = {
   contractId: VECTOR_CONTRACT.contractId,
   privateKey: keys.contract.privatePkcs8,
 };
+/** The vectors' token, as the SDK takes it. */
 export const VECTOR_TOKEN = {
   accessToken: { value: "access-token-vector", expiry: 1_764_418_800_000 },
   refreshToken: { value: "refresh-token-vector", expiry: 1_767_010_800_000 },
 };
 /** The vectors' token answer as sdk-core returns it: its `sub` kept as `user.id` (import spec). */
 export const VECTOR_ANSWER_TOKEN = { ...VECTOR_TOKEN, user: { id: vectors.responseToken.payload.sub } };
+/** The vectors' file descriptor. */
 export const DESCRIPTOR = vectors.envelope.fileDescriptor;
 
 /** A client of the fake digi.me at `VECTOR_BASE`. */
