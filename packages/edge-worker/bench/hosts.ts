@@ -38,6 +38,8 @@ export interface WorkerHost {
   cpu(): { runtime: number; proxy: number | null };
   /** workerd's inspector port and the Worker's isolate there, when it has one. */
   inspector?: { port: number; target: string };
+  /** The pids of the workerd processes that run the Worker. */
+  pids: number[];
   stop(): Promise<void>;
 }
 
@@ -117,6 +119,7 @@ export async function startMiniflare(
       fetch: (url, init) => mf.dispatchFetch(url, init as never) as unknown as Promise<Response>,
       cpu,
       inspector,
+      pids,
       stop: () => mf.dispose(),
     },
     {
@@ -125,6 +128,7 @@ export async function startMiniflare(
       fetch: (url, init) => fetch(url, init),
       cpu,
       inspector,
+      pids,
       stop: async () => {},
     },
   ];
@@ -198,6 +202,7 @@ export async function startWranglerDev(
     label: "wrangler dev",
     fetch: (url, init) => fetch(url, init),
     cpu: () => ({ runtime: cpuSeconds(processes.runtime), proxy: cpuSeconds(processes.proxy) }),
+    pids: processes.runtime,
     stop,
   };
 }

@@ -4,6 +4,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
+import { setPriority } from "node:os";
 
 const TICKS_PER_SECOND = (() => {
   try {
@@ -75,4 +76,19 @@ export function wranglerDevProcesses(root: number, port: number): { runtime: num
 /** CPU seconds (user + system) the given processes have used so far. */
 export function cpuSeconds(pids: number[]): number {
   return pids.reduce((sum, pid) => sum + (procStat(pid)?.ticks ?? 0), 0) / TICKS_PER_SECOND;
+}
+
+/**
+ * Sets the scheduling priority (nice value) of every thread of the given processes; answers
+ * whether it could (raising priority takes root or CAP_SYS_NICE).
+ */
+export function setThreadsPriority(pids: number[], priority: number): boolean {
+  try {
+    for (const pid of pids) {
+      for (const tid of readdirSync(`/proc/${pid}/task`)) setPriority(Number(tid), priority);
+    }
+    return true;
+  } catch {
+    return false;
+  }
 }

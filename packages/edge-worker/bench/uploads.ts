@@ -16,8 +16,9 @@
  * Starts and stops everything itself, on 127.0.0.1 only; prints tables and writes
  * `bench/results.json`. Run after `pnpm build` (it uses sdk-core's and the emulator's dist).
  *
- *   node bench/uploads.ts [--seconds 3] [--port 8799] [--sections uploads,profiles,workerd-socket,wrangler-dev]
+ *   node bench/uploads.ts [--seconds 2.5] [--port 8799] [--sections uploads,profiles,workerd-socket,wrangler-dev]
  *                         [--profiles-dir DIR]   (keeps the CPU profiles, for DevTools)
+ *                         [--bundle DIR]   (measures a bundle built before, to compare a change)
  */
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -27,17 +28,19 @@ import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
 import { type RunningEmulator, startEmulator } from "@digime-edge/emulator";
 import { type DirectClient, signInDirect, signInThroughWorker, type WorkerSession } from "./clients.ts";
-import { connectProfiler, type Profile, sourceLocator, summarize } from "./cpu-profile.ts";
+import { type CpuSummary, connectProfiler, type Profile, sourceLocator, summarize } from "./cpu-profile.ts";
 import { startMiniflare, startWranglerDev, type WorkerHost, type WorkerSettings, wrangler } from "./hosts.ts";
 import { type CellResult, type Contender, copiesInLibrary, measureInterleaved, sha256 } from "./measure.ts";
 import { MODES, type Mode, sendToWorker } from "./modes.ts";
+import { setThreadsPriority } from "./proc-cpu.ts";
 
 const { values } = parseArgs({
   options: {
-    seconds: { type: "string", default: "3" },
+    seconds: { type: "string", default: "2.5" },
     port: { type: "string", default: "8799" },
     sections: { type: "string", default: "uploads,profiles,workerd-socket,wrangler-dev" },
     "profiles-dir": { type: "string" },
+    bundle: { type: "string" },
   },
 });
 const SECONDS = Number(values.seconds);
@@ -53,10 +56,15 @@ const LEVELS = [1, 8, 32];
 const TARGET_RATIO = 1.3;
 /** Sizes of the JS CPU profiles, and how many uploads each profile holds. */
 const PROFILE_SIZES: [number, number][] = [
-  [64 * KiB, 40],
-  [4 * MiB, 10],
-  [64 * MiB, 3],
+  [64 * KiB, 20],
+  [4 * MiB, 5],
+  [64 * MiB, 1],
 ];
+/**
+ * Profiles per mode and size, of which the median counts. Samples are lost when the machine is
+ * busy (workerd's sampler records late or not at all), so one profile can read several times low.
+ */
+const PROFILE_REPEATS = 3;
 /** How much a sealed upload's JS CPU may grow per 100 MiB of file, in ms ("a few"). */
 const GROWTH_TARGET_MS = 5;
 /** Cloudflare's CPU limits per request. */
@@ -114,8 +122,10 @@ interface ProfileRow {
   mode: string;
   bytes: number;
   uploads: number;
-  /** JS CPU per upload (ms), garbage collection included. */
+  /** JS CPU per upload (ms), garbage collection included: the median of the profiles. */
   jsMs: number;
+  /** The lowest and highest of the profiles. */
+  jsRangeMs: [number, number];
   gcMs: number;
   /** The workerd process's CPU per upload over the same run (JS, C++ and Miniflare's own workers). */
   processMs: number;
@@ -138,6 +148,9 @@ async function profileCells(
   if (!host.inspector) throw new Error(`${host.label} has no inspector`);
   const profiler = await connectProfiler(host.inspector.port, host.inspector.target);
   const rows: ProfileRow[] = [];
+  // On a busy machine workerd's sampler loses samples (the same code has read up to 4x low):
+  // workerd gets the CPU first while profiled, where allowed (root or CAP_SYS_NICE).
+  const prioritized = setThreadsPriority(host.pids, -10);
   try {
     for (const mode of MODES) {
       for (const [bytes, uploads] of PROFILE_SIZES) {
@@ -150,40 +163,51 @@ async function profileCells(
         const before = copiesInLibrary(emulator, hash, bytes);
         const cpuBefore = host.cpu().runtime;
         const started = performance.now();
-        await profiler.start();
-        let profile: Profile;
-        try {
-          for (let i = 0; i < uploads; i++) await send();
-        } finally {
-          profile = await profiler.stop();
+        const runs: CpuSummary[] = [];
+        for (let r = 0; r < PROFILE_REPEATS; r++) {
+          await profiler.start();
+          // The sampler's thread is new with each profile.
+          if (prioritized) setThreadsPriority(host.pids, -10);
+          let profile: Profile;
+          try {
+            for (let i = 0; i < uploads; i++) await send();
+          } finally {
+            profile = await profiler.stop();
+          }
+          runs.push(summarize(profile, where));
+          if (values["profiles-dir"]) {
+            mkdirSync(values["profiles-dir"], { recursive: true });
+            const name = `${mode.name}-${size(bytes).replace(" ", "")}-${r + 1}.cpuprofile`;
+            writeFileSync(join(values["profiles-dir"], name), JSON.stringify(profile));
+          }
         }
-        const summary = summarize(profile, where);
-        if (values["profiles-dir"]) {
-          mkdirSync(values["profiles-dir"], { recursive: true });
-          const name = `${mode.name}-${size(bytes).replace(" ", "")}.cpuprofile`;
-          writeFileSync(join(values["profiles-dir"], name), JSON.stringify(profile));
-        }
+        const total = uploads * PROFILE_REPEATS;
         const wall = performance.now() - started;
-        const processMs = ((host.cpu().runtime - cpuBefore) * 1000) / uploads;
+        const processMs = ((host.cpu().runtime - cpuBefore) * 1000) / total;
+        const perUpload = runs.map((r) => r.jsMs / uploads).sort((a, b) => a - b);
+        const median = runs.find((r) => r.jsMs / uploads === perUpload[1]) ?? (runs[0] as CpuSummary);
+        const ms = (n: number | undefined) => Number((n ?? Number.NaN).toFixed(2));
         rows.push({
           mode: mode.name,
           bytes,
-          uploads,
-          jsMs: Number((summary.jsMs / uploads).toFixed(2)),
-          gcMs: Number((summary.gcMs / uploads).toFixed(2)),
+          uploads: total,
+          jsMs: ms(median.jsMs / uploads),
+          jsRangeMs: [ms(perUpload[0]), ms(perUpload[perUpload.length - 1])],
+          gcMs: ms(median.gcMs / uploads),
           processMs: Number(processMs.toFixed(1)),
-          wallMsPerUpload: Number((wall / uploads).toFixed(1)),
-          verified: copiesInLibrary(emulator, hash, bytes) - before === uploads,
-          periodUs: summary.periodUs,
-          samples: summary.samples,
-          top: summary.top,
+          wallMsPerUpload: Number((wall / total).toFixed(1)),
+          verified: copiesInLibrary(emulator, hash, bytes) - before === total,
+          periodUs: median.periodUs,
+          samples: median.samples,
+          top: median.top,
         });
       }
     }
   } finally {
+    if (prioritized) setThreadsPriority(host.pids, 0);
     profiler.close();
   }
-  return rows;
+  return { rows, prioritized };
 }
 
 /** JS CPU growth per 100 MiB between two profile rows of one mode. */
@@ -237,8 +261,8 @@ async function main() {
   const scratch = mkdtempSync(join(tmpdir(), "edge-bench-"));
   const hosts: WorkerHost[] = [];
   try {
-    const bundleDir = join(scratch, "bundle");
-    await wrangler(["deploy", "--dry-run", "--outdir", bundleDir]);
+    const bundleDir = values.bundle ?? join(scratch, "bundle");
+    if (!values.bundle) await wrangler(["deploy", "--dry-run", "--outdir", bundleDir]);
     const code = readFileSync(join(bundleDir, "index.js"));
     const bundle = { bytes: code.length, gzipBytes: gzipSync(code, { level: 9 }).length };
 
@@ -259,9 +283,9 @@ async function main() {
       sessions.push(await signInThroughWorker(dev, ORIGIN));
     }
     const rows = SECTIONS.has("uploads") ? await uploadCells(sessions, direct, emulator) : [];
-    const profiles = SECTIONS.has("profiles")
+    const { rows: profiles, prioritized } = SECTIONS.has("profiles")
       ? await profileCells(miniflare, mfSession, emulator, bundleDir)
-      : [];
+      : { rows: [], prioritized: false };
 
     const results = {
       machine: machine(loadBefore),
@@ -269,11 +293,13 @@ async function main() {
       targetRatio: TARGET_RATIO,
       rows,
       profiles,
+      /** Whether workerd ran at a higher priority while profiled (see profileCells). */
+      profiledWithPriority: prioritized,
       bundle,
     };
     writeFileSync(join(import.meta.dirname, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
-    const ok = report(results);
-    if (!ok) process.exitCode = 1;
+    // Unmet targets are printed; only an upload that failed or arrived damaged fails the run.
+    if (!report(results)) process.exitCode = 1;
   } finally {
     for (const host of hosts) await host.stop().catch(() => {});
     hosts.length = 0;
@@ -299,7 +325,8 @@ function report(results: {
   bundle: { bytes: number; gzipBytes: number };
 }): boolean {
   const { rows, profiles, bundle } = results;
-  let ok = true;
+  let verified = true;
+  const missed: string[] = [];
   const m = results.machine;
   console.log(
     `machine: ${m.nproc} cores (${m.cpu}), Node ${m.node}; load average (1, 5, 15 min) before ${m.loadAverage.before}, after ${m.loadAverage.after}`,
@@ -326,11 +353,12 @@ function report(results: {
       const ratio = Number((r.direct.perSecond / w.perSecond).toFixed(2));
       let mark = "";
       if (r.concurrency === 32 && label !== "wrangler dev") mark = ratio <= TARGET_RATIO ? " ok" : " OVER";
-      if (mark === " OVER" && label === "miniflare") ok = false;
-      if (!w.verified) ok = false;
+      if (mark === " OVER" && label === "miniflare")
+        missed.push(`${r.mode} ${size(r.bytes)} at 32: ${ratio}x`);
+      if (!w.verified) verified = false;
       return `${cell(w, true).padEnd(36)} | ${`${ratio}x${mark}`.padEnd(8)}`;
     });
-    if (!r.direct.verified) ok = false;
+    if (!r.direct.verified) verified = false;
     console.log(
       `${r.mode.padEnd(6)} ${size(r.bytes).padEnd(7)} ${pad(r.concurrency, 4)} | ${cell(r.direct, false).padEnd(24)} | ${parts.join(" | ")}`,
     );
@@ -340,15 +368,15 @@ function report(results: {
   );
   console.log("");
   console.log(
-    "2. The Worker's own JavaScript CPU per upload (profile of its isolate through workerd's inspector; sequential uploads)",
+    `2. The Worker's own JavaScript CPU per upload: CPU profiles of its isolate through workerd's inspector, sequential uploads, median of ${PROFILE_REPEATS} profiles (range); workerd process CPU beside it (JS, its C++ I/O and Miniflare's entry)`,
   );
   console.log(
-    "mode   size     uploads | JS CPU ms (of which GC) | workerd process ms | plans (10 ms Free, 30 s paid)",
+    "mode   size     uploads | JS CPU ms: median (range), GC    | workerd process ms | plans (10 ms Free, 30 s paid)",
   );
   for (const p of profiles) {
-    if (!p.verified) ok = false;
+    if (!p.verified) verified = false;
     console.log(
-      `${p.mode.padEnd(6)} ${size(p.bytes).padEnd(8)} ${pad(p.uploads, 7)} | ${pad(p.jsMs.toFixed(2), 9)} (${pad(p.gcMs.toFixed(2), 6)})       | ${pad(p.processMs, 18)} | ${plansFor(p.jsMs)}${p.verified ? "" : " (NOT VERIFIED)"}`,
+      `${p.mode.padEnd(6)} ${size(p.bytes).padEnd(8)} ${pad(p.uploads, 7)} | ${`${pad(p.jsMs.toFixed(2), 7)} (${p.jsRangeMs[0]}-${p.jsRangeMs[1]}), ${p.gcMs.toFixed(2)}`.padEnd(30)} | ${pad(p.processMs, 18)} | ${plansFor(p.jsMs)}${p.verified ? "" : " (NOT VERIFIED)"}`,
     );
   }
   for (const mode of MODES) {
@@ -357,7 +385,7 @@ function report(results: {
     if (small && large) {
       const per100 = growthPer100MiB(small, large);
       const target = mode.name === "plain" ? "" : per100 <= GROWTH_TARGET_MS ? " ok" : " OVER";
-      if (target === " OVER") ok = false;
+      if (target === " OVER") missed.push(`${mode.name} JS CPU growth: ${per100.toFixed(1)} ms per 100 MiB`);
       console.log(
         `${mode.name}: JS CPU grows ${per100.toFixed(1)} ms per 100 MiB of file${target ? ` (target <= ${GROWTH_TARGET_MS} ms:${target})` : ""}; most self time at 64 MiB: ${large.top.slice(0, 4).join("; ")}`,
       );
@@ -367,8 +395,10 @@ function report(results: {
   console.log(
     `bundle: ${(bundle.bytes / 1024).toFixed(1)} KiB, gzipped ${(bundle.gzipBytes / 1024).toFixed(1)} KiB`,
   );
-  if (!ok) console.log("SOME TARGET OR VERIFICATION FAILED (see above)");
-  return ok;
+  if (missed.length > 0)
+    console.log(`Targets not met: ${missed.join("; ")} (see the README's Performance section)`);
+  if (!verified) console.log("VERIFICATION FAILED: an upload failed or did not arrive intact (see above)");
+  return verified;
 }
 
 export type { Mode };
