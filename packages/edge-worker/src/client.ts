@@ -7,7 +7,8 @@
  */
 import { type FileDescriptor, type SealedFile, seal } from "@digime-edge/sdk-core";
 import { hc } from "hono/client";
-import type { ApiErrorCode } from "./errors";
+import { EdgeClientError, INCLUDE, parse, toError } from "./client-http";
+import { type ImportApiMethods, importApiMethods } from "./client-import";
 import type { AppType } from "./index";
 import { completeDescriptor } from "./lib/complete-descriptor";
 import type { DescriptorInput } from "./lib/descriptor";
@@ -15,58 +16,18 @@ import { SEALED_HEADERS } from "./lib/sealed-envelope";
 import type { UploadResult } from "./routes/files";
 import type { SessionInfo } from "./routes/session";
 
+export { EdgeClientError, type EdgeErrorCode } from "./client-http";
+export type { ImportApiMethods, PushFhirOptions } from "./client-import";
 export type { ApiErrorCode } from "./errors";
 export type { AppType } from "./index";
 export type { DescriptorInput as FileDescriptorInput } from "./lib/descriptor";
 export { SEALED_HEADERS } from "./lib/sealed-envelope";
+export type { AccountInfo, AccountsResult } from "./routes/accounts";
+export type { FhirPushRequest, FhirPushResult, FhirVersion } from "./routes/fhir";
 export type { UploadResult } from "./routes/files";
 export type { SealedUploadResult } from "./routes/sealed-files";
-export type { SessionInfo } from "./routes/session";
-
-/**
- * The code of an {@link EdgeClientError}: the Worker's own ({@link ApiErrorCode}), or the client's
- * (`NETWORK`: no answer from the Worker; `ABORTED`; `HTTP_ERROR`: an answer that is not the
- * Worker's JSON; `SEAL_FAILED`; `UNSUPPORTED`).
- */
-export type EdgeErrorCode =
-  | ApiErrorCode
-  | "NETWORK"
-  | "ABORTED"
-  | "HTTP_ERROR"
-  | "SEAL_FAILED"
-  | "UNSUPPORTED"
-  | (string & {});
-
-/** An error answer of the Worker (`{ error: { code, message } }`), or a failed request. */
-export class EdgeClientError extends Error {
-  /** HTTP status, or 0 when the request got no answer. */
-  readonly status: number;
-  /** The Worker's error code (`NETWORK` when the request got no answer, `ABORTED` when cancelled). */
-  readonly code: EdgeErrorCode;
-  /** Seconds to wait before trying again, when the Worker said so. */
-  readonly retryAfter: number | undefined;
-  /**
-   * The file may be in the library although the upload failed (`DIGIME_OUTCOME_UNKNOWN`: digi.me
-   * got it and its answer was lost). Neither the Worker nor this client sends it again by itself:
-   * do so only if a second copy is acceptable (or check the library first).
-   */
-  readonly mayHaveArrived: boolean;
-
-  /**
-   * @param status - HTTP status, or 0 when the request got no answer.
-   * @param code - The Worker's error code, or `NETWORK` / `ABORTED`.
-   * @param message - A message for people.
-   * @param retryAfter - Seconds from the answer's `Retry-After`, when it had one.
-   */
-  constructor(status: number, code: EdgeErrorCode, message: string, retryAfter?: number) {
-    super(message);
-    this.name = "EdgeClientError";
-    this.status = status;
-    this.code = code;
-    this.retryAfter = retryAfter;
-    this.mayHaveArrived = code === "DIGIME_OUTCOME_UNKNOWN";
-  }
-}
+export type { SessionInfo, WriteApi } from "./routes/session";
+export type { DeleteUserResult } from "./routes/user";
 
 /** Options of {@link createClient}. */
 export interface EdgeClientOptions {
@@ -105,8 +66,17 @@ export interface SealedUploadOptions extends UploadOptions {
   onSealProgress?: (read: number, total: number | undefined) => void;
 }
 
+/** Options of {@link EdgeClient.signInUrl}. */
+export interface SignInOptions {
+  /**
+   * `push` to list the services that take provider pushes (a health provider's `PUSH` account, for
+   * {@link ImportApiMethods.pushFhir}); default `pull`.
+   */
+  sourceType?: "pull" | "push";
+}
+
 /** The client that {@link createClient} makes. */
-export interface EdgeClient {
+export interface EdgeClient extends ImportApiMethods {
   /** The underlying `hc` client, typed from the Worker's routes. */
   readonly api: ReturnType<typeof hc<AppType>>;
   /** Whether the user is signed in and can upload. */
@@ -115,8 +85,9 @@ export interface EdgeClient {
    * The URL to navigate to for signing in (a full-page navigation, not a fetch).
    *
    * @param returnTo - Where to come back to: a path on the Worker or a URL on an allowed app origin.
+   * @param options - `sourceType`.
    */
-  signInUrl(returnTo?: string): string;
+  signInUrl(returnTo?: string, options?: SignInOptions): string;
   /** Signs out: the Worker forgets the user's tokens. */
   signOut(): Promise<void>;
   /**
@@ -144,6 +115,7 @@ export interface EdgeClient {
    * @param options - Progress (`onProgress`: encrypted bytes sent), sealing progress, cancellation,
    *   file name and transport.
    * @throws EdgeClientError: the Worker's codes, `UNAUTHENTICATED`/`CANNOT_WRITE` before sealing,
+   *   409 `SEALING_UNAVAILABLE` (import write API: nothing to seal for) before sealing,
    *   `SEAL_FAILED` when the file cannot be sealed, `NETWORK`, `ABORTED`.
    */
   uploadSealed(
@@ -166,38 +138,6 @@ interface XhrLike {
   onload: (() => void) | null;
   onerror: (() => void) | null;
   onabort: (() => void) | null;
-}
-
-function toError(status: number, text: string, retryAfter: string | null): EdgeClientError {
-  let code = "HTTP_ERROR";
-  let message = `the Worker answered HTTP ${status}`;
-  try {
-    const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
-    if (typeof body.error?.code === "string") code = body.error.code;
-    if (typeof body.error?.message === "string") message = body.error.message;
-  } catch {
-    // not JSON: keep the generic message
-  }
-  const seconds = retryAfter === null ? undefined : Number(retryAfter);
-  return new EdgeClientError(status, code, message, Number.isFinite(seconds) ? seconds : undefined);
-}
-
-/** What the client reads of a response (a `Response`, or `hc`'s typed one). */
-interface ResponseLike {
-  ok: boolean;
-  status: number;
-  headers: { get(name: string): string | null };
-  text(): Promise<string>;
-}
-
-// `credentials` is a browser notion, missing from the Workers' RequestInit type this file is also
-// checked against.
-const INCLUDE = { credentials: "include" } as RequestInit;
-
-async function parse<T>(response: ResponseLike): Promise<T> {
-  const text = await response.text();
-  if (!response.ok) throw toError(response.status, text, response.headers.get("Retry-After"));
-  return JSON.parse(text) as T;
 }
 
 function uploadWithXhr(
@@ -391,9 +331,13 @@ export function createClient(baseUrl: string, options: EdgeClientOptions = {}): 
   return {
     api,
     session,
-    signInUrl(returnTo) {
-      const query = returnTo === undefined ? "" : `?returnTo=${encodeURIComponent(returnTo)}`;
-      return `${base}/auth/start${query}`;
+    ...importApiMethods(base, fetchFn),
+    signInUrl(returnTo, signIn = {}) {
+      const query = new URLSearchParams();
+      if (returnTo !== undefined) query.set("returnTo", returnTo);
+      if (signIn.sourceType) query.set("sourceType", signIn.sourceType);
+      const search = query.toString();
+      return `${base}/auth/start${search ? `?${search}` : ""}`;
     },
     async signOut() {
       const response = await api.auth.logout.$post();
@@ -406,6 +350,13 @@ export function createClient(baseUrl: string, options: EdgeClientOptions = {}): 
     async uploadSealed(file, descriptor, opts = {}) {
       const info = await session();
       if (!info.authenticated) throw new EdgeClientError(401, "UNAUTHENTICATED", "sign in first");
+      if (info.writeApi === "import") {
+        throw new EdgeClientError(
+          409,
+          "SEALING_UNAVAILABLE",
+          "this Worker uses digi.me's import API: digi.me receives the file over TLS, there is nothing to seal for",
+        );
+      }
       const { publicKey, accountId } = info;
       if (!info.canWrite || !publicKey || !accountId) {
         throw new EdgeClientError(403, "CANNOT_WRITE", "this sign-in gave no postbox to write to");

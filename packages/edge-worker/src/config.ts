@@ -39,7 +39,16 @@ export interface Config {
   uploadGraceMs: number;
   /** A session unused for this long (ms) is over, whatever its absolute lifetime left. */
   sessionIdleTimeoutMs: number;
+  /**
+   * The contract's write API (`DIGIME_WRITE_API`): `postbox` (official SDK up to 8: sign-in with
+   * the registered redirect URI, files sealed into a postbox) or `import` (SDK 9 on: sign-in by the
+   * version-10 rule, files imported as they are over TLS, FHIR pushes, accounts, user deletion).
+   */
+  writeApi: WriteApi;
 }
+
+/** The write APIs a contract can use. */
+export type WriteApi = "postbox" | "import";
 
 /** The raw settings as the runtime hands them over (vars and secrets are strings). */
 export type RawSettings = Partial<Record<SettingName, unknown>>;
@@ -60,7 +69,8 @@ export type SettingName =
   | "MAX_CONCURRENT_UPLOADS"
   | "MIN_UPLOAD_BYTES_PER_SECOND"
   | "UPLOAD_GRACE_SECONDS"
-  | "SESSION_IDLE_TIMEOUT_SECONDS";
+  | "SESSION_IDLE_TIMEOUT_SECONDS"
+  | "DIGIME_WRITE_API";
 
 /** Default `MAX_UPLOAD_BYTES`: 100 MiB. */
 export const DEFAULT_MAX_UPLOAD_BYTES = 100 * 1024 * 1024;
@@ -160,6 +170,17 @@ const positiveInt = (expected: string, fallback: number) =>
     }),
   );
 
+const WRITE_API = "postbox or import";
+const writeApi = z.pipe(
+  z.optional(z.string({ error: WRITE_API })),
+  z.transform((value, ctx): WriteApi => {
+    const api = value?.trim() || "postbox";
+    if (api === "postbox" || api === "import") return api;
+    ctx.issues.push({ code: "custom", message: WRITE_API, input: "" });
+    return z.NEVER;
+  }),
+);
+
 const ORIGINS = `a comma-separated list of origins such as https://app.example (${HTTPS})`;
 const originList = z.pipe(
   z.optional(z.string({ error: ORIGINS })),
@@ -221,6 +242,7 @@ const schema = z.object({
     "a positive whole number of seconds",
     DEFAULT_SESSION_IDLE_TIMEOUT_SECONDS,
   ),
+  DIGIME_WRITE_API: writeApi,
 });
 
 /**
@@ -259,6 +281,7 @@ export function parseConfig(env: RawSettings): Config {
     minUploadBytesPerSecond: s.MIN_UPLOAD_BYTES_PER_SECOND,
     uploadGraceMs: s.UPLOAD_GRACE_SECONDS * 1000,
     sessionIdleTimeoutMs: s.SESSION_IDLE_TIMEOUT_SECONDS * 1000,
+    writeApi: s.DIGIME_WRITE_API,
   };
 }
 

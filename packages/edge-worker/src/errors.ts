@@ -36,7 +36,17 @@ export type ApiErrorCode =
   | "DIGIME_REJECTED"
   | "DIGIME_BAD_RESPONSE"
   | "DIGIME_ERROR"
-  | "INTERNAL";
+  | "INTERNAL"
+  // The import API (DIGIME_WRITE_API=import) and the routes that come with it.
+  | "WRITE_API_MISMATCH"
+  | "SEALING_UNAVAILABLE"
+  | "IMPORT_API_REQUIRED"
+  | "BAD_SOURCE_TYPE"
+  | "BAD_FHIR_VERSION"
+  | "BAD_FHIR_BODY"
+  | "BAD_ACCOUNT_ID"
+  | "ACCOUNT_NOT_FOUND"
+  | "NOT_A_PUSH_ACCOUNT";
 
 /** The JSON body of every error answer. */
 export interface ErrorBody {

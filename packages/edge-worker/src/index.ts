@@ -4,18 +4,24 @@ import { ApiError } from "./errors";
 import { withConfig } from "./middleware/config";
 import { corsForAllowedOrigins } from "./middleware/cors";
 import { securityHeaders } from "./middleware/security-headers";
+import { accounts } from "./routes/accounts";
 import { auth } from "./routes/auth";
+import { fhir } from "./routes/fhir";
 import { files } from "./routes/files";
 import { health } from "./routes/health";
 import { sealedFiles } from "./routes/sealed-files";
 import { session } from "./routes/session";
+import { user } from "./routes/user";
 
-export type { Config } from "./config";
+export type { Config, WriteApi } from "./config";
 export type { ApiErrorCode, ErrorBody } from "./errors";
 export { SEALED_HEADERS } from "./lib/sealed-envelope";
+export type { AccountInfo, AccountsResult } from "./routes/accounts";
+export type { FhirPushRequest, FhirPushResult, FhirVersion } from "./routes/fhir";
 export type { UploadResult } from "./routes/files";
 export type { SealedUploadResult } from "./routes/sealed-files";
 export type { SessionInfo } from "./routes/session";
+export type { DeleteUserResult } from "./routes/user";
 export { UserVault } from "./vault";
 
 /**
@@ -31,7 +37,10 @@ const app = new Hono<AppEnv>()
   .route("/auth", auth)
   .route("/api", session)
   .route("/api", files)
-  .route("/api", sealedFiles);
+  .route("/api", sealedFiles)
+  .route("/api", fhir)
+  .route("/api", accounts)
+  .route("/api", user);
 
 app.notFound(() => new ApiError(404, "NOT_FOUND", "no such route").toResponse());
 

@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { postboxKeyModulusBytes, type TokenValue, type UserAccessToken } from "@digime-edge/sdk-core";
-import { ConfigError, getConfig } from "./config";
+import { ConfigError, getConfig, type WriteApi } from "./config";
 import { AUTH_TTL_MS } from "./lib/auth-window";
 import { type ApiFailure, contractDetails, describeDigiMeFailure, getSdk } from "./lib/digime";
 import { UploadLeases } from "./lib/upload-leases";
@@ -10,7 +10,10 @@ import { migrateVault } from "./lib/vault-schema";
 export interface VaultSession {
   /** The vault holds a token pair. */
   authenticated: boolean;
-  /** It also holds postbox credentials and a refresh token that has not expired. */
+  /**
+   * It also holds what the write API in use needs (postbox credentials, or an import contract's
+   * account reference) and a refresh token that has not expired.
+   */
   canWrite: boolean;
   /** The postbox's public key (PEM): public information, used by sealed uploads. */
   publicKey?: string;
@@ -23,10 +26,12 @@ export interface WriteGrant {
    * refresh token never leaves the vault, which refreshes by itself ({@link UserVault.refresh}).
    */
   accessToken: TokenValue;
-  /** The user's postbox. */
-  postboxId: string;
-  /** The postbox's public key (PEM). */
-  publicKey: string;
+  /** The user's postbox (postbox write API). */
+  postboxId?: string;
+  /** The postbox's public key (PEM) (postbox write API). */
+  publicKey?: string;
+  /** The account the sign-in named (import write API). */
+  accountReference?: string;
   /** The upload slot this write holds: renew it while the upload runs, release it at its end. */
   leaseId: string;
 }
@@ -44,6 +49,7 @@ interface TokenRow {
   refresh_expiry: number;
   postbox_id: string | null;
   public_key: string | null;
+  account_reference: string | null;
   last_seen_at: number;
   [key: string]: SqlStorageValue;
 }
@@ -153,14 +159,15 @@ export class UserVault extends DurableObject<Env> {
    * authorization code with digi.me and stores what it gave (`#storeAuthorization`). Answers
    * only when the refresh token expires (the session cookie lasts no longer).
    *
-   * @param input - The authorization code and its PKCE verifier, and the postbox credentials the
-   *   redirect carried.
+   * @param input - The authorization code and its PKCE verifier, and what the redirect carried:
+   *   the postbox credentials (postbox contract) or the account reference (import contract).
    */
   async completeAuthorization(input: {
     code: string;
     codeVerifier: string;
     postboxId?: string | undefined;
     publicKey?: string | undefined;
+    accountReference?: string | undefined;
   }): Promise<VaultResult<{ refreshExpiry: number }>> {
     let token: UserAccessToken;
     try {
@@ -173,33 +180,38 @@ export class UserVault extends DurableObject<Env> {
     } catch (error) {
       return { ok: false, ...callFailure("exchange_failed", error) };
     }
-    await this.#storeAuthorization({ token, postboxId: input.postboxId, publicKey: input.publicKey });
+    const { postboxId, publicKey, accountReference } = input;
+    await this.#storeAuthorization({ token, postboxId, publicKey, accountReference });
     return { ok: true, refreshExpiry: token.refreshToken.expiry };
   }
 
   /**
-   * Stores what an authorization gave: the token pair and, for a write contract, the postbox.
-   * Private: tokens only ever come from the vault's own exchange, never over RPC.
+   * Stores what an authorization gave: the token pair and, for a write contract, the postbox or
+   * (import contract) the account reference. Private: tokens only ever come from the vault's own
+   * exchange, never over RPC.
    *
-   * @param input - The token pair and postbox credentials.
+   * @param input - The token pair, postbox credentials or account reference.
    */
   async #storeAuthorization(input: {
     token: UserAccessToken;
     postboxId?: string | undefined;
     publicKey?: string | undefined;
+    accountReference?: string | undefined;
   }): Promise<void> {
     const { token } = input;
     const now = Date.now();
     // Only this sign-in's postbox: the vault is fresh (claimed), nothing earlier is kept.
     this.ctx.storage.sql.exec(
       `INSERT OR REPLACE INTO tokens (id, access_token, access_expiry, refresh_token, refresh_expiry,
-       postbox_id, public_key, updated_at, last_seen_at) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       postbox_id, public_key, account_reference, updated_at, last_seen_at)
+       VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       token.accessToken.value,
       token.accessToken.expiry,
       token.refreshToken.value,
       token.refreshToken.expiry,
       input.postboxId ?? null,
       input.publicKey ?? null,
+      input.accountReference ?? null,
       now,
       now,
     );
@@ -210,7 +222,7 @@ export class UserVault extends DurableObject<Env> {
   async session(): Promise<VaultSession> {
     const row = await this.#activeRow();
     if (!row) return { authenticated: false, canWrite: false };
-    const canWrite = Boolean(row.postbox_id && row.public_key) && row.refresh_expiry > Date.now();
+    const canWrite = writesWith(row, getConfig(this.env).writeApi) && row.refresh_expiry > Date.now();
     return { authenticated: true, canWrite, ...(row.public_key ? { publicKey: row.public_key } : {}) };
   }
 
@@ -232,16 +244,20 @@ export class UserVault extends DurableObject<Env> {
   }): Promise<VaultResult<WriteGrant>> {
     const row = await this.#activeRow();
     if (!row) return { ok: false, ...NO_SESSION };
-    if (!row.postbox_id || !row.public_key) {
+    const writeApi = getConfig(this.env).writeApi;
+    if (!writesWith(row, writeApi)) {
       return {
         ok: false,
         status: 403,
         code: "CANNOT_WRITE",
-        message: "this sign-in gave no postbox to write to",
+        message:
+          writeApi === "import"
+            ? "this sign-in gave no account to import into; sign in again"
+            : "this sign-in gave no postbox to write to",
       };
     }
     if (input.wrappedKeyBytes !== undefined) {
-      const expected = modulusBytes(row.public_key);
+      const expected = modulusBytes(row.public_key ?? "");
       if (input.wrappedKeyBytes !== expected) {
         return {
           ok: false,
@@ -272,17 +288,49 @@ export class UserVault extends DurableObject<Env> {
     }
     const leaseId = crypto.randomUUID();
     this.#leases.take(leaseId, input.maxConcurrent, Date.now());
-    let token = toToken(row);
-    if (token.accessToken.expiry - FRESHNESS_MARGIN_MS <= Date.now()) {
-      const refreshed = await this.#fresh(token.accessToken.value);
-      if (!refreshed.ok) {
-        this.#leases.release(leaseId);
-        return refreshed;
-      }
-      token = refreshed.token;
+    const fresh = await this.#freshAccess(row);
+    if (!fresh.ok) {
+      this.#leases.release(leaseId);
+      return fresh;
     }
-    const { accessToken } = token;
-    return { ok: true, accessToken, postboxId: row.postbox_id, publicKey: row.public_key, leaseId };
+    const { accessToken } = fresh;
+    if (writeApi === "import") {
+      return { ok: true, accessToken, accountReference: row.account_reference as string, leaseId };
+    }
+    const { postbox_id: postboxId, public_key: publicKey } = row;
+    return { ok: true, accessToken, postboxId: postboxId as string, publicKey: publicKey as string, leaseId };
+  }
+
+  /**
+   * Admits one call with the user's token that carries no file (accounts, user deletion): takes
+   * from the user's rate budget (as an upload does), then answers an access token that is fresh now.
+   *
+   * @param input - The per-minute budget (the Worker's setting).
+   */
+  async acquireCall(input: { ratePerMinute: number }): Promise<VaultResult<{ accessToken: TokenValue }>> {
+    const row = await this.#activeRow();
+    if (!row) return { ok: false, ...NO_SESSION };
+    const wait = this.#take(input.ratePerMinute);
+    if (wait > 0) {
+      return {
+        ok: false,
+        status: 429,
+        code: "RATE_LIMITED",
+        message: `at most ${input.ratePerMinute} calls a minute; try again in ${wait} s`,
+        retryAfter: wait,
+      };
+    }
+    return this.#freshAccess(row);
+  }
+
+  /** The row's access token, refreshed (single-flight) first when it is close to its expiry. */
+  async #freshAccess(row: TokenRow): Promise<VaultResult<{ accessToken: TokenValue }>> {
+    const token = toToken(row);
+    if (token.accessToken.expiry - FRESHNESS_MARGIN_MS > Date.now()) {
+      return { ok: true, accessToken: token.accessToken };
+    }
+    const refreshed = await this.#fresh(token.accessToken.value);
+    return refreshed.ok ? { ok: true, accessToken: refreshed.token.accessToken } : refreshed;
   }
 
   /**
@@ -396,6 +444,11 @@ function modulusBytes(publicKey: string): number {
     moduli.set(publicKey, bytes);
   }
   return bytes;
+}
+
+/** Whether a session holds what the write API needs: a postbox, or an import account reference. */
+function writesWith(row: TokenRow, writeApi: WriteApi): boolean {
+  return writeApi === "import" ? Boolean(row.account_reference) : Boolean(row.postbox_id && row.public_key);
 }
 
 function toToken(row: TokenRow): UserAccessToken {

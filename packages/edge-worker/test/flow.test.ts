@@ -26,6 +26,8 @@ describe("the whole flow", () => {
     expect(await (await browser.fetch("/api/session")).json()).toEqual({
       authenticated: false,
       canWrite: false,
+      writeApi: "postbox",
+      canSeal: false,
     });
 
     const start = await browser.fetch("/auth/start?returnTo=%2Fdone");
@@ -54,6 +56,8 @@ describe("the whole flow", () => {
     expect(await info.json()).toEqual({
       authenticated: true,
       canWrite: true,
+      writeApi: "postbox",
+      canSeal: true,
       accountId: userId,
       publicKey: expect.stringMatching(/^-----BEGIN (RSA )?PUBLIC KEY-----\n/),
     });
@@ -130,6 +134,8 @@ describe("the whole flow", () => {
     expect(await (await browser.fetch("/api/session")).json()).toEqual({
       authenticated: false,
       canWrite: false,
+      writeApi: "postbox",
+      canSeal: false,
     });
   });
 
@@ -172,7 +178,12 @@ describe("the whole flow", () => {
     expect(refused).toMatchObject({ status: 400, code: "BAD_DESCRIPTOR" });
 
     await client.signOut();
-    expect(await client.session()).toEqual({ authenticated: false, canWrite: false });
+    expect(await client.session()).toEqual({
+      authenticated: false,
+      canWrite: false,
+      writeApi: "postbox",
+      canSeal: false,
+    });
   });
 
   it("/healthz answers without configuration", async () => {

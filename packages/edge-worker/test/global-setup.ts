@@ -30,8 +30,10 @@ function close(server: Server): Promise<void> {
 }
 
 /** The digi.me route a proxied request is for, as the proxy's script names it. */
-function routeOf(path: string): "postbox" | "token" | undefined {
+function routeOf(path: string): ProxyStep["route"] | undefined {
   if (path.includes("/permission-access/postbox/")) return "postbox";
+  if (path.includes("/permission-access/import/h:")) return "fhir";
+  if (path.includes("/permission-access/import")) return "import";
   if (path.includes("/oauth/token")) return "token";
   return undefined;
 }
@@ -43,7 +45,7 @@ function routeOf(path: string): "postbox" | "token" | undefined {
  * answer on (the write or refresh happened, the caller never hears of it); `pass` does nothing.
  */
 export interface ProxyStep {
-  route: "postbox" | "token";
+  route: "postbox" | "token" | "import" | "fhir";
   action: "expire" | "lose-answer" | "pass";
   filter?: Record<string, string>;
 }
@@ -178,12 +180,18 @@ export default async function setup(project: TestProject) {
     redirectUri: `${WORKER_ORIGIN}/auth/callback`,
     write: true,
   };
+  // The same application with an import contract (DIGIME_WRITE_API=import: the workerd-import project).
+  const importContract = {
+    ...contract,
+    contractId: "edge-test-import-contract",
+    writeApi: "import" as const,
+  };
   const emulator = await startEmulator({
     port: 0,
     host: "127.0.0.1",
     memory: true,
     autoApprove: true,
-    contracts: [contract],
+    contracts: [contract, importContract],
   });
   const proxy = await startSwitchableProxy(new URL(emulator.url));
   const sealer = await startSealer();
@@ -194,6 +202,7 @@ export default async function setup(project: TestProject) {
   project.provide("sealerUrl", sealer.url);
   project.provide("applicationId", contract.applicationId);
   project.provide("contractId", contract.contractId);
+  project.provide("importContractId", importContract.contractId);
   project.provide("privateKey", privateKey.export({ type: "pkcs1", format: "pem" }).toString());
   project.provide("sessionSecret", randomBytes(32).toString("base64url"));
 
@@ -219,6 +228,8 @@ declare module "vitest" {
     sealerUrl: string;
     applicationId: string;
     contractId: string;
+    /** The import contract of the same application (`writeApi: "import"`). */
+    importContractId: string;
     privateKey: string;
     sessionSecret: string;
   }

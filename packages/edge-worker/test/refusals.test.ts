@@ -61,6 +61,8 @@ describe("refusals", () => {
     expect(await (await browser.fetch("/api/session")).json()).toEqual({
       authenticated: false,
       canWrite: false,
+      writeApi: "postbox",
+      canSeal: false,
     });
   });
 

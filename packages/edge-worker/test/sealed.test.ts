@@ -65,9 +65,22 @@ describe("sealed uploads arrive and decrypt byte for byte", () => {
       string,
       unknown
     >;
-    expect(info).toMatchObject({ authenticated: true, canWrite: true, accountId: browser.userId });
+    expect(info).toMatchObject({
+      authenticated: true,
+      canWrite: true,
+      writeApi: "postbox",
+      canSeal: true,
+      accountId: browser.userId,
+    });
     expect(info.publicKey).toMatch(/^-----BEGIN (RSA )?PUBLIC KEY-----\n[A-Za-z0-9+/=\n]+-----END/);
-    expect(Object.keys(info).sort()).toEqual(["accountId", "authenticated", "canWrite", "publicKey"]);
+    expect(Object.keys(info).sort()).toEqual([
+      "accountId",
+      "authenticated",
+      "canSeal",
+      "canWrite",
+      "publicKey",
+      "writeApi",
+    ]);
   });
 
   it("sealed in workerd by sdk-core: bytes with a length, and a 3 MiB stream without one", async () => {

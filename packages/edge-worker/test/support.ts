@@ -225,10 +225,13 @@ export class Browser {
  * Signs in through the whole flow: `/auth/start`, the emulator's auto-approved consent, the
  * callback. Answers the final redirect's `Location`.
  */
-export async function signIn(browser: Browser, returnTo?: string): Promise<string> {
-  const start = await browser.fetch(
-    `/auth/start${returnTo === undefined ? "" : `?returnTo=${encodeURIComponent(returnTo)}`}`,
-  );
+export async function signIn(
+  browser: Browser,
+  returnTo?: string,
+  query: Record<string, string> = {},
+): Promise<string> {
+  const search = new URLSearchParams(returnTo === undefined ? query : { returnTo, ...query }).toString();
+  const start = await browser.fetch(`/auth/start${search ? `?${search}` : ""}`);
   expect(start.status).toBe(302);
   const consent = await fetch(start.headers.get("Location") as string, { redirect: "manual" });
   expect(consent.status).toBe(302);
@@ -316,7 +319,22 @@ export const emulator = {
       writes: number;
       pending: number;
       codeExchanges: number;
-      requests: Record<"authorize" | "token" | "postbox" | "keySet" | "consent" | "library", number>;
+      imports: number;
+      fhirPushes: number;
+      userDeletions: number;
+      requests: Record<
+        | "authorize"
+        | "token"
+        | "postbox"
+        | "keySet"
+        | "consent"
+        | "library"
+        | "import"
+        | "fhir"
+        | "accounts"
+        | "user",
+        number
+      >;
       faults: { delayed: number; errors: number; dropped: number };
     }>("GET", "/admin/stats"),
   resetStats: () => admin("DELETE", "/admin/stats"),
@@ -324,6 +342,30 @@ export const emulator = {
     admin<{ expired: number }>("POST", "/admin/expire-tokens", filter),
   fault: (rule: Record<string, unknown>) => admin("POST", "/admin/faults", rule),
   clearFaults: () => admin("DELETE", "/admin/faults"),
+  /** A user's files of one source (`import`, `fhir`, `postbox`), newest first. */
+  userFiles: (userId: string, source?: "import" | "fhir" | "postbox") =>
+    admin<{
+      files: {
+        id: string;
+        fileName: string;
+        size: number;
+        sha256: string;
+        url: string;
+        metadata: unknown;
+        source: string;
+        accountId: string | null;
+        mimeType: string;
+      }[];
+    }>(
+      "GET",
+      `/library/api/files?userId=${encodeURIComponent(userId)}${source ? `&source=${source}` : ""}&limit=1000`,
+    ).then((r) => r.files),
+  /** The emulator's users, with their accounts. */
+  users: () =>
+    admin<{ users: { id: string; accounts: { id: string; reference: string; type: string }[] }[] }>(
+      "GET",
+      "/library/api/users",
+    ).then((r) => r.users),
   files: (postboxId: string) =>
     admin<{
       files: { id: string; fileName: string; size: number; sha256: string; url: string; metadata: unknown }[];
@@ -362,7 +404,7 @@ export async function digime(mode: "down" | "up"): Promise<void> {
  * write or refresh happened, the Worker never hears of it); `pass` lets one request by.
  */
 export interface ProxyStep {
-  route: "postbox" | "token";
+  route: "postbox" | "token" | "import" | "fhir";
   action: "expire" | "lose-answer" | "pass";
   filter?: Record<string, string>;
 }

@@ -77,6 +77,9 @@ describe("vault schema migrations", () => {
       // Counted as used from the upgrade on (not idle at once).
       const seen = s.storage.sql.exec<{ at: number }>("SELECT last_seen_at AS at FROM tokens").one().at;
       expect(seen).toBeGreaterThan(Date.now() - 60_000);
+      // Step 3 (import contracts): the account reference, none for a postbox sign-in.
+      const row = s.storage.sql.exec("SELECT postbox_id, account_reference FROM tokens").one();
+      expect(row).toEqual({ postbox_id: postboxId, account_reference: null });
       // Migrating again takes no step.
       expect(migrateVault(s.storage)).toBe(VAULT_MIGRATIONS.length);
     });
@@ -88,7 +91,7 @@ describe("vault schema migrations", () => {
       expect(s.storage.sql.exec<{ v: number }>("SELECT version AS v FROM schema_version").one().v).toBe(
         VAULT_MIGRATIONS.length,
       );
-      expect(VAULT_MIGRATIONS.length).toBeGreaterThanOrEqual(2);
+      expect(VAULT_MIGRATIONS.length).toBeGreaterThanOrEqual(3);
     });
   });
 });

@@ -48,16 +48,19 @@ export function getSdk(config: Config): DigiMeSDK {
 }
 
 /**
- * The contract details sdk-core needs for a configuration.
+ * The contract details sdk-core needs for a configuration. An import contract's have no
+ * `redirectUri`: its sign-in follows the official SDK's version-10 rule (the `redirect_uri` claim is
+ * the `callback`, `DIGIME_REDIRECT_URI`, and the onboarding URL carries no `callback`).
  *
  * @param config - The validated configuration.
  */
 export function contractDetails(config: Config): {
   contractId: string;
   privateKey: string;
-  redirectUri: string;
+  redirectUri?: string;
 } {
-  return { contractId: config.contractId, privateKey: config.privateKey, redirectUri: config.redirectUri };
+  const { contractId, privateKey, redirectUri } = config;
+  return config.writeApi === "import" ? { contractId, privateKey } : { contractId, privateKey, redirectUri };
 }
 
 /** An {@link ApiError} in a form that crosses Durable Object RPC (classes do not). */
@@ -156,7 +159,7 @@ export function describeDigiMeFailure(error: unknown, write = false): ApiFailure
   }
   if (
     error instanceof DigiMeSDKError &&
-    (error.code === "BODY_CONSUMED" || error.code === "RESEAL_REQUIRED")
+    (error.code === "BODY_CONSUMED" || error.code === "RESEAL_REQUIRED" || error.code === "DATA_REQUIRED")
   ) {
     return {
       status: 503,

@@ -21,8 +21,8 @@ export interface UploadResult {
    * is never answered as a success: it is 503 `TOKEN_REFRESHED_RETRY`.)
    */
   status: "delivered";
-  /** `expires` as digi.me answered it. */
-  expires: number;
+  /** `expires` as digi.me answered it (postbox write API; an import's answer has none). */
+  expires?: number;
   /** The file name as sent on (sanitised). */
   fileName: string;
   /** Size of the file in bytes (for a sealed upload: of the encrypted body, all the Worker sees). */
@@ -110,7 +110,7 @@ export function declaredLength(c: Context<AppEnv>): number | undefined {
 export const REFRESH_TOKEN_STAND_IN = "kept-in-the-user-vault";
 
 /** sdk-core's token for a write: the vault's access token, and the stand-in refresh token. */
-function tokenForWrite(accessToken: TokenValue): UserAccessToken {
+export function tokenForWrite(accessToken: TokenValue): UserAccessToken {
   return { accessToken, refreshToken: { value: REFRESH_TOKEN_STAND_IN, expiry: accessToken.expiry } };
 }
 
@@ -152,12 +152,27 @@ export async function admitWrite(c: Context<AppEnv>, wrappedKeyBytes?: number): 
     token: tokenForWrite(grant.accessToken),
     postboxId: grant.postboxId,
     publicKey: grant.publicKey,
+    accountReference: grant.accountReference,
     release: () => {
       clearInterval(renewal);
       released ??= vault.releaseWrite(leaseId).catch(() => {});
       return released;
     },
   };
+}
+
+/**
+ * The postbox of an admitted write, for the postbox sinks (the vault admits a postbox write only
+ * with one, so this never throws there).
+ *
+ * @param grant - The admitted write.
+ * @throws ApiError 403 `CANNOT_WRITE` when the grant has no postbox.
+ */
+export function postboxOf(grant: AdmittedWrite): { postboxId: string; publicKey: string } {
+  const { postboxId, publicKey } = grant;
+  if (!postboxId || !publicKey)
+    throw new ApiError(403, "CANNOT_WRITE", "this sign-in gave no postbox to write to");
+  return { postboxId, publicKey };
 }
 
 /** Options of {@link UploadRun}. */
@@ -273,13 +288,13 @@ export class UploadRun {
    */
   async deliver(
     fileName: string,
-    send: () => Promise<{ status: "delivered" | "pending"; expires: number }>,
+    send: () => Promise<{ status: "delivered" | "pending"; expires?: number }>,
   ): Promise<UploadResult> {
     try {
       const result = await send();
       return {
         status: requireDelivered(result.status),
-        expires: result.expires,
+        ...(result.expires === undefined ? {} : { expires: result.expires }),
         fileName,
         bytes: this.bytes,
       };

@@ -30,6 +30,8 @@ export const VAULT_MIGRATIONS: readonly VaultMigration[] = [
     sql.exec("DROP TABLE IF EXISTS pending_auth");
     sql.exec("CREATE TABLE sign_in (id INTEGER PRIMARY KEY CHECK (id = 1), claimed_at INTEGER NOT NULL)");
   },
+  // 3: an import contract's sign-in gives an account reference instead of a postbox.
+  (sql) => sql.exec("ALTER TABLE tokens ADD COLUMN account_reference TEXT"),
 ];
 
 /**

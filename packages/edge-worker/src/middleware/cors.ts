@@ -19,7 +19,7 @@ export function corsForAllowedOrigins() {
       }
     },
     credentials: true,
-    allowMethods: ["GET", "POST", "OPTIONS"],
+    allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
     allowHeaders: ["Content-Type", ...Object.values(SEALED_HEADERS)],
     exposeHeaders: ["Retry-After"],
     maxAge: 600,

@@ -3,6 +3,7 @@ import type { Config } from "../config";
 import type { AppEnv } from "../env";
 import { ApiError } from "../errors";
 import { AUTH_LATE_MS, AUTH_TTL_MS } from "../lib/auth-window";
+import { callbackGrant } from "../lib/callback-grant";
 import { contractDetails, describeDigiMeFailure, failureToError, getSdk } from "../lib/digime";
 import { LOGOUT_RESULT } from "../lib/logout";
 import { resolveReturnTo, withParam } from "../lib/return-to";
@@ -23,10 +24,6 @@ import { signInLimit } from "../middleware/sign-in-limit";
 
 /** Query parameter that carries an authorization failure's code to the app. */
 export const ERROR_PARAM = "digimeError";
-
-const PUBLIC_KEY_PEM =
-  /^-----BEGIN (RSA )?PUBLIC KEY-----\r?\n[A-Za-z0-9+/=\r\n]+-----END (RSA )?PUBLIC KEY-----\s*$/;
-const POSTBOX_ID = /^[^\s/\\?#%]{1,256}$/;
 
 /**
  * The `errorCode`s of digi.me's failure answer that reach the app as they are; any other is shown
@@ -85,14 +82,21 @@ export const auth = new Hono<AppEnv>()
         "returnTo must be a path here or a URL on an allowed app origin",
       );
     }
+    const sourceType = c.req.query("sourceType");
+    if (sourceType !== undefined && sourceType !== "pull" && sourceType !== "push") {
+      throw new ApiError(400, "BAD_SOURCE_TYPE", "sourceType must be pull or push");
+    }
     const state = randomId(24);
     let started: { url: string; codeVerifier: string };
     try {
       started = await getSdk(config).getAuthorizeUrl({
         contractDetails: contractDetails(config),
-        // digi.me calls it on failure; the state there lets only that call end this sign-in.
-        callback: withParam(`${self}/auth/error`, "state", state),
+        // Postbox: digi.me calls it on failure; the state there lets only that call end this
+        // sign-in. Import (version-10 sign-in): it is the redirect URI, for success and failure.
+        callback:
+          config.writeApi === "import" ? config.redirectUri : withParam(`${self}/auth/error`, "state", state),
         state,
+        ...(sourceType === undefined ? {} : { sourceType }),
       });
     } catch (error) {
       throw failureToError(describeDigiMeFailure(error));
@@ -109,17 +113,23 @@ export const auth = new Hono<AppEnv>()
   })
   .get("/callback", async (c) => {
     const config = c.get("config");
+    if (config.writeApi === "import" && c.req.query("success") !== "true" && !c.req.query("state")) {
+      // An import contract's failure comes here and may carry no state: it goes back to the app
+      // with its code but ends nothing (anyone can send a browser here), the sign-in goes on.
+      const pending = await readPending(c, config);
+      if (!pending) throw new ApiError(400, "BAD_STATE", "no sign-in was started in this browser");
+      return backToApp(c, pending.returnTo, digimeErrorCode(c.req.query("errorCode")));
+    }
     const pending = await takePending(c, config);
     if (pending.late) return backToApp(c, pending.returnTo, SIGN_IN_EXPIRED);
     const q = c.req.query();
     if (q.success !== "true") {
       return backToApp(c, pending.returnTo, digimeErrorCode(q.errorCode));
     }
-    const postboxId = q.postboxId && POSTBOX_ID.test(q.postboxId) ? q.postboxId : undefined;
-    const publicKey = q.publicKey && PUBLIC_KEY_PEM.test(q.publicKey) ? q.publicKey : undefined;
-    if (!q.code || q.code.length > 4096 || (q.postboxId && !postboxId) || (q.publicKey && !publicKey)) {
-      return backToApp(c, pending.returnTo, "BAD_CALLBACK");
-    }
+    // What digi.me's redirect carries must be of the write API in use (WRITE_API_MISMATCH).
+    const granted = callbackGrant(config.writeApi, q);
+    if (!granted.ok) return backToApp(c, pending.returnTo, granted.code);
+    if (!q.code || q.code.length > 4096) return backToApp(c, pending.returnTo, "BAD_CALLBACK");
     // A sign-in completes once: its fresh vault is claimed before digi.me is asked.
     const vault = vaultFor(c.env, pending.sessionId);
     if (!(await vault.claimSignIn())) {
@@ -129,8 +139,7 @@ export const auth = new Hono<AppEnv>()
     const exchanged = await vault.completeAuthorization({
       code: q.code,
       codeVerifier: pending.codeVerifier,
-      postboxId,
-      publicKey,
+      ...granted.grant,
     });
     if (!exchanged.ok) return backToApp(c, pending.returnTo, exchanged.code);
     // The session this browser had before reaches nothing any more (no fixation, no mixing).

@@ -6,8 +6,17 @@ import { completeDescriptor } from "../lib/complete-descriptor";
 import { type DescriptorInput, parseDescriptor } from "../lib/descriptor";
 import { contractDetails, describeDigiMeFailure, failureToError, getSdk } from "../lib/digime";
 import { sanitizeFileName } from "../lib/file-name";
+import { importFile } from "../lib/import-sink";
 import { getBoundary, MultipartError, MultipartReader } from "../lib/multipart";
-import { admitWrite, bodyTiming, declaredLength, REPLAYABLE_BYTES, tooLarge, UploadRun } from "../lib/upload";
+import {
+  admitWrite,
+  bodyTiming,
+  declaredLength,
+  postboxOf,
+  REPLAYABLE_BYTES,
+  tooLarge,
+  UploadRun,
+} from "../lib/upload";
 import { originCheck } from "../middleware/origin-check";
 import { requireSession } from "../middleware/session";
 import { declaredSizeLimit } from "../middleware/upload-size";
@@ -32,8 +41,8 @@ function asApiError(error: unknown): ApiError {
 
 /**
  * `POST /api/files`: `multipart/form-data` with an optional `fileDescriptor` part (JSON) and a `file`
- * part. The file streams from the request through sdk-core's envelope to digi.me; it is never held
- * whole. For that, `fileDescriptor` must come before `file` (a descriptor after the file is refused
+ * part. The file streams from the request through sdk-core's envelope to digi.me (postbox write API)
+ * or as it is (`pushData`, import write API); it is never held whole. For that, `fileDescriptor` must come before `file` (a descriptor after the file is refused
  * with 400 `DESCRIPTOR_AFTER_FILE`, and nothing is delivered). The upload only completes once the
  * rest of the form has been read and found acceptable.
  */
@@ -118,16 +127,20 @@ export const files = new Hono<AppEnv>().post(
           ? await run.collect(fileChunks())
           : run.stream(fileChunks());
 
+      const upload = { fileData: data, fileName, fileDescriptor };
+      const signal = run.upstream.signal;
+      // The sink, by the contract's write API: imported as it is, or sealed for the postbox.
       const result = await run.deliver(fileName, () =>
-        getSdk(config).write({
-          contractDetails: contractDetails(config),
-          userAccessToken: grant.token,
-          postboxId: grant.postboxId,
-          publicKey: grant.publicKey,
-          data: { fileData: data, fileName, fileDescriptor },
-          signal: run.upstream.signal,
-          refresh: run.refresher(c),
-        }),
+        config.writeApi === "import"
+          ? importFile({ config, token: grant.token, signal, refresh: run.refresher(c) }, upload)
+          : getSdk(config).write({
+              contractDetails: contractDetails(config),
+              userAccessToken: grant.token,
+              ...postboxOf(grant),
+              data: upload,
+              signal,
+              refresh: run.refresher(c),
+            }),
       );
       return c.json(result);
     } finally {

@@ -15,6 +15,7 @@ import {
   admitWrite,
   bodyTiming,
   declaredLength,
+  postboxOf,
   REPLAYABLE_BYTES,
   tooLarge,
   type UploadResult,
@@ -23,6 +24,7 @@ import {
 import { originCheck } from "../middleware/origin-check";
 import { requireSession } from "../middleware/session";
 import { declaredSizeLimit } from "../middleware/upload-size";
+import { requireWriteApi } from "../middleware/write-api";
 
 export { SEALED_HEADERS } from "../lib/sealed-envelope";
 
@@ -56,6 +58,7 @@ function checkBodyLength(bytes: number): void {
 export const sealedFiles = new Hono<AppEnv>().post(
   "/sealed-files",
   originCheck(),
+  requireWriteApi("postbox"),
   requireSession(),
   declaredSizeLimit(maxSealedBodyBytes),
   async (c) => {
@@ -146,7 +149,7 @@ export const sealedFiles = new Hono<AppEnv>().post(
         getSdk(config).sendSealed({
           contractDetails: contractDetails(config),
           userAccessToken: grant.token,
-          postboxId: grant.postboxId,
+          postboxId: postboxOf(grant).postboxId,
           sealed,
           fileName,
           signal: run.upstream.signal,

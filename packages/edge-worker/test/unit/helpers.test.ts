@@ -33,6 +33,11 @@ describe("parseConfig", () => {
     expect([...config.allowedOrigins]).toEqual(["https://app.example", "http://localhost:5173"]);
     expect(config.maxUploadBytes).toBe(DEFAULT_MAX_UPLOAD_BYTES);
     expect(config.rateLimitPerMinute).toBe(60);
+    expect(config.writeApi).toBe("postbox");
+  });
+
+  it.each(["postbox", "import", " import "])("takes DIGIME_WRITE_API %j", (api) => {
+    expect(parseConfig({ ...valid, DIGIME_WRITE_API: api }).writeApi).toBe(api.trim());
   });
 
   it.each([
@@ -63,6 +68,8 @@ describe("parseConfig", () => {
     ["MAX_UPLOAD_BYTES", "12abc"],
     ["RATE_LIMIT_PER_MINUTE", "0"],
     ["BODY_TIMEOUT_SECONDS", "1.5"],
+    ["DIGIME_WRITE_API", "Import"],
+    ["DIGIME_WRITE_API", "pushData"],
     // Plain http only on loopback hosts (issue 12, item 5).
     ["DIGIME_BASE_URL", "http://api.example/v1.7/"],
     ["DIGIME_ONBOARD_URL", "http://api.example/apps/saas/"],
