@@ -72,6 +72,10 @@ const ROUTES = [
   "/api/session",
   "/api/files",
   "/api/sealed-files",
+  "/api/fhir/stu3",
+  "/api/fhir/3.0.2",
+  "/api/accounts",
+  "/api/user",
 ];
 
 // --- Fixtures made once --------------------------------------------------------------------------
@@ -413,7 +417,15 @@ type Plan = typeof requestArb extends fc.Arbitrary<infer T> ? T : never;
 /** Requests digi.me (the emulator) has received so far. */
 async function digimeCalls(): Promise<number> {
   const { requests } = await emulator.stats();
-  return requests.postbox + requests.token + requests.authorize;
+  return (
+    requests.postbox +
+    requests.token +
+    requests.authorize +
+    requests.import +
+    requests.fhir +
+    requests.accounts +
+    requests.user
+  );
 }
 
 /** Answers seen, by `status code`: the runs must reach deep into the routes, not only bounce off. */
@@ -451,7 +463,7 @@ async function check(plan: Plan): Promise<void> {
   }
 
   const where = `${plan.method} ${plan.path}${plan.query}`;
-  const calls = plan.method === "POST" ? await digimeCalls() : undefined;
+  const calls = plan.method === "POST" || plan.method === "DELETE" ? await digimeCalls() : undefined;
   // Every request must be answered: a hang fails the run (the timer is cleared, as workerd allows
   // 10,000 at a time).
   let timer: ReturnType<typeof setTimeout> | null = null;
@@ -493,9 +505,14 @@ async function check(plan: Plan): Promise<void> {
   const scanned = `${[...answer.headers].map(([k, v]) => `${k}: ${v}`).join("\n")}\n${text}`;
   expect(findSecrets(scanned, await secretsOfUser()), where).toEqual([]);
 
-  // A fuzzed logout with the real cookie signs the user out: sign in again for the next runs.
-  if (plan.method === "POST" && plan.path === "/auth/logout" && status === 200) {
-    if ((await storedTokens(user.userId as string)) === null) await signIn(user);
+  // A fuzzed logout or user deletion with the real cookie signs the user out: sign in again for
+  // the next runs, with the new session as the valid cookie.
+  const signsOut =
+    (plan.method === "POST" && plan.path === "/auth/logout") ||
+    (plan.method === "DELETE" && plan.path === "/api/user");
+  if (signsOut && status === 200 && (await storedTokens(user.userId as string)) === null) {
+    await signIn(user);
+    cookieValues.valid = decodeURIComponent(user.cookies.get(SESSION_COOKIE) as string);
   }
 }
 
@@ -517,6 +534,7 @@ describe("fuzzing every route", () => {
         "401 UNAUTHENTICATED",
         "403 CSRF_ORIGIN",
         "404 NOT_FOUND",
+        "409 IMPORT_API_REQUIRED",
       ])
         expect(seen.get(key), `${key} in ${JSON.stringify([...seen])}`).toBeGreaterThan(0);
     },
