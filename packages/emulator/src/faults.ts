@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from "node:timers/promises";
+import { setTimeout as delay } from "node:timers/promises";
 import { createMiddleware } from "hono/factory";
 import { z } from "zod";
 import { dropConnection, incomingOf } from "./body.js";
@@ -175,16 +175,19 @@ export class FaultInjector {
 
 /**
  * Middleware factory: applies the injector's decision for `route` (delay, error answer or dropped
- * connection) before the route runs, or loses its answer after it ran.
+ * connection) before the route runs, or loses its answer after it ran. `sleep` waits out the
+ * latency (a test passes its own to see the delay asked for).
  */
 export const injectFaults = ({
   faults,
   stats,
   route,
+  sleep = delay,
 }: {
   faults: FaultInjector;
   stats: Stats;
   route: RouteName;
+  sleep?: (ms: number) => Promise<unknown>;
 }) =>
   createMiddleware<AppEnv>(async (c, next) => {
     const { latencyMs, action } = faults.decide(route);

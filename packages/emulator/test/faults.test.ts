@@ -1,6 +1,9 @@
 import { randomBytes } from "node:crypto";
+import { Hono } from "hono";
 import { afterEach, describe, expect, it } from "vitest";
-import { FaultInjector, type RunningEmulator } from "../src/index.js";
+import { injectFaults } from "../src/faults.js";
+import { type AppEnv, FaultInjector, type RunningEmulator } from "../src/index.js";
+import { Stats } from "../src/stats.js";
 import { type Client, errorOf, type Onboarded, start, useEmulator } from "./helpers.js";
 
 let emu: RunningEmulator;
@@ -59,11 +62,25 @@ describe("fault injection", () => {
     expect(decide(7)).toEqual(decide(7));
   });
 
-  it("adds latency", async () => {
-    await setFault({ route: "keySet", latencyMs: 200 });
-    const t0 = performance.now();
+  it("adds latency: waits the delay asked for before the route runs", async () => {
+    // The middleware with a recording sleep: it asks for the rule's delay, then the route runs.
+    const asked: number[] = [];
+    const stats = new Stats();
+    const faults = new FaultInjector({ rules: { keySet: { latencyMs: 200 } } });
+    const sleep = async (ms: number) => void asked.push(ms);
+    const app = new Hono<AppEnv>()
+      .use(injectFaults({ faults, stats, route: "keySet", sleep }))
+      .get("/", (c) => c.json(asked));
+    expect(await (await app.request("/")).json()).toEqual([200]);
+    expect(stats.current.faults.delayed).toBe(1);
+    faults.clear();
+    expect(await (await app.request("/")).json()).toEqual([200]);
+    expect(stats.current.faults.delayed).toBe(1);
+    // Over HTTP: a rule set through the admin API delays the route (counted), then answers.
+    const before = emu.stats.snapshot().faults.delayed;
+    await setFault({ route: "keySet", latencyMs: 10 });
     expect((await fetch(emu.keySetUrl)).status).toBe(200);
-    expect(performance.now() - t0).toBeGreaterThanOrEqual(190);
+    expect(emu.stats.snapshot().faults.delayed).toBe(before + 1);
   });
 
   it("drops the connection after N bytes of the body, storing nothing", async () => {
