@@ -45,6 +45,11 @@ export interface RunningEmulator extends Emulator {
   /** The Node HTTP server. */
   server: Server;
   /**
+   * Requests whose handler has not settled yet: 0 once every request that reached the emulator
+   * has been answered or has failed (what a test waits for before counting what was stored).
+   */
+  readonly requestsInProgress: number;
+  /**
    * Stops listening, ends open connections, waits for the handlers of requests in progress to finish
    * or fail (at most 10 s), then closes the store.
    */
@@ -111,6 +116,9 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     host,
     devContract,
     server,
+    get requestsInProgress() {
+      return inProgress.size;
+    },
     close() {
       closing ??= (async () => {
         try {

@@ -10,11 +10,12 @@ import {
   randomInt,
 } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
+import { type OutgoingHttpHeaders, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { decodeProtectedHeader, jwtVerify, SignJWT } from "jose";
-import { afterAll, beforeAll, expect } from "vitest";
+import { afterAll, beforeAll, expect, vi } from "vitest";
 import {
   type ContractInput,
   type RunningEmulator,
@@ -372,3 +373,38 @@ export const latestFile = async (emulator: RunningEmulator, postboxId: string) =
   (await postboxFiles(emulator, postboxId, 1))[0];
 
 export const download = async (url: string) => Buffer.from(await (await fetch(url)).arrayBuffer());
+
+/** How long a test waits for the emulator to reach a state before it fails. */
+export const WAIT = { timeout: 10_000, interval: 5 } as const;
+
+/** Waits (bounded by {@link WAIT}) until every request that reached `emulator` has settled. */
+export const untilSettled = (emulator: RunningEmulator) =>
+  vi.waitFor(() => expect(emulator.requestsInProgress, "requests in progress").toBe(0), WAIT);
+
+/**
+ * Sends the first `part` of a request body, waits until the emulator has an upload on its way to
+ * disk (failing if none comes), cuts the connection, and waits until its handler has settled.
+ * Returns the uploads that were pending while it was sending.
+ */
+export async function cutMidUpload(
+  emulator: RunningEmulator,
+  url: URL,
+  headers: OutgoingHttpHeaders,
+  part: Buffer,
+): Promise<string[]> {
+  const req = request(url, { method: "POST", headers });
+  const closed = new Promise<void>((resolve) => {
+    req.on("error", () => resolve());
+    req.on("close", () => resolve());
+  });
+  req.write(part);
+  await vi.waitFor(
+    () => expect(emulator.store.pendingUploads(), "an upload on its way").toHaveLength(1),
+    WAIT,
+  );
+  const during = emulator.store.pendingUploads();
+  req.destroy();
+  await closed;
+  await untilSettled(emulator);
+  return during;
+}

@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from "node:crypto";
-import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../src/index.js";
 import {
   CALLBACK,
+  cutMidUpload,
   download,
   expectRefusal,
   makeRsa,
@@ -248,23 +248,11 @@ describe("POST permission-access/import", () => {
     const before = emu.store.countFiles();
     const jwt = await signRequest({ client_id: IMPORT_CLIENT_ID, access_token: user.accessToken });
     const descriptor = await fileDescriptorJwt(LIBRARY_DESCRIPTOR);
-    let during: string[] = [];
-    await new Promise<void>((resolve) => {
-      const req = request(new URL(`${emu.baseUrl}permission-access/import`), {
-        method: "POST",
-        headers: { authorization: `Bearer ${jwt}`, filedescriptor: descriptor, ...framing },
-      });
-      req.on("error", () => resolve());
-      req.on("close", () => resolve());
-      req.write(randomBytes(4 * 1024 * 1024), () =>
-        setTimeout(() => {
-          during = emu.store.pendingUploads();
-          req.destroy();
-        }, 100),
-      );
-    });
-    while (emu.store.pendingUploads().length > 0) await new Promise((r) => setTimeout(r, 20));
+    const url = new URL(`${emu.baseUrl}permission-access/import`);
+    const headers = { authorization: `Bearer ${jwt}`, filedescriptor: descriptor, ...framing };
+    const during = await cutMidUpload(emu, url, headers, randomBytes(4 * 1024 * 1024));
     expect(during).toHaveLength(1);
+    expect(emu.store.pendingUploads()).toEqual([]);
     expect(emu.store.countFiles()).toBe(before);
     expect((await fetch(`${emu.url}/healthz`)).status).toBe(200);
   });

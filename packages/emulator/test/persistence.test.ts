@@ -1,7 +1,7 @@
 import { createPrivateKey } from "node:crypto";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { createDevContract, loadContractsFile, startEmulator } from "../src/index.js";
 import {
   Client,
@@ -11,6 +11,7 @@ import {
   signRequest,
   testContract,
   useTempDirs,
+  WAIT,
 } from "./helpers.js";
 
 const tempDir = useTempDirs();
@@ -71,11 +72,13 @@ describe("file mode", () => {
         () => "network error",
       ),
     );
-    while (first.stats.current.requests.postbox < 3) await new Promise((r) => setTimeout(r, 5));
+    await vi.waitFor(() => expect(first.stats.current.requests.postbox).toBe(3), WAIT);
+    expect(first.requestsInProgress).toBe(3);
     await first.close();
     const outcomes = await Promise.all(writes);
-    // The handlers ran to their end against an open store: nothing reported, nothing half-written.
-    await new Promise((r) => setTimeout(r, 400));
+    // close() waited for the handlers (not its time bound): they ran to their end against an open
+    // store, nothing reported, nothing half-written.
+    expect(first.requestsInProgress).toBe(0);
     expect(errors).toEqual([]);
 
     const second = await startEmulator({ dataDir, autoApprove: true, onError });

@@ -1,10 +1,10 @@
 import { randomBytes } from "node:crypto";
-import { request } from "node:http";
 import { describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../src/index.js";
 import {
   aesCbc,
   Client,
+  cutMidUpload,
   DESCRIPTOR,
   download,
   errorOf,
@@ -16,6 +16,7 @@ import {
   type Onboarded,
   sha256,
   signRequest,
+  start,
   streamingMultipart,
   testContract,
   useEmulator,
@@ -191,26 +192,12 @@ describe("permission-access/postbox", () => {
       ...envelope.claims,
     });
     const url = new URL(`${emu.baseUrl}permission-access/postbox/${box.postboxId}`);
-    let during: string[] = [];
-    await new Promise<void>((resolve) => {
-      const req = request(url, {
-        method: "POST",
-        headers: {
-          authorization: `Bearer ${jwt}`,
-          "content-type": MULTIPART_TYPE,
-          "content-length": full.length,
-        },
-      });
-      req.on("error", () => resolve());
-      req.on("close", () => resolve());
-      req.write(full.subarray(0, 4 * 1024 * 1024), () =>
-        setTimeout(() => {
-          during = emu.store.pendingUploads();
-          req.destroy();
-        }, 100),
-      );
-    });
-    await new Promise((r) => setTimeout(r, 200));
+    const headers = {
+      authorization: `Bearer ${jwt}`,
+      "content-type": MULTIPART_TYPE,
+      "content-length": full.length,
+    };
+    const during = await cutMidUpload(emu, url, headers, full.subarray(0, 4 * 1024 * 1024));
     // The upload was on its way to disk, and is gone once the connection dropped.
     expect(during).toHaveLength(1);
     expect(emu.store.pendingUploads()).toEqual([]);
@@ -255,16 +242,19 @@ describe("permission-access/postbox", () => {
     expect(((await res.json()) as { status: string }).status).toBe("pending");
   });
 
-  it("honours a short access token lifetime", async () => {
-    emu.settings.accessTokenTtlMs = 50;
+  it("honours a short access token lifetime, judged by the emulator's clock (expired at its end)", async () => {
+    let clock = Date.now();
+    const other = await start({ autoApprove: true, accessTokenTtlMs: 50, now: () => clock });
     try {
-      const mine = await client.onboard();
-      await new Promise((r) => setTimeout(r, 80));
-      expect(((await (await client.write(mine, Buffer.from("x"))).json()) as { status: string }).status).toBe(
-        "pending",
-      );
+      const otherClient = new Client(other);
+      const mine = await otherClient.onboard();
+      const statusOf = async (res: Response) => ((await res.json()) as { status: string }).status;
+      clock += 49;
+      expect(await statusOf(await otherClient.write(mine, Buffer.from("x")))).toBe("delivered");
+      clock += 1;
+      expect(await statusOf(await otherClient.write(mine, Buffer.from("x")))).toBe("pending");
     } finally {
-      emu.settings.accessTokenTtlMs = 60 * 60_000;
+      await other.close();
     }
   });
 
