@@ -1,4 +1,5 @@
 import { createPublicKey } from "node:crypto";
+import { request } from "node:http";
 import { describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../src/index.js";
 import { type Client, errorOf, useEmulator } from "./helpers.js";
@@ -26,15 +27,22 @@ describe("key set, health, pages and the library API", () => {
   });
 
   it("puts the origin the request used into jku, or publicUrl when set", async () => {
-    const viaLocalhost = await fetch(`http://localhost:${emu.port}/v1.7/oauth/authorize`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${await client.authorizeJwt()}` },
-    }).catch(() => undefined);
-    if (viaLocalhost?.ok) {
-      const { token } = (await viaLocalhost.json()) as { token: string };
-      const header = JSON.parse(Buffer.from(token.split(".")[0] ?? "", "base64url").toString());
-      expect(header.jku).toBe(`http://localhost:${emu.port}/v1.7/jwks/oauth`);
-    }
+    const jwt = await client.authorizeJwt();
+    // Sent to 127.0.0.1 under another name of the host (fetch does not let a Host header through).
+    const viaName = await new Promise<{ status?: number; body: string }>((resolve, reject) => {
+      const headers = { host: `localhost:${emu.port}`, authorization: `Bearer ${jwt}` };
+      const req = request(`${emu.baseUrl}oauth/authorize`, { method: "POST", headers }, (res) => {
+        let body = "";
+        res.setEncoding("utf8").on("data", (chunk) => (body += chunk));
+        res.on("end", () => resolve({ status: res.statusCode, body })).on("error", reject);
+      });
+      req.on("error", reject).end();
+    });
+    expect(viaName.status).toBe(200);
+    const { token: named } = JSON.parse(viaName.body) as { token: string };
+    expect(JSON.parse(Buffer.from(named.split(".")[0] ?? "", "base64url").toString()).jku).toBe(
+      `http://localhost:${emu.port}/v1.7/jwks/oauth`,
+    );
     emu.settings.publicUrl = "https://digime.test";
     try {
       const res = await client.post("oauth/authorize", await client.authorizeJwt());
