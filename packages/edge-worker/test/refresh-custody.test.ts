@@ -15,6 +15,7 @@ import {
   emulator,
   expireStoredAccessToken,
   publicKeyOf,
+  recordingVaults,
   signedInUser,
   storedTokens,
   upload,
@@ -23,30 +24,6 @@ import {
 } from "./support";
 
 const vaults = (env as unknown as Env).USER_VAULT;
-
-/** A `USER_VAULT` whose stubs record every call's arguments and answer. */
-function recordingVaults(crossed: { method: string; args: unknown[]; answer: unknown }[]) {
-  return {
-    idFromName: (name: string) => vaults.idFromName(name),
-    get(id: DurableObjectId) {
-      const stub = vaults.get(id);
-      return new Proxy(stub, {
-        get(target, prop) {
-          const value = Reflect.get(target, prop);
-          if (typeof prop !== "string" || typeof value !== "function") return value;
-          // Called on the stub itself: an RPC method's own `apply` would be a remote call.
-          const call = target as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
-          return async (...args: unknown[]) => {
-            const answer = await call[prop]?.(...args);
-            crossed.push({ method: prop, args, answer });
-            return answer;
-          };
-        },
-      });
-    },
-  };
-}
-
 /**
  * Sends once more after 503 `TOKEN_REFRESHED_RETRY`, as the typed client does: a body the Worker
  * called with overridden bindings gets has no `Content-Length`, so it streams, and cannot be sent

@@ -392,6 +392,29 @@ export async function expireStoredAccessToken(userId: string): Promise<void> {
   });
 }
 
+/** A `USER_VAULT` whose stubs record every call's arguments and answer. */
+export function recordingVaults(crossed: { method: string; args: unknown[]; answer: unknown }[]) {
+  return {
+    idFromName: (name: string) => testEnv.USER_VAULT.idFromName(name),
+    get(id: DurableObjectId) {
+      const stub = testEnv.USER_VAULT.get(id);
+      return new Proxy(stub, {
+        get(target, prop) {
+          const value = Reflect.get(target, prop);
+          if (typeof prop !== "string" || typeof value !== "function") return value;
+          // Called on the stub itself: an RPC method's own `apply` would be a remote call.
+          const call = target as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+          return async (...args: unknown[]) => {
+            const answer = await call[prop]?.(...args);
+            crossed.push({ method: prop, args, answer });
+            return answer;
+          };
+        },
+      });
+    },
+  };
+}
+
 /** Cuts digi.me off (every connection to it fails) or brings it back. */
 export async function digime(mode: "down" | "up"): Promise<void> {
   await fetch(`${testEnv.TEST_PROXY_CONTROL_URL}/${mode}`, { method: "POST" });
