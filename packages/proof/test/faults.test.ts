@@ -23,7 +23,7 @@ import {
   ServerError,
   type UserAccessToken,
 } from "@digime-edge/sdk-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import {
   APPLICATION_ID,
   contractDetailsOf,
@@ -100,7 +100,8 @@ const writesOf = (record: WriteRecord) => record.attempts.filter(isWrite);
 const statusesOf = (record: WriteRecord) => writesOf(record).map((a) => a.status ?? a.outcome);
 const expireAccess = (box: Onboarded, kinds: ("access" | "refresh")[] = ["access"]) =>
   harness.emu.store.expireTokens({ postboxId: box.postboxId }, kinds, Date.now());
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** How long a run waits for the emulator to reach a state before it fails. */
+const WAIT = { timeout: 15_000, interval: 5 } as const;
 
 /** The proxy loses the answer to the next POST whose path `matches`, and passes everything else. */
 function loseNextAnswer(matches: (path: string) => boolean) {
@@ -109,14 +110,15 @@ function loseNextAnswer(matches: (path: string) => boolean) {
     method === "POST" && matches(path) && lose-- > 0 ? "lose-answer" : "pass";
 }
 
-/** Waits until the emulator has seen `n` more write requests than `from`. */
-async function untilWriteRequests(from: number, n = 1) {
-  for (let i = 0; i < 500; i++) {
-    if (harness.emu.stats.current.requests.postbox >= from + n) return;
-    await sleep(5);
-  }
-  throw new Error("the write request never reached the emulator");
-}
+/** Waits (bounded) until the emulator has seen `n` more write requests than `from`. */
+const untilWriteRequests = (from: number, n = 1) =>
+  vi.waitFor(() => {
+    expect(harness.emu.stats.current.requests.postbox, "write requests").toBeGreaterThanOrEqual(from + n);
+  }, WAIT);
+
+/** Waits (bounded) until every request that reached the emulator has settled: stored or failed. */
+const untilSettled = () =>
+  vi.waitFor(() => expect(harness.emu.requestsInProgress, "requests in progress").toBe(0), WAIT);
 
 describe("bursts of 429/500/502/503", () => {
   const cases: {
@@ -203,7 +205,7 @@ describe("added latency", () => {
     expect(record.error).toMatchObject({ code: "TIMEOUT", retryable: true, delivery: "unknown" });
     expect(statusesOf(record)).toEqual(["no-answer"]);
     harness.emu.faults.clear();
-    await sleep(TIMEOUT_MS + 800); // the emulator finishes the request the client gave up on
+    await untilSettled(); // the emulator finishes the request the client gave up on
     // The emulator may or may not store an upload whose client gave up; never twice.
     expect(expectCopies(harness, caller.box.postboxId, record)).toBeLessThanOrEqual(1);
     await caller.expectTokenWorks("latency-timeout");
@@ -263,7 +265,7 @@ describe("the emulator restarted (file mode, same data folder, same port)", () =
     await harness.restart();
     const record = await writing;
     if (record.outcome !== "delivered") expect(record.error).toBeInstanceOf(NetworkError);
-    await sleep(600);
+    await untilSettled();
     expectCopies(harness, caller.box.postboxId, record);
     await caller.expectTokenWorks("restart-during");
   });
@@ -273,11 +275,12 @@ describe("the emulator restarted (file mode, same data folder, same port)", () =
     const before = harness.emu.stats.current.requests.postbox;
     const writing = caller.write("restart-mid-stream", "stream", bytesOf(2_000_000), 25);
     await untilWriteRequests(before);
-    await sleep(150);
+    // Part of the stream is on its way to disk when the emulator stops.
+    await vi.waitFor(() => expect(harness.emu.store.pendingUploads()).toHaveLength(1), WAIT);
     await harness.restart();
     const record = await writing;
     expect(record.error).toBeInstanceOf(NetworkError);
-    await sleep(300);
+    await untilSettled();
     expectStored(harness, caller.box.postboxId, record, { atLeast: 0, atMost: 0 });
     expect(harness.emu.store.pendingUploads()).toEqual([]);
     await caller.expectTokenWorks("restart-mid-stream");
@@ -558,7 +561,6 @@ describe("a seeded randomized schedule of mixed faults and inputs", () => {
     const { box, recorder } = caller;
     const tally: Record<string, number> = {};
     let duplicates = 0;
-    let slowest = 0;
 
     for (let i = 0; i < N; i++) {
       const fault = pick(FAULTS);
@@ -582,7 +584,6 @@ describe("a seeded randomized schedule of mixed faults and inputs", () => {
           break;
         case "latency-timeout":
           faults.set("postbox", { latencyMs: TIMEOUT_MS + 300 });
-          slowest = TIMEOUT_MS + 300;
           break;
         case "drop":
           faults.set("postbox", { dropNext: 1, dropAfterBytes: Math.floor(rng() * (size + 600)) });
@@ -640,8 +641,8 @@ describe("a seeded randomized schedule of mixed faults and inputs", () => {
       await caller.expectTokenWorks(`r${i}`);
     }
 
-    // Late attempts (timed out by the client, cut by a restart) have finished by now.
-    await sleep(slowest + 500);
+    // Late attempts (timed out by the client, cut by a restart) finish before the count.
+    await untilSettled();
     for (const record of caller.records) {
       const copies = expectCopies(harness, box.postboxId, record);
       if (copies > 1) duplicates += copies - 1;
