@@ -1,9 +1,13 @@
 /**
- * The page: connect to digi.me through the edge Worker, then send files with progress. Everything
- * that talks to the Worker goes through its typed client; how a file travels is an upload mode
- * (see `upload-modes.ts`).
+ * The page: connect to digi.me through the edge Worker, then send files with progress, see the
+ * accounts digi.me holds for you, and delete your data there. Everything that talks to the Worker
+ * goes through its typed client; how a file travels is an upload mode (see `upload-modes.ts`), and
+ * which modes there are follows the Worker's write API (`writeApi` in `GET /api/session`).
  */
-import { createClient, EdgeClientError } from "@digime-edge/edge-worker/client";
+import { createClient, EdgeClientError, type WriteApi } from "@digime-edge/edge-worker/client";
+import { renderAccounts } from "./accounts-list.ts";
+import { askToDelete, type DeleteDialog, wireDeleteDialog } from "./delete-dialog.ts";
+import { byId, h } from "./dom.ts";
 import { formatBytes, parseTags } from "./format.ts";
 import { describeError, describeSignInError, type Problem } from "./messages.ts";
 import {
@@ -56,24 +60,6 @@ interface EntryView {
   retry: HTMLButtonElement;
 }
 
-function byId<T extends HTMLElement = HTMLElement>(id: string): T {
-  const element = document.getElementById(id);
-  if (!element) throw new Error(`#${id} is missing from the page`);
-  return element as T;
-}
-
-/** Creates an element with attributes and children (text is always set as text, never as HTML). */
-function h<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  attributes: Record<string, string> = {},
-  ...children: (Node | string)[]
-): HTMLElementTagNameMap[K] {
-  const element = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, value);
-  element.append(...children);
-  return element;
-}
-
 const ui = {
   notice: byId("notice"),
   noticeTitle: byId("notice-title"),
@@ -84,6 +70,7 @@ const ui = {
   retry: byId<HTMLButtonElement>("retry-session"),
   send: byId("send"),
   tags: byId<HTMLInputElement>("tags"),
+  sealSwitch: byId("seal-switch"),
   sealMode: byId<HTMLInputElement>("seal-mode"),
   modeSummary: byId("mode-summary"),
   modeSummaryText: byId("mode-summary-text"),
@@ -93,9 +80,21 @@ const ui = {
   empty: byId("empty"),
   count: byId("sent-count"),
   live: byId("live"),
+  account: byId("account"),
+  accounts: byId<HTMLUListElement>("accounts"),
+  accountsStatus: byId("accounts-status"),
+  deleteData: byId<HTMLButtonElement>("delete-data"),
+};
+
+const deleteDialog: DeleteDialog = {
+  dialog: byId<HTMLDialogElement>("delete-dialog"),
+  confirm: byId<HTMLButtonElement>("delete-confirm"),
+  cancel: byId<HTMLButtonElement>("delete-cancel"),
 };
 
 let connection: Connection = "checking";
+/** The Worker's write API, from `GET /api/session`: `import` has no sealing on the device. */
+let writeApi: WriteApi = "postbox";
 
 function setConnection(state: Connection): void {
   connection = state;
@@ -107,16 +106,37 @@ function setConnection(state: Connection): void {
   ui.send.classList.toggle("disabled", !canSend);
   ui.fileInput.disabled = !canSend;
   ui.tags.disabled = !canSend;
+  ui.account.hidden = !canSend;
+  if (canSend) void loadAccounts();
+  else clearAccounts();
 }
 
 function setMode(mode: UploadMode): void {
   method = methods[mode];
-  ui.sealMode.checked = mode === "sealed";
+  if (mode !== "import") ui.sealMode.checked = mode === "sealed";
   ui.modeSummary.dataset.mode = mode;
   ui.modeSummaryText.textContent = method.summary;
 }
 
-function showNotice(problem: Problem | undefined): void {
+/**
+ * Follows the Worker's write API: `postbox` offers the switch between sealing here and the
+ * Worker sealing; `import` has nothing to seal for, so the switch goes and the page says so.
+ *
+ * @param api - `writeApi` of `GET /api/session`.
+ * @param canSeal - Its `canSeal`, when signed in: false for a postbox sign-in without the public
+ *   key to seal with, which then sends plain (the Worker seals).
+ */
+function setWriteApi(api: WriteApi, canSeal = true): void {
+  writeApi = api;
+  ui.sealSwitch.hidden = api === "import";
+  ui.sealMode.disabled = !canSeal;
+  if (api === "import") setMode("import");
+  else setMode(canSeal && ui.sealMode.checked ? "sealed" : "plain");
+}
+
+/** Shows a message at the top: a problem (the default), or good news (`ok`). */
+function showNotice(problem: Problem | undefined, tone: "bad" | "ok" = "bad"): void {
+  ui.notice.dataset.tone = tone;
   ui.notice.hidden = !problem;
   ui.noticeTitle.textContent = problem?.title ?? "";
   ui.noticeHint.textContent = problem?.hint ?? "";
@@ -136,6 +156,7 @@ async function checkSession(): Promise<void> {
   setConnection("checking");
   try {
     const session = await client.session();
+    setWriteApi(session.writeApi, !session.authenticated || session.canSeal);
     if (session.authenticated && !session.canWrite) {
       showNotice(describeError(new EdgeClientError(403, "CANNOT_WRITE", "no postbox")));
     }
@@ -143,6 +164,70 @@ async function checkSession(): Promise<void> {
   } catch (error) {
     setConnection("unreachable");
     showNotice(describeError(error));
+  }
+}
+
+// ---- accounts and deleting the user's data ---------------------------------------------------------
+
+let accountsCall: AbortController | undefined;
+
+function clearAccounts(): void {
+  accountsCall?.abort();
+  accountsCall = undefined;
+  ui.accounts.replaceChildren();
+  ui.accountsStatus.textContent = "";
+  delete ui.accountsStatus.dataset.problem;
+}
+
+/** Lists the user's accounts at digi.me (`GET /api/accounts`). */
+async function loadAccounts(): Promise<void> {
+  clearAccounts();
+  const call = new AbortController();
+  accountsCall = call;
+  ui.accountsStatus.hidden = false;
+  ui.accountsStatus.textContent = "Looking up your accounts…";
+  try {
+    const accounts = await client.accounts({ signal: call.signal });
+    if (call.signal.aborted) return;
+    renderAccounts(ui.accounts, accounts);
+    ui.accountsStatus.hidden = accounts.length > 0;
+    ui.accountsStatus.textContent =
+      writeApi === "import"
+        ? "digi.me lists no account for you yet."
+        : "digi.me lists no account for you: files this app sends go to its postbox in your library.";
+  } catch (error) {
+    if (call.signal.aborted) return;
+    const problem = describeError(error, "accounts");
+    ui.accountsStatus.dataset.problem = "";
+    ui.accountsStatus.textContent = `${problem.title} ${problem.hint ?? ""}`.trim();
+    if (problem.signedOut) {
+      setConnection("signed-out");
+      showNotice(problem);
+    }
+  }
+}
+
+/** "Delete my data at digi.me": asks first, then `DELETE /api/user`; signed out once done. */
+async function deleteData(): Promise<void> {
+  if (!(await askToDelete(deleteDialog))) return;
+  ui.deleteData.disabled = true;
+  try {
+    await client.deleteUser();
+    setConnection("signed-out");
+    showNotice(
+      {
+        title: "Your data at digi.me was deleted.",
+        hint: "Your library there and this app's connection are gone. Connect again to start afresh.",
+      },
+      "ok",
+    );
+    announce("Your data at digi.me was deleted. You're signed out.");
+  } catch (error) {
+    const problem = describeError(error, "delete");
+    showNotice(problem);
+    if (problem.signedOut) setConnection("signed-out");
+  } finally {
+    ui.deleteData.disabled = false;
   }
 }
 
@@ -354,6 +439,8 @@ ui.sealMode.addEventListener("change", () => setMode(ui.sealMode.checked ? "seal
 byId("worker-origin").textContent = workerUrl ? new URL(workerUrl).origin : location.origin;
 byId("notice-close").addEventListener("click", () => showNotice(undefined));
 ui.retry.addEventListener("click", () => void checkSession());
+wireDeleteDialog(deleteDialog);
+ui.deleteData.addEventListener("click", () => void deleteData());
 
 ui.signOut.addEventListener("click", async () => {
   ui.signOut.disabled = true;

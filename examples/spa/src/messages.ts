@@ -1,4 +1,4 @@
-import { EdgeClientError } from "@digime-edge/edge-worker/client";
+import { type ApiErrorCode, EdgeClientError } from "@digime-edge/edge-worker/client";
 import { formatBytes } from "./format.ts";
 
 /** A failure, in words a person can act on. */
@@ -28,11 +28,28 @@ const UNAVAILABLE: Problem = {
   hint: "Nothing was saved. Try again in a moment.",
 };
 
-/** Messages by the Worker's error codes (see the edge-worker README) and the client's own. */
-const BY_CODE: Record<string, Problem> = {
+const SIGN_IN_AGAIN: Problem = { title: "Connecting to digi.me did not complete.", hint: "Connect again." };
+
+const FHIR_REFUSED: Problem = {
+  title: "The health record was refused.",
+  hint: "It must be a FHIR resource (a JSON object with a resourceType) of version STU3 (3.0.2).",
+  final: true,
+};
+
+/** What the page asks the Worker for: each has its own words when it fails. */
+export type Action = "upload" | "accounts" | "delete";
+
+/** The codes of the typed client itself, besides the Worker's. */
+type ClientCode = "NETWORK" | "ABORTED" | "HTTP_ERROR" | "SEAL_FAILED" | "UNSUPPORTED";
+
+/**
+ * Messages by the Worker's error codes (see the edge-worker README) and the client's own. Typed as
+ * every code, so that a code the Worker gains fails the typecheck here until it has words.
+ */
+const BY_CODE: Record<ApiErrorCode | ClientCode, Problem> = {
   UNAUTHENTICATED: {
     title: "You're not connected to digi.me.",
-    hint: "Connect your digi.me, then send the file again.",
+    hint: "Connect your digi.me, then try again.",
     signedOut: true,
   },
   SESSION_EXPIRED: {
@@ -50,7 +67,7 @@ const BY_CODE: Record<string, Problem> = {
     hint: "Its ALLOWED_ORIGINS setting must list this page's origin.",
   },
   RATE_LIMITED: {
-    title: "You're sending files faster than allowed.",
+    title: "You're asking faster than allowed.",
     hint: "Wait a little, then try again.",
   },
   TOO_MANY_UPLOADS: {
@@ -113,6 +130,77 @@ const BY_CODE: Record<string, Problem> = {
   },
   ABORTED: { title: "Cancelled." },
   INTERNAL: { title: "The upload service had an unexpected problem.", hint: "Try again." },
+  HTTP_ERROR: {
+    title: "The upload service gave an answer this page can't read.",
+    hint: "Try again; if it keeps happening, the Worker's address may be wrong.",
+  },
+  NOT_FOUND: { title: "The upload service doesn't know this request.", hint: "Reload the page." },
+  PAYLOAD_TOO_LARGE: { title: "This file is too large.", hint: "Choose a smaller file.", final: true },
+  DESCRIPTOR_AFTER_FILE: { title: "The upload arrived garbled.", hint: "Try again." },
+  DIGIME_UNREACHABLE_NOT_SENT: UNAVAILABLE,
+  BAD_RETURN_TO: {
+    title: "The upload service refused to bring you back to this page.",
+    hint: "Its ALLOWED_ORIGINS setting must list this page's origin.",
+  },
+  BAD_STATE: SIGN_IN_AGAIN,
+  BAD_CALLBACK: { title: "digi.me's answer to the sign-in was incomplete.", hint: "Connect again." },
+  AUTHORIZATION_FAILED: SIGN_IN_AGAIN,
+  // The import API (the Worker's DIGIME_WRITE_API=import) and the routes that come with it.
+  WRITE_API_MISMATCH: {
+    title: "digi.me's answer to the sign-in was for another kind of contract.",
+    hint: "The Worker's DIGIME_WRITE_API setting (postbox or import) must match its contract.",
+  },
+  SEALING_UNAVAILABLE: {
+    title: "This service doesn't take files encrypted on this device: digi.me receives them over TLS.",
+    hint: "Reload the page, then choose the file again: it is sent as it is, over HTTPS.",
+    final: true,
+  },
+  IMPORT_API_REQUIRED: {
+    title: "This needs digi.me's import API, which this service doesn't use.",
+    final: true,
+  },
+  BAD_SOURCE_TYPE: { title: "The sign-in asked for an unknown kind of source.", hint: "Connect again." },
+  BAD_FHIR_VERSION: { ...FHIR_REFUSED, title: "This FHIR version isn't accepted." },
+  BAD_FHIR_BODY: FHIR_REFUSED,
+  BAD_ACCOUNT_ID: {
+    title: "No health provider account was named for the record.",
+    hint: "Choose one of your accounts that takes records.",
+    final: true,
+  },
+  ACCOUNT_NOT_FOUND: {
+    title: "That account is not one of yours at digi.me.",
+    hint: "Choose one of the accounts listed.",
+    final: true,
+  },
+  NOT_A_PUSH_ACCOUNT: {
+    title: "That account doesn't take health records.",
+    hint: "Choose a health provider account (PUSH).",
+    final: true,
+  },
+};
+
+/** Words for the calls besides uploads, where "nothing was saved" would not fit. */
+const OTHER_ACTIONS: Record<Exclude<Action, "upload">, { failed: string; unavailable: Problem }> = {
+  accounts: {
+    failed: "Your accounts could not be listed.",
+    unavailable: {
+      title: "digi.me is unavailable, so your accounts can't be listed.",
+      hint: "Try again in a moment.",
+    },
+  },
+  delete: {
+    failed: "Your data at digi.me was not deleted.",
+    unavailable: {
+      title: "digi.me is unavailable, so your data there was not deleted.",
+      hint: "You're still connected. Try again in a moment.",
+    },
+  },
+};
+
+/** `DELETE /api/user` whose answer was lost: digi.me may have deleted the user. */
+const DELETE_OUTCOME_UNKNOWN: Problem = {
+  title: "digi.me's answer was lost: your data there may already be deleted.",
+  hint: "Try again to make sure.",
 };
 
 /** Messages for `?digimeError=<code>`, how the Worker reports a sign-in that did not complete. */
@@ -121,8 +209,9 @@ const SIGN_IN: Record<string, Problem> = {
     title: "You didn't allow this app to write to your library.",
     hint: "Connect again if you change your mind.",
   },
-  BAD_CALLBACK: { title: "digi.me's answer to the sign-in was incomplete.", hint: "Connect again." },
-  AUTHORIZATION_FAILED: { title: "Connecting to digi.me did not complete.", hint: "Connect again." },
+  BAD_CALLBACK: BY_CODE.BAD_CALLBACK,
+  AUTHORIZATION_FAILED: SIGN_IN_AGAIN,
+  WRITE_API_MISMATCH: BY_CODE.WRITE_API_MISMATCH,
   InvalidPreauthorizationCode: { title: "That sign-in link had expired.", hint: "Connect again." },
   SIGN_IN_EXPIRED: {
     title: "Connecting took too long, so it was not completed.",
@@ -131,17 +220,26 @@ const SIGN_IN: Record<string, Problem> = {
 };
 
 /**
- * Turns anything an upload or a session check threw into words.
+ * Turns anything a call of the typed client threw into words.
  *
  * @param error - Usually an `EdgeClientError` from the typed client.
+ * @param action - What the page was doing: an upload (the default, also for a session check),
+ *   listing the accounts, or deleting the user's data.
  * @returns What to show.
  */
-export function describeError(error: unknown): Problem {
+export function describeError(error: unknown, action: Action = "upload"): Problem {
   if (!(error instanceof EdgeClientError)) {
     return {
       title: "Something went wrong in this page.",
       hint: error instanceof Error ? error.message : undefined,
     };
+  }
+  if (action !== "upload" && error.code.startsWith("DIGIME_")) {
+    const words =
+      action === "delete" && error.mayHaveArrived
+        ? DELETE_OUTCOME_UNKNOWN
+        : OTHER_ACTIONS[action].unavailable;
+    return withRetryAfter(words, error);
   }
   if (error.code === "PAYLOAD_TOO_LARGE") {
     const limit = /(\d+) bytes/.exec(error.message)?.[1];
@@ -151,16 +249,21 @@ export function describeError(error: unknown): Problem {
       final: true,
     };
   }
-  const known = BY_CODE[error.code] ?? (error.code.startsWith("DIGIME_") ? UNAVAILABLE : undefined);
-  const problem = known ?? { title: "The upload failed.", hint: `${error.message} (${error.code}).` };
+  const byCode: Partial<Record<string, Problem>> = BY_CODE;
+  const known = byCode[error.code] ?? (error.code.startsWith("DIGIME_") ? UNAVAILABLE : undefined);
+  const failed = action === "upload" ? "The upload failed." : OTHER_ACTIONS[action].failed;
+  const problem = known ?? { title: failed, hint: `${error.message} (${error.code}).` };
   if (error.code === "CONFIG_INVALID") return { ...problem, hint: error.message };
-  if (error.retryAfter !== undefined && error.retryAfter > 0) {
-    return {
-      ...problem,
-      hint: `${problem.hint ?? ""} You can retry in ${Math.ceil(error.retryAfter)} s.`.trim(),
-    };
-  }
-  return problem;
+  return withRetryAfter(problem, error);
+}
+
+/** `problem`, saying when to try again if the Worker said so (`Retry-After`). */
+function withRetryAfter(problem: Problem, error: EdgeClientError): Problem {
+  if (error.retryAfter === undefined || error.retryAfter <= 0) return problem;
+  return {
+    ...problem,
+    hint: `${problem.hint ?? ""} You can retry in ${Math.ceil(error.retryAfter)} s.`.trim(),
+  };
 }
 
 /**

@@ -6,11 +6,14 @@
  *   client's `uploadSealed`) before it leaves; the Worker only signs and forwards ciphertext.
  * - `plain`: the file goes to the Worker as is (over HTTPS) and the Worker encrypts it on its way
  *   through to digi.me.
+ * - `import`: the Worker's contract uses digi.me's import API (`writeApi: "import"` in
+ *   `GET /api/session`): the file goes to the Worker as is (over HTTPS), which streams it on to
+ *   digi.me over TLS. That API has no envelope, so there is nothing to seal on the device.
  */
 import type { EdgeClient, FileDescriptorInput, UploadResult } from "@digime-edge/edge-worker/client";
 
 /** The upload modes this app knows. */
-export type UploadMode = "sealed" | "plain";
+export type UploadMode = "sealed" | "plain" | "import";
 
 /** What an upload is doing: encrypting on this device, or sending over the network. */
 export type UploadPhase = "sealing" | "sending";
@@ -66,6 +69,12 @@ const share = (part: number, whole: number | undefined): number | undefined => {
  * @returns One method per mode.
  */
 export function createUploadMethods(client: EdgeClient): Record<UploadMode, UploadMethod> {
+  const sendAsIs: UploadMethod["upload"] = ({ file, descriptor, onProgress, signal }) =>
+    client.upload(file, descriptor, {
+      fileName: file.name,
+      signal,
+      onProgress: (sent, total) => onProgress({ phase: "sending", done: share(sent, total) }),
+    });
   return {
     sealed: {
       mode: "sealed",
@@ -92,12 +101,13 @@ export function createUploadMethods(client: EdgeClient): Record<UploadMode, Uplo
       mode: "plain",
       summary: "Sent to the Worker over HTTPS; the Worker encrypts it on the way and keeps no copy.",
       label: "encrypted by the Worker",
-      upload: ({ file, descriptor, onProgress, signal }) =>
-        client.upload(file, descriptor, {
-          fileName: file.name,
-          signal,
-          onProgress: (sent, total) => onProgress({ phase: "sending", done: share(sent, total) }),
-        }),
+      upload: sendAsIs,
+    },
+    import: {
+      mode: "import",
+      summary: "digi.me receives the file over TLS: its import API has no sealing on this device.",
+      label: "sent over TLS",
+      upload: sendAsIs,
     },
   };
 }

@@ -23,7 +23,6 @@ import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import type { LibraryFileJson } from "@digime-edge/emulator";
 import type { BrowserContext, Cookie, Page } from "playwright-core";
 import { launchChromium } from "../../../scripts/chromium.mjs";
 import {
@@ -34,6 +33,7 @@ import {
   SPA_DIST,
   startDemo,
 } from "../../../scripts/start.mjs";
+import { libraryAt, linesOf, signIn, watchProblems } from "./browser-support.ts";
 
 const SCREENSHOT = join(SPA_DIR, "test-results", "demo.png");
 const FILE_NAME = "holiday-photos.bin";
@@ -138,17 +138,7 @@ test("demo in a browser: sealed by default, ciphertext only on the wire, plain o
     context = await launchChromium(join(work, "profile"), { viewport: { width: 880, height: 1000 } });
     const browser = context;
     const page: Page = context.pages()[0] ?? (await context.newPage());
-    const problems: string[] = [];
-    page.on("pageerror", (error) => problems.push(`pageerror: ${error.message}`));
-    page.on("console", (message) => {
-      // The demo's own page only (the emulator's consent page has no favicon, say).
-      if (message.type() === "error" && message.location().url.startsWith(demoUrl)) {
-        problems.push(`console: ${message.text()} (${message.location().url})`);
-      }
-    });
-    page.on("response", (response) => {
-      if (response.status() >= 400) problems.push(`HTTP ${response.status()} for ${response.url()}`);
-    });
+    const problems = watchProblems(page, demoUrl);
     // Values a sign-in passes through the browser (the code and state of the callback URL).
     const seenInUrls: string[] = [];
     page.on("request", (request) => {
@@ -159,14 +149,7 @@ test("demo in a browser: sealed by default, ciphertext only on the wire, plain o
       }
     });
 
-    const library = async (): Promise<LibraryFileJson[]> =>
-      ((await (await fetch(`${emulator.libraryUrl}/api/files`)).json()) as { files: LibraryFileJson[] })
-        .files;
-    const fromLibrary = async (name: string) => {
-      const file = (await library()).find((f) => f.fileName === name);
-      assert.ok(file, `the library has ${name}`);
-      return { file, bytes: Buffer.from(await (await fetch(file.url)).arrayBuffer()) };
-    };
+    const { files: library, fromLibrary } = libraryAt(emulator.libraryUrl);
     const deliver = async (name: string, buffer: Buffer, mimeType = "application/octet-stream") => {
       await page.setInputFiles("#file", { name, mimeType, buffer });
       const item = page.locator(".upload").filter({ hasText: name });
@@ -207,12 +190,13 @@ test("demo in a browser: sealed by default, ciphertext only on the wire, plain o
         await connect.waitFor();
 
         // Sign in: the Worker sends the browser to the emulator's consent page; a person clicks Allow.
-        await connect.click();
-        await page.waitForURL((url) => url.href.startsWith(`${emulator.onboardUrl}authorize`));
-        pendingCookies = await browser.cookies(demoUrl);
-        await page.getByRole("button", { name: "Allow" }).click();
-        await page.waitForURL(demoUrl);
-        await page.getByText("Connected.").waitFor();
+        await signIn(page, {
+          demoUrl,
+          onboardUrl: emulator.onboardUrl,
+          onConsentPage: async () => {
+            pendingCookies = await browser.cookies(demoUrl);
+          },
+        });
         sessionCookies = await browser.cookies(demoUrl);
         assert.equal(await connect.isVisible(), false, "the Connect button is gone once connected");
 
@@ -222,11 +206,13 @@ test("demo in a browser: sealed by default, ciphertext only on the wire, plain o
           (await modeLine.textContent()) ?? "",
           /^\s*Encrypted on this device before it leaves: the Worker only ever sees ciphertext\.\s*$/,
         );
-        const lines = await modeLine.evaluate((el) => {
-          const { height } = el.getBoundingClientRect();
-          return Math.round(height / Number.parseFloat(getComputedStyle(el).lineHeight));
-        });
-        assert.equal(lines, 1, "the mode is said in one line");
+        assert.equal(await linesOf(modeLine), 1, "the mode is said in one line");
+
+        // A postbox contract: the switch is offered, and the account card is there (with the
+        // accounts digi.me lists for this contract: none, its files go to the postbox).
+        assert.equal(await page.locator("#seal-switch").isVisible(), true, "the switch is offered");
+        await page.locator("#accounts-status", { hasText: "digi.me lists no account for you" }).waitFor();
+        assert.equal(await page.getByRole("button", { name: "Delete my data at digi.me" }).isVisible(), true);
 
         // Watch the progress bar and the phase from the moment they appear.
         await page.evaluate(() => {

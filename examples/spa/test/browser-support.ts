@@ -1,0 +1,111 @@
+/**
+ * What the SPA's browser tests share: the emulator's library (what digi.me holds, read through its
+ * JSON API), the page's problems (script errors, failed requests), and signing in through the
+ * emulator's consent page as a person does.
+ */
+import assert from "node:assert/strict";
+import type { LibraryFileJson } from "@digime-edge/emulator";
+import type { Locator, Page } from "playwright-core";
+
+/** A file of the emulator's library with its bytes (decrypted, for a postbox write). */
+export interface LibraryEntry {
+  file: LibraryFileJson;
+  bytes: Buffer;
+}
+
+/** The emulator's library, read as a test does. */
+export interface Library {
+  /** Its files, newest first (`userId`, `source`, … as `GET /library/api/files` takes them). */
+  files(query?: Record<string, string>): Promise<LibraryFileJson[]>;
+  /** The file named `name`, with its bytes; fails the test when there is none. */
+  fromLibrary(name: string): Promise<LibraryEntry>;
+}
+
+/**
+ * The bytes of a library file, as digi.me holds them.
+ *
+ * @param file - A file the library listed.
+ * @returns Its bytes.
+ */
+export async function bytesOf(file: LibraryFileJson): Promise<Buffer> {
+  return Buffer.from(await (await fetch(file.url)).arrayBuffer());
+}
+
+/**
+ * The library of the emulator at `libraryUrl`.
+ *
+ * @param libraryUrl - The emulator's `libraryUrl`.
+ * @returns Its reader.
+ */
+export function libraryAt(libraryUrl: string): Library {
+  const files = async (query: Record<string, string> = {}) => {
+    const url = new URL(`${libraryUrl}/api/files`);
+    for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value);
+    const answer = (await (await fetch(url)).json()) as { files: LibraryFileJson[] };
+    return answer.files;
+  };
+  return {
+    files,
+    async fromLibrary(name) {
+      const file = (await files()).find((f) => f.fileName === name);
+      assert.ok(file, `the library has ${name}`);
+      return { file, bytes: await bytesOf(file) };
+    },
+  };
+}
+
+/**
+ * Records what goes wrong on `page`: script errors, console errors of the demo's own page, and
+ * answers with an error status.
+ *
+ * @param page - The page.
+ * @param demoUrl - The demo's origin (other pages' console errors, such as the consent page's missing
+ *   favicon, are not the app's).
+ * @returns The list, which grows as things happen.
+ */
+export function watchProblems(page: Page, demoUrl: string): string[] {
+  const problems: string[] = [];
+  page.on("pageerror", (error) => problems.push(`pageerror: ${error.message}`));
+  page.on("console", (message) => {
+    if (message.type() === "error" && message.location().url.startsWith(demoUrl)) {
+      problems.push(`console: ${message.text()} (${message.location().url})`);
+    }
+  });
+  page.on("response", (response) => {
+    if (response.status() >= 400) problems.push(`HTTP ${response.status()} for ${response.url()}`);
+  });
+  return problems;
+}
+
+/**
+ * Signs in as a person does: Connect, the Worker sends the browser to the emulator's consent page,
+ * Allow, back on the demo, connected.
+ *
+ * @param page - The page, at the demo and signed out.
+ * @param options - The demo's URL, the emulator's onboarding URL, and what to do on the consent page
+ *   before Allow is clicked (look at the cookies, say).
+ */
+export async function signIn(
+  page: Page,
+  options: { demoUrl: string; onboardUrl: string; onConsentPage?: () => Promise<void> },
+): Promise<void> {
+  await page.getByRole("link", { name: "Connect your digi.me" }).click();
+  await page.waitForURL((url) => url.href.startsWith(`${options.onboardUrl}authorize`));
+  await options.onConsentPage?.();
+  await page.getByRole("button", { name: "Allow" }).click();
+  await page.waitForURL(options.demoUrl);
+  await page.getByText("Connected.").waitFor();
+}
+
+/**
+ * How many lines of text an element takes on the page.
+ *
+ * @param element - The element.
+ * @returns Its height in lines of its line height.
+ */
+export function linesOf(element: Locator): Promise<number> {
+  return element.evaluate((el) => {
+    const { height } = el.getBoundingClientRect();
+    return Math.round(height / Number.parseFloat(getComputedStyle(el).lineHeight));
+  });
+}
