@@ -113,18 +113,28 @@ export function run(cmd, args, { timeoutMs = 120_000, env = {}, cwd = PKG } = {}
   return runProcess(cmd, args, { cwd, env: { ...process.env, ...env }, timeoutMs });
 }
 
-/** The result line a command-line entry printed, or a failure result carrying its output. */
+/**
+ * The result line a command-line entry printed, or a failure result carrying its output. The entry
+ * exits 0 once it has printed its result: any other exit (a crash after it, a kill on timeout)
+ * adds a failed case.
+ */
 export function parseResult(runtime, { code, stdout, stderr }) {
   const line = stdout.split("\n").find((l) => l.startsWith("@@conformance "));
-  if (line) return JSON.parse(line.slice("@@conformance ".length));
   const output = `exit ${code}\n${stdout}\n${stderr}`.trim().slice(-4000);
-  return {
-    runtime,
-    passed: 0,
-    failed: 1,
-    results: [{ name: `${runtime} ran the suite`, ok: false, error: output }],
-  };
+  if (!line) return { runtime, passed: 0, failed: 1, results: [failure(`${runtime} ran the suite`, output)] };
+  const result = JSON.parse(line.slice("@@conformance ".length));
+  return code === 0 ? result : withFailure(result, `${runtime} exited 0 after the suite`, output);
 }
+
+/** A failed case. */
+export const failure = (name, error) => ({ name, ok: false, ms: 0, error });
+
+/** A suite's result with one more failed case (its counts follow). */
+export const withFailure = (result, name, error) => ({
+  ...result,
+  failed: result.failed + 1,
+  results: [...result.results, failure(name, error)],
+});
 
 /** `text` indented for a failure report. */
 export const indent = (text) =>

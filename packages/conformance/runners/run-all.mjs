@@ -1,6 +1,7 @@
 // `pnpm --filter @digime-edge/conformance test`: the packaging checks, then the conformance suite on
 // Node, Deno, Bun, workerd and Chromium, one after another (each starts and stops its own server).
-// Exits non-zero when anything failed. `CONFORMANCE_ONLY=node,deno` runs a subset.
+// Exits non-zero when anything failed. `CONFORMANCE_ONLY=node,deno` runs a subset (an unknown
+// name fails).
 import { mainIf } from "./lib.mjs";
 import { packCheck } from "./pack-check.mjs";
 import { runBun } from "./run-bun.mjs";
@@ -19,13 +20,20 @@ const ALL = {
 };
 
 export async function runAll() {
-  const only = process.env.CONFORMANCE_ONLY?.split(",")
+  // Unset or empty: every runner. A misspelt name would run nothing and pass: it fails instead.
+  const only = (process.env.CONFORMANCE_ONLY ?? "")
+    .split(",")
     .map((s) => s.trim())
     .filter(Boolean);
+  const unknown = only.filter((name) => !(name in ALL));
+  if (unknown.length > 0) {
+    console.log(`conformance: no runner named ${unknown.join(", ")} (known: ${Object.keys(ALL).join(", ")})`);
+    return { runtime: "conformance", passed: 0, failed: 1 };
+  }
   const t0 = Date.now();
   const summaries = [];
   for (const [name, fn] of Object.entries(ALL)) {
-    if (only && !only.includes(name)) continue;
+    if (only.length > 0 && !only.includes(name)) continue;
     summaries.push(await fn());
   }
   const failed = summaries.reduce((n, s) => n + s.failed, 0);

@@ -1,7 +1,7 @@
 // workerd: vitest with @cloudflare/vitest-plugin runs workerd/conformance.test.ts inside workerd
 // (miniflare), which imports the suite and posts its result back to the local server.
 import { join } from "node:path";
-import { BIN, mainIf, PKG, run, runRuntime } from "./lib.mjs";
+import { BIN, failure, mainIf, PKG, run, runRuntime, withFailure } from "./lib.mjs";
 
 export function runWorkerd() {
   return runRuntime("workerd", async (server) => {
@@ -22,14 +22,18 @@ export function runWorkerd() {
     );
     const timeout = new Promise((resolve) => setTimeout(resolve, 1_000, undefined));
     const result = await Promise.race([received, timeout]);
-    if (result) return result;
     const output = `vitest exit ${out.code}\n${out.stdout}\n${out.stderr}`.trim().slice(-4000);
-    return {
-      runtime: "workerd",
-      passed: 0,
-      failed: 1,
-      results: [{ name: "workerd ran the suite", ok: false, error: output }],
-    };
+    if (!result)
+      return {
+        runtime: "workerd",
+        passed: 0,
+        failed: 1,
+        results: [failure("workerd ran the suite", output)],
+      };
+    // vitest fails exactly when the suite did: any other exit (an error outside the suite) fails too.
+    if ((out.code === 0) !== (result.failed === 0))
+      return withFailure(result, "workerd: vitest's exit agrees", output);
+    return result;
   });
 }
 
