@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { inLargeChunks, READ_CHUNK_BYTES, readBodyChunks } from "../../src/lib/body-chunks";
 
 /** Deterministic bytes (not `support`'s: that file would scan this file's answers, and it has none). */
@@ -70,8 +70,29 @@ describe("readBodyChunks", () => {
     expect(cancelled).toBe(true);
   });
 
+  // The clock and the timers are fake: the bodies' pauses and the reader's limits run on the same
+  // timeline, so each test sees the exact time a body failed at, not how fast the machine was.
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  /** Runs `reading` to its end on the fake clock; resolves with it and the fake time it took. */
+  async function onFakeTime<T>(reading: () => Promise<T>): Promise<{ result: T; ms: number }> {
+    const started = Date.now();
+    let ended: number | undefined;
+    const pending = reading().finally(() => {
+      ended = Date.now();
+    });
+    // Timer by timer; bounded: a body that neither fails nor ends stops the test after a minute.
+    while (ended === undefined && Date.now() - started < 60_000) await vi.advanceTimersToNextTimerAsync();
+    expect(ended, "the reading ended within a minute of fake time").toBeDefined();
+    return { result: await pending, ms: (ended ?? 0) - started };
+  }
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it("a time limit per chunk: a stalled or trickled body fails, a slow one that keeps pace does not", async () => {
-    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
     const timing = { chunkTimeoutMs: 300, onTimeout: () => new Error("too slow") };
     /** `pieces` bytes of `piece` each, one every `everyMs`; then the end (or a stall forever). */
     const dripped = (piece: number, pieces: number, everyMs: number, stall = false) => {
@@ -93,33 +114,32 @@ describe("readBodyChunks", () => {
       });
       return { stream, cancelled: () => cancelled };
     };
-    const read = async (stream: ReadableStream<Uint8Array>, size: number) => {
-      const started = Date.now();
-      let bytes = 0;
-      try {
-        for await (const chunk of readBodyChunks(stream, size, timing).chunks) bytes += chunk.byteLength;
-        return { bytes, ms: Date.now() - started };
-      } catch (error) {
-        return { error: (error as Error).message, bytes, ms: Date.now() - started };
-      }
-    };
+    const read = (stream: ReadableStream<Uint8Array>, size: number) =>
+      onFakeTime(async () => {
+        let bytes = 0;
+        try {
+          for await (const chunk of readBodyChunks(stream, size, timing).chunks) bytes += chunk.byteLength;
+          return { bytes };
+        } catch (error) {
+          return { error: (error as Error).message, bytes };
+        }
+      });
 
-    // Stalled after some bytes: fails after the limit, and the body is cancelled.
+    // Stalled after 20 bytes (at 20 ms): fails when the chunk's 300 ms are spent; the body is cancelled.
     const stalled = dripped(10, 2, 10, true);
-    const a = await read(stalled.stream, 1000);
-    expect(a).toMatchObject({ error: "too slow", bytes: 20 });
-    expect(a.ms).toBeLessThan(1000);
+    expect(await read(stalled.stream, 1000)).toEqual({ result: { error: "too slow", bytes: 20 }, ms: 300 });
     expect(stalled.cancelled()).toBe(true);
-    // Trickled: a byte every 20 ms never leaves a read waiting long, but 1000 bytes take 20 s.
-    const trickled = await read(dripped(1, 10_000, 20).stream, 1000);
-    expect(trickled).toMatchObject({ error: "too slow" });
-    expect(trickled.ms).toBeLessThan(1000);
-    // Slow but keeping pace (each 1000 bytes within the limit): read to the end.
-    expect(await read(dripped(250, 12, 40).stream, 1000)).toEqual({ bytes: 3000, ms: expect.any(Number) });
+    // Trickled: a byte every 20 ms never leaves a read waiting long, but 1000 bytes would take 20 s:
+    // fails at 300 ms, 15 bytes in.
+    expect(await read(dripped(1, 10_000, 20).stream, 1000)).toEqual({
+      result: { error: "too slow", bytes: 15 },
+      ms: 300,
+    });
+    // Slow but keeping pace (each 1000 bytes within the limit): read to the end, 12 pieces 40 ms apart.
+    expect(await read(dripped(250, 12, 40).stream, 1000)).toEqual({ result: { bytes: 3000 }, ms: 480 });
   });
 
   it("a minimum average rate after a grace period: a body that keeps each chunk's pace but averages slower fails", async () => {
-    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
     // 100 bytes every 20 ms: 5,000 bytes/s, always well within the per-chunk limit.
     const steady = (pieces: number) => {
       let sent = 0;
@@ -137,31 +157,34 @@ describe("readBodyChunks", () => {
       });
       return { stream, cancelled: () => cancelled };
     };
-    const read = async (stream: ReadableStream<Uint8Array>, minBytesPerSecond: number) => {
-      let bytes = 0;
-      try {
-        const options = {
-          chunkTimeoutMs: 5000,
-          onTimeout: () => new Error("chunk late"),
-          minBytesPerSecond,
-          graceMs: 200,
-          onTooSlow: () => new Error("too slow on average"),
-        };
-        for await (const chunk of readBodyChunks(stream, 1000, options).chunks) bytes += chunk.byteLength;
-        return { bytes };
-      } catch (error) {
-        return { error: (error as Error).message, bytes };
-      }
-    };
-    // Asked for 20,000 bytes/s: after the grace, the average (a chunk in flight counted) falls short.
+    const read = (stream: ReadableStream<Uint8Array>, minBytesPerSecond: number) =>
+      onFakeTime(async () => {
+        let bytes = 0;
+        try {
+          const options = {
+            chunkTimeoutMs: 5000,
+            onTimeout: () => new Error("chunk late"),
+            minBytesPerSecond,
+            graceMs: 200,
+            onTooSlow: () => new Error("too slow on average"),
+          };
+          for await (const chunk of readBodyChunks(stream, 1000, options).chunks) bytes += chunk.byteLength;
+          return { bytes };
+        } catch (error) {
+          return { error: (error as Error).message, bytes };
+        }
+      });
+    // Asked for 20,000 bytes/s: at the end of the 200 ms grace, 1000 bytes in and the next chunk
+    // due by 100 ms: too slow, then and there.
     const slow = steady(100);
-    const refused = await read(slow.stream, 20_000);
-    expect(refused.error).toBe("too slow on average");
-    expect(refused.bytes).toBeLessThan(10_000);
+    expect(await read(slow.stream, 20_000)).toEqual({
+      result: { error: "too slow on average", bytes: 1000 },
+      ms: 200,
+    });
     expect(slow.cancelled()).toBe(true);
     // Asked for 1,000 bytes/s: read to the end.
-    expect(await read(steady(30).stream, 1000)).toEqual({ bytes: 3000 });
+    expect(await read(steady(30).stream, 1000)).toEqual({ result: { bytes: 3000 }, ms: 600 });
     // A body shorter than the grace period is never too slow, whatever the rate asked.
-    expect(await read(steady(3).stream, 1_000_000)).toEqual({ bytes: 300 });
+    expect(await read(steady(3).stream, 1_000_000)).toEqual({ result: { bytes: 300 }, ms: 60 });
   });
 });
