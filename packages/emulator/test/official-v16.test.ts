@@ -1,31 +1,23 @@
-import { readFileSync } from "node:fs";
 import { request } from "node:http";
+import vectors from "@digime-edge/fixtures/official-v8.json" with { type: "json" };
+import official16 from "@digime-edge/fixtures/official-v16-requests.json" with { type: "json" };
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clockFrom, type IdKind, type RunningEmulator } from "../src/index.js";
 import { Client, sha256 } from "./helpers.js";
 import { userFiles } from "./import-helpers.js";
 
-/** One request as the official SDK 16.1.5 sent it (see fixtures/README.md). */
+/** One request as the official SDK 16.1.5 sent it (see `@digime-edge/fixtures`). */
 interface Recorded {
   call: string;
   method: string;
   path: string;
-  headers: Record<string, string>;
+  headers: Partial<Record<string, string>>;
   bodyBase64: string;
 }
 
-const fixture = (name: string) =>
-  JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), "utf8"));
-const v16 = fixture("official-v16-requests.json") as {
-  recordedAt: number;
-  applicationId: string;
-  contractId: string;
-  callback: string;
-  answers: { accounts: Record<string, unknown>[] };
-  requests: Recorded[];
-};
-const contractKey = fixture("official-v8.json").keys.contract.publicPkcs1 as string;
+const v16: Omit<typeof official16, "requests"> & { requests: Recorded[] } = official16;
+const contractKey = vectors.keys.contract.publicPkcs1;
 
 const byCall = (call: string) => {
   const found = v16.requests.find((r) => r.call === call);
