@@ -4,26 +4,6 @@ import { dirname, join, resolve } from "node:path";
 import { z } from "zod";
 import { clientIdOf } from "./store.js";
 
-/** A contract to register (by config file, `startEmulator({ contracts })` or `POST /admin/contracts`). */
-export interface ContractInput {
-  applicationId: string;
-  contractId: string;
-  /** The contract's RSA public key in PEM (PKCS#1 `BEGIN RSA PUBLIC KEY` or SPKI `BEGIN PUBLIC KEY`). */
-  publicKey: string;
-  /** The only redirect URI accepted for this contract. */
-  redirectUri: string;
-  /** Shown on the consent page; defaults to the application id. */
-  name?: string;
-  /** Whether the contract may write (default true). */
-  write?: boolean;
-  /**
-   * Which write API the contract uses (default `postbox`): `postbox` (the official SDK up to v8:
-   * consent returns `postboxId` and `publicKey`) or `import` (v9 on, `pushData`: consent returns
-   * `accountReference`, files arrive at `permission-access/import`).
-   */
-  writeApi?: WriteApi;
-}
-
 /** The write APIs a contract can use. */
 export const WRITE_APIS = ["postbox", "import"] as const;
 /** One of {@link WRITE_APIS}. */
@@ -31,10 +11,13 @@ export type WriteApi = (typeof WRITE_APIS)[number];
 
 const ID = z.string().min(1).max(200);
 
-/** Schema of a {@link ContractInput}: the public key must parse as RSA, the redirect URI as a URL. */
+/**
+ * Schema of a {@link ContractInput}: the public key must parse as RSA, the redirect URI as a URL.
+ */
 export const contractInputSchema = z.object({
   applicationId: ID,
   contractId: ID,
+  /** The contract's RSA public key in PEM (PKCS#1 `BEGIN RSA PUBLIC KEY` or SPKI `BEGIN PUBLIC KEY`). */
   publicKey: z.string().refine((pem) => {
     try {
       return createPublicKey(pem).asymmetricKeyType === "rsa";
@@ -42,11 +25,25 @@ export const contractInputSchema = z.object({
       return false;
     }
   }, "publicKey must be an RSA public key in PEM"),
+  /** The only redirect URI accepted for this contract. */
   redirectUri: z.url(),
+  /** Shown on the consent page; defaults to the application id. */
   name: z.string().min(1).max(200).optional(),
+  /** Whether the contract may write (default true). */
   write: z.boolean().optional(),
+  /**
+   * Which write API the contract uses (default `postbox`): `postbox` (the official SDK up to v8:
+   * consent returns `postboxId` and `publicKey`) or `import` (v9 on, `pushData`: consent returns
+   * `accountReference`, files arrive at `permission-access/import`).
+   */
   writeApi: z.enum(WRITE_APIS).optional(),
 });
+
+/**
+ * A contract to register (by config file, `startEmulator({ contracts })` or `POST /admin/contracts`),
+ * derived from {@link contractInputSchema}.
+ */
+export type ContractInput = z.input<typeof contractInputSchema>;
 
 const withName = <C extends { applicationId: string; name?: string | undefined }>(contract: C) => ({
   ...contract,

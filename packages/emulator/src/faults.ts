@@ -19,52 +19,42 @@ const CODES: Record<FaultStatus, ApiErrorCode> = {
 };
 
 /**
- * Faults for one route. Deterministic ones (`failNext`, `dropNext`, `loseAnswerNext`) come first;
- * rates draw from the injector's seeded generator, so a run with the same seed fails the same
- * requests. A request is dropped, else failed, else its answer may be lost.
+ * Schema of a {@link FaultRule}, as `POST /admin/faults` and `createEmulator({ faults })` accept
+ * it. Deterministic faults (`failNext`, `dropNext`, `loseAnswerNext`) come first; rates draw from
+ * the injector's seeded generator, so a run with the same seed fails the same requests. A request
+ * is dropped, else failed, else its answer may be lost.
  */
-export interface FaultRule {
-  /** Delay before the route runs, in ms. */
-  latencyMs?: number;
-  /** The next N requests fail, taking `statuses` in turn. */
-  failNext?: number;
-  /** Share (0..1) of requests that fail with a status drawn from `statuses`. */
-  errorRate?: number;
-  /** Statuses to fail with (default `[503]`). */
-  statuses?: FaultStatus[];
-  /** `Retry-After` seconds on 429 (default 1) and on 503 (only when set). */
-  retryAfterSeconds?: number;
-  /** The next N requests have their connection dropped. */
-  dropNext?: number;
-  /** Share (0..1) of requests whose connection is dropped. */
-  dropRate?: number;
-  /** Bytes of the body read before a drop (default 0: drop at once). */
-  dropAfterBytes?: number;
-  /**
-   * The next N requests that get through are handled in full (a write is stored), then their
-   * connection is cut instead of answered: the client cannot know the outcome.
-   */
-  loseAnswerNext?: number;
-  /** Share (0..1) of requests that get through whose answer is lost so. */
-  loseAnswerRate?: number;
-}
-
-/** Schema of a {@link FaultRule}, as `POST /admin/faults` accepts it. */
 export const faultRuleSchema = z.strictObject({
+  /** Delay before the route runs, in ms. */
   latencyMs: z.number().int().min(0).max(600_000).optional(),
+  /** The next N requests fail, taking `statuses` in turn. */
   failNext: z.number().int().min(0).optional(),
+  /** Share (0..1) of requests that fail with a status drawn from `statuses`. */
   errorRate: z.number().min(0).max(1).optional(),
+  /** Statuses to fail with (default `[503]`). */
   statuses: z
     .array(z.union(FAULT_STATUSES.map((s) => z.literal(s))))
     .min(1)
     .optional(),
+  /** `Retry-After` seconds on 429 (default 1) and on 503 (only when set). */
   retryAfterSeconds: z.number().int().min(0).optional(),
+  /** The next N requests have their connection dropped. */
   dropNext: z.number().int().min(0).optional(),
+  /** Share (0..1) of requests whose connection is dropped. */
   dropRate: z.number().min(0).max(1).optional(),
+  /** Bytes of the body read before a drop (default 0: drop at once). */
   dropAfterBytes: z.number().int().min(0).optional(),
+  /**
+   * The next N requests that get through are handled in full (a write is stored), then their
+   * connection is cut instead of answered: the client cannot know the outcome.
+   */
   loseAnswerNext: z.number().int().min(0).optional(),
+  /** Share (0..1) of requests that get through whose answer is lost so. */
   loseAnswerRate: z.number().min(0).max(1).optional(),
 });
+
+/** Faults for one route (see {@link faultRuleSchema}, which it is derived from). */
+export type FaultRule = z.input<typeof faultRuleSchema>;
 
 /** Faults per route, as accepted by `createEmulator({ faults })`. */
 export type FaultRules = Partial<Record<RouteName, FaultRule>>;
