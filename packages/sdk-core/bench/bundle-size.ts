@@ -10,11 +10,8 @@ import * as esbuild from "esbuild";
 /** The budget of a write: 12 KB min+gz (12 288 bytes), dependencies included. */
 export const WRITE_SIZE_BUDGET = 12 * 1024;
 
-/**
- * The target of issue 11 for an app that only imports `pushData`: 10 KB min+gz. Not met yet (see
- * `pnpm bench size`); the test holds the push bundle below the write's and free of the envelope.
- */
-export const PUSH_SIZE_TARGET = 10 * 1024;
+/** The budget of an app that only imports `pushData`: 10 KB min+gz (10 240 bytes), no envelope. */
+export const PUSH_SIZE_BUDGET = 10 * 1024;
 
 /** Modules of the postbox envelope, which a bundle that only pushes must not hold. */
 export const ENVELOPE_MODULES = [

@@ -40,7 +40,7 @@ import { availableParallelism, cpus } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { isDeepStrictEqual } from "node:util";
-import { bundleSize, ENTRIES, PUSH_SIZE_TARGET, WRITE_SIZE_BUDGET } from "./bundle-size.ts";
+import { bundleSize, ENTRIES, PUSH_SIZE_BUDGET, WRITE_SIZE_BUDGET } from "./bundle-size.ts";
 import {
   ACCESS_TOKEN,
   APPLICATION_ID,
@@ -777,32 +777,31 @@ async function benchSize() {
   if (dependencies.length > 0) {
     throw new BenchError(`the write bundle holds code from outside sdk-core: ${dependencies[0]?.path}`);
   }
-  const row = (name: string, r: { min: number; gz: number }, target = true) => [
+  // A row, with its budget when it has one (the write's 12 KB, the push's 10 KB).
+  const row = (name: string, r: { min: number; gz: number }, budget?: number) => [
     name,
     kib(r.min),
     kib(r.gz, 2),
-    target ? ratio(r.gz, WRITE_SIZE_BUDGET) : "",
-    target ? (r.gz <= WRITE_SIZE_BUDGET ? "ok" : "OVER TARGET") : "",
+    String(r.gz),
+    budget === undefined ? "" : `${budget}`,
+    budget === undefined ? "" : r.gz <= budget ? `ok (${budget - r.gz} to spare)` : "OVER BUDGET",
   ];
   table(
-    "5. What a write pulls in: esbuild bundle+minify, esm, platform neutral, gzip -9",
-    ["entry", "minified", "min+gz", "of 12 KB", "target <= 12 KB"],
+    "5. What a write and a push pull in: esbuild bundle+minify, esm, platform neutral, gzip -9",
+    ["entry", "minified", "min+gz", "bytes", "budget", "within budget"],
     [
-      row("write(config, options) (dist; no dependencies)", write),
-      row("init(config).write (dist; the object holds every method)", viaInit, false),
-      row("seal(options) (a browser app sealing for the Worker)", sealOnly, false),
-      [
-        "pushData(config, options) (import API; no envelope)",
-        kib(push.min),
-        kib(push.gz, 2),
-        ratio(push.gz, PUSH_SIZE_TARGET),
-        push.gz <= PUSH_SIZE_TARGET ? "ok (<= 10 KB)" : "OVER its 10 KB target",
-      ],
-      row("export * (whole public API, for reference)", all, false),
-      row("write(config, options) bundled from src/ (for the list below)", fromSrc, false),
-      row("for scale: zod/mini's z.object({ a: z.string() }).safeParse alone", zodFloor, false),
+      row("write(config, options) (dist; no dependencies)", write, WRITE_SIZE_BUDGET),
+      row("pushData(config, options) (dist; import API, no envelope)", push, PUSH_SIZE_BUDGET),
+      row("init(config).write (dist; the object holds every method)", viaInit),
+      row("seal(options) (a browser app sealing for the Worker)", sealOnly),
+      row("export * (whole public API, for reference)", all),
+      row("write(config, options) bundled from src/ (for the list below)", fromSrc),
+      row("for scale: zod/mini's z.object({ a: z.string() }).safeParse alone", zodFloor),
     ],
-    ["12 KB = 12 288 bytes gzipped. The same budget is a test: test/bundle-size.test.ts."],
+    [
+      "Budgets in bytes gzipped: 12 KB = 12 288 (write), 10 KB = 10 240 (pushData).",
+      "The same budgets are a test: test/bundle-size.test.ts.",
+    ],
   );
   const entries = fromSrc.inputs;
   const top = entries

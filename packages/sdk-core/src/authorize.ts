@@ -4,11 +4,11 @@
  */
 import type { ClientContext } from "./config.js";
 import { codeChallengeS256, createCodeVerifier } from "./crypto/pkce.js";
-import { sendRequest } from "./internal/http.js";
 import { contractKey } from "./internal/input-keys.js";
 import { clientId, signRequestJwt } from "./internal/request-jwt.js";
 import { invalidResponse, verifiedTokenPayload } from "./internal/response-token.js";
 import { runtimeSupport } from "./internal/runtime.js";
+import { sendRequest } from "./request/send.js";
 import { authorizeOptionsSchema, parseInput, validationError } from "./schemas.js";
 import type { ContractDetails, UserAccessToken } from "./types.js";
 import { SDK_NAME, SDK_VERSION } from "./version.js";

@@ -4,7 +4,7 @@
  */
 import { configSchema, parseInput, validationError } from "./schemas.js";
 
-const NO_FETCH = "is required: this runtime has no globalThis.fetch";
+const NO_FETCH = "is required (no globalThis.fetch)";
 
 /** Default API root (digi.me v1.7). */
 export const DEFAULT_BASE_URL = "https://api.digi.me/v1.7/";
@@ -93,8 +93,10 @@ const RETRY_DEFAULTS: Required<RetryOptions> = {
   resendWhenUnknown: false,
 };
 
+/** `url` normalised (as `URL` writes it), ending with a `/`. */
 function withSlash(url: string): string {
-  return url.endsWith("/") ? url : `${url}/`;
+  const { href } = new URL(url);
+  return href.endsWith("/") ? href : `${href}/`;
 }
 
 /**
@@ -109,8 +111,8 @@ export function resolveConfig(input: SDKConfig): ResolvedConfig {
     noRetry ? { ...input, retry: undefined } : input,
     "init options",
   );
-  const baseUrl = withSlash(new URL(options.baseUrl ?? DEFAULT_BASE_URL).href);
-  const onboardUrl = withSlash(new URL(options.onboardUrl ?? DEFAULT_ONBOARD_URL).href);
+  const baseUrl = withSlash(options.baseUrl ?? DEFAULT_BASE_URL);
+  const onboardUrl = withSlash(options.onboardUrl ?? DEFAULT_ONBOARD_URL);
   let fetchFn = options.fetch;
   if (fetchFn === undefined) {
     if (typeof globalThis.fetch !== "function") {

@@ -44,7 +44,7 @@ const carriedTokens = new WeakMap<DigiMeSDKError, UserAccessToken>();
  */
 export class DigiMeSDKError extends Error {
   /** A stable, machine-readable code. */
-  readonly code: DigiMeErrorCode;
+  declare readonly code: DigiMeErrorCode;
 
   constructor(message: string, options: DigiMeSDKErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -79,7 +79,7 @@ export interface ValidationIssue {
 export class TypeValidationError extends DigiMeSDKError {
   override name = "TypeValidationError";
   /** Every problem found, each with the field's path. */
-  readonly issues: ValidationIssue[];
+  declare readonly issues: ValidationIssue[];
 
   constructor(message: string, options: DigiMeSDKErrorOptions & { issues?: ValidationIssue[] } = {}) {
     super(message, { code: "TYPE_VALIDATION", ...options });
@@ -103,16 +103,16 @@ export interface ServerErrorOptions extends DigiMeSDKErrorOptions {
 export class ServerError extends DigiMeSDKError {
   override name = "ServerError";
   /** HTTP status of the answer. */
-  readonly status: number;
+  declare readonly status: number;
   /** digi.me's reference for the failure, when it gave one. */
-  readonly reference: string | undefined;
+  declare readonly reference: string | undefined;
   /** Whether sending the same request again may succeed. */
-  readonly retryable: boolean;
+  declare readonly retryable: boolean;
   /**
    * How long digi.me asked to wait before trying again (its `Retry-After`), in milliseconds, when
    * it said. The SDK waits that long itself only up to `retry.maxRetryAfterMs`.
    */
-  readonly retryAfterMs: number | undefined;
+  declare readonly retryAfterMs: number | undefined;
 
   constructor(message: string, options: ServerErrorOptions) {
     super(message, { code: "SERVER", ...options });
@@ -160,20 +160,19 @@ export interface NetworkErrorOptions extends DigiMeSDKErrorOptions {
 export class NetworkError extends DigiMeSDKError {
   override name = "NetworkError";
   /** Whether sending the same request again may succeed. */
-  readonly retryable: boolean;
+  declare readonly retryable: boolean;
   /**
    * Set on a write's error (see {@link WriteDelivery}): `"not-sent"` only when it is certain that
    * no body byte of the write, in any of its attempts, was handed to the network; `"unknown"`
    * otherwise. `undefined` on the error of any other request (`authorize`, `token`, the key set),
    * including the token refresh inside a write: treat `undefined` as `"unknown"`.
    */
-  readonly delivery: WriteDelivery | undefined;
+  declare readonly delivery: WriteDelivery | undefined;
 
   constructor(message: string, options: NetworkErrorOptions = {}) {
-    const { retryable, delivery, ...rest } = options;
-    super(message, { code: "NETWORK", ...rest });
-    this.retryable = retryable ?? true;
-    this.delivery = delivery;
+    super(message, { code: "NETWORK", ...options });
+    this.retryable = options.retryable ?? true;
+    this.delivery = options.delivery;
   }
 }
 
@@ -189,9 +188,8 @@ export class NetworkError extends DigiMeSDKError {
 export class DataRequiredError extends DigiMeSDKError {
   override name = "DataRequiredError";
   constructor(message: string, options: DigiMeSDKErrorOptions & { userAccessToken: UserAccessToken }) {
-    const { userAccessToken, ...rest } = options;
-    super(message, { code: "DATA_REQUIRED", ...rest });
-    carryToken(this, userAccessToken);
+    super(message, { code: "DATA_REQUIRED", ...options });
+    carryToken(this, options.userAccessToken);
   }
 }
 

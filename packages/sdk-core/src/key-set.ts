@@ -5,7 +5,8 @@
  */
 import { importVerificationKey, type VerificationKeyInput } from "./crypto/keys.js";
 import { DigiMeSDKError, TokenVerificationError } from "./errors.js";
-import { type HttpSettings, sendRequest } from "./internal/http.js";
+import { type HttpSettings, sendRequest } from "./request/send.js";
+import { parseUrl } from "./schemas.js";
 
 /** Options of {@link createKeySetResolver}. */
 export interface KeySetResolverOptions {
@@ -31,33 +32,24 @@ function untrusted(message: string): TokenVerificationError {
 
 /** The key set URL of a token header, once it is known to be allowed. */
 function keySetUrl(jku: unknown, trustedOrigins: ReadonlySet<string>): URL {
-  if (typeof jku !== "string" || jku === "") throw untrusted("The token names no key set (jku)");
-  let url: URL;
-  try {
-    url = new URL(jku);
-  } catch {
-    throw untrusted("The token's key set URL (jku) is not an absolute URL");
-  }
-  if (url.username !== "" || url.password !== "") {
-    throw untrusted("The token's key set URL (jku) carries credentials; refused");
-  }
-  if ((url.protocol !== "https:" && url.protocol !== "http:") || !trustedOrigins.has(url.origin)) {
-    throw untrusted(`The token's key set is at ${url.origin}, which is not a trusted key origin; refused`);
+  const url = typeof jku === "string" ? parseUrl(jku) : undefined;
+  if (url === undefined) throw untrusted("The token names no key set URL (jku)");
+  if (url.username || url.password) throw untrusted("The token's jku has credentials");
+  if (!/^https?:$/.test(url.protocol) || !trustedOrigins.has(url.origin)) {
+    throw untrusted(`The token's key set origin ${url.origin} is not trusted`);
   }
   url.hash = "";
   return url;
 }
 
+// Each key by its `kid`: its `pem` when it has one, else the entry itself (a JWK, checked when imported).
 function parseKeySet(data: unknown): Map<string, VerificationKeyInput> {
   const keys = (data as { keys?: unknown } | null)?.keys;
-  if (!Array.isArray(keys))
-    throw new TokenVerificationError("The key set is not of the form { keys: [...] }");
+  if (!Array.isArray(keys)) throw new TokenVerificationError("The key set is not { keys: [...] }");
   const out = new Map<string, VerificationKeyInput>();
-  for (const key of keys as Record<string, unknown>[]) {
-    if (typeof key !== "object" || key === null || typeof key.kid !== "string") continue;
-    if (typeof key.pem === "string") out.set(key.kid, { pem: key.pem });
-    else if (key.kty === "RSA" && typeof key.n === "string" && typeof key.e === "string") {
-      out.set(key.kid, { kty: "RSA", n: key.n, e: key.e });
+  for (const key of keys as (Record<string, unknown> | null)[]) {
+    if (typeof key?.kid === "string") {
+      out.set(key.kid, (typeof key.pem === "string" ? { pem: key.pem } : key) as VerificationKeyInput);
     }
   }
   return out;
@@ -105,11 +97,11 @@ export function createKeySetResolver(options: KeySetResolverOptions): Verificati
       entry = current !== undefined && current !== entry ? current : fetchSet(href);
       key = (await entry.keys).get(kid);
     }
-    if (key === undefined) throw new TokenVerificationError("The key set holds no key with the token's kid");
+    if (key === undefined) throw new TokenVerificationError("The key set has no key of the token's kid");
     try {
       return await importVerificationKey(key);
     } catch (error) {
-      throw new TokenVerificationError("The key set's key for the token's kid does not import", {
+      throw new TokenVerificationError("The token's key in the key set does not import", {
         cause: error instanceof DigiMeSDKError ? error : undefined,
       });
     }

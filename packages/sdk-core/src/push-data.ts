@@ -7,12 +7,12 @@
 import type { ClientContext } from "./config.js";
 import { signJson } from "./crypto/jws.js";
 import { normalizeFileData } from "./internal/file-data.js";
-import type { DeliveryTracker } from "./internal/http.js";
 import { contractKey } from "./internal/input-keys.js";
 import { safeProgress } from "./internal/progress.js";
 import { rawBody } from "./internal/raw-body.js";
 import { runtimeSupport } from "./internal/runtime.js";
 import { type AuthorizedOptions, sendAuthorized } from "./request/authorized.js";
+import type { DeliveryTracker } from "./request/send.js";
 import {
   parseInput,
   pushLibraryOptionsSchema,
@@ -96,7 +96,7 @@ export async function pushData(context: ClientContext, options: PushDataOptions)
     return { userAccessToken };
   }
   if (type !== "library") {
-    throw validationError(what, [{ path: ["type"], message: 'must be one of "library", "provider"' }]);
+    throw validationError(what, [{ path: ["type"], message: 'must be "library" or "provider"' }]);
   }
   const checked = parseInput(pushLibraryOptionsSchema(), options, what) as PushLibraryOptions;
   const source = normalizeFileData((options as PushLibraryOptions).data.fileData, ["data", "fileData"]);

@@ -20,26 +20,28 @@ import {
 
 // --- Field checks (plain predicates, so that other modules can reuse them) -----------------------
 
-/** Whether `s` holds a control character (C0 or DEL). */
-function hasControl(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x20 || c === 0x7f) return true;
+/** `s` as a URL, or `undefined` when it is not an absolute URL. */
+export function parseUrl(s: string): URL | undefined {
+  try {
+    return new URL(s);
+  } catch {
+    return undefined;
   }
-  return false;
 }
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds.
+const CONTROL = /[\x00-\x1f\x7f]/;
 
 /**
  * Whether `s` can stand as one segment of a URL path without changing the path: not empty, no
- * `/`, `\`, `?`, `#`, `%`, no `..`, no whitespace, control characters or lone surrogates.
+ * `/`, `\`, `?`, `#`, `%`, no `..`, no whitespace, control characters (C0, DEL) or lone surrogates.
  */
 export function isPathSegment(s: string): boolean {
   return (
-    s.length > 0 &&
+    s !== "" &&
     s !== "." &&
-    !s.includes("..") &&
-    !/[/\\?#%\s]/.test(s) &&
-    !hasControl(s) &&
+    !/[/\\?#%\s]|\.\./.test(s) &&
+    !CONTROL.test(s) &&
     // A lone surrogate, which `encodeURIComponent` refuses to encode.
     s.isWellFormed()
   );
@@ -47,34 +49,18 @@ export function isPathSegment(s: string): boolean {
 
 /** Whether `s` is usable as a multipart `filename`: not empty, no path separator or control characters. */
 export function isFileName(s: string): boolean {
-  return s.length > 0 && s.length <= 1024 && s !== "." && s !== ".." && !/[/\\]/.test(s) && !hasControl(s);
+  return s !== "" && s.length <= 1024 && s !== "." && s !== ".." && !/[/\\]/.test(s) && !CONTROL.test(s);
 }
 
 /** Whether `s` is an absolute `http:` or `https:` URL without credentials. */
 export function isHttpUrl(s: string): boolean {
-  let url: URL;
-  try {
-    url = new URL(s);
-  } catch {
-    return false;
-  }
-  return (
-    (url.protocol === "https:" || url.protocol === "http:") && url.username === "" && url.password === ""
-  );
+  const url = parseUrl(s);
+  return url !== undefined && /^https?:$/.test(url.protocol) && !url.username && !url.password;
 }
 
 /** Whether `s` can be an API root: an http(s) URL without credentials, query or fragment. */
 function isHttpRoot(s: string): boolean {
-  return isHttpUrl(s) && !s.includes("?") && !s.includes("#");
-}
-
-function isAbsoluteUrl(s: string): boolean {
-  try {
-    new URL(s);
-    return true;
-  } catch {
-    return false;
-  }
+  return isHttpUrl(s) && !/[?#]/.test(s);
 }
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -82,10 +68,6 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 /** Length in bytes of the standard, padded base64 `s` (assumed valid). */
 function base64Length(s: string): number {
   return (s.length / 4) * 3 - (s.endsWith("==") ? 2 : s.endsWith("=") ? 1 : 0);
-}
-
-function isFunction(v: unknown): v is (...args: never[]) => unknown {
-  return typeof v === "function";
 }
 
 function isAbortSignal(v: unknown): v is AbortSignal {
@@ -100,7 +82,7 @@ function isAbortSignal(v: unknown): v is AbortSignal {
 /** Whether `v` is a web `ReadableStream` (also one from another realm). */
 export function isReadableStream(v: unknown): v is ReadableStream<Uint8Array> {
   return (
-    (typeof ReadableStream !== "undefined" && v instanceof ReadableStream) ||
+    v instanceof ReadableStream ||
     (typeof v === "object" &&
       v !== null &&
       typeof (v as ReadableStream).getReader === "function" &&
@@ -112,14 +94,14 @@ export function isReadableStream(v: unknown): v is ReadableStream<Uint8Array> {
 
 const nonEmpty = () => string((s) => s.length > 0, "must not be empty");
 const pathSegment = () =>
-  string(isPathSegment, "must be one URL path segment: no / \\ ? # % .. whitespace or control characters");
-const pem = () => string((s) => s.includes("-----BEGIN "), "must be a PEM block (-----BEGIN ...)");
-const fn = <T extends (...args: never[]) => unknown>() => custom<T>(isFunction, "must be a function");
+  string(isPathSegment, "must be a URL path segment (no / \\ ? # % .. space or control)");
+const pem = () => string((s) => s.includes("-----BEGIN "), "must be a PEM block");
+const fn = <T extends (...args: never[]) => unknown>() =>
+  custom<T>((v) => typeof v === "function", "must be a function");
 const signal = () => custom<AbortSignal>(isAbortSignal, "must be an AbortSignal");
-const fileName = () =>
-  string(isFileName, "must be a file name: not empty, no '/', '\\' or control characters");
+const fileName = () => string(isFileName, "must be a file name (no / \\ or controls)");
 const httpRoot = () =>
-  optional(string(isHttpRoot, "must be an absolute http(s) URL without credentials, query or fragment"));
+  optional(string(isHttpRoot, "must be an http(s) URL without credentials, query or fragment"));
 const atLeastZero = () => optional(number((n) => n >= 0, "must be at least 0"));
 /** One of `values` (strings). */
 const oneOf = <T extends string>(...values: T[]) =>
@@ -133,8 +115,7 @@ function isJsonObject(v: unknown): v is Record<string, unknown> {
     return false;
   }
 }
-const jsonObject = () =>
-  custom<Record<string, unknown>>(isJsonObject, "must be an object that serializes to JSON");
+const jsonObject = () => custom<Record<string, unknown>>(isJsonObject, "must be a JSON object");
 const bool = () => optional(custom<boolean>((v) => typeof v === "boolean", "must be a boolean"));
 const writeReference = () =>
   optional(
@@ -143,18 +124,6 @@ const writeReference = () =>
       "must be true or a non-empty string",
     ),
   );
-
-/**
- * `make`, called on first use and remembered. Operation schemas are made this way, so that a bundle
- * without the operation holds none of its schema: bundlers keep a top-level call, used or not.
- */
-function once<T>(make: () => T): () => T {
-  let made: T | undefined;
-  return () => {
-    made ??= make();
-    return made;
-  };
-}
 
 const tokenValue = object({ value: nonEmpty(), expiry: number() });
 
@@ -170,7 +139,7 @@ export const userAccessTokenSchema = object({
 export const contractDetailsSchema = object({
   contractId: pathSegment(),
   privateKey: pem(),
-  redirectUri: optional(string(isAbsoluteUrl, "must be an absolute URL")),
+  redirectUri: optional(string((s) => parseUrl(s) !== undefined, "must be an absolute URL")),
 });
 
 /**
@@ -199,7 +168,7 @@ const authorized = () => ({
 });
 
 /** A `SealedFile`, shapes checked as far as they can be without the postbox key. */
-export const sealedFileSchema = /* @__PURE__ */ once(() =>
+export const sealedFileSchema = () =>
   object({
     iv: string((s) => /^[0-9a-f]{32}$/.test(s), "must be 32 lowercase hex characters"),
     symmetricalKey: string((s) => s.length > 0 && BASE64.test(s), "must be standard padded base64"),
@@ -214,13 +183,12 @@ export const sealedFileSchema = /* @__PURE__ */ once(() =>
     size: optional(
       number((n) => Number.isSafeInteger(n) && n > 0 && n % 16 === 0, "must be a positive multiple of 16"),
     ),
-  }),
-);
+  });
 
 // --- Operation schemas (`fileData` is checked by the file-data normaliser, not here) -------------
 
 /** `init` options. `retry: false` is taken out before this check (see `resolveConfig`). */
-export const configSchema = /* @__PURE__ */ once(() =>
+export const configSchema = () =>
   object({
     applicationId: pathSegment(),
     baseUrl: httpRoot(),
@@ -229,8 +197,8 @@ export const configSchema = /* @__PURE__ */ once(() =>
     trustedKeyOrigins: optional(
       array(
         string(
-          (s) => isHttpUrl(s) && new URL(s).origin !== "null" && /^[a-z]+:\/\/[^/?#]+\/?$/i.test(s),
-          "must be an origin (scheme, host, port), e.g. https://api.digi.me",
+          (s) => isHttpUrl(s) && /^[a-z]+:\/\/[^/?#]+\/?$/i.test(s),
+          "must be an origin, e.g. https://api.digi.me",
         ),
       ),
     ),
@@ -247,11 +215,10 @@ export const configSchema = /* @__PURE__ */ once(() =>
     ),
     timeoutMs: optional(number((n) => n > 0, "must be positive")),
     streamUploads: bool(),
-  }),
-);
+  });
 
 /** `getAuthorizeUrl` options. */
-export const authorizeOptionsSchema = /* @__PURE__ */ once(() =>
+export const authorizeOptionsSchema = () =>
   object({
     contractDetails: contractDetailsSchema,
     callback: string(isHttpUrl, "must be an absolute http(s) URL without credentials"),
@@ -272,40 +239,36 @@ export const authorizeOptionsSchema = /* @__PURE__ */ once(() =>
     userAccessToken: optional(userAccessTokenSchema),
     sessionOptions: optional(custom<Record<string, unknown>>(isObject, "must be an object")),
     signal: optional(signal()),
-  }),
-);
+  });
 
 /** `exchangeCodeForToken` options. */
-export const exchangeOptionsSchema = /* @__PURE__ */ once(() =>
+export const exchangeOptionsSchema = () =>
   object({
     contractDetails: contractDetailsSchema,
     authorizationCode: nonEmpty(),
     codeVerifier: string(isCodeVerifier, "must be a PKCE code verifier (43 to 128 unreserved characters)"),
     signal: optional(signal()),
-  }),
-);
+  });
 
 /** `refreshToken` options. */
-export const refreshOptionsSchema = /* @__PURE__ */ once(() =>
+export const refreshOptionsSchema = () =>
   object({
     contractDetails: contractDetailsSchema,
     userAccessToken: userAccessTokenSchema,
     signal: optional(signal()),
-  }),
-);
+  });
 
 /** `seal` options. */
-export const sealOptionsSchema = /* @__PURE__ */ once(() =>
+export const sealOptionsSchema = () =>
   object({
     publicKey: pem(),
     fileDescriptor: fileDescriptorSchema,
     onProgress: optional(fn()),
     writeReference: writeReference(),
-  }),
-);
+  });
 
 /** `sendSealed` options. */
-export const sendSealedOptionsSchema = /* @__PURE__ */ once(() =>
+export const sendSealedOptionsSchema = () =>
   object({
     contractDetails: contractDetailsSchema,
     userAccessToken: userAccessTokenSchema,
@@ -315,11 +278,10 @@ export const sendSealedOptionsSchema = /* @__PURE__ */ once(() =>
     signal: optional(signal()),
     onProgress: optional(fn()),
     ...lifecycle,
-  }),
-);
+  });
 
 /** `write` options. */
-export const writeOptionsSchema = /* @__PURE__ */ once(() =>
+export const writeOptionsSchema = () =>
   object({
     contractDetails: contractDetailsSchema,
     userAccessToken: userAccessTokenSchema,
@@ -330,20 +292,18 @@ export const writeOptionsSchema = /* @__PURE__ */ once(() =>
     onProgress: optional(fn()),
     writeReference: writeReference(),
     ...lifecycle,
-  }),
-);
+  });
 
 /** `pushData` options of `type: "library"` (`fileData` is checked by the file-data normaliser). */
-export const pushLibraryOptionsSchema = /* @__PURE__ */ once(() =>
+export const pushLibraryOptionsSchema = () =>
   object({
     ...authorized(),
     data: object({ fileName: optional(fileName()), fileDescriptor: fileDescriptorSchema }),
     onProgress: optional(fn()),
-  }),
-);
+  });
 
 /** `pushData` options of `type: "provider"`. */
-export const pushProviderOptionsSchema = /* @__PURE__ */ once(() =>
+export const pushProviderOptionsSchema = () =>
   object({
     ...authorized(),
     data: jsonObject(),
@@ -352,13 +312,12 @@ export const pushProviderOptionsSchema = /* @__PURE__ */ once(() =>
     // Sent as a header value: visible ASCII, inner spaces allowed.
     accountId: string(
       (s) => /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/.test(s),
-      "must be a non-empty string of visible ASCII characters",
+      "must be visible ASCII, not empty",
     ),
-  }),
-);
+  });
 
 /** Options of `readAccounts` and `deleteUser`. */
-export const authorizedOptionsSchema = /* @__PURE__ */ once(() => object(authorized()));
+export const authorizedOptionsSchema = () => object(authorized());
 
 // --- parseInput ----------------------------------------------------------------------------------
 

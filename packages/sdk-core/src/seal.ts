@@ -5,6 +5,7 @@
  */
 import { cbcCiphertextSize, cbcEncrypt, cbcEncryptStream } from "./crypto/cbc-stream.js";
 import { envelopeFor } from "./crypto/envelope.js";
+import { countedStream } from "./internal/counted-stream.js";
 import { type FileSource, normalizeFileData } from "./internal/file-data.js";
 import { postboxKey } from "./internal/input-keys.js";
 import { safeProgress } from "./internal/progress.js";
@@ -57,19 +58,8 @@ export async function sealSource(
     onProgress?.(source.size, source.size);
     return { ...fields, body, size: body.length };
   }
-  let input = source.stream();
-  if (onProgress) {
-    let read = 0;
-    input = input.pipeThrough(
-      new TransformStream<Uint8Array, Uint8Array>({
-        transform(chunk, controller) {
-          read += chunk.length;
-          controller.enqueue(chunk);
-          onProgress(read, source.size);
-        },
-      }),
-    );
-  }
+  // Pulled as the encryption asks (no read-ahead), with the plaintext read counted for progress.
+  const input = countedStream(source.chunks(), { onProgress, length: source.size }).body;
   const body = input.pipeThrough(cbcEncryptStream(envelope.aesKey, envelope.iv));
   return source.size === undefined
     ? { ...fields, body }

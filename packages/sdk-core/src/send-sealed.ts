@@ -6,13 +6,14 @@
  */
 import type { ClientContext } from "./config.js";
 import { ResealRequiredError } from "./errors.js";
-import { type DeliveryTracker, sendRequest } from "./internal/http.js";
+import { collectBlob, fileChunks } from "./internal/chunks.js";
 import { contractKey } from "./internal/input-keys.js";
-import { collectBlob, multipartBody } from "./internal/multipart.js";
+import { multipartBody } from "./internal/multipart.js";
 import { safeProgress } from "./internal/progress.js";
 import { invalidResponse } from "./internal/response-token.js";
 import { runtimeSupport } from "./internal/runtime.js";
 import { bearer, withToken } from "./request/authorized.js";
+import { type DeliveryTracker, sendRequest } from "./request/send.js";
 import { isReadableStream, parseInput, sendSealedOptionsSchema, validationError } from "./schemas.js";
 import type {
   ContractDetails,
@@ -99,7 +100,7 @@ export async function sendSealedChecked(
     used = true;
     if (!stream && !(body instanceof Uint8Array) && !(body instanceof Blob)) {
       // No streamed uploads here: the ciphertext becomes a Blob, which can also be sent again.
-      body = await collectBlob(body, touch);
+      body = await collectBlob(fileChunks(body), touch);
     }
     if (!(body instanceof Uint8Array) && !(body instanceof Blob)) spent = true;
     return body;

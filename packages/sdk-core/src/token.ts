@@ -3,10 +3,10 @@
  * refresh token for a new pair. Each answer's token is verified before its payload is used.
  */
 import type { ClientContext } from "./config.js";
-import { sendRequest } from "./internal/http.js";
 import { contractKey } from "./internal/input-keys.js";
 import { clientId, signRequestJwt } from "./internal/request-jwt.js";
 import { invalidResponse, verifiedTokenPayload } from "./internal/response-token.js";
+import { sendRequest } from "./request/send.js";
 import { exchangeOptionsSchema, parseInput, refreshOptionsSchema } from "./schemas.js";
 import type { ContractDetails, UserAccessToken } from "./types.js";
 
@@ -36,7 +36,7 @@ function toUserAccessToken(payload: Record<string, unknown>, what: string): User
   const pick = (name: string) => {
     const claim = payload[name] as { value?: unknown; expires_on?: unknown } | undefined;
     if (typeof claim?.value !== "string" || claim.value === "" || typeof claim.expires_on !== "number") {
-      throw invalidResponse(what, `the token has no ${name} { value, expires_on }`);
+      throw invalidResponse(what, `no ${name} { value, expires_on }`);
     }
     return { value: claim.value, expiry: claim.expires_on };
   };

@@ -1,13 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { NetworkError, SDKInvalidError, ServerError } from "../src/errors.js";
-import {
-  backoffDelay,
-  type HttpSettings,
-  parseRetryAfter,
-  redact,
-  type SendRequestOptions,
-  sendRequest,
-} from "../src/internal/http.js";
+import { redact } from "../src/internal/redact.js";
+import { backoffDelay, parseRetryAfter } from "../src/internal/retry.js";
+import { type HttpSettings, type SendRequestOptions, sendRequest } from "../src/request/send.js";
 
 type Answer = Response | Error | ((init: RequestInit) => Promise<Response>);
 

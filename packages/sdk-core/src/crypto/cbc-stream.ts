@@ -8,7 +8,7 @@ import { TypeValidationError } from "../errors.js";
 import { toArrayBufferBytes } from "../internal/bytes.js";
 
 const BLOCK = 16;
-const DEFAULT_CHUNK_SIZE = 1024 * 1024;
+const DEFAULT_CHUNK_SIZE = 1_048_576; // 1 MiB
 
 /** Options of {@link createCbcEncryptStream}. */
 export interface CbcEncryptStreamOptions {

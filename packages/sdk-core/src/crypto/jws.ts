@@ -59,7 +59,7 @@ function keyFits(key: CryptoKey, usage: KeyUsage): boolean {
 export async function signJwt(payload: Record<string, unknown>, privateKey: CryptoKey): Promise<string> {
   if (!isObject(payload)) throw new TypeValidationError("JWT payload must be an object");
   if (!keyFits(privateKey, "sign")) {
-    throw new TypeValidationError("JWT signing key must be an RSA-PSS SHA-512 key with usage sign");
+    throw new TypeValidationError("JWT key is not RSA-PSS SHA-512 for sign");
   }
   let json: string;
   try {
@@ -86,10 +86,10 @@ function decodeSegment(segment: string, name: string): Record<string, unknown> {
     value = JSON.parse(utf8Decode(decodeBase64Url(segment)));
   } catch {
     // No cause: JSON.parse quotes the text it read, which may hold a token.
-    throw new TokenVerificationError(`Malformed JWT: the ${name} is not base64url JSON`);
+    throw new TokenVerificationError(`Malformed JWT ${name}`);
   }
   if (!isObject(value)) {
-    throw new TokenVerificationError(`Malformed JWT: the ${name} is not a JSON object`);
+    throw new TokenVerificationError(`Malformed JWT ${name}`);
   }
   return value;
 }
@@ -100,22 +100,22 @@ function decodeSegment(segment: string, name: string): Record<string, unknown> {
  * @throws TokenVerificationError when the token is not of that shape.
  */
 export function decodeJwt(token: string): DecodedJwt {
-  if (typeof token !== "string") throw new TokenVerificationError("Malformed JWT: not a string");
+  if (typeof token !== "string") throw new TokenVerificationError("Malformed JWT");
   const parts = token.split(".");
-  if (parts.length !== 3) throw new TokenVerificationError("Malformed JWT: expected three segments");
-  const [headerPart = "", payloadPart = "", signaturePart = ""] = parts;
+  if (parts.length !== 3) throw new TokenVerificationError("Malformed JWT");
+  const [headerPart, payloadPart, signaturePart] = parts as [string, string, string];
   const header = decodeSegment(headerPart, "header");
   if (typeof header.alg !== "string") {
-    throw new TokenVerificationError("Malformed JWT: the header has no alg");
+    throw new TokenVerificationError("Malformed JWT header");
   }
   const payload = decodeSegment(payloadPart, "payload");
   let signature: Uint8Array<ArrayBuffer>;
   try {
     signature = decodeBase64Url(signaturePart);
   } catch (cause) {
-    throw new TokenVerificationError("Malformed JWT: the signature is not base64url", { cause });
+    throw new TokenVerificationError("Malformed JWT signature", { cause });
   }
-  if (signature.length === 0) throw new TokenVerificationError("Malformed JWT: empty signature");
+  if (signature.length === 0) throw new TokenVerificationError("Malformed JWT signature");
   return { header: header as JwtHeader, payload, signingInput: `${headerPart}.${payloadPart}`, signature };
 }
 
@@ -135,26 +135,26 @@ export async function verifyJwt(
   const { header, payload, signingInput, signature } = decodeJwt(token);
   const { alg } = header;
   if (alg !== "PS512") {
-    throw new TokenVerificationError("JWT algorithm is not allowed; only PS512 is accepted");
+    throw new TokenVerificationError("JWT algorithm is not PS512");
   }
   if (header.crit !== undefined) {
-    throw new TokenVerificationError("JWT has unsupported critical header parameters");
+    throw new TokenVerificationError("JWT has a crit header");
   }
   let key: CryptoKey;
   try {
     key = await resolveKey(header);
   } catch (error) {
     if (error instanceof DigiMeSDKError) throw error;
-    throw new TokenVerificationError("Could not resolve the JWT's verification key", { cause: error });
+    throw new TokenVerificationError("No key for the JWT", { cause: error });
   }
   if (!keyFits(key, "verify")) {
-    throw new TokenVerificationError("JWT verification key must be an RSA-PSS SHA-512 key with usage verify");
+    throw new TokenVerificationError("JWT key is not RSA-PSS SHA-512 for verify");
   }
   let valid: boolean;
   try {
     valid = await crypto.subtle.verify(PS512, key, signature, utf8Encode(signingInput));
   } catch (cause) {
-    throw new TokenVerificationError("JWT signature could not be checked", { cause });
+    throw new TokenVerificationError("JWT signature not checkable", { cause });
   }
   if (!valid) throw new TokenVerificationError("JWT signature does not verify");
   return { header, payload };

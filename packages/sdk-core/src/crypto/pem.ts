@@ -22,16 +22,19 @@ function invalid(what: string): TypeValidationError {
  * @throws TypeValidationError (code `KEY_IMPORT`) when `pem` is not one well-formed block.
  */
 export function parsePem(pem: string): PemBlock {
-  if (typeof pem !== "string") throw invalid("not a string");
-  const text = pem
-    .replace(/\\r|\\n/g, "\n")
-    .replace(/\r\n?/g, "\n")
-    .trim();
-  const match = PEM.exec(text);
-  if (!match) throw invalid("expected one -----BEGIN ...----- / -----END ...----- block");
+  // A value that is not a string has no `replace`: no block either.
+  const match =
+    typeof pem === "string" &&
+    PEM.exec(
+      pem
+        .replace(/\\r|\\n/g, "\n")
+        .replace(/\r\n?/g, "\n")
+        .trim(),
+    );
+  if (!match) throw invalid("not one BEGIN/END block");
   const [, label = "", rawBody = "", endLabel] = match;
   if (endLabel !== label) throw invalid("BEGIN and END labels differ");
-  if (rawBody.includes(":")) throw invalid("headers (e.g. an encrypted key) are not supported");
+  if (rawBody.includes(":")) throw invalid("has headers (encrypted?)");
   const body = rawBody.replace(/[ \t\n]+/g, "");
   if (body.length === 0) throw invalid("empty body");
   try {

@@ -2,7 +2,6 @@
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
 /** The UTF-8 encoding of `s`. */
 export function utf8Encode(s: string): Uint8Array<ArrayBuffer> {
@@ -39,9 +38,7 @@ export function toArrayBufferBytes(b: Uint8Array): Uint8Array<ArrayBuffer> {
 
 /** Lowercase hexadecimal of `b`, two characters per byte. */
 export function toHex(b: Uint8Array): string {
-  let out = "";
-  for (let i = 0; i < b.length; i++) out += HEX[b[i] as number];
-  return out;
+  return Array.from(b, (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
 /**

@@ -41,24 +41,24 @@ function malformed(what: string): TypeValidationError {
  * @throws TypeValidationError (code `KEY_IMPORT`) when the item is not strict DER or overruns.
  */
 export function readTlv(der: Uint8Array, offset = 0, limit = der.length): Tlv {
-  if (offset + 2 > limit) throw malformed("truncated header");
-  const tag = der[offset] as number;
-  if ((tag & 0x1f) === 0x1f) throw malformed("multi-byte tags are not supported");
-  let length = der[offset + 1] as number;
   let contentStart = offset + 2;
+  if (contentStart > limit) throw malformed("truncated header");
+  const tag = der[offset] as number;
+  if ((tag & 0x1f) === 0x1f) throw malformed("multi-byte tag");
+  let length = der[offset + 1] as number;
   if (length & 0x80) {
     const count = length & 0x7f;
-    if (count === 0) throw malformed("indefinite length");
-    if (count > 4) throw malformed("length too large");
+    if (count === 0 || count > 4) throw malformed(count ? "length too large" : "indefinite length");
     if (contentStart + count > limit) throw malformed("truncated length");
-    if (der[contentStart] === 0) throw malformed("non-minimal length");
+    const first = der[contentStart];
     length = 0;
-    for (let i = 0; i < count; i++) length = length * 256 + (der[contentStart + i] as number);
-    if (length < 0x80) throw malformed("non-minimal length");
-    contentStart += count;
+    for (const end = contentStart + count; contentStart < end; contentStart++) {
+      length = length * 256 + (der[contentStart] as number);
+    }
+    if (first === 0 || length < 0x80) throw malformed("non-minimal length");
   }
   const end = contentStart + length;
-  if (end > limit) throw malformed("length beyond the end of the input");
+  if (end > limit) throw malformed("length beyond the input");
   return { tag, start: offset, contentStart, end };
 }
 
@@ -100,34 +100,33 @@ function readTop(der: Uint8Array, what: string): Tlv[] {
 }
 
 function positiveIntegerBytes(der: Uint8Array, tlv: Tlv | undefined, what: string): Uint8Array {
-  if (tlv?.tag !== INTEGER || tlv.end === tlv.contentStart) {
-    throw malformed(`${what} is not an INTEGER`);
+  let start = tlv?.contentStart as number;
+  // Not an INTEGER, empty, negative, zero, or a leading zero that is not needed: refused.
+  if (tlv?.tag !== INTEGER || start === tlv.end || (der[start] as number) & 0x80) {
+    throw malformed(`${what} is not a positive INTEGER`);
   }
-  let start = tlv.contentStart;
-  if ((der[start] as number) & 0x80) throw malformed(`${what} is negative`);
   if (der[start] === 0 && start + 1 < tlv.end) {
-    if (!((der[start + 1] as number) & 0x80)) throw malformed(`${what} has a non-minimal encoding`);
+    if (!((der[start + 1] as number) & 0x80)) throw malformed(`${what} is not minimal`);
     start++;
   }
   const magnitude = der.subarray(start, tlv.end);
-  if (magnitude.length === 1 && magnitude[0] === 0) throw malformed(`${what} is zero`);
+  if (magnitude.length === 1 && magnitude[0] === 0) throw malformed(`${what} is not a positive INTEGER`);
   return magnitude;
 }
 
 function checkPkcs1Private(children: Tlv[], der: Uint8Array): void {
   // version, n, e, d, p, q, dp, dq, qInv, then otherPrimeInfos for multi-prime keys.
-  if (children.length < 9) throw malformed("RSAPrivateKey has too few fields");
-  for (let i = 0; i < 9; i++) {
-    if (children[i]?.tag !== INTEGER) throw malformed("RSAPrivateKey field is not an INTEGER");
+  if (children.length < 9 || children.slice(0, 9).some((c) => c.tag !== INTEGER)) {
+    throw malformed("RSAPrivateKey is not nine INTEGERs");
   }
   positiveIntegerBytes(der, children[1], "modulus");
 }
 
 function checkPkcs1Public(children: Tlv[], der: Uint8Array): Uint8Array {
-  if (children.length !== 2) throw malformed("RSAPublicKey must have exactly two fields");
+  if (children.length !== 2) throw malformed("RSAPublicKey is not two fields");
   const modulus = positiveIntegerBytes(der, children[0], "modulus");
   const exponent = positiveIntegerBytes(der, children[1], "public exponent");
-  if (!isRsaPublicKeyShape(modulus, exponent)) throw malformed("not a usable RSA public key");
+  if (!isRsaPublicKeyShape(modulus, exponent)) throw malformed("unusable RSA public key");
   return modulus;
 }
 

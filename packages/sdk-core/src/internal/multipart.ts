@@ -5,6 +5,7 @@
  */
 import type { ProgressCallback } from "../types.js";
 import { utf8Encode } from "./bytes.js";
+import { collectBlob, fileChunks, withKnownLength } from "./chunks.js";
 import { countedStream } from "./counted-stream.js";
 import { randomNonce } from "./random.js";
 
@@ -46,8 +47,6 @@ export interface MultipartBody {
   silentBytes?: number;
 }
 
-const SLICE = 64 * 1024;
-
 // As browsers encode a FormData filename (WHATWG HTML, "multipart/form-data encoding algorithm").
 function quoteFileName(name: string): string {
   return name.replace(/\r/g, "%0D").replace(/\n/g, "%0A").replace(/"/g, "%22");
@@ -68,7 +67,7 @@ export async function multipartBody(options: MultipartOptions): Promise<Multipar
 
   if (!stream) {
     const content =
-      file instanceof Uint8Array || file instanceof Blob ? file : await collectBlob(file, touch);
+      file instanceof Uint8Array || file instanceof Blob ? file : await collectBlob(fileChunks(file), touch);
     const blob = new Blob([head, content, tail]);
     const { size: blobSize } = blob;
     return {
@@ -99,54 +98,4 @@ export async function multipartBody(options: MultipartOptions): Promise<Multipar
     // Until the closing boundary is pulled, digi.me cannot have the whole body: nothing is stored.
     bodyDone: () => whole,
   };
-}
-
-type FixedLengthStreamConstructor = new (length: number) => TransformStream<Uint8Array, Uint8Array>;
-
-/**
- * `body`, of `length` bytes when known, so that it is sent with that length: workerd sends a stream
- * body chunked even with a Content-Length header, unless the stream comes from its
- * FixedLengthStream. Elsewhere (Node, Bun) the header is enough.
- */
-export function withKnownLength(
-  body: ReadableStream<Uint8Array>,
-  length: number | undefined,
-): ReadableStream<Uint8Array> {
-  const Fixed = (globalThis as { FixedLengthStream?: FixedLengthStreamConstructor }).FixedLengthStream;
-  return length === undefined || typeof Fixed !== "function" ? body : body.pipeThrough(new Fixed(length));
-}
-
-/** The whole of `stream` as a `Blob` (which a browser may keep on disk rather than in memory). */
-export async function collectBlob(stream: ReadableStream<Uint8Array>, touch?: () => void): Promise<Blob> {
-  const parts: Uint8Array<ArrayBuffer>[] = [];
-  const reader = stream.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    parts.push(value as Uint8Array<ArrayBuffer>);
-    touch?.();
-  }
-  return new Blob(parts);
-}
-
-/** The chunks of `file` (bytes in 64 KiB slices); returning early cancels a stream's source. */
-export async function* fileChunks(
-  file: Uint8Array | Blob | ReadableStream<Uint8Array>,
-): AsyncGenerator<Uint8Array> {
-  if (file instanceof Uint8Array) {
-    for (let offset = 0; offset < file.length; offset += SLICE) yield file.subarray(offset, offset + SLICE);
-    return;
-  }
-  const reader = (file instanceof Blob ? file.stream() : file).getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      yield value;
-    }
-  } finally {
-    // Reached at the end, on cancel (the generator's return) or on an error: stop the source too.
-    // The lock is kept, so that a spent stream shows as `locked` and is not sent again.
-    reader.cancel().catch(() => {});
-  }
 }

@@ -3,11 +3,12 @@
  * Blobs can be sent again; a stream or async iterable once (where uploads cannot stream, it is
  * gathered into a `Blob` first, which can then be sent again).
  */
+
+import type { AttemptContext, PreparedRequest } from "../request/send.js";
 import type { ProgressCallback } from "../types.js";
+import { collectBlob, fileChunks, withKnownLength } from "./chunks.js";
 import { countedStream } from "./counted-stream.js";
 import type { FileSource } from "./file-data.js";
-import type { AttemptContext, PreparedRequest } from "./http.js";
-import { collectBlob, fileChunks, withKnownLength } from "./multipart.js";
 
 /** The part of a request that {@link RawBody.next} makes. */
 export type RawBodyRequest = Pick<
@@ -27,7 +28,6 @@ export interface RawBody {
 
 /** The bodies of `source`, streamed (`stream`) or as bytes or a `Blob`. */
 export function rawBody(source: FileSource, stream: boolean, onProgress?: ProgressCallback): RawBody {
-  const none: Record<string, string> = {};
   let gathered: Blob | undefined;
   let spent = false;
   let silent: number | undefined;
@@ -38,14 +38,14 @@ export function rawBody(source: FileSource, stream: boolean, onProgress?: Progre
     },
     async next({ touch }) {
       if (!stream) {
-        if (source.kind !== "bytes") gathered ??= await collectBlob(source.stream(), touch);
+        if (source.kind !== "bytes") gathered ??= await collectBlob(source.chunks(), touch);
         const body = gathered ?? (source as { bytes: Uint8Array<ArrayBuffer> }).bytes;
         silent = body instanceof Blob ? body.size : body.length;
-        return { body, silentBytes: silent, headers: none };
+        return { body, silentBytes: silent, headers: {} };
       }
       if (!source.replayable) spent = true;
       const { size } = source;
-      const counted = countedStream(fileChunks(source.kind === "bytes" ? source.bytes : source.stream()), {
+      const counted = countedStream(source.kind === "bytes" ? fileChunks(source.bytes) : source.chunks(), {
         touch,
         onProgress,
         length: size,
@@ -54,7 +54,7 @@ export function rawBody(source: FileSource, stream: boolean, onProgress?: Progre
         ...counted,
         body: withKnownLength(counted.body, size),
         streamed: true,
-        headers: size === undefined ? none : { "Content-Length": String(size) },
+        headers: (size === undefined ? {} : { "Content-Length": String(size) }) as Record<string, string>,
       };
     },
   };

@@ -5,10 +5,9 @@ import { ServerError } from "../errors.js";
 
 /** An answer that is not what the protocol says (a 200 whose content is unusable). */
 export function invalidResponse(what: string, detail: string): ServerError {
-  return new ServerError(`${what}: digi.me's answer is not usable: ${detail}`, {
+  return new ServerError(`${what}: unusable answer: ${detail}`, {
     status: 200,
     code: "INVALID_RESPONSE",
-    retryable: false,
   });
 }
 

@@ -22,12 +22,8 @@ let detected: RuntimeSupport | undefined;
 
 const PROBE_URL = "http://localhost/";
 
-function userAgent(): string {
-  const nav = (globalThis as { navigator?: { userAgent?: unknown } }).navigator;
-  return typeof nav?.userAgent === "string" ? nav.userAgent : "";
-}
-
-function runtimeName(ua: string): string | undefined {
+function runtimeName(): string | undefined {
+  const ua = String((globalThis as { navigator?: { userAgent?: unknown } }).navigator?.userAgent ?? "");
   if (ua.startsWith("Cloudflare-Workers")) return "workerd";
   if (ua.startsWith("Node.js")) return "node";
   if (ua.startsWith("Deno")) return "deno";
@@ -46,13 +42,11 @@ function acceptsRedirectError(): boolean {
   }
 }
 
-const SERVER_RUNTIMES = new Set(["node", "deno", "bun", "workerd"]);
-
 // Node, Deno, Bun and workerd all stream request bodies (Deno, Bun and workerd without reading
 // `duplex`). Elsewhere, the usual probe: a runtime that streams request bodies reads `duplex`, and
 // does not turn the stream into a string body (which would add a text/plain Content-Type).
 function acceptsRequestStreams(name: string | undefined): boolean {
-  if (name !== undefined && SERVER_RUNTIMES.has(name)) return true;
+  if (name !== undefined && name !== "browser") return true;
   try {
     let duplexRead = false;
     const init = {
@@ -73,8 +67,7 @@ function acceptsRequestStreams(name: string | undefined): boolean {
 /** What this runtime supports; detected on the first call, then cached. */
 export function runtimeSupport(): RuntimeSupport {
   if (detected === undefined) {
-    const ua = userAgent();
-    const name = runtimeName(ua);
+    const name = runtimeName();
     detected = {
       redirectError: acceptsRedirectError(),
       requestStreams: acceptsRequestStreams(name),

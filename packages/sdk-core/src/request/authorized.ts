@@ -8,17 +8,12 @@
  */
 import type { ClientContext } from "../config.js";
 import { carryToken, DataRequiredError, DigiMeSDKError, type ServerError } from "../errors.js";
-import {
-  type AttemptContext,
-  type DeliveryTracker,
-  type PreparedRequest,
-  sendRequest,
-} from "../internal/http.js";
 import { contractKey } from "../internal/input-keys.js";
 import { clientId, signRequestJwt } from "../internal/request-jwt.js";
 import { conforms, userAccessTokenSchema, validationError } from "../schemas.js";
 import { refreshChecked } from "../token.js";
 import type { ContractDetails, TokenLifecycleOptions, UserAccessToken } from "../types.js";
+import { type AttemptContext, type DeliveryTracker, type PreparedRequest, sendRequest } from "./send.js";
 
 /** The options every call with the user's token takes. */
 export interface AuthorizedOptions extends TokenLifecycleOptions {
@@ -66,10 +61,9 @@ export async function withToken<T extends object>(
   }
   const fresh = await refreshed(context, options);
   if (resend?.() === false) {
-    throw new Spent(
-      "The token was refreshed after the stream was sent: send the data again (error.userAccessToken)",
-      { userAccessToken: fresh },
-    );
+    throw new Spent("Token refreshed after the stream was sent: send the data again", {
+      userAccessToken: fresh,
+    });
   }
   try {
     return { ...(await send(fresh)), userAccessToken: fresh };
@@ -146,8 +140,9 @@ export async function sendAuthorized(
   const key = await contractKey(contractDetails.privateKey, ["contractDetails", "privateKey"]);
   const { what, method, url, replayable, delivery } = request;
   const send = async (token: UserAccessToken) => {
-    const sent = sendRequest(context.config, {
+    const { data } = await sendRequest(context.config, {
       what,
+      anyBody: request.anyBody,
       signal,
       replayable,
       delivery,
@@ -165,11 +160,6 @@ export async function sendAuthorized(
           },
         };
       },
-    });
-    // A 2xx whose body is not JSON: success all the same when the body is not needed.
-    const { data } = await sent.catch((error: ServerError) => {
-      if (request.anyBody && error.status < 300) return { data: null };
-      throw error;
     });
     return { data };
   };
