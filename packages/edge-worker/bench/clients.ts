@@ -58,9 +58,11 @@ export async function signInDirect(
   contractDetails: ContractDetails & { redirectUri: string },
 ): Promise<DirectClient> {
   const sdk = init({ applicationId, baseUrl: emulator.baseUrl, onboardUrl: emulator.onboardUrl });
+  // An import contract (version-10 sign-in) wants a state, and the redirect URI as callback.
   const started = await sdk.getAuthorizeUrl({
     contractDetails,
-    callback: `${new URL(contractDetails.redirectUri).origin}/auth/error`,
+    callback: contractDetails.redirectUri,
+    state: "bench",
   });
   const back = new URL((await fetch(started.url, { redirect: "manual" })).headers.get("location") as string);
   const token = await sdk.exchangeCodeForToken({

@@ -2,8 +2,8 @@
  * The upload modes the bench measures, one entry each in {@link MODES}: what the client sends the
  * Worker for one file, and the same file written to the emulator by sdk-core directly (the
  * baseline). Everything here is prepared before the clock starts (sealed bodies are sealed on the
- * users' devices); the returned tasks are what is timed. Adding a mode (e.g. `import`, once the
- * Worker has a `pushData` route) is one more entry.
+ * users' devices); the returned tasks are what is timed. Adding a mode is one more entry: the bench
+ * starts one Worker (and registers one contract) per write API the modes name.
  */
 import { seal } from "@digime-edge/sdk-core";
 import { SEALED_HEADERS } from "../src/lib/sealed-envelope.ts";
@@ -15,9 +15,14 @@ export interface WorkerUpload {
   headers: Record<string, string>;
 }
 
+/** digi.me's write APIs (`DIGIME_WRITE_API`): a Worker and a contract serve one. */
+export type WriteApi = "postbox" | "import";
+
 /** An upload mode. */
 export interface Mode {
   name: string;
+  /** The write API of the Worker and the contract this mode runs against. */
+  writeApi: WriteApi;
   /** The Worker's route. */
   route: string;
   /** What the Worker does, for the tables. */
@@ -39,21 +44,25 @@ async function bytesOf(
   return body instanceof Uint8Array ? body : new Uint8Array(await new Response(body).arrayBuffer());
 }
 
+/** `file` as the typed client's `upload` sends it: one `file` part of a multipart form. */
+async function multipartUpload(file: Uint8Array<ArrayBuffer>): Promise<WorkerUpload> {
+  const form = new FormData();
+  form.append("file", new Blob([file]), "bench.bin");
+  const request = new Request("http://127.0.0.1/", { method: "POST", body: form });
+  return {
+    body: new Uint8Array(await request.arrayBuffer()),
+    headers: { "Content-Type": request.headers.get("Content-Type") as string },
+  };
+}
+
 /** The modes, in table order. */
 export const MODES: Mode[] = [
   {
     name: "plain",
+    writeApi: "postbox",
     route: "/api/files",
     what: "the Worker encrypts (multipart in)",
-    async toWorker(file) {
-      const form = new FormData();
-      form.append("file", new Blob([file]), "bench.bin");
-      const request = new Request("http://127.0.0.1/", { method: "POST", body: form });
-      return {
-        body: new Uint8Array(await request.arrayBuffer()),
-        headers: { "Content-Type": request.headers.get("Content-Type") as string },
-      };
-    },
+    toWorker: multipartUpload,
     async direct(file, client) {
       return async () => {
         const result = await client.sdk.write({
@@ -69,6 +78,7 @@ export const MODES: Mode[] = [
   },
   {
     name: "sealed",
+    writeApi: "postbox",
     route: "/api/sealed-files",
     what: "sealed by the client; the Worker signs and forwards",
     async toWorker(file, session) {
@@ -102,6 +112,24 @@ export const MODES: Mode[] = [
           postboxId: client.postboxId,
           sealed: { ...sealed, body, size: body.length },
           fileName: "bench.bin",
+        });
+        client.token = result.userAccessToken;
+      };
+    },
+  },
+  {
+    name: "import",
+    writeApi: "import",
+    route: "/api/files",
+    what: "pushData: the Worker signs and streams the file as it is",
+    toWorker: multipartUpload,
+    async direct(file, client) {
+      return async () => {
+        const result = await client.sdk.pushData({
+          type: "library",
+          contractDetails: client.contractDetails,
+          userAccessToken: client.token,
+          data: { fileData: file, fileName: "bench.bin", fileDescriptor: descriptorFor("bench") },
         });
         client.token = result.userAccessToken;
       };

@@ -31,14 +31,14 @@ import { type DirectClient, signInDirect, signInThroughWorker, type WorkerSessio
 import { type CpuSummary, connectProfiler, type Profile, sourceLocator, summarize } from "./cpu-profile.ts";
 import { startMiniflare, startWranglerDev, type WorkerHost, type WorkerSettings, wrangler } from "./hosts.ts";
 import { type CellResult, type Contender, copiesInLibrary, measureInterleaved, sha256 } from "./measure.ts";
-import { MODES, type Mode, sendToWorker } from "./modes.ts";
+import { MODES, type Mode, sendToWorker, type WriteApi } from "./modes.ts";
 import { setThreadsPriority } from "./proc-cpu.ts";
 
 const { values } = parseArgs({
   options: {
     seconds: { type: "string", default: "2.5" },
     port: { type: "string", default: "8799" },
-    sections: { type: "string", default: "uploads,profiles,workerd-socket,wrangler-dev" },
+    sections: { type: "string", default: "uploads,profiles,wrangler-dev" },
     "profiles-dir": { type: "string" },
     bundle: { type: "string" },
   },
@@ -47,7 +47,8 @@ const SECONDS = Number(values.seconds);
 /** Each cell is measured in this many slices, interleaved with the other contenders' slices. */
 const ROUNDS = 2;
 const SECTIONS = new Set(values.sections.split(","));
-const ORIGIN = `http://127.0.0.1:${values.port}`;
+/** The first Worker's port (its origin names it); a second write API's Worker takes the next. */
+const PORT = Number(values.port);
 const KiB = 1024;
 const MiB = 1024 * KiB;
 const SIZES = [64 * KiB, 4 * MiB];
@@ -73,6 +74,15 @@ const PLANS = { freeMs: 10, paidDefaultMs: 30_000 };
 const size = (bytes: number) => (bytes >= MiB ? `${bytes / MiB} MiB` : `${bytes / KiB} KiB`);
 const file = (bytes: number) => new Uint8Array(randomBytes(bytes));
 
+/** What runs one write API: its Worker's sessions (one per host) and the direct client. */
+interface Group {
+  /** The Worker under Miniflare and a session on it (profiled). */
+  miniflare: WorkerSession;
+  /** A session per host measured in table 1. */
+  sessions: WorkerSession[];
+  direct: DirectClient;
+}
+
 /** One row of table 1: a mode, a size and a concurrency, directly and through each host. */
 interface Row {
   mode: string;
@@ -87,10 +97,11 @@ interface Row {
  * Table 1: every mode, size and level, direct writes and each Worker host measured in interleaved
  * slices. A fresh file per mode and size, so the library's copies of it count this cell's uploads.
  */
-async function uploadCells(sessions: WorkerSession[], direct: DirectClient, emulator: RunningEmulator) {
+async function uploadCells(groups: Map<WriteApi, Group>, emulator: RunningEmulator) {
   const rows: Row[] = [];
   for (const bytes of SIZES) {
     for (const mode of MODES) {
+      const { sessions, direct } = groups.get(mode.writeApi) as Group;
       const data = file(bytes);
       const verify = { emulator, hash: sha256(data), size: bytes };
       const contenders: Contender[] = [{ task: await mode.direct(data, direct) }];
@@ -138,12 +149,21 @@ interface ProfileRow {
 }
 
 /** Profiles the Worker's isolate over `uploads` sequential uploads of each mode and size. */
-async function profileCells(
-  host: WorkerHost,
-  session: WorkerSession,
-  emulator: RunningEmulator,
-  bundleDir: string,
-) {
+async function profileCells(groups: Map<WriteApi, Group>, emulator: RunningEmulator, bundleDir: string) {
+  const rows: ProfileRow[] = [];
+  let prioritized = true;
+  for (const mode of MODES) {
+    const session = (groups.get(mode.writeApi) as Group).miniflare;
+    const result = await profileMode(mode, session, emulator, bundleDir);
+    rows.push(...result.rows);
+    prioritized &&= result.prioritized;
+  }
+  return { rows, prioritized };
+}
+
+/** Profiles the Worker's isolate over sequential uploads of `mode`, of each size. */
+async function profileMode(mode: Mode, session: WorkerSession, emulator: RunningEmulator, bundleDir: string) {
+  const { host } = session;
   const where = sourceLocator(bundleDir);
   if (!host.inspector) throw new Error(`${host.label} has no inspector`);
   const profiler = await connectProfiler(host.inspector.port, host.inspector.target);
@@ -152,56 +172,54 @@ async function profileCells(
   // workerd gets the CPU first while profiled, where allowed (root or CAP_SYS_NICE).
   const prioritized = setThreadsPriority(host.pids, -10);
   try {
-    for (const mode of MODES) {
-      for (const [bytes, uploads] of PROFILE_SIZES) {
-        const data = file(bytes);
-        const hash = sha256(data);
-        const upload = await mode.toWorker(data, session);
-        const send = () => sendToWorker(session, mode.route, upload);
-        await send(); // warm-up (JIT, connections)
-        await send();
-        const before = copiesInLibrary(emulator, hash, bytes);
-        const cpuBefore = host.cpu().runtime;
-        const started = performance.now();
-        const runs: CpuSummary[] = [];
-        for (let r = 0; r < PROFILE_REPEATS; r++) {
-          await profiler.start();
-          // The sampler's thread is new with each profile.
-          if (prioritized) setThreadsPriority(host.pids, -10);
-          let profile: Profile;
-          try {
-            for (let i = 0; i < uploads; i++) await send();
-          } finally {
-            profile = await profiler.stop();
-          }
-          runs.push(summarize(profile, where));
-          if (values["profiles-dir"]) {
-            mkdirSync(values["profiles-dir"], { recursive: true });
-            const name = `${mode.name}-${size(bytes).replace(" ", "")}-${r + 1}.cpuprofile`;
-            writeFileSync(join(values["profiles-dir"], name), JSON.stringify(profile));
-          }
+    for (const [bytes, uploads] of PROFILE_SIZES) {
+      const data = file(bytes);
+      const hash = sha256(data);
+      const upload = await mode.toWorker(data, session);
+      const send = () => sendToWorker(session, mode.route, upload);
+      await send(); // warm-up (JIT, connections)
+      await send();
+      const before = copiesInLibrary(emulator, hash, bytes);
+      const cpuBefore = host.cpu().runtime;
+      const started = performance.now();
+      const runs: CpuSummary[] = [];
+      for (let r = 0; r < PROFILE_REPEATS; r++) {
+        await profiler.start();
+        // The sampler's thread is new with each profile.
+        if (prioritized) setThreadsPriority(host.pids, -10);
+        let profile: Profile;
+        try {
+          for (let i = 0; i < uploads; i++) await send();
+        } finally {
+          profile = await profiler.stop();
         }
-        const total = uploads * PROFILE_REPEATS;
-        const wall = performance.now() - started;
-        const processMs = ((host.cpu().runtime - cpuBefore) * 1000) / total;
-        const perUpload = runs.map((r) => r.jsMs / uploads).sort((a, b) => a - b);
-        const median = runs.find((r) => r.jsMs / uploads === perUpload[1]) ?? (runs[0] as CpuSummary);
-        const ms = (n: number | undefined) => Number((n ?? Number.NaN).toFixed(2));
-        rows.push({
-          mode: mode.name,
-          bytes,
-          uploads: total,
-          jsMs: ms(median.jsMs / uploads),
-          jsRangeMs: [ms(perUpload[0]), ms(perUpload[perUpload.length - 1])],
-          gcMs: ms(median.gcMs / uploads),
-          processMs: Number(processMs.toFixed(1)),
-          wallMsPerUpload: Number((wall / total).toFixed(1)),
-          verified: copiesInLibrary(emulator, hash, bytes) - before === total,
-          periodUs: median.periodUs,
-          samples: median.samples,
-          top: median.top,
-        });
+        runs.push(summarize(profile, where));
+        if (values["profiles-dir"]) {
+          mkdirSync(values["profiles-dir"], { recursive: true });
+          const name = `${mode.name}-${size(bytes).replace(" ", "")}-${r + 1}.cpuprofile`;
+          writeFileSync(join(values["profiles-dir"], name), JSON.stringify(profile));
+        }
       }
+      const total = uploads * PROFILE_REPEATS;
+      const wall = performance.now() - started;
+      const processMs = ((host.cpu().runtime - cpuBefore) * 1000) / total;
+      const perUpload = runs.map((r) => r.jsMs / uploads).sort((a, b) => a - b);
+      const median = runs.find((r) => r.jsMs / uploads === perUpload[1]) ?? (runs[0] as CpuSummary);
+      const ms = (n: number | undefined) => Number((n ?? Number.NaN).toFixed(2));
+      rows.push({
+        mode: mode.name,
+        bytes,
+        uploads: total,
+        jsMs: ms(median.jsMs / uploads),
+        jsRangeMs: [ms(perUpload[0]), ms(perUpload[perUpload.length - 1])],
+        gcMs: ms(median.gcMs / uploads),
+        processMs: Number(processMs.toFixed(1)),
+        wallMsPerUpload: Number((wall / total).toFixed(1)),
+        verified: copiesInLibrary(emulator, hash, bytes) - before === total,
+        periodUs: median.periodUs,
+        samples: median.samples,
+        top: median.top,
+      });
     }
   } finally {
     if (prioritized) setThreadsPriority(host.pids, 0);
@@ -237,27 +255,18 @@ async function main() {
   const loadBefore = loadavg();
   const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
   const privatePem = privateKey.export({ type: "pkcs1", format: "pem" }).toString();
-  const contract = {
+  // One contract per write API the modes use, each with its own Worker origin (port).
+  const apis = [...new Set(MODES.map((m) => m.writeApi))];
+  const contracts = apis.map((writeApi, i) => ({
     applicationId: "bench-app",
-    contractId: "bench-contract",
+    contractId: `bench-${writeApi}-contract`,
     publicKey: publicKey.export({ type: "pkcs1", format: "pem" }).toString(),
-    redirectUri: `${ORIGIN}/auth/callback`,
+    redirectUri: `http://127.0.0.1:${PORT + i}/auth/callback`,
     write: true,
-  };
-  const emulator = await startEmulator({ port: 0, memory: true, autoApprove: true, contracts: [contract] });
-  const settings: WorkerSettings = {
-    vars: {
-      DIGIME_APPLICATION_ID: contract.applicationId,
-      DIGIME_CONTRACT_ID: contract.contractId,
-      DIGIME_REDIRECT_URI: contract.redirectUri,
-      DIGIME_BASE_URL: emulator.baseUrl,
-      DIGIME_ONBOARD_URL: emulator.onboardUrl,
-      RATE_LIMIT_PER_MINUTE: "100000000",
-      MAX_CONCURRENT_UPLOADS: "100000",
-      ALLOWED_ORIGINS: "",
-    },
-    secrets: { DIGIME_PRIVATE_KEY: privatePem.trim(), SESSION_SECRET: randomBytes(32).toString("base64url") },
-  };
+    writeApi,
+  }));
+  const emulator = await startEmulator({ port: 0, memory: true, autoApprove: true, contracts });
+  const sessionSecret = randomBytes(32).toString("base64url");
   const scratch = mkdtempSync(join(tmpdir(), "edge-bench-"));
   const hosts: WorkerHost[] = [];
   try {
@@ -266,25 +275,44 @@ async function main() {
     const code = readFileSync(join(bundleDir, "index.js"));
     const bundle = { bytes: code.length, gzipBytes: gzipSync(code, { level: 9 }).length };
 
-    const direct = await signInDirect(emulator, contract.applicationId, {
-      contractId: contract.contractId,
-      privateKey: privatePem,
-      redirectUri: contract.redirectUri,
-    });
-    const [miniflare, socket] = await startMiniflare(bundleDir, settings);
-    hosts.push(miniflare);
-    const mfSession = await signInThroughWorker(miniflare, ORIGIN);
-    const sessions = [mfSession];
-    if (SECTIONS.has("workerd-socket"))
-      sessions.push({ ...mfSession, host: socket, origin: socket.origin as string });
-    if (SECTIONS.has("wrangler-dev")) {
-      const dev = await startWranglerDev(bundleDir, Number(values.port), settings, scratch);
-      hosts.push(dev);
-      sessions.push(await signInThroughWorker(dev, ORIGIN));
+    const groups = new Map<WriteApi, Group>();
+    for (const [i, contract] of contracts.entries()) {
+      const origin = new URL(contract.redirectUri).origin;
+      const settings: WorkerSettings = {
+        vars: {
+          DIGIME_APPLICATION_ID: contract.applicationId,
+          DIGIME_CONTRACT_ID: contract.contractId,
+          DIGIME_WRITE_API: contract.writeApi,
+          DIGIME_REDIRECT_URI: contract.redirectUri,
+          DIGIME_BASE_URL: emulator.baseUrl,
+          DIGIME_ONBOARD_URL: emulator.onboardUrl,
+          RATE_LIMIT_PER_MINUTE: "100000000",
+          MAX_CONCURRENT_UPLOADS: "100000",
+          ALLOWED_ORIGINS: "",
+        },
+        secrets: { DIGIME_PRIVATE_KEY: privatePem.trim(), SESSION_SECRET: sessionSecret },
+      };
+      const direct = await signInDirect(emulator, contract.applicationId, {
+        contractId: contract.contractId,
+        privateKey: privatePem,
+        redirectUri: contract.redirectUri,
+      });
+      const [miniflare, socket] = await startMiniflare(bundleDir, settings);
+      hosts.push(miniflare);
+      const mfSession = await signInThroughWorker(miniflare, origin);
+      const sessions = [mfSession];
+      if (SECTIONS.has("workerd-socket"))
+        sessions.push({ ...mfSession, host: socket, origin: socket.origin as string });
+      if (SECTIONS.has("wrangler-dev")) {
+        const dev = await startWranglerDev(bundleDir, PORT + i, settings, scratch);
+        hosts.push(dev);
+        sessions.push(await signInThroughWorker(dev, origin));
+      }
+      groups.set(contract.writeApi, { miniflare: mfSession, sessions, direct });
     }
-    const rows = SECTIONS.has("uploads") ? await uploadCells(sessions, direct, emulator) : [];
+    const rows = SECTIONS.has("uploads") ? await uploadCells(groups, emulator) : [];
     const { rows: profiles, prioritized } = SECTIONS.has("profiles")
-      ? await profileCells(miniflare, mfSession, emulator, bundleDir)
+      ? await profileCells(groups, emulator, bundleDir)
       : { rows: [], prioritized: false };
 
     const results = {
@@ -400,7 +428,5 @@ function report(results: {
   if (!verified) console.log("VERIFICATION FAILED: an upload failed or did not arrive intact (see above)");
   return verified;
 }
-
-export type { Mode };
 
 await main();
