@@ -2,7 +2,7 @@ import type { DatabaseSync } from "node:sqlite";
 
 /**
  * Steps from one schema version to the next; step `i` takes version `i + 1` to `i + 2`. Version 1
- * is the schema `store.ts` creates. A data folder made by any earlier version is brought up to
+ * is the schema `store-schema.ts` creates. A data folder made by any earlier version is brought up to
  * date at open, in one transaction per step, and keeps its data.
  */
 const STEPS: readonly string[] = [

@@ -1,0 +1,68 @@
+import { num, numOrNull, type Row, type Sql, str, strOrNull } from "./sql.js";
+
+/** A started authorization (`oauth/authorize`) waiting for the person's consent. */
+export interface Preauthorization {
+  code: string;
+  clientId: string;
+  redirectUri: string;
+  codeChallenge: string;
+  state: string | null;
+  /** Set when the app sent an existing user's access token: consent links that library. */
+  userId: string | null;
+  sessionKey: string;
+  expiresAt: number;
+  usedAt: number | null;
+  createdAt: number;
+}
+
+const toPreauthorization = (r: Row): Preauthorization => ({
+  code: str(r.code),
+  clientId: str(r.client_id),
+  redirectUri: str(r.redirect_uri),
+  codeChallenge: str(r.code_challenge),
+  state: strOrNull(r.state),
+  userId: strOrNull(r.user_id),
+  sessionKey: str(r.session_key),
+  expiresAt: num(r.expires_at),
+  usedAt: numOrNull(r.used_at),
+  createdAt: num(r.created_at),
+});
+
+/** The `preauthorizations` table. */
+export class PreauthorizationStore {
+  readonly #sql: Sql;
+
+  constructor(sql: Sql) {
+    this.#sql = sql;
+  }
+
+  /** Stores a started authorization. */
+  create(p: Omit<Preauthorization, "usedAt">): Preauthorization {
+    this.#sql.run(
+      `INSERT INTO preauthorizations (code, client_id, redirect_uri, code_challenge, state, user_id, session_key, expires_at, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      p.code,
+      p.clientId,
+      p.redirectUri,
+      p.codeChallenge,
+      p.state,
+      p.userId,
+      p.sessionKey,
+      p.expiresAt,
+      p.createdAt,
+    );
+    return { ...p, usedAt: null };
+  }
+
+  /** The started authorization with this code, used or not. */
+  get(code: string): Preauthorization | undefined {
+    const row = this.#sql.get("SELECT * FROM preauthorizations WHERE code = ?", code);
+    return row && toPreauthorization(row);
+  }
+
+  /** Marks a started authorization as decided; false when it already was. */
+  use(code: string, now: number): boolean {
+    const sql = "UPDATE preauthorizations SET used_at = ? WHERE code = ? AND used_at IS NULL";
+    return this.#sql.run(sql, now, code) === 1;
+  }
+}
