@@ -136,7 +136,7 @@ interface ProfileRow {
   /** JS CPU per upload (ms), garbage collection included: the median of the profiles. */
   jsMs: number;
   /** The lowest and highest of the profiles. */
-  jsRangeMs: [number, number];
+  jsRangeMs: { min: number; max: number };
   gcMs: number;
   /** The workerd process's CPU per upload over the same run (JS, C++ and Miniflare's own workers). */
   processMs: number;
@@ -211,7 +211,7 @@ async function profileMode(mode: Mode, session: WorkerSession, emulator: Running
         bytes,
         uploads: total,
         jsMs: ms(median.jsMs / uploads),
-        jsRangeMs: [ms(perUpload[0]), ms(perUpload[perUpload.length - 1])],
+        jsRangeMs: { min: ms(perUpload[0]), max: ms(perUpload[perUpload.length - 1]) },
         gcMs: ms(median.gcMs / uploads),
         processMs: Number(processMs.toFixed(1)),
         wallMsPerUpload: Number((wall / total).toFixed(1)),
@@ -404,7 +404,7 @@ function report(results: {
   for (const p of profiles) {
     if (!p.verified) verified = false;
     console.log(
-      `${p.mode.padEnd(6)} ${size(p.bytes).padEnd(8)} ${pad(p.uploads, 7)} | ${`${pad(p.jsMs.toFixed(2), 7)} (${p.jsRangeMs[0]}-${p.jsRangeMs[1]}), ${p.gcMs.toFixed(2)}`.padEnd(30)} | ${pad(p.processMs, 18)} | ${plansFor(p.jsMs)}${p.verified ? "" : " (NOT VERIFIED)"}`,
+      `${p.mode.padEnd(6)} ${size(p.bytes).padEnd(8)} ${pad(p.uploads, 7)} | ${`${pad(p.jsMs.toFixed(2), 7)} (${p.jsRangeMs.min}-${p.jsRangeMs.max}), ${p.gcMs.toFixed(2)}`.padEnd(30)} | ${pad(p.processMs, 18)} | ${plansFor(p.jsMs)}${p.verified ? "" : " (NOT VERIFIED)"}`,
     );
   }
   for (const mode of MODES) {
