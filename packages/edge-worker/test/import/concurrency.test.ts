@@ -12,7 +12,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createClient } from "../../src/client";
 import { REPLAYABLE_BYTES } from "../../src/lib/upload";
-import { type Browser, bytesOf, emulator, ORIGIN, SOAK, sha256, storedTokens } from "../support";
+import { bytesOf, countingFetch, emulator, ORIGIN, SOAK, sha256, storedTokens } from "../support";
 import { importedFiles, signedInImportUser } from "./import-support";
 
 /** Imports at once (`PROOF_SOAK=1`: 200). */
@@ -24,22 +24,6 @@ const CALLS = 10;
 function fileOf(i: number): { name: string; data: Uint8Array<ArrayBuffer> } {
   const size = i % 10 === 9 ? REPLAYABLE_BYTES + 16 * 1024 + i : 2048 + i * 211;
   return { name: `i-${i}.bin`, data: bytesOf(size, 11_000 + i) };
-}
-
-/** Counts the Worker's answers to uploads (POST /api/files) by status and code. */
-function countingFetch(browser: Browser) {
-  const answers = new Map<string, number>();
-  const fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
-    const response = await browser.fetchForClient(input, init);
-    if (!new Request(input, init).url.endsWith("/api/files")) return response;
-    const code = response.ok
-      ? "ok"
-      : (((await response.clone().json()) as { error?: { code?: string } }).error?.code ?? "?");
-    const key = `${response.status} ${code}`;
-    answers.set(key, (answers.get(key) ?? 0) + 1);
-    return response;
-  }) as typeof globalThis.fetch;
-  return { fetch, answers };
 }
 
 describe(`${N} simultaneous imports for one user, token expired at digi.me`, () => {

@@ -17,6 +17,7 @@ import {
   APP_ORIGIN,
   Browser,
   bytesOf,
+  DIGIME_5XX,
   errorOf,
   expectSecurityHeaders,
   findSecrets,
@@ -32,19 +33,6 @@ import { accountReferenceOf, emulatorUserOf, signedInImportUser } from "./import
 const testEnv = env as unknown as Env;
 const SCALE = SOAK ? 20 : 1;
 const ONBOARD_ORIGIN = new URL(testEnv.DIGIME_ONBOARD_URL).origin;
-
-/** 5xx codes the README documents for digi.me's own failures. */
-const DIGIME_5XX = new Set([
-  "DIGIME_ERROR",
-  "DIGIME_REJECTED",
-  "DIGIME_BAD_RESPONSE",
-  "DIGIME_UNREACHABLE",
-  "DIGIME_UNREACHABLE_NOT_SENT",
-  "DIGIME_OUTCOME_UNKNOWN",
-  "DIGIME_TIMEOUT",
-  "DIGIME_UNAVAILABLE",
-  "TOKEN_REFRESHED_RETRY",
-]);
 
 const ROUTES = [
   "/api/session",

@@ -18,8 +18,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createClient, type EdgeClientError } from "../../src/client";
 import { REPLAYABLE_BYTES } from "../../src/lib/upload";
 import {
-  type Browser,
   bytesOf,
+  countingFetch,
   emulator,
   libraryCopies,
   ORIGIN,
@@ -44,23 +44,6 @@ async function ready() {
   await emulator.clearFaults();
   await proxyScript.clear();
   return signedInUser();
-}
-
-/** Counts the Worker's answers to uploads (POST) by status and code, as the typed client receives them. */
-function countingFetch(browser: Browser) {
-  const answers = new Map<string, number>();
-  const fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
-    const response = await browser.fetchForClient(input, init);
-    const method = init?.method ?? (input instanceof Request ? input.method : "GET");
-    if (method.toUpperCase() !== "POST") return response;
-    const code = response.ok
-      ? "ok"
-      : (((await response.clone().json()) as { error?: { code?: string } }).error?.code ?? "?");
-    const key = `${response.status} ${code}`;
-    answers.set(key, (answers.get(key) ?? 0) + 1);
-    return response;
-  }) as typeof globalThis.fetch;
-  return { fetch, answers };
 }
 
 /** The library holds exactly `files`, each once, byte for byte. */
