@@ -276,16 +276,8 @@ export class UserVault extends DurableObject<Env> {
         retryAfter: 5,
       };
     }
-    const wait = this.#take(input.ratePerMinute);
-    if (wait > 0) {
-      return {
-        ok: false,
-        status: 429,
-        code: "RATE_LIMITED",
-        message: `at most ${input.ratePerMinute} uploads a minute; try again in ${wait} s`,
-        retryAfter: wait,
-      };
-    }
+    const limited = this.#spend(input.ratePerMinute);
+    if (limited) return limited;
     const leaseId = crypto.randomUUID();
     this.#leases.take(leaseId, input.maxConcurrent, Date.now());
     const fresh = await this.#freshAccess(row);
@@ -310,17 +302,20 @@ export class UserVault extends DurableObject<Env> {
   async acquireCall(input: { ratePerMinute: number }): Promise<VaultResult<{ accessToken: TokenValue }>> {
     const row = await this.#activeRow();
     if (!row) return { ok: false, ...NO_SESSION };
-    const wait = this.#take(input.ratePerMinute);
-    if (wait > 0) {
-      return {
-        ok: false,
-        status: 429,
-        code: "RATE_LIMITED",
-        message: `at most ${input.ratePerMinute} calls a minute; try again in ${wait} s`,
-        retryAfter: wait,
-      };
-    }
-    return this.#freshAccess(row);
+    return this.#spend(input.ratePerMinute) ?? this.#freshAccess(row);
+  }
+
+  /** Takes one from the rate budget; the 429 `RATE_LIMITED` failure when it is spent. */
+  #spend(ratePerMinute: number): ({ ok: false } & ApiFailure) | undefined {
+    const wait = this.#take(ratePerMinute);
+    if (wait === 0) return undefined;
+    return {
+      ok: false,
+      status: 429,
+      code: "RATE_LIMITED",
+      message: `at most ${ratePerMinute} uploads and calls a minute; try again in ${wait} s`,
+      retryAfter: wait,
+    };
   }
 
   /** The row's access token, refreshed (single-flight) first when it is close to its expiry. */
