@@ -4,7 +4,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { injectFaults } from "../src/faults.js";
 import { type AppEnv, FaultInjector, type RunningEmulator } from "../src/index.js";
 import { Stats } from "../src/stats.js";
-import { type Client, errorOf, type Onboarded, start, useEmulator } from "./helpers.js";
+import type { Client, Onboarded } from "./support/client.js";
+import { errorOf, start, useEmulator } from "./support/emulator.js";
 
 let emu: RunningEmulator;
 let client: Client;

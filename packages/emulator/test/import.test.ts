@@ -1,18 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../src/index.js";
-import {
-  CALLBACK,
-  cutMidUpload,
-  download,
-  expectRefusal,
-  makeRsa,
-  REDIRECT_URI,
-  sha256,
-  signRequest,
-  start,
-  testContract,
-} from "./helpers.js";
+import { cutMidUpload, download, expectRefusal, start } from "./support/emulator.js";
 import {
   fileDescriptorJwt,
   IMPORT_CLIENT_ID,
@@ -21,7 +10,8 @@ import {
   importContract,
   LIBRARY_DESCRIPTOR,
   userFiles,
-} from "./import-helpers.js";
+} from "./support/import.js";
+import { CALLBACK, makeRsa, REDIRECT_URI, sha256, signRequest, testContract } from "./support/protocol.js";
 
 let emu: RunningEmulator;
 let client: ImportClient;

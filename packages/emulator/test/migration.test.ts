@@ -3,8 +3,10 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { describe, expect, it } from "vitest";
 import { createDevContract, SCHEMA_VERSION, startEmulator } from "../src/index.js";
-import { Client, download, latestFile, testContract, useTempDirs } from "./helpers.js";
-import { ImportClient, importContract, userFiles } from "./import-helpers.js";
+import { Client } from "./support/client.js";
+import { download, latestFile, useTempDirs } from "./support/emulator.js";
+import { ImportClient, importContract, userFiles } from "./support/import.js";
+import { testContract } from "./support/protocol.js";
 
 const tempDir = useTempDirs();
 

@@ -1,18 +1,17 @@
 import { constants, createPublicKey, sign } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../src/index.js";
+import { Client } from "./support/client.js";
+import { errorOf, useEmulator } from "./support/emulator.js";
 import {
   CALLBACK,
-  Client,
   contractKeys,
-  errorOf,
   makeRsa,
   pkcePair,
   REDIRECT_URI,
   signRequest,
   testContract,
-  useEmulator,
-} from "./helpers.js";
+} from "./support/protocol.js";
 
 let emu: RunningEmulator;
 let client: Client;

@@ -4,8 +4,9 @@ import official16 from "@digime-edge/fixtures/official-v16-requests.json" with {
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clockFrom, type IdKind, type RunningEmulator } from "../src/index.js";
-import { Client, sha256 } from "./helpers.js";
-import { userFiles } from "./import-helpers.js";
+import { Client } from "./support/client.js";
+import { userFiles } from "./support/import.js";
+import { sha256 } from "./support/protocol.js";
 
 /** One request as the official SDK 16.1.5 sent it (see `@digime-edge/fixtures`). */
 interface Recorded {

@@ -2,7 +2,8 @@ import { createPublicKey } from "node:crypto";
 import { request } from "node:http";
 import { describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../src/index.js";
-import { type Client, errorOf, useEmulator } from "./helpers.js";
+import type { Client } from "./support/client.js";
+import { errorOf, useEmulator } from "./support/emulator.js";
 
 let emu: RunningEmulator;
 let client: Client;

@@ -3,16 +3,9 @@ import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { createDevContract, loadContractsFile, startEmulator } from "../src/index.js";
-import {
-  Client,
-  contractKeys,
-  download,
-  latestFile,
-  signRequest,
-  testContract,
-  useTempDirs,
-  WAIT,
-} from "./helpers.js";
+import { Client } from "./support/client.js";
+import { download, latestFile, useTempDirs, WAIT } from "./support/emulator.js";
+import { contractKeys, signRequest, testContract } from "./support/protocol.js";
 
 const tempDir = useTempDirs();
 

@@ -1,26 +1,20 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../src/index.js";
+import { Client, type Onboarded } from "./support/client.js";
+import { cutMidUpload, download, errorOf, latestFile, start, useEmulator } from "./support/emulator.js";
 import {
   aesCbc,
-  Client,
-  cutMidUpload,
   DESCRIPTOR,
-  download,
-  errorOf,
-  latestFile,
   MULTIPART_TYPE,
   makeEnvelope,
   makeRsa,
   multipart,
-  type Onboarded,
   sha256,
   signRequest,
-  start,
   streamingMultipart,
   testContract,
-  useEmulator,
-} from "./helpers.js";
+} from "./support/protocol.js";
 
 let emu: RunningEmulator;
 let client: Client;

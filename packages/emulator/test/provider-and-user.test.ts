@@ -2,8 +2,10 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../src/index.js";
-import { download, expectRefusal, signRequest, start, testContract } from "./helpers.js";
-import { ImportClient, type ImportUser, importContract, userFiles } from "./import-helpers.js";
+import { Client } from "./support/client.js";
+import { download, expectRefusal, start } from "./support/emulator.js";
+import { ImportClient, type ImportUser, importContract, userFiles } from "./support/import.js";
+import { signRequest, testContract } from "./support/protocol.js";
 
 let emu: RunningEmulator;
 let client: ImportClient;
@@ -174,11 +176,9 @@ describe("the library shows imports and FHIR pushes beside postbox writes", () =
     const mine = users.users.find((u) => u.id === pusher.userId);
     expect(mine?.accounts.map((a) => a.type).sort()).toEqual(["IMPORTED", "PUSH"]);
 
-    const box = await new (await import("./helpers.js")).Client(emu).onboard();
-    const postboxWrite = await new (await import("./helpers.js")).Client(emu).write(
-      box,
-      Buffer.from("sealed"),
-    );
+    const postboxClient = new Client(emu);
+    const box = await postboxClient.onboard();
+    const postboxWrite = await postboxClient.write(box, Buffer.from("sealed"));
     expect(postboxWrite.status).toBe(200);
     const page = await (await fetch(`${emu.libraryUrl}`)).text();
     expect(page).toContain("FHIR push");

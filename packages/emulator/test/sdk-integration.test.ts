@@ -2,16 +2,8 @@ import { createHash, randomBytes } from "node:crypto";
 import { type ContractDetails, init, type UserAccessToken } from "@digime-edge/sdk-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../src/index.js";
-import {
-  approvedRedirect,
-  CALLBACK,
-  contractKeys,
-  download,
-  latestFile,
-  postboxFiles,
-  REDIRECT_URI,
-  start,
-} from "./helpers.js";
+import { approvedRedirect, download, latestFile, postboxFiles, start } from "./support/emulator.js";
+import { CALLBACK, contractKeys, REDIRECT_URI } from "./support/protocol.js";
 
 /** sdk-core drives the emulator end to end: the two sides were written apart, from the wire format. */
 

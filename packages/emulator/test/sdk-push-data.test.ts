@@ -2,8 +2,9 @@ import { createHash, randomBytes } from "node:crypto";
 import { type ContractDetails, init } from "@digime-edge/sdk-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../src/index.js";
-import { approvedRedirect, contractKeys, download, REDIRECT_URI, start, testContract } from "./helpers.js";
-import { importContract, userFiles } from "./import-helpers.js";
+import { approvedRedirect, download, start } from "./support/emulator.js";
+import { importContract, userFiles } from "./support/import.js";
+import { contractKeys, REDIRECT_URI, testContract } from "./support/protocol.js";
 
 /** sdk-core's pushData, readAccounts and deleteUser against the emulator: two sides written apart. */
 
