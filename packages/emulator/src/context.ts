@@ -1,4 +1,5 @@
 import type { HttpBindings } from "@hono/node-server";
+import { z } from "zod";
 import type { AccountStore } from "./accounts.js";
 import type { FaultInjector } from "./faults.js";
 import type { SigningKey } from "./keys.js";
@@ -14,25 +15,34 @@ export const PATHS = {
   admin: "/admin",
 } as const;
 
-/** Settings that can change while the emulator runs (`POST /admin/settings`). */
-export interface EmulatorSettings {
+/** How the key set can list its keys. */
+export const KEY_SET_FORMATS = ["pem", "jwk", "both"] as const;
+
+/**
+ * Schema of the settings that can change while the emulator runs; `POST /admin/settings` takes
+ * any of them but `publicUrl`.
+ */
+export const emulatorSettingsSchema = z.strictObject({
   /** Consent is given without showing the page: `GET {onboardUrl}authorize` redirects at once. */
-  autoApprove: boolean;
+  autoApprove: z.boolean(),
   /** Lifetime of access tokens, ms (default 1 hour). */
-  accessTokenTtlMs: number;
+  accessTokenTtlMs: z.number().int().positive(),
   /** Lifetime of refresh tokens, ms (default 30 days). */
-  refreshTokenTtlMs: number;
+  refreshTokenTtlMs: z.number().int().positive(),
   /** Lifetime of authorization codes, ms (default 10 minutes). */
-  authorizationCodeTtlMs: number;
+  authorizationCodeTtlMs: z.number().int().positive(),
   /** Lifetime of a started authorization waiting for consent, ms (default 30 minutes). */
-  preauthorizationTtlMs: number;
+  preauthorizationTtlMs: z.number().int().positive(),
   /** How far a request's `timestamp` may be from the emulator's clock, ms (default 5 minutes). */
-  timestampWindowMs: number;
+  timestampWindowMs: z.number().int().nonnegative(),
   /** Origin used in `jku` and links; by default the origin the request came to. */
-  publicUrl: string | undefined;
+  publicUrl: z.union([z.string(), z.undefined()]),
   /** How the key set lists keys: digi.me's `pem` (default), standard `jwk` members, or `both`. */
-  keySetFormat: "pem" | "jwk" | "both";
-}
+  keySetFormat: z.enum(KEY_SET_FORMATS),
+});
+
+/** Settings that can change while the emulator runs (derived from {@link emulatorSettingsSchema}). */
+export type EmulatorSettings = z.infer<typeof emulatorSettingsSchema>;
 
 /** What the emulator makes identifiers for (see `EmulatorOptions.ids`). */
 export type IdKind =

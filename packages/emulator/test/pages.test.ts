@@ -128,7 +128,11 @@ describe("key set, health, pages and the library API", () => {
       duplex: "half",
     } as RequestInit);
     expect(ok.status).toBe(200);
-    const bad = await fetch(`${emu.adminUrl}/settings`, { method: "POST", body: '{"autoApprove":"yes"}' });
-    expect(bad.status).toBe(400);
+    // Settings: a wrong type, an unknown name and publicUrl (not settable here) are refused.
+    for (const body of ['{"autoApprove":"yes"}', '{"nope":1}', '{"publicUrl":"https://x.test"}']) {
+      const bad = await fetch(`${emu.adminUrl}/settings`, { method: "POST", body });
+      expect(bad.status, body).toBe(400);
+    }
+    expect(emu.settings.publicUrl).toBeUndefined();
   });
 });

@@ -1,7 +1,7 @@
 import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { readJsonBody } from "../body.js";
-import type { AppEnv, EmulatorContext } from "../context.js";
+import { type AppEnv, type EmulatorContext, emulatorSettingsSchema } from "../context.js";
 import { contractInputSchema, contractRecord } from "../contracts.js";
 import { invalidRequest } from "../errors.js";
 import { faultRuleSchema } from "../faults.js";
@@ -29,15 +29,7 @@ const tokenFilter = z.strictObject({
   kind: z.enum(["access", "refresh", "both"]).optional(),
 });
 
-const settingsBody = z.strictObject({
-  autoApprove: z.boolean().optional(),
-  accessTokenTtlMs: z.number().int().positive().optional(),
-  refreshTokenTtlMs: z.number().int().positive().optional(),
-  authorizationCodeTtlMs: z.number().int().positive().optional(),
-  preauthorizationTtlMs: z.number().int().positive().optional(),
-  timestampWindowMs: z.number().int().nonnegative().optional(),
-  keySetFormat: z.enum(["pem", "jwk", "both"]).optional(),
-});
+const settingsBody = emulatorSettingsSchema.omit({ publicUrl: true }).partial();
 
 /**
  * The admin API under `/admin`, for tests and scripts (no auth: the emulator listens on
