@@ -2,7 +2,7 @@ import { constants, createPublicKey, sign } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../src/index.js";
 import { Client } from "./support/client.js";
-import { errorOf, useEmulator } from "./support/emulator.js";
+import { errorOf, start, useEmulator } from "./support/emulator.js";
 import {
   CALLBACK,
   contractKeys,
@@ -294,18 +294,21 @@ describe("oauth/token", () => {
     expect((await errorOf(await thief.exchange(query.get("code") ?? "", verifier))).message).toMatch(
       /invalid/,
     );
-    emu.settings.authorizationCodeTtlMs = 1;
+    // Expired by the emulator's clock: a code lives 60 s, and this one is a second too old.
+    let clock = Date.now();
+    const slow = await start({ autoApprove: true, authorizationCodeTtlMs: 60_000, now: () => clock });
     try {
-      const late = await client.authorize();
-      const lateQuery = await client.consentAuto(late.code);
-      await new Promise((r) => setTimeout(r, 5));
-      const res = await client.exchange(lateQuery.get("code") ?? "", late.verifier);
+      const slowClient = new Client(slow);
+      const late = await slowClient.authorize();
+      const lateQuery = await slowClient.consentAuto(late.code);
+      clock += 61_000;
+      const res = await slowClient.exchange(lateQuery.get("code") ?? "", late.verifier);
       expect(await errorOf(res)).toMatchObject({
         code: "InvalidAuthorizationCode",
         message: expect.stringMatching(/expired/),
       });
     } finally {
-      emu.settings.authorizationCodeTtlMs = 10 * 60_000;
+      await slow.close();
     }
   });
 
