@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { DEFAULT_PORT, parseCliArgs, parseDuration, runCli } from "../src/cli.js";
 
 describe("cli", () => {
@@ -70,6 +70,8 @@ describe("cli", () => {
   it("runs the dev contract as an import contract with the clock where asked", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "digime-emulator-cli-"));
     const json: string[] = [];
+    // The real clock is fake (Date only): the emulator's clock is seen to start where asked, then run on.
+    vi.useFakeTimers({ toFake: ["Date"], now: 1_000_000 });
     const emu = await runCli(
       ["--port", "0", "--data", dataDir, "--json", "--write-api", "import", "--clock", "1796635706943"],
       (l) => json.push(l),
@@ -77,10 +79,11 @@ describe("cli", () => {
     try {
       expect(JSON.parse(json[0] ?? "").devContract).toMatchObject({ writeApi: "import" });
       expect(emu?.store.getContract("dev-app_dev-write-contract")?.writeApi).toBe("import");
-      const now = emu?.context.now() ?? 0;
-      expect(now).toBeGreaterThanOrEqual(1796635706943);
-      expect(now).toBeLessThan(1796635706943 + 60_000);
+      expect(emu?.context.now()).toBe(1796635706943);
+      vi.setSystemTime(1_000_000 + 5_000);
+      expect(emu?.context.now()).toBe(1796635706943 + 5_000);
     } finally {
+      vi.useRealTimers();
       await emu?.close();
       rmSync(dataDir, { recursive: true, force: true });
     }
