@@ -45,6 +45,12 @@ export interface Config {
    * version-10 rule, files imported as they are over TLS, FHIR pushes, accounts, user deletion).
    */
   writeApi: WriteApi;
+  /** Largest resumable upload (tus `Upload-Length`), in bytes (`TUS_MAX_UPLOAD_BYTES`). */
+  tusMaxUploadBytes: number;
+  /** Largest body of one tus PATCH, in bytes (`TUS_CHUNK_MAX_BYTES`): below the plan's request limit. */
+  tusChunkMaxBytes: number;
+  /** How long a resumable upload may take from its creation, in ms (`TUS_UPLOAD_TTL_SECONDS`). */
+  tusUploadTtlMs: number;
 }
 
 /** The write APIs a contract can use. */
@@ -70,7 +76,10 @@ export type SettingName =
   | "MIN_UPLOAD_BYTES_PER_SECOND"
   | "UPLOAD_GRACE_SECONDS"
   | "SESSION_IDLE_TIMEOUT_SECONDS"
-  | "DIGIME_WRITE_API";
+  | "DIGIME_WRITE_API"
+  | "TUS_MAX_UPLOAD_BYTES"
+  | "TUS_CHUNK_MAX_BYTES"
+  | "TUS_UPLOAD_TTL_SECONDS";
 
 /** Default `MAX_UPLOAD_BYTES`: 100 MiB. */
 export const DEFAULT_MAX_UPLOAD_BYTES = 100 * 1024 * 1024;
@@ -89,6 +98,13 @@ export const DEFAULT_MIN_UPLOAD_BYTES_PER_SECOND = 16 * 1024;
 export const DEFAULT_UPLOAD_GRACE_SECONDS = 30;
 /** Default `SESSION_IDLE_TIMEOUT_SECONDS`: a day without use ends a session (its lifetime is 30 days). */
 export const DEFAULT_SESSION_IDLE_TIMEOUT_SECONDS = 24 * 3600;
+
+/** Default `TUS_MAX_UPLOAD_BYTES`: 5 GiB. */
+export const DEFAULT_TUS_MAX_UPLOAD_BYTES = 5 * 1024 * 1024 * 1024;
+/** Default `TUS_CHUNK_MAX_BYTES`: 50 MiB, half of Cloudflare's 100 MB request body limit (Free, Pro). */
+export const DEFAULT_TUS_CHUNK_MAX_BYTES = 50 * 1024 * 1024;
+/** Default `TUS_UPLOAD_TTL_SECONDS`: a day to finish a resumable upload. */
+export const DEFAULT_TUS_UPLOAD_TTL_SECONDS = 24 * 3600;
 
 /**
  * A setting is missing or malformed. The message names the settings and what is expected of them,
@@ -243,6 +259,9 @@ const schema = z.object({
     DEFAULT_SESSION_IDLE_TIMEOUT_SECONDS,
   ),
   DIGIME_WRITE_API: writeApi,
+  TUS_MAX_UPLOAD_BYTES: positiveInt("a positive whole number of bytes", DEFAULT_TUS_MAX_UPLOAD_BYTES),
+  TUS_CHUNK_MAX_BYTES: positiveInt("a positive whole number of bytes", DEFAULT_TUS_CHUNK_MAX_BYTES),
+  TUS_UPLOAD_TTL_SECONDS: positiveInt("a positive whole number of seconds", DEFAULT_TUS_UPLOAD_TTL_SECONDS),
 });
 
 /**
@@ -282,6 +301,9 @@ export function parseConfig(env: RawSettings): Config {
     uploadGraceMs: s.UPLOAD_GRACE_SECONDS * 1000,
     sessionIdleTimeoutMs: s.SESSION_IDLE_TIMEOUT_SECONDS * 1000,
     writeApi: s.DIGIME_WRITE_API,
+    tusMaxUploadBytes: s.TUS_MAX_UPLOAD_BYTES,
+    tusChunkMaxBytes: s.TUS_CHUNK_MAX_BYTES,
+    tusUploadTtlMs: s.TUS_UPLOAD_TTL_SECONDS * 1000,
   };
 }
 

@@ -46,7 +46,17 @@ export type ApiErrorCode =
   | "BAD_FHIR_BODY"
   | "BAD_ACCOUNT_ID"
   | "ACCOUNT_NOT_FOUND"
-  | "NOT_A_PUSH_ACCOUNT";
+  | "NOT_A_PUSH_ACCOUNT"
+  // Resumable uploads (tus, /api/uploads).
+  | "TUS_VERSION_UNSUPPORTED"
+  | "BAD_UPLOAD_LENGTH"
+  | "BAD_UPLOAD_OFFSET"
+  | "BAD_UPLOAD_METADATA"
+  | "OFFSET_MISMATCH"
+  | "UPLOAD_LOCKED"
+  | "UPLOAD_EXPIRED"
+  | "UNSUPPORTED_MEDIA_TYPE"
+  | "UPLOAD_INTERRUPTED";
 
 /** The JSON body of every error answer. */
 export interface ErrorBody {

@@ -11,6 +11,7 @@ import { files } from "./routes/files";
 import { health } from "./routes/health";
 import { sealedFiles } from "./routes/sealed-files";
 import { session } from "./routes/session";
+import { tusDiscovery, uploads } from "./routes/uploads";
 import { user } from "./routes/user";
 
 export type { Config, WriteApi } from "./config";
@@ -30,6 +31,7 @@ export { UserVault } from "./vault";
  */
 const app = new Hono<AppEnv>()
   .use(securityHeaders())
+  .use("/api/uploads/*", tusDiscovery())
   .use(corsForAllowedOrigins())
   .route("/", health)
   .use("/auth/*", withConfig())
@@ -40,7 +42,8 @@ const app = new Hono<AppEnv>()
   .route("/api", sealedFiles)
   .route("/api", fhir)
   .route("/api", accounts)
-  .route("/api", user);
+  .route("/api", user)
+  .route("/api", uploads);
 
 app.notFound(() => new ApiError(404, "NOT_FOUND", "no such route").toResponse());
 

@@ -3,6 +3,14 @@ import { postboxKeyModulusBytes, type TokenValue, type UserAccessToken } from "@
 import { ConfigError, getConfig, type WriteApi } from "./config";
 import { AUTH_TTL_MS } from "./lib/auth-window";
 import { type ApiFailure, contractDetails, describeDigiMeFailure, getSdk } from "./lib/digime";
+import { newStagingKey } from "./lib/tus/staging-cipher";
+import {
+  type StagedPart,
+  type StagedUpload,
+  StagedUploads,
+  type UploadMode,
+  type UploadResult,
+} from "./lib/tus/upload-state";
 import { UploadLeases } from "./lib/upload-leases";
 import { migrateVault } from "./lib/vault-schema";
 
@@ -73,6 +81,7 @@ export class UserVault extends DurableObject<Env> {
   #refreshing: Promise<VaultResult<{ token: UserAccessToken }>> | undefined;
   #bucket = { tokens: Number.NaN, at: 0 };
   readonly #leases = new UploadLeases();
+  #staged: StagedUploads | undefined;
 
   /**
    * Brings the storage to the latest schema (`lib/vault-schema.ts`).
@@ -129,8 +138,11 @@ export class UserVault extends DurableObject<Env> {
   async alarm(): Promise<void> {
     const row = this.#row();
     const idleMs = this.#idleMs();
+    // Expired resumable uploads go first (and what they staged in R2); the next one to expire
+    // brings the alarm back sooner than the session's idle time, if it is sooner.
+    const nextUpload = (await this.#uploads().sweep()) ?? Number.POSITIVE_INFINITY;
     if (!row || row.last_seen_at + idleMs <= Date.now()) await this.clear();
-    else await this.ctx.storage.setAlarm(row.last_seen_at + idleMs);
+    else await this.ctx.storage.setAlarm(Math.min(row.last_seen_at + idleMs, nextUpload));
   }
 
   /** The session idle timeout in force (the Worker's setting). */
@@ -396,8 +408,177 @@ export class UserVault extends DurableObject<Env> {
   async clear(): Promise<void> {
     this.#refreshing = undefined;
     this.#leases.clear();
+    await this.#uploads().dropAll();
     await this.ctx.storage.deleteAll();
     this.#migrate();
+  }
+
+  // --- Resumable uploads (tus): see lib/tus/upload-state.ts -------------------------------------
+
+  #uploads(): StagedUploads {
+    this.#staged ??= new StagedUploads(this.ctx.storage, this.env.TUS_STAGING);
+    return this.#staged;
+  }
+
+  /**
+   * Starts a resumable upload for the signed-in user: checked as a write is (a session that can
+   * write; a sealed upload's wrapped key the size of the postbox key), at most `maxOpen` uploads
+   * held at once (429 `TOO_MANY_UPLOADS`), one from the rate budget. A plain or import upload gets
+   * its staging key here, which never leaves this object but to the Worker handling its PATCHes.
+   *
+   * @param input - The upload's mode, length, metadata (JSON), lifetime and the limits in force.
+   */
+  async createUpload(input: {
+    mode: UploadMode;
+    length: number;
+    metadata: string;
+    ttlMs: number;
+    maxOpen: number;
+    ratePerMinute: number;
+    wrappedKeyBytes?: number;
+  }): Promise<VaultResult<{ id: string; expiresAt: number }>> {
+    const row = await this.#activeRow();
+    if (!row) return { ok: false, ...NO_SESSION };
+    if (!writesWith(row, getConfig(this.env).writeApi))
+      return {
+        ok: false,
+        status: 403,
+        code: "CANNOT_WRITE",
+        message: "this sign-in cannot write; sign in again",
+      };
+    if (input.wrappedKeyBytes !== undefined && input.wrappedKeyBytes !== modulusBytes(row.public_key ?? "")) {
+      return {
+        ok: false,
+        status: 400,
+        code: "BAD_SYMMETRICAL_KEY",
+        message: "the wrapped key must be the size of the postbox key",
+      };
+    }
+    const uploads = this.#uploads();
+    if (uploads.count() >= input.maxOpen) {
+      return {
+        ok: false,
+        status: 429,
+        code: "TOO_MANY_UPLOADS",
+        message: `at most ${input.maxOpen} resumable uploads at once; finish or end one first`,
+        retryAfter: 60,
+      };
+    }
+    const limited = this.#spend(input.ratePerMinute);
+    if (limited) return limited;
+    const expiresAt = Date.now() + input.ttlMs;
+    const { id } = await uploads.create({
+      mode: input.mode,
+      length: input.length,
+      metadata: input.metadata,
+      expiresAt,
+      ...(input.mode === "sealed" ? {} : { stagingKey: newStagingKey() }),
+    });
+    const alarm = await this.ctx.storage.getAlarm();
+    if (alarm === null || alarm > expiresAt) await this.ctx.storage.setAlarm(expiresAt);
+    return { ok: true, id, expiresAt };
+  }
+
+  /**
+   * A resumable upload of the signed-in user, for HEAD (404 unknown, 410 expired).
+   *
+   * @param id - The upload's id.
+   */
+  async upload(id: string): Promise<UploadResult<{ upload: StagedUpload }>> {
+    if (!(await this.#activeRow())) return { ok: false, ...NO_SESSION };
+    const found = this.#uploads().get(id);
+    if (!found.ok) return found;
+    const { stagingKey: _, ...upload } = found.upload;
+    return { ok: true, upload };
+  }
+
+  /**
+   * Locks an upload for one PATCH at `offset` (see `StagedUploads.lock`).
+   *
+   * @param id - The upload's id.
+   * @param offset - The PATCH's `Upload-Offset`.
+   */
+  async lockUpload(
+    id: string,
+    offset: number,
+  ): Promise<UploadResult<{ upload: StagedUpload; lockId: string }>> {
+    if (!(await this.#activeRow())) return { ok: false, ...NO_SESSION };
+    return this.#uploads().lock(id, offset);
+  }
+
+  /**
+   * Keeps a PATCH's lock (see `StagedUploads.renew`).
+   *
+   * @param id - The upload's id.
+   * @param lockId - The PATCH's lock.
+   */
+  async renewUpload(id: string, lockId: string): Promise<boolean> {
+    return this.#uploads().renew(id, lockId);
+  }
+
+  /**
+   * Records what a PATCH staged (see `StagedUploads.record`).
+   *
+   * @param id - The upload's id.
+   * @param lockId - The PATCH's lock.
+   * @param staged - Every part staged, and the tail's size.
+   */
+  async recordUpload(
+    id: string,
+    lockId: string,
+    staged: { parts: StagedPart[]; tailBytes: number },
+  ): Promise<UploadResult<{ offset: number; staleTail?: string }>> {
+    return this.#uploads().record(id, lockId, staged);
+  }
+
+  /**
+   * Moves a fully staged upload on (see `StagedUploads.advance`).
+   *
+   * @param id - The upload's id.
+   * @param lockId - The PATCH's lock.
+   * @param to - `complete` or `delivering`.
+   */
+  async advanceUpload(
+    id: string,
+    lockId: string,
+    to: "complete" | "delivering",
+  ): Promise<UploadResult<object>> {
+    return this.#uploads().advance(id, lockId, to);
+  }
+
+  /**
+   * Ends a delivery (see `StagedUploads.settle`).
+   *
+   * @param id - The upload's id.
+   * @param lockId - The PATCH's lock.
+   * @param outcome - The answer, and the state it leaves.
+   */
+  async settleUpload(
+    id: string,
+    lockId: string,
+    outcome: { state: "delivered" | "failed" | "complete"; status: number; body: string },
+  ): Promise<void> {
+    this.#uploads().settle(id, lockId, outcome);
+  }
+
+  /**
+   * Gives a PATCH's lock back.
+   *
+   * @param id - The upload's id.
+   * @param lockId - The PATCH's lock.
+   */
+  async unlockUpload(id: string, lockId: string): Promise<void> {
+    this.#uploads().unlock(id, lockId);
+  }
+
+  /**
+   * Ends an upload of the signed-in user and deletes what it staged (tus termination).
+   *
+   * @param id - The upload's id.
+   */
+  async terminateUpload(id: string): Promise<UploadResult<object>> {
+    if (!(await this.#activeRow())) return { ok: false, ...NO_SESSION };
+    return this.#uploads().terminate(id);
   }
 
   /** Token bucket of `ratePerMinute`: 0 when admitted, else whole seconds until the next slot. */

@@ -32,6 +32,16 @@ export const VAULT_MIGRATIONS: readonly VaultMigration[] = [
   },
   // 3: an import contract's sign-in gives an account reference instead of a postbox.
   (sql) => sql.exec("ALTER TABLE tokens ADD COLUMN account_reference TEXT"),
+  // 4: resumable uploads (tus): each one's offset, staged R2 parts, staging key, state and expiry.
+  (sql) =>
+    sql.exec(`
+      CREATE TABLE IF NOT EXISTS uploads (
+        id TEXT PRIMARY KEY, mode TEXT NOT NULL, length INTEGER NOT NULL, offset INTEGER NOT NULL,
+        r2_key TEXT NOT NULL, r2_upload_id TEXT NOT NULL, parts TEXT NOT NULL,
+        tail_bytes INTEGER NOT NULL, staging_key BLOB, metadata TEXT NOT NULL, state TEXT NOT NULL,
+        result TEXT, lock_id TEXT, lock_until INTEGER, created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      );`),
 ];
 
 /**

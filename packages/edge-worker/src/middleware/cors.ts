@@ -2,12 +2,13 @@ import { cors } from "hono/cors";
 import { getConfig } from "../config";
 import type { AppEnv } from "../env";
 import { SEALED_HEADERS } from "../lib/sealed-envelope";
+import { TUS_ANSWER_HEADERS, TUS_REQUEST_HEADERS } from "../lib/tus/protocol";
 
 /**
  * CORS for the app origins in `ALLOWED_ORIGINS` only, with credentials. Any other origin gets no
  * `Access-Control-Allow-Origin`, so its browser cannot read the answer. A broken configuration
- * allows no origin (the route itself then answers 500). Allowed request headers: `Content-Type` and
- * the envelope headers of sealed uploads.
+ * allows no origin (the route itself then answers 500). Allowed request headers: `Content-Type`,
+ * the envelope headers of sealed uploads and tus's; exposed: `Retry-After` and tus's answer headers.
  */
 export function corsForAllowedOrigins() {
   return cors({
@@ -19,9 +20,9 @@ export function corsForAllowedOrigins() {
       }
     },
     credentials: true,
-    allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
-    allowHeaders: ["Content-Type", ...Object.values(SEALED_HEADERS)],
-    exposeHeaders: ["Retry-After"],
+    allowMethods: ["GET", "HEAD", "POST", "PATCH", "DELETE", "OPTIONS"],
+    allowHeaders: ["Content-Type", ...Object.values(SEALED_HEADERS), ...TUS_REQUEST_HEADERS],
+    exposeHeaders: ["Retry-After", ...TUS_ANSWER_HEADERS, "X-Digime-Upload-State"],
     maxAge: 600,
   });
 }
