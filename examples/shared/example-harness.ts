@@ -5,13 +5,15 @@
  * JSON document arrived byte for byte. Whatever was started is stopped, also on failure.
  *
  * - {@link checkWriteExample}: the postbox write (`write`), on a postbox contract;
- * - {@link checkPushDataExample}: the import (`pushData`, `readAccounts`), on an import contract.
+ * - {@link checkPushDataExample}: the import (`pushData`, `readAccounts`), on an import contract;
+ * - {@link testExampleScripts}: both, as the two tests of an example's folder.
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { test } from "node:test";
 import {
   type LibraryFileJson,
   type RunningEmulator,
@@ -234,5 +236,30 @@ export function checkPushDataExample(run: ExampleRun): Promise<PushDataSummary> 
     );
     await checkReceipt(referenced("receipt.json"), summary.receipt);
     return summary;
+  });
+}
+
+/**
+ * Registers (with `node:test`) the two tests of an example's folder: its write script and its
+ * pushData script, each run by {@link checkWriteExample} or {@link checkPushDataExample}.
+ *
+ * @param script - How to run the script of a given name.
+ * @param names - The write script's and the pushData script's file names.
+ */
+export function testExampleScripts(
+  script: (name: string) => ExampleRun,
+  names: { write: string; pushData: string },
+): void {
+  const { runtime } = script(names.write);
+  test(`${runtime}: the write script authorizes, streams a file from disk and writes a JSON document; both arrive byte for byte`, {
+    timeout: 90_000,
+  }, async () => {
+    await checkWriteExample(script(names.write));
+  });
+
+  test(`${runtime}: the pushData script signs in to an import contract, pushes a file from disk as a stream and a JSON document (both arrive byte for byte) and lists the accounts`, {
+    timeout: 90_000,
+  }, async () => {
+    await checkPushDataExample(script(names.pushData));
   });
 }

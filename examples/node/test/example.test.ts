@@ -1,7 +1,6 @@
 import { dirname, join } from "node:path";
-import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { checkPushDataExample, checkWriteExample, type ExampleRun } from "../../shared/example-harness.ts";
+import { type ExampleRun, testExampleScripts } from "../../shared/example-harness.ts";
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), "..");
 const script = (name: string): ExampleRun => ({
@@ -11,14 +10,4 @@ const script = (name: string): ExampleRun => ({
   cwd: dir,
 });
 
-test("node: the write script authorizes, streams a file from disk and writes a JSON document; both arrive byte for byte", {
-  timeout: 90_000,
-}, async () => {
-  await checkWriteExample(script("index.ts"));
-});
-
-test("node: the pushData script signs in to an import contract, pushes a file from disk as a stream and a JSON document (both arrive byte for byte) and lists the accounts", {
-  timeout: 90_000,
-}, async () => {
-  await checkPushDataExample(script("push-data.ts"));
-});
+testExampleScripts(script, { write: "index.ts", pushData: "push-data.ts" });
