@@ -16,6 +16,7 @@ import { init } from "@digime-edge/sdk-core";
 import { exampleDescriptor } from "../shared/descriptor.ts";
 import { exampleSettings, fileArgument } from "../shared/settings.ts";
 import { signIn } from "../shared/sign-in.ts";
+import { writeReceipt } from "../shared/write-receipt.ts";
 
 const settings = await exampleSettings(
   (name) => Bun.env[name],
@@ -38,7 +39,7 @@ const signedIn = await signIn(sdk, {
   state: "bun-example",
   returns: ["postboxId", "publicKey"],
 });
-let { userAccessToken } = signedIn;
+const { userAccessToken } = signedIn;
 const { postboxId, publicKey } = signedIn.values;
 console.log(`Authorized: postbox ${postboxId}`);
 
@@ -58,40 +59,16 @@ const written = await sdk.write({
     fileDescriptor: exampleDescriptor("bun", "application/octet-stream"),
   },
 });
-userAccessToken = written.userAccessToken; // the token that last worked (refreshed if it had to be)
+// `written.userAccessToken` is the token that last worked (refreshed if it had to be): keep it.
 console.log(`Wrote ${fileName} (${size} bytes, streamed): ${written.status}`);
 
-// 3. Write a small JSON document from memory.
-const receipt = {
-  example: "bun",
-  runtime: `bun ${Bun.version}`,
-  file: fileName,
-  bytes: size,
-  status: written.status,
-  writtenAt: new Date().toISOString(),
-};
-const json = new TextEncoder().encode(JSON.stringify(receipt));
-const wroteJson = await sdk.write({
+// 3. A JSON document from memory; the result as one line of JSON.
+await writeReceipt(sdk, {
   contractDetails,
-  userAccessToken,
+  userAccessToken: written.userAccessToken,
   postboxId,
   publicKey,
-  data: {
-    fileData: json,
-    fileName: "receipt.json",
-    fileDescriptor: exampleDescriptor("bun", "application/json"),
-  },
+  runtime: "bun",
+  runtimeVersion: `bun ${Bun.version}`,
+  file: { fileName, bytes: size, status: written.status },
 });
-console.log(`Wrote receipt.json (${json.byteLength} bytes): ${wroteJson.status}`);
-
-// The result, as one line of JSON.
-console.log(
-  JSON.stringify({
-    postboxId,
-    files: [
-      { fileName, bytes: size, status: written.status },
-      { fileName: "receipt.json", bytes: json.byteLength, status: wroteJson.status },
-    ],
-    receipt,
-  }),
-);
