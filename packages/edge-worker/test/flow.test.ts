@@ -3,6 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createClient, EdgeClientError } from "../src/client";
 import { AUTH_LATE_MS, AUTH_TTL_MS } from "../src/lib/auth-window";
+import { SIGNED_OUT, sessionOf } from "./session-support";
 import {
   APP_ORIGIN,
   Browser,
@@ -23,12 +24,7 @@ import {
 describe("the whole flow", () => {
   it("signs in, reports the session, uploads 5 MiB that the library holds byte for byte", async () => {
     const browser = new Browser();
-    expect(await (await browser.fetch("/api/session")).json()).toEqual({
-      authenticated: false,
-      canWrite: false,
-      writeApi: "postbox",
-      canSeal: false,
-    });
+    expect(await sessionOf(browser)).toEqual(SIGNED_OUT);
 
     const start = await browser.fetch("/auth/start?returnTo=%2Fdone");
     expect(start.status).toBe(302);
@@ -131,12 +127,7 @@ describe("the whole flow", () => {
     expect(out.status).toBe(200);
     expect(browser.cookies.has(SESSION_COOKIE)).toBe(false);
     expect(await storedTokens(userId)).toBeNull();
-    expect(await (await browser.fetch("/api/session")).json()).toEqual({
-      authenticated: false,
-      canWrite: false,
-      writeApi: "postbox",
-      canSeal: false,
-    });
+    expect(await sessionOf(browser)).toEqual(SIGNED_OUT);
   });
 
   it("a failed consent reaches the app as an error code", async () => {
@@ -178,12 +169,7 @@ describe("the whole flow", () => {
     expect(refused).toMatchObject({ status: 400, code: "BAD_DESCRIPTOR" });
 
     await client.signOut();
-    expect(await client.session()).toEqual({
-      authenticated: false,
-      canWrite: false,
-      writeApi: "postbox",
-      canSeal: false,
-    });
+    expect(await client.session()).toEqual(SIGNED_OUT);
   });
 
   it("/healthz answers without configuration", async () => {

@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { SIGNED_OUT, sessionOf } from "./session-support";
 import {
   APP_ORIGIN,
   Browser,
@@ -58,12 +59,7 @@ describe("refusals", () => {
     await expectError(await upload(browser, uploadForm("x")), 401, "UNAUTHENTICATED");
     browser.cookies.set(SESSION_COOKIE, "s1.AAAAAAAAAAAAAAAAAAAAAAAA.99999999999~forged");
     await expectError(await upload(browser, uploadForm("x")), 401, "UNAUTHENTICATED");
-    expect(await (await browser.fetch("/api/session")).json()).toEqual({
-      authenticated: false,
-      canWrite: false,
-      writeApi: "postbox",
-      canSeal: false,
-    });
+    expect(await sessionOf(browser)).toEqual(SIGNED_OUT);
   });
 
   it("403 for a state-changing request from a foreign or missing Origin", async () => {

@@ -5,6 +5,7 @@
  * one is mixed with the new tokens.
  */
 import { describe, expect, it } from "vitest";
+import { expectNoSession, expectUploadUnauthenticated, sessionOf } from "./session-support";
 import {
   Browser,
   emulator,
@@ -25,15 +26,6 @@ function withSession(value: string): Browser {
   return browser;
 }
 
-async function sessionOf(browser: Browser) {
-  return (await (await browser.fetch("/api/session")).json()) as {
-    authenticated: boolean;
-    canWrite: boolean;
-    accountId?: string;
-    publicKey?: string;
-  };
-}
-
 /** The session cookie's value as the browser sends it, whatever its name. */
 function sessionValue(browser: Browser): string {
   return (browser.cookies.get(SESSION_COOKIE) ?? browser.cookies.get("digime_session")) as string;
@@ -49,10 +41,8 @@ describe("session fixation", () => {
     expect(newId).not.toBe(oldId);
 
     const old = withSession(oldCookie);
-    const oldInfo = await sessionOf(old);
-    expect(oldInfo).toMatchObject({ authenticated: false, canWrite: false });
-    expect(oldInfo.accountId).toBeUndefined();
-    expect((await upload(old, uploadForm("x"))).status).toBe(401);
+    await expectNoSession(old);
+    await expectUploadUnauthenticated(old);
     expect(await storedTokens(oldId)).toBeNull();
     expect(await sessionOf(browser)).toMatchObject({ authenticated: true, accountId: newId });
   });
@@ -71,10 +61,8 @@ describe("session fixation", () => {
 
     // The planted cookie now reaches nothing: not the victim's tokens, not an upload.
     const stale = withSession(planted);
-    const staleInfo = await sessionOf(stale);
-    expect(staleInfo).toMatchObject({ authenticated: false, canWrite: false });
-    expect(staleInfo.accountId).toBeUndefined();
-    expect((await upload(stale, uploadForm("into the victim's library?"))).status).toBe(401);
+    await expectNoSession(stale);
+    await expectUploadUnauthenticated(stale, "into the victim's library?");
 
     const victimPostbox = await postboxOf(victimId);
     expect((await upload(victim, uploadForm("mine", undefined, "victim.txt"))).status).toBe(200);

@@ -7,7 +7,8 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { vaultFor } from "../src/lib/session";
-import { errorOf, signedInBrowser, storedTokens, upload, uploadForm } from "./support";
+import { expectNoSession, expectUploadUnauthenticated } from "./session-support";
+import { signedInBrowser, storedTokens, upload, uploadForm } from "./support";
 
 const testEnv = env as unknown as Env & { SESSION_IDLE_TIMEOUT_SECONDS: string };
 const IDLE_MS = Number(testEnv.SESSION_IDLE_TIMEOUT_SECONDS) * 1000;
@@ -36,13 +37,8 @@ describe("idle timeout", () => {
     const browser = await signedInBrowser();
     const userId = browser.userId as string;
     await lastUsed(userId, Date.now() - IDLE_MS - 1000);
-    const info = (await (await browser.fetch("/api/session")).json()) as Record<string, unknown>;
-    expect(info).toMatchObject({ authenticated: false, canWrite: false });
-    expect(info.accountId).toBeUndefined();
-    expect(await errorOf(await upload(browser, uploadForm("x")))).toMatchObject({
-      status: 401,
-      code: "UNAUTHENTICATED",
-    });
+    await expectNoSession(browser);
+    await expectUploadUnauthenticated(browser);
     expect(await storedTokens(userId)).toBeNull();
   });
 
@@ -50,10 +46,7 @@ describe("idle timeout", () => {
     const browser = await signedInBrowser();
     const userId = browser.userId as string;
     await lastUsed(userId, Date.now() - IDLE_MS - 1000);
-    expect(await errorOf(await upload(browser, uploadForm("x")))).toMatchObject({
-      status: 401,
-      code: "UNAUTHENTICATED",
-    });
+    await expectUploadUnauthenticated(browser);
     expect(await storedTokens(userId)).toBeNull();
   });
 
