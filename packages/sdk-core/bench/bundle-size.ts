@@ -13,12 +13,14 @@ export const WRITE_SIZE_BUDGET = 12 * 1024;
 /** The budget of an app that only imports `pushData`: 10 KB min+gz (10 240 bytes), no envelope. */
 export const PUSH_SIZE_BUDGET = 10 * 1024;
 
-/** Modules of the postbox envelope, which a bundle that only pushes must not hold. */
+/** Modules of the postbox write (envelope, encryption, multipart), which a push must not hold. */
 export const ENVELOPE_MODULES = [
   "src/crypto/envelope.ts",
   "src/crypto/cbc-stream.ts",
-  "src/seal.ts",
-  "src/send-sealed.ts",
+  "src/internal/cbc.ts",
+  "src/crypto/seal-source.ts",
+  "src/request/postbox.ts",
+  "src/internal/multipart.ts",
 ];
 
 const PKG = fileURLToPath(new URL("..", import.meta.url));

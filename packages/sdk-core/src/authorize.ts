@@ -3,13 +3,14 @@
  * the user is sent to.
  */
 import type { ClientContext } from "./config.js";
+import { contractKey } from "./crypto/input-keys.js";
 import { codeChallengeS256, createCodeVerifier } from "./crypto/pkce.js";
-import { contractKey } from "./internal/input-keys.js";
-import { clientId, signRequestJwt } from "./internal/request-jwt.js";
-import { invalidResponse, verifiedTokenPayload } from "./internal/response-token.js";
+import { parseInput, validationError } from "./internal/checks.js";
 import { runtimeSupport } from "./internal/runtime.js";
+import { clientId, signRequestJwt } from "./request/request-jwt.js";
+import { invalidResponse, verifiedTokenPayload } from "./request/response-token.js";
 import { sendRequest } from "./request/send.js";
-import { authorizeOptionsSchema, parseInput, validationError } from "./schemas.js";
+import { authorizeOptionsSchema } from "./schemas.js";
 import type { ContractDetails, UserAccessToken } from "./types.js";
 import { SDK_NAME, SDK_VERSION } from "./version.js";
 

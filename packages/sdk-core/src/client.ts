@@ -14,13 +14,13 @@ import {
   type DeleteUserResult,
   deleteUser as deleteUserWith,
 } from "./delete-user.js";
-import { createKeySetResolver } from "./key-set.js";
 import { type PushDataOptions, type PushDataResult, pushData as pushDataWith } from "./push-data.js";
 import {
   type ReadAccountsOptions,
   type ReadAccountsResult,
   readAccounts as readAccountsWith,
 } from "./read-accounts.js";
+import { createKeySetResolver } from "./request/key-set.js";
 import { type SendSealedOptions, sendSealed as sendSealedWith } from "./send-sealed.js";
 import {
   type ExchangeCodeForTokenOptions,

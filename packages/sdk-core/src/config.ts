@@ -2,7 +2,9 @@
  * `init`'s options, checked and completed with defaults once, and the context every operation
  * receives.
  */
-import { configSchema, parseInput, validationError } from "./schemas.js";
+
+import { parseInput, validationError } from "./internal/checks.js";
+import { configSchema } from "./schemas.js";
 
 const NO_FETCH = "is required (no globalThis.fetch)";
 

@@ -1,7 +1,8 @@
 /** `deleteUser`: deletes the user's library and tokens at digi.me (`DELETE user`). */
 import type { ClientContext } from "./config.js";
+import { parseInput } from "./internal/checks.js";
 import { type AuthorizedOptions, sendAuthorized } from "./request/authorized.js";
-import { authorizedOptionsSchema, parseInput } from "./schemas.js";
+import { authorizedOptionsSchema } from "./schemas.js";
 
 /** Options of `deleteUser`. */
 export type DeleteUserOptions = AuthorizedOptions;

@@ -5,20 +5,16 @@
  * (`type: "provider"`, `POST permission-access/import/h:accountId/fhir/{version}`).
  */
 import type { ClientContext } from "./config.js";
+import { contractKey } from "./crypto/input-keys.js";
 import { signJson } from "./crypto/jws.js";
+import { parseInput, validationError } from "./internal/checks.js";
 import { normalizeFileData } from "./internal/file-data.js";
-import { contractKey } from "./internal/input-keys.js";
 import { safeProgress } from "./internal/progress.js";
-import { rawBody } from "./internal/raw-body.js";
 import { runtimeSupport } from "./internal/runtime.js";
 import { type AuthorizedOptions, sendAuthorized } from "./request/authorized.js";
+import { rawBody } from "./request/raw-body.js";
 import type { DeliveryTracker } from "./request/send.js";
-import {
-  parseInput,
-  pushLibraryOptionsSchema,
-  pushProviderOptionsSchema,
-  validationError,
-} from "./schemas.js";
+import { pushLibraryOptionsSchema, pushProviderOptionsSchema } from "./schemas.js";
 import type { FileData, FileDescriptor, ProgressCallback, UserAccessToken } from "./types.js";
 
 /** Options of `pushData` into the user's library (`type: "library"`). */

@@ -1,9 +1,9 @@
 /** `readAccounts`: the user's accounts (`GET permission-access/accounts`), as the official SDK lists them. */
 import type { ClientContext } from "./config.js";
-import { array, check, custom, number, object, optional, string } from "./internal/checks.js";
-import { invalidResponse } from "./internal/response-token.js";
+import { array, check, custom, number, object, optional, parseInput, string } from "./internal/checks.js";
 import { type AuthorizedOptions, sendAuthorized } from "./request/authorized.js";
-import { authorizedOptionsSchema, parseInput } from "./schemas.js";
+import { invalidResponse } from "./request/response-token.js";
+import { authorizedOptionsSchema } from "./schemas.js";
 import type { UserAccessToken } from "./types.js";
 
 /** Every `type` an account can have. */

@@ -3,28 +3,13 @@
  * file encrypted with it. No network. It can run where the file is (a browser), leaving only the
  * signing (`sendSealed`) to the holder of the contract key and the user's token.
  */
-import { cbcCiphertextSize, cbcEncrypt, cbcEncryptStream } from "./crypto/cbc-stream.js";
-import { envelopeFor } from "./crypto/envelope.js";
-import { countedStream } from "./internal/counted-stream.js";
-import { type FileSource, normalizeFileData } from "./internal/file-data.js";
-import { postboxKey } from "./internal/input-keys.js";
+import { postboxKey } from "./crypto/input-keys.js";
+import { markDescriptor, sealSource } from "./crypto/seal-source.js";
+import { parseInput } from "./internal/checks.js";
+import { normalizeFileData } from "./internal/file-data.js";
 import { safeProgress } from "./internal/progress.js";
-import { randomNonce } from "./internal/random.js";
-import { parseInput, sealOptionsSchema } from "./schemas.js";
+import { sealOptionsSchema } from "./schemas.js";
 import type { FileData, FileDescriptor, ProgressCallback, SealedFile } from "./types.js";
-
-/**
- * The descriptor to encrypt and the marker of `writeReference` (`true`: a new random one), added
- * as the last `reference` of a copy, so that every stored copy of one write carries it.
- */
-export function markDescriptor(
-  fileDescriptor: FileDescriptor,
-  writeReference: true | string | undefined,
-): [unknown, string | undefined] {
-  if (writeReference === undefined) return [fileDescriptor, undefined];
-  const marker = writeReference === true ? `write:${randomNonce(24)}` : writeReference;
-  return [{ ...fileDescriptor, reference: [...(fileDescriptor.reference ?? []), marker] }, marker];
-}
 
 /** Options of {@link seal}. */
 export interface SealOptions {
@@ -42,28 +27,6 @@ export interface SealOptions {
    * default. See `WriteOptions.writeReference`.
    */
   writeReference?: true | string;
-}
-
-/** Encrypts an already normalised source; shared with `write`, which checked its input itself. */
-export async function sealSource(
-  publicKey: CryptoKey,
-  source: FileSource,
-  fileDescriptor: unknown,
-  onProgress?: ProgressCallback,
-): Promise<SealedFile> {
-  const envelope = await envelopeFor(publicKey, fileDescriptor);
-  const fields = { iv: envelope.ivHex, symmetricalKey: envelope.symmetricalKey, metadata: envelope.metadata };
-  if (source.kind === "bytes") {
-    const body = await cbcEncrypt(envelope.aesKey, envelope.iv, source.bytes);
-    onProgress?.(source.size, source.size);
-    return { ...fields, body, size: body.length };
-  }
-  // Pulled as the encryption asks (no read-ahead), with the plaintext read counted for progress.
-  const input = countedStream(source.chunks(), { onProgress, length: source.size }).body;
-  const body = input.pipeThrough(cbcEncryptStream(envelope.aesKey, envelope.iv));
-  return source.size === undefined
-    ? { ...fields, body }
-    : { ...fields, body, size: cbcCiphertextSize(source.size) };
 }
 
 /**

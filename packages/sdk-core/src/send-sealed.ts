@@ -1,20 +1,14 @@
 /**
- * The half of a write that needs the secrets: signs the JWT that binds a sealed file's envelope
- * (`iv`, `metadata`, `symmetrical_key`) to the user's access token, and posts the encrypted body
- * to the postbox. When digi.me answers `pending` or `401 InvalidToken`, refreshes the token once
- * and sends once more, if the body can be sent again.
+ * `sendSealed`, the half of a write that needs the secrets: its options checked, then sent by
+ * `request/postbox.ts` (the JWT binding the envelope to the user's token, the multipart body, the
+ * token's refresh).
  */
 import type { ClientContext } from "./config.js";
 import { ResealRequiredError } from "./errors.js";
-import { collectBlob, fileChunks } from "./internal/chunks.js";
-import { contractKey } from "./internal/input-keys.js";
-import { multipartBody } from "./internal/multipart.js";
-import { safeProgress } from "./internal/progress.js";
-import { invalidResponse } from "./internal/response-token.js";
-import { runtimeSupport } from "./internal/runtime.js";
-import { bearer, withToken } from "./request/authorized.js";
-import { type DeliveryTracker, sendRequest } from "./request/send.js";
-import { isReadableStream, parseInput, sendSealedOptionsSchema, validationError } from "./schemas.js";
+import { parseInput, validationError } from "./internal/checks.js";
+import { isReadableStream } from "./internal/fields.js";
+import { sendSealedUnchecked } from "./request/postbox.js";
+import { sendSealedOptionsSchema } from "./schemas.js";
 import type {
   ContractDetails,
   ProgressCallback,
@@ -40,111 +34,6 @@ export interface SendSealedOptions extends TokenLifecycleOptions {
   signal?: AbortSignal;
   /** Request body bytes sent so far, of the total when known. */
   onProgress?: ProgressCallback;
-}
-
-/** Makes a fresh sealed file when the previous body was spent (only `write` can: it has the input). */
-export type Resealer = () => Promise<SealedFile>;
-
-type Body = Uint8Array<ArrayBuffer> | Blob | ReadableStream<Uint8Array>;
-
-function writeResult(data: unknown): { status: "delivered" | "pending"; expires: number } {
-  const { status, expires } = (data ?? {}) as { status?: unknown; expires?: unknown };
-  if ((status !== "delivered" && status !== "pending") || typeof expires !== "number") {
-    throw invalidResponse("write", 'expected { status: "delivered" | "pending", expires: number }');
-  }
-  return { status, expires };
-}
-
-/**
- * `sendSealed` on checked options; `write` calls it with a resealer when its input can be read
- * again, so that every request after the first is sealed afresh (a spent stream included, instead
- * of refused), and with the contract's key.
- */
-export async function sendSealedChecked(
-  context: ClientContext,
-  options: SendSealedOptions,
-  reseal?: Resealer,
-  contractPrivateKey?: CryptoKey,
-): Promise<WriteResult> {
-  const { contractDetails, postboxId, fileName, signal } = options;
-  const onProgress = safeProgress(options.onProgress);
-  const { config } = context;
-  // `write` passes the key it already imported; the cache would answer it too, after a SHA-256.
-  const key =
-    contractPrivateKey ?? (await contractKey(contractDetails.privateKey, ["contractDetails", "privateKey"]));
-  const stream = config.streamUploads ?? (runtimeSupport().requestStreams && !runtimeSupport().browser);
-  const url = `${config.baseUrl}permission-access/postbox/${encodeURIComponent(postboxId)}`;
-
-  let sealed = options.sealed;
-  let body: Body = sealed.body;
-  let spent = false; // `body` is a stream that a request has taken
-  let used = false; // `sealed` went out with a request
-  let lastSize: number | undefined;
-  let lastStreamed = false;
-  // Shared by every request of this write: a NetworkError says `"not-sent"` only when none of
-  // them handed a body byte to the network (an earlier request may have stored the file).
-  const delivery: DeliveryTracker = { maybeSent: false };
-
-  const canResend = () => !spent || reseal !== undefined;
-
-  // The body for the next attempt. With a resealer (`write`), every request after the first gets
-  // a fresh envelope, as the wire format says; without one (`sendSealed`), the same bytes or Blob
-  // go again with the same envelope. A spent stream is never sent again: `canResend` stops
-  // both the retries and the resend after a refresh.
-  const nextBody = async (touch: () => void): Promise<Body> => {
-    if (used && reseal !== undefined) {
-      sealed = await reseal();
-      body = sealed.body;
-      spent = false;
-    }
-    used = true;
-    if (!stream && !(body instanceof Uint8Array) && !(body instanceof Blob)) {
-      // No streamed uploads here: the ciphertext becomes a Blob, which can also be sent again.
-      body = await collectBlob(fileChunks(body), touch);
-    }
-    if (!(body instanceof Uint8Array) && !(body instanceof Blob)) spent = true;
-    return body;
-  };
-
-  const post = async (token: UserAccessToken) => {
-    const response = await sendRequest(config, {
-      what: "write",
-      signal,
-      replayable: canResend,
-      delivery,
-      secrets: [token.accessToken.value, token.refreshToken.value],
-      build: async ({ touch }) => {
-        const file = await nextBody(touch);
-        const multipart = await multipartBody({
-          fileName,
-          file,
-          fileSize: sealed.size,
-          stream,
-          touch,
-          onProgress,
-        });
-        lastSize = multipart.length;
-        lastStreamed = multipart.streamed;
-        const headers: Record<string, string> = {
-          Accept: "application/json",
-          Authorization: await bearer(context, contractDetails, key, token, {
-            iv: sealed.iv,
-            metadata: sealed.metadata,
-            symmetrical_key: sealed.symmetricalKey,
-          }),
-          "Content-Type": multipart.contentType,
-        };
-        if (multipart.streamed && multipart.length !== undefined)
-          headers["Content-Length"] = String(multipart.length);
-        return { ...multipart, url, method: "POST", headers };
-      },
-    });
-    // A Blob body is sent by the runtime in one go: its progress is known only at the end.
-    if (!lastStreamed && lastSize !== undefined) onProgress?.(lastSize, lastSize);
-    return writeResult(response.data);
-  };
-
-  return withToken(context, options, post, canResend, ResealRequiredError);
 }
 
 /**
@@ -176,5 +65,5 @@ export async function sendSealed(context: ClientContext, options: SendSealedOpti
       { path: ["sealed", "size"], message: "does not match the body's length" },
     ]);
   }
-  return sendSealedChecked(context, { ...(checked as SendSealedOptions), sealed: options.sealed });
+  return sendSealedUnchecked(context, { ...(checked as SendSealedOptions), sealed: options.sealed });
 }

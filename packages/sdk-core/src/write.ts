@@ -1,10 +1,11 @@
 /** A whole write: `seal` the file, then `sendSealed` it. */
 import type { ClientContext } from "./config.js";
+import { contractKey, postboxKey } from "./crypto/input-keys.js";
+import { markDescriptor, sealSource } from "./crypto/seal-source.js";
+import { parseInput } from "./internal/checks.js";
 import { normalizeFileData } from "./internal/file-data.js";
-import { contractKey, postboxKey } from "./internal/input-keys.js";
-import { parseInput, writeOptionsSchema } from "./schemas.js";
-import { markDescriptor, sealSource } from "./seal.js";
-import { sendSealedChecked } from "./send-sealed.js";
+import { sendSealedUnchecked } from "./request/postbox.js";
+import { writeOptionsSchema } from "./schemas.js";
 import type {
   ContractDetails,
   FileData,
@@ -64,7 +65,7 @@ export async function write(context: ClientContext, options: WriteOptions): Prom
   const sealOnce = () => sealSource(publicKey, source, descriptor);
   const sealed = await sealOnce();
   const { data, publicKey: _, ...rest } = checked as WriteOptions;
-  const result = await sendSealedChecked(
+  const result = await sendSealedUnchecked(
     context,
     { ...rest, sealed, fileName: data.fileName },
     source.replayable ? sealOnce : undefined,

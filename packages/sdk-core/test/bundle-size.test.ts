@@ -47,6 +47,6 @@ describe("the code pushData pulls in", () => {
   it("a write holds nothing of pushData", async () => {
     const { inputs } = await bundleSize(ENTRIES.write, { src: true });
     const paths = inputs.map((i) => i.path);
-    for (const push of ["src/push-data.ts", "src/internal/raw-body.ts"]) expect(paths).not.toContain(push);
+    for (const push of ["src/push-data.ts", "src/request/raw-body.ts"]) expect(paths).not.toContain(push);
   });
 });

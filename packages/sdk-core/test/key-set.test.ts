@@ -2,7 +2,7 @@ import { createPublicKey } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { verifyJwt } from "../src/crypto/jws.js";
 import { TokenVerificationError } from "../src/errors.js";
-import { createKeySetResolver, type KeySetResolverOptions } from "../src/key-set.js";
+import { createKeySetResolver, type KeySetResolverOptions } from "../src/request/key-set.js";
 import type { HttpSettings } from "../src/request/send.js";
 import { type FakeDigime, vectors } from "./helpers/fake-digime.js";
 import { useFakeDigime } from "./helpers/use-fake-digime.js";

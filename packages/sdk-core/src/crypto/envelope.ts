@@ -6,8 +6,8 @@
 import { TypeValidationError } from "../errors.js";
 import { encodeBase64 } from "../internal/base64.js";
 import { toHex, utf8Encode } from "../internal/bytes.js";
+import { cbcEncryptUnchecked } from "../internal/cbc.js";
 import { randomBytes } from "../internal/random.js";
-import { cbcEncrypt } from "./cbc-stream.js";
 
 /** Everything a write request needs from its envelope. */
 export interface Envelope {
@@ -95,7 +95,7 @@ export async function envelopeFor(
       crypto.subtle.importKey("raw", key, { name: "AES-CBC" }, false, ["encrypt"]),
       crypto.subtle.encrypt({ name: "RSA-OAEP" }, publicKey, key),
     ]);
-    const metadata = await cbcEncrypt(aesKey, iv, utf8Encode(json));
+    const metadata = await cbcEncryptUnchecked(aesKey, iv, utf8Encode(json));
     return {
       aesKey,
       iv,

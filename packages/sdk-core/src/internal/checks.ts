@@ -7,7 +7,7 @@
  * 12 KB budget of the whole write path; this module is 0.8 KB minified. Issues have zod's shape
  * (`path` array) and messages never hold the value, which may be a secret.
  */
-import type { ValidationIssue } from "../errors.js";
+import { TypeValidationError, type ValidationIssue } from "../errors.js";
 
 /** Checks `value` found at `path`, pushing each problem onto `issues`; answers the checked value. */
 export type Schema<T> = (value: unknown, path: (string | number)[], issues: ValidationIssue[]) => T;
@@ -103,4 +103,28 @@ export function check<T>(
   const issues: ValidationIssue[] = [];
   const checked = schema(value, [], issues);
   return issues.length === 0 ? { ok: true, value: checked } : { ok: false, issues };
+}
+
+/**
+ * Checks `value` against `schema` and answers the checked value.
+ * @param what Names the input in the error message, e.g. `"write options"`.
+ * @throws TypeValidationError whose `issues` hold each field's path and what is wrong with it.
+ */
+export function parseInput<S extends Schema<unknown>>(schema: S, value: unknown, what: string): Infer<S> {
+  const result = check(schema, value);
+  if (result.ok) return result.value as Infer<S>;
+  throw validationError(what, result.issues);
+}
+
+/** Whether `value` passes `schema`. */
+export const conforms = (schema: Schema<unknown>, value: unknown): boolean => check(schema, value).ok;
+
+/** A {@link TypeValidationError} listing `issues` in its message (paths and problems, never values). */
+export function validationError(
+  what: string,
+  issues: ValidationIssue[],
+  options: { code?: string; cause?: unknown } = {},
+): TypeValidationError {
+  const list = issues.map((i) => `${i.path.join(".") || "(input)"} ${i.message}`).join("; ");
+  return new TypeValidationError(`Invalid ${what}: ${list}`, { issues, ...options });
 }

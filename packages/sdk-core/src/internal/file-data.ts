@@ -2,9 +2,11 @@
  * Every accepted form of `fileData`, turned into one shape: whole bytes when the input is bytes,
  * else chunks, with the size when it is known and whether it can be read again.
  */
-import { isReadableStream, validationError } from "../schemas.js";
+
 import { toArrayBufferBytes } from "./bytes.js";
+import { validationError } from "./checks.js";
 import { type Chunks, chunksOf, readerChunks } from "./chunks.js";
+import { isReadableStream } from "./fields.js";
 
 /** `fileData` in one shape. */
 export type FileSource =

@@ -7,13 +7,14 @@
  * refreshed token.
  */
 import type { ClientContext } from "../config.js";
+import { contractKey } from "../crypto/input-keys.js";
 import { carryToken, DataRequiredError, DigiMeSDKError, type ServerError } from "../errors.js";
-import { contractKey } from "../internal/input-keys.js";
-import { clientId, signRequestJwt } from "../internal/request-jwt.js";
-import { conforms, userAccessTokenSchema, validationError } from "../schemas.js";
-import { refreshChecked } from "../token.js";
+import { conforms, validationError } from "../internal/checks.js";
+import { userAccessTokenSchema } from "../internal/fields.js";
 import type { ContractDetails, TokenLifecycleOptions, UserAccessToken } from "../types.js";
+import { clientId, signRequestJwt } from "./request-jwt.js";
 import { type AttemptContext, type DeliveryTracker, type PreparedRequest, sendRequest } from "./send.js";
+import { refreshUnchecked } from "./token-grant.js";
 
 /** The options every call with the user's token takes. */
 export interface AuthorizedOptions extends TokenLifecycleOptions {
@@ -75,7 +76,7 @@ export async function withToken<T extends object>(
 
 async function refreshed(context: ClientContext, options: AuthorizedOptions): Promise<UserAccessToken> {
   const { refresh } = options;
-  const fresh = refresh ? await refresh(options.userAccessToken) : await refreshChecked(context, options);
+  const fresh = refresh ? await refresh(options.userAccessToken) : await refreshUnchecked(context, options);
   if (refresh && !conforms(userAccessTokenSchema, fresh)) {
     throw validationError("token refresh", [{ path: ["refresh"], message: "must answer a UserAccessToken" }]);
   }

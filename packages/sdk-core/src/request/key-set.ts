@@ -3,10 +3,10 @@
  * credentials, never following a redirect; cached, and fetched again once when a token names a
  * `kid` the cached set does not hold. Keys come as `pem` (digi.me's field) or JWK `kty`/`n`/`e`.
  */
-import { importVerificationKey, type VerificationKeyInput } from "./crypto/keys.js";
-import { DigiMeSDKError, TokenVerificationError } from "./errors.js";
-import { type HttpSettings, sendRequest } from "./request/send.js";
-import { parseUrl } from "./schemas.js";
+import { importVerificationKey, type VerificationKeyInput } from "../crypto/keys.js";
+import { DigiMeSDKError, TokenVerificationError } from "../errors.js";
+import { parseUrl } from "../internal/fields.js";
+import { type HttpSettings, sendRequest } from "./send.js";
 
 /** Options of {@link createKeySetResolver}. */
 export interface KeySetResolverOptions {

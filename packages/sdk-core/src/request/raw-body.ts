@@ -4,11 +4,11 @@
  * gathered into a `Blob` first, which can then be sent again).
  */
 
-import type { AttemptContext, PreparedRequest } from "../request/send.js";
+import { collectBlob, fileChunks, withKnownLength } from "../internal/chunks.js";
+import { countedStream } from "../internal/counted-stream.js";
+import type { FileSource } from "../internal/file-data.js";
 import type { ProgressCallback } from "../types.js";
-import { collectBlob, fileChunks, withKnownLength } from "./chunks.js";
-import { countedStream } from "./counted-stream.js";
-import type { FileSource } from "./file-data.js";
+import type { AttemptContext, PreparedRequest } from "./send.js";
 
 /** The part of a request that {@link RawBody.next} makes. */
 export type RawBodyRequest = Pick<

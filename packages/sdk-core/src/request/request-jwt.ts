@@ -3,7 +3,7 @@
  * sorted order (as the official SDK's tokens have them), signed PS512 with the contract key.
  */
 import { signJson } from "../crypto/jws.js";
-import { randomNonce } from "./random.js";
+import { randomNonce } from "../internal/random.js";
 
 /**
  * Signs `claims` (strings and numbers the SDK made or checked) with a new nonce and the current

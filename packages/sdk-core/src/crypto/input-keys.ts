@@ -2,8 +2,9 @@
  * Key imports for input validation: a key that does not import is bad input, reported as a
  * {@link TypeValidationError} that names the option it came from (never its value).
  */
-import { importContractPrivateKey, importPostboxPublicKey } from "../crypto/keys.js";
-import { validationError } from "../schemas.js";
+
+import { validationError } from "../internal/checks.js";
+import { importContractPrivateKey, importPostboxPublicKey } from "./keys.js";
 
 async function named(load: Promise<CryptoKey>, path: (string | number)[], what: string): Promise<CryptoKey> {
   try {

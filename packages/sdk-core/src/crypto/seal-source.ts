@@ -1,0 +1,50 @@
+/**
+ * Sealing a file for a postbox once its input is checked: the descriptor with its write marker,
+ * a fresh envelope, and the file encrypted with it (bytes at once, a stream as it is read).
+ */
+
+import { cbcEncryptStreamUnchecked, cbcEncryptUnchecked } from "../internal/cbc.js";
+import { countedStream } from "../internal/counted-stream.js";
+import type { FileSource } from "../internal/file-data.js";
+import { randomNonce } from "../internal/random.js";
+import type { FileDescriptor, ProgressCallback, SealedFile } from "../types.js";
+import { cbcCiphertextSize } from "./cbc-stream.js";
+import { envelopeFor } from "./envelope.js";
+
+/**
+ * The descriptor to encrypt and the marker of `writeReference` (`true`: a new random one), added
+ * as the last `reference` of a copy, so that every stored copy of one write carries it.
+ */
+export function markDescriptor(
+  fileDescriptor: FileDescriptor,
+  writeReference: true | string | undefined,
+): [unknown, string | undefined] {
+  if (writeReference === undefined) return [fileDescriptor, undefined];
+  const marker = writeReference === true ? `write:${randomNonce(24)}` : writeReference;
+  return [{ ...fileDescriptor, reference: [...(fileDescriptor.reference ?? []), marker] }, marker];
+}
+
+/**
+ * Encrypts an already normalised source with a fresh envelope: what `seal` answers, and what
+ * `write` makes for every request (it checked its input itself).
+ */
+export async function sealSource(
+  publicKey: CryptoKey,
+  source: FileSource,
+  fileDescriptor: unknown,
+  onProgress?: ProgressCallback,
+): Promise<SealedFile> {
+  const envelope = await envelopeFor(publicKey, fileDescriptor);
+  const fields = { iv: envelope.ivHex, symmetricalKey: envelope.symmetricalKey, metadata: envelope.metadata };
+  if (source.kind === "bytes") {
+    const body = await cbcEncryptUnchecked(envelope.aesKey, envelope.iv, source.bytes);
+    onProgress?.(source.size, source.size);
+    return { ...fields, body, size: body.length };
+  }
+  // Pulled as the encryption asks (no read-ahead), with the plaintext read counted for progress.
+  const input = countedStream(source.chunks(), { onProgress, length: source.size }).body;
+  const body = input.pipeThrough(cbcEncryptStreamUnchecked(envelope.aesKey, envelope.iv));
+  return source.size === undefined
+    ? { ...fields, body }
+    : { ...fields, body, size: cbcCiphertextSize(source.size) };
+}
