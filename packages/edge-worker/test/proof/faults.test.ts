@@ -150,6 +150,12 @@ async function expectHonest(ctx: Ctx, answer: Response, data: Uint8Array<ArrayBu
   return { status: error.status, code: error.code as string, copies };
 }
 
+/** Expires the user's access token at digi.me and in the vault: the next call refreshes first. */
+async function expireOnBothSides(ctx: Ctx): Promise<void> {
+  await emulator.expireTokens({ postboxId: ctx.postboxId });
+  await expireStoredAccessToken(ctx.userId);
+}
+
 /**
  * After a fault run: with faults cleared, an upload succeeds with the stored tokens, and so does a
  * forced refresh (the token expired on both sides), which rotates the stored pair.
@@ -164,8 +170,7 @@ async function expectTokensStillWork(ctx: Ctx, seed: number): Promise<void> {
 
   const before = await storedTokens(ctx.userId);
   const refreshes = (await emulator.stats()).refreshes;
-  await emulator.expireTokens({ postboxId: ctx.postboxId });
-  await expireStoredAccessToken(ctx.userId);
+  await expireOnBothSides(ctx);
   const sealedData = bytesOf(5000, seed + 1);
   const second = await send(ctx, "sealed", sealedData, `refreshed-${seed}.bin`);
   expect(second.status, await second.clone().text()).toBe(200);
@@ -272,8 +277,7 @@ describe("faults on the way to digi.me", () => {
 
   it("latency on writes and on the refresh: concurrent uploads all delivered, one refresh", async () => {
     const ctx = await ready();
-    await emulator.expireTokens({ postboxId: ctx.postboxId });
-    await expireStoredAccessToken(ctx.userId);
+    await expireOnBothSides(ctx);
     await emulator.fault({ route: "postbox", latencyMs: 300 });
     await emulator.fault({ route: "token", latencyMs: 300 });
     const files = Array.from({ length: 8 }, (_, i) => bytesOf(i === 7 ? LARGE : 10_000 + i, 40 + i));
@@ -332,8 +336,7 @@ describe("faults on the way to digi.me", () => {
 
   it("refresh failures: 500, a 503 burst, a 429 and a dropped connection leave the stored pair intact", async () => {
     const ctx = await ready();
-    await emulator.expireTokens({ postboxId: ctx.postboxId });
-    await expireStoredAccessToken(ctx.userId);
+    await expireOnBothSides(ctx);
     const expired = await storedTokens(ctx.userId);
     const cases: [Record<string, unknown>, string][] = [
       [{ failNext: 1, statuses: [500] }, "DIGIME_ERROR"],
@@ -359,8 +362,7 @@ describe("faults on the way to digi.me", () => {
     // Faults sdk-core rides out: a 429 (retried), a connection dropped before digi.me read the
     // request (the refresh token was not spent, so sending it again works).
     for (const rule of [{ failNext: 1, statuses: [429], retryAfterSeconds: 0 }, { dropNext: 1 }]) {
-      await emulator.expireTokens({ postboxId: ctx.postboxId });
-      await expireStoredAccessToken(ctx.userId);
+      await expireOnBothSides(ctx);
       await emulator.fault({ route: "token", ...rule });
       const data = bytesOf(8000, ++seed);
       const outcome = await expectHonest(ctx, await send(ctx, "plain", data, "r.bin"), data);
@@ -398,8 +400,7 @@ describe("answers lost after digi.me did the work (documented, not preventable b
 
   it("a refresh's answer lost after digi.me rotated the pair: 401 SESSION_EXPIRED, and signing in again recovers", async () => {
     const ctx = await ready();
-    await emulator.expireTokens({ postboxId: ctx.postboxId });
-    await expireStoredAccessToken(ctx.userId);
+    await expireOnBothSides(ctx);
     const expired = await storedTokens(ctx.userId);
     await proxyScript.add({ route: "token", action: "lose-answer" });
     const data = bytesOf(8000, 81);
