@@ -9,6 +9,7 @@ import { type FileDescriptor, type SealedFile, seal } from "@digime-edge/sdk-cor
 import { hc } from "hono/client";
 import { EdgeClientError, INCLUDE, parse, toError } from "./client-http";
 import { type ImportApiMethods, importApiMethods } from "./client-import";
+import { type ResumableMethods, resumableMethods } from "./client-resumable";
 import type { AppType } from "./index";
 import { completeDescriptor } from "./lib/complete-descriptor";
 import type { DescriptorInput } from "./lib/descriptor";
@@ -18,6 +19,7 @@ import type { SessionInfo } from "./routes/session";
 
 export { EdgeClientError, type EdgeErrorCode } from "./client-http";
 export type { ImportApiMethods, PushFhirOptions } from "./client-import";
+export type { ResumableMethods, ResumableUploadOptions } from "./client-resumable";
 export type { ApiErrorCode } from "./errors";
 export type { AppType } from "./index";
 export type { DescriptorInput as FileDescriptorInput } from "./lib/descriptor";
@@ -76,7 +78,7 @@ export interface SignInOptions {
 }
 
 /** The client that {@link createClient} makes. */
-export interface EdgeClient extends ImportApiMethods {
+export interface EdgeClient extends ImportApiMethods, ResumableMethods {
   /** The underlying `hc` client, typed from the Worker's routes. */
   readonly api: ReturnType<typeof hc<AppType>>;
   /** Whether the user is signed in and can upload. */
@@ -332,6 +334,7 @@ export function createClient(baseUrl: string, options: EdgeClientOptions = {}): 
     api,
     session,
     ...importApiMethods(base, fetchFn),
+    ...resumableMethods(base, fetchFn, session),
     signInUrl(returnTo, signIn = {}) {
       const query = new URLSearchParams();
       if (returnTo !== undefined) query.set("returnTo", returnTo);
