@@ -1,9 +1,10 @@
 /**
- * One `sdk.write` (or, with `push`, one `sdk.pushData` into the library) of `bytes` bytes streamed
- * from a generated ReadableStream, in a fresh process
- * (`node --expose-gc bench/rss-child.ts <baseUrl> <bytes> [write|push]`), measuring how far the resident set
- * grows above what it was after a small warm-up write. RSS is sampled every 50 ms and at every
- * 16th chunk the SDK pulls. Answers one JSON line on stdout.
+ * One `sdk.write` (or, with `push`, one `sdk.pushData` into the library; with `raw`, the same
+ * stream posted by `fetch` itself to the same import endpoint, no SDK: the platform's own share)
+ * of `bytes` bytes streamed from a generated ReadableStream of fresh 64 KiB chunks, in a fresh
+ * process (`node --expose-gc bench/rss-child.ts <baseUrl> <bytes> [write|push|raw]`), measuring
+ * how far the resident set grows above what it was after a small warm-up. RSS is sampled every
+ * 50 ms and at every 16th chunk pulled. Answers one JSON line on stdout.
  */
 import { init } from "@digime-edge/sdk-core";
 import { APPLICATION_ID, MiB, patternStream, pushOptions, writeOptions } from "./lib.ts";
@@ -12,7 +13,7 @@ const [baseUrl, bytesArg, call = "write"] = process.argv.slice(2);
 const bytes = Number(bytesArg);
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!baseUrl || !Number.isSafeInteger(bytes) || gc === undefined) {
-  throw new Error("usage: node --expose-gc bench/rss-child.ts <baseUrl> <bytes>");
+  throw new Error("usage: node --expose-gc bench/rss-child.ts <baseUrl> <bytes> [write|push|raw]");
 }
 
 const sdk = init({ applicationId: APPLICATION_ID, baseUrl, retry: false });
@@ -25,6 +26,19 @@ const verifySdk = init({
 const rss = () => process.memoryUsage.rss();
 const writeOf = async (postboxId: string, size: number, onPull?: () => void) => {
   const fileData = patternStream(size, 64 * 1024, onPull);
+  if (call === "raw") {
+    // As the SDK sends it on Node: streamed, and `redirect: "error"` (else fetch keeps the body).
+    const prefix = postboxId === "verify" ? "/verify" : "";
+    const response = await fetch(`${new URL(baseUrl).origin}${prefix}/v1.7/permission-access/import`, {
+      method: "POST",
+      body: fileData,
+      duplex: "half",
+      redirect: "error",
+      headers: { "Content-Type": "application/octet-stream" },
+    } as RequestInit);
+    await response.arrayBuffer();
+    return response.ok ? "delivered" : `HTTP ${response.status}`;
+  }
   if (call !== "push") return (await sdk.write(writeOptions(postboxId, fileData))).status;
   await (postboxId === "verify" ? verifySdk : sdk).pushData(pushOptions(fileData));
   return "delivered";
