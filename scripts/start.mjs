@@ -15,6 +15,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { SETTINGS } from "../packages/edge-worker/src/settings.ts";
 import { runProcess } from "./run-process.mjs";
 
 /** The repository's root folder. */
@@ -43,31 +44,12 @@ export const VITE_DEV_ORIGINS = ["http://127.0.0.1:5173", "http://localhost:5173
  */
 /** @type {readonly WriteApi[]} */
 export const WRITE_APIS = ["postbox", "import"];
-/** The demo's write API when nothing says otherwise. */
-export const DEFAULT_WRITE_API = "postbox";
+/** The demo's write API when nothing says otherwise: the Worker's default. */
+export const DEFAULT_WRITE_API = SETTINGS.DIGIME_WRITE_API.default;
 
 const HOST = "127.0.0.1";
-const WORKER_SETTING_NAMES = new Set([
-  "DIGIME_APPLICATION_ID",
-  "DIGIME_CONTRACT_ID",
-  "DIGIME_PRIVATE_KEY",
-  "DIGIME_REDIRECT_URI",
-  "DIGIME_BASE_URL",
-  "DIGIME_ONBOARD_URL",
-  "DIGIME_WRITE_API",
-  "SESSION_SECRET",
-  "ALLOWED_ORIGINS",
-  "MAX_UPLOAD_BYTES",
-  "RATE_LIMIT_PER_MINUTE",
-  "BODY_TIMEOUT_SECONDS",
-  "MAX_CONCURRENT_UPLOADS",
-  "MIN_UPLOAD_BYTES_PER_SECOND",
-  "UPLOAD_GRACE_SECONDS",
-  "SESSION_IDLE_TIMEOUT_SECONDS",
-  "TUS_MAX_UPLOAD_BYTES",
-  "TUS_CHUNK_MAX_BYTES",
-  "TUS_UPLOAD_TTL_SECONDS",
-]);
+/** The name of every setting the Worker reads (its one list, `packages/edge-worker/src/settings.ts`). */
+const WORKER_SETTING_NAMES = new Set(Object.keys(SETTINGS));
 const QUIET_WRANGLER = { WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
 
 /**
@@ -160,8 +142,9 @@ export async function startDemoEmulator({
 }
 
 /**
- * The Worker's settings for talking to an emulator with its dev contract; `DIGIME_WRITE_API` is
- * the dev contract's write API.
+ * The Worker's settings for talking to an emulator with its dev contract: every setting of the
+ * Worker's list, at its default unless the emulator decides it; `DIGIME_WRITE_API` is the dev
+ * contract's write API.
  *
  * @param {object} options - What to point the Worker at.
  * @param {import("../packages/emulator/dist/index.js").RunningEmulator} options.emulator - The emulator (with `devContract`).
@@ -173,7 +156,13 @@ export async function startDemoEmulator({
 export function workerSettings({ emulator, workerUrl, sessionSecret, allowedOrigins = VITE_DEV_ORIGINS }) {
   const dev = emulator.devContract;
   if (!dev) throw new Error("the emulator was started without its dev contract");
+  /** @type {Record<string, string>} */
+  const defaults = {};
+  for (const [name, setting] of Object.entries(SETTINGS)) {
+    if ("default" in setting) defaults[name] = setting.default;
+  }
   return {
+    ...defaults,
     DIGIME_APPLICATION_ID: dev.contract.applicationId,
     DIGIME_CONTRACT_ID: dev.contract.contractId,
     DIGIME_PRIVATE_KEY: dev.privateKey.trim(),
@@ -183,16 +172,6 @@ export function workerSettings({ emulator, workerUrl, sessionSecret, allowedOrig
     DIGIME_WRITE_API: dev.contract.writeApi ?? DEFAULT_WRITE_API,
     SESSION_SECRET: sessionSecret ?? randomBytes(32).toString("base64url"),
     ALLOWED_ORIGINS: allowedOrigins.join(","),
-    MAX_UPLOAD_BYTES: String(100 * 1024 * 1024),
-    RATE_LIMIT_PER_MINUTE: "60",
-    BODY_TIMEOUT_SECONDS: "30",
-    MAX_CONCURRENT_UPLOADS: "4",
-    MIN_UPLOAD_BYTES_PER_SECOND: "16384",
-    UPLOAD_GRACE_SECONDS: "30",
-    SESSION_IDLE_TIMEOUT_SECONDS: String(24 * 3600),
-    TUS_MAX_UPLOAD_BYTES: String(5 * 1024 * 1024 * 1024),
-    TUS_CHUNK_MAX_BYTES: String(50 * 1024 * 1024),
-    TUS_UPLOAD_TTL_SECONDS: String(24 * 3600),
   };
 }
 

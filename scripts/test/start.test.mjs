@@ -6,6 +6,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { SETTINGS } from "../../packages/edge-worker/src/settings.ts";
 import { startDemoEmulator, WORKER_DIR, workerSettings, writeApiOf } from "../start.mjs";
 
 test("start.mjs: --import, --postbox and DIGIME_WRITE_API choose the write API; anything else is refused", () => {
@@ -55,12 +56,24 @@ test("start.mjs: the demo's emulator switches its stored dev contract between ki
   }
 });
 
-test("start.mjs: wrangler dev takes DIGIME_WRITE_API from the settings file (declared in wrangler.jsonc's vars)", async () => {
+test("start.mjs: the demo sets every setting of the Worker's list, each declared in wrangler.jsonc", async () => {
   // With `secrets` declared, wrangler dev loads from --env-file only the keys named in `vars` or
   // `secrets.required`; any other key is dropped without a word.
   const text = await readFile(join(WORKER_DIR, "wrangler.jsonc"), "utf8");
   const config = JSON.parse(text.replace(/^\s*\/\/.*$/gm, ""));
   const declared = [...Object.keys(config.vars ?? {}), ...(config.secrets?.required ?? [])];
-  assert.ok(declared.includes("DIGIME_WRITE_API"), `declared: ${declared.join(", ")}`);
+  const emulator = /** @type {any} */ ({
+    devContract: {
+      contract: { applicationId: "app", contractId: "contract", writeApi: "import" },
+      privateKey: "-----BEGIN PRIVATE KEY-----\nAA==\n-----END PRIVATE KEY-----\n",
+    },
+    baseUrl: "http://127.0.0.1:1/v1.7/",
+    onboardUrl: "http://127.0.0.1:1/apps/saas/",
+  });
+  const settings = workerSettings({ emulator, workerUrl: "http://127.0.0.1:8787" });
+  assert.deepEqual(Object.keys(settings).sort(), Object.keys(SETTINGS).sort(), "the Worker's list, exactly");
+  for (const name of Object.keys(settings)) assert.ok(declared.includes(name), `${name} is declared`);
+  assert.equal(settings.DIGIME_WRITE_API, "import", "the dev contract's write API");
+  assert.equal(settings.BODY_TIMEOUT_SECONDS, SETTINGS.BODY_TIMEOUT_SECONDS.default, "a default");
   assert.equal(config.vars.DIGIME_WRITE_API, "postbox", "the default stays the postbox API");
 });

@@ -1,5 +1,6 @@
 import * as z from "zod/mini";
 import { httpUrlOf } from "./lib/return-to";
+import { SETTINGS, type Setting, type SettingName } from "./settings";
 
 /** The Worker's settings, validated and normalised from its vars and secrets. */
 export interface Config {
@@ -56,55 +57,10 @@ export interface Config {
 /** The write APIs a contract can use. */
 export type WriteApi = "postbox" | "import";
 
+export type { SettingName } from "./settings";
+
 /** The raw settings as the runtime hands them over (vars and secrets are strings). */
 export type RawSettings = Partial<Record<SettingName, unknown>>;
-
-/** Names of every setting this Worker reads. */
-export type SettingName =
-  | "DIGIME_APPLICATION_ID"
-  | "DIGIME_CONTRACT_ID"
-  | "DIGIME_PRIVATE_KEY"
-  | "DIGIME_REDIRECT_URI"
-  | "DIGIME_BASE_URL"
-  | "DIGIME_ONBOARD_URL"
-  | "SESSION_SECRET"
-  | "ALLOWED_ORIGINS"
-  | "MAX_UPLOAD_BYTES"
-  | "RATE_LIMIT_PER_MINUTE"
-  | "BODY_TIMEOUT_SECONDS"
-  | "MAX_CONCURRENT_UPLOADS"
-  | "MIN_UPLOAD_BYTES_PER_SECOND"
-  | "UPLOAD_GRACE_SECONDS"
-  | "SESSION_IDLE_TIMEOUT_SECONDS"
-  | "DIGIME_WRITE_API"
-  | "TUS_MAX_UPLOAD_BYTES"
-  | "TUS_CHUNK_MAX_BYTES"
-  | "TUS_UPLOAD_TTL_SECONDS";
-
-/** Default `MAX_UPLOAD_BYTES`: 100 MiB. */
-export const DEFAULT_MAX_UPLOAD_BYTES = 100 * 1024 * 1024;
-/** Default `RATE_LIMIT_PER_MINUTE`. */
-export const DEFAULT_RATE_LIMIT_PER_MINUTE = 60;
-/** Default `BODY_TIMEOUT_SECONDS`: as long as sdk-core waits for digi.me to make progress. */
-export const DEFAULT_BODY_TIMEOUT_SECONDS = 30;
-/** Default `MAX_CONCURRENT_UPLOADS`: enough for a browser's parallel uploads, few held connections. */
-export const DEFAULT_MAX_CONCURRENT_UPLOADS = 4;
-/**
- * Default `MIN_UPLOAD_BYTES_PER_SECOND`: 16 KiB/s (131 kbit/s), slower than any 3G uplink, and
- * about twice what a body dripped at one 256 KiB chunk per `BODY_TIMEOUT_SECONDS` window gives.
- */
-export const DEFAULT_MIN_UPLOAD_BYTES_PER_SECOND = 16 * 1024;
-/** Default `UPLOAD_GRACE_SECONDS`: a slow start (TLS, a busy device) is no reason to end an upload. */
-export const DEFAULT_UPLOAD_GRACE_SECONDS = 30;
-/** Default `SESSION_IDLE_TIMEOUT_SECONDS`: a day without use ends a session (its lifetime is 30 days). */
-export const DEFAULT_SESSION_IDLE_TIMEOUT_SECONDS = 24 * 3600;
-
-/** Default `TUS_MAX_UPLOAD_BYTES`: 5 GiB. */
-export const DEFAULT_TUS_MAX_UPLOAD_BYTES = 5 * 1024 * 1024 * 1024;
-/** Default `TUS_CHUNK_MAX_BYTES`: 50 MiB, half of Cloudflare's 100 MB request body limit (Free, Pro). */
-export const DEFAULT_TUS_CHUNK_MAX_BYTES = 50 * 1024 * 1024;
-/** Default `TUS_UPLOAD_TTL_SECONDS`: a day to finish a resumable upload. */
-export const DEFAULT_TUS_UPLOAD_TTL_SECONDS = 24 * 3600;
 
 /**
  * A setting is missing or malformed. The message names the settings and what is expected of them,
@@ -174,11 +130,17 @@ const privateKey = (expected: string) =>
     }),
   );
 
-const positiveInt = (expected: string, fallback: number) =>
+/** The default of `name`, a whole number (see `settings.ts`). */
+function numericDefault(name: SettingName): number {
+  const setting: Setting = SETTINGS[name];
+  return Number(setting.default);
+}
+
+const positiveInt = (expected: string, name: SettingName) =>
   z.pipe(
     z.optional(z.union([z.string({ error: expected }), z.number({ error: expected })], { error: expected })),
     z.transform((value, ctx) => {
-      if (value === undefined || value === "") return fallback;
+      if (value === undefined || value === "") return numericDefault(name);
       const n = typeof value === "number" ? value : /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
       if (Number.isSafeInteger(n) && n > 0) return n;
       ctx.issues.push({ code: "custom", message: expected, input: "" });
@@ -190,7 +152,7 @@ const WRITE_API = "postbox or import";
 const writeApi = z.pipe(
   z.optional(z.string({ error: WRITE_API })),
   z.transform((value, ctx): WriteApi => {
-    const api = value?.trim() || "postbox";
+    const api = value?.trim() || SETTINGS.DIGIME_WRITE_API.default;
     if (api === "postbox" || api === "import") return api;
     ctx.issues.push({ code: "custom", message: WRITE_API, input: "" });
     return z.NEVER;
@@ -234,7 +196,11 @@ const isUsableSecret = (value: string) =>
 
 const SECRET = `a random secret of at least 32 characters (${MIN_SECRET_DISTINCT_CHARS} or more different ones), not the example file's placeholder`;
 
-const schema = z.object({
+const SECONDS = "a positive whole number of seconds";
+const BYTES = "a positive whole number of bytes";
+
+// One validator for each setting of settings.ts, no more, no less (`satisfies`).
+const validators = {
   DIGIME_APPLICATION_ID: nonEmpty("the digi.me application id"),
   DIGIME_CONTRACT_ID: nonEmpty("the digi.me contract id"),
   DIGIME_PRIVATE_KEY: privateKey("the contract's RSA private key in PEM"),
@@ -245,24 +211,23 @@ const schema = z.object({
     .string({ error: SECRET })
     .check(z.minLength(32, { error: SECRET }), z.refine(isUsableSecret, { error: SECRET })),
   ALLOWED_ORIGINS: originList,
-  MAX_UPLOAD_BYTES: positiveInt("a positive whole number of bytes", DEFAULT_MAX_UPLOAD_BYTES),
-  RATE_LIMIT_PER_MINUTE: positiveInt("a positive whole number", DEFAULT_RATE_LIMIT_PER_MINUTE),
-  BODY_TIMEOUT_SECONDS: positiveInt("a positive whole number of seconds", DEFAULT_BODY_TIMEOUT_SECONDS),
-  MAX_CONCURRENT_UPLOADS: positiveInt("a positive whole number", DEFAULT_MAX_CONCURRENT_UPLOADS),
+  MAX_UPLOAD_BYTES: positiveInt(BYTES, "MAX_UPLOAD_BYTES"),
+  RATE_LIMIT_PER_MINUTE: positiveInt("a positive whole number", "RATE_LIMIT_PER_MINUTE"),
+  BODY_TIMEOUT_SECONDS: positiveInt(SECONDS, "BODY_TIMEOUT_SECONDS"),
+  MAX_CONCURRENT_UPLOADS: positiveInt("a positive whole number", "MAX_CONCURRENT_UPLOADS"),
   MIN_UPLOAD_BYTES_PER_SECOND: positiveInt(
     "a positive whole number of bytes per second",
-    DEFAULT_MIN_UPLOAD_BYTES_PER_SECOND,
+    "MIN_UPLOAD_BYTES_PER_SECOND",
   ),
-  UPLOAD_GRACE_SECONDS: positiveInt("a positive whole number of seconds", DEFAULT_UPLOAD_GRACE_SECONDS),
-  SESSION_IDLE_TIMEOUT_SECONDS: positiveInt(
-    "a positive whole number of seconds",
-    DEFAULT_SESSION_IDLE_TIMEOUT_SECONDS,
-  ),
+  UPLOAD_GRACE_SECONDS: positiveInt(SECONDS, "UPLOAD_GRACE_SECONDS"),
+  SESSION_IDLE_TIMEOUT_SECONDS: positiveInt(SECONDS, "SESSION_IDLE_TIMEOUT_SECONDS"),
   DIGIME_WRITE_API: writeApi,
-  TUS_MAX_UPLOAD_BYTES: positiveInt("a positive whole number of bytes", DEFAULT_TUS_MAX_UPLOAD_BYTES),
-  TUS_CHUNK_MAX_BYTES: positiveInt("a positive whole number of bytes", DEFAULT_TUS_CHUNK_MAX_BYTES),
-  TUS_UPLOAD_TTL_SECONDS: positiveInt("a positive whole number of seconds", DEFAULT_TUS_UPLOAD_TTL_SECONDS),
-});
+  TUS_MAX_UPLOAD_BYTES: positiveInt(BYTES, "TUS_MAX_UPLOAD_BYTES"),
+  TUS_CHUNK_MAX_BYTES: positiveInt(BYTES, "TUS_CHUNK_MAX_BYTES"),
+  TUS_UPLOAD_TTL_SECONDS: positiveInt(SECONDS, "TUS_UPLOAD_TTL_SECONDS"),
+} satisfies Record<SettingName, z.ZodMiniType>;
+
+const schema = z.object(validators);
 
 /**
  * Validates the settings. Throws {@link ConfigError} naming every missing or malformed setting.

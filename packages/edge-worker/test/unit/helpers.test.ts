@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
   ConfigError,
-  DEFAULT_MAX_UPLOAD_BYTES,
   MIN_SECRET_DISTINCT_CHARS,
   parseConfig,
   SESSION_SECRET_PLACEHOLDER,
@@ -31,7 +30,7 @@ describe("parseConfig", () => {
     expect(config.privateKey).toBe(KEY);
     expect(config.baseUrl).toBe("https://api.example/v1.7/");
     expect([...config.allowedOrigins]).toEqual(["https://app.example", "http://localhost:5173"]);
-    expect(config.maxUploadBytes).toBe(DEFAULT_MAX_UPLOAD_BYTES);
+    expect(config.maxUploadBytes).toBe(100 * 1024 * 1024);
     expect(config.rateLimitPerMinute).toBe(60);
     expect(config.writeApi).toBe("postbox");
   });
