@@ -285,6 +285,27 @@ export function upload(browser: Browser, form: FormData, init: CallInit = {}): P
   return browser.fetch("/api/files", { method: "POST", body: form, origin: APP_ORIGIN, ...init });
 }
 
+/**
+ * Posts a FHIR push to `/api/fhir/{version}` as a browser on the allowed app origin would, typed
+ * `application/json`: `body` as JSON, or as it is when a string or a stream; `init` over these.
+ */
+export function postFhir(
+  browser: Browser,
+  body: unknown,
+  version = "stu3",
+  init: CallInit = {},
+): Promise<Response> {
+  const stream = body instanceof ReadableStream;
+  return browser.fetch(`/api/fhir/${version}`, {
+    method: "POST",
+    origin: APP_ORIGIN,
+    headers: { "Content-Type": "application/json" },
+    body: typeof body === "string" || stream ? body : JSON.stringify(body),
+    ...(stream ? { duplex: "half" } : {}),
+    ...init,
+  });
+}
+
 /** Deterministic pseudo-random bytes. */
 export function bytesOf(size: number, seed = 1): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(size);

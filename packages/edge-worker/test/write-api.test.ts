@@ -11,6 +11,7 @@ import {
   errorOf,
   expectSecurityHeaders,
   ORIGIN,
+  postFhir,
   SESSION_COOKIE,
   signedInUser,
   storedTokens,
@@ -36,12 +37,7 @@ describe("DIGIME_WRITE_API=postbox", () => {
 
   it("POST /api/fhir/{version} is 409 IMPORT_API_REQUIRED", async () => {
     const { browser } = await signedInUser();
-    const response = await browser.fetch("/api/fhir/stu3", {
-      method: "POST",
-      origin: APP_ORIGIN,
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ accountId: "a", resource: { resourceType: "Bundle" } }),
-    });
+    const response = await postFhir(browser, { accountId: "a", resource: { resourceType: "Bundle" } });
     expectSecurityHeaders(response);
     expect(await errorOf(response)).toMatchObject({ status: 409, code: "IMPORT_API_REQUIRED" });
     expect((await emulator.stats()).requests.fhir).toBe(0);

@@ -6,12 +6,12 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createClient } from "../../src/client";
 import {
-  APP_ORIGIN,
   bytesOf,
   digime,
   emulator,
   errorOf,
   ORIGIN,
+  postFhir,
   proxyScript,
   upload,
   uploadForm,
@@ -68,12 +68,7 @@ describe("faults on imports and FHIR pushes", () => {
     const { browser, digimeUser } = await signedInImportUser({ push: true });
     const push = digimeUser.accounts.find((a) => a.type === "PUSH")?.id as string;
     await proxyScript.add({ route: "fhir", action: "lose-answer" });
-    const answer = await browser.fetch("/api/fhir/stu3", {
-      method: "POST",
-      origin: APP_ORIGIN,
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ accountId: push, resource: { resourceType: "Observation" } }),
-    });
+    const answer = await postFhir(browser, { accountId: push, resource: { resourceType: "Observation" } });
     expect(await errorOf(answer)).toMatchObject({ status: 502, code: "DIGIME_OUTCOME_UNKNOWN" });
     expect(await emulator.userFiles(digimeUser.id, "fhir")).toHaveLength(1);
   });

@@ -17,6 +17,7 @@ import {
   expectSecurityHeaders,
   findSecrets,
   ORIGIN,
+  postFhir,
   SESSION_COOKIE,
   storedTokens,
   upload,
@@ -29,21 +30,6 @@ const BUNDLE = {
   type: "collection",
   entry: [{ resource: { resourceType: "Patient", name: [{ family: "Doe", given: ["Jane"] }] } }],
 };
-
-function postFhir(
-  browser: Browser,
-  body: unknown,
-  version = "stu3",
-  init: Parameters<Browser["fetch"]>[1] = {},
-) {
-  return browser.fetch(`/api/fhir/${version}`, {
-    method: "POST",
-    origin: APP_ORIGIN,
-    headers: { "Content-Type": "application/json" },
-    body: typeof body === "string" ? body : JSON.stringify(body),
-    ...init,
-  });
-}
 
 describe("GET /api/accounts", () => {
   it("lists the user's accounts with digi.me's members, never a token", async () => {

@@ -11,6 +11,7 @@ import {
   emulator,
   errorOf,
   expireStoredAccessToken,
+  postFhir,
   recordingVaults,
   storedTokens,
   upload,
@@ -21,15 +22,7 @@ import { signedInImportUser } from "./import-support";
 const BUNDLE = { resourceType: "Bundle", type: "collection", entry: [] };
 
 function pushFhir(browser: Browser, accountId: string, env?: Record<string, unknown>, body?: BodyInit) {
-  return browser.fetch("/api/fhir/stu3", {
-    method: "POST",
-    origin: APP_ORIGIN,
-    headers: { "Content-Type": "application/json" },
-    body: body ?? JSON.stringify({ accountId, resource: BUNDLE }),
-    // @ts-expect-error duplex is needed for a stream body and missing from the types
-    duplex: "half",
-    ...(env ? { env } : {}),
-  });
+  return postFhir(browser, body ?? { accountId, resource: BUNDLE }, "stu3", env ? { env } : {});
 }
 
 afterEach(async () => {
