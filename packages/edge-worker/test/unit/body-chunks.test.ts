@@ -85,6 +85,42 @@ describe("readBodyChunks", () => {
     expect(ended, "the reading ended within a minute of fake time").toBeDefined();
     return { result: await pending, ms: (ended ?? 0) - started };
   }
+  /** `pieces` bytes of `piece` each, one every `everyMs`; then the end (or a stall forever). */
+  function dripped(piece: number, pieces: number, everyMs: number, stall = false) {
+    let sent = 0;
+    let cancelled = false;
+    const stream = new ReadableStream<Uint8Array>({
+      async pull(c) {
+        if (sent === pieces) {
+          if (stall) return new Promise<void>(() => {});
+          return c.close();
+        }
+        await sleep(everyMs);
+        sent++;
+        c.enqueue(new Uint8Array(piece));
+      },
+      cancel: () => {
+        cancelled = true;
+      },
+    });
+    return { stream, cancelled: () => cancelled };
+  }
+  /** Reads `stream` to its end on the fake clock: the bytes read, and the error's message if it failed. */
+  function readOnFakeTime(
+    stream: ReadableStream<Uint8Array>,
+    size: number,
+    options: Parameters<typeof readBodyChunks>[2],
+  ) {
+    return onFakeTime(async () => {
+      let bytes = 0;
+      try {
+        for await (const chunk of readBodyChunks(stream, size, options).chunks) bytes += chunk.byteLength;
+        return { bytes };
+      } catch (error) {
+        return { error: (error as Error).message, bytes };
+      }
+    });
+  }
   beforeEach(() => {
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
   });
@@ -94,36 +130,7 @@ describe("readBodyChunks", () => {
 
   it("a time limit per chunk: a stalled or trickled body fails, a slow one that keeps pace does not", async () => {
     const timing = { chunkTimeoutMs: 300, onTimeout: () => new Error("too slow") };
-    /** `pieces` bytes of `piece` each, one every `everyMs`; then the end (or a stall forever). */
-    const dripped = (piece: number, pieces: number, everyMs: number, stall = false) => {
-      let sent = 0;
-      let cancelled = false;
-      const stream = new ReadableStream<Uint8Array>({
-        async pull(c) {
-          if (sent === pieces) {
-            if (stall) return new Promise<void>(() => {});
-            return c.close();
-          }
-          await sleep(everyMs);
-          sent++;
-          c.enqueue(new Uint8Array(piece));
-        },
-        cancel: () => {
-          cancelled = true;
-        },
-      });
-      return { stream, cancelled: () => cancelled };
-    };
-    const read = (stream: ReadableStream<Uint8Array>, size: number) =>
-      onFakeTime(async () => {
-        let bytes = 0;
-        try {
-          for await (const chunk of readBodyChunks(stream, size, timing).chunks) bytes += chunk.byteLength;
-          return { bytes };
-        } catch (error) {
-          return { error: (error as Error).message, bytes };
-        }
-      });
+    const read = (stream: ReadableStream<Uint8Array>, size: number) => readOnFakeTime(stream, size, timing);
 
     // Stalled after 20 bytes (at 20 ms): fails when the chunk's 300 ms are spent; the body is cancelled.
     const stalled = dripped(10, 2, 10, true);
@@ -141,38 +148,14 @@ describe("readBodyChunks", () => {
 
   it("a minimum average rate after a grace period: a body that keeps each chunk's pace but averages slower fails", async () => {
     // 100 bytes every 20 ms: 5,000 bytes/s, always well within the per-chunk limit.
-    const steady = (pieces: number) => {
-      let sent = 0;
-      let cancelled = false;
-      const stream = new ReadableStream<Uint8Array>({
-        async pull(c) {
-          if (sent === pieces) return c.close();
-          await sleep(20);
-          sent++;
-          c.enqueue(new Uint8Array(100));
-        },
-        cancel: () => {
-          cancelled = true;
-        },
-      });
-      return { stream, cancelled: () => cancelled };
-    };
+    const steady = (pieces: number) => dripped(100, pieces, 20);
     const read = (stream: ReadableStream<Uint8Array>, minBytesPerSecond: number) =>
-      onFakeTime(async () => {
-        let bytes = 0;
-        try {
-          const options = {
-            chunkTimeoutMs: 5000,
-            onTimeout: () => new Error("chunk late"),
-            minBytesPerSecond,
-            graceMs: 200,
-            onTooSlow: () => new Error("too slow on average"),
-          };
-          for await (const chunk of readBodyChunks(stream, 1000, options).chunks) bytes += chunk.byteLength;
-          return { bytes };
-        } catch (error) {
-          return { error: (error as Error).message, bytes };
-        }
+      readOnFakeTime(stream, 1000, {
+        chunkTimeoutMs: 5000,
+        onTimeout: () => new Error("chunk late"),
+        minBytesPerSecond,
+        graceMs: 200,
+        onTooSlow: () => new Error("too slow on average"),
       });
     // Asked for 20,000 bytes/s: at the end of the 200 ms grace, 1000 bytes in and the next chunk
     // due by 100 ms: too slow, then and there.
