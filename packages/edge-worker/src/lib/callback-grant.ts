@@ -6,8 +6,31 @@ import type { WriteApi } from "../config";
 
 const PUBLIC_KEY_PEM =
   /^-----BEGIN (RSA )?PUBLIC KEY-----\r?\n[A-Za-z0-9+/=\r\n]+-----END (RSA )?PUBLIC KEY-----\s*$/;
-/** A postbox id or an account reference: one opaque URL-safe token. */
+/** An account reference: one opaque URL-safe token. */
 const OPAQUE_ID = /^[^\s/\\?#%]{1,256}$/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses.
+const CONTROL = /[\x00-\x1f\x7f]/;
+
+/**
+ * Whether `id` is a postbox id sdk-core's `write` and `sendSealed` take: its `isPathSegment` rule
+ * (not empty, not `.`, no `/`, `\`, `?`, `#`, `%`, `..`, whitespace, control characters or lone
+ * surrogates), and at most 256 characters. One it refuses would make every write of the session
+ * fail, so the sign-in is refused instead. sdk-core does not export the check: this copy is held
+ * to it by `test/node/postbox-id.test.ts`.
+ *
+ * @param id - The redirect's `postboxId`.
+ */
+function isPostboxId(id: string): boolean {
+  return (
+    id !== "" &&
+    id !== "." &&
+    id.length <= 256 &&
+    !/[/\\?#%\s]|\.\./.test(id) &&
+    !CONTROL.test(id) &&
+    // A lone surrogate (what `isWellFormed` finds): with `u`, a pair is one code point, not `Cs`.
+    !/\p{Cs}/u.test(id)
+  );
+}
 
 /** What the vault stores of a sign-in's redirect. */
 export interface CallbackGrant {
@@ -44,7 +67,7 @@ export function callbackGrant(
       ? { ok: true, grant: { accountReference } }
       : { ok: false, code: "BAD_CALLBACK" };
   }
-  if ((postboxId && !OPAQUE_ID.test(postboxId)) || (publicKey && !PUBLIC_KEY_PEM.test(publicKey))) {
+  if ((postboxId && !isPostboxId(postboxId)) || (publicKey && !PUBLIC_KEY_PEM.test(publicKey))) {
     return { ok: false, code: "BAD_CALLBACK" };
   }
   return {
