@@ -8,6 +8,7 @@
 import { seal } from "@digime-edge/sdk-core";
 import { afterEach, describe, expect, it } from "vitest";
 import { MAX_FORM_PARTS } from "../src/routes/files";
+import { concatBytes } from "./bytes-support";
 import {
   APP_ORIGIN,
   type Browser,
@@ -34,13 +35,7 @@ function formOf(file: Uint8Array, name: string, extra = 0): Uint8Array<ArrayBuff
   for (let i = 0; i < extra; i++)
     parts.push(enc.encode(`\r\n--${BOUNDARY}\r\nContent-Disposition: form-data; name="x${i}"\r\n\r\n${i}`));
   parts.push(enc.encode(`\r\n--${BOUNDARY}--\r\n`));
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /**

@@ -25,6 +25,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { sealCookie } from "../../src/lib/sealed-cookie";
 import { PENDING_PURPOSE } from "../../src/lib/session";
 import { sign } from "../../src/lib/signing";
+import { concatBytes } from "../bytes-support";
 import { expectFuzzedAnswer, fuzzAndReach } from "../fuzz-support";
 import {
   APP_ORIGIN,
@@ -286,13 +287,7 @@ const multipartArb = fc
     }
     if (close === "close") chunks.push(enc.encode(`--${boundary}--${crlf}`));
     if (close === "garbage") chunks.push(enc.encode(`--${boundary}-x`));
-    const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-    let at = 0;
-    for (const c of chunks) {
-      out.set(c, at);
-      at += c.length;
-    }
-    return { boundary, bytes: out };
+    return { boundary, bytes: concatBytes(chunks) };
   });
 
 const hexArb = fc.stringMatching(/^[0-9a-f]{32}$/);

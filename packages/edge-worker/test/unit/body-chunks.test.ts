@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { inLargeChunks, READ_CHUNK_BYTES, readBodyChunks } from "../../src/lib/body-chunks";
+import { concatBytes } from "../bytes-support";
 
 /** Deterministic bytes (not `support`'s: that file would scan this file's answers, and it has none). */
 function bytesOf(size: number, seed = 1): Uint8Array<ArrayBuffer> {
@@ -12,23 +13,13 @@ async function all(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array[]> {
   return out;
 }
 
-function joined(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
-}
-
 describe("readBodyChunks", () => {
   it("reads a request body in whole chunks of READ_CHUNK_BYTES (workerd's readAtLeast)", async () => {
     const data = bytesOf(4 * READ_CHUNK_BYTES + 5);
     const body = new Request("https://x.test/", { method: "POST", body: data }).body as ReadableStream;
     const parts = await all(readBodyChunks(body).chunks);
     expect(parts.map((p) => p.byteLength)).toEqual([...Array(4).fill(READ_CHUNK_BYTES), 5]);
-    expect(joined(parts)).toEqual(data);
+    expect(concatBytes(parts)).toEqual(data);
   });
 
   it("takes a stream that is not a byte stream as it comes, and an empty body", async () => {
@@ -55,7 +46,7 @@ describe("readBodyChunks", () => {
     const body = new Request("https://x.test/", { method: "POST", body: data }).body as ReadableStream;
     const parts = await all(inLargeChunks(body, 100_000) as unknown as AsyncIterable<Uint8Array>);
     expect(parts.map((p) => p.byteLength)).toEqual(Array(6).fill(100_000));
-    expect(joined(parts)).toEqual(data);
+    expect(concatBytes(parts)).toEqual(data);
 
     let cancelled = false;
     const endless = new ReadableStream<Uint8Array>({

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { getBoundary, MultipartError, MultipartReader } from "../../src/lib/multipart";
+import { concatBytes } from "../bytes-support";
 
 const enc = new TextEncoder();
 
@@ -28,12 +29,7 @@ async function readAll(reader: MultipartReader) {
   for (let part = await reader.next(); part; part = await reader.next()) {
     const chunks: Uint8Array[] = [];
     for await (const chunk of reader.body()) chunks.push(chunk);
-    const body = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-    let at = 0;
-    for (const c of chunks) {
-      body.set(c, at);
-      at += c.length;
-    }
+    const body = concatBytes(chunks);
     parts.push({ name: part.name, filename: part.filename, contentType: part.contentType, body });
   }
   return parts;
