@@ -1,9 +1,11 @@
 import { constants, createDecipheriv, generateKeyPairSync, privateDecrypt, randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { encryptCbc } from "../src/crypto/cbc-stream.js";
-import { createEnvelope } from "../src/crypto/envelope.js";
+import { createEnvelope, createEnvelopeWithKeyMaterial } from "../src/crypto/envelope.js";
 import { importPostboxPublicKey } from "../src/crypto/keys.js";
 import { TypeValidationError } from "../src/errors.js";
+import * as publicApi from "../src/index.js";
+import * as internalApi from "../src/index-internal.js";
 import { concatBytes } from "../src/internal/bytes.js";
 import vectors from "./fixtures/official-v8.json";
 import { encryptChunks } from "./helpers/streams.js";
@@ -78,7 +80,7 @@ describe("node:crypto opens our envelopes", () => {
   it("does not change the caller's keyMaterial", async () => {
     const key = new Uint8Array(32).fill(7);
     const iv = new Uint8Array(16).fill(9);
-    const env = await createEnvelope({
+    const env = await createEnvelopeWithKeyMaterial({
       publicKey: await importPostboxPublicKey(postbox.publicPkcs1),
       fileDescriptor: descriptor,
       keyMaterial: { key, iv },
@@ -132,7 +134,25 @@ describe("createEnvelope refuses", () => {
     const publicKey = await importPostboxPublicKey(postbox.publicPkcs1);
     const keyMaterial = { key: new Uint8Array(keyLength), iv: new Uint8Array(ivLength) };
     await expect(
-      createEnvelope({ publicKey, fileDescriptor: descriptor, keyMaterial }),
+      createEnvelopeWithKeyMaterial({ publicKey, fileDescriptor: descriptor, keyMaterial }),
     ).rejects.toBeInstanceOf(TypeValidationError);
+  });
+
+  it("keyMaterial at all: it is a test hook, taken only by the ./internal subpath's function", async () => {
+    const publicKey = await importPostboxPublicKey(postbox.publicPkcs1);
+    const keyMaterial = { key: new Uint8Array(32), iv: new Uint8Array(16) };
+    const options = { publicKey, fileDescriptor: descriptor, keyMaterial };
+    const error = await createEnvelope(options).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TypeValidationError);
+    expect((error as TypeValidationError).issues.map((i) => i.path)).toEqual([["keyMaterial"]]);
+    await expect(createEnvelopeWithKeyMaterial(options)).resolves.toMatchObject({ ivHex: "0".repeat(32) });
+  });
+});
+
+describe("the ./internal subpath (unstable test hooks)", () => {
+  it("exports createEnvelopeWithKeyMaterial, which the root export does not", () => {
+    expect(internalApi.createEnvelopeWithKeyMaterial).toBe(createEnvelopeWithKeyMaterial);
+    expect(Object.keys(publicApi)).not.toContain("createEnvelopeWithKeyMaterial");
+    expect(publicApi.createEnvelope).toBe(createEnvelope);
   });
 });

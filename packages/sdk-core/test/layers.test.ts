@@ -2,7 +2,8 @@
  * sdk-core's layer rule (docs/architecture.md): every source file imports only from its own layer
  * or the layers below it. Lowest first: the base (errors, types, version), `internal/`, `crypto/`,
  * `request/`, the operations (the other files at the top of src/, one public operation per file,
- * with `config.ts` and `schemas.ts`), `client.ts`, `index.ts`. Types-only imports are free.
+ * with `config.ts` and `schemas.ts`), `client.ts`, `index.ts` (and `index-internal.ts`, the
+ * `./internal` subpath). Types-only imports are free.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, normalize, relative } from "node:path";
@@ -20,7 +21,7 @@ function layerOf(path: string): Layer {
   const [top] = path.split("/");
   if (top === "internal" || top === "crypto" || top === "request") return top;
   if (path === "client.ts") return "client";
-  if (path === "index.ts") return "index";
+  if (path === "index.ts" || path === "index-internal.ts") return "index";
   if (!path.includes("/")) return "operations";
   throw new Error(`${path} is in no layer: add its folder to the rule (and docs/architecture.md)`);
 }

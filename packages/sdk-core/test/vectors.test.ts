@@ -1,7 +1,7 @@
 import { constants, createPublicKey, privateDecrypt, verify } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { encryptCbc } from "../src/crypto/cbc-stream.js";
-import { createEnvelope } from "../src/crypto/envelope.js";
+import { createEnvelopeWithKeyMaterial } from "../src/crypto/envelope.js";
 import { decodeJwt, signJwt, verifyJwt } from "../src/crypto/jws.js";
 import {
   importContractPrivateKey,
@@ -35,7 +35,11 @@ describe("known-answer envelope (official SDK v8)", () => {
     ["SPKI", keys.postbox.publicSpki],
   ])("reproduces metadataBase64 and ivHex with the %s postbox key", async (_, pem) => {
     const publicKey = await importPostboxPublicKey(pem);
-    const env = await createEnvelope({ publicKey, fileDescriptor: envelope.fileDescriptor, keyMaterial });
+    const env = await createEnvelopeWithKeyMaterial({
+      publicKey,
+      fileDescriptor: envelope.fileDescriptor,
+      keyMaterial,
+    });
     expect(env.metadata).toBe(envelope.metadataBase64);
     expect(env.ivHex).toBe(envelope.ivHex);
     expect(toHex(env.iv)).toBe(envelope.ivHex);
@@ -45,7 +49,11 @@ describe("known-answer envelope (official SDK v8)", () => {
     "reproduces files[%i] (%i base64 chars) one-shot and streamed",
     async (_, __, file) => {
       const publicKey = await importPostboxPublicKey(keys.postbox.publicPkcs1);
-      const env = await createEnvelope({ publicKey, fileDescriptor: envelope.fileDescriptor, keyMaterial });
+      const env = await createEnvelopeWithKeyMaterial({
+        publicKey,
+        fileDescriptor: envelope.fileDescriptor,
+        keyMaterial,
+      });
       const plain = decodeBase64(file.plainBase64);
       expect(encodeBase64(await encryptCbc(env.aesKey, env.iv, plain))).toBe(file.cipherBase64);
       for (const [cut, chunkSize] of [
@@ -78,7 +86,11 @@ describe("known-answer key wrap", () => {
     ["SPKI", keys.postbox.publicSpki],
   ])("our wrap with the %s key decrypts to the same key", async (_, pem) => {
     const publicKey = await importPostboxPublicKey(pem);
-    const env = await createEnvelope({ publicKey, fileDescriptor: envelope.fileDescriptor, keyMaterial });
+    const env = await createEnvelopeWithKeyMaterial({
+      publicKey,
+      fileDescriptor: envelope.fileDescriptor,
+      keyMaterial,
+    });
     expect(env.symmetricalKey).not.toBe(keyWrap.wrappedBase64); // OAEP is randomized
     expect(decodeBase64(env.symmetricalKey)).toHaveLength(256);
     expect(unwrap(decodeBase64(env.symmetricalKey)).toString("hex")).toBe(envelope.keyHex);

@@ -29,11 +29,15 @@ export interface CreateEnvelopeOptions {
   publicKey: CryptoKey;
   /** The file descriptor, encrypted as `JSON.stringify(fileDescriptor)`. */
   fileDescriptor: unknown;
+}
+
+/** Input of {@link createEnvelopeWithKeyMaterial}: a fixed key and iv besides. */
+export interface CreateEnvelopeWithKeyMaterialOptions extends CreateEnvelopeOptions {
   /**
    * Fixed key (32 bytes) and iv (16 bytes). For known-answer tests only: a real write must use a
-   * fresh random key and iv, which is what happens when this is omitted.
+   * fresh random key and iv, as {@link createEnvelope} does.
    */
-  keyMaterial?: { key: Uint8Array; iv: Uint8Array };
+  keyMaterial: { key: Uint8Array; iv: Uint8Array };
 }
 
 function invalid(path: string, message: string): TypeValidationError {
@@ -45,11 +49,40 @@ function invalid(path: string, message: string): TypeValidationError {
 /**
  * Makes the envelope for one write: a new AES-256 key and iv, the key wrapped with the postbox's
  * public key, and the encrypted metadata.
- * @throws TypeValidationError when the public key is not RSA-OAEP SHA-1 with usage `encrypt`, the
- *   descriptor does not serialize to JSON, or `keyMaterial` has wrong sizes.
+ * @throws TypeValidationError when the public key is not RSA-OAEP SHA-1 with usage `encrypt` or
+ *   the descriptor does not serialize to JSON; also for a `keyMaterial`, which only the unstable
+ *   `createEnvelopeWithKeyMaterial` (`@digime-edge/sdk-core/internal`) takes.
  */
 export async function createEnvelope(options: CreateEnvelopeOptions): Promise<Envelope> {
-  const { publicKey, fileDescriptor, keyMaterial } = options;
+  if ((options as { keyMaterial?: unknown } | null)?.keyMaterial !== undefined) {
+    throw invalid(
+      "keyMaterial",
+      "is for known-answer tests only: use createEnvelopeWithKeyMaterial from @digime-edge/sdk-core/internal",
+    );
+  }
+  return checkedEnvelope(options);
+}
+
+/**
+ * {@link createEnvelope} with a fixed key and iv, for known-answer tests only (a real write must
+ * use a fresh random key and iv). Exported by `@digime-edge/sdk-core/internal`, which is unstable.
+ * @throws TypeValidationError as `createEnvelope` does, or when `keyMaterial` has wrong sizes.
+ */
+export async function createEnvelopeWithKeyMaterial(
+  options: CreateEnvelopeWithKeyMaterialOptions,
+): Promise<Envelope> {
+  const { keyMaterial } = options;
+  if (keyMaterial?.key?.length !== 32 || keyMaterial.iv?.length !== 16) {
+    throw invalid("keyMaterial", "must hold a 32-byte key and a 16-byte iv");
+  }
+  return checkedEnvelope(options, keyMaterial);
+}
+
+async function checkedEnvelope(
+  options: CreateEnvelopeOptions,
+  keyMaterial?: { key: Uint8Array; iv: Uint8Array },
+): Promise<Envelope> {
+  const { publicKey, fileDescriptor } = options;
   const algorithm = publicKey?.algorithm as Partial<RsaHashedKeyAlgorithm> | undefined;
   // Another OAEP hash would still encrypt, but digi.me could not unwrap the key.
   if (
@@ -58,9 +91,6 @@ export async function createEnvelope(options: CreateEnvelopeOptions): Promise<En
     !publicKey.usages.includes("encrypt")
   ) {
     throw invalid("publicKey", "must be an RSA-OAEP SHA-1 key with usage encrypt");
-  }
-  if (keyMaterial && (keyMaterial.key?.length !== 32 || keyMaterial.iv?.length !== 16)) {
-    throw invalid("keyMaterial", "must hold a 32-byte key and a 16-byte iv");
   }
   // Copies: the caller's key material is left alone (and our copy of the key is wiped).
   return envelopeFor(

@@ -1,0 +1,8 @@
+/**
+ * @packageDocumentation `@digime-edge/sdk-core/internal`: hooks for known-answer tests, not for
+ * applications. Unstable: any release may change or remove them.
+ */
+export {
+  type CreateEnvelopeWithKeyMaterialOptions,
+  createEnvelopeWithKeyMaterial,
+} from "./crypto/envelope.js";
