@@ -9,6 +9,7 @@ import {
   expectSecurityHeaders,
   ORIGIN,
   postboxOf,
+  postFiles,
   SESSION_COOKIE,
   signedInBrowser,
   upload,
@@ -118,18 +119,14 @@ describe("refusals", () => {
   it("413 while streaming, and nothing is delivered", async () => {
     const browser = await signedInBrowser();
     const postboxId = await postboxOf(browser.userId as string);
-    const answer = await browser.fetch("/api/files", {
-      method: "POST",
-      origin: APP_ORIGIN,
+    const answer = await postFiles(browser, {
       ...streamedForm([{ head: FILE_HEAD, body: bytesOf(3 * 1024 * 1024) }]),
       env: { MAX_UPLOAD_BYTES: String(2 * 1024 * 1024) },
     });
     await expectError(answer, 413, "PAYLOAD_TOO_LARGE");
     expect(await emulator.files(postboxId)).toEqual([]);
     // Within the limit, the same streamed form goes through.
-    const fine = await browser.fetch("/api/files", {
-      method: "POST",
-      origin: APP_ORIGIN,
+    const fine = await postFiles(browser, {
       ...streamedForm([{ head: FILE_HEAD, body: bytesOf(1024 * 1024) }]),
       env: { MAX_UPLOAD_BYTES: String(2 * 1024 * 1024) },
     });
@@ -143,18 +140,14 @@ describe("refusals", () => {
     form.append("fileDescriptor", "{}");
     await expectError(await upload(browser, form), 400, "MISSING_FILE");
     await expectError(
-      await browser.fetch("/api/files", {
-        method: "POST",
-        origin: APP_ORIGIN,
+      await postFiles(browser, {
         body: "{}",
         headers: { "Content-Type": "application/json" },
       }),
       400,
       "BAD_MULTIPART",
     );
-    const truncated = await browser.fetch("/api/files", {
-      method: "POST",
-      origin: APP_ORIGIN,
+    const truncated = await postFiles(browser, {
       body: `--b\r\n${FILE_HEAD}\r\n\r\nno closing boundary`,
       headers: { "Content-Type": "multipart/form-data; boundary=b" },
     });
@@ -175,9 +168,7 @@ describe("refusals", () => {
   it("400 for a descriptor after the file, and nothing is delivered", async () => {
     const browser = await signedInBrowser();
     const postboxId = await postboxOf(browser.userId as string);
-    const answer = await browser.fetch("/api/files", {
-      method: "POST",
-      origin: APP_ORIGIN,
+    const answer = await postFiles(browser, {
       ...streamedForm([
         { head: FILE_HEAD, body: bytesOf(2 * 1024 * 1024) },
         { head: DESCRIPTOR_HEAD, body: '{"mimeType":"text/plain"}' },

@@ -17,6 +17,7 @@ import {
   ORIGIN,
   publicKeyOf,
   type SealedParts,
+  sealFor,
   sealInNode,
   sha256,
   signedInBrowser,
@@ -221,11 +222,7 @@ describe("malformed sealed uploads: 400 before anything reaches digi.me", () => 
     expect(await errorOf(streamed)).toMatchObject({ status: 413, code: "PAYLOAD_TOO_LARGE" });
     await expectNothingSent(postboxId);
     // The ciphertext of a file of exactly the limit (one block of padding more) is fine.
-    const atLimit = await seal({
-      publicKey: await publicKeyOf(browser),
-      fileData: bytesOf(64 * 1024),
-      fileDescriptor: { mimeType: "text/plain", accounts: [{ accountId: "x" }] },
-    });
+    const atLimit = await sealFor(browser, bytesOf(64 * 1024));
     expect(atLimit.size).toBe(64 * 1024 + 16);
     expect((await uploadSealedParts(browser, atLimit, { env })).status).toBe(200);
   });

@@ -5,6 +5,7 @@
  */
 import { runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
+import { type SealedFile, seal } from "@digime-edge/sdk-core";
 import type { CookieJar } from "tough-cookie";
 import { afterAll, expect, vi } from "vitest";
 import { COOKIE_NAMES, vaultFor } from "../src/lib/session";
@@ -280,9 +281,14 @@ export function uploadForm(
   return form;
 }
 
+/** Posts to `/api/files` as a browser on the allowed app origin would: `init` gives the body. */
+export function postFiles(browser: Browser, init: CallInit = {}): Promise<Response> {
+  return browser.fetch("/api/files", { method: "POST", origin: APP_ORIGIN, ...init });
+}
+
 /** Posts `form` to `/api/files` as a browser on the allowed app origin would. */
 export function upload(browser: Browser, form: FormData, init: CallInit = {}): Promise<Response> {
-  return browser.fetch("/api/files", { method: "POST", body: form, origin: APP_ORIGIN, ...init });
+  return postFiles(browser, { body: form, ...init });
 }
 
 /**
@@ -523,6 +529,18 @@ export async function publicKeyOf(browser: Browser): Promise<string> {
   const info = (await (await browser.fetch("/api/session")).json()) as { publicKey?: string };
   if (!info.publicKey) throw new Error("the session has no public key");
   return info.publicKey;
+}
+
+/**
+ * Seals `data` with sdk-core in this runtime to `browser`'s postbox key, as a `text/plain` file of
+ * account `x`.
+ */
+export async function sealFor(browser: Browser, data: Uint8Array<ArrayBuffer>): Promise<SealedFile> {
+  return seal({
+    publicKey: await publicKeyOf(browser),
+    fileData: data,
+    fileDescriptor: { mimeType: "text/plain", accounts: [{ accountId: "x" }] },
+  });
 }
 
 /**

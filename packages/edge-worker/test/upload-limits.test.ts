@@ -5,18 +5,17 @@
  * The attack these answer (many uploads dripped slowly, each holding a signed connection to
  * digi.me) is played in `proof/attack.test.ts`.
  */
-import { seal } from "@digime-edge/sdk-core";
 import { afterEach, describe, expect, it } from "vitest";
 import { MAX_FORM_PARTS } from "../src/routes/files";
 import { concatBytes } from "./bytes-support";
 import {
-  APP_ORIGIN,
   type Browser,
   bytesOf,
   digime,
   emulator,
   errorOf,
-  publicKeyOf,
+  postFiles,
+  sealFor,
   signedInBrowser,
   signedInUser,
   upload,
@@ -83,9 +82,7 @@ function dripped(bytes: Uint8Array, piece: number, everyMs: number): ReadableStr
 
 /** Posts a multipart body stream (no `Content-Length`) to `/api/files`. */
 function postForm(browser: Browser, body: ReadableStream<Uint8Array>, env: Record<string, unknown>) {
-  return browser.fetch("/api/files", {
-    method: "POST",
-    origin: APP_ORIGIN,
+  return postFiles(browser, {
     headers: { "Content-Type": `multipart/form-data; boundary=${BOUNDARY}` },
     body,
     // @ts-expect-error duplex is needed for a stream body and missing from the types
@@ -112,15 +109,7 @@ describe("MAX_CONCURRENT_UPLOADS", () => {
     const fifth = await upload(browser, uploadForm("fifth", undefined, "fifth.bin"), { env });
     expect(await errorOf(fifth)).toMatchObject({ status: 429, code: "TOO_MANY_UPLOADS" });
     expect(Number(fifth.headers.get("Retry-After"))).toBeGreaterThan(0);
-    const sealedFifth = await uploadSealedParts(
-      browser,
-      await seal({
-        publicKey: await publicKeyOf(browser),
-        fileData: bytesOf(100),
-        fileDescriptor: { mimeType: "text/plain", accounts: [{ accountId: "x" }] },
-      }),
-      { env },
-    );
+    const sealedFifth = await uploadSealedParts(browser, await sealFor(browser, bytesOf(100)), { env });
     expect(await errorOf(sealedFifth)).toMatchObject({ status: 429, code: "TOO_MANY_UPLOADS" });
     expect((await upload(other, uploadForm("other"), { env })).status).toBe(200);
 
@@ -135,11 +124,7 @@ describe("MAX_CONCURRENT_UPLOADS", () => {
 
   it("the slot is given back at every end: delivered, refused by the Worker, failed at digi.me, cut off, timed out, too slow", async () => {
     const browser = await signedInBrowser();
-    const envelope = await seal({
-      publicKey: await publicKeyOf(browser),
-      fileData: bytesOf(10),
-      fileDescriptor: { mimeType: "text/plain", accounts: [{ accountId: "x" }] },
-    });
+    const envelope = await sealFor(browser, bytesOf(10));
     const env = {
       MAX_CONCURRENT_UPLOADS: "1",
       BODY_TIMEOUT_SECONDS: "1",
@@ -227,11 +212,7 @@ describe("MIN_UPLOAD_BYTES_PER_SECOND after UPLOAD_GRACE_SECONDS", () => {
     const plain = await postForm(browser, dripped(formOf(file, "slow.bin"), 64 * 1024, 100), env);
     expect(await errorOf(plain)).toMatchObject({ status: 408, code: "UPLOAD_TOO_SLOW" });
 
-    const sealed = await seal({
-      publicKey: await publicKeyOf(browser),
-      fileData: file,
-      fileDescriptor: { mimeType: "text/plain", accounts: [{ accountId: "x" }] },
-    });
+    const sealed = await sealFor(browser, file);
     const body = sealed.body as Uint8Array<ArrayBuffer>;
     const streamed = await uploadSealedParts(
       browser,
@@ -252,17 +233,13 @@ describe("MIN_UPLOAD_BYTES_PER_SECOND after UPLOAD_GRACE_SECONDS", () => {
 describe("MAX_FORM_PARTS", () => {
   it(`a form of more than ${MAX_FORM_PARTS} parts is 400 BAD_MULTIPART with nothing stored; ${MAX_FORM_PARTS} are taken`, async () => {
     const { browser, postboxId } = await signedInUser();
-    const tooMany = await browser.fetch("/api/files", {
-      method: "POST",
-      origin: APP_ORIGIN,
+    const tooMany = await postFiles(browser, {
       headers: { "Content-Type": `multipart/form-data; boundary=${BOUNDARY}` },
       body: formOf(bytesOf(500), "many.bin", MAX_FORM_PARTS),
     });
     expect(await errorOf(tooMany)).toMatchObject({ status: 400, code: "BAD_MULTIPART" });
     expect(await emulator.files(postboxId)).toEqual([]);
-    const enough = await browser.fetch("/api/files", {
-      method: "POST",
-      origin: APP_ORIGIN,
+    const enough = await postFiles(browser, {
       headers: { "Content-Type": `multipart/form-data; boundary=${BOUNDARY}` },
       body: formOf(bytesOf(500), "enough.bin", MAX_FORM_PARTS - 1),
     });

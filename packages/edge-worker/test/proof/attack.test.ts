@@ -40,8 +40,10 @@ import {
   ORIGIN,
   PENDING_COOKIE,
   postboxOf,
+  postFiles,
   publicKeyOf,
   SESSION_COOKIE,
+  sealFor,
   sha256,
   signedInBrowser,
   signedInUser,
@@ -538,18 +540,12 @@ describe("bodies", () => {
   it("a Content-Length that lies (body longer or shorter) is refused before anything is delivered", async () => {
     const browser = await signedInBrowser();
     const postboxId = await postboxOf(browser.userId as string);
-    const sealed = await seal({
-      publicKey: await publicKeyOf(browser),
-      fileData: bytesOf(1000),
-      fileDescriptor: { mimeType: "text/plain", accounts: [{ accountId: "x" }] },
-    });
+    const sealed = await sealFor(browser, bytesOf(1000));
     await emulator.resetStats();
 
     // Plain: a small declared length (the body would be read whole) with 3 MiB behind it.
     const long = formBytes(bytesOf(3 * 1024 * 1024));
-    const plain = await browser.fetch("/api/files", {
-      method: "POST",
-      origin: APP_ORIGIN,
+    const plain = await postFiles(browser, {
       headers: { "Content-Type": "multipart/form-data; boundary=lie", "Content-Length": "1000" },
       body: streamOf(long),
       // @ts-expect-error duplex is needed for a stream body and missing from the types
@@ -583,11 +579,7 @@ describe("bodies", () => {
 
   it("oversize headers are refused with a 4xx, not a crash", async () => {
     const browser = await signedInBrowser();
-    const sealed = await seal({
-      publicKey: await publicKeyOf(browser),
-      fileData: bytesOf(100),
-      fileDescriptor: { mimeType: "text/plain", accounts: [{ accountId: "x" }] },
-    });
+    const sealed = await sealFor(browser, bytesOf(100));
     const huge = "A".repeat(64 * 1024);
     const cases: [Record<string, string>, string][] = [
       [{ "X-Digime-Metadata": huge }, "BAD_METADATA"],
@@ -610,9 +602,7 @@ describe("bodies", () => {
     const boundary = "b".repeat(71);
     expect(
       await errorOf(
-        await browser.fetch("/api/files", {
-          method: "POST",
-          origin: APP_ORIGIN,
+        await postFiles(browser, {
           headers: { "Content-Type": `multipart/form-data; boundary=${boundary}` },
           body: "x",
         }),
@@ -640,9 +630,7 @@ describe("bodies", () => {
     const postboxId = await postboxOf(browser.userId as string);
     const file = bytesOf(4000, 5);
     const started = Date.now();
-    const answer = await browser.fetch("/api/files", {
-      method: "POST",
-      origin: APP_ORIGIN,
+    const answer = await postFiles(browser, {
       headers: { "Content-Type": "multipart/form-data; boundary=lie" },
       body: dripped(formBytes(file), 16, 100),
       // @ts-expect-error duplex is needed for a stream body and missing from the types
@@ -659,11 +647,7 @@ describe("bodies", () => {
   it("a stalled or trickled body ends in 408 BODY_TIMEOUT within the bound, and nothing is delivered", async () => {
     const browser = await signedInBrowser();
     const postboxId = await postboxOf(browser.userId as string);
-    const sealed = await seal({
-      publicKey: await publicKeyOf(browser),
-      fileData: bytesOf(2 * 1024 * 1024, 6),
-      fileDescriptor: { mimeType: "text/plain", accounts: [{ accountId: "x" }] },
-    });
+    const sealed = await sealFor(browser, bytesOf(2 * 1024 * 1024, 6));
     const body = sealed.body as Uint8Array<ArrayBuffer>;
     const env = { BODY_TIMEOUT_SECONDS: "1" };
     await emulator.resetStats();
@@ -675,9 +659,7 @@ describe("bodies", () => {
     const results = [
       // Plain: the form stalls after its first bytes (before digi.me is asked).
       await timed(() =>
-        browser.fetch("/api/files", {
-          method: "POST",
-          origin: APP_ORIGIN,
+        postFiles(browser, {
           headers: { "Content-Type": "multipart/form-data; boundary=lie" },
           body: dripped(formBytes(bytesOf(1000)), 10, 10, 300),
           // @ts-expect-error duplex is needed for a stream body and missing from the types
@@ -687,9 +669,7 @@ describe("bodies", () => {
       ),
       // Plain: a form trickled in a few bytes at a time, forever.
       await timed(() =>
-        browser.fetch("/api/files", {
-          method: "POST",
-          origin: APP_ORIGIN,
+        postFiles(browser, {
           headers: { "Content-Type": "multipart/form-data; boundary=lie" },
           body: dripped(formBytes(bytesOf(100_000)), 50_000, 20),
           // @ts-expect-error duplex is needed for a stream body and missing from the types
@@ -724,11 +704,7 @@ describe("bodies", () => {
 
   it("a flood of slow-drip uploads: four run at once and are ended as too slow, the rest are refused before digi.me is asked, nothing is stored", async () => {
     const { browser, postboxId } = await signedInUser();
-    const sealed = await seal({
-      publicKey: await publicKeyOf(browser),
-      fileData: bytesOf(2 * 1024 * 1024, 8),
-      fileDescriptor: { mimeType: "text/plain", accounts: [{ accountId: "x" }] },
-    });
+    const sealed = await sealFor(browser, bytesOf(2 * 1024 * 1024, 8));
     const body = sealed.body as Uint8Array<ArrayBuffer>;
     // MAX_CONCURRENT_UPLOADS at its default (4). Each upload drips 16 KiB every 50 ms: each 256 KiB
     // comes well within BODY_TIMEOUT_SECONDS, but the average stays below the 1 MiB/s asked for
@@ -775,9 +751,7 @@ describe("bodies", () => {
       ...file.subarray(0, file.length - 9),
       ...enc.encode(`\r\n${tail}--lie--\r\n`),
     ]);
-    const answer = await browser.fetch("/api/files", {
-      method: "POST",
-      origin: APP_ORIGIN,
+    const answer = await postFiles(browser, {
       headers: { "Content-Type": "multipart/form-data; boundary=lie" },
       body: bodyBytes,
     });
@@ -815,9 +789,7 @@ describe("file names with path tricks are stored sanitised", () => {
       expect(((await answer.json()) as { fileName: string }).fileName, JSON.stringify(name)).toBe(expected);
     }
     // RFC 5987 filename*: decoded, then cut to its last segment.
-    const raw = await browser.fetch("/api/files", {
-      method: "POST",
-      origin: APP_ORIGIN,
+    const raw = await postFiles(browser, {
       headers: { "Content-Type": "multipart/form-data; boundary=fn" },
       body: '--fn\r\nContent-Disposition: form-data; name="file"; filename="plain.txt"; filename*=utf-8\'\'..%2F..%2Fetc%2Fshadow\r\n\r\nz\r\n--fn--\r\n',
     });
@@ -862,9 +834,7 @@ describe("file names with path tricks are stored sanitised", () => {
   it("a name that tries to break out of the multipart header reaches digi.me as one harmless name", async () => {
     const browser = await signedInBrowser();
     const postboxId = await postboxOf(browser.userId as string);
-    const raw = await browser.fetch("/api/files", {
-      method: "POST",
-      origin: APP_ORIGIN,
+    const raw = await postFiles(browser, {
       headers: { "Content-Type": "multipart/form-data; boundary=q" },
       body: '--q\r\nContent-Disposition: form-data; name="file"; filename="x\\"; name=\\"evil.exe"\r\n\r\nz\r\n--q--\r\n',
     });
