@@ -9,6 +9,7 @@ import { FHIR_BUNDLE, FHIR_VERSIONS, patternBytes, patternStream } from "./data.
 import { assert, bytesEqual, deepEqual, equal, rejects, type TestFn } from "./harness.ts";
 import {
   bearerOf,
+  busyOnce,
   fromBase64Url,
   fromUtf8,
   jsonResponse,
@@ -206,15 +207,7 @@ export function importFakeCases(test: TestFn) {
   });
 
   test("pushData: a 503 with Retry-After is sent again (fresh nonce, same bytes); an aborted signal is NetworkError ABORTED", async () => {
-    let calls = 0;
-    const fake = fakeDigime(() =>
-      ++calls === 1
-        ? new Response(JSON.stringify({ error: { code: "ServiceUnavailable", message: "busy" } }), {
-            status: 503,
-            headers: { "content-type": "application/json", "retry-after": "0" },
-          })
-        : created(),
-    );
+    const fake = fakeDigime(busyOnce(created));
     await vectorClient(fake.fetch).pushData(library(new Blob([plain])));
     const [a, b] = apiRequests(fake.seen);
     assert(a && b && apiRequests(fake.seen).length === 2, "two attempts");

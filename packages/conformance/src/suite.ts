@@ -18,6 +18,7 @@ import { importServerCases } from "./import-server.ts";
 import { signInV10Cases } from "./sign-in-v10.ts";
 import {
   type Bytes,
+  busyOnce,
   fakeFetch,
   filePart,
   fromBase64,
@@ -415,15 +416,7 @@ export async function runConformance(runtime: string, target: Target): Promise<S
   });
 
   test("retry: a 503 with Retry-After is sent again with a fresh nonce and JWT, then delivered", async () => {
-    let calls = 0;
-    const fake = fakeFetch(() =>
-      ++calls === 1
-        ? new Response(JSON.stringify({ error: { code: "ServiceUnavailable", message: "busy" } }), {
-            status: 503,
-            headers: { "content-type": "application/json", "retry-after": "0" },
-          })
-        : jsonResponse({ status: "delivered", expires: 1 }),
-    );
+    const fake = fakeFetch(busyOnce(() => jsonResponse({ status: "delivered", expires: 1 })));
     equal((await vectorWrite(fake.fetch)).status, "delivered", "status");
     equal(fake.seen.length, 2, "attempts");
     const [a, b] = fake.seen.map((r) => splitJwt((r.headers.get("authorization") ?? "").slice(7)).payload);

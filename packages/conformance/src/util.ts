@@ -136,6 +136,21 @@ export function fakeFetch(reply: (req: SeenRequest) => Response | Promise<Respon
 export const jsonResponse = (value: unknown, status = 200): Response =>
   new Response(JSON.stringify(value), { status, headers: { "content-type": "application/json" } });
 
+/**
+ * A reply that is busy once: a 503 `ServiceUnavailable` with `Retry-After: 0` to the first request,
+ * then `then()` to every other.
+ */
+export function busyOnce(then: () => Response): () => Response {
+  let calls = 0;
+  return () =>
+    ++calls === 1
+      ? new Response(JSON.stringify({ error: { code: "ServiceUnavailable", message: "busy" } }), {
+          status: 503,
+          headers: { "content-type": "application/json", "retry-after": "0" },
+        })
+      : then();
+}
+
 /** The `file` part of a multipart/form-data body. */
 export async function filePart(req: SeenRequest): Promise<{ name: string; bytes: Bytes }> {
   const form = await new Response(req.body, {
