@@ -36,6 +36,11 @@ const FHIR_REFUSED: Problem = {
   final: true,
 };
 
+const RESUMABLE_REFUSED: Problem = {
+  title: "The Worker refused this resumable upload.",
+  hint: "Nothing was saved. Reload the page and send the file again.",
+};
+
 /** What the page asks the Worker for: each has its own words when it fails. */
 export type Action = "upload" | "accounts" | "delete";
 
@@ -79,6 +84,28 @@ const BY_CODE: Record<ApiErrorCode | ClientCode, Problem> = {
     hint: "Nothing was saved. Try again over a faster connection.",
   },
   BODY_TIMEOUT: { title: "The upload stalled.", hint: "Nothing was saved. Try again." },
+  // Resumable uploads: the protocol's refusals (a client bug or an old upload), then its states.
+  TUS_VERSION_UNSUPPORTED: RESUMABLE_REFUSED,
+  BAD_UPLOAD_LENGTH: RESUMABLE_REFUSED,
+  BAD_UPLOAD_OFFSET: RESUMABLE_REFUSED,
+  BAD_UPLOAD_METADATA: RESUMABLE_REFUSED,
+  UNSUPPORTED_MEDIA_TYPE: RESUMABLE_REFUSED,
+  OFFSET_MISMATCH: {
+    title: "The upload and the Worker disagree on how much was sent.",
+    hint: "Send the file again: it resumes from what arrived.",
+  },
+  UPLOAD_LOCKED: {
+    title: "This upload is already being sent from another tab or device.",
+    hint: "Wait for it to finish, or try again in a minute.",
+  },
+  UPLOAD_EXPIRED: {
+    title: "This upload was started too long ago and has been deleted.",
+    hint: "Nothing was saved. Send the file again from the start.",
+  },
+  UPLOAD_INTERRUPTED: {
+    title: "The upload was interrupted.",
+    hint: "Nothing was saved yet. Send the file again: it resumes from what arrived.",
+  },
   TOKEN_REFRESHED_RETRY: {
     title: "digi.me asked to sign the upload again.",
     hint: "Send the file once more.",
