@@ -1,11 +1,13 @@
 /**
- * What the SPA's browser tests share: the emulator's library (what digi.me holds, read through its
- * JSON API), the page's problems (script errors, failed requests), and signing in through the
- * emulator's consent page as a person does.
+ * What the SPA's browser tests share: the browser, the emulator's library (what digi.me holds, read
+ * through its JSON API), the page's problems (script errors, failed requests), and signing in
+ * through the emulator's consent page as a person does.
  */
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import type { LibraryFileJson } from "@digime-edge/emulator";
-import type { Locator, Page } from "playwright-core";
+import type { BrowserContext, Locator, Page } from "playwright-core";
+import { launchChromium } from "../../../scripts/chromium.mjs";
 
 /** A file of the emulator's library with its bytes (decrypted, for a postbox write). */
 export interface LibraryEntry {
@@ -75,6 +77,37 @@ export function watchProblems(page: Page, demoUrl: string): string[] {
     if (response.status() >= 400) problems.push(`HTTP ${response.status()} for ${response.url()}`);
   });
   return problems;
+}
+
+/** A request the page sent, as it left the page. */
+export interface SentRequest {
+  method: string;
+  url: URL;
+}
+
+/**
+ * Starts Chromium with a fresh profile in `work` (passed as userDataDir: Playwright adds
+ * --user-data-dir and --headless) and opens its page, its problems watched and the requests it
+ * sends recorded. The caller closes the browser; if the page cannot be opened, it is closed here.
+ *
+ * @param work - The test's temporary folder.
+ * @param demoUrl - The demo's origin, for {@link watchProblems}.
+ * @returns The browser, its page, the page's problems and its requests (both lists grow).
+ */
+export async function openDemoPage(
+  work: string,
+  demoUrl: string,
+): Promise<{ context: BrowserContext; page: Page; problems: string[]; requests: SentRequest[] }> {
+  const context = await launchChromium(join(work, "profile"), { viewport: { width: 880, height: 1000 } });
+  try {
+    const page = context.pages()[0] ?? (await context.newPage());
+    const requests: SentRequest[] = [];
+    page.on("request", (request) => requests.push({ method: request.method(), url: new URL(request.url()) }));
+    return { context, page, problems: watchProblems(page, demoUrl), requests };
+  } catch (error) {
+    await context.close().catch(() => {});
+    throw error;
+  }
 }
 
 /**

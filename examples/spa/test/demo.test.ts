@@ -23,8 +23,7 @@ import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import type { BrowserContext, Cookie, Page } from "playwright-core";
-import { launchChromium } from "../../../scripts/chromium.mjs";
+import type { BrowserContext, Cookie } from "playwright-core";
 import {
   buildSpa,
   pickPort,
@@ -33,7 +32,7 @@ import {
   SPA_DIST,
   startDemo,
 } from "../../../scripts/start.mjs";
-import { libraryAt, linesOf, signIn, watchProblems } from "./browser-support.ts";
+import { libraryAt, linesOf, openDemoPage, signIn } from "./browser-support.ts";
 
 const SCREENSHOT = join(SPA_DIR, "test-results", "demo.png");
 const FILE_NAME = "holiday-photos.bin";
@@ -134,20 +133,15 @@ test("demo in a browser: sealed by default, ciphertext only on the wire, plain o
       },
     );
 
-    // A fresh profile, passed as userDataDir (Playwright adds --user-data-dir and --headless).
-    context = await launchChromium(join(work, "profile"), { viewport: { width: 880, height: 1000 } });
+    const opened = await openDemoPage(work, demoUrl);
+    context = opened.context;
+    const { page, problems, requests } = opened;
     const browser = context;
-    const page: Page = context.pages()[0] ?? (await context.newPage());
-    const problems = watchProblems(page, demoUrl);
     // Values a sign-in passes through the browser (the code and state of the callback URL).
-    const seenInUrls: string[] = [];
-    page.on("request", (request) => {
-      const url = new URL(request.url());
-      for (const name of ["code", "state", "preauthorization_code"]) {
-        const value = url.searchParams.get(name);
-        if (value) seenInUrls.push(value);
-      }
-    });
+    const seenInUrls = () =>
+      requests.flatMap(({ url }) =>
+        ["code", "state", "preauthorization_code"].flatMap((name) => url.searchParams.get(name) || []),
+      );
 
     const { files: library, fromLibrary } = libraryAt(emulator.libraryUrl);
     const deliver = async (name: string, buffer: Buffer, mimeType = "application/octet-stream") => {
@@ -411,7 +405,7 @@ test("demo in a browser: sealed by default, ciphertext only on the wire, plain o
         ...column("SELECT value FROM tokens"),
         ...column("SELECT code FROM authorization_codes"),
         ...column("SELECT code FROM preauthorizations"),
-        ...seenInUrls,
+        ...seenInUrls(),
         ...(await browser.cookies()).map((c) => c.value),
       ].filter((v) => v.length >= 16);
       assert.ok(tokens.length >= 4, `tokens of this run were collected (${tokens.length})`);

@@ -20,10 +20,9 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import type { BrowserContext, Page, Response } from "playwright-core";
-import { launchChromium } from "../../../scripts/chromium.mjs";
+import type { BrowserContext, Response } from "playwright-core";
 import { SPA_DIR, startDemo } from "../../../scripts/start.mjs";
-import { bytesOf, libraryAt, linesOf, signIn, watchProblems } from "./browser-support.ts";
+import { bytesOf, libraryAt, linesOf, openDemoPage, signIn } from "./browser-support.ts";
 
 const SCREENSHOT = join(SPA_DIR, "test-results", "demo-import.png");
 const FILE_NAME = "lab-results.bin";
@@ -57,17 +56,15 @@ test("import demo in a browser: over TLS without the switch, the library byte fo
         }[]
       ).map((row) => row.value);
 
-    context = await launchChromium(join(work, "profile"), { viewport: { width: 880, height: 1000 } });
+    const opened = await openDemoPage(work, demoUrl);
+    context = opened.context;
+    const { page, problems, requests } = opened;
     const browser = context;
-    const page: Page = context.pages()[0] ?? (await context.newPage());
-    const problems = watchProblems(page, demoUrl);
-    // Every request the page sends to the Worker's API, as `METHOD /path`.
-    const apiCalls: string[] = [];
-    page.on("request", (request) => {
-      const url = new URL(request.url());
-      if (url.href.startsWith(demoUrl) && url.pathname.startsWith("/api/"))
-        apiCalls.push(`${request.method()} ${url.pathname}`);
-    });
+    // Every request the page sent to the Worker's API, as `METHOD /path`.
+    const apiCalls = () =>
+      requests
+        .filter(({ url }) => url.href.startsWith(demoUrl) && url.pathname.startsWith("/api/"))
+        .map(({ method, url }) => `${method} ${url.pathname}`);
     const modeLine = page.locator("#mode-summary");
     let accountsAnswer: Promise<Response> | undefined;
     let userId = "";
@@ -119,7 +116,11 @@ test("import demo in a browser: over TLS without the switch, the library byte fo
         const item = page.locator(".upload").filter({ hasText: FILE_NAME });
         await item.locator(".badge", { hasText: "delivered" }).waitFor({ timeout: 30_000 });
         assert.equal((await sent).status(), 200, "the file went to /api/files");
-        assert.equal(apiCalls.includes("POST /api/sealed-files"), false, "nothing went to /api/sealed-files");
+        assert.equal(
+          apiCalls().includes("POST /api/sealed-files"),
+          false,
+          "nothing went to /api/sealed-files",
+        );
         assert.equal(await item.getAttribute("data-mode"), "import");
         assert.match((await item.locator(".upload-meta").textContent()) ?? "", /sent over TLS/);
         assert.equal(await item.getByRole("progressbar").getAttribute("aria-valuenow"), "100");
@@ -195,7 +196,7 @@ test("import demo in a browser: over TLS without the switch, the library byte fo
       async () => {
         const deleteButton = page.getByRole("button", { name: "Delete my data at digi.me" });
         const dialog = page.getByRole("dialog", { name: "Delete your data at digi.me?" });
-        const deletes = () => apiCalls.filter((call) => call === "DELETE /api/user").length;
+        const deletes = () => apiCalls().filter((call) => call === "DELETE /api/user").length;
 
         // Keep my data: the dialog closes, nothing is sent, nothing changes.
         await deleteButton.click();
