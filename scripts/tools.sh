@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Provides the toolchain from the npm registry, so the repo works on a machine that has only an
 # older Node and npm, on Linux or macOS, x64 or arm64. Source it: `. scripts/tools.sh`.
-# - Node: the one installed when it is new enough for wrangler (>= 22.12), else a Node binary
-#   package for this machine (`node-<os>-<arch>`) in ./.tools.
+# - Node: the one installed when it is new enough (>= 22.18: wrangler needs 22.12, and the scripts
+#   import TypeScript, which Node runs without a flag from 22.18), else a Node binary package for
+#   this machine (`node-<os>-<arch>`) in ./.tools.
 # - pnpm: exactly 12.4.2 in ./.tools (the lockfile is tied to it).
 # Both end up first on PATH through ./.tools/bin.
 PNPM_VERSION=12.4.2
@@ -11,7 +12,7 @@ tools="$root/.tools"
 modules="$tools/node_modules"
 
 # The npm package that ships a Node binary for this machine. The versions differ because the
-# registry does not have every release for every platform; each is the newest one there >= 22.12.
+# registry does not have every release for every platform; each is the newest one there >= 22.18.
 # (Apple silicon's package has another prefix: node-bin-.)
 digime_node_package() {
   case "$(uname -s)-$(uname -m)" in
@@ -23,7 +24,7 @@ digime_node_package() {
   esac
 }
 
-# Whether the Node at $1 is new enough for wrangler and miniflare (>= 22.12).
+# Whether the Node at $1 is new enough: wrangler and miniflare (22.12), TypeScript imports (22.18).
 digime_node_ok() {
   local version major minor
   [ -n "$1" ] && version="$("$1" --version 2>/dev/null)" || return 1
@@ -32,7 +33,7 @@ digime_node_ok() {
   minor="${version#*.}"
   minor="${minor%%.*}"
   case "$major$minor" in *[!0-9]* | "") return 1 ;; esac
-  [ "$major" -gt 22 ] || { [ "$major" -eq 22 ] && [ "$minor" -ge 12 ]; }
+  [ "$major" -gt 22 ] || { [ "$major" -eq 22 ] && [ "$minor" -ge 18 ]; }
 }
 
 digime_tools() {
@@ -46,8 +47,8 @@ digime_tools() {
   elif package="$(digime_node_package)"; then
     wanted+=("$package")
   else
-    echo "> no Node >= 22.12 here and no Node package for $(uname -s) $(uname -m):" \
-      "install Node 22.12 or newer and run this again" >&2
+    echo "> no Node >= 22.18 here and no Node package for $(uname -s) $(uname -m):" \
+      "install Node 22.18 or newer and run this again" >&2
     return 1
   fi
   if ! grep -q "\"version\": *\"$PNPM_VERSION\"" "$modules/pnpm/package.json" 2>/dev/null; then

