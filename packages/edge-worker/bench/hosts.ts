@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { convertV4MiniflareOptions, type Json, Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions, unstable_readConfig } from "wrangler";
 import { runProcess } from "../../../scripts/run-process.mjs";
+import type { SettingName } from "../src/settings.ts";
 import { cpuSeconds, workerdPids, wranglerDevProcesses } from "./proc-cpu.ts";
 
 /** The Worker's folder. */
@@ -22,8 +23,10 @@ const wranglerEnv = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE
 
 /** The Worker's settings for the bench: vars and secrets (never on a command line). */
 export interface WorkerSettings {
-  vars: Record<string, string>;
-  secrets: Record<string, string>;
+  /** Settings that are not secrets (the others take `wrangler.jsonc`'s vars). */
+  vars: Partial<Record<SettingName, string>>;
+  /** The secrets. */
+  secrets: Partial<Record<SettingName, string>>;
 }
 
 /** A running Worker. */
