@@ -7,7 +7,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { SETTINGS } from "../../packages/edge-worker/src/settings.ts";
-import { startDemoEmulator, WORKER_DIR, workerSettings, writeApiOf } from "../start.mjs";
+import {
+  pickPort,
+  startDemoEmulator,
+  startWorker,
+  WORKER_DIR,
+  waitForWorker,
+  workerSettings,
+  writeApiOf,
+  writeWorkerSettings,
+} from "../start.mjs";
 
 test("start.mjs: --import, --postbox and DIGIME_WRITE_API choose the write API; anything else is refused", () => {
   assert.equal(writeApiOf([], {}), "postbox");
@@ -76,4 +85,30 @@ test("start.mjs: the demo sets every setting of the Worker's list, each declared
   assert.equal(settings.DIGIME_WRITE_API, "import", "the dev contract's write API");
   assert.equal(settings.BODY_TIMEOUT_SECONDS, SETTINGS.BODY_TIMEOUT_SECONDS.default, "a default");
   assert.equal(config.vars.DIGIME_WRITE_API, "postbox", "the default stays the postbox API");
+});
+
+test("start.mjs: wrangler dev takes a setting from the settings file that wrangler.jsonc gives a default", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "digime-start-test-"));
+  const port = await pickPort(0);
+  const workerUrl = `http://127.0.0.1:${port}`;
+  const emulator = await startDemoEmulator({
+    dataDir: join(dir, "data"),
+    redirectUri: `${workerUrl}/auth/callback`,
+  });
+  let worker;
+  try {
+    const settingsFile = join(dir, ".dev.vars");
+    await writeWorkerSettings(settingsFile, {
+      ...workerSettings({ emulator, workerUrl }),
+      TUS_MAX_UPLOAD_BYTES: "1234",
+    });
+    worker = await startWorker({ port, settingsFile, persistTo: join(dir, "state") });
+    await waitForWorker(worker, { withAssets: false });
+    const answer = await fetch(`${workerUrl}/api/uploads`, { method: "OPTIONS" });
+    assert.equal(answer.headers.get("Tus-Max-Size"), "1234", "not wrangler.jsonc's default");
+  } finally {
+    await worker?.stop();
+    await emulator.close();
+    await rm(dir, { recursive: true, force: true });
+  }
 });
