@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { deleteUser, readAccounts, ServerError, TypeValidationError } from "../src/index.js";
-import { APPLICATION_ID, contractDetails, type FakeDigime, PUSH_ACCOUNT } from "./helpers/fake-digime.js";
-import { sdkFor, useFakeDigime } from "./helpers/use-fake-digime.js";
+import { APPLICATION_ID, contractDetails, type FakeDigime, PUSH_ACCOUNT } from "./support/fake-digime.js";
+import { sdkFor, useFakeDigime } from "./support/use-fake-digime.js";
 
 let fake: FakeDigime;
 useFakeDigime((started) => {

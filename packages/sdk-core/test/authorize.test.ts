@@ -7,8 +7,8 @@ import {
   contractDetails,
   FakeDigime,
   REDIRECT_URI,
-} from "./helpers/fake-digime.js";
-import { sdkFor, useFakeDigime } from "./helpers/use-fake-digime.js";
+} from "./support/fake-digime.js";
+import { sdkFor, useFakeDigime } from "./support/use-fake-digime.js";
 
 let fake: FakeDigime;
 useFakeDigime((started) => {

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { cbcCiphertextSize, createCbcEncryptStream, encryptCbc } from "../src/crypto/cbc-stream.js";
 import { TypeValidationError } from "../src/errors.js";
 import { concatBytes } from "../src/internal/bytes.js";
-import { encryptChunks, streamOf } from "./helpers/streams.js";
+import { encryptChunks, streamOf } from "./support/streams.js";
 
 const rawKey = randomBytes(32);
 const iv = randomBytes(16);

@@ -6,8 +6,8 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
 import { NetworkError, seal } from "../src/index.js";
-import { contractDetails, type FakeDigime, POSTBOX_PUBLIC_KEY } from "./helpers/fake-digime.js";
-import { sdkFor, useFakeDigime, writeOptionsFor } from "./helpers/use-fake-digime.js";
+import { contractDetails, type FakeDigime, POSTBOX_PUBLIC_KEY } from "./support/fake-digime.js";
+import { sdkFor, useFakeDigime, writeOptionsFor } from "./support/use-fake-digime.js";
 
 let fake: FakeDigime;
 useFakeDigime((started) => {

@@ -8,7 +8,7 @@ import * as publicApi from "../src/index.js";
 import * as internalApi from "../src/index-internal.js";
 import { concatBytes } from "../src/internal/bytes.js";
 import vectors from "./fixtures/official-v8.json";
-import { encryptChunks } from "./helpers/streams.js";
+import { encryptChunks } from "./support/streams.js";
 
 const { postbox } = vectors.keys;
 const descriptor = {

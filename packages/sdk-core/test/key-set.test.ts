@@ -4,8 +4,8 @@ import { verifyJwt } from "../src/crypto/jws.js";
 import { TokenVerificationError } from "../src/errors.js";
 import { createKeySetResolver, type KeySetResolverOptions } from "../src/request/key-set.js";
 import type { HttpSettings } from "../src/request/send.js";
-import { type FakeDigime, vectors } from "./helpers/fake-digime.js";
-import { useFakeDigime } from "./helpers/use-fake-digime.js";
+import { type FakeDigime, vectors } from "./support/fake-digime.js";
+import { useFakeDigime } from "./support/use-fake-digime.js";
 
 let fake: FakeDigime;
 useFakeDigime(

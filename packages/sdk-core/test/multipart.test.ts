@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { multipartBody } from "../src/internal/multipart.js";
 import { runtimeSupport } from "../src/internal/runtime.js";
-import { parseMultipart } from "./helpers/fake-digime.js";
+import { parseMultipart } from "./support/fake-digime.js";
 
 async function bytesOf(body: ReadableStream<Uint8Array> | Blob): Promise<Buffer> {
   return Buffer.from(await new Response(body).arrayBuffer());

@@ -6,8 +6,8 @@
  */
 import { describe, expect, it } from "vitest";
 import recorded from "./fixtures/official-v16-requests.json";
-import { contractDetails, type FakeDigime, REDIRECT_URI, type SeenRequest } from "./helpers/fake-digime.js";
-import { sdkFor, useFakeDigime } from "./helpers/use-fake-digime.js";
+import { contractDetails, type FakeDigime, REDIRECT_URI, type SeenRequest } from "./support/fake-digime.js";
+import { sdkFor, useFakeDigime } from "./support/use-fake-digime.js";
 
 let fake: FakeDigime;
 useFakeDigime((started) => {

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { seal } from "../src/index.js";
 import { safeProgress } from "../src/internal/progress.js";
-import { openSealed, POSTBOX_PUBLIC_KEY } from "./helpers/fake-digime.js";
+import { openSealed, POSTBOX_PUBLIC_KEY } from "./support/fake-digime.js";
 
 const descriptor = { mimeType: "application/octet-stream", accounts: [{ accountId: "a" }] };
 

@@ -9,9 +9,9 @@ import {
   contractDetails,
   type FakeDigime,
   vectors,
-} from "./helpers/fake-digime.js";
-import { chunksOf, fileDataKinds, streamOf } from "./helpers/streams.js";
-import { sdkFor, useFakeDigime } from "./helpers/use-fake-digime.js";
+} from "./support/fake-digime.js";
+import { chunksOf, fileDataKinds, streamOf } from "./support/streams.js";
+import { sdkFor, useFakeDigime } from "./support/use-fake-digime.js";
 
 let fake: FakeDigime;
 useFakeDigime((started) => {

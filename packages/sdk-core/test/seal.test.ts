@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { type SealedFile, seal, TypeValidationError } from "../src/index.js";
-import { openSealed, POSTBOX_PUBLIC_KEY, vectors } from "./helpers/fake-digime.js";
+import { openSealed, POSTBOX_PUBLIC_KEY, vectors } from "./support/fake-digime.js";
 
 const descriptor = {
   mimeType: "text/plain",

@@ -5,8 +5,8 @@
 import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
 import { DigiMeSDKError, ResealRequiredError } from "../src/index.js";
-import { CONTRACT_KEY, contractDetails, type FakeDigime } from "./helpers/fake-digime.js";
-import { sdkFor, useFakeDigime, writeOptionsFor } from "./helpers/use-fake-digime.js";
+import { CONTRACT_KEY, contractDetails, type FakeDigime } from "./support/fake-digime.js";
+import { sdkFor, useFakeDigime, writeOptionsFor } from "./support/use-fake-digime.js";
 
 let fake: FakeDigime;
 useFakeDigime(

@@ -19,8 +19,8 @@ import {
   contractDetails,
   type FakeDigime,
   POSTBOX_PUBLIC_KEY,
-} from "./helpers/fake-digime.js";
-import { useFakeDigime } from "./helpers/use-fake-digime.js";
+} from "./support/fake-digime.js";
+import { useFakeDigime } from "./support/use-fake-digime.js";
 
 let fake: FakeDigime;
 useFakeDigime((started) => {

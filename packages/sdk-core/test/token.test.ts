@@ -6,8 +6,8 @@ import {
   contractDetails,
   type FakeDigime,
   vectors,
-} from "./helpers/fake-digime.js";
-import { sdkFor, useFakeDigime } from "./helpers/use-fake-digime.js";
+} from "./support/fake-digime.js";
+import { sdkFor, useFakeDigime } from "./support/use-fake-digime.js";
 
 let fake: FakeDigime;
 useFakeDigime((started) => {

@@ -12,7 +12,7 @@ import { codeChallengeS256 } from "../src/crypto/pkce.js";
 import { decodeBase64, encodeBase64 } from "../src/internal/base64.js";
 import { concatBytes, fromHex, toHex } from "../src/internal/bytes.js";
 import vectors from "./fixtures/official-v8.json";
-import { encryptChunks } from "./helpers/streams.js";
+import { encryptChunks } from "./support/streams.js";
 
 const { keys, envelope, keyWrap, writeRequestJwt, responseToken, pkce } = vectors;
 const keyMaterial = { key: fromHex(envelope.keyHex), iv: fromHex(envelope.ivHex) };

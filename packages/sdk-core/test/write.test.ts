@@ -8,9 +8,9 @@ import {
   openSealed,
   POSTBOX_PUBLIC_KEY,
   parseMultipart,
-} from "./helpers/fake-digime.js";
-import { fileDataKinds, streamOfBytes } from "./helpers/streams.js";
-import { sdkFor, useFakeDigime, writeOptionsFor } from "./helpers/use-fake-digime.js";
+} from "./support/fake-digime.js";
+import { fileDataKinds, streamOfBytes } from "./support/streams.js";
+import { sdkFor, useFakeDigime, writeOptionsFor } from "./support/use-fake-digime.js";
 
 let fake: FakeDigime;
 useFakeDigime((started) => {
