@@ -3,6 +3,7 @@ import { NetworkError, SDKInvalidError, ServerError } from "../src/errors.js";
 import { redact } from "../src/internal/redact.js";
 import { backoffDelay, parseRetryAfter } from "../src/internal/retry.js";
 import { type HttpSettings, type SendRequestOptions, sendRequest } from "../src/request/send.js";
+import { fakeSleeps } from "./support/fake-sleeps.js";
 
 type Answer = Response | Error | ((init: RequestInit) => Promise<Response>);
 
@@ -137,11 +138,20 @@ describe("sendRequest", () => {
     expect((error as Error).cause).toBe(cause);
   });
 
-  it("honours Retry-After in seconds", async () => {
-    const { fetch } = scriptedFetch(json(429, {}, { "retry-after": "1" }), json(200, {}));
-    const start = Date.now();
-    await sendRequest(settings(fetch), request());
-    expect(Date.now() - start).toBeGreaterThanOrEqual(950);
+  it("honours Retry-After in seconds: the next attempt waits exactly that long", async () => {
+    const { fetch, calls } = scriptedFetch(json(429, {}, { "retry-after": "1" }), json(200, { ok: 1 }));
+    const clock = fakeSleeps();
+    try {
+      const answer = sendRequest(settings(fetch), request());
+      await clock.asked(1000);
+      await clock.advance(999);
+      expect(calls).toHaveLength(1);
+      await clock.advance(1);
+      await expect(answer).resolves.toMatchObject({ data: { ok: 1 } });
+      expect(calls).toHaveLength(2);
+    } finally {
+      clock.restore();
+    }
   });
 
   it("never cuts a Retry-After short: a longer one than maxRetryAfterMs ends the request, saying it", async () => {
@@ -202,12 +212,29 @@ describe("sendRequest", () => {
   });
 
   it("uses the jitter for the wait between attempts", async () => {
-    const { fetch } = scriptedFetch(json(503, {}), json(503, {}), json(200, {}));
+    const { fetch, calls } = scriptedFetch(json(503, {}), json(503, {}), json(200, { ok: 1 }));
     const s = settings(fetch, { random: () => 1 });
-    const start = Date.now();
-    await sendRequest({ ...s, retry: { ...s.retry, baseDelayMs: 200, maxDelayMs: 10_000 } }, request());
-    // 200 then 400 ms.
-    expect(Date.now() - start).toBeGreaterThanOrEqual(580);
+    const clock = fakeSleeps();
+    try {
+      const answer = sendRequest(
+        { ...s, retry: { ...s.retry, baseDelayMs: 200, maxDelayMs: 10_000 } },
+        request(),
+      );
+      // 200 then 400 ms: the whole of each backoff window, as the jitter is 1.
+      for (const [delay, before] of [
+        [200, 1],
+        [400, 2],
+      ] as const) {
+        await clock.asked(delay);
+        await clock.advance(delay - 1);
+        expect(calls).toHaveLength(before);
+        await clock.advance(1);
+      }
+      await expect(answer).resolves.toMatchObject({ data: { ok: 1 } });
+      expect(calls).toHaveLength(3);
+    } finally {
+      clock.restore();
+    }
   });
 
   it("times out an attempt without progress, and retries it", async () => {
@@ -294,17 +321,22 @@ describe("sendRequest", () => {
     expect(calls).toHaveLength(1);
   });
 
-  it("an abort during the backoff wait ends it", async () => {
+  it("an abort during the backoff wait ends it without waiting it out", async () => {
     const { fetch, calls } = scriptedFetch(json(503, {}, { "retry-after": "30" }), json(200, {}));
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 30);
-    const start = Date.now();
-    const error = await sendRequest(settings(fetch), request({ signal: controller.signal })).catch(
-      (e: unknown) => e,
-    );
-    expect(error).toMatchObject({ code: "ABORTED" });
-    expect(Date.now() - start).toBeLessThan(1000);
-    expect(calls).toHaveLength(1);
+    const clock = fakeSleeps();
+    try {
+      const error = sendRequest(settings(fetch), request({ signal: controller.signal })).catch(
+        (e: unknown) => e,
+      );
+      await clock.asked(30_000);
+      controller.abort();
+      // The fake time never moves: the request ends during its 30 s wait.
+      expect(await error).toMatchObject({ code: "ABORTED" });
+      expect(calls).toHaveLength(1);
+    } finally {
+      clock.restore();
+    }
   });
 
   it("an already aborted signal sends nothing", async () => {

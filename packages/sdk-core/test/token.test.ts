@@ -7,6 +7,7 @@ import {
   type FakeDigime,
   vectors,
 } from "./support/fake-digime.js";
+import { fakeSleeps } from "./support/fake-sleeps.js";
 import { sdkFor, useFakeDigime } from "./support/use-fake-digime.js";
 
 let fake: FakeDigime;
@@ -146,9 +147,18 @@ describe("refreshToken", () => {
       headers: { "retry-after": "1" },
       body: { error: { code: "TooMany", message: "" } },
     });
-    const start = Date.now();
-    await sdk().refreshToken({ contractDetails, userAccessToken: fake.issueTokens() });
-    expect(Date.now() - start).toBeGreaterThanOrEqual(950);
+    const clock = fakeSleeps();
+    try {
+      const refreshed = sdk().refreshToken({ contractDetails, userAccessToken: fake.issueTokens() });
+      await clock.asked(1000);
+      await clock.advance(999);
+      expect(fake.requests.filter((r) => r.route === "token")).toHaveLength(1);
+      await clock.advance(1);
+      await expect(refreshed).resolves.toMatchObject({ accessToken: expect.anything() });
+      expect(fake.requests.filter((r) => r.route === "token")).toHaveLength(2);
+    } finally {
+      clock.restore();
+    }
   });
 
   it("refuses an answer token whose alg is not PS512, or whose signature is forged", async () => {
