@@ -1,5 +1,5 @@
 import { createPublicKey } from "node:crypto";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { verifyJwt } from "../src/crypto/jws.js";
 import { TokenVerificationError } from "../src/errors.js";
 import { createKeySetResolver, type KeySetResolverOptions } from "../src/request/key-set.js";
@@ -122,13 +122,23 @@ describe("key sets", () => {
     expect(calls).toHaveLength(1);
   });
 
-  it("fetches again when the cached set is too old", async () => {
+  it("fetches again when the cached set is older than maxAgeMs, not before", async () => {
     const { fetch, calls } = keySetFetch({ [JWKS_URL]: set({ kid: "k1", pem: keySetPem }) });
-    const resolve = resolverFor(fetch, { maxAgeMs: 0 });
-    await resolve({ jku: JWKS_URL, kid: "k1" });
-    await new Promise((r) => setTimeout(r, 5));
-    await resolve({ jku: JWKS_URL, kid: "k1" });
-    expect(calls).toHaveLength(2);
+    const resolve = resolverFor(fetch, { maxAgeMs: 60_000 });
+    // Only `Date` is fake: the cache's age is read from it.
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      const fetchedAt = Date.now();
+      await resolve({ jku: JWKS_URL, kid: "k1" });
+      vi.setSystemTime(fetchedAt + 60_000);
+      await resolve({ jku: JWKS_URL, kid: "k1" });
+      expect(calls).toHaveLength(1);
+      vi.setSystemTime(fetchedAt + 60_001);
+      await resolve({ jku: JWKS_URL, kid: "k1" });
+      expect(calls).toHaveLength(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("does not follow a redirect from a trusted key set URL", async () => {
