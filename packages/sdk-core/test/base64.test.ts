@@ -34,17 +34,15 @@ describe("base64 and base64url agree with Buffer", () => {
     }
   });
 
-  it("handles 16 MiB in linear time", () => {
+  // How fast is for `pnpm bench`; this checks that a large input comes out right.
+  it("encodes and decodes 16 MiB as Buffer does", () => {
     const bytes = randomBytes(16 * 1024 * 1024);
-    const started = performance.now();
     const b64 = encodeBase64(bytes);
-    const back = decodeBase64(b64);
     const url = encodeBase64Url(bytes);
-    const elapsed = performance.now() - started;
     expect(b64).toBe(bytes.toString("base64"));
     expect(url).toBe(bytes.toString("base64url"));
-    expect(Buffer.from(back).equals(bytes)).toBe(true);
-    expect(elapsed).toBeLessThan(5000);
+    expect(Buffer.from(decodeBase64(b64)).equals(bytes)).toBe(true);
+    expect(Buffer.from(decodeBase64Url(url)).equals(bytes)).toBe(true);
   });
 
   it("accepts only canonical encodings: decoding then encoding gives the input back (fast-check)", () => {
