@@ -57,6 +57,8 @@ function workerdProject(name: string, writeApi: "postbox" | "import", include: s
             TEST_SEALER_URL: inject("sealerUrl"),
             // `PROOF_SOAK=1 pnpm test`: the long versions of the test/proof suite.
             PROOF_SOAK: process.env.PROOF_SOAK ?? "",
+            // `TUS_LARGE=1 pnpm test`: tus-js-client uploads of 300 MiB instead of 24 MiB.
+            TUS_LARGE: process.env.TUS_LARGE ?? "",
           },
         },
       })),
