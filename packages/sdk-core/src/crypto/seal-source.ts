@@ -3,7 +3,8 @@
  * a fresh envelope, and the file encrypted with it (bytes at once, a stream as it is read).
  */
 
-import { cbcEncryptStreamUnchecked, cbcEncryptUnchecked } from "../internal/cbc.js";
+import { cbcEncryptChunks, cbcEncryptUnchecked } from "../internal/cbc.js";
+import { chunksOf } from "../internal/chunks.js";
 import { countedStream } from "../internal/counted-stream.js";
 import type { FileSource } from "../internal/file-data.js";
 import { randomNonce } from "../internal/random.js";
@@ -41,9 +42,21 @@ export async function sealSource(
     onProgress?.(source.size, source.size);
     return { ...fields, body, size: body.length };
   }
-  // Pulled as the encryption asks (no read-ahead), with the plaintext read counted for progress.
-  const input = countedStream(source.chunks(), { onProgress, length: source.size }).body;
-  const body = input.pipeThrough(cbcEncryptStreamUnchecked(envelope.aesKey, envelope.iv));
+  // Read as the encryption asks (one piece ahead of the body's reader), counted for progress.
+  const chunks: AsyncIterator<Uint8Array> = source.chunks();
+  let read = 0;
+  const input = onProgress
+    ? chunksOf(
+        () => chunks.next(),
+        (reason) => chunks.return?.(reason),
+        (chunk) => {
+          read += (chunk as Uint8Array).length;
+          onProgress(read, source.size);
+          return chunk as Uint8Array;
+        },
+      )
+    : chunks;
+  const body = countedStream(cbcEncryptChunks(envelope.aesKey, envelope.iv, input), {}).body;
   return source.size === undefined
     ? { ...fields, body }
     : { ...fields, body, size: cbcCiphertextSize(source.size) };

@@ -6,6 +6,7 @@
  * final chunk keeps it. The output is byte-identical to one-shot CBC.
  */
 import { toArrayBufferBytes } from "./bytes.js";
+import { type Chunks, chunksOf } from "./chunks.js";
 
 /** The AES block size in bytes. */
 export const BLOCK = 16;
@@ -23,6 +24,85 @@ export async function cbcEncryptUnchecked(
 }
 
 /**
+ * Encrypts `blocks` (whole blocks, unless `last`) chained from the previous call's last cipher
+ * block; drops the padding block WebCrypto adds unless `last`.
+ */
+function cbcChain(key: CryptoKey, iv: Uint8Array<ArrayBuffer>) {
+  let chainIv = iv;
+  return async (blocks: Uint8Array<ArrayBuffer>, last: boolean): Promise<Uint8Array<ArrayBuffer>> => {
+    const out = await crypto.subtle.encrypt({ name: "AES-CBC", iv: chainIv }, key, blocks);
+    const length = last ? out.byteLength : blocks.length;
+    // A copy, since the consumer owns the emitted bytes and may change them.
+    if (!last) chainIv = new Uint8Array(out.slice(length - BLOCK, length));
+    return new Uint8Array(out, 0, length);
+  };
+}
+
+/**
+ * The ciphertext of `chunks` in pieces of `size` bytes (the last one padded), encrypted one piece
+ * ahead: once a piece is handed out, the next is read and encrypted (WebCrypto works on other
+ * threads) while the first is being sent. At most two pieces and one `size` buffer are held.
+ * Returning early returns `chunks` (which cancels their source).
+ * @param iv 16 bytes; read, never changed.
+ * @param size Bytes per WebCrypto call, a multiple of 16.
+ */
+export function cbcEncryptChunks(
+  key: CryptoKey,
+  iv: Uint8Array<ArrayBuffer>,
+  chunks: AsyncIterator<Uint8Array>,
+  size = DEFAULT_CHUNK_SIZE,
+): Chunks {
+  const encrypt = cbcChain(key, iv);
+  // Filled again only once its piece is encrypted: a piece starts when the one before is done.
+  let buffer: Uint8Array<ArrayBuffer> | undefined;
+  let rest: Uint8Array | undefined; // the part of the last input chunk not encrypted yet
+  let ended = false;
+  async function piece(): Promise<IteratorResult<Uint8Array, undefined>> {
+    if (ended) return { done: true, value: undefined };
+    let filled = 0;
+    for (;;) {
+      if (rest === undefined) {
+        const next = await chunks.next();
+        if (next.done) {
+          ended = true;
+          return {
+            done: false,
+            value: await encrypt((buffer ?? new Uint8Array(0)).subarray(0, filled), true),
+          };
+        }
+        rest = next.value;
+      }
+      let blocks: Uint8Array | undefined;
+      let take = size;
+      if (filled === 0 && rest.length >= size && rest.buffer instanceof ArrayBuffer) {
+        blocks = rest.subarray(0, size); // WebCrypto copies its input: no copy of ours
+      } else {
+        buffer ??= new Uint8Array(size);
+        take = Math.min(size - filled, rest.length);
+        buffer.set(rest.subarray(0, take), filled);
+        filled += take;
+        if (filled === size) blocks = buffer;
+      }
+      rest = rest.length > take ? rest.subarray(take) : undefined;
+      if (blocks) return { done: false, value: await encrypt(blocks as Uint8Array<ArrayBuffer>, false) };
+    }
+  }
+  let ahead: Promise<IteratorResult<Uint8Array, undefined>> | undefined;
+  return chunksOf(
+    () => {
+      const current = ahead ?? piece();
+      ahead = current.then((next) => (next.done ? next : piece()));
+      ahead.catch(() => {}); // its failure is reported by the next call, if any
+      return current;
+    },
+    (reason) => {
+      ended = true;
+      return chunks.return?.(reason);
+    },
+  );
+}
+
+/**
  * `createCbcEncryptStream` of arguments not checked again (a write's own key and iv).
  * @param iv 16 bytes; read, never changed.
  * @param size Bytes per WebCrypto call, a multiple of 16.
@@ -32,21 +112,9 @@ export function cbcEncryptStreamUnchecked(
   iv: Uint8Array<ArrayBuffer>,
   size = DEFAULT_CHUNK_SIZE,
 ): TransformStream<Uint8Array, Uint8Array> {
-  let chainIv = iv;
+  const encrypt = cbcChain(key, iv);
   let buffer: Uint8Array<ArrayBuffer> | undefined;
   let filled = 0;
-
-  // Encrypts whole blocks and emits them without WebCrypto's padding block.
-  async function emitBlocks(
-    blocks: Uint8Array<ArrayBuffer>,
-    controller: TransformStreamDefaultController<Uint8Array>,
-  ) {
-    const out = await crypto.subtle.encrypt({ name: "AES-CBC", iv: chainIv }, key, blocks);
-    const length = blocks.length;
-    // A copy, since the consumer owns the emitted bytes and may change them.
-    chainIv = new Uint8Array(out.slice(length - BLOCK, length));
-    controller.enqueue(new Uint8Array(out, 0, length));
-  }
 
   return new TransformStream<Uint8Array, Uint8Array>({
     async transform(input: Uint8Array | ArrayBufferView, controller) {
@@ -62,7 +130,9 @@ export function cbcEncryptStreamUnchecked(
       let offset = 0;
       while (offset < chunk.length) {
         if (filled === 0 && direct && chunk.length - offset >= size) {
-          await emitBlocks(chunk.subarray(offset, offset + size) as Uint8Array<ArrayBuffer>, controller);
+          controller.enqueue(
+            await encrypt(chunk.subarray(offset, offset + size) as Uint8Array<ArrayBuffer>, false),
+          );
           offset += size;
           continue;
         }
@@ -72,17 +142,14 @@ export function cbcEncryptStreamUnchecked(
         filled += take;
         offset += take;
         if (filled === size) {
-          await emitBlocks(buffer, controller);
+          controller.enqueue(await encrypt(buffer, false));
           filled = 0;
         }
       }
     },
     async flush(controller) {
       // The rest (possibly empty) with its padding; for input of whole blocks, this is one block.
-      const rest = buffer ? buffer.subarray(0, filled) : new Uint8Array(0);
-      controller.enqueue(
-        new Uint8Array(await crypto.subtle.encrypt({ name: "AES-CBC", iv: chainIv }, key, rest)),
-      );
+      controller.enqueue(await encrypt(buffer ? buffer.subarray(0, filled) : new Uint8Array(0), true));
       buffer = undefined;
     },
   });
