@@ -36,8 +36,9 @@ import {
 } from "node:crypto";
 import { readdirSync, statSync } from "node:fs";
 import { Agent, request } from "node:http";
-import { availableParallelism, cpus } from "node:os";
+import { availableParallelism, cpus, loadavg } from "node:os";
 import { join } from "node:path";
+import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
 import { isDeepStrictEqual } from "node:util";
 import { bundleSize, ENTRIES, PUSH_SIZE_BUDGET, WRITE_SIZE_BUDGET } from "./bundle-size.ts";
@@ -58,6 +59,7 @@ import {
   mib,
   patternChunk,
   patternChunks,
+  patternReadable,
   patternStream,
   pushOptions,
   ratio,
@@ -70,6 +72,8 @@ const PKG = fileURLToPath(new URL("..", import.meta.url));
 const RUNS = 7; // timed runs per variant (the median is shown), after one untimed checked run
 const ENVELOPE_SIZE = 64 * MiB;
 const WRITE_SIZE = 64 * MiB;
+const STREAM_SIZE = 512 * MiB;
+const STREAM_RUNS = 5;
 const RSS_SIZES = [64 * MiB, 1 * GiB];
 const PUSH_SIZE = 64 * MiB;
 const PUSH_RSS_SIZES = [1 * GiB];
@@ -389,7 +393,7 @@ function nodeWriteRequest(size: number) {
     Authorization: `Bearer ${jwt}`,
     "Content-Type": `multipart/form-data; boundary=${boundary}`,
   };
-  return { headers, body };
+  return { headers, body, key, iv, head, tail };
 }
 
 const agent = new Agent({ keepAlive: true });
@@ -420,6 +424,40 @@ async function nodeWriteHttp(url: string, size: number) {
   const { headers, body } = nodeWriteRequest(size);
   const { status, text } = await httpPost(url, headers, body);
   check(status === 200 && JSON.parse(text).status === "delivered", `node:http write answered ${status}`);
+}
+
+/**
+ * The official SDK's Node-stream write, rebuilt: the file (a Node `Readable`) piped through
+ * `createCipheriv` into a multipart body (form-data's head, the cipher's output, its tail) piped
+ * into a streamed (chunked) node:http request, as form-data + got do.
+ */
+async function officialStyleWrite(url: string, size: number) {
+  const { headers, key, iv, head, tail } = nodeWriteRequest(size);
+  const req = request(url, { method: "POST", headers, agent });
+  const answered = new Promise<{ status: number; text: string }>((resolve, reject) => {
+    req.once("response", (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (d) => {
+        text += d;
+      });
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
+      res.on("error", reject);
+    });
+    req.once("error", reject);
+  });
+  await pipeline(
+    patternReadable(size),
+    createCipheriv("aes-256-cbc", key, iv),
+    async function* multipart(file: AsyncIterable<Buffer>) {
+      yield head;
+      yield* file;
+      yield tail;
+    },
+    req,
+  );
+  const { status, text } = await answered;
+  check(status === 200 && JSON.parse(text).status === "delivered", `official-style write answered ${status}`);
 }
 
 /** An import (pushData library) hand-built with node:crypto and sent raw with node:http. */
@@ -549,6 +587,63 @@ async function benchWrite(sink: Sink) {
       "client process, all threads (the sink runs in its own process).",
     ],
   );
+}
+
+// --- 2a. A 512 MiB streamed write against the official SDK's Node-stream path --------------------
+
+/** `value / baseline` against a target ratio: "1.02x (target <= 1.00x: over)". */
+function costRatio(value: number, baseline: number, target: number): string {
+  const r = value / baseline;
+  return `${r.toFixed(2)}x ${r <= target ? "ok" : "OVER"}`;
+}
+
+async function benchStream(sink: Sink) {
+  const { init } = await import("@digime-edge/sdk-core");
+  const sdk = init({ applicationId: APPLICATION_ID, baseUrl: sink.url, retry: false });
+  const url = `${sink.url}permission-access/postbox/verify`;
+  const variants = {
+    official: () => officialStyleWrite(url, STREAM_SIZE),
+    sdk: async () => {
+      const result = await sdk.write(writeOptions("verify", patternStream(STREAM_SIZE)));
+      check(result.status === "delivered", `sdk.write answered ${result.status}`);
+    },
+  };
+  // Every run, the warm-up included, is verified: the sink checks the JWT, unwraps the key and
+  // decrypts the whole file against the pattern, in its own process, as the bytes arrive.
+  const verify = (name: string) => checkDelivery(sink, `${name} 512 MiB write`, "verify", STREAM_SIZE);
+  for (const [name, send] of Object.entries(variants)) {
+    await send();
+    await verify(name);
+  }
+  const load = loadAverage();
+  const t = await interleaved(STREAM_RUNS, variants, verify);
+  const row = (name: string, { ms, cpuMs }: Timing) => [
+    name,
+    fmt(ms, 0),
+    fmt(cpuMs, 0),
+    fmt(mbps(STREAM_SIZE, ms)),
+    costRatio(ms, t.official.ms, 1),
+    costRatio(cpuMs, t.official.cpuMs, 1),
+  ];
+  table(
+    `2a. A streamed write of ${mib(STREAM_SIZE, 0)} (64 KiB chunks in), versus the official SDK's Node-stream ` +
+      `path rebuilt (median of ${STREAM_RUNS} interleaved runs, every run verified: the sink decrypts the whole file)`,
+    ["variant", "ms", "client CPU ms", "MB/s", "wall vs official", "CPU vs official"],
+    [
+      row("official-style: Readable | createCipheriv | multipart | node:http (baseline)", t.official),
+      row("sdk.write(ReadableStream)", t.sdk),
+    ],
+    [
+      "Targets: wall <= 1.00x and client CPU <= 1.00x. Client CPU: process.cpuUsage() of this process",
+      "(user + system, all threads: WebCrypto runs on libuv's pool); the sink decrypts in its own process.",
+      `Load average: ${load} before, ${loadAverage()} after (${availableParallelism()} cores).`,
+    ],
+  );
+}
+
+/** The 1-minute load average, for the notes. */
+function loadAverage(): string {
+  return fmt(loadavg()[0] ?? 0, 1);
 }
 
 // --- 2b. A 64 MiB pushData (import) ----------------------------------------------------------------
@@ -843,7 +938,7 @@ async function benchSize() {
 
 // --- Main ------------------------------------------------------------------------------------------
 
-const SECTIONS = ["envelope", "write", "push", "rss", "sign", "size"];
+const SECTIONS = ["envelope", "stream", "write", "push", "rss", "sign", "size"];
 
 async function main() {
   const started = performance.now();
@@ -861,8 +956,9 @@ async function main() {
     throw new BenchError(`unknown section ${unknown[0]}; sections: ${SECTIONS.join(", ")}`);
   const run = (name: string) => asked.size === 0 || asked.has(name);
   const internals = run("envelope") || run("sign") ? await loadInternals() : undefined;
-  const sink = run("write") || run("push") || run("rss") ? await startSink() : undefined;
+  const sink = run("stream") || run("write") || run("push") || run("rss") ? await startSink() : undefined;
   if (internals && run("envelope")) await benchEnvelope(internals);
+  if (sink && run("stream")) await benchStream(sink);
   if (sink && run("write")) await benchWrite(sink);
   if (sink && run("push")) await benchPush(sink);
   if (sink && run("rss")) await benchRss(sink);

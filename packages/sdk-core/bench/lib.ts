@@ -4,6 +4,7 @@
  */
 import { createCipheriv, createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { Readable } from "node:stream";
 
 export const KiB = 1024;
 export const MiB = 1024 * KiB;
@@ -11,7 +12,7 @@ export const GiB = 1024 * MiB;
 
 /** The official SDK's vectors: public test fixtures, never real keys. */
 const vectors = JSON.parse(
-  readFileSync(new URL("../test/fixtures/official-v8.json", import.meta.url), "utf8"),
+  readFileSync(new URL(import.meta.resolve("@digime-edge/fixtures/official-v8.json")), "utf8"),
 ) as { keys: Record<"contract" | "postbox", Record<"privatePkcs1" | "publicPkcs1" | "publicSpki", string>> };
 
 export const KEYS = {
@@ -125,6 +126,19 @@ export async function* patternChunks(total: number, chunkSize = 64 * KiB): Async
   for (let position = 0; position < total; position += chunkSize) {
     yield patternChunk(position, Math.min(chunkSize, total - position));
   }
+}
+
+/** The same as a Node `Readable` (what an app hands the official SDK: a file or socket stream). */
+export function patternReadable(total: number, chunkSize = 64 * KiB): Readable {
+  let position = 0;
+  return new Readable({
+    read() {
+      if (position >= total) return void this.push(null);
+      const n = Math.min(chunkSize, total - position);
+      this.push(patternChunk(position, n));
+      position += n;
+    },
+  });
 }
 
 // --- Timing and printing --------------------------------------------------------------------------
