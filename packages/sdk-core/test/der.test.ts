@@ -6,6 +6,7 @@ import {
   type KeyObject,
 } from "node:crypto";
 import { promisify } from "node:util";
+import vectors from "@digime-edge/fixtures/official-v8.json" with { type: "json" };
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parsePem, toPem } from "../src/crypto/pem.js";
@@ -20,7 +21,6 @@ import {
   wrapPkcs1PrivateKey,
   wrapPkcs1PublicKey,
 } from "../src/internal/der.js";
-import vectors from "./fixtures/official-v8.json";
 
 interface Pair {
   name: string;

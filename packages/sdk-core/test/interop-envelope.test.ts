@@ -1,4 +1,5 @@
 import { constants, createDecipheriv, generateKeyPairSync, privateDecrypt, randomBytes } from "node:crypto";
+import vectors from "@digime-edge/fixtures/official-v8.json" with { type: "json" };
 import { describe, expect, it } from "vitest";
 import { encryptCbc } from "../src/crypto/cbc-stream.js";
 import { createEnvelope, createEnvelopeWithKeyMaterial } from "../src/crypto/envelope.js";
@@ -7,7 +8,6 @@ import { TypeValidationError } from "../src/errors.js";
 import * as publicApi from "../src/index.js";
 import * as internalApi from "../src/index-internal.js";
 import { concatBytes } from "../src/internal/bytes.js";
-import vectors from "./fixtures/official-v8.json";
 import { encryptChunks } from "./support/streams.js";
 
 const { postbox } = vectors.keys;

@@ -1,4 +1,5 @@
 import { constants, createHmac, createPrivateKey, sign, verify } from "node:crypto";
+import vectors from "@digime-edge/fixtures/official-v8.json" with { type: "json" };
 import { importPKCS8, importSPKI, jwtVerify, SignJWT } from "jose";
 import { describe, expect, it, vi } from "vitest";
 import { decodeJwt, signJwt, verifyJwt } from "../src/crypto/jws.js";
@@ -8,7 +9,6 @@ import {
   importVerificationKey,
 } from "../src/crypto/keys.js";
 import { TokenVerificationError, TypeValidationError } from "../src/errors.js";
-import vectors from "./fixtures/official-v8.json";
 
 const { contract, digime } = vectors.keys;
 const PSS = { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 64 } as const;

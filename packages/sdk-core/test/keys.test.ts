@@ -1,4 +1,5 @@
 import { generateKeyPairSync } from "node:crypto";
+import vectors from "@digime-edge/fixtures/official-v8.json" with { type: "json" };
 import { describe, expect, it } from "vitest";
 import {
   importContractPrivateKey,
@@ -8,7 +9,6 @@ import {
 } from "../src/crypto/keys.js";
 import { TypeValidationError } from "../src/errors.js";
 import * as publicApi from "../src/index.js";
-import vectors from "./fixtures/official-v8.json";
 
 const { contract, postbox, digime } = vectors.keys;
 const jwk = vectors.responseToken.keySetJwk.keys[0] as { kty: "RSA"; n: string; e: string };

@@ -1,11 +1,12 @@
 /**
  * Our requests against the requests digi.me's official Node SDK 16.1.5 sent on the wire
- * (fixtures/official-v16-requests.json): for the same call, the same method and path, the same
+ * (`@digime-edge/fixtures/official-v16-requests.json`): for the same call, the same method and path, the same
  * headers (names, and values where they are not per-request), the same JWT headers and claim
  * names, the same FileDescriptor payload and the same body.
  */
+
+import recorded from "@digime-edge/fixtures/official-v16-requests.json" with { type: "json" };
 import { describe, expect, it } from "vitest";
-import recorded from "./fixtures/official-v16-requests.json";
 import { contractDetails, type FakeDigime, REDIRECT_URI, type SeenRequest } from "./support/fake-digime.js";
 import { sdkFor, useFakeDigime } from "./support/use-fake-digime.js";
 

@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
+import vectors from "@digime-edge/fixtures/official-v8.json" with { type: "json" };
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { resolveConfig } from "../src/config.js";
 import { DEFAULT_BASE_URL, init, SDK_NAME, SDK_VERSION, TypeValidationError } from "../src/index.js";
 import { parseInput } from "../src/internal/checks.js";
 import { isFileName, isPathSegment, userAccessTokenSchema } from "../src/internal/fields.js";
-import vectors from "./fixtures/official-v8.json";
 
 afterEach(() => {
   vi.unstubAllGlobals();

@@ -1,4 +1,5 @@
 import { constants, createPublicKey, privateDecrypt, verify } from "node:crypto";
+import vectors from "@digime-edge/fixtures/official-v8.json" with { type: "json" };
 import { describe, expect, it } from "vitest";
 import { encryptCbc } from "../src/crypto/cbc-stream.js";
 import { createEnvelopeWithKeyMaterial } from "../src/crypto/envelope.js";
@@ -11,7 +12,6 @@ import {
 import { codeChallengeS256 } from "../src/crypto/pkce.js";
 import { decodeBase64, encodeBase64 } from "../src/internal/base64.js";
 import { concatBytes, fromHex, toHex } from "../src/internal/bytes.js";
-import vectors from "./fixtures/official-v8.json";
 import { encryptChunks } from "./support/streams.js";
 
 const { keys, envelope, keyWrap, writeRequestJwt, responseToken, pkce } = vectors;

@@ -20,7 +20,7 @@ import {
 } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import vectors from "../fixtures/official-v8.json";
+import vectors from "@digime-edge/fixtures/official-v8.json" with { type: "json" };
 
 /** The official SDK's vectors: keys that are public test fixtures. */
 export { vectors };
