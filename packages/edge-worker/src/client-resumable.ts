@@ -18,6 +18,25 @@ import type { SessionInfo } from "./routes/session";
 /** Default bytes per PATCH: 16 MiB (the Worker takes up to `TUS_CHUNK_MAX_BYTES`, 50 MiB by default). */
 export const DEFAULT_CHUNK_BYTES = 16 * 1024 * 1024;
 
+/** The first wait after a 423 (`UPLOAD_LOCKED`), in ms; each further one waits that much longer. */
+export const LOCKED_WAIT_MS = 500;
+
+/** Waits `ms`, or until `signal` aborts (then `ABORTED`). */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      clearTimeout(timer);
+      reject(new EdgeClientError(0, "ABORTED", "the upload was cancelled"));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }, ms);
+    if (signal?.aborted) done();
+    else signal?.addEventListener("abort", done, { once: true });
+  });
+}
+
 /** Options of `uploadResumable`. */
 export interface ResumableUploadOptions {
   /** Seal the file in the browser (postbox contracts): the Worker stages and forwards ciphertext only. */
@@ -32,7 +51,10 @@ export interface ResumableUploadOptions {
   signal?: AbortSignal;
   /** Bytes per PATCH (default {@link DEFAULT_CHUNK_BYTES}; at most the Worker's `TUS_CHUNK_MAX_BYTES`). */
   chunkBytes?: number;
-  /** Dropped connections to resume from before giving up (default 5; each asks HEAD first). */
+  /**
+   * Dropped connections (and 409/423 answers after one) to resume from before giving up (default
+   * 5; each asks HEAD first; after a 423 it waits 0.5 s, 1 s, 1.5 s, ... for the cut-off PATCH).
+   */
   retries?: number;
   /**
    * A plain upload to resume (e.g. after a page reload): its URL, as `onUploadUrl` gave it. The
@@ -231,9 +253,12 @@ export function resumableMethods(
           opts.onProgress?.(offset, source.total);
           continue;
         }
-        if (response.status === 409 && dropped < retries) {
-          // The offset moved under us (an earlier PATCH's bytes arrived after all): ask again.
+        if ((response.status === 409 || response.status === 423) && dropped < retries) {
+          // 409: the offset moved (an earlier PATCH's bytes arrived after all); 423: that PATCH is
+          // still being taken in after its connection dropped. Wait a little, then ask again.
           dropped += 1;
+          await response.body?.cancel();
+          if (response.status === 423) await pause(LOCKED_WAIT_MS * dropped, signal);
           offset = await where();
           continue;
         }

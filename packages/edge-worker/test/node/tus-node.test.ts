@@ -1,0 +1,310 @@
+/**
+ * tus-js-client in Node (its own HTTP stack, real sockets) against the Worker under `wrangler dev`
+ * and the emulator, as `pnpm start` runs them (`scripts/start.mjs`, on free ports, in temporary
+ * folders). Between them a TCP relay cuts the connection twice in the middle of the upload;
+ * tus-js-client resumes after each cut from the offset HEAD gives. Plain and sealed (sealed in Node
+ * with sdk-core's `seal`, streamed to a file): delivered once, the library's bytes equal the file,
+ * nothing left in the staging bucket. The resident memory of wrangler dev's processes before and at
+ * the peak of each upload is printed, not asserted: the Worker's workerd also runs Miniflare's R2
+ * and Durable Objects, so its growth is not the Worker's alone. 24 MiB in PATCHes of 8 MiB;
+ * `TUS_LARGE=1` uploads 300 MiB in PATCHes of 50 MiB.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
+import { connect, createServer, type Server, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { seal } from "@digime-edge/sdk-core";
+import { Upload } from "tus-js-client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const LARGE = process.env.TUS_LARGE === "1";
+const SIZE = LARGE ? 300 * 1024 * 1024 : 24 * 1024 * 1024;
+const CHUNK = LARGE ? 50 * 1024 * 1024 : 8 * 1024 * 1024;
+const REPO = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "..");
+
+interface RunningWorker {
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+interface StartScripts {
+  pickPort(preferred?: number): Promise<number>;
+  startDemoEmulator(options: {
+    dataDir: string;
+    autoApprove: boolean;
+    redirectUri: string;
+  }): Promise<{ url: string; close(): Promise<void>; devContract?: unknown }>;
+  workerSettings(options: { emulator: unknown; workerUrl: string }): Record<string, string>;
+  writeWorkerSettings(file: string, settings: Record<string, string>): Promise<void>;
+  startWorker(options: { port: number; settingsFile: string; persistTo: string }): Promise<RunningWorker>;
+  waitForWorker(worker: RunningWorker, options: { withAssets: boolean }): Promise<void>;
+}
+
+/**
+ * A TCP relay to `port` that cuts every connection once `cuts[0]` bytes have gone up in total: the
+ * bytes before the cut go on, nothing after it (as when a network goes away).
+ */
+function cuttingRelay(port: number) {
+  const cuts: number[] = [];
+  let up = 0;
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    const upstream = connect(port, "127.0.0.1");
+    sockets.add(client).add(upstream);
+    let cutOff = false;
+    client.on("data", (data: Buffer) => {
+      if (cutOff) return;
+      up += data.length;
+      const cut = cuts[0];
+      if (cut === undefined || up < cut) {
+        upstream.write(data);
+        return;
+      }
+      cuts.shift();
+      cutOff = true;
+      // The bytes before the cut reach the Worker, then both ends of every connection are gone.
+      upstream.end(data.subarray(0, Math.max(0, data.length - (up - cut))), () => upstream.destroy());
+      for (const s of sockets) if (s !== upstream) s.destroy();
+      sockets.clear();
+    });
+    upstream.on("data", (data: Buffer) => {
+      if (!cutOff) client.write(data);
+    });
+    for (const [a, b] of [
+      [client, upstream],
+      [upstream, client],
+    ] as const) {
+      a.on("end", () => b.end());
+      a.on("error", () => b.destroy());
+      a.on("close", () => {
+        sockets.delete(a);
+        b.destroy();
+      });
+    }
+  });
+  return {
+    server,
+    /** Cuts after these many more bytes, each counted from the cut before. */
+    cutAfter(...more: number[]) {
+      let at = up;
+      for (const n of more) {
+        at += n;
+        cuts.push(at);
+      }
+    },
+    pending: () => cuts.length,
+    /** Ends every connection, and the relay. */
+    close() {
+      for (const s of sockets) s.destroy();
+      server.close();
+    },
+  };
+}
+
+/** The resident memory of the process group `pid` (wrangler and its workerd), in bytes. */
+async function groupRss(pid: number): Promise<number> {
+  let total = 0;
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const text = await readFile(`/proc/${entry}/stat`, "utf8").catch(() => "");
+    const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+    if (Number(fields[2]) !== pid) continue; // the process group
+    const status = await readFile(`/proc/${entry}/status`, "utf8").catch(() => "");
+    total += Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
+  }
+  return total;
+}
+
+/** SHA-256 of a file, hex, read as a stream. */
+async function sha256File(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}
+
+/** A file of `size` random bytes, written 1 MiB at a time. */
+async function randomFile(path: string, size: number): Promise<void> {
+  let left = size;
+  await pipeline(
+    Readable.from(
+      (function* () {
+        while (left > 0) {
+          const n = Math.min(left, 1 << 20);
+          left -= n;
+          yield randomBytes(n);
+        }
+      })(),
+    ),
+    createWriteStream(path),
+  );
+}
+
+const dirs: string[] = [];
+let worker: RunningWorker;
+let emulatorUrl: string;
+let closeEmulator: () => Promise<void>;
+let relay: ReturnType<typeof cuttingRelay>;
+let relayUrl: string;
+let persistTo: string;
+
+beforeAll(async () => {
+  const scripts = (await import(pathToFileURL(join(REPO, "scripts", "start.mjs")).href)) as StartScripts;
+  const base = await mkdtemp(join(tmpdir(), "tus-node-"));
+  dirs.push(base);
+  persistTo = join(base, "state");
+  const port = await scripts.pickPort(0);
+  const workerUrl = `http://127.0.0.1:${port}`;
+  const emulator = await scripts.startDemoEmulator({
+    dataDir: join(base, "emulator"),
+    autoApprove: true,
+    redirectUri: `${workerUrl}/auth/callback`,
+  });
+  emulatorUrl = emulator.url;
+  closeEmulator = () => emulator.close();
+  const settingsFile = join(base, ".dev.vars");
+  await scripts.writeWorkerSettings(settingsFile, scripts.workerSettings({ emulator, workerUrl }));
+  worker = await scripts.startWorker({ port, settingsFile, persistTo });
+  await scripts.waitForWorker(worker, { withAssets: false });
+  relay = cuttingRelay(port);
+  await new Promise<void>((resolve) => relay.server.listen(0, "127.0.0.1", resolve));
+  const address = relay.server.address();
+  relayUrl = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
+}, 120_000);
+
+afterAll(async () => {
+  relay?.close();
+  await worker?.stop();
+  await closeEmulator?.();
+  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+}, 30_000);
+
+/** Signs in through the relay (the emulator approves by itself); answers the session cookie. */
+async function signIn(): Promise<string> {
+  const start = await fetch(`${relayUrl}/auth/start`, { redirect: "manual" });
+  const pending = (start.headers.get("Set-Cookie") ?? "").split(";")[0] as string;
+  const consent = await fetch(start.headers.get("Location") as string, { redirect: "manual" });
+  const callback = new URL(consent.headers.get("Location") as string);
+  const done = await fetch(`${relayUrl}${callback.pathname}${callback.search}`, {
+    redirect: "manual",
+    headers: { Cookie: pending },
+  });
+  const session = done.headers.getSetCookie().find((c) => c.startsWith("digime_session="));
+  expect(session, await done.text()).toBeDefined();
+  return (session as string).split(";")[0] as string;
+}
+
+/** Uploads the file at `path` with tus-js-client, two cuts in the middle; peak memory on the side. */
+async function upload(path: string, size: number, cookie: string, metadata: Record<string, string>) {
+  relay.cutAfter(Math.floor(size * 0.35), Math.floor(size * 0.35));
+  const before = await groupRss(worker.pid);
+  let peak = before;
+  const sampler = setInterval(() => {
+    void groupRss(worker.pid).then((rss) => {
+      peak = Math.max(peak, rss);
+    });
+  }, 200);
+  const errors: string[] = [];
+  try {
+    const answer = await new Promise<string>((resolve, reject) => {
+      const tus = new Upload(createReadStream(path), {
+        endpoint: `${relayUrl}/api/uploads`,
+        headers: { Cookie: cookie, Origin: relayUrl },
+        metadata,
+        chunkSize: CHUNK,
+        retryDelays: [0, 200, 500, 1000, 2000],
+        onShouldRetry: (error) => {
+          errors.push(error.message);
+          return true;
+        },
+        onSuccess: ({ lastResponse }) => resolve(lastResponse.getBody()),
+        onError: reject,
+      });
+      tus.start();
+    });
+    return { answer: JSON.parse(answer || "null") as unknown, before, peak, errors, url: "" };
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
+/** The library's files (every user), from the emulator's library API. */
+async function library(): Promise<{ fileName: string; size: number; sha256: string }[]> {
+  const response = await fetch(`${emulatorUrl}/library/api/files?limit=1000`);
+  return ((await response.json()) as { files: { fileName: string; size: number; sha256: string }[] }).files;
+}
+
+/** Files the staging bucket holds on disk (R2 under `wrangler dev --persist-to`). */
+async function stagedFiles(): Promise<number> {
+  let count = 0;
+  const walk = async (dir: string): Promise<void> => {
+    for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+      if (entry.isDirectory()) await walk(join(dir, entry.name));
+      else if (dir.includes("blobs")) count += 1;
+    }
+  };
+  await walk(join(persistTo, "v3", "r2"));
+  return count;
+}
+
+describe(`tus-js-client in Node through wrangler dev, ${SIZE / 1024 / 1024} MiB, two cut connections`, () => {
+  it("plain: resumed twice, delivered once, byte for byte; nothing staged after", {
+    timeout: LARGE ? 900_000 : 120_000,
+  }, async () => {
+    const cookie = await signIn();
+    const path = join(dirs[0] as string, "plain.bin");
+    await randomFile(path, SIZE);
+    const result = await upload(path, SIZE, cookie, { filename: "plain-node.bin" });
+    expect(result.answer).toMatchObject({ status: "delivered", fileName: "plain-node.bin", bytes: SIZE });
+    expect(relay.pending()).toBe(0);
+    expect(result.errors.length).toBeGreaterThanOrEqual(2);
+    const files = (await library()).filter((f) => f.fileName === "plain-node.bin");
+    expect(files).toHaveLength(1);
+    expect(files[0]?.sha256).toBe(await sha256File(path));
+    expect(await stagedFiles()).toBe(0);
+    console.log(
+      `plain ${SIZE >> 20} MiB: workerd+wrangler RSS ${result.before >> 20} MiB before, peak ${result.peak >> 20} MiB`,
+    );
+  });
+
+  it("sealed (sealed in Node): resumed twice, delivered once, decrypts to the file; nothing staged after", {
+    timeout: LARGE ? 900_000 : 120_000,
+  }, async () => {
+    const cookie = await signIn();
+    const session = (await (
+      await fetch(`${relayUrl}/api/session`, { headers: { Cookie: cookie } })
+    ).json()) as {
+      publicKey: string;
+      accountId: string;
+    };
+    const plainPath = join(dirs[0] as string, "sealed-plain.bin");
+    const sealedPath = join(dirs[0] as string, "sealed.bin");
+    await randomFile(plainPath, SIZE - 999);
+    const sealed = await seal({
+      publicKey: session.publicKey,
+      fileData: createReadStream(plainPath),
+      fileDescriptor: { mimeType: "application/octet-stream", accounts: [{ accountId: session.accountId }] },
+    });
+    // A ReadableStream is an async iterable in Node: written to the file as it is sealed.
+    await pipeline(sealed.body as unknown as AsyncIterable<Uint8Array>, createWriteStream(sealedPath));
+    const size = (await stat(sealedPath)).size;
+    const result = await upload(sealedPath, size, cookie, {
+      filename: "sealed-node.bin",
+      iv: sealed.iv,
+      symmetricalKey: sealed.symmetricalKey,
+      metadata: sealed.metadata,
+    });
+    expect(result.answer).toMatchObject({ status: "delivered", bytes: size });
+    const files = (await library()).filter((f) => f.fileName === "sealed-node.bin");
+    expect(files).toHaveLength(1);
+    expect(files[0]?.sha256).toBe(await sha256File(plainPath));
+    expect(await stagedFiles()).toBe(0);
+    console.log(
+      `sealed ${size >> 20} MiB: workerd+wrangler RSS ${result.before >> 20} MiB before, peak ${result.peak >> 20} MiB`,
+    );
+  });
+});
