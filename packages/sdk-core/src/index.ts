@@ -41,6 +41,7 @@ export {
   type ValidationIssue,
   type WriteDelivery,
 } from "./errors.js";
+export { isPathSegment } from "./internal/fields.js";
 export type {
   PushDataOptions,
   PushDataResult,

@@ -2,9 +2,16 @@ import { readFileSync } from "node:fs";
 import vectors from "@digime-edge/fixtures/official-v8.json" with { type: "json" };
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { resolveConfig } from "../src/config.js";
-import { DEFAULT_BASE_URL, init, SDK_NAME, SDK_VERSION, TypeValidationError } from "../src/index.js";
+import {
+  DEFAULT_BASE_URL,
+  init,
+  isPathSegment,
+  SDK_NAME,
+  SDK_VERSION,
+  TypeValidationError,
+} from "../src/index.js";
 import { parseInput } from "../src/internal/checks.js";
-import { isFileName, isPathSegment, userAccessTokenSchema } from "../src/internal/fields.js";
+import { isFileName, userAccessTokenSchema } from "../src/internal/fields.js";
 
 afterEach(() => {
   vi.unstubAllGlobals();
@@ -20,6 +27,7 @@ function issuesOf(fn: () => unknown): { path: string; message: string }[] {
   throw new Error("expected a TypeValidationError");
 }
 
+// `isPathSegment` as the package exports it: the rule `init` applies to ids.
 describe("ids that would change the URL path are refused", () => {
   const bad = [
     "",
