@@ -2,35 +2,22 @@
  * What a successful sign-in's redirect carries besides the code, by write API: a postbox contract's
  * `postboxId` and `publicKey`, an import contract's `accountReference` (wire-format-import.md).
  */
+import { isPathSegment } from "@digime-edge/sdk-core";
 import type { WriteApi } from "../config";
 
 const PUBLIC_KEY_PEM =
   /^-----BEGIN (RSA )?PUBLIC KEY-----\r?\n[A-Za-z0-9+/=\r\n]+-----END (RSA )?PUBLIC KEY-----\s*$/;
 /** An account reference: one opaque URL-safe token. */
 const OPAQUE_ID = /^[^\s/\\?#%]{1,256}$/;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses.
-const CONTROL = /[\x00-\x1f\x7f]/;
 
 /**
- * Whether `id` is a postbox id sdk-core's `write` and `sendSealed` take: its `isPathSegment` rule
- * (not empty, not `.`, no `/`, `\`, `?`, `#`, `%`, `..`, whitespace, control characters or lone
- * surrogates), and at most 256 characters. One it refuses would make every write of the session
- * fail, so the sign-in is refused instead. sdk-core does not export the check: this copy is held
- * to it by `test/node/postbox-id.test.ts`.
+ * Whether `id` is a postbox id sdk-core's `write` and `sendSealed` take (its `isPathSegment`), and
+ * at most 256 characters. One sdk-core refuses would make every write of the session fail, so the
+ * sign-in is refused instead.
  *
  * @param id - The redirect's `postboxId`.
  */
-function isPostboxId(id: string): boolean {
-  return (
-    id !== "" &&
-    id !== "." &&
-    id.length <= 256 &&
-    !/[/\\?#%\s]|\.\./.test(id) &&
-    !CONTROL.test(id) &&
-    // A lone surrogate (what `isWellFormed` finds): with `u`, a pair is one code point, not `Cs`.
-    !/\p{Cs}/u.test(id)
-  );
-}
+const isPostboxId = (id: string): boolean => id.length <= 256 && isPathSegment(id);
 
 /** What the vault stores of a sign-in's redirect. */
 export interface CallbackGrant {
