@@ -14,6 +14,7 @@
  *   3. Peak RSS growth of a streamed sdk.write of 64 MiB and of 1 GiB, and of a 1 GiB sdk.pushData
  *      (bench/rss-child.ts, fresh processes), against the target of under 128 MiB.
  *   4. PS512 signatures per second: signJwt versus node:crypto.sign (PSS, salt 64).
+ *   4b. base64 and base64url of 16 MiB, both ways: sdk-core's own codec versus Buffer.
  *   5. Minified+gzipped size of what `write` pulls in (esbuild; sdk-core has no dependencies),
  *      against 12 KB: the standalone `write(config, options)`; `init(config).write` (which holds
  *      every method) for reference.
@@ -122,6 +123,10 @@ interface Internals {
   encryptCbc: (key: CryptoKey, iv: Uint8Array, data: Uint8Array) => Promise<Uint8Array>;
   signJwt: (payload: Record<string, unknown>, key: CryptoKey) => Promise<string>;
   importContractPrivateKey: (pem: string) => Promise<CryptoKey>;
+  encodeBase64: (bytes: Uint8Array) => string;
+  encodeBase64Url: (bytes: Uint8Array) => string;
+  decodeBase64: (text: string) => Uint8Array;
+  decodeBase64Url: (text: string) => Uint8Array;
 }
 
 /** The internals that the package does not export, bundled from src/ (no temp file). */
@@ -133,6 +138,7 @@ async function loadInternals(): Promise<Internals> {
         'export { createCbcEncryptStream, encryptCbc } from "./src/crypto/cbc-stream.ts";',
         'export { signJwt } from "./src/crypto/jws.ts";',
         'export { importContractPrivateKey } from "./src/crypto/keys.ts";',
+        'export { decodeBase64, decodeBase64Url, encodeBase64, encodeBase64Url } from "./src/internal/base64.ts";',
       ].join("\n"),
       resolveDir: PKG,
       loader: "ts",
@@ -936,9 +942,44 @@ async function benchSize() {
   );
 }
 
+const BASE64_SIZE = 16 * MiB;
+
+/** 4b: base64 and base64url of 16 MiB, both ways (the envelope and JWTs use them), versus Buffer. */
+async function benchBase64(internals: Internals) {
+  const bytes = randomBytes(BASE64_SIZE);
+  const b64 = bytes.toString("base64");
+  const url = bytes.toString("base64url");
+  check(internals.encodeBase64(bytes) === b64, "encodeBase64 differs from Buffer");
+  check(internals.encodeBase64Url(bytes) === url, "encodeBase64Url differs from Buffer");
+  check(Buffer.from(internals.decodeBase64(b64)).equals(bytes), "decodeBase64 differs from Buffer");
+  check(Buffer.from(internals.decodeBase64Url(url)).equals(bytes), "decodeBase64Url differs from Buffer");
+  const t = await interleaved(RUNS, {
+    nodeEncode: async () => bytes.toString("base64"),
+    sdkEncode: async () => internals.encodeBase64(bytes),
+    sdkEncodeUrl: async () => internals.encodeBase64Url(bytes),
+    nodeDecode: async () => Buffer.from(b64, "base64"),
+    sdkDecode: async () => internals.decodeBase64(b64),
+    sdkDecodeUrl: async () => internals.decodeBase64Url(url),
+  });
+  const row = (name: string, timing: Timing, base: Timing) => timingRow(name, timing, BASE64_SIZE, [base]);
+  table(
+    `4b. base64 of ${mib(BASE64_SIZE, 0)} (median of ${RUNS}; outputs checked identical to Buffer)`,
+    ["variant", "ms", "CPU ms", "MB/s", "vs Buffer"],
+    [
+      row("Buffer toString base64 (baseline)", t.nodeEncode, t.nodeEncode),
+      row("sdk encodeBase64", t.sdkEncode, t.nodeEncode),
+      row("sdk encodeBase64Url", t.sdkEncodeUrl, t.nodeEncode),
+      row("Buffer.from base64 (baseline)", t.nodeDecode, t.nodeDecode),
+      row("sdk decodeBase64 (strict: canonical input only)", t.sdkDecode, t.nodeDecode),
+      row("sdk decodeBase64Url (strict)", t.sdkDecodeUrl, t.nodeDecode),
+    ],
+    ["MB/s of the bytes, not of the text."],
+  );
+}
+
 // --- Main ------------------------------------------------------------------------------------------
 
-const SECTIONS = ["envelope", "stream", "write", "push", "rss", "sign", "size"];
+const SECTIONS = ["envelope", "stream", "write", "push", "rss", "sign", "base64", "size"];
 
 async function main() {
   const started = performance.now();
@@ -949,13 +990,13 @@ async function main() {
       `UV_THREADPOOL_SIZE ${process.env.UV_THREADPOOL_SIZE ?? "4 (default)"}`,
   );
   console.log("Ratios are throughput over the baseline's: above 1.00x is faster than the baseline.");
-  // `pnpm bench [envelope] [write] [rss] [sign] [size]` runs only the sections named; none: all.
+  // `pnpm bench [envelope] [write] [rss] [sign] [base64] [size]` runs only the sections named; none: all.
   const asked = new Set(process.argv.slice(2));
   const unknown = [...asked].filter((name) => !SECTIONS.includes(name));
   if (unknown.length > 0)
     throw new BenchError(`unknown section ${unknown[0]}; sections: ${SECTIONS.join(", ")}`);
   const run = (name: string) => asked.size === 0 || asked.has(name);
-  const internals = run("envelope") || run("sign") ? await loadInternals() : undefined;
+  const internals = run("envelope") || run("sign") || run("base64") ? await loadInternals() : undefined;
   const sink = run("stream") || run("write") || run("push") || run("rss") ? await startSink() : undefined;
   if (internals && run("envelope")) await benchEnvelope(internals);
   if (sink && run("stream")) await benchStream(sink);
@@ -963,6 +1004,7 @@ async function main() {
   if (sink && run("push")) await benchPush(sink);
   if (sink && run("rss")) await benchRss(sink);
   if (internals && run("sign")) await benchSign(internals);
+  if (internals && run("base64")) await benchBase64(internals);
   if (run("size")) await benchSize();
   console.log(`\nAll results checked. ${fmt((performance.now() - started) / 1000, 1)} s in all.`);
 }
