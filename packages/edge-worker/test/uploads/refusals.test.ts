@@ -20,7 +20,7 @@ import {
   signedInBrowser,
   signedInUser,
 } from "../support";
-import { create, head, patch, stagedKeys, tusHeaders } from "./tus-support";
+import { create, createRaw, head, patch, stagedKeys, tusHeaders } from "./tus-support";
 
 const testEnv = env as unknown as Env;
 
@@ -128,18 +128,16 @@ describe("tus refusals", () => {
   it("Upload-Length missing, zero, deferred or malformed: 400; over TUS_MAX_UPLOAD_BYTES: 413", async () => {
     const browser = await signedInBrowser();
     for (const length of [undefined, "0", "1e3", "-5", "12x"]) {
-      const headers = tusHeaders({ "Upload-Metadata": "filename YQ==" });
-      if (length !== undefined) headers.set("Upload-Length", length);
-      const response = await browser.fetch("/api/uploads", { method: "POST", origin: APP_ORIGIN, headers });
+      const headers = { "Upload-Metadata": "filename YQ==", ...(length ? { "Upload-Length": length } : {}) };
+      const response = await createRaw(browser, headers);
       expect(await errorOf(response), String(length)).toMatchObject({
         status: 400,
         code: "BAD_UPLOAD_LENGTH",
       });
     }
-    const deferred = await browser.fetch("/api/uploads", {
-      method: "POST",
-      origin: APP_ORIGIN,
-      headers: tusHeaders({ "Upload-Defer-Length": "1", "Upload-Metadata": "filename YQ==" }),
+    const deferred = await createRaw(browser, {
+      "Upload-Defer-Length": "1",
+      "Upload-Metadata": "filename YQ==",
     });
     expect((await errorOf(deferred)).code).toBe("BAD_UPLOAD_LENGTH");
     const big = await create(browser, 5 * 1024 * 1024 * 1024 + 1);
@@ -154,11 +152,7 @@ describe("tus refusals", () => {
       status: 400,
       code: "BAD_UPLOAD_METADATA",
     });
-    const malformed = await browser.fetch("/api/uploads", {
-      method: "POST",
-      origin: APP_ORIGIN,
-      headers: tusHeaders({ "Upload-Length": "10", "Upload-Metadata": "filename !!!" }),
-    });
+    const malformed = await createRaw(browser, { "Upload-Length": "10", "Upload-Metadata": "filename !!!" });
     expect((await errorOf(malformed)).code).toBe("BAD_UPLOAD_METADATA");
     expect((await errorOf(await create(browser, 32, { filename: "a", iv: "nothex" }))).code).toBe("BAD_IV");
     const descriptor = await create(browser, 10, { filename: "a", fileDescriptor: '{"nope":1}' });

@@ -70,6 +70,11 @@ export function create(
   });
 }
 
+/** `POST /api/uploads` from the app origin with exactly these headers (and `Tus-Resumable`). */
+export function createRaw(browser: Browser, headers: Record<string, string>): Promise<Response> {
+  return browser.fetch("/api/uploads", { method: "POST", origin: APP_ORIGIN, headers: tusHeaders(headers) });
+}
+
 /**
  * `PATCH` of `bytes` at `offset` from the app origin; `cutAfter` sends them as a stream (no
  * `Content-Length`) that ends after that many bytes, as a body cut off there.
