@@ -9,6 +9,10 @@
  * - `import`: the Worker's contract uses digi.me's import API (`writeApi: "import"` in
  *   `GET /api/session`): the file goes to the Worker as is (over HTTPS), which streams it on to
  *   digi.me over TLS. That API has no envelope, so there is nothing to seal on the device.
+ *
+ * A file over {@link RESUMABLE_THRESHOLD} goes in every mode through the Worker's resumable uploads
+ * (`uploadResumable`, tus): in PATCHes, resumed after a dropped connection; a plain or import one
+ * also after a page reload (its upload URL is kept in `localStorage` until it is delivered).
  */
 import type { EdgeClient, FileDescriptorInput, UploadResult } from "@digime-edge/edge-worker/client";
 
@@ -47,6 +51,15 @@ export interface UploadMethod {
   upload(request: UploadRequest): Promise<UploadResult>;
 }
 
+/** Files larger than this go through resumable uploads (`/api/uploads`), in every mode. */
+export const RESUMABLE_THRESHOLD = 16 * 1024 * 1024;
+
+/** Bytes per PATCH of a resumable upload. */
+export const RESUMABLE_CHUNK_BYTES = 8 * 1024 * 1024;
+
+/** Where a plain upload's URL is kept between page loads: one key per file (name, size, date). */
+const resumeKey = (file: File) => `digime-upload:${file.name}:${file.size}:${file.lastModified}`;
+
 /** The mode the page uses unless told otherwise. */
 export const DEFAULT_UPLOAD_MODE: UploadMode = "sealed";
 
@@ -69,33 +82,73 @@ const share = (part: number, whole: number | undefined): number | undefined => {
  * @returns One method per mode.
  */
 export function createUploadMethods(client: EdgeClient): Record<UploadMode, UploadMethod> {
-  const sendAsIs: UploadMethod["upload"] = ({ file, descriptor, onProgress, signal }) =>
-    client.upload(file, descriptor, {
+  /** A large file, resumable: sealed here or not; a plain one picks up where a reload left it. */
+  const resumable = async ({ file, descriptor, onProgress, signal }: UploadRequest, sealed: boolean) => {
+    const key = resumeKey(file);
+    const kept = sealed ? null : localStorage.getItem(key);
+    const send = (uploadUrl: string | undefined) =>
+      client.uploadResumable(file, {
+        sealed,
+        ...(descriptor ? { descriptor } : {}),
+        fileName: file.name,
+        signal,
+        chunkBytes: RESUMABLE_CHUNK_BYTES,
+        ...(uploadUrl ? { uploadUrl } : {}),
+        onUploadUrl: (url) => {
+          if (!sealed) localStorage.setItem(key, url);
+        },
+        onProgress: (sent, total) => onProgress({ phase: "sending", done: share(sent, total) }),
+      });
+    try {
+      const result = await (kept
+        ? send(kept).catch((error: unknown) => {
+            // Gone (expired, ended, another session's): start again.
+            const code = (error as { code?: string }).code;
+            if (code === "NOT_FOUND" || code === "UPLOAD_EXPIRED") return send(undefined);
+            throw error;
+          })
+        : send(undefined));
+      localStorage.removeItem(key);
+      return result;
+    } catch (error) {
+      // Kept only while it can be resumed: a cancelled or cut-off upload, not a refused one.
+      const code = (error as { code?: string }).code;
+      if (code !== "ABORTED" && code !== "NETWORK") localStorage.removeItem(key);
+      throw error;
+    }
+  };
+  const sendAsIs: UploadMethod["upload"] = (request) => {
+    if (request.file.size > RESUMABLE_THRESHOLD) return resumable(request, false);
+    const { file, descriptor, onProgress, signal } = request;
+    return client.upload(file, descriptor, {
       fileName: file.name,
       signal,
       onProgress: (sent, total) => onProgress({ phase: "sending", done: share(sent, total) }),
     });
+  };
   return {
     sealed: {
       mode: "sealed",
       summary: "Encrypted on this device before it leaves: the Worker only ever sees ciphertext.",
       label: "encrypted here",
       upload: ({ file, descriptor, onProgress, signal }) =>
-        client.uploadSealed(file, descriptor, {
-          fileName: file.name,
-          signal,
-          onSealProgress: (read, total) => {
-            const done = share(read, total);
-            onProgress({ phase: "sealing", done: done === undefined ? undefined : done * SEALING_SHARE });
-          },
-          onProgress: (sent, total) => {
-            const done = share(sent, total);
-            onProgress({
-              phase: "sending",
-              done: done === undefined ? undefined : SEALING_SHARE + done * (1 - SEALING_SHARE),
-            });
-          },
-        }),
+        file.size > RESUMABLE_THRESHOLD
+          ? resumable({ file, descriptor, onProgress, signal }, true)
+          : client.uploadSealed(file, descriptor, {
+              fileName: file.name,
+              signal,
+              onSealProgress: (read, total) => {
+                const done = share(read, total);
+                onProgress({ phase: "sealing", done: done === undefined ? undefined : done * SEALING_SHARE });
+              },
+              onProgress: (sent, total) => {
+                const done = share(sent, total);
+                onProgress({
+                  phase: "sending",
+                  done: done === undefined ? undefined : SEALING_SHARE + done * (1 - SEALING_SHARE),
+                });
+              },
+            }),
     },
     plain: {
       mode: "plain",
