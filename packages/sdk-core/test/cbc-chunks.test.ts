@@ -100,7 +100,7 @@ describe("cbcEncryptChunks", () => {
     const pieces = cbcEncryptChunks(key, iv, iterator, 1024);
     await pieces.next();
     const reason = new Error("stop");
-    expect(await pieces.return?.(reason)).toEqual({ done: true, value: undefined });
+    expect(await pieces.return?.(reason as never)).toEqual({ done: true, value: undefined });
     expect(state.returned).toBe(reason);
   });
 

@@ -96,22 +96,22 @@ async function checkedEnvelope(
   return envelopeFor(
     publicKey,
     fileDescriptor,
-    keyMaterial && new Uint8Array(keyMaterial.key),
-    keyMaterial?.iv,
+    keyMaterial && { key: new Uint8Array(keyMaterial.key), iv: keyMaterial.iv },
   );
 }
 
 /**
  * The envelope of `fileDescriptor` for `publicKey` (a postbox key imported by this SDK), with a
- * fresh random key and iv unless given. A given `key` is wiped like a random one.
+ * fresh random key and iv unless given. A given `key` is wiped like a random one. With `file`,
+ * its ciphertext too (`body`), encrypted alongside the metadata rather than after it.
  * @throws TypeValidationError when the descriptor does not serialize to JSON.
  */
 export async function envelopeFor(
   publicKey: CryptoKey,
   fileDescriptor: unknown,
-  key = randomBytes(32),
-  ivBytes: Uint8Array = randomBytes(16),
-): Promise<Envelope> {
+  given: { key?: Uint8Array; iv?: Uint8Array; file?: Uint8Array } = {},
+): Promise<Envelope & { body?: Uint8Array<ArrayBuffer> }> {
+  const { key = randomBytes(32), iv: ivBytes = randomBytes(16), file } = given;
   let json: string | undefined;
   try {
     json = JSON.stringify(fileDescriptor);
@@ -121,17 +121,26 @@ export async function envelopeFor(
   if (typeof json !== "string") throw invalid("fileDescriptor", "must serialize to JSON");
   const iv = new Uint8Array(ivBytes);
   try {
-    const [aesKey, wrapped] = await Promise.all([
-      crypto.subtle.importKey("raw", key, { name: "AES-CBC" }, false, ["encrypt"]),
-      crypto.subtle.encrypt({ name: "RSA-OAEP" }, publicKey, key),
+    // The key's wrapping, the metadata and the file at once: each is a WebCrypto job of its own.
+    const [wrapped, [aesKey, metadata, body]] = await Promise.all([
+      crypto.subtle.encrypt({ name: "RSA-OAEP" }, publicKey, key as Uint8Array<ArrayBuffer>),
+      crypto.subtle
+        .importKey("raw", key as Uint8Array<ArrayBuffer>, { name: "AES-CBC" }, false, ["encrypt"])
+        .then((aesKey) =>
+          Promise.all([
+            aesKey,
+            cbcEncryptUnchecked(aesKey, iv, utf8Encode(json)),
+            file && cbcEncryptUnchecked(aesKey, iv, file),
+          ]),
+        ),
     ]);
-    const metadata = await cbcEncryptUnchecked(aesKey, iv, utf8Encode(json));
     return {
       aesKey,
       iv,
       ivHex: toHex(iv),
       symmetricalKey: encodeBase64(new Uint8Array(wrapped)),
       metadata: encodeBase64(metadata),
+      ...(body && { body }),
     };
   } finally {
     // The raw key is no longer needed once imported and wrapped.

@@ -3,7 +3,7 @@
  * a fresh envelope, and the file encrypted with it (bytes at once, a stream as it is read).
  */
 
-import { cbcEncryptChunks, cbcEncryptUnchecked } from "../internal/cbc.js";
+import { cbcEncryptChunks } from "../internal/cbc.js";
 import { chunksOf } from "../internal/chunks.js";
 import { countedStream } from "../internal/counted-stream.js";
 import type { FileSource } from "../internal/file-data.js";
@@ -35,10 +35,11 @@ export async function sealSource(
   fileDescriptor: unknown,
   onProgress?: ProgressCallback,
 ): Promise<SealedFile> {
-  const envelope = await envelopeFor(publicKey, fileDescriptor);
+  const bytes = source.kind === "bytes" ? source.bytes : undefined;
+  const envelope = await envelopeFor(publicKey, fileDescriptor, { file: bytes });
   const fields = { iv: envelope.ivHex, symmetricalKey: envelope.symmetricalKey, metadata: envelope.metadata };
   if (source.kind === "bytes") {
-    const body = await cbcEncryptUnchecked(envelope.aesKey, envelope.iv, source.bytes);
+    const body = envelope.body as Uint8Array<ArrayBuffer>;
     onProgress?.(source.size, source.size);
     return { ...fields, body, size: body.length };
   }

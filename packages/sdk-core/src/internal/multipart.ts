@@ -4,10 +4,16 @@
  * where request bodies cannot be streamed.
  */
 import type { ProgressCallback } from "../types.js";
-import { utf8Encode } from "./bytes.js";
+import { concatBytes, utf8Encode } from "./bytes.js";
 import { collectBlob, fileChunks, withKnownLength } from "./chunks.js";
 import { countedStream } from "./counted-stream.js";
 import { randomNonce } from "./random.js";
+
+/**
+ * Files of bytes up to this size are streamed in one chunk, head and tail included (one pull and
+ * one socket write instead of three): 8 KiB, small enough that the copy costs nothing.
+ */
+const ONE_CHUNK = 8 * 1024;
 
 /** Options of {@link multipartBody}. */
 export interface MultipartOptions {
@@ -83,6 +89,12 @@ export async function multipartBody(options: MultipartOptions): Promise<Multipar
 
   let whole = false;
   async function* parts() {
+    // Small bytes go as one chunk: one pull and one socket write instead of three.
+    if (file instanceof Uint8Array && file.length <= ONE_CHUNK) {
+      whole = true;
+      yield concatBytes(head, file, tail);
+      return;
+    }
     yield head;
     yield* fileChunks(file);
     whole = true;
