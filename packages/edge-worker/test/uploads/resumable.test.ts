@@ -84,6 +84,34 @@ describe("resumable uploads arrive once, byte for byte, after cut-offs", () => {
     expect(await stagedKeys(location)).toEqual([]);
   });
 
+  it("creation-with-upload: the first bytes in the POST; the whole file in one POST is delivered", async () => {
+    const { browser, postboxId } = await signedInUser();
+    const file = bytesOf(3000, 5);
+    const body = {
+      method: "POST",
+      body: file.subarray(0, 1000),
+      headers: { "Content-Type": "application/offset+octet-stream" },
+    };
+    const partial = await create(browser, 3000, { filename: "cwu.bin" }, body);
+    expect(partial.status).toBe(201);
+    expect(partial.headers.get("Upload-Offset")).toBe("1000");
+    const location = partial.headers.get("Location") as string;
+    expect((await patch(browser, location, 1000, file.subarray(1000))).status).toBe(200);
+    const whole = await create(browser, 3000, { filename: "whole.bin" }, { ...body, body: file });
+    expect(whole.status, await whole.clone().text()).toBe(201);
+    expect(await whole.json()).toMatchObject({ status: "delivered", fileName: "whole.bin", bytes: 3000 });
+    const files = await emulator.files(postboxId);
+    expect(files.map((f) => f.fileName).sort()).toEqual(["cwu.bin", "whole.bin"]);
+    for (const f of files) expect(f.sha256).toBe(await sha256(file));
+    const wrongType = await create(
+      browser,
+      3000,
+      { filename: "x" },
+      { ...body, headers: { "Content-Type": "text/plain" } },
+    );
+    expect((await errorOf(wrongType)).status).toBe(415);
+  });
+
   it("termination deletes what was staged; the upload is then gone", async () => {
     const { browser } = await signedInUser();
     const file = bytesOf(STAGING_PART_BYTES + 10, 3);

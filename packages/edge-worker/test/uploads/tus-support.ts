@@ -52,21 +52,23 @@ export function tusHeaders(more: Record<string, string> = {}): Headers {
   return new Headers({ "Tus-Resumable": "1.0.0", ...more });
 }
 
-/** `POST /api/uploads` from the app origin. */
+/** `POST /api/uploads` from the app origin (`init.headers` added to tus's). */
 export function create(
   browser: Browser,
   length: number,
   metadata: Record<string, string> = { filename: "file.bin" },
   init: CallInit = {},
 ): Promise<Response> {
+  const { headers, ...rest } = init;
   return browser.fetch("/api/uploads", {
     method: "POST",
     origin: APP_ORIGIN,
+    ...rest,
     headers: tusHeaders({
       "Upload-Length": String(length),
       "Upload-Metadata": formatUploadMetadata(metadata),
+      ...(headers as Record<string, string> | undefined),
     }),
-    ...init,
   });
 }
 

@@ -9,6 +9,9 @@ import type { ApiFailure } from "../digime";
 import { randomId } from "../signing";
 import { LEASE_TTL_MS } from "../upload-leases";
 
+/** How soon the alarm tries again to delete what R2 failed to delete. */
+export const SWEEP_RETRY_MS = 60_000;
+
 /** Staged plaintext per R2 part (R2's smallest part but the last). Every part but the last is this size. */
 export const STAGING_PART_BYTES = 5 * 1024 * 1024;
 
@@ -327,20 +330,41 @@ export class StagedUploads {
    */
   async sweep(): Promise<number | undefined> {
     const now = Date.now();
+    let failed = false;
     for (const row of this.#storage.sql
       .exec<UploadRow>("SELECT * FROM uploads WHERE expires_at <= ?", now)
       .toArray())
-      await this.#drop(row);
-    return (
+      failed = !(await this.#tryDrop(row)) || failed;
+    const next =
       this.#storage.sql.exec<{ at: number | null }>("SELECT MIN(expires_at) AS at FROM uploads").one().at ??
-      undefined
-    );
+      undefined;
+    // What R2 did not delete now is tried again in a minute, not in a loop.
+    return failed && next !== undefined ? Math.max(next, now + SWEEP_RETRY_MS) : next;
   }
 
-  /** Deletes every upload and what it staged (the user signed out or went idle). */
+  /**
+   * Deletes every upload and what it staged (the user signed out or went idle). The rows go even
+   * when R2 fails (the vault is being emptied); R2 aborts a forgotten multipart upload in 7 days.
+   */
   async dropAll(): Promise<void> {
     for (const row of this.#storage.sql.exec<UploadRow>("SELECT * FROM uploads").toArray())
+      if (!(await this.#tryDrop(row))) this.#storage.sql.exec("DELETE FROM uploads WHERE id = ?", row.id);
+  }
+
+  /** {@link StagedUploads.#drop}, logging an R2 failure by kind only; answers whether it worked. */
+  async #tryDrop(row: UploadRow): Promise<boolean> {
+    try {
       await this.#drop(row);
+      return true;
+    } catch (error) {
+      console.error(
+        JSON.stringify({
+          event: "staging_delete_failed",
+          name: error instanceof Error ? error.name : typeof error,
+        }),
+      );
+      return false;
+    }
   }
 
   /** Aborts the multipart upload, deletes the completed object and every tail, then the row. */
