@@ -56,10 +56,13 @@ export interface WriteOptions extends TokenLifecycleOptions {
 export async function write(context: ClientContext, options: WriteOptions): Promise<WriteResult> {
   const checked = parseInput(writeOptionsSchema(), options, "write options");
   const source = normalizeFileData(options.data.fileData, ["data", "fileData"]);
-  const [contractPrivateKey, publicKey] = await Promise.all([
-    contractKey(checked.contractDetails.privateKey, ["contractDetails", "privateKey"]),
-    postboxKey(checked.publicKey, ["publicKey"]),
-  ]);
+  // The contract's key signs only once the file is sealed: bytes are sealed while it is looked up
+  // (a SHA-256); a stream is not touched before both keys are in. A failure is thrown before any
+  // request either way.
+  const signingKey = contractKey(checked.contractDetails.privateKey, ["contractDetails", "privateKey"]);
+  signingKey.catch(() => {});
+  const publicKey = await postboxKey(checked.publicKey, ["publicKey"]);
+  if (source.kind !== "bytes") await signingKey;
   // The caller's descriptor object, not the parsed copy: every member it has is kept, in its order.
   const [descriptor, marker] = markDescriptor(options.data.fileDescriptor, checked.writeReference);
   const sealOnce = () => sealSource(publicKey, source, descriptor);
@@ -69,7 +72,7 @@ export async function write(context: ClientContext, options: WriteOptions): Prom
     context,
     { ...rest, sealed, fileName: data.fileName },
     source.replayable ? sealOnce : undefined,
-    contractPrivateKey,
+    await signingKey,
   );
   return marker === undefined ? result : { ...result, writeReference: marker };
 }

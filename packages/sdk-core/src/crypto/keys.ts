@@ -29,8 +29,9 @@ const KEY_USES = {
 type KeyUse = keyof typeof KEY_USES;
 
 const CACHE_SIZE = 64;
-// Keyed by a SHA-256 of the key text, so the cache never holds a private key's PEM. Promises are
-// cached so that concurrent imports of one key share a single importKey call.
+// A private key is keyed by a SHA-256 of its text, so the cache never holds its PEM; a public key
+// (no secret) by its text, found without a WebCrypto round trip. Promises are cached so that
+// concurrent imports of one key share a single importKey call.
 const cache = new Map<string, Promise<CryptoKey>>();
 
 // `cause` is the SDK's own error (PEM or DER), never WebCrypto's, whose message is not ours.
@@ -39,19 +40,15 @@ function importError(what: string, cause?: TypeValidationError): TypeValidationE
 }
 
 async function cached(use: KeyUse, text: string, load: () => Promise<CryptoKey>): Promise<CryptoKey> {
-  const id = encodeBase64Url(
-    new Uint8Array(await crypto.subtle.digest("SHA-256", utf8Encode(`${use}\0${text}`))),
-  );
-  let pending = cache.get(id);
-  if (pending) cache.delete(id);
-  else {
-    pending = load();
-    const settled = pending;
-    settled.catch(() => {
-      if (cache.get(id) === settled) cache.delete(id);
-    });
-  }
+  const id =
+    use === "contract"
+      ? encodeBase64Url(new Uint8Array(await crypto.subtle.digest("SHA-256", utf8Encode(text))))
+      : use + text; // no use's name begins another's
+  const pending = cache.get(id) ?? load();
+  // A failure is not kept (unless a newer import of the same text took its place).
+  pending.catch(() => cache.get(id) === pending && cache.delete(id));
   // Most recently used last; the least recently used goes when the cache is full.
+  cache.delete(id);
   cache.set(id, pending);
   if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value as string);
   return pending;

@@ -1,0 +1,61 @@
+import { describe, expect, it } from "vitest";
+import { TypeValidationError } from "../src/index.js";
+import { contractDetails, type FakeDigime } from "./support/fake-digime.js";
+import { sdkFor, useFakeDigime, writeOptionsFor } from "./support/use-fake-digime.js";
+
+let fake: FakeDigime;
+useFakeDigime((started) => {
+  fake = started;
+});
+
+const descriptor = { mimeType: "application/octet-stream", accounts: [{ accountId: "acc-1" }] };
+const badContract = {
+  ...contractDetails,
+  privateKey: "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----",
+};
+
+// `write` seals bytes while the contract key is looked up; a stream waits for both keys.
+describe("write with a contract key that does not import", () => {
+  it("leaves a stream untouched (not locked) and sends nothing", async () => {
+    let calls = 0;
+    const client = sdkFor(fake, {
+      fetch: async () => {
+        calls++;
+        return new Response("{}");
+      },
+    });
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new Uint8Array(10));
+        controller.close();
+      },
+    });
+    const options = { ...writeOptionsFor(fake, stream, descriptor), contractDetails: badContract };
+    const error = await client.write(options).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TypeValidationError);
+    expect((error as TypeValidationError).issues.map((i) => i.path)).toContainEqual([
+      "contractDetails",
+      "privateKey",
+    ]);
+    expect(stream.locked).toBe(false);
+    expect(calls).toBe(0);
+  });
+
+  it("with bytes, is refused as before: no request, the key named", async () => {
+    let calls = 0;
+    const client = sdkFor(fake, {
+      fetch: async () => {
+        calls++;
+        return new Response("{}");
+      },
+    });
+    const options = {
+      ...writeOptionsFor(fake, new Uint8Array(2000), descriptor),
+      contractDetails: badContract,
+    };
+    const error = await client.write(options).catch((e: unknown) => e);
+    expect((error as TypeValidationError).code).toBe("KEY_IMPORT");
+    expect(calls).toBe(0);
+    expect(fake.files).toHaveLength(0);
+  });
+});
