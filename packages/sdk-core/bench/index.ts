@@ -6,6 +6,9 @@
  *
  *   1. AES-256-CBC of 64 MiB: createCbcEncryptStream (64 KiB input chunks) and encryptCbc, versus
  *      node:crypto createCipheriv.
+ *   2a. A 512 MiB streamed sdk.write versus the official SDK's Node-stream path rebuilt
+ *      (`createCipheriv` piped into a multipart node:http request), every run decrypted by the sink:
+ *      wall and client CPU against targets of 1.00x.
  *   2. A 64 MiB streamed sdk.write, versus the same request hand-built with node:crypto and sent
  *      with node:http and with fetch, all to one local sink (bench/sink.ts, its own process); and
  *      the per-write cost of 1 KiB writes.
@@ -1029,7 +1032,7 @@ async function main() {
       `UV_THREADPOOL_SIZE ${process.env.UV_THREADPOOL_SIZE ?? "4 (default)"}`,
   );
   console.log("Ratios are throughput over the baseline's: above 1.00x is faster than the baseline.");
-  // `pnpm bench [envelope] [write] [rss] [sign] [base64] [size]` runs only the sections named; none: all.
+  // `pnpm bench [envelope] [stream] [write] [push] [rss] [sign] [base64] [size]` runs only those named; none: all.
   const asked = new Set(process.argv.slice(2));
   const unknown = [...asked].filter((name) => !SECTIONS.includes(name));
   if (unknown.length > 0)
