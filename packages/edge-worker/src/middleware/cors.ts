@@ -22,7 +22,7 @@ export function corsForAllowedOrigins() {
     credentials: true,
     allowMethods: ["GET", "HEAD", "POST", "PATCH", "DELETE", "OPTIONS"],
     allowHeaders: ["Content-Type", ...Object.values(SEALED_HEADERS), ...TUS_REQUEST_HEADERS],
-    exposeHeaders: ["Retry-After", ...TUS_ANSWER_HEADERS, "X-Digime-Upload-State"],
+    exposeHeaders: ["Retry-After", ...TUS_ANSWER_HEADERS],
     maxAge: 600,
   });
 }

@@ -29,6 +29,7 @@ import {
   requireTusResumable,
   TUS_EXTENSIONS,
   TUS_VERSION,
+  UPLOAD_STATE_HEADER,
   wholeNumberOf,
 } from "../lib/tus/protocol";
 import { PatchStager } from "../lib/tus/staging";
@@ -39,6 +40,9 @@ import { LEASE_RENEW_MS } from "../lib/upload-leases";
 import { originCheck } from "../middleware/origin-check";
 import { requireSession } from "../middleware/session";
 import { requireWriteApi } from "../middleware/write-api";
+
+/** Most resumable uploads one user may have in progress at once. */
+export const MAX_OPEN_UPLOADS = 16;
 
 /** The path of an upload's URL (`Location`). */
 export const uploadPath = (id: string) => `/api/uploads/${id}`;
@@ -335,12 +339,6 @@ export const uploads = new Hono<AppEnv>()
     if (!ended.ok) throw failureToError(ended);
     return new Response(null, { status: 204 });
   });
-
-/** Most resumable uploads one user may have in progress at once. */
-export const MAX_OPEN_UPLOADS = 16;
-
-/** Answer header of `HEAD`: where the upload is (`receiving`, `complete`, `delivering`, `delivered`, `failed`). */
-export const UPLOAD_STATE_HEADER = "X-Digime-Upload-State";
 
 /**
  * Lets a PATCH's work finish when the client goes away (a cut-off body's bytes are still kept, the

@@ -15,7 +15,13 @@ export const OFFSET_OCTET_STREAM = "application/offset+octet-stream";
 
 /** Request headers of tus, for CORS (`Access-Control-Allow-Headers`). */
 export const TUS_REQUEST_HEADERS = ["Tus-Resumable", "Upload-Length", "Upload-Offset", "Upload-Metadata"];
-/** Answer headers of tus, for CORS (`Access-Control-Expose-Headers`). */
+/**
+ * Answer header of `HEAD` beside tus's: where the upload is (`receiving`, `complete`, `delivering`,
+ * `delivered`, `failed`), since tus's `Upload-Offset` alone cannot say whether it was delivered.
+ */
+export const UPLOAD_STATE_HEADER = "X-Digime-Upload-State";
+
+/** Answer headers of tus (and {@link UPLOAD_STATE_HEADER}), for CORS (`Access-Control-Expose-Headers`). */
 export const TUS_ANSWER_HEADERS = [
   "Location",
   "Tus-Resumable",
@@ -25,6 +31,7 @@ export const TUS_ANSWER_HEADERS = [
   "Upload-Offset",
   "Upload-Length",
   "Upload-Expires",
+  UPLOAD_STATE_HEADER,
 ];
 
 /**
