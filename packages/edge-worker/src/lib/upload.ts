@@ -8,11 +8,11 @@ import type { TokenValue, UserAccessToken } from "@digime-edge/sdk-core";
 import type { Context } from "hono";
 import type { AppEnv } from "../env";
 import { ApiError } from "../errors";
-import type { WriteGrant } from "../vault";
 import type { BodyChunksOptions } from "./body-chunks";
 import { describeDigiMeFailure, failureToError } from "./digime";
 import { vaultFor } from "./session";
 import { LEASE_RENEW_MS } from "./upload-leases";
+import type { WriteGrant } from "./vault-tokens";
 
 /** What an upload route answers on success. */
 export interface UploadResult {
