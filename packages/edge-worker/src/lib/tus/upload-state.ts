@@ -8,89 +8,33 @@
 import type { ApiFailure } from "../digime";
 import { randomId } from "../signing";
 import { LEASE_TTL_MS } from "../upload-leases";
+import { dropAllUploads, dropUpload, sweepUploads } from "./upload-cleanup";
+import { toUpload, type UploadRow } from "./upload-rows";
+import {
+  STAGING_PART_BYTES,
+  type StagedPart,
+  type StagedUpload,
+  tailKey,
+  type UploadMode,
+  type UploadResult,
+} from "./upload-types";
 
-/** How soon the alarm tries again to delete what R2 failed to delete. */
-export const SWEEP_RETRY_MS = 60_000;
-
-/** Staged plaintext per R2 part (R2's smallest part but the last). Every part but the last is this size. */
-export const STAGING_PART_BYTES = 5 * 1024 * 1024;
-
-/** How an upload's bytes become a delivery. */
-export type UploadMode = "plain" | "sealed" | "import";
-
-/** Where an upload is in its life. */
-export type UploadState = "receiving" | "complete" | "delivering" | "delivered" | "failed";
-
-/** One staged R2 part. */
-export interface StagedPart {
-  /** R2's part number (from 1). */
-  partNumber: number;
-  /** R2's etag of it. */
-  etag: string;
-}
-
-/** An upload as a PATCH sees it (crosses Durable Object RPC: plain data only). */
-export interface StagedUpload {
-  /** Its id (the last segment of its URL). */
-  id: string;
-  /** How it is delivered. */
-  mode: UploadMode;
-  /** Declared length in bytes (`Upload-Length`). */
-  length: number;
-  /** Bytes received and staged. */
-  offset: number;
-  /** The R2 object key (the multipart upload's, and the prefix of its tails). */
-  r2Key: string;
-  /** R2's multipart upload id. */
-  r2UploadId: string;
-  /** Parts staged so far. */
-  parts: StagedPart[];
-  /** Bytes staged in the tail object (fewer than a part), after the parts. */
-  tailBytes: number;
-  /** Plain and import uploads: the AES-256-GCM staging key (raw). Sealed: absent. */
-  stagingKey?: Uint8Array<ArrayBuffer>;
-  /** What the upload's creation gave (file name, type, descriptor or envelope), as JSON. */
-  metadata: string;
-  /** Where it is in its life. */
-  state: UploadState;
-  /** The delivery's answer (status and JSON body), once there is one. */
-  result?: { status: number; body: string };
-  /** When it expires (ms since the epoch). */
-  expiresAt: number;
-}
-
-interface UploadRow {
-  id: string;
-  mode: UploadMode;
-  length: number;
-  offset: number;
-  r2_key: string;
-  r2_upload_id: string;
-  parts: string;
-  tail_bytes: number;
-  staging_key: ArrayBuffer | null;
-  metadata: string;
-  state: UploadState;
-  result: string | null;
-  lock_id: string | null;
-  lock_until: number | null;
-  expires_at: number;
-  [key: string]: SqlStorageValue;
-}
-
-/** The R2 key of an upload's tail at `parts` parts and `tailBytes` bytes (a new key per state). */
-export function tailKey(upload: Pick<StagedUpload, "r2Key">, parts: number, tailBytes: number): string {
-  return `${upload.r2Key}.tail.${parts}.${tailBytes}`;
-}
+export {
+  STAGING_PART_BYTES,
+  type StagedPart,
+  type StagedUpload,
+  SWEEP_RETRY_MS,
+  tailKey,
+  type UploadMode,
+  type UploadResult,
+  type UploadState,
+} from "./upload-types";
 
 const fail = (status: ApiFailure["status"], code: ApiFailure["code"], message: string) =>
   ({ ok: false, status, code, message }) as const;
 
 const NOT_FOUND = fail(404, "NOT_FOUND", "no such upload");
 const LOST_LOCK = fail(409, "UPLOAD_LOCKED", "this PATCH no longer holds the upload; resume it");
-
-/** Answer of an upload operation: the value, or a failure to answer with. */
-export type UploadResult<T> = ({ ok: true } & T) | ({ ok: false } & ApiFailure);
 
 /** The uploads table of one vault, and their staged objects in R2. */
 export class StagedUploads {
@@ -319,7 +263,7 @@ export class StagedUploads {
     if (!row) return NOT_FOUND;
     if (row.lock_until !== null && row.lock_until > Date.now())
       return fail(423, "UPLOAD_LOCKED", "a request is writing to this upload; try again shortly");
-    await this.#drop(row);
+    await dropUpload(this.#storage.sql, this.#bucket, row);
     return { ok: true };
   }
 
@@ -329,78 +273,11 @@ export class StagedUploads {
    * @returns The earliest expiry left, if any.
    */
   async sweep(): Promise<number | undefined> {
-    const now = Date.now();
-    let failed = false;
-    for (const row of this.#storage.sql
-      .exec<UploadRow>("SELECT * FROM uploads WHERE expires_at <= ?", now)
-      .toArray())
-      failed = !(await this.#tryDrop(row)) || failed;
-    const next =
-      this.#storage.sql.exec<{ at: number | null }>("SELECT MIN(expires_at) AS at FROM uploads").one().at ??
-      undefined;
-    // What R2 did not delete now is tried again in a minute, not in a loop.
-    return failed && next !== undefined ? Math.max(next, now + SWEEP_RETRY_MS) : next;
+    return sweepUploads(this.#storage.sql, this.#bucket);
   }
 
-  /**
-   * Deletes every upload and what it staged (the user signed out or went idle). The rows go even
-   * when R2 fails (the vault is being emptied); R2 aborts a forgotten multipart upload in 7 days.
-   */
+  /** Deletes every upload and what it staged (see `dropAllUploads`). */
   async dropAll(): Promise<void> {
-    for (const row of this.#storage.sql.exec<UploadRow>("SELECT * FROM uploads").toArray())
-      if (!(await this.#tryDrop(row))) this.#storage.sql.exec("DELETE FROM uploads WHERE id = ?", row.id);
+    await dropAllUploads(this.#storage.sql, this.#bucket);
   }
-
-  /** {@link StagedUploads.#drop}, logging an R2 failure by kind only; answers whether it worked. */
-  async #tryDrop(row: UploadRow): Promise<boolean> {
-    try {
-      await this.#drop(row);
-      return true;
-    } catch (error) {
-      console.error(
-        JSON.stringify({
-          event: "staging_delete_failed",
-          name: error instanceof Error ? error.name : typeof error,
-        }),
-      );
-      return false;
-    }
-  }
-
-  /** Aborts the multipart upload, deletes the completed object and every tail, then the row. */
-  async #drop(row: UploadRow): Promise<void> {
-    if (row.state === "receiving") {
-      await this.#bucket
-        .resumeMultipartUpload(row.r2_key, row.r2_upload_id)
-        .abort()
-        .catch(() => {});
-    }
-    const stale: string[] = [row.r2_key];
-    let cursor: string | undefined;
-    do {
-      const page = await this.#bucket.list({ prefix: `${row.r2_key}.tail.`, ...(cursor ? { cursor } : {}) });
-      stale.push(...page.objects.map((o) => o.key));
-      cursor = page.truncated ? page.cursor : undefined;
-    } while (cursor);
-    await this.#bucket.delete(stale);
-    this.#storage.sql.exec("DELETE FROM uploads WHERE id = ?", row.id);
-  }
-}
-
-function toUpload(row: UploadRow): StagedUpload {
-  return {
-    id: row.id,
-    mode: row.mode,
-    length: row.length,
-    offset: row.offset,
-    r2Key: row.r2_key,
-    r2UploadId: row.r2_upload_id,
-    parts: JSON.parse(row.parts) as StagedPart[],
-    tailBytes: row.tail_bytes,
-    ...(row.staging_key ? { stagingKey: new Uint8Array(row.staging_key) } : {}),
-    metadata: row.metadata,
-    state: row.state,
-    ...(row.result ? { result: JSON.parse(row.result) as { status: number; body: string } } : {}),
-    expiresAt: row.expires_at,
-  };
 }
