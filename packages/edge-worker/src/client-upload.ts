@@ -1,0 +1,213 @@
+/**
+ * The typed client's uploads of a whole file: plain (`POST /api/files`: the Worker encrypts) or
+ * sealed in the browser (`POST /api/sealed-files`), each sent once more when the Worker's token was
+ * refreshed after the body was spent.
+ */
+import { type FileDescriptor, type SealedFile, seal } from "@digime-edge/sdk-core";
+import { EdgeClientError, INCLUDE, parse } from "./client-http";
+import { aborted, counted, isBrowser, sealedBlob, uploadWithXhr, type XhrLike } from "./client-transport";
+import { completeDescriptor } from "./lib/complete-descriptor";
+import type { DescriptorInput } from "./lib/descriptor";
+import { SEALED_HEADERS } from "./lib/sealed-envelope";
+import type { UploadResult } from "./routes/files";
+import type { SessionInfo } from "./routes/session";
+
+/** Options of `EdgeClient.upload`. */
+export interface UploadOptions {
+  /** Called as the request body is sent: bytes `sent` of `total` (the whole multipart body). */
+  onProgress?: (sent: number, total: number | undefined) => void;
+  /** Cancels the upload. */
+  signal?: AbortSignal;
+  /** File name to send; defaults to the `File`'s name, or `upload`. */
+  fileName?: string;
+}
+
+/**
+ * How `EdgeClient.uploadSealed` sends the sealed body:
+ * - `xhr`: sealed into a `Blob` first (the ciphertext stays on the device, in memory or spilled to
+ *   disk by the browser), then sent with `XMLHttpRequest`, which reports upload progress;
+ * - `stream`: sealed as `fetch` sends it (`duplex: "half"`), never held whole. Browsers stream
+ *   request bodies only over HTTP/2 or later, so choose it there only when the Worker is reached
+ *   that way;
+ * - `blob`: sealed into a `Blob`, then sent with `fetch` (progress only at the start and the end);
+ * - `auto` (default): `xhr` where `XMLHttpRequest` exists and no `fetch` was given to the client;
+ *   otherwise `stream` outside browsers (Node, Deno, Bun, workers) and `blob` in them.
+ */
+export type SealedTransport = "auto" | "xhr" | "stream" | "blob";
+
+/** Options of `EdgeClient.uploadSealed`. */
+export interface SealedUploadOptions extends UploadOptions {
+  /** How the sealed body travels; see {@link SealedTransport}. */
+  transport?: SealedTransport;
+  /** Called as the file is read and encrypted: plaintext bytes read so far, of the file's size. */
+  onSealProgress?: (read: number, total: number | undefined) => void;
+}
+
+/** The typed client's uploads of a whole file (part of {@link EdgeClient}). */
+export interface UploadMethods {
+  /**
+   * Uploads a file to the user's digi.me library. Uses XHR for upload progress where it exists (and
+   * no `fetch` was given), `fetch` otherwise. Retries once when the Worker answers
+   * `TOKEN_REFRESHED_RETRY` (its token was refreshed after the body had been sent).
+   *
+   * @param file - The file or blob.
+   * @param descriptor - Optional `mimeType`, `accounts`, `tags`, `reference`.
+   * @param options - Progress, cancellation and file name.
+   */
+  upload(file: Blob, descriptor?: DescriptorInput, options?: UploadOptions): Promise<UploadResult>;
+  /**
+   * Uploads a file sealed in the browser: gets the postbox's public key from the session, encrypts
+   * the file and its descriptor with sdk-core's `seal` as the file is read, and sends only the
+   * ciphertext and the envelope (`POST /api/sealed-files`). Neither the Worker nor the network in
+   * between can read the file. When the Worker answers `TOKEN_REFRESHED_RETRY` (its token was
+   * refreshed after the body had been sent), the file is sealed afresh and sent once more.
+   *
+   * The descriptor is encrypted here, so its defaults are filled in here: `mimeType` from the
+   * file's type (else `application/octet-stream`), `accounts` the session's `accountId`.
+   *
+   * @param file - The file or blob.
+   * @param descriptor - Optional `mimeType`, `accounts`, `tags`, `reference`.
+   * @param options - Progress (`onProgress`: encrypted bytes sent), sealing progress, cancellation,
+   *   file name and transport.
+   * @throws EdgeClientError: the Worker's codes, `UNAUTHENTICATED`/`CANNOT_WRITE` before sealing,
+   *   409 `SEALING_UNAVAILABLE` (import write API: nothing to seal for) before sealing,
+   *   `SEAL_FAILED` when the file cannot be sealed, `NETWORK`, `ABORTED`.
+   */
+  uploadSealed(
+    file: Blob,
+    descriptor?: DescriptorInput,
+    options?: SealedUploadOptions,
+  ): Promise<UploadResult>;
+}
+
+/**
+ * The upload methods of a client for the Worker at `base`.
+ *
+ * @param base - The Worker's origin, without a trailing slash.
+ * @param fetchFn - The `fetch` to use.
+ * @param customFetch - A `fetch` was given to the client: uploads then do not use XHR.
+ * @param session - The client's session check.
+ */
+export function uploadMethods(
+  base: string,
+  fetchFn: typeof fetch,
+  customFetch: boolean,
+  session: () => Promise<SessionInfo>,
+): UploadMethods {
+  const Xhr = (globalThis as { XMLHttpRequest?: new () => XhrLike }).XMLHttpRequest;
+  const post = async (url: string, init: RequestInit, signal: AbortSignal | undefined) => {
+    let response: Response;
+    try {
+      response = await fetchFn(url, { ...INCLUDE, ...init, method: "POST", signal });
+    } catch (error) {
+      if (signal?.aborted) throw aborted();
+      throw new EdgeClientError(
+        0,
+        "NETWORK",
+        error instanceof Error ? error.message : "the upload got no answer",
+      );
+    }
+    return parse<UploadResult>(response);
+  };
+  const nameOf = (file: Blob, opts: UploadOptions) =>
+    opts.fileName || (file as Blob & { name?: string }).name || "upload";
+
+  const sendOnce = async (file: Blob, descriptor: DescriptorInput | undefined, opts: UploadOptions) => {
+    const form = new FormData();
+    if (descriptor) form.append("fileDescriptor", JSON.stringify(descriptor));
+    form.append("file", file, nameOf(file, opts));
+    const url = `${base}/api/files`;
+    if (Xhr && !customFetch) return uploadWithXhr(Xhr, url, form, {}, opts);
+    opts.onProgress?.(0, file.size);
+    const result = await post(url, { body: form }, opts.signal);
+    opts.onProgress?.(file.size, file.size);
+    return result;
+  };
+
+  const transportFor = (requested: SealedTransport | undefined): Exclude<SealedTransport, "auto"> => {
+    if (requested && requested !== "auto") return requested;
+    if (Xhr && !customFetch) return "xhr";
+    return isBrowser() ? "blob" : "stream";
+  };
+
+  const sealOnce = async (
+    file: Blob,
+    publicKey: string,
+    fileDescriptor: FileDescriptor,
+    opts: SealedUploadOptions,
+  ) => {
+    if (opts.signal?.aborted) throw aborted();
+    let sealed: SealedFile;
+    try {
+      sealed = await seal({
+        publicKey,
+        fileData: file,
+        fileDescriptor,
+        ...(opts.onSealProgress ? { onProgress: opts.onSealProgress } : {}),
+      });
+    } catch (error) {
+      throw new EdgeClientError(
+        0,
+        "SEAL_FAILED",
+        error instanceof Error ? error.message : "the file could not be sealed",
+      );
+    }
+    const headers: Record<string, string> = {
+      "Content-Type": "application/octet-stream",
+      [SEALED_HEADERS.iv]: sealed.iv,
+      [SEALED_HEADERS.symmetricalKey]: sealed.symmetricalKey,
+      [SEALED_HEADERS.metadata]: sealed.metadata,
+      [SEALED_HEADERS.fileName]: encodeURIComponent(nameOf(file, opts)),
+    };
+    const url = `${base}/api/sealed-files`;
+    const transport = transportFor(opts.transport);
+    if (transport === "stream") {
+      const body = counted(sealed.body, sealed.size, opts.onProgress);
+      // `duplex` is needed for a stream body and missing from some RequestInit types.
+      return post(url, { headers, body, duplex: "half" } as RequestInit, opts.signal);
+    }
+    const blob = await sealedBlob(sealed.body, opts.signal);
+    if (transport === "xhr") {
+      if (!Xhr) throw new EdgeClientError(0, "UNSUPPORTED", "XMLHttpRequest is not available here");
+      return uploadWithXhr(Xhr, url, blob, headers, opts);
+    }
+    opts.onProgress?.(0, blob.size);
+    const result = await post(url, { headers, body: blob }, opts.signal);
+    opts.onProgress?.(blob.size, blob.size);
+    return result;
+  };
+
+  /** Sends once, and once more when the Worker's token was refreshed after the body was spent. */
+  const withRetry = async (send: () => Promise<UploadResult>) => {
+    try {
+      return await send();
+    } catch (error) {
+      if (error instanceof EdgeClientError && error.code === "TOKEN_REFRESHED_RETRY") return send();
+      throw error;
+    }
+  };
+
+  return {
+    async upload(file, descriptor, opts = {}) {
+      return withRetry(() => sendOnce(file, descriptor, opts));
+    },
+    async uploadSealed(file, descriptor, opts = {}) {
+      const info = await session();
+      if (!info.authenticated) throw new EdgeClientError(401, "UNAUTHENTICATED", "sign in first");
+      if (info.writeApi === "import") {
+        throw new EdgeClientError(
+          409,
+          "SEALING_UNAVAILABLE",
+          "this Worker uses digi.me's import API: digi.me receives the file over TLS, there is nothing to seal for",
+        );
+      }
+      const { publicKey, accountId } = info;
+      if (!info.canWrite || !publicKey || !accountId) {
+        throw new EdgeClientError(403, "CANNOT_WRITE", "this sign-in gave no postbox to write to");
+      }
+      const fileDescriptor = completeDescriptor(descriptor, file.type, accountId);
+      // A new envelope for every attempt: the first body was spent.
+      return withRetry(() => sealOnce(file, publicKey, fileDescriptor, opts));
+    },
+  };
+}
