@@ -10,7 +10,7 @@ import { signJson } from "./crypto/jws.js";
 import { parseInput, validationError } from "./internal/checks.js";
 import { normalizeFileData } from "./internal/file-data.js";
 import { safeProgress } from "./internal/progress.js";
-import { runtimeSupport } from "./internal/runtime.js";
+import { streamsUploads } from "./internal/runtime.js";
 import { type AuthorizedOptions, sendAuthorized } from "./request/authorized.js";
 import { rawBody } from "./request/raw-body.js";
 import type { DeliveryTracker } from "./request/send.js";
@@ -102,7 +102,7 @@ export async function pushData(context: ClientContext, options: PushDataOptions)
     JSON.stringify({ metadata: (options as PushLibraryOptions).data.fileDescriptor }),
     key,
   );
-  const stream = config.streamUploads ?? (runtimeSupport().requestStreams && !runtimeSupport().browser);
+  const stream = streamsUploads(config.streamUploads);
   const bodies = rawBody(source, stream, safeProgress(checked.onProgress));
   const { userAccessToken } = await sendAuthorized(context, checked, {
     what: "pushData",

@@ -77,3 +77,11 @@ export function runtimeSupport(): RuntimeSupport {
   }
   return detected;
 }
+
+/**
+ * Whether an upload's body is sent as a stream: as `streamUploads` says when set, else where the
+ * runtime streams request bodies, browsers excepted (they do only over HTTP/2 or later).
+ */
+export function streamsUploads(streamUploads: boolean | undefined): boolean {
+  return streamUploads ?? (runtimeSupport().requestStreams && !runtimeSupport().browser);
+}

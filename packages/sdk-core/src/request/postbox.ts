@@ -10,7 +10,7 @@ import { ResealRequiredError } from "../errors.js";
 import { collectBlob, fileChunks } from "../internal/chunks.js";
 import { type MultipartBody, multipartBody } from "../internal/multipart.js";
 import { safeProgress } from "../internal/progress.js";
-import { runtimeSupport } from "../internal/runtime.js";
+import { streamsUploads } from "../internal/runtime.js";
 import type { SendSealedOptions } from "../send-sealed.js";
 import type { SealedFile, UserAccessToken, WriteResult } from "../types.js";
 import { bearer, withToken } from "./authorized.js";
@@ -82,7 +82,7 @@ export async function sendSealedUnchecked(
   // The cache would answer `write`'s key too, after a SHA-256.
   const key =
     contractPrivateKey ?? (await contractKey(contractDetails.privateKey, ["contractDetails", "privateKey"]));
-  const stream = config.streamUploads ?? (runtimeSupport().requestStreams && !runtimeSupport().browser);
+  const stream = streamsUploads(config.streamUploads);
   const url = `${config.baseUrl}permission-access/postbox/${encodeURIComponent(postboxId)}`;
   const bodies = sealedBodies(options.sealed, stream, reseal);
   // Shared by every request of this write: a NetworkError says `"not-sent"` only when none of
