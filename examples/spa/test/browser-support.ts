@@ -8,6 +8,7 @@ import { join } from "node:path";
 import type { LibraryFileJson } from "@digime-edge/emulator";
 import type { BrowserContext, Locator, Page } from "playwright-core";
 import { launchChromium } from "../../../scripts/chromium.mjs";
+import { startDemo } from "../../../scripts/start.mjs";
 
 /** A file of the emulator's library with its bytes (decrypted, for a postbox write). */
 export interface LibraryEntry {
@@ -140,5 +141,32 @@ export function linesOf(element: Locator): Promise<number> {
   return element.evaluate((el) => {
     const { height } = el.getBoundingClientRect();
     return Math.round(height / Number.parseFloat(getComputedStyle(el).lineHeight));
+  });
+}
+
+/** The demo's options a browser test chooses; the ports and folders are {@link startDemoIn}'s. */
+export type DemoTestOptions = Pick<
+  NonNullable<Parameters<typeof startDemo>[0]>,
+  "autoApprove" | "writeApi" | "settings"
+>;
+
+/**
+ * Starts the demo's stack (`scripts/start.mjs`'s `startDemo`) for a test: on free ports, its
+ * emulator data, Worker settings (`worker.env`) and Worker state in the test's temporary folder,
+ * with a new session secret. The caller stops it.
+ *
+ * @param work - The test's temporary folder.
+ * @param options - What else the test chooses (consent by a person, the write API, Worker settings).
+ * @returns The running demo.
+ */
+export function startDemoIn(work: string, options: DemoTestOptions = {}): ReturnType<typeof startDemo> {
+  return startDemo({
+    workerPort: 0,
+    emulatorPort: 0,
+    dataDir: join(work, "emulator"),
+    settingsFile: join(work, "worker.env"),
+    persistTo: join(work, "worker-state"),
+    keepSessionSecret: false,
+    ...options,
   });
 }

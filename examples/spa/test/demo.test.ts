@@ -24,15 +24,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import type { BrowserContext, Cookie } from "playwright-core";
-import {
-  buildSpa,
-  pickPort,
-  readSessionSecret,
-  SPA_DIR,
-  SPA_DIST,
-  startDemo,
-} from "../../../scripts/start.mjs";
-import { libraryAt, linesOf, openDemoPage, signIn } from "./browser-support.ts";
+import { buildSpa, pickPort, readSessionSecret, SPA_DIR, SPA_DIST } from "../../../scripts/start.mjs";
+import { libraryAt, linesOf, openDemoPage, signIn, startDemoIn } from "./browser-support.ts";
 
 const SCREENSHOT = join(SPA_DIR, "test-results", "demo.png");
 const FILE_NAME = "holiday-photos.bin";
@@ -87,21 +80,15 @@ test("demo in a browser: sealed by default, ciphertext only on the wire, plain o
 }, async (t) => {
   const work = await mkdtemp(join(tmpdir(), "digime-demo-test-"));
   const settingsFile = join(work, "worker.env");
-  let demo: Awaited<ReturnType<typeof startDemo>> | undefined;
+  let demo: Awaited<ReturnType<typeof startDemoIn>> | undefined;
   let context: BrowserContext | undefined;
   let appServer: Server | undefined;
   try {
     // Another origin for the app (step "from another origin"), listed in ALLOWED_ORIGINS.
     const appPort = await pickPort(0);
     const appOrigin = `http://127.0.0.1:${appPort}`;
-    demo = await startDemo({
-      workerPort: 0,
-      emulatorPort: 0,
-      dataDir: join(work, "emulator"),
-      settingsFile,
-      persistTo: join(work, "worker-state"),
+    demo = await startDemoIn(work, {
       autoApprove: false,
-      keepSessionSecret: false,
       // Room for the 3 MiB file, not for the 5 MiB one below.
       settings: { MAX_UPLOAD_BYTES: String(LIMIT), ALLOWED_ORIGINS: appOrigin },
     });

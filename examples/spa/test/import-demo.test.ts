@@ -21,8 +21,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import type { BrowserContext, Response } from "playwright-core";
-import { SPA_DIR, startDemo } from "../../../scripts/start.mjs";
-import { bytesOf, libraryAt, linesOf, openDemoPage, signIn } from "./browser-support.ts";
+import { SPA_DIR } from "../../../scripts/start.mjs";
+import { bytesOf, libraryAt, linesOf, openDemoPage, signIn, startDemoIn } from "./browser-support.ts";
 
 const SCREENSHOT = join(SPA_DIR, "test-results", "demo-import.png");
 const FILE_NAME = "lab-results.bin";
@@ -32,19 +32,10 @@ test("import demo in a browser: over TLS without the switch, the library byte fo
   timeout: 120_000,
 }, async (t) => {
   const work = await mkdtemp(join(tmpdir(), "digime-import-demo-test-"));
-  let demo: Awaited<ReturnType<typeof startDemo>> | undefined;
+  let demo: Awaited<ReturnType<typeof startDemoIn>> | undefined;
   let context: BrowserContext | undefined;
   try {
-    demo = await startDemo({
-      workerPort: 0,
-      emulatorPort: 0,
-      dataDir: join(work, "emulator"),
-      settingsFile: join(work, "worker.env"),
-      persistTo: join(work, "worker-state"),
-      autoApprove: false,
-      keepSessionSecret: false,
-      writeApi: "import",
-    });
+    demo = await startDemoIn(work, { autoApprove: false, writeApi: "import" });
     const { emulator } = demo;
     const demoUrl = demo.url;
     t.diagnostic(`demo at ${demo.url}, emulator at ${emulator.url}`);

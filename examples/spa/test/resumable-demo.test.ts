@@ -11,9 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import type { BrowserContext } from "playwright-core";
-import { startDemo } from "../../../scripts/start.mjs";
 import { RESUMABLE_CHUNK_BYTES, RESUMABLE_THRESHOLD } from "../src/upload-modes.ts";
-import { libraryAt, openDemoPage, signIn } from "./browser-support.ts";
+import { libraryAt, openDemoPage, signIn, startDemoIn } from "./browser-support.ts";
 
 const SIZE = RESUMABLE_THRESHOLD + 2 * RESUMABLE_CHUNK_BYTES + 12345;
 const PATCHES = /\/api\/uploads\/[^/]+$/;
@@ -22,17 +21,10 @@ test("resumable uploads in a browser: a PATCH cut off, resumed, delivered once",
   timeout: 180_000,
 }, async (t) => {
   const work = await mkdtemp(join(tmpdir(), "digime-resumable-test-"));
-  let demo: Awaited<ReturnType<typeof startDemo>> | undefined;
+  let demo: Awaited<ReturnType<typeof startDemoIn>> | undefined;
   let context: BrowserContext | undefined;
   try {
-    demo = await startDemo({
-      workerPort: 0,
-      emulatorPort: 0,
-      dataDir: join(work, "emulator"),
-      settingsFile: join(work, "worker.env"),
-      persistTo: join(work, "worker-state"),
-      keepSessionSecret: false,
-    });
+    demo = await startDemoIn(work);
     const { emulator } = demo;
     const demoUrl = demo.url;
     const opened = await openDemoPage(work, demoUrl);
