@@ -39,7 +39,7 @@ import {
   verify,
 } from "node:crypto";
 import { readdirSync, statSync } from "node:fs";
-import { Agent, request } from "node:http";
+import { Agent, type IncomingMessage, request } from "node:http";
 import { availableParallelism, cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
@@ -409,17 +409,24 @@ function nodeWriteRequest(size: number) {
 
 const agent = new Agent({ keepAlive: true });
 
+/** The status and text of an answer, once all of it has come. */
+function answerOf(res: IncomingMessage) {
+  return new Promise<{ status: number; text: string }>((resolve, reject) => {
+    let text = "";
+    res.setEncoding("utf8");
+    res.on("data", (d) => {
+      text += d;
+    });
+    res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
+    res.on("error", reject);
+  });
+}
+
 /** POSTs `body` with node:http (streamed, chunked), keeping the connection; answers the status and text. */
 function httpPost(url: string, headers: Record<string, string>, body: () => AsyncIterable<Uint8Array>) {
   return new Promise<{ status: number; text: string }>((resolve, reject) => {
     const req = request(url, { method: "POST", headers, agent }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (d) => {
-        text += d;
-      });
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
-      res.on("error", reject);
+      answerOf(res).then(resolve, reject);
     });
     req.on("error", reject);
     (async () => {
@@ -447,13 +454,7 @@ async function officialStyleWrite(url: string, size: number) {
   const req = request(url, { method: "POST", headers, agent });
   const answered = new Promise<{ status: number; text: string }>((resolve, reject) => {
     req.once("response", (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (d) => {
-        text += d;
-      });
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
-      res.on("error", reject);
+      answerOf(res).then(resolve, reject);
     });
     req.once("error", reject);
   });
