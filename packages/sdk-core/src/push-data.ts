@@ -113,6 +113,7 @@ export async function pushData(context: ClientContext, options: PushDataOptions)
     replayable: bodies.canResend,
     delivery,
     anyBody: true,
+    key,
   });
   bodies.sent();
   return { userAccessToken };

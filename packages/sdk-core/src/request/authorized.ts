@@ -125,12 +125,14 @@ export interface AuthorizedRequest {
   delivery?: DeliveryTracker;
   /** Any 2xx is success, whatever its body (the import API's answers); `data` is then `null`. */
   anyBody?: boolean;
+  /** The contract's key, when the caller imported it already (not looked up again). */
+  key?: CryptoKey;
 }
 
 /**
  * Sends `request` with the user's token (a fresh JWT per attempt, retries as configured), through
  * {@link withToken}; answers the 2xx answer's JSON (`null` when empty) and the token that worked.
- * `options` must be checked; its contract key is imported here.
+ * `options` must be checked; its contract key is imported here unless `request.key` is given.
  */
 export async function sendAuthorized(
   context: ClientContext,
@@ -138,7 +140,8 @@ export async function sendAuthorized(
   request: AuthorizedRequest,
 ): Promise<{ data: unknown; userAccessToken: UserAccessToken }> {
   const { contractDetails, signal } = options;
-  const key = await contractKey(contractDetails.privateKey, ["contractDetails", "privateKey"]);
+  const key =
+    request.key ?? (await contractKey(contractDetails.privateKey, ["contractDetails", "privateKey"]));
   const { what, method, url, replayable, delivery } = request;
   const send = async (token: UserAccessToken) => {
     const { data } = await sendRequest(context.config, {
