@@ -59,7 +59,7 @@ export async function write(context: ClientContext, options: WriteOptions): Prom
   // The contract's key signs only once the file is sealed: bytes are sealed while it is looked up
   // (a SHA-256); a stream is not touched before both keys are in. A failure is thrown before any
   // request either way.
-  const signingKey = contractKey(checked.contractDetails.privateKey, ["contractDetails", "privateKey"]);
+  const signingKey = contractKey(checked.contractDetails);
   signingKey.catch(() => {});
   const publicKey = await postboxKey(checked.publicKey, ["publicKey"]);
   if (source.kind !== "bytes") await signingKey;

@@ -4,6 +4,7 @@
  */
 
 import { validationError } from "../internal/checks.js";
+import type { ContractDetails } from "../types.js";
 import { importContractPrivateKey, importPostboxPublicKey } from "./keys.js";
 
 async function named(load: Promise<CryptoKey>, path: (string | number)[], what: string): Promise<CryptoKey> {
@@ -17,9 +18,13 @@ async function named(load: Promise<CryptoKey>, path: (string | number)[], what: 
   }
 }
 
-/** The contract's private key (RSA-PSS SHA-512, sign); `path` names the option in errors. */
-export function contractKey(pem: string, path: (string | number)[]): Promise<CryptoKey> {
-  return named(importContractPrivateKey(pem), path, "an RSA private key (PKCS#1 or PKCS#8 PEM)");
+/** The contract's private key (RSA-PSS SHA-512, sign); errors name `contractDetails.privateKey`. */
+export function contractKey(contractDetails: ContractDetails): Promise<CryptoKey> {
+  return named(
+    importContractPrivateKey(contractDetails.privateKey),
+    ["contractDetails", "privateKey"],
+    "an RSA private key (PKCS#1 or PKCS#8 PEM)",
+  );
 }
 
 /** The postbox's public key (RSA-OAEP SHA-1, encrypt); `path` names the option in errors. */

@@ -140,8 +140,7 @@ export async function sendAuthorized(
   request: AuthorizedRequest,
 ): Promise<{ data: unknown; userAccessToken: UserAccessToken }> {
   const { contractDetails, signal } = options;
-  const key =
-    request.key ?? (await contractKey(contractDetails.privateKey, ["contractDetails", "privateKey"]));
+  const key = request.key ?? (await contractKey(contractDetails));
   const { what, method, url, replayable, delivery } = request;
   const send = async (token: UserAccessToken) => {
     const { data } = await sendRequest(context.config, {

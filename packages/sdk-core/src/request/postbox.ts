@@ -80,8 +80,7 @@ export async function sendSealedUnchecked(
   const onProgress = safeProgress(options.onProgress);
   const { config } = context;
   // The cache would answer `write`'s key too, after a SHA-256.
-  const key =
-    contractPrivateKey ?? (await contractKey(contractDetails.privateKey, ["contractDetails", "privateKey"]));
+  const key = contractPrivateKey ?? (await contractKey(contractDetails));
   const stream = streamsUploads(config.streamUploads);
   const url = `${config.baseUrl}permission-access/postbox/${encodeURIComponent(postboxId)}`;
   const bodies = sealedBodies(options.sealed, stream, reseal);

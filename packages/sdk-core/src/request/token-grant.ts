@@ -39,7 +39,7 @@ export async function tokenGrant(
   options: { what: string; signal: AbortSignal | undefined; secrets: string[] },
 ): Promise<UserAccessToken> {
   const { config } = context;
-  const key = await contractKey(contractDetails.privateKey, ["contractDetails", "privateKey"]);
+  const key = await contractKey(contractDetails);
   const id = clientId(config.applicationId, contractDetails.contractId);
   const { data } = await sendRequest(config, {
     what: options.what,
