@@ -3,11 +3,12 @@
  * and, after one space, its value in base64 (the value may be absent). Pure functions, no Worker API.
  */
 
+import { base64DecodedLength } from "../sealed-envelope";
+
 /** Longest `Upload-Metadata` header accepted, in characters (an envelope and a descriptor fit). */
 export const MAX_UPLOAD_METADATA_CHARS = 16 * 1024;
 
 const KEY = /^[!-+\--~]+$/; // printable ASCII but space and comma
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /** A parsed `Upload-Metadata`, or why it was refused (never echoing a value). */
 export type UploadMetadata = { ok: true; values: Map<string, string> } | { ok: false; message: string };
@@ -34,7 +35,7 @@ export function parseUploadMetadata(header: string | undefined): UploadMetadata 
       values.set(key, "");
       continue;
     }
-    if (!BASE64.test(value))
+    if (base64DecodedLength(value) === undefined)
       return { ok: false, message: `the Upload-Metadata value of ${key} must be standard padded base64` };
     const binary = atob(value);
     const bytes = Uint8Array.from(binary, (ch) => ch.charCodeAt(0));
