@@ -260,13 +260,7 @@ export class FakeDigime {
     const [, head = "", body = "", sig = ""] = match;
     const header = JSON.parse(Buffer.from(head, "base64url").toString("utf8"));
     if (JSON.stringify(header) !== '{"alg":"PS512","typ":"JWT"}') return "bad JWT header";
-    const ok = verify(
-      "sha512",
-      Buffer.from(`${head}.${body}`),
-      { key: this.contractPublic, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 64 },
-      Buffer.from(sig, "base64url"),
-    );
-    if (!ok) return "bad JWT signature";
+    if (!this.signedByContract(head, body, sig)) return "bad JWT signature";
     const claims = JSON.parse(Buffer.from(body, "base64url").toString("utf8"));
     if (typeof claims.nonce !== "string" || !/^[A-Za-z0-9]{32}$/.test(claims.nonce)) return "bad nonce";
     if (typeof claims.timestamp !== "number" || Math.abs(Date.now() - claims.timestamp) > 60_000)
@@ -432,19 +426,23 @@ export class FakeDigime {
     res.writeHead(201).end();
   }
 
+  /** Whether `sig` is the contract key's PS512 signature of `head.payload`. */
+  private signedByContract(head: string, payload: string, sig: string): boolean {
+    return verify(
+      "sha512",
+      Buffer.from(`${head}.${payload}`),
+      { key: this.contractPublic, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 64 },
+      Buffer.from(sig, "base64url"),
+    );
+  }
+
   /** The `FileDescriptor` header: PS512 by the contract key, payload exactly `{ metadata }`. */
   private verifyFileDescriptor(jwt: string): unknown {
     const [head = "", payload = "", sig = "", extra] = jwt.split(".");
     if (extra !== undefined || !sig) return "FileDescriptor is not a JWT";
     if (Buffer.from(head, "base64url").toString("utf8") !== '{"alg":"PS512","typ":"JWT"}')
       return "bad FileDescriptor header";
-    const ok = verify(
-      "sha512",
-      Buffer.from(`${head}.${payload}`),
-      { key: this.contractPublic, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 64 },
-      Buffer.from(sig, "base64url"),
-    );
-    if (!ok) return "bad FileDescriptor signature";
+    if (!this.signedByContract(head, payload, sig)) return "bad FileDescriptor signature";
     const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8"));
     if (Object.keys(claims).join(",") !== "metadata") return "FileDescriptor payload is not { metadata }";
     return claims.metadata;
