@@ -19,6 +19,7 @@ import {
   type RunningEmulator,
   startEmulator,
 } from "../../packages/emulator/dist/index.js";
+// biome-ignore lint/correctness/useImportExtensions: the module is .mjs (its types are in run-process.d.mts)
 import { runProcess } from "../../scripts/run-process.mjs";
 import { exampleDescriptor } from "./descriptor.ts";
 

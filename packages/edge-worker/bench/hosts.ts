@@ -12,6 +12,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { convertV4MiniflareOptions, type Json, Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions, unstable_readConfig } from "wrangler";
+// biome-ignore lint/correctness/useImportExtensions: the module is .mjs (its types are in run-process.d.mts)
 import { runProcess } from "../../../scripts/run-process.mjs";
 import type { SettingName } from "../src/settings.ts";
 import { cpuSeconds, workerdPids, wranglerDevProcesses } from "./proc-cpu.ts";

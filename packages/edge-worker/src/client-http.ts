@@ -2,7 +2,7 @@
  * What every call of the typed client shares: its error ({@link EdgeClientError}), reading the
  * Worker's answers, and sending the session cookie.
  */
-import type { ApiErrorCode } from "./errors";
+import type { ApiErrorCode } from "./errors.ts";
 
 /**
  * The code of an {@link EdgeClientError}: the Worker's own ({@link ApiErrorCode}), or the client's

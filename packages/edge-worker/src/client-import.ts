@@ -3,10 +3,10 @@
  * to a health provider account (`POST /api/fhir/{version}`, import write API) and deleting the user
  * at digi.me (`DELETE /api/user`).
  */
-import { EdgeClientError, INCLUDE, parse } from "./client-http";
-import type { AccountInfo, AccountsResult } from "./routes/accounts";
-import type { FhirPushRequest, FhirPushResult, FhirVersion } from "./routes/fhir";
-import type { DeleteUserResult } from "./routes/user";
+import { EdgeClientError, INCLUDE, parse } from "./client-http.ts";
+import type { AccountInfo, AccountsResult } from "./routes/accounts.ts";
+import type { FhirPushRequest, FhirPushResult, FhirVersion } from "./routes/fhir.ts";
+import type { DeleteUserResult } from "./routes/user.ts";
 
 /** Options of {@link ImportApiMethods.pushFhir}. */
 export interface PushFhirOptions {

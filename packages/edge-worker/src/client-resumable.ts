@@ -7,13 +7,13 @@
  * ciphertext of the PATCH in flight is held (to send again from any offset within it).
  */
 import { type FileDescriptor, seal } from "@digime-edge/sdk-core";
-import { EdgeClientError, INCLUDE, parse, toError } from "./client-http";
-import { completeDescriptor } from "./lib/complete-descriptor";
-import type { DescriptorInput } from "./lib/descriptor";
-import { formatUploadMetadata } from "./lib/tus/metadata";
-import { OFFSET_OCTET_STREAM, TUS_VERSION } from "./lib/tus/protocol";
-import type { UploadResult } from "./lib/upload";
-import type { SessionInfo } from "./routes/session";
+import { EdgeClientError, INCLUDE, parse, toError } from "./client-http.ts";
+import { completeDescriptor } from "./lib/complete-descriptor.ts";
+import type { DescriptorInput } from "./lib/descriptor.ts";
+import { formatUploadMetadata } from "./lib/tus/metadata.ts";
+import { OFFSET_OCTET_STREAM, TUS_VERSION } from "./lib/tus/protocol.ts";
+import type { UploadResult } from "./lib/upload.ts";
+import type { SessionInfo } from "./routes/session.ts";
 
 /** Default bytes per PATCH: 16 MiB (the Worker takes up to `TUS_CHUNK_MAX_BYTES`, 50 MiB by default). */
 export const DEFAULT_CHUNK_BYTES = 16 * 1024 * 1024;

@@ -3,8 +3,8 @@
  * of the sealed body, or a stream that counts what `fetch` has taken.
  */
 import type { SealedFile } from "@digime-edge/sdk-core";
-import { EdgeClientError, toError } from "./client-http";
-import type { UploadResult } from "./routes/files";
+import { EdgeClientError, toError } from "./client-http.ts";
+import type { UploadResult } from "./routes/files.ts";
 
 /** The part of `XMLHttpRequest` an upload uses. */
 export interface XhrLike {

@@ -4,13 +4,13 @@
  * refreshed after the body was spent.
  */
 import { type FileDescriptor, type SealedFile, seal } from "@digime-edge/sdk-core";
-import { EdgeClientError, INCLUDE, parse } from "./client-http";
-import { aborted, counted, isBrowser, sealedBlob, uploadWithXhr, type XhrLike } from "./client-transport";
-import { completeDescriptor } from "./lib/complete-descriptor";
-import type { DescriptorInput } from "./lib/descriptor";
-import { SEALED_HEADERS } from "./lib/sealed-envelope";
-import type { UploadResult } from "./routes/files";
-import type { SessionInfo } from "./routes/session";
+import { EdgeClientError, INCLUDE, parse } from "./client-http.ts";
+import { aborted, counted, isBrowser, sealedBlob, uploadWithXhr, type XhrLike } from "./client-transport.ts";
+import { completeDescriptor } from "./lib/complete-descriptor.ts";
+import type { DescriptorInput } from "./lib/descriptor.ts";
+import { SEALED_HEADERS } from "./lib/sealed-envelope.ts";
+import type { UploadResult } from "./routes/files.ts";
+import type { SessionInfo } from "./routes/session.ts";
 
 /** Options of `EdgeClient.upload`. */
 export interface UploadOptions {

@@ -6,27 +6,27 @@
  * cookie (sent with `credentials: "include"`).
  */
 import { hc } from "hono/client";
-import { INCLUDE, parse, toError } from "./client-http";
-import { type ImportApiMethods, importApiMethods } from "./client-import";
-import { type ResumableMethods, resumableMethods } from "./client-resumable";
-import { type UploadMethods, uploadMethods } from "./client-upload";
-import type { AppType } from "./index";
-import type { SessionInfo } from "./routes/session";
+import { INCLUDE, parse, toError } from "./client-http.ts";
+import { type ImportApiMethods, importApiMethods } from "./client-import.ts";
+import { type ResumableMethods, resumableMethods } from "./client-resumable.ts";
+import { type UploadMethods, uploadMethods } from "./client-upload.ts";
+import type { AppType } from "./index.ts";
+import type { SessionInfo } from "./routes/session.ts";
 
-export { EdgeClientError, type EdgeErrorCode } from "./client-http";
-export type { ImportApiMethods, PushFhirOptions } from "./client-import";
-export type { ResumableMethods, ResumableUploadOptions } from "./client-resumable";
-export type { SealedTransport, SealedUploadOptions, UploadMethods, UploadOptions } from "./client-upload";
-export type { ApiErrorCode } from "./errors";
-export type { AppType } from "./index";
-export type { DescriptorInput as FileDescriptorInput } from "./lib/descriptor";
-export { SEALED_HEADERS } from "./lib/sealed-envelope";
-export type { AccountInfo, AccountsResult } from "./routes/accounts";
-export type { FhirPushRequest, FhirPushResult, FhirVersion } from "./routes/fhir";
-export type { UploadResult } from "./routes/files";
-export type { SealedUploadResult } from "./routes/sealed-files";
-export type { SessionInfo, WriteApi } from "./routes/session";
-export type { DeleteUserResult } from "./routes/user";
+export { EdgeClientError, type EdgeErrorCode } from "./client-http.ts";
+export type { ImportApiMethods, PushFhirOptions } from "./client-import.ts";
+export type { ResumableMethods, ResumableUploadOptions } from "./client-resumable.ts";
+export type { SealedTransport, SealedUploadOptions, UploadMethods, UploadOptions } from "./client-upload.ts";
+export type { ApiErrorCode } from "./errors.ts";
+export type { AppType } from "./index.ts";
+export type { DescriptorInput as FileDescriptorInput } from "./lib/descriptor.ts";
+export { SEALED_HEADERS } from "./lib/sealed-envelope.ts";
+export type { AccountInfo, AccountsResult } from "./routes/accounts.ts";
+export type { FhirPushRequest, FhirPushResult, FhirVersion } from "./routes/fhir.ts";
+export type { UploadResult } from "./routes/files.ts";
+export type { SealedUploadResult } from "./routes/sealed-files.ts";
+export type { SessionInfo, WriteApi } from "./routes/session.ts";
+export type { DeleteUserResult } from "./routes/user.ts";
 
 /** Options of {@link createClient}. */
 export interface EdgeClientOptions {

@@ -1,6 +1,6 @@
 import * as z from "zod/mini";
-import { httpUrlOf } from "./lib/return-to";
-import { SETTINGS, type Setting, type SettingName } from "./settings";
+import { httpUrlOf } from "./lib/return-to.ts";
+import { SETTINGS, type Setting, type SettingName } from "./settings.ts";
 
 /** The Worker's settings, validated and normalised from its vars and secrets. */
 export interface Config {
@@ -57,7 +57,7 @@ export interface Config {
 /** The write APIs a contract can use. */
 export type WriteApi = "postbox" | "import";
 
-export type { SettingName } from "./settings";
+export type { SettingName } from "./settings.ts";
 
 /** The raw settings as the runtime hands them over (vars and secrets are strings). */
 export type RawSettings = Partial<Record<SettingName, unknown>>;

@@ -1,4 +1,4 @@
-import type { Config } from "./config";
+import type { Config } from "./config.ts";
 
 /** The Hono environment of this Worker: its bindings and what middleware put on the context. */
 export interface AppEnv {

@@ -1,29 +1,29 @@
 import { Hono } from "hono";
-import type { AppEnv } from "./env";
-import { ApiError } from "./errors";
-import { withConfig } from "./middleware/config";
-import { corsForAllowedOrigins } from "./middleware/cors";
-import { securityHeaders } from "./middleware/security-headers";
-import { accounts } from "./routes/accounts";
-import { auth } from "./routes/auth";
-import { fhir } from "./routes/fhir";
-import { files } from "./routes/files";
-import { health } from "./routes/health";
-import { sealedFiles } from "./routes/sealed-files";
-import { session } from "./routes/session";
-import { tusDiscovery, uploads } from "./routes/uploads";
-import { user } from "./routes/user";
+import type { AppEnv } from "./env.ts";
+import { ApiError } from "./errors.ts";
+import { withConfig } from "./middleware/config.ts";
+import { corsForAllowedOrigins } from "./middleware/cors.ts";
+import { securityHeaders } from "./middleware/security-headers.ts";
+import { accounts } from "./routes/accounts.ts";
+import { auth } from "./routes/auth.ts";
+import { fhir } from "./routes/fhir.ts";
+import { files } from "./routes/files.ts";
+import { health } from "./routes/health.ts";
+import { sealedFiles } from "./routes/sealed-files.ts";
+import { session } from "./routes/session.ts";
+import { tusDiscovery, uploads } from "./routes/uploads.ts";
+import { user } from "./routes/user.ts";
 
-export type { Config, WriteApi } from "./config";
-export type { ApiErrorCode, ErrorBody } from "./errors";
-export { SEALED_HEADERS } from "./lib/sealed-envelope";
-export type { AccountInfo, AccountsResult } from "./routes/accounts";
-export type { FhirPushRequest, FhirPushResult, FhirVersion } from "./routes/fhir";
-export type { UploadResult } from "./routes/files";
-export type { SealedUploadResult } from "./routes/sealed-files";
-export type { SessionInfo } from "./routes/session";
-export type { DeleteUserResult } from "./routes/user";
-export { UserVault } from "./vault";
+export type { Config, WriteApi } from "./config.ts";
+export type { ApiErrorCode, ErrorBody } from "./errors.ts";
+export { SEALED_HEADERS } from "./lib/sealed-envelope.ts";
+export type { AccountInfo, AccountsResult } from "./routes/accounts.ts";
+export type { FhirPushRequest, FhirPushResult, FhirVersion } from "./routes/fhir.ts";
+export type { UploadResult } from "./routes/files.ts";
+export type { SealedUploadResult } from "./routes/sealed-files.ts";
+export type { SessionInfo } from "./routes/session.ts";
+export type { DeleteUserResult } from "./routes/user.ts";
+export { UserVault } from "./vault.ts";
 
 /**
  * The Worker: security headers and CORS on everything, the configuration validated on first use by

@@ -1,14 +1,19 @@
 import { DurableObject } from "cloudflare:workers";
 import type { TokenValue, UserAccessToken } from "@digime-edge/sdk-core";
-import { getConfig } from "./config";
-import { AUTH_TTL_MS } from "./lib/auth-window";
-import { contractDetails, getSdk } from "./lib/digime";
-import { RateBudget } from "./lib/rate-budget";
-import { type OpenUploadInput, openUpload } from "./lib/tus/open-upload";
-import { type StagedPart, type StagedUpload, StagedUploads, type UploadResult } from "./lib/tus/upload-state";
-import { UploadLeases } from "./lib/upload-leases";
-import { callFailure, TokenRefresher } from "./lib/vault-refresh";
-import { migrateVault } from "./lib/vault-schema";
+import { getConfig } from "./config.ts";
+import { AUTH_TTL_MS } from "./lib/auth-window.ts";
+import { contractDetails, getSdk } from "./lib/digime.ts";
+import { RateBudget } from "./lib/rate-budget.ts";
+import { type OpenUploadInput, openUpload } from "./lib/tus/open-upload.ts";
+import {
+  type StagedPart,
+  type StagedUpload,
+  StagedUploads,
+  type UploadResult,
+} from "./lib/tus/upload-state.ts";
+import { UploadLeases } from "./lib/upload-leases.ts";
+import { callFailure, TokenRefresher } from "./lib/vault-refresh.ts";
+import { migrateVault } from "./lib/vault-schema.ts";
 import {
   type Authorization,
   NO_SESSION,
@@ -19,15 +24,15 @@ import {
   type VaultSession,
   type WriteGrant,
   writesWith,
-} from "./lib/vault-tokens";
-import { tooManyUploads, writeRefusal } from "./lib/write-admission";
+} from "./lib/vault-tokens.ts";
+import { tooManyUploads, writeRefusal } from "./lib/write-admission.ts";
 
 export {
   FRESHNESS_MARGIN_MS,
   type VaultResult,
   type VaultSession,
   type WriteGrant,
-} from "./lib/vault-tokens";
+} from "./lib/vault-tokens.ts";
 
 /**
  * One user's vault: a Durable Object (SQLite storage) holding the user's digi.me token pair, postbox

@@ -4,7 +4,7 @@
  * write of the session. Which ids both take is `test/node/postbox-id.test.ts`.
  */
 import { describe, expect, it } from "vitest";
-import { APP_ORIGIN, Browser, emulator } from "./support";
+import { APP_ORIGIN, Browser, emulator } from "./support.ts";
 
 /** A sign-in's redirect back from digi.me, with `postboxId` replaced when `postboxId` is given. */
 async function finishSignIn(browser: Browser, postboxId?: string): Promise<Response> {

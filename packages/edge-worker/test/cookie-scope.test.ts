@@ -18,7 +18,7 @@ import {
   signIn,
   upload,
   uploadForm,
-} from "./support";
+} from "./support.ts";
 
 /** The page of a sibling subdomain that the attacker controls. */
 const SIBLING = "https://attacker.edge.test/";

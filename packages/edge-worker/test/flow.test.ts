@@ -1,9 +1,9 @@
 import { listDurableObjectIds, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { createClient, EdgeClientError } from "../src/client";
-import { AUTH_LATE_MS, AUTH_TTL_MS } from "../src/lib/auth-window";
-import { SIGNED_OUT, sessionOf } from "./session-support";
+import { createClient, EdgeClientError } from "../src/client.ts";
+import { AUTH_LATE_MS, AUTH_TTL_MS } from "../src/lib/auth-window.ts";
+import { SIGNED_OUT, sessionOf } from "./session-support.ts";
 import {
   APP_ORIGIN,
   Browser,
@@ -19,7 +19,7 @@ import {
   storedTokens,
   upload,
   uploadForm,
-} from "./support";
+} from "./support.ts";
 
 describe("the whole flow", () => {
   it("signs in, reports the session, uploads 5 MiB that the library holds byte for byte", async () => {

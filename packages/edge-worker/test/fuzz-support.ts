@@ -6,7 +6,7 @@
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { expect } from "vitest";
-import { APP_ORIGIN, DIGIME_5XX, errorOf, expectSecurityHeaders, findSecrets, ORIGIN } from "./support";
+import { APP_ORIGIN, DIGIME_5XX, errorOf, expectSecurityHeaders, findSecrets, ORIGIN } from "./support.ts";
 
 const ONBOARD_ORIGIN = new URL((env as unknown as Env).DIGIME_ONBOARD_URL).origin;
 

@@ -6,10 +6,10 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { getConfig } from "../src/config";
-import { contractDetails, getSdk } from "../src/lib/digime";
-import { LOGOUT_RESULT } from "../src/lib/logout";
-import { APP_ORIGIN, signedInUser, storedTokens } from "./support";
+import { getConfig } from "../src/config.ts";
+import { contractDetails, getSdk } from "../src/lib/digime.ts";
+import { LOGOUT_RESULT } from "../src/lib/logout.ts";
+import { APP_ORIGIN, signedInUser, storedTokens } from "./support.ts";
 
 describe("POST /auth/logout", () => {
   it("answers what it did and what it leaves in force at digi.me, and that is so", async () => {

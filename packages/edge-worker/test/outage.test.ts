@@ -9,7 +9,7 @@ import {
   storedTokens,
   upload,
   uploadForm,
-} from "./support";
+} from "./support.ts";
 
 describe("digi.me down or failing", () => {
   afterEach(async () => {

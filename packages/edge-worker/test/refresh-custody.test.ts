@@ -21,7 +21,7 @@ import {
   upload,
   uploadForm,
   uploadSealedParts,
-} from "./support";
+} from "./support.ts";
 
 const vaults = (env as unknown as Env).USER_VAULT;
 /**

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { createClient } from "../src/client";
+import { createClient } from "../src/client.ts";
 import {
   bytesOf,
   emulator,
@@ -9,7 +9,7 @@ import {
   storedTokens,
   upload,
   uploadForm,
-} from "./support";
+} from "./support.ts";
 
 /** Small files are read whole (replayable); files over 1 MiB stream. */
 const sizes = (n: number) => Array.from({ length: n }, (_, i) => (i % 2 === 0 ? 64 * 1024 : 1200 * 1024 + i));

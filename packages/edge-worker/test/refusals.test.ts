@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { SIGNED_OUT, sessionOf } from "./session-support";
+import { SIGNED_OUT, sessionOf } from "./session-support.ts";
 import {
   APP_ORIGIN,
   Browser,
@@ -14,7 +14,7 @@ import {
   signedInBrowser,
   upload,
   uploadForm,
-} from "./support";
+} from "./support.ts";
 
 const enc = new TextEncoder();
 

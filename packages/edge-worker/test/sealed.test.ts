@@ -6,8 +6,8 @@
  */
 import { seal } from "@digime-edge/sdk-core";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { createClient, EdgeClientError } from "../src/client";
-import { REPLAYABLE_BYTES } from "../src/lib/upload";
+import { createClient, EdgeClientError } from "../src/client.ts";
+import { REPLAYABLE_BYTES } from "../src/lib/upload.ts";
 import {
   APP_ORIGIN,
   Browser,
@@ -25,7 +25,7 @@ import {
   storedTokens,
   streamOf,
   uploadSealedParts,
-} from "./support";
+} from "./support.ts";
 
 const enc = new TextEncoder();
 

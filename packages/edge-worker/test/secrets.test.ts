@@ -23,7 +23,7 @@ import {
   upload,
   uploadForm,
   uploadSealedParts,
-} from "./support";
+} from "./support.ts";
 
 describe("secrets never leave the Worker", () => {
   it("the scanner finds each kind of secret", async () => {

@@ -5,7 +5,7 @@
  * one is mixed with the new tokens.
  */
 import { describe, expect, it } from "vitest";
-import { expectNoSession, expectUploadUnauthenticated, sessionOf } from "./session-support";
+import { expectNoSession, expectUploadUnauthenticated, sessionOf } from "./session-support.ts";
 import {
   Browser,
   emulator,
@@ -16,7 +16,7 @@ import {
   storedTokens,
   upload,
   uploadForm,
-} from "./support";
+} from "./support.ts";
 
 /** A browser whose only cookie is the session cookie `value` (as sent). */
 function withSession(value: string): Browser {

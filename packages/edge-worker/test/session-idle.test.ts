@@ -6,9 +6,9 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { vaultFor } from "../src/lib/session";
-import { expectNoSession, expectUploadUnauthenticated } from "./session-support";
-import { signedInBrowser, storedTokens, upload, uploadForm } from "./support";
+import { vaultFor } from "../src/lib/session.ts";
+import { expectNoSession, expectUploadUnauthenticated } from "./session-support.ts";
+import { signedInBrowser, storedTokens, upload, uploadForm } from "./support.ts";
 
 const testEnv = env as unknown as Env & { SESSION_IDLE_TIMEOUT_SECONDS: string };
 const IDLE_MS = Number(testEnv.SESSION_IDLE_TIMEOUT_SECONDS) * 1000;

@@ -1,6 +1,6 @@
 /** Checks on a browser's session that several suites make: signed out, and its uploads refused. */
 import { expect } from "vitest";
-import { type Browser, errorOf, upload, uploadForm } from "./support";
+import { type Browser, errorOf, upload, uploadForm } from "./support.ts";
 
 /** What `GET /api/session` answers without a session, on a postbox contract. */
 export const SIGNED_OUT = {

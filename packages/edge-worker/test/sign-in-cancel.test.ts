@@ -4,8 +4,8 @@
  * it) ends that sign-in. The code shown to the app is one of the known list, else a generic one.
  */
 import { describe, expect, it } from "vitest";
-import { SIGN_IN_ERROR_CODES } from "../src/routes/auth";
-import { APP_ORIGIN, Browser, errorOf, ORIGIN, PENDING_COOKIE } from "./support";
+import { SIGN_IN_ERROR_CODES } from "../src/routes/auth.ts";
+import { APP_ORIGIN, Browser, errorOf, ORIGIN, PENDING_COOKIE } from "./support.ts";
 
 /** Starts a sign-in: the onboarding URL's `callback` (the Worker's error route, as given to digi.me). */
 async function start(browser: Browser, returnTo = `${APP_ORIGIN}/back`) {

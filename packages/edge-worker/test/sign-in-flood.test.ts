@@ -8,7 +8,7 @@
 import { listDurableObjectIds } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { Browser, emulator, errorOf, PENDING_COOKIE, randomClientAddress } from "./support";
+import { Browser, emulator, errorOf, PENDING_COOKIE, randomClientAddress } from "./support.ts";
 
 /** `AUTH_START_LIMITER`'s limit in wrangler.jsonc: sign-ins started per client address a minute. */
 const SIGN_IN_LIMIT = 10;

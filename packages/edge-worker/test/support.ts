@@ -8,7 +8,7 @@ import { env, exports } from "cloudflare:workers";
 import { type SealedFile, seal } from "@digime-edge/sdk-core";
 import type { CookieJar } from "tough-cookie";
 import { afterAll, expect, vi } from "vitest";
-import { COOKIE_NAMES, vaultFor } from "../src/lib/session";
+import { COOKIE_NAMES, vaultFor } from "../src/lib/session.ts";
 
 /** The Worker's origin in tests. */
 export const ORIGIN = "https://edge.test";
@@ -168,7 +168,7 @@ export class Browser {
     if (cookieHeader) headers.set("Cookie", cookieHeader);
     const request = new Request(url, { ...rest, headers, redirect: "manual" });
     const response = overrides
-      ? await (await import("../src/index")).default.fetch(
+      ? await (await import("../src/index.ts")).default.fetch(
           request,
           { ...testEnv, ...overrides } as Env,
           {

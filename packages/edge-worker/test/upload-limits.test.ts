@@ -6,8 +6,8 @@
  * digi.me) is played in `proof/attack.test.ts`.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { MAX_FORM_PARTS } from "../src/routes/files";
-import { concatBytes } from "./bytes-support";
+import { MAX_FORM_PARTS } from "../src/routes/files.ts";
+import { concatBytes } from "./bytes-support.ts";
 import {
   type Browser,
   bytesOf,
@@ -21,7 +21,7 @@ import {
   upload,
   uploadForm,
   uploadSealedParts,
-} from "./support";
+} from "./support.ts";
 
 const enc = new TextEncoder();
 const BOUNDARY = "limits";

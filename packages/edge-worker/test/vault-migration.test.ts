@@ -6,8 +6,8 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { vaultFor } from "../src/lib/session";
-import { migrateVault, VAULT_MIGRATIONS } from "../src/lib/vault-schema";
+import { vaultFor } from "../src/lib/session.ts";
+import { migrateVault, VAULT_MIGRATIONS } from "../src/lib/vault-schema.ts";
 import {
   emulator,
   postboxOf,
@@ -16,7 +16,7 @@ import {
   storedTokens,
   upload,
   uploadForm,
-} from "./support";
+} from "./support.ts";
 
 const testEnv = env as unknown as Env;
 

@@ -15,7 +15,7 @@ import {
   SESSION_COOKIE,
   signedInUser,
   storedTokens,
-} from "./support";
+} from "./support.ts";
 
 describe("DIGIME_WRITE_API=postbox", () => {
   it("a redirect with an accountReference is refused with WRITE_API_MISMATCH, back to the app", async () => {

@@ -1,4 +1,4 @@
-import { num, numOrNull, type Row, type Sql, str } from "./sql.js";
+import { num, numOrNull, type Row, type Sql, str } from "./sql.ts";
 
 /** A one-time authorization code handed to the app's `redirectUri`. */
 export interface AuthorizationCode {

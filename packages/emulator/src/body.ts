@@ -1,6 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { Readable } from "node:stream";
-import { invalidRequest } from "./errors.js";
+import { invalidRequest } from "./errors.ts";
 
 /** The part of a Hono context these helpers use (any route's context fits). */
 export interface BodyContext {

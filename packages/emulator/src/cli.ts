@@ -3,9 +3,9 @@ import { realpathSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { clockFrom, parseClockStart } from "./clock.js";
-import { WRITE_APIS, type WriteApi } from "./contracts.js";
-import { type RunningEmulator, startEmulator } from "./server.js";
+import { clockFrom, parseClockStart } from "./clock.ts";
+import { WRITE_APIS, type WriteApi } from "./contracts.ts";
+import { type RunningEmulator, startEmulator } from "./server.ts";
 
 /** The package's own `.data` folder (ignored by git): the CLI's default data folder. */
 export const DEFAULT_DATA_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..", ".data");

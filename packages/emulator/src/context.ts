@@ -1,10 +1,10 @@
 import type { HttpBindings } from "@hono/node-server";
 import { z } from "zod";
-import type { AccountStore } from "./accounts.js";
-import type { FaultInjector } from "./faults.js";
-import type { SigningKey } from "./keys.js";
-import type { Stats } from "./stats.js";
-import type { Contract, Store } from "./store.js";
+import type { AccountStore } from "./accounts.ts";
+import type { FaultInjector } from "./faults.ts";
+import type { SigningKey } from "./keys.ts";
+import type { Stats } from "./stats.ts";
+import type { Contract, Store } from "./store.ts";
 
 /** Where the API and the web onboarding live, relative to the emulator's origin. */
 export const PATHS = {

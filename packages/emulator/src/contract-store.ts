@@ -1,5 +1,5 @@
-import type { WriteApi } from "./contracts.js";
-import { num, type Row, type Sql, str } from "./sql.js";
+import type { WriteApi } from "./contracts.ts";
+import { num, type Row, type Sql, str } from "./sql.ts";
 
 /** A registered contract: who may call the API and where users are sent back to. */
 export interface Contract {

@@ -2,7 +2,7 @@ import { createPublicKey, generateKeyPairSync } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { z } from "zod";
-import { clientIdOf } from "./contract-store.js";
+import { clientIdOf } from "./contract-store.ts";
 
 /** The write APIs a contract can use. */
 export const WRITE_APIS = ["postbox", "import"] as const;

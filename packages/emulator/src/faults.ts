@@ -1,10 +1,10 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { createMiddleware } from "hono/factory";
 import { z } from "zod";
-import { dropConnection, incomingOf } from "./body.js";
-import type { AppEnv } from "./context.js";
-import { ApiError, type ApiErrorCode } from "./errors.js";
-import { ROUTES, type RouteName, type Stats } from "./stats.js";
+import { dropConnection, incomingOf } from "./body.ts";
+import type { AppEnv } from "./context.ts";
+import { ApiError, type ApiErrorCode } from "./errors.ts";
+import { ROUTES, type RouteName, type Stats } from "./stats.ts";
 
 /** Statuses a fault can answer with. */
 export const FAULT_STATUSES = [429, 500, 502, 503] as const;

@@ -1,8 +1,8 @@
 import { z } from "zod";
-import { ApiError, validationErrors } from "./errors.js";
-import { decodePs512, verifyPs512 } from "./jwt.js";
-import { describeIssues, publicKeyOf } from "./middleware/request-jwt.js";
-import type { Contract } from "./store.js";
+import { ApiError, validationErrors } from "./errors.ts";
+import { decodePs512, verifyPs512 } from "./jwt.ts";
+import { describeIssues, publicKeyOf } from "./middleware/request-jwt.ts";
+import type { Contract } from "./store.ts";
 
 /** The app's `fileDescriptor` (the postbox write's decrypted `metadata`, the import's `FileDescriptor`). */
 export const fileDescriptorSchema = z.looseObject({

@@ -1,5 +1,5 @@
-import { type FileSource, type LibraryFile, toFile } from "./library-file.js";
-import { equalities, num, type Sql } from "./sql.js";
+import { type FileSource, type LibraryFile, toFile } from "./library-file.ts";
+import { equalities, num, type Sql } from "./sql.ts";
 
 /** Which files {@link FileStore.list} returns; no field means all. */
 export interface FileFilter {

@@ -1,9 +1,9 @@
 /** @packageDocumentation A local digi.me for the demo, the examples and the tests: `startEmulator()` or the `digime-emulator` bin. */
-export { type Account, type AccountJson, AccountStore, PROVIDERS, type ProviderName } from "./accounts.js";
-export { createEmulator, type Emulator, type EmulatorOptions } from "./app.js";
-export { clockFrom } from "./clock.js";
-export type { AppEnv, EmulatorContext, EmulatorSettings, IdKind } from "./context.js";
-export { PATHS } from "./context.js";
+export { type Account, type AccountJson, AccountStore, PROVIDERS, type ProviderName } from "./accounts.ts";
+export { createEmulator, type Emulator, type EmulatorOptions } from "./app.ts";
+export { clockFrom } from "./clock.ts";
+export type { AppEnv, EmulatorContext, EmulatorSettings, IdKind } from "./context.ts";
+export { PATHS } from "./context.ts";
 export {
   type ContractInput,
   contractInputSchema,
@@ -13,8 +13,8 @@ export {
   loadContractsFile,
   WRITE_APIS,
   type WriteApi,
-} from "./contracts.js";
-export { ApiError, type ApiErrorBody, type ApiErrorCode } from "./errors.js";
+} from "./contracts.ts";
+export { ApiError, type ApiErrorBody, type ApiErrorCode } from "./errors.ts";
 export {
   FAULT_STATUSES,
   type FaultDecision,
@@ -23,12 +23,12 @@ export {
   type FaultRules,
   type FaultStatus,
   seeded,
-} from "./faults.js";
-export { DENIED_ERROR_CODE, INVALID_CODE_ERROR_CODE } from "./routes/consent.js";
-export { FHIR_MAX_BYTES, FHIR_VERSIONS } from "./routes/fhir.js";
-export type { LibraryFileJson } from "./routes/library.js";
-export { SCHEMA_VERSION } from "./schema-migrations.js";
-export { type RunningEmulator, type StartEmulatorOptions, startEmulator } from "./server.js";
-export { ROUTES, type RouteName, type StatsSnapshot } from "./stats.js";
-export type { Contract, FileSource, LibraryFile, Postbox, TokenRecord, User } from "./store.js";
-export { Store, type StoreOptions } from "./store.js";
+} from "./faults.ts";
+export { DENIED_ERROR_CODE, INVALID_CODE_ERROR_CODE } from "./routes/consent.ts";
+export { FHIR_MAX_BYTES, FHIR_VERSIONS } from "./routes/fhir.ts";
+export type { LibraryFileJson } from "./routes/library.ts";
+export { SCHEMA_VERSION } from "./schema-migrations.ts";
+export { type RunningEmulator, type StartEmulatorOptions, startEmulator } from "./server.ts";
+export { ROUTES, type RouteName, type StatsSnapshot } from "./stats.ts";
+export type { Contract, FileSource, LibraryFile, Postbox, TokenRecord, User } from "./store.ts";
+export { Store, type StoreOptions } from "./store.ts";

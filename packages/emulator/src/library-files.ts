@@ -1,8 +1,8 @@
 import { mkdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
-import type { EmulatorContext } from "./context.js";
-import { ApiError } from "./errors.js";
-import { type LibraryFile, newId } from "./store.js";
+import type { EmulatorContext } from "./context.ts";
+import { ApiError } from "./errors.ts";
+import { type LibraryFile, newId } from "./store.ts";
 
 /**
  * Moves a whole upload from the temporary folder into `library/<userId>/<fileId>` and records it:

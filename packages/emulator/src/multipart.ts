@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { type Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import Busboy from "@fastify/busboy";
-import { newId } from "./store.js";
+import { newId } from "./store.ts";
 
 /** The multipart body itself is wrong (400 `InvalidRequest`). */
 export class MultipartError extends Error {

@@ -1,4 +1,4 @@
-import { num, type Sql } from "./sql.js";
+import { num, type Sql } from "./sql.ts";
 
 /** The `nonces` table: request nonces seen, each kept until it expires. */
 export class NonceStore {

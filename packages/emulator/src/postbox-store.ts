@@ -1,4 +1,4 @@
-import { num, type Row, type Sql, str } from "./sql.js";
+import { num, type Row, type Sql, str } from "./sql.ts";
 
 /** Where one contract writes into one user's library, with its RSA key pair. */
 export interface Postbox {

@@ -1,4 +1,4 @@
-import { num, numOrNull, type Row, type Sql, str, strOrNull } from "./sql.js";
+import { num, numOrNull, type Row, type Sql, str, strOrNull } from "./sql.ts";
 
 /** A started authorization (`oauth/authorize`) waiting for the person's consent. */
 export interface Preauthorization {

@@ -4,8 +4,8 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { measure } from "./multipart.js";
-import { newId } from "./store.js";
+import { measure } from "./multipart.ts";
+import { newId } from "./store.ts";
 
 /** A raw upload waiting in the temporary folder. */
 export interface ReceivedBytes {

@@ -1,5 +1,5 @@
-import { type EmulatorContext, originOf, PATHS } from "./context.js";
-import { signPs512 } from "./jwt.js";
+import { type EmulatorContext, originOf, PATHS } from "./context.ts";
+import { signPs512 } from "./jwt.ts";
 
 /**
  * Signs an answer token as digi.me does: PS512 with the emulator's key, header `kid` and `jku`

@@ -1,15 +1,15 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
-import { createEmulator, type Emulator, type EmulatorOptions } from "./app.js";
-import { PATHS } from "./context.js";
+import { createEmulator, type Emulator, type EmulatorOptions } from "./app.ts";
+import { PATHS } from "./context.ts";
 import {
   type ContractInput,
   createDevContract,
   type DevContract,
   type DevContractOptions,
   loadContractsFile,
-} from "./contracts.js";
+} from "./contracts.ts";
 
 /** How long `close()` waits for the handlers of requests in progress before closing the store. */
 const CLOSE_GRACE_MS = 10_000;

@@ -2,27 +2,27 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { type AuthorizationCode, AuthorizationCodeStore } from "./authorization-code-store.js";
-import { type Contract, ContractStore } from "./contract-store.js";
-import { type FileFilter, FileStore } from "./file-store.js";
-import type { LibraryFile } from "./library-file.js";
-import { NonceStore } from "./nonce-store.js";
-import { type Postbox, PostboxStore } from "./postbox-store.js";
-import { type Preauthorization, PreauthorizationStore } from "./preauthorization-store.js";
-import { migrate } from "./schema-migrations.js";
-import { Sql } from "./sql.js";
-import { SCHEMA_V1 } from "./store-schema.js";
-import { type IssueTokensOptions, type TokenFilter, type TokenRecord, TokenStore } from "./token-store.js";
-import { type User, UserStore } from "./user-store.js";
+import { type AuthorizationCode, AuthorizationCodeStore } from "./authorization-code-store.ts";
+import { type Contract, ContractStore } from "./contract-store.ts";
+import { type FileFilter, FileStore } from "./file-store.ts";
+import type { LibraryFile } from "./library-file.ts";
+import { NonceStore } from "./nonce-store.ts";
+import { type Postbox, PostboxStore } from "./postbox-store.ts";
+import { type Preauthorization, PreauthorizationStore } from "./preauthorization-store.ts";
+import { migrate } from "./schema-migrations.ts";
+import { Sql } from "./sql.ts";
+import { SCHEMA_V1 } from "./store-schema.ts";
+import { type IssueTokensOptions, type TokenFilter, type TokenRecord, TokenStore } from "./token-store.ts";
+import { type User, UserStore } from "./user-store.ts";
 
-export type { AuthorizationCode } from "./authorization-code-store.js";
-export { type Contract, clientIdOf } from "./contract-store.js";
-export type { FileSource, LibraryFile } from "./library-file.js";
-export type { Postbox } from "./postbox-store.js";
-export type { Preauthorization } from "./preauthorization-store.js";
-export { newId } from "./sql.js";
-export type { TokenFilter, TokenRecord } from "./token-store.js";
-export type { User } from "./user-store.js";
+export type { AuthorizationCode } from "./authorization-code-store.ts";
+export { type Contract, clientIdOf } from "./contract-store.ts";
+export type { FileSource, LibraryFile } from "./library-file.ts";
+export type { Postbox } from "./postbox-store.ts";
+export type { Preauthorization } from "./preauthorization-store.ts";
+export { newId } from "./sql.ts";
+export type { TokenFilter, TokenRecord } from "./token-store.ts";
+export type { User } from "./user-store.ts";
 
 /** Options of {@link Store.open}. */
 export interface StoreOptions {

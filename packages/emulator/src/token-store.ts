@@ -1,5 +1,5 @@
 import type { SQLInputValue } from "node:sqlite";
-import { equalities, newId, num, numOrNull, type Row, type Sql, str } from "./sql.js";
+import { equalities, newId, num, numOrNull, type Row, type Sql, str } from "./sql.ts";
 
 /** An access or refresh token. Tokens of one exchange or refresh share a `pairId`. */
 export interface TokenRecord {

@@ -1,6 +1,6 @@
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import type { Store } from "./store.js";
+import type { Store } from "./store.ts";
 
 /** Tables with a `user_id` column, emptied of a deleted user's rows. */
 const USER_TABLES = ["files", "tokens", "postboxes", "accounts", "authorization_codes", "preauthorizations"];

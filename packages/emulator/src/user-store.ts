@@ -1,4 +1,4 @@
-import { newId, num, type Row, type Sql, str } from "./sql.js";
+import { newId, num, type Row, type Sql, str } from "./sql.ts";
 
 /** A person with a library. */
 export interface User {

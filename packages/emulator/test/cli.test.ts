@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
-import { DEFAULT_PORT, parseCliArgs, parseDuration, runCli } from "../src/cli.js";
+import { DEFAULT_PORT, parseCliArgs, parseDuration, runCli } from "../src/cli.ts";
 
 describe("cli", () => {
   it("parses durations", () => {

@@ -1,11 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { Hono } from "hono";
 import { afterEach, describe, expect, it } from "vitest";
-import { injectFaults } from "../src/faults.js";
-import { type AppEnv, FaultInjector, type RunningEmulator } from "../src/index.js";
-import { Stats } from "../src/stats.js";
-import type { Client, Onboarded } from "./support/client.js";
-import { errorOf, start, useEmulator } from "./support/emulator.js";
+import { injectFaults } from "../src/faults.ts";
+import { type AppEnv, FaultInjector, type RunningEmulator } from "../src/index.ts";
+import { Stats } from "../src/stats.ts";
+import type { Client, Onboarded } from "./support/client.ts";
+import { errorOf, start, useEmulator } from "./support/emulator.ts";
 
 let emu: RunningEmulator;
 let client: Client;
@@ -169,7 +169,7 @@ describe("stats", () => {
     await client.write({ ...mine, accessToken: fresh.access_token.value }, Buffer.from("abc"));
     const stats = (await (
       await fetch(`${emu.adminUrl}/stats`)
-    ).json()) as import("../src/index.js").StatsSnapshot;
+    ).json()) as import("../src/index.ts").StatsSnapshot;
     expect(stats).toMatchObject({
       authorizations: 1,
       codeExchanges: 1,

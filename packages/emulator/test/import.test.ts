@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningEmulator } from "../src/index.js";
-import { cutMidUpload, download, expectRefusal, start } from "./support/emulator.js";
+import type { RunningEmulator } from "../src/index.ts";
+import { cutMidUpload, download, expectRefusal, start } from "./support/emulator.ts";
 import {
   fileDescriptorJwt,
   IMPORT_CLIENT_ID,
@@ -10,8 +10,8 @@ import {
   importContract,
   LIBRARY_DESCRIPTOR,
   userFiles,
-} from "./support/import.js";
-import { CALLBACK, makeRsa, REDIRECT_URI, sha256, signRequest, testContract } from "./support/protocol.js";
+} from "./support/import.ts";
+import { CALLBACK, makeRsa, REDIRECT_URI, sha256, signRequest, testContract } from "./support/protocol.ts";
 
 let emu: RunningEmulator;
 let client: ImportClient;

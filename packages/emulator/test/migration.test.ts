@@ -2,11 +2,11 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { describe, expect, it } from "vitest";
-import { createDevContract, SCHEMA_VERSION, startEmulator } from "../src/index.js";
-import { Client } from "./support/client.js";
-import { download, latestFile, useTempDirs } from "./support/emulator.js";
-import { ImportClient, importContract, userFiles } from "./support/import.js";
-import { testContract } from "./support/protocol.js";
+import { createDevContract, SCHEMA_VERSION, startEmulator } from "../src/index.ts";
+import { Client } from "./support/client.ts";
+import { download, latestFile, useTempDirs } from "./support/emulator.ts";
+import { ImportClient, importContract, userFiles } from "./support/import.ts";
+import { testContract } from "./support/protocol.ts";
 
 const tempDir = useTempDirs();
 

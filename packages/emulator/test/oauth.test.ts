@@ -1,8 +1,8 @@
 import { constants, createPublicKey, sign } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import type { RunningEmulator } from "../src/index.js";
-import { Client } from "./support/client.js";
-import { errorOf, start, useEmulator } from "./support/emulator.js";
+import type { RunningEmulator } from "../src/index.ts";
+import { Client } from "./support/client.ts";
+import { errorOf, start, useEmulator } from "./support/emulator.ts";
 import {
   CALLBACK,
   contractKeys,
@@ -11,7 +11,7 @@ import {
   REDIRECT_URI,
   signRequest,
   testContract,
-} from "./support/protocol.js";
+} from "./support/protocol.ts";
 
 let emu: RunningEmulator;
 let client: Client;

@@ -3,10 +3,10 @@ import vectors from "@digime-edge/fixtures/official-v8.json" with { type: "json"
 import official16 from "@digime-edge/fixtures/official-v16-requests.json" with { type: "json" };
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { clockFrom, type IdKind, type RunningEmulator } from "../src/index.js";
-import { Client } from "./support/client.js";
-import { userFiles } from "./support/import.js";
-import { sha256 } from "./support/protocol.js";
+import { clockFrom, type IdKind, type RunningEmulator } from "../src/index.ts";
+import { Client } from "./support/client.ts";
+import { userFiles } from "./support/import.ts";
+import { sha256 } from "./support/protocol.ts";
 
 /** One request as the official SDK 16.1.5 sent it (see `@digime-edge/fixtures`). */
 interface Recorded {
@@ -61,7 +61,7 @@ let client: Client;
 let userId: string;
 
 beforeAll(async () => {
-  const { startEmulator } = await import("../src/index.js");
+  const { startEmulator } = await import("../src/index.ts");
   emu = await startEmulator({
     memory: true,
     autoApprove: true,

@@ -1,9 +1,9 @@
 import { createPublicKey } from "node:crypto";
 import { request } from "node:http";
 import { describe, expect, it } from "vitest";
-import type { RunningEmulator } from "../src/index.js";
-import type { Client } from "./support/client.js";
-import { errorOf, useEmulator } from "./support/emulator.js";
+import type { RunningEmulator } from "../src/index.ts";
+import type { Client } from "./support/client.ts";
+import { errorOf, useEmulator } from "./support/emulator.ts";
 
 let emu: RunningEmulator;
 let client: Client;

@@ -2,10 +2,10 @@ import { createPrivateKey } from "node:crypto";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
-import { createDevContract, loadContractsFile, startEmulator } from "../src/index.js";
-import { Client } from "./support/client.js";
-import { download, latestFile, useTempDirs, WAIT } from "./support/emulator.js";
-import { contractKeys, signRequest, testContract } from "./support/protocol.js";
+import { createDevContract, loadContractsFile, startEmulator } from "../src/index.ts";
+import { Client } from "./support/client.ts";
+import { download, latestFile, useTempDirs, WAIT } from "./support/emulator.ts";
+import { contractKeys, signRequest, testContract } from "./support/protocol.ts";
 
 const tempDir = useTempDirs();
 

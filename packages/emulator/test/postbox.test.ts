@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import type { RunningEmulator } from "../src/index.js";
-import { Client, type Onboarded } from "./support/client.js";
-import { cutMidUpload, download, errorOf, latestFile, start, useEmulator } from "./support/emulator.js";
+import type { RunningEmulator } from "../src/index.ts";
+import { Client, type Onboarded } from "./support/client.ts";
+import { cutMidUpload, download, errorOf, latestFile, start, useEmulator } from "./support/emulator.ts";
 import {
   aesCbc,
   DESCRIPTOR,
@@ -14,7 +14,7 @@ import {
   signRequest,
   streamingMultipart,
   testContract,
-} from "./support/protocol.js";
+} from "./support/protocol.ts";
 
 let emu: RunningEmulator;
 let client: Client;

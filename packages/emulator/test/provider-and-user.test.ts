@@ -1,11 +1,11 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningEmulator } from "../src/index.js";
-import { Client } from "./support/client.js";
-import { download, expectRefusal, start } from "./support/emulator.js";
-import { ImportClient, type ImportUser, importContract, userFiles } from "./support/import.js";
-import { signRequest, testContract } from "./support/protocol.js";
+import type { RunningEmulator } from "../src/index.ts";
+import { Client } from "./support/client.ts";
+import { download, expectRefusal, start } from "./support/emulator.ts";
+import { ImportClient, type ImportUser, importContract, userFiles } from "./support/import.ts";
+import { signRequest, testContract } from "./support/protocol.ts";
 
 let emu: RunningEmulator;
 let client: ImportClient;

@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from "node:crypto";
 import { type ContractDetails, init, type UserAccessToken } from "@digime-edge/sdk-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningEmulator } from "../src/index.js";
-import { approvedRedirect, download, latestFile, postboxFiles, start } from "./support/emulator.js";
-import { CALLBACK, contractKeys, REDIRECT_URI } from "./support/protocol.js";
+import type { RunningEmulator } from "../src/index.ts";
+import { approvedRedirect, download, latestFile, postboxFiles, start } from "./support/emulator.ts";
+import { CALLBACK, contractKeys, REDIRECT_URI } from "./support/protocol.ts";
 
 /** sdk-core drives the emulator end to end: the two sides were written apart, from the wire format. */
 

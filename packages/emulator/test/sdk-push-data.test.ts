@@ -1,10 +1,10 @@
 import { createHash, randomBytes } from "node:crypto";
 import { type ContractDetails, init } from "@digime-edge/sdk-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningEmulator } from "../src/index.js";
-import { approvedRedirect, download, start } from "./support/emulator.js";
-import { importContract, userFiles } from "./support/import.js";
-import { contractKeys, REDIRECT_URI, testContract } from "./support/protocol.js";
+import type { RunningEmulator } from "../src/index.ts";
+import { approvedRedirect, download, start } from "./support/emulator.ts";
+import { importContract, userFiles } from "./support/import.ts";
+import { contractKeys, REDIRECT_URI, testContract } from "./support/protocol.ts";
 
 /** sdk-core's pushData, readAccounts and deleteUser against the emulator: two sides written apart. */
 

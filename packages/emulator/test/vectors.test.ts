@@ -3,8 +3,8 @@ import { createPrivateKey, createPublicKey } from "node:crypto";
 import v from "@digime-edge/fixtures/official-v8.json" with { type: "json" };
 import { jwtVerify } from "jose";
 import { describe, expect, it } from "vitest";
-import { createFileDecipher, decryptMetadata, parseIv, unwrapSymmetricalKey } from "../src/envelope.js";
-import { decodeJwt, signPs512, verifyPs512 } from "../src/jwt.js";
+import { createFileDecipher, decryptMetadata, parseIv, unwrapSymmetricalKey } from "../src/envelope.ts";
+import { decodeJwt, signPs512, verifyPs512 } from "../src/jwt.ts";
 
 describe("official v8 vectors", () => {
   it("verifies the official write request JWT with the contract key (PKCS#1 and SPKI)", () => {

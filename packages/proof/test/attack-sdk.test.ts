@@ -17,8 +17,8 @@ import {
   type UserAccessToken,
 } from "@digime-edge/sdk-core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { rsaPair } from "./support/keys.js";
-import { errorTexts } from "./support/secrets.js";
+import { rsaPair } from "./support/keys.ts";
+import { errorTexts } from "./support/secrets.ts";
 
 const legit = rsaPair(); // digi.me's signing key
 const attacker = rsaPair();

@@ -30,10 +30,10 @@ import {
   EmulatorHarness,
   type Onboarded,
   onboard,
-} from "./support/emulator.js";
-import { rsaPair, seededBytes } from "./support/keys.js";
-import { type LossyProxy, startProxy } from "./support/proxy.js";
-import { isToken, isWrite, type RecordingFetch, recordingFetch } from "./support/recording-fetch.js";
+} from "./support/emulator.ts";
+import { rsaPair, seededBytes } from "./support/keys.ts";
+import { type LossyProxy, startProxy } from "./support/proxy.ts";
+import { isToken, isWrite, type RecordingFetch, recordingFetch } from "./support/recording-fetch.ts";
 import {
   Caller,
   expectCopies,
@@ -41,7 +41,7 @@ import {
   INPUT_KINDS,
   type InputKind,
   type WriteRecord,
-} from "./support/writes.js";
+} from "./support/writes.ts";
 
 const SOAK = process.env.PROOF_SOAK === "1";
 const keys = rsaPair();

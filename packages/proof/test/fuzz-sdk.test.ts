@@ -47,9 +47,9 @@ import {
   setAt,
   treacherousFileData,
   wrongPems,
-} from "./support/fuzz.js";
-import { rsaPair } from "./support/keys.js";
-import { errorTexts, leakedSecrets, pemBody } from "./support/secrets.js";
+} from "./support/fuzz.ts";
+import { rsaPair } from "./support/keys.ts";
+import { errorTexts, leakedSecrets, pemBody } from "./support/secrets.ts";
 
 const SOAK = process.env.PROOF_SOAK === "1";
 const RUNS = SOAK ? 3_000 : 300;

@@ -2,17 +2,17 @@
  * Starts an authorization: `POST oauth/authorize` with a PKCE challenge, then the onboarding URL
  * the user is sent to.
  */
-import type { ClientContext } from "./config.js";
-import { contractKey } from "./crypto/input-keys.js";
-import { codeChallengeS256, createCodeVerifier } from "./crypto/pkce.js";
-import { parseInput, validationError } from "./internal/checks.js";
-import { runtimeSupport } from "./internal/runtime.js";
-import { clientId, signRequestJwt } from "./request/request-jwt.js";
-import { invalidResponse, verifiedTokenPayload } from "./request/response-token.js";
-import { sendRequest } from "./request/send.js";
-import { authorizeOptionsSchema } from "./schemas.js";
-import type { ContractDetails, UserAccessToken } from "./types.js";
-import { SDK_NAME, SDK_VERSION } from "./version.js";
+import type { ClientContext } from "./config.ts";
+import { contractKey } from "./crypto/input-keys.ts";
+import { codeChallengeS256, createCodeVerifier } from "./crypto/pkce.ts";
+import { parseInput, validationError } from "./internal/checks.ts";
+import { runtimeSupport } from "./internal/runtime.ts";
+import { clientId, signRequestJwt } from "./request/request-jwt.ts";
+import { invalidResponse, verifiedTokenPayload } from "./request/response-token.ts";
+import { sendRequest } from "./request/send.ts";
+import { authorizeOptionsSchema } from "./schemas.ts";
+import type { ContractDetails, UserAccessToken } from "./types.ts";
+import { SDK_NAME, SDK_VERSION } from "./version.ts";
 
 /** What `sampleData` of `getAuthorizeUrl` takes (official SDK). */
 export interface SampleDataOptions {

@@ -7,29 +7,29 @@ import {
   type AuthorizeUrlResult,
   type GetAuthorizeUrlOptions,
   getAuthorizeUrl as getAuthorizeUrlWith,
-} from "./authorize.js";
-import { type ClientContext, resolveConfig, type SDKConfig } from "./config.js";
+} from "./authorize.ts";
+import { type ClientContext, resolveConfig, type SDKConfig } from "./config.ts";
 import {
   type DeleteUserOptions,
   type DeleteUserResult,
   deleteUser as deleteUserWith,
-} from "./delete-user.js";
-import { type PushDataOptions, type PushDataResult, pushData as pushDataWith } from "./push-data.js";
+} from "./delete-user.ts";
+import { type PushDataOptions, type PushDataResult, pushData as pushDataWith } from "./push-data.ts";
 import {
   type ReadAccountsOptions,
   type ReadAccountsResult,
   readAccounts as readAccountsWith,
-} from "./read-accounts.js";
-import { createKeySetResolver } from "./request/key-set.js";
-import { type SendSealedOptions, sendSealed as sendSealedWith } from "./send-sealed.js";
+} from "./read-accounts.ts";
+import { createKeySetResolver } from "./request/key-set.ts";
+import { type SendSealedOptions, sendSealed as sendSealedWith } from "./send-sealed.ts";
 import {
   type ExchangeCodeForTokenOptions,
   exchangeCodeForToken as exchangeCodeForTokenWith,
   type RefreshTokenOptions,
   refreshToken as refreshTokenWith,
-} from "./token.js";
-import type { UserAccessToken, WriteResult } from "./types.js";
-import { type WriteOptions, write as writeWith } from "./write.js";
+} from "./token.ts";
+import type { UserAccessToken, WriteResult } from "./types.ts";
+import { type WriteOptions, write as writeWith } from "./write.ts";
 
 /** The SDK, as `init` answers it. Every method checks its options before sending anything. */
 export interface DigiMeSDK {

@@ -3,8 +3,8 @@
  * receives.
  */
 
-import { parseInput, validationError } from "./internal/checks.js";
-import { configSchema } from "./schemas.js";
+import { parseInput, validationError } from "./internal/checks.ts";
+import { configSchema } from "./schemas.ts";
 
 const NO_FETCH = "is required (no globalThis.fetch)";
 

@@ -1,8 +1,8 @@
 /** `deleteUser`: deletes the user's library and tokens at digi.me (`DELETE user`). */
-import type { ClientContext } from "./config.js";
-import { parseInput } from "./internal/checks.js";
-import { type AuthorizedOptions, sendAuthorized } from "./request/authorized.js";
-import { authorizedOptionsSchema } from "./schemas.js";
+import type { ClientContext } from "./config.ts";
+import { parseInput } from "./internal/checks.ts";
+import { type AuthorizedOptions, sendAuthorized } from "./request/authorized.ts";
+import { authorizedOptionsSchema } from "./schemas.ts";
 
 /** Options of `deleteUser`. */
 export type DeleteUserOptions = AuthorizedOptions;

@@ -4,7 +4,7 @@
  * private key, an access token or a refresh token.
  */
 
-import type { UserAccessToken } from "./types.js";
+import type { UserAccessToken } from "./types.ts";
 
 /** Every code an SDK error can carry (a {@link ServerError} carries the server's own code instead). */
 export type DigiMeErrorCode =

@@ -5,4 +5,4 @@
 export {
   type CreateEnvelopeWithKeyMaterialOptions,
   createEnvelopeWithKeyMaterial,
-} from "./crypto/envelope.js";
+} from "./crypto/envelope.ts";

@@ -1,5 +1,5 @@
 /** @packageDocumentation digi.me write path on WebCrypto, fetch and web streams. */
-export type { AuthorizeUrlResult, GetAuthorizeUrlOptions, SampleDataOptions } from "./authorize.js";
+export type { AuthorizeUrlResult, GetAuthorizeUrlOptions, SampleDataOptions } from "./authorize.ts";
 export {
   type DigiMeSDK,
   deleteUser,
@@ -11,20 +11,20 @@ export {
   refreshToken,
   sendSealed,
   write,
-} from "./client.js";
-export { DEFAULT_BASE_URL, DEFAULT_ONBOARD_URL, type RetryOptions, type SDKConfig } from "./config.js";
-export { cbcCiphertextSize, createCbcEncryptStream, encryptCbc } from "./crypto/cbc-stream.js";
-export { type CreateEnvelopeOptions, createEnvelope, type Envelope } from "./crypto/envelope.js";
-export { type JwtHeader, signJwt, type VerifiedJwt, verifyJwt } from "./crypto/jws.js";
+} from "./client.ts";
+export { DEFAULT_BASE_URL, DEFAULT_ONBOARD_URL, type RetryOptions, type SDKConfig } from "./config.ts";
+export { cbcCiphertextSize, createCbcEncryptStream, encryptCbc } from "./crypto/cbc-stream.ts";
+export { type CreateEnvelopeOptions, createEnvelope, type Envelope } from "./crypto/envelope.ts";
+export { type JwtHeader, signJwt, type VerifiedJwt, verifyJwt } from "./crypto/jws.ts";
 export {
   importContractPrivateKey,
   importPostboxPublicKey,
   importVerificationKey,
   postboxKeyModulusBytes,
   type VerificationKeyInput,
-} from "./crypto/keys.js";
-export { codeChallengeS256, createCodeVerifier } from "./crypto/pkce.js";
-export type { DeleteUserOptions, DeleteUserResult } from "./delete-user.js";
+} from "./crypto/keys.ts";
+export { codeChallengeS256, createCodeVerifier } from "./crypto/pkce.ts";
+export type { DeleteUserOptions, DeleteUserResult } from "./delete-user.ts";
 export {
   DataRequiredError,
   type DigiMeErrorCode,
@@ -40,19 +40,19 @@ export {
   TypeValidationError,
   type ValidationIssue,
   type WriteDelivery,
-} from "./errors.js";
-export { isPathSegment } from "./internal/fields.js";
+} from "./errors.ts";
+export { isPathSegment } from "./internal/fields.ts";
 export type {
   PushDataOptions,
   PushDataResult,
   PushLibraryOptions,
   PushProviderOptions,
-} from "./push-data.js";
-export type { Account, AccountType, ReadAccountsOptions, ReadAccountsResult } from "./read-accounts.js";
-export type { AuthorizedOptions } from "./request/authorized.js";
-export { type SealOptions, seal } from "./seal.js";
-export type { SendSealedOptions } from "./send-sealed.js";
-export type { ExchangeCodeForTokenOptions, RefreshTokenOptions } from "./token.js";
+} from "./push-data.ts";
+export type { Account, AccountType, ReadAccountsOptions, ReadAccountsResult } from "./read-accounts.ts";
+export type { AuthorizedOptions } from "./request/authorized.ts";
+export { type SealOptions, seal } from "./seal.ts";
+export type { SendSealedOptions } from "./send-sealed.ts";
+export type { ExchangeCodeForTokenOptions, RefreshTokenOptions } from "./token.ts";
 export type {
   ContractDetails,
   FileData,
@@ -63,6 +63,6 @@ export type {
   TokenValue,
   UserAccessToken,
   WriteResult,
-} from "./types.js";
-export { SDK_NAME, SDK_VERSION } from "./version.js";
-export type { WriteOptions } from "./write.js";
+} from "./types.ts";
+export { SDK_NAME, SDK_VERSION } from "./version.ts";
+export type { WriteOptions } from "./write.ts";

@@ -4,18 +4,18 @@
  * `FileDescriptor` header), or a FHIR resource pushed to a health provider account
  * (`type: "provider"`, `POST permission-access/import/h:accountId/fhir/{version}`).
  */
-import type { ClientContext } from "./config.js";
-import { contractKey } from "./crypto/input-keys.js";
-import { signJson } from "./crypto/jws.js";
-import { parseInput, validationError } from "./internal/checks.js";
-import { normalizeFileData } from "./internal/file-data.js";
-import { safeProgress } from "./internal/progress.js";
-import { streamsUploads } from "./internal/runtime.js";
-import { type AuthorizedOptions, sendAuthorized } from "./request/authorized.js";
-import { rawBody } from "./request/raw-body.js";
-import type { DeliveryTracker } from "./request/send.js";
-import { pushLibraryOptionsSchema, pushProviderOptionsSchema } from "./schemas.js";
-import type { FileData, FileDescriptor, ProgressCallback, UserAccessToken } from "./types.js";
+import type { ClientContext } from "./config.ts";
+import { contractKey } from "./crypto/input-keys.ts";
+import { signJson } from "./crypto/jws.ts";
+import { parseInput, validationError } from "./internal/checks.ts";
+import { normalizeFileData } from "./internal/file-data.ts";
+import { safeProgress } from "./internal/progress.ts";
+import { streamsUploads } from "./internal/runtime.ts";
+import { type AuthorizedOptions, sendAuthorized } from "./request/authorized.ts";
+import { rawBody } from "./request/raw-body.ts";
+import type { DeliveryTracker } from "./request/send.ts";
+import { pushLibraryOptionsSchema, pushProviderOptionsSchema } from "./schemas.ts";
+import type { FileData, FileDescriptor, ProgressCallback, UserAccessToken } from "./types.ts";
 
 /** Options of `pushData` into the user's library (`type: "library"`). */
 export interface PushLibraryOptions extends AuthorizedOptions {

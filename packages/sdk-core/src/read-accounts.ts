@@ -1,10 +1,10 @@
 /** `readAccounts`: the user's accounts (`GET permission-access/accounts`), as the official SDK lists them. */
-import type { ClientContext } from "./config.js";
-import { array, check, custom, number, object, optional, parseInput, string } from "./internal/checks.js";
-import { type AuthorizedOptions, sendAuthorized } from "./request/authorized.js";
-import { invalidResponse } from "./request/response-token.js";
-import { authorizedOptionsSchema } from "./schemas.js";
-import type { UserAccessToken } from "./types.js";
+import type { ClientContext } from "./config.ts";
+import { array, check, custom, number, object, optional, parseInput, string } from "./internal/checks.ts";
+import { type AuthorizedOptions, sendAuthorized } from "./request/authorized.ts";
+import { invalidResponse } from "./request/response-token.ts";
+import { authorizedOptionsSchema } from "./schemas.ts";
+import type { UserAccessToken } from "./types.ts";
 
 /** Every `type` an account can have. */
 export type AccountType =

@@ -3,8 +3,8 @@
  * kit of `internal/checks.ts` (whose `parseInput` turns a failure into a `TypeValidationError`
  * naming each field without ever echoing its value).
  */
-import { isCodeVerifier } from "./crypto/pkce.js";
-import { array, custom, isObject, number, object, optional, string } from "./internal/checks.js";
+import { isCodeVerifier } from "./crypto/pkce.ts";
+import { array, custom, isObject, number, object, optional, string } from "./internal/checks.ts";
 import {
   atLeastZero,
   authorized,
@@ -25,7 +25,7 @@ import {
   signal,
   userAccessTokenSchema,
   writeReference,
-} from "./internal/fields.js";
+} from "./internal/fields.ts";
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 

@@ -3,13 +3,13 @@
  * file encrypted with it. No network. It can run where the file is (a browser), leaving only the
  * signing (`sendSealed`) to the holder of the contract key and the user's token.
  */
-import { postboxKey } from "./crypto/input-keys.js";
-import { markDescriptor, sealSource } from "./crypto/seal-source.js";
-import { parseInput } from "./internal/checks.js";
-import { normalizeFileData } from "./internal/file-data.js";
-import { safeProgress } from "./internal/progress.js";
-import { sealOptionsSchema } from "./schemas.js";
-import type { FileData, FileDescriptor, ProgressCallback, SealedFile } from "./types.js";
+import { postboxKey } from "./crypto/input-keys.ts";
+import { markDescriptor, sealSource } from "./crypto/seal-source.ts";
+import { parseInput } from "./internal/checks.ts";
+import { normalizeFileData } from "./internal/file-data.ts";
+import { safeProgress } from "./internal/progress.ts";
+import { sealOptionsSchema } from "./schemas.ts";
+import type { FileData, FileDescriptor, ProgressCallback, SealedFile } from "./types.ts";
 
 /** Options of {@link seal}. */
 export interface SealOptions {

@@ -3,12 +3,12 @@
  * `request/postbox.ts` (the JWT binding the envelope to the user's token, the multipart body, the
  * token's refresh).
  */
-import type { ClientContext } from "./config.js";
-import { ResealRequiredError } from "./errors.js";
-import { parseInput, validationError } from "./internal/checks.js";
-import { isReadableStream } from "./internal/fields.js";
-import { sendSealedUnchecked } from "./request/postbox.js";
-import { sendSealedOptionsSchema } from "./schemas.js";
+import type { ClientContext } from "./config.ts";
+import { ResealRequiredError } from "./errors.ts";
+import { parseInput, validationError } from "./internal/checks.ts";
+import { isReadableStream } from "./internal/fields.ts";
+import { sendSealedUnchecked } from "./request/postbox.ts";
+import { sendSealedOptionsSchema } from "./schemas.ts";
 import type {
   ContractDetails,
   ProgressCallback,
@@ -16,7 +16,7 @@ import type {
   TokenLifecycleOptions,
   UserAccessToken,
   WriteResult,
-} from "./types.js";
+} from "./types.ts";
 
 /** Options of `sendSealed`. */
 export interface SendSealedOptions extends TokenLifecycleOptions {

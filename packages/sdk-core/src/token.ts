@@ -2,11 +2,11 @@
  * The two grants of `oauth/token`: an authorization code for the user's first tokens, and a
  * refresh token for a new pair. Each answer's token is verified before its payload is used.
  */
-import type { ClientContext } from "./config.js";
-import { parseInput } from "./internal/checks.js";
-import { refreshUnchecked, tokenGrant } from "./request/token-grant.js";
-import { exchangeOptionsSchema, refreshOptionsSchema } from "./schemas.js";
-import type { ContractDetails, UserAccessToken } from "./types.js";
+import type { ClientContext } from "./config.ts";
+import { parseInput } from "./internal/checks.ts";
+import { refreshUnchecked, tokenGrant } from "./request/token-grant.ts";
+import { exchangeOptionsSchema, refreshOptionsSchema } from "./schemas.ts";
+import type { ContractDetails, UserAccessToken } from "./types.ts";
 
 /** Options of `exchangeCodeForToken`. */
 export interface ExchangeCodeForTokenOptions {

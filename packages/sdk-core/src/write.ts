@@ -1,11 +1,11 @@
 /** A whole write: `seal` the file, then `sendSealed` it. */
-import type { ClientContext } from "./config.js";
-import { contractKey, postboxKey } from "./crypto/input-keys.js";
-import { markDescriptor, sealSource } from "./crypto/seal-source.js";
-import { parseInput } from "./internal/checks.js";
-import { normalizeFileData } from "./internal/file-data.js";
-import { sendSealedUnchecked } from "./request/postbox.js";
-import { writeOptionsSchema } from "./schemas.js";
+import type { ClientContext } from "./config.ts";
+import { contractKey, postboxKey } from "./crypto/input-keys.ts";
+import { markDescriptor, sealSource } from "./crypto/seal-source.ts";
+import { parseInput } from "./internal/checks.ts";
+import { normalizeFileData } from "./internal/file-data.ts";
+import { sendSealedUnchecked } from "./request/postbox.ts";
+import { writeOptionsSchema } from "./schemas.ts";
 import type {
   ContractDetails,
   FileData,
@@ -14,7 +14,7 @@ import type {
   TokenLifecycleOptions,
   UserAccessToken,
   WriteResult,
-} from "./types.js";
+} from "./types.ts";
 
 /** Options of `write`. */
 export interface WriteOptions extends TokenLifecycleOptions {

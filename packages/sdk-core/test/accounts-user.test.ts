@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { deleteUser, readAccounts, ServerError, TypeValidationError } from "../src/index.js";
-import { APPLICATION_ID, contractDetails, type FakeDigime, PUSH_ACCOUNT } from "./support/fake-digime.js";
-import { sdkFor, useFakeDigime } from "./support/use-fake-digime.js";
+import { deleteUser, readAccounts, ServerError, TypeValidationError } from "../src/index.ts";
+import { APPLICATION_ID, contractDetails, type FakeDigime, PUSH_ACCOUNT } from "./support/fake-digime.ts";
+import { sdkFor, useFakeDigime } from "./support/use-fake-digime.ts";
 
 let fake: FakeDigime;
 useFakeDigime((started) => {

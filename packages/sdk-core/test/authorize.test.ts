@@ -1,14 +1,14 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { init, SDK_NAME, SDK_VERSION, TokenVerificationError, TypeValidationError } from "../src/index.js";
+import { init, SDK_NAME, SDK_VERSION, TokenVerificationError, TypeValidationError } from "../src/index.ts";
 import {
   APPLICATION_ID,
   CONTRACT_ID,
   contractDetails,
   FakeDigime,
   REDIRECT_URI,
-} from "./support/fake-digime.js";
-import { sdkFor, useFakeDigime } from "./support/use-fake-digime.js";
+} from "./support/fake-digime.ts";
+import { sdkFor, useFakeDigime } from "./support/use-fake-digime.ts";
 
 let fake: FakeDigime;
 useFakeDigime((started) => {

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decodeBase64, decodeBase64Url, encodeBase64, encodeBase64Url } from "../src/internal/base64.js";
+import { decodeBase64, decodeBase64Url, encodeBase64, encodeBase64Url } from "../src/internal/base64.ts";
 
 const STANDARD = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 const URL_SAFE = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";

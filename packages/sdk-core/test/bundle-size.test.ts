@@ -5,7 +5,7 @@ import {
   ENVELOPE_MODULES,
   PUSH_SIZE_BUDGET,
   WRITE_SIZE_BUDGET,
-} from "../bench/bundle-size.js";
+} from "../bench/bundle-size.ts";
 
 // The budgets: an app that writes carries at most 12 KB min+gz of sdk-core, one that only pushes
 // (the import API) at most 10 KB, dependencies included. Sizes, not timings: `pnpm bench size`

@@ -1,8 +1,8 @@
 import { createCipheriv, randomBytes } from "node:crypto";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { concatBytes } from "../src/internal/bytes.js";
-import { cbcEncryptChunks } from "../src/internal/cbc.js";
+import { concatBytes } from "../src/internal/bytes.ts";
+import { cbcEncryptChunks } from "../src/internal/cbc.ts";
 
 const rawKey = randomBytes(32);
 const iv = new Uint8Array(randomBytes(16));

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import * as z from "zod/mini";
-import type { ValidationIssue } from "../src/errors.js";
+import type { ValidationIssue } from "../src/errors.ts";
 import {
   array,
   check,
@@ -11,7 +11,7 @@ import {
   optional,
   type Schema,
   string,
-} from "../src/internal/checks.js";
+} from "../src/internal/checks.ts";
 
 /** The issues `schema` finds in `value`, as "path: message" lines. */
 function issuesOf(schema: Schema<unknown>, value: unknown): string[] {

@@ -1,11 +1,11 @@
 import { createCipheriv, randomBytes } from "node:crypto";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { cbcCiphertextSize, createCbcEncryptStream, encryptCbc } from "../src/crypto/cbc-stream.js";
-import { TypeValidationError } from "../src/errors.js";
-import { concatBytes } from "../src/internal/bytes.js";
-import { settledCount } from "./support/settle.js";
-import { encryptChunks, streamOf } from "./support/streams.js";
+import { cbcCiphertextSize, createCbcEncryptStream, encryptCbc } from "../src/crypto/cbc-stream.ts";
+import { TypeValidationError } from "../src/errors.ts";
+import { concatBytes } from "../src/internal/bytes.ts";
+import { settledCount } from "./support/settle.ts";
+import { encryptChunks, streamOf } from "./support/streams.ts";
 
 const rawKey = randomBytes(32);
 const iv = randomBytes(16);

@@ -7,8 +7,8 @@ import {
   toHex,
   utf8Decode,
   utf8Encode,
-} from "../src/internal/bytes.js";
-import { randomBytes, randomNonce } from "../src/internal/random.js";
+} from "../src/internal/bytes.ts";
+import { randomBytes, randomNonce } from "../src/internal/random.ts";
 
 afterEach(() => {
   vi.restoreAllMocks();

@@ -1,7 +1,7 @@
 import vectors from "@digime-edge/fixtures/official-v8.json" with { type: "json" };
 import { describe, expect, it } from "vitest";
-import { parsePem, toPem } from "../src/crypto/pem.js";
-import { TypeValidationError } from "../src/errors.js";
+import { parsePem, toPem } from "../src/crypto/pem.ts";
+import { TypeValidationError } from "../src/errors.ts";
 
 const pem = vectors.keys.postbox.publicSpki;
 const { der } = parsePem(pem);

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { codeChallengeS256, createCodeVerifier } from "../src/crypto/pkce.js";
-import { TypeValidationError } from "../src/errors.js";
+import { codeChallengeS256, createCodeVerifier } from "../src/crypto/pkce.ts";
+import { TypeValidationError } from "../src/errors.ts";
 
 describe("PKCE", () => {
   it("makes 43-character base64url verifiers, each different", () => {

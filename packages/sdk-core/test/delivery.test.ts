@@ -5,9 +5,9 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
-import { NetworkError, seal } from "../src/index.js";
-import { contractDetails, type FakeDigime, POSTBOX_PUBLIC_KEY } from "./support/fake-digime.js";
-import { sdkFor, useFakeDigime, writeOptionsFor } from "./support/use-fake-digime.js";
+import { NetworkError, seal } from "../src/index.ts";
+import { contractDetails, type FakeDigime, POSTBOX_PUBLIC_KEY } from "./support/fake-digime.ts";
+import { sdkFor, useFakeDigime, writeOptionsFor } from "./support/use-fake-digime.ts";
 
 let fake: FakeDigime;
 useFakeDigime((started) => {

@@ -9,9 +9,9 @@ import { promisify } from "node:util";
 import vectors from "@digime-edge/fixtures/official-v8.json" with { type: "json" };
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { parsePem, toPem } from "../src/crypto/pem.js";
-import { TypeValidationError } from "../src/errors.js";
-import { concatBytes } from "../src/internal/bytes.js";
+import { parsePem, toPem } from "../src/crypto/pem.ts";
+import { TypeValidationError } from "../src/errors.ts";
+import { concatBytes } from "../src/internal/bytes.ts";
 import {
   encodeLength,
   encodeTlv,
@@ -20,7 +20,7 @@ import {
   rsaModulusBytes,
   wrapPkcs1PrivateKey,
   wrapPkcs1PublicKey,
-} from "../src/internal/der.js";
+} from "../src/internal/der.ts";
 
 interface Pair {
   name: string;

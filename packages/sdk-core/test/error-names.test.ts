@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { build } from "esbuild";
 import { afterAll, describe, expect, it } from "vitest";
-import * as source from "../src/index.js";
+import * as source from "../src/index.ts";
 
 const CLASSES = [
   "DigiMeSDKError",

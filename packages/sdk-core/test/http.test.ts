@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { NetworkError, SDKInvalidError, ServerError } from "../src/errors.js";
-import { redact } from "../src/internal/redact.js";
-import { backoffDelay, parseRetryAfter } from "../src/internal/retry.js";
-import { type HttpSettings, type SendRequestOptions, sendRequest } from "../src/request/send.js";
-import { fakeSleeps } from "./support/fake-sleeps.js";
+import { NetworkError, SDKInvalidError, ServerError } from "../src/errors.ts";
+import { redact } from "../src/internal/redact.ts";
+import { backoffDelay, parseRetryAfter } from "../src/internal/retry.ts";
+import { type HttpSettings, type SendRequestOptions, sendRequest } from "../src/request/send.ts";
+import { fakeSleeps } from "./support/fake-sleeps.ts";
 
 type Answer = Response | Error | ((init: RequestInit) => Promise<Response>);
 

@@ -1,14 +1,14 @@
 import { constants, createDecipheriv, generateKeyPairSync, privateDecrypt, randomBytes } from "node:crypto";
 import vectors from "@digime-edge/fixtures/official-v8.json" with { type: "json" };
 import { describe, expect, it } from "vitest";
-import { encryptCbc } from "../src/crypto/cbc-stream.js";
-import { createEnvelope, createEnvelopeWithKeyMaterial } from "../src/crypto/envelope.js";
-import { importPostboxPublicKey } from "../src/crypto/keys.js";
-import { TypeValidationError } from "../src/errors.js";
-import * as publicApi from "../src/index.js";
-import * as internalApi from "../src/index-internal.js";
-import { concatBytes } from "../src/internal/bytes.js";
-import { encryptChunks } from "./support/streams.js";
+import { encryptCbc } from "../src/crypto/cbc-stream.ts";
+import { createEnvelope, createEnvelopeWithKeyMaterial } from "../src/crypto/envelope.ts";
+import { importPostboxPublicKey } from "../src/crypto/keys.ts";
+import { TypeValidationError } from "../src/errors.ts";
+import * as publicApi from "../src/index.ts";
+import * as internalApi from "../src/index-internal.ts";
+import { concatBytes } from "../src/internal/bytes.ts";
+import { encryptChunks } from "./support/streams.ts";
 
 const { postbox } = vectors.keys;
 const descriptor = {

@@ -2,13 +2,13 @@ import { constants, createHmac, createPrivateKey, sign, verify } from "node:cryp
 import vectors from "@digime-edge/fixtures/official-v8.json" with { type: "json" };
 import { importPKCS8, importSPKI, jwtVerify, SignJWT } from "jose";
 import { describe, expect, it, vi } from "vitest";
-import { decodeJwt, signJwt, verifyJwt } from "../src/crypto/jws.js";
+import { decodeJwt, signJwt, verifyJwt } from "../src/crypto/jws.ts";
 import {
   importContractPrivateKey,
   importPostboxPublicKey,
   importVerificationKey,
-} from "../src/crypto/keys.js";
-import { TokenVerificationError, TypeValidationError } from "../src/errors.js";
+} from "../src/crypto/keys.ts";
+import { TokenVerificationError, TypeValidationError } from "../src/errors.ts";
 
 const { contract, digime } = vectors.keys;
 const PSS = { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 64 } as const;

@@ -1,11 +1,11 @@
 import { createPublicKey } from "node:crypto";
 import { describe, expect, it, vi } from "vitest";
-import { verifyJwt } from "../src/crypto/jws.js";
-import { TokenVerificationError } from "../src/errors.js";
-import { createKeySetResolver, type KeySetResolverOptions } from "../src/request/key-set.js";
-import type { HttpSettings } from "../src/request/send.js";
-import { type FakeDigime, vectors } from "./support/fake-digime.js";
-import { useFakeDigime } from "./support/use-fake-digime.js";
+import { verifyJwt } from "../src/crypto/jws.ts";
+import { TokenVerificationError } from "../src/errors.ts";
+import { createKeySetResolver, type KeySetResolverOptions } from "../src/request/key-set.ts";
+import type { HttpSettings } from "../src/request/send.ts";
+import { type FakeDigime, vectors } from "./support/fake-digime.ts";
+import { useFakeDigime } from "./support/use-fake-digime.ts";
 
 let fake: FakeDigime;
 useFakeDigime(

@@ -6,9 +6,9 @@ import {
   importPostboxPublicKey,
   importVerificationKey,
   postboxKeyModulusBytes,
-} from "../src/crypto/keys.js";
-import { TypeValidationError } from "../src/errors.js";
-import * as publicApi from "../src/index.js";
+} from "../src/crypto/keys.ts";
+import { TypeValidationError } from "../src/errors.ts";
+import * as publicApi from "../src/index.ts";
 
 const { contract, postbox, digime } = vectors.keys;
 const jwk = vectors.responseToken.keySetJwk.keys[0] as { kty: "RSA"; n: string; e: string };

@@ -100,13 +100,13 @@ describe("sdk-core's layers", () => {
   });
 
   it("the rule sees an upward import, and lets a types-only one through (control)", () => {
-    const upward = 'import { sendRequest } from "../request/send.js";\n';
+    const upward = 'import { sendRequest } from "../request/send.ts";\n';
     expect(violations("internal/x.ts", upward)).toHaveLength(1);
-    expect(violations("crypto/x.ts", 'import {\n  parseInput,\n} from "../schemas.js";\n')).toHaveLength(1);
-    expect(violations("write.ts", 'import { seal } from "./seal.js";\n')).toHaveLength(1);
-    expect(violations("internal/x.ts", 'import type { ClientContext } from "../config.js";\n')).toEqual([]);
-    expect(violations("internal/x.ts", 'import { type A, type B } from "../types.js";\n')).toEqual([]);
-    expect(violations("internal/x.ts", 'import { a, type B } from "../crypto/keys.js";\n')).toHaveLength(1);
-    expect(violations("index.ts", 'export { write } from "./client.js";\n')).toEqual([]);
+    expect(violations("crypto/x.ts", 'import {\n  parseInput,\n} from "../schemas.ts";\n')).toHaveLength(1);
+    expect(violations("write.ts", 'import { seal } from "./seal.ts";\n')).toHaveLength(1);
+    expect(violations("internal/x.ts", 'import type { ClientContext } from "../config.ts";\n')).toEqual([]);
+    expect(violations("internal/x.ts", 'import { type A, type B } from "../types.ts";\n')).toEqual([]);
+    expect(violations("internal/x.ts", 'import { a, type B } from "../crypto/keys.ts";\n')).toHaveLength(1);
+    expect(violations("index.ts", 'export { write } from "./client.ts";\n')).toEqual([]);
   });
 });

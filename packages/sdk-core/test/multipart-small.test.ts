@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { multipartBody } from "../src/internal/multipart.js";
-import { parseMultipart } from "./support/fake-digime.js";
+import { multipartBody } from "../src/internal/multipart.ts";
+import { parseMultipart } from "./support/fake-digime.ts";
 
 /** Every chunk a runtime would pull from `body`, one read at a time. */
 async function chunksOf(body: ReadableStream<Uint8Array>): Promise<Uint8Array[]> {

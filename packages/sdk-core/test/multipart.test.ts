@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { multipartBody } from "../src/internal/multipart.js";
-import { runtimeSupport } from "../src/internal/runtime.js";
-import { parseMultipart } from "./support/fake-digime.js";
+import { multipartBody } from "../src/internal/multipart.ts";
+import { runtimeSupport } from "../src/internal/runtime.ts";
+import { parseMultipart } from "./support/fake-digime.ts";
 
 async function bytesOf(body: ReadableStream<Uint8Array> | Blob): Promise<Buffer> {
   return Buffer.from(await new Response(body).arrayBuffer());

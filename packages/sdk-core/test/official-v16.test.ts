@@ -7,8 +7,8 @@
 
 import recorded from "@digime-edge/fixtures/official-v16-requests.json" with { type: "json" };
 import { describe, expect, it } from "vitest";
-import { contractDetails, type FakeDigime, REDIRECT_URI, type SeenRequest } from "./support/fake-digime.js";
-import { sdkFor, useFakeDigime } from "./support/use-fake-digime.js";
+import { contractDetails, type FakeDigime, REDIRECT_URI, type SeenRequest } from "./support/fake-digime.ts";
+import { sdkFor, useFakeDigime } from "./support/use-fake-digime.ts";
 
 let fake: FakeDigime;
 useFakeDigime((started) => {

@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { seal } from "../src/index.js";
-import { safeProgress } from "../src/internal/progress.js";
-import { openSealed, POSTBOX_PUBLIC_KEY } from "./support/fake-digime.js";
+import { seal } from "../src/index.ts";
+import { safeProgress } from "../src/internal/progress.ts";
+import { openSealed, POSTBOX_PUBLIC_KEY } from "./support/fake-digime.ts";
 
 const descriptor = { mimeType: "application/octet-stream", accounts: [{ accountId: "a" }] };
 

@@ -2,16 +2,16 @@ import { randomBytes } from "node:crypto";
 import { inspect } from "node:util";
 import { importSPKI, jwtVerify } from "jose";
 import { describe, expect, it } from "vitest";
-import { DataRequiredError, NetworkError, pushData, ServerError, TypeValidationError } from "../src/index.js";
+import { DataRequiredError, NetworkError, pushData, ServerError, TypeValidationError } from "../src/index.ts";
 import {
   APPLICATION_ID,
   CONTRACT_KEY,
   contractDetails,
   type FakeDigime,
   vectors,
-} from "./support/fake-digime.js";
-import { chunksOf, fileDataKinds, streamOf } from "./support/streams.js";
-import { sdkFor, useFakeDigime } from "./support/use-fake-digime.js";
+} from "./support/fake-digime.ts";
+import { chunksOf, fileDataKinds, streamOf } from "./support/streams.ts";
+import { sdkFor, useFakeDigime } from "./support/use-fake-digime.ts";
 
 let fake: FakeDigime;
 useFakeDigime((started) => {

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import vectors from "@digime-edge/fixtures/official-v8.json" with { type: "json" };
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { resolveConfig } from "../src/config.js";
+import { resolveConfig } from "../src/config.ts";
 import {
   DEFAULT_BASE_URL,
   init,
@@ -9,9 +9,9 @@ import {
   SDK_NAME,
   SDK_VERSION,
   TypeValidationError,
-} from "../src/index.js";
-import { parseInput } from "../src/internal/checks.js";
-import { isFileName, userAccessTokenSchema } from "../src/internal/fields.js";
+} from "../src/index.ts";
+import { parseInput } from "../src/internal/checks.ts";
+import { isFileName, userAccessTokenSchema } from "../src/internal/fields.ts";
 
 afterEach(() => {
   vi.unstubAllGlobals();

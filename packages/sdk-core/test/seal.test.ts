@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { type SealedFile, seal, TypeValidationError } from "../src/index.js";
-import { openSealed, POSTBOX_PUBLIC_KEY, vectors } from "./support/fake-digime.js";
+import { type SealedFile, seal, TypeValidationError } from "../src/index.ts";
+import { openSealed, POSTBOX_PUBLIC_KEY, vectors } from "./support/fake-digime.ts";
 
 const descriptor = {
   mimeType: "text/plain",

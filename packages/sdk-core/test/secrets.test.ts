@@ -4,9 +4,9 @@
  */
 import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
-import { DigiMeSDKError, ResealRequiredError } from "../src/index.js";
-import { CONTRACT_KEY, contractDetails, type FakeDigime } from "./support/fake-digime.js";
-import { sdkFor, useFakeDigime, writeOptionsFor } from "./support/use-fake-digime.js";
+import { DigiMeSDKError, ResealRequiredError } from "../src/index.ts";
+import { CONTRACT_KEY, contractDetails, type FakeDigime } from "./support/fake-digime.ts";
+import { sdkFor, useFakeDigime, writeOptionsFor } from "./support/use-fake-digime.ts";
 
 let fake: FakeDigime;
 useFakeDigime(

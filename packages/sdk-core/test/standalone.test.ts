@@ -16,14 +16,14 @@ import {
   sendSealed,
   TypeValidationError,
   write,
-} from "../src/index.js";
+} from "../src/index.ts";
 import {
   APPLICATION_ID,
   contractDetails,
   type FakeDigime,
   POSTBOX_PUBLIC_KEY,
-} from "./support/fake-digime.js";
-import { useFakeDigime } from "./support/use-fake-digime.js";
+} from "./support/fake-digime.ts";
+import { useFakeDigime } from "./support/use-fake-digime.ts";
 
 let fake: FakeDigime;
 useFakeDigime((started) => {

@@ -1,14 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { init, ServerError, TokenVerificationError, TypeValidationError } from "../src/index.js";
+import { init, ServerError, TokenVerificationError, TypeValidationError } from "../src/index.ts";
 import {
   APPLICATION_ID,
   CONTRACT_ID,
   contractDetails,
   type FakeDigime,
   vectors,
-} from "./support/fake-digime.js";
-import { fakeSleeps } from "./support/fake-sleeps.js";
-import { sdkFor, useFakeDigime } from "./support/use-fake-digime.js";
+} from "./support/fake-digime.ts";
+import { fakeSleeps } from "./support/fake-sleeps.ts";
+import { sdkFor, useFakeDigime } from "./support/use-fake-digime.ts";
 
 let fake: FakeDigime;
 useFakeDigime((started) => {

@@ -1,18 +1,18 @@
 import { constants, createPublicKey, privateDecrypt, verify } from "node:crypto";
 import vectors from "@digime-edge/fixtures/official-v8.json" with { type: "json" };
 import { describe, expect, it } from "vitest";
-import { encryptCbc } from "../src/crypto/cbc-stream.js";
-import { createEnvelopeWithKeyMaterial } from "../src/crypto/envelope.js";
-import { decodeJwt, signJwt, verifyJwt } from "../src/crypto/jws.js";
+import { encryptCbc } from "../src/crypto/cbc-stream.ts";
+import { createEnvelopeWithKeyMaterial } from "../src/crypto/envelope.ts";
+import { decodeJwt, signJwt, verifyJwt } from "../src/crypto/jws.ts";
 import {
   importContractPrivateKey,
   importPostboxPublicKey,
   importVerificationKey,
-} from "../src/crypto/keys.js";
-import { codeChallengeS256 } from "../src/crypto/pkce.js";
-import { decodeBase64, encodeBase64 } from "../src/internal/base64.js";
-import { concatBytes, fromHex, toHex } from "../src/internal/bytes.js";
-import { encryptChunks } from "./support/streams.js";
+} from "../src/crypto/keys.ts";
+import { codeChallengeS256 } from "../src/crypto/pkce.ts";
+import { decodeBase64, encodeBase64 } from "../src/internal/base64.ts";
+import { concatBytes, fromHex, toHex } from "../src/internal/bytes.ts";
+import { encryptChunks } from "./support/streams.ts";
 
 const { keys, envelope, keyWrap, writeRequestJwt, responseToken, pkce } = vectors;
 const keyMaterial = { key: fromHex(envelope.keyHex), iv: fromHex(envelope.ivHex) };

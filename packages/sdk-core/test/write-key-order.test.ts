@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { TypeValidationError } from "../src/index.js";
-import { contractDetails, type FakeDigime } from "./support/fake-digime.js";
-import { sdkFor, useFakeDigime, writeOptionsFor } from "./support/use-fake-digime.js";
+import { TypeValidationError } from "../src/index.ts";
+import { contractDetails, type FakeDigime } from "./support/fake-digime.ts";
+import { sdkFor, useFakeDigime, writeOptionsFor } from "./support/use-fake-digime.ts";
 
 let fake: FakeDigime;
 useFakeDigime((started) => {

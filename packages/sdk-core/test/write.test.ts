@@ -1,16 +1,16 @@
 import { randomBytes } from "node:crypto";
 import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
-import { ResealRequiredError, ServerError, seal, TypeValidationError } from "../src/index.js";
+import { ResealRequiredError, ServerError, seal, TypeValidationError } from "../src/index.ts";
 import {
   contractDetails,
   type FakeDigime,
   openSealed,
   POSTBOX_PUBLIC_KEY,
   parseMultipart,
-} from "./support/fake-digime.js";
-import { fileDataKinds, streamOfBytes } from "./support/streams.js";
-import { sdkFor, useFakeDigime, writeOptionsFor } from "./support/use-fake-digime.js";
+} from "./support/fake-digime.ts";
+import { fileDataKinds, streamOfBytes } from "./support/streams.ts";
+import { sdkFor, useFakeDigime, writeOptionsFor } from "./support/use-fake-digime.ts";
 
 let fake: FakeDigime;
 useFakeDigime((started) => {

@@ -4,12 +4,12 @@
  */
 import type { TokenValue, UserAccessToken } from "@digime-edge/sdk-core";
 import type { Context } from "hono";
-import type { AppEnv } from "../env";
-import { ApiError } from "../errors";
-import { failureToError } from "./digime";
-import { vaultFor } from "./session";
-import { LEASE_RENEW_MS } from "./upload-leases";
-import type { WriteGrant } from "./vault-tokens";
+import type { AppEnv } from "../env.ts";
+import { ApiError } from "../errors.ts";
+import { failureToError } from "./digime.ts";
+import { vaultFor } from "./session.ts";
+import { LEASE_RENEW_MS } from "./upload-leases.ts";
+import type { WriteGrant } from "./vault-tokens.ts";
 
 /**
  * What the isolate hands sdk-core as the user's refresh token: a stand-in, never the real one, which

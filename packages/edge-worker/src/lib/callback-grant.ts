@@ -3,7 +3,7 @@
  * `postboxId` and `publicKey`, an import contract's `accountReference` (wire-format-import.md).
  */
 import { isPathSegment } from "@digime-edge/sdk-core";
-import type { WriteApi } from "../config";
+import type { WriteApi } from "../config.ts";
 
 const PUBLIC_KEY_PEM =
   /^-----BEGIN (RSA )?PUBLIC KEY-----\r?\n[A-Za-z0-9+/=\r\n]+-----END (RSA )?PUBLIC KEY-----\s*$/;

@@ -1,5 +1,5 @@
 import type { FileDescriptor } from "@digime-edge/sdk-core";
-import { mediaTypeOf } from "./media-type";
+import { mediaTypeOf } from "./media-type.ts";
 
 /**
  * Completes a descriptor: `mimeType` defaults to the file's type, `accounts` to the given

@@ -1,5 +1,5 @@
 import * as z from "zod/mini";
-import { MEDIA_TYPE } from "./media-type";
+import { MEDIA_TYPE } from "./media-type.ts";
 
 const label = z.string().check(z.minLength(1), z.maxLength(256));
 const LIST = "must be a list of strings";

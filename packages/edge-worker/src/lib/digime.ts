@@ -7,8 +7,8 @@ import {
   TokenVerificationError,
   TypeValidationError,
 } from "@digime-edge/sdk-core";
-import type { Config } from "../config";
-import { ApiError, type ApiErrorCode } from "../errors";
+import type { Config } from "../config.ts";
+import { ApiError, type ApiErrorCode } from "../errors.ts";
 
 const sdks = new WeakMap<Config, DigiMeSDK>();
 

@@ -5,8 +5,8 @@
  * postbox sinks.
  */
 import type { FileData, FileDescriptor, UserAccessToken } from "@digime-edge/sdk-core";
-import type { Config } from "../config";
-import { contractDetails, getSdk } from "./digime";
+import type { Config } from "../config.ts";
+import { contractDetails, getSdk } from "./digime.ts";
 
 /** What one import needs besides the file. */
 export interface ImportContext {

@@ -1,5 +1,5 @@
 /** One user's rate budget: a token bucket shared by uploads and calls. */
-import type { ApiFailure } from "./digime";
+import type { ApiFailure } from "./digime.ts";
 
 /** A token bucket of `ratePerMinute`, refilled continuously, full at first. */
 export class RateBudget {

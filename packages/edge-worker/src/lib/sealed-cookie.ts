@@ -6,7 +6,7 @@
  * Format: `<version>.` + base64url(iv (12 bytes) ‖ ciphertext ‖ tag (16 bytes)); the purpose is
  * the associated data.
  */
-import { fromBase64Url, toBase64Url } from "./signing";
+import { fromBase64Url, toBase64Url } from "./signing.ts";
 
 /** Version prefix of a sealed cookie value. */
 const VERSION = "g1";

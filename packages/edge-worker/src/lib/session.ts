@@ -1,10 +1,10 @@
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
-import type { Config } from "../config";
-import type { AppEnv } from "../env";
-import { AUTH_LATE_MS, AUTH_TTL_MS } from "./auth-window";
-import { openCookie, sealCookie } from "./sealed-cookie";
-import { sign, verify } from "./signing";
+import type { Config } from "../config.ts";
+import type { AppEnv } from "../env.ts";
+import { AUTH_LATE_MS, AUTH_TTL_MS } from "./auth-window.ts";
+import { openCookie, sealCookie } from "./sealed-cookie.ts";
+import { sign, verify } from "./signing.ts";
 
 /**
  * The Worker's cookie names. On https they are `__Host-` cookies (Secure, `Path=/`, no `Domain`),

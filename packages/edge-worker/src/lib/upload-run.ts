@@ -5,11 +5,11 @@
  */
 import type { UserAccessToken } from "@digime-edge/sdk-core";
 import type { Context } from "hono";
-import type { AppEnv } from "../env";
-import { ApiError } from "../errors";
-import { tokenForWrite } from "./admit-write";
-import { describeDigiMeFailure, failureToError } from "./digime";
-import { vaultFor } from "./session";
+import type { AppEnv } from "../env.ts";
+import { ApiError } from "../errors.ts";
+import { tokenForWrite } from "./admit-write.ts";
+import { describeDigiMeFailure, failureToError } from "./digime.ts";
+import { vaultFor } from "./session.ts";
 
 /** What an upload route answers on success. */
 export interface UploadResult {

@@ -4,9 +4,9 @@
  * `admit-write.ts`, one upload's plumbing in `upload-run.ts`; both are re-exported here.
  */
 import type { Context } from "hono";
-import type { AppEnv } from "../env";
-import { ApiError } from "../errors";
-import type { BodyChunksOptions } from "./body-chunks";
+import type { AppEnv } from "../env.ts";
+import { ApiError } from "../errors.ts";
+import type { BodyChunksOptions } from "./body-chunks.ts";
 
 export {
   type AdmittedWrite,
@@ -14,8 +14,8 @@ export {
   postboxOf,
   REFRESH_TOKEN_STAND_IN,
   tokenForWrite,
-} from "./admit-write";
-export { requireDelivered, type UploadResult, UploadRun, type UploadRunOptions } from "./upload-run";
+} from "./admit-write.ts";
+export { requireDelivered, type UploadResult, UploadRun, type UploadRunOptions } from "./upload-run.ts";
 
 /**
  * A body of at most this many bytes is read whole before it is sent on, so that sdk-core can send

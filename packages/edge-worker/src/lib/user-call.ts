@@ -6,10 +6,10 @@
  */
 import type { UserAccessToken } from "@digime-edge/sdk-core";
 import type { Context } from "hono";
-import type { AppEnv } from "../env";
-import { failureToError } from "./digime";
-import { vaultFor } from "./session";
-import { tokenForWrite } from "./upload";
+import type { AppEnv } from "../env.ts";
+import { failureToError } from "./digime.ts";
+import { vaultFor } from "./session.ts";
+import { tokenForWrite } from "./upload.ts";
 
 /** What a call gets: the user's token (access token only) and the vault's `refresh` hook. */
 export interface UserToken {

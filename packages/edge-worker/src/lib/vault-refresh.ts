@@ -3,8 +3,8 @@
  * rotated pair is stored before anyone uses it, so a crash cannot lose the user's access.
  */
 import type { TokenValue, UserAccessToken } from "@digime-edge/sdk-core";
-import { ConfigError, getConfig } from "../config";
-import { type ApiFailure, contractDetails, describeDigiMeFailure, getSdk } from "./digime";
+import { ConfigError, getConfig } from "../config.ts";
+import { type ApiFailure, contractDetails, describeDigiMeFailure, getSdk } from "./digime.ts";
 import {
   FRESHNESS_MARGIN_MS,
   NO_SESSION,
@@ -14,7 +14,7 @@ import {
   type TokenRow,
   toToken,
   type VaultResult,
-} from "./vault-tokens";
+} from "./vault-tokens.ts";
 
 /** One vault's refresher: at most one refresh in flight. */
 export class TokenRefresher {

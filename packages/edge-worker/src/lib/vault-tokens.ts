@@ -3,8 +3,8 @@
  * and written only here and by `vault.ts`.
  */
 import { postboxKeyModulusBytes, type TokenValue, type UserAccessToken } from "@digime-edge/sdk-core";
-import type { WriteApi } from "../config";
-import type { ApiFailure } from "./digime";
+import type { WriteApi } from "../config.ts";
+import type { ApiFailure } from "./digime.ts";
 
 /** Answer of a vault operation: the value, or a failure to answer with. */
 export type VaultResult<T> = ({ ok: true } & T) | ({ ok: false } & ApiFailure);

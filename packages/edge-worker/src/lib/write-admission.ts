@@ -1,7 +1,7 @@
 /** The vault's checks before it admits a write or a resumable upload, and their refusals. */
-import type { WriteApi } from "../config";
-import type { ApiFailure } from "./digime";
-import { modulusBytes, type TokenRow, writesWith } from "./vault-tokens";
+import type { WriteApi } from "../config.ts";
+import type { ApiFailure } from "./digime.ts";
+import { modulusBytes, type TokenRow, writesWith } from "./vault-tokens.ts";
 
 /** A refusal, as a vault operation answers it. */
 export type Refusal = { ok: false } & ApiFailure;

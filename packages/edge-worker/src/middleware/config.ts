@@ -1,8 +1,8 @@
 import { importContractPrivateKey } from "@digime-edge/sdk-core";
 import { createMiddleware } from "hono/factory";
-import { type Config, ConfigError, getConfig } from "../config";
-import type { AppEnv } from "../env";
-import { ApiError } from "../errors";
+import { type Config, ConfigError, getConfig } from "../config.ts";
+import type { AppEnv } from "../env.ts";
+import { ApiError } from "../errors.ts";
 
 /** Whether each configuration's private key imports, found once per configuration. */
 const keyChecks = new WeakMap<Config, Promise<boolean>>();

@@ -1,8 +1,8 @@
 import { cors } from "hono/cors";
-import { getConfig } from "../config";
-import type { AppEnv } from "../env";
-import { SEALED_HEADERS } from "../lib/sealed-envelope";
-import { TUS_ANSWER_HEADERS, TUS_REQUEST_HEADERS } from "../lib/tus/protocol";
+import { getConfig } from "../config.ts";
+import type { AppEnv } from "../env.ts";
+import { SEALED_HEADERS } from "../lib/sealed-envelope.ts";
+import { TUS_ANSWER_HEADERS, TUS_REQUEST_HEADERS } from "../lib/tus/protocol.ts";
 
 /**
  * CORS for the app origins in `ALLOWED_ORIGINS` only, with credentials. Any other origin gets no

@@ -1,7 +1,7 @@
 import { createMiddleware } from "hono/factory";
-import type { AppEnv } from "../env";
-import { ApiError } from "../errors";
-import { readSession } from "../lib/session";
+import type { AppEnv } from "../env.ts";
+import { ApiError } from "../errors.ts";
+import { readSession } from "../lib/session.ts";
 
 /**
  * Requires a valid session cookie, putting the user's id on the context as `userId`; 401

@@ -1,6 +1,6 @@
 import { createMiddleware } from "hono/factory";
-import type { AppEnv } from "../env";
-import { ApiError } from "../errors";
+import type { AppEnv } from "../env.ts";
+import { ApiError } from "../errors.ts";
 
 /**
  * Seconds to wait after a refusal: the limiter's period (`AUTH_START_LIMITER` in wrangler.jsonc),

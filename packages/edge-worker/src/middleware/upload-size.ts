@@ -1,6 +1,6 @@
 import { createMiddleware } from "hono/factory";
-import type { AppEnv } from "../env";
-import { declaredLength, tooLarge } from "../lib/upload";
+import type { AppEnv } from "../env.ts";
+import { declaredLength, tooLarge } from "../lib/upload.ts";
 
 /**
  * Refuses an upload whose `Content-Length` is already too large (413 `PAYLOAD_TOO_LARGE`), before

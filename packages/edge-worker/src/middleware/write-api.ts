@@ -1,7 +1,7 @@
 import { createMiddleware } from "hono/factory";
-import type { WriteApi } from "../config";
-import type { AppEnv } from "../env";
-import { ApiError } from "../errors";
+import type { WriteApi } from "../config.ts";
+import type { AppEnv } from "../env.ts";
+import { ApiError } from "../errors.ts";
 
 const REFUSALS = {
   // Sealing needs a postbox key: the import API takes the file as it is, over TLS.

@@ -1,10 +1,10 @@
 import type { Account } from "@digime-edge/sdk-core";
 import { Hono } from "hono";
-import type { AppEnv } from "../env";
-import { ApiError } from "../errors";
-import { contractDetails, describeDigiMeFailure, failureToError, getSdk } from "../lib/digime";
-import { withUserToken } from "../lib/user-call";
-import { requireSession } from "../middleware/session";
+import type { AppEnv } from "../env.ts";
+import { ApiError } from "../errors.ts";
+import { contractDetails, describeDigiMeFailure, failureToError, getSdk } from "../lib/digime.ts";
+import { withUserToken } from "../lib/user-call.ts";
+import { requireSession } from "../middleware/session.ts";
 
 /** One of the user's accounts as `GET /api/accounts` answers it: digi.me's members, by name. */
 export type AccountInfo = Pick<

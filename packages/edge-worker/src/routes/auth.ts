@@ -1,12 +1,12 @@
 import { type Context, Hono } from "hono";
-import type { Config } from "../config";
-import type { AppEnv } from "../env";
-import { ApiError } from "../errors";
-import { AUTH_LATE_MS, AUTH_TTL_MS } from "../lib/auth-window";
-import { callbackGrant } from "../lib/callback-grant";
-import { contractDetails, describeDigiMeFailure, failureToError, getSdk } from "../lib/digime";
-import { LOGOUT_RESULT } from "../lib/logout";
-import { resolveReturnTo, withParam } from "../lib/return-to";
+import type { Config } from "../config.ts";
+import type { AppEnv } from "../env.ts";
+import { ApiError } from "../errors.ts";
+import { AUTH_LATE_MS, AUTH_TTL_MS } from "../lib/auth-window.ts";
+import { callbackGrant } from "../lib/callback-grant.ts";
+import { contractDetails, describeDigiMeFailure, failureToError, getSdk } from "../lib/digime.ts";
+import { LOGOUT_RESULT } from "../lib/logout.ts";
+import { resolveReturnTo, withParam } from "../lib/return-to.ts";
 import {
   clearPending,
   clearSession,
@@ -17,10 +17,10 @@ import {
   vaultFor,
   writePending,
   writeSession,
-} from "../lib/session";
-import { randomId } from "../lib/signing";
-import { originCheck } from "../middleware/origin-check";
-import { signInLimit } from "../middleware/sign-in-limit";
+} from "../lib/session.ts";
+import { randomId } from "../lib/signing.ts";
+import { originCheck } from "../middleware/origin-check.ts";
+import { signInLimit } from "../middleware/sign-in-limit.ts";
 
 /** Query parameter that carries an authorization failure's code to the app. */
 export const ERROR_PARAM = "digimeError";

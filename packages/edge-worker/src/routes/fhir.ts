@@ -1,13 +1,13 @@
 import { ServerError } from "@digime-edge/sdk-core";
 import { Hono } from "hono";
-import type { AppEnv } from "../env";
-import { ApiError } from "../errors";
-import { readBodyChunks } from "../lib/body-chunks";
-import { contractDetails, describeDigiMeFailure, failureToError, getSdk } from "../lib/digime";
-import { admitWrite, bodyTiming, declaredLength, UploadRun } from "../lib/upload";
-import { originCheck } from "../middleware/origin-check";
-import { requireSession } from "../middleware/session";
-import { requireWriteApi } from "../middleware/write-api";
+import type { AppEnv } from "../env.ts";
+import { ApiError } from "../errors.ts";
+import { readBodyChunks } from "../lib/body-chunks.ts";
+import { contractDetails, describeDigiMeFailure, failureToError, getSdk } from "../lib/digime.ts";
+import { admitWrite, bodyTiming, declaredLength, UploadRun } from "../lib/upload.ts";
+import { originCheck } from "../middleware/origin-check.ts";
+import { requireSession } from "../middleware/session.ts";
+import { requireWriteApi } from "../middleware/write-api.ts";
 
 /** The FHIR versions digi.me takes (`permission-access/import/h:accountId/fhir/{version}`). */
 export const FHIR_VERSIONS = ["stu3", "3.0.2"] as const;

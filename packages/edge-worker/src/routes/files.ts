@@ -1,13 +1,13 @@
 import { Hono } from "hono";
-import type { AppEnv } from "../env";
-import { ApiError } from "../errors";
-import { inLargeChunks } from "../lib/body-chunks";
-import { completeDescriptor } from "../lib/complete-descriptor";
-import { type DescriptorInput, parseDescriptor } from "../lib/descriptor";
-import { contractDetails, describeDigiMeFailure, failureToError, getSdk } from "../lib/digime";
-import { sanitizeFileName } from "../lib/file-name";
-import { importFile } from "../lib/import-sink";
-import { getBoundary, MultipartError, MultipartReader } from "../lib/multipart";
+import type { AppEnv } from "../env.ts";
+import { ApiError } from "../errors.ts";
+import { inLargeChunks } from "../lib/body-chunks.ts";
+import { completeDescriptor } from "../lib/complete-descriptor.ts";
+import { type DescriptorInput, parseDescriptor } from "../lib/descriptor.ts";
+import { contractDetails, describeDigiMeFailure, failureToError, getSdk } from "../lib/digime.ts";
+import { sanitizeFileName } from "../lib/file-name.ts";
+import { importFile } from "../lib/import-sink.ts";
+import { getBoundary, MultipartError, MultipartReader } from "../lib/multipart.ts";
 import {
   admitWrite,
   bodyTiming,
@@ -16,12 +16,12 @@ import {
   REPLAYABLE_BYTES,
   tooLarge,
   UploadRun,
-} from "../lib/upload";
-import { originCheck } from "../middleware/origin-check";
-import { requireSession } from "../middleware/session";
-import { declaredSizeLimit } from "../middleware/upload-size";
+} from "../lib/upload.ts";
+import { originCheck } from "../middleware/origin-check.ts";
+import { requireSession } from "../middleware/session.ts";
+import { declaredSizeLimit } from "../middleware/upload-size.ts";
 
-export { REPLAYABLE_BYTES, type UploadResult } from "../lib/upload";
+export { REPLAYABLE_BYTES, type UploadResult } from "../lib/upload.ts";
 
 /** Room for the multipart framing and small fields on top of `MAX_UPLOAD_BYTES`. */
 export const FRAMING_ALLOWANCE = 64 * 1024;

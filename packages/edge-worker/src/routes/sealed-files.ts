@@ -1,16 +1,16 @@
 import type { SealedFile } from "@digime-edge/sdk-core";
 import { Hono } from "hono";
-import type { AppEnv } from "../env";
-import { ApiError } from "../errors";
-import { readBodyChunks } from "../lib/body-chunks";
-import { contractDetails, getSdk } from "../lib/digime";
-import { sanitizeFileName } from "../lib/file-name";
+import type { AppEnv } from "../env.ts";
+import { ApiError } from "../errors.ts";
+import { readBodyChunks } from "../lib/body-chunks.ts";
+import { contractDetails, getSdk } from "../lib/digime.ts";
+import { sanitizeFileName } from "../lib/file-name.ts";
 import {
   isSealedBodyLength,
   maxSealedBodyBytes,
   parseSealedEnvelope,
   SEALED_HEADERS,
-} from "../lib/sealed-envelope";
+} from "../lib/sealed-envelope.ts";
 import {
   admitWrite,
   bodyTiming,
@@ -20,13 +20,13 @@ import {
   tooLarge,
   type UploadResult,
   UploadRun,
-} from "../lib/upload";
-import { originCheck } from "../middleware/origin-check";
-import { requireSession } from "../middleware/session";
-import { declaredSizeLimit } from "../middleware/upload-size";
-import { requireWriteApi } from "../middleware/write-api";
+} from "../lib/upload.ts";
+import { originCheck } from "../middleware/origin-check.ts";
+import { requireSession } from "../middleware/session.ts";
+import { declaredSizeLimit } from "../middleware/upload-size.ts";
+import { requireWriteApi } from "../middleware/write-api.ts";
 
-export { SEALED_HEADERS } from "../lib/sealed-envelope";
+export { SEALED_HEADERS } from "../lib/sealed-envelope.ts";
 
 /**
  * What `POST /api/sealed-files` answers on success: as {@link UploadResult}, with `bytes` the size of

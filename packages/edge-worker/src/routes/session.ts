@@ -1,9 +1,9 @@
 import { Hono } from "hono";
-import type { WriteApi } from "../config";
-import type { AppEnv } from "../env";
-import { readSession, vaultFor } from "../lib/session";
+import type { WriteApi } from "../config.ts";
+import type { AppEnv } from "../env.ts";
+import { readSession, vaultFor } from "../lib/session.ts";
 
-export type { WriteApi } from "../config";
+export type { WriteApi } from "../config.ts";
 
 /** What `GET /api/session` answers. Never a token. */
 export interface SessionInfo {

@@ -3,21 +3,21 @@
  * upload's envelope or a plain (import) upload's type and descriptor.
  */
 import type { Context } from "hono";
-import type { AppEnv } from "../env";
-import { ApiError } from "../errors";
-import { parseDescriptor } from "../lib/descriptor";
-import { sanitizeFileName } from "../lib/file-name";
+import type { AppEnv } from "../env.ts";
+import { ApiError } from "../errors.ts";
+import { parseDescriptor } from "../lib/descriptor.ts";
+import { sanitizeFileName } from "../lib/file-name.ts";
 import {
   isSealedBodyLength,
   maxSealedBodyBytes,
   parseSealedEnvelope,
   SEALED_HEADERS,
-} from "../lib/sealed-envelope";
-import type { UploadInfo } from "../lib/tus/deliver";
-import { parseUploadMetadata } from "../lib/tus/metadata";
-import type { UploadMode } from "../lib/tus/upload-state";
-import { tooLarge } from "../lib/upload";
-import { requireWriteApi } from "../middleware/write-api";
+} from "../lib/sealed-envelope.ts";
+import type { UploadInfo } from "../lib/tus/deliver.ts";
+import { parseUploadMetadata } from "../lib/tus/metadata.ts";
+import type { UploadMode } from "../lib/tus/upload-state.ts";
+import { tooLarge } from "../lib/upload.ts";
+import { requireWriteApi } from "../middleware/write-api.ts";
 
 /** Upload-Metadata keys of a sealed upload's envelope (the `X-Digime-*` headers of `/api/sealed-files`). */
 export const SEALED_METADATA_KEYS = {

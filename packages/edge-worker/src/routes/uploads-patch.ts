@@ -3,18 +3,18 @@
  * it under the upload's lock, and the delivery when it brings the last byte.
  */
 import type { Context } from "hono";
-import type { AppEnv } from "../env";
-import { ApiError } from "../errors";
-import { readBodyChunks } from "../lib/body-chunks";
-import { failureToError } from "../lib/digime";
-import { vaultFor } from "../lib/session";
-import { deliverUpload } from "../lib/tus/deliver";
-import { httpDate, OFFSET_OCTET_STREAM } from "../lib/tus/protocol";
-import { PatchStager } from "../lib/tus/staging";
-import { importStagingKey } from "../lib/tus/staging-cipher";
-import type { StagedUpload } from "../lib/tus/upload-state";
-import { bodyTiming, declaredLength } from "../lib/upload";
-import { LEASE_RENEW_MS } from "../lib/upload-leases";
+import type { AppEnv } from "../env.ts";
+import { ApiError } from "../errors.ts";
+import { readBodyChunks } from "../lib/body-chunks.ts";
+import { failureToError } from "../lib/digime.ts";
+import { vaultFor } from "../lib/session.ts";
+import { deliverUpload } from "../lib/tus/deliver.ts";
+import { httpDate, OFFSET_OCTET_STREAM } from "../lib/tus/protocol.ts";
+import { PatchStager } from "../lib/tus/staging.ts";
+import { importStagingKey } from "../lib/tus/staging-cipher.ts";
+import type { StagedUpload } from "../lib/tus/upload-state.ts";
+import { bodyTiming, declaredLength } from "../lib/upload.ts";
+import { LEASE_RENEW_MS } from "../lib/upload-leases.ts";
 
 /** The path of an upload's URL (`Location`). */
 export const uploadPath = (id: string): string => `/api/uploads/${id}`;

@@ -8,22 +8,22 @@
  */
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
-import { getConfig } from "../config";
-import type { AppEnv } from "../env";
-import { ApiError } from "../errors";
-import { failureToError } from "../lib/digime";
-import { vaultFor } from "../lib/session";
+import { getConfig } from "../config.ts";
+import type { AppEnv } from "../env.ts";
+import { ApiError } from "../errors.ts";
+import { failureToError } from "../lib/digime.ts";
+import { vaultFor } from "../lib/session.ts";
 import {
   requireTusResumable,
   TUS_EXTENSIONS,
   TUS_VERSION,
   UPLOAD_STATE_HEADER,
   wholeNumberOf,
-} from "../lib/tus/protocol";
-import { declaredLength } from "../lib/upload";
-import { originCheck } from "../middleware/origin-check";
-import { requireSession } from "../middleware/session";
-import { describeUpload } from "./uploads-metadata";
+} from "../lib/tus/protocol.ts";
+import { declaredLength } from "../lib/upload.ts";
+import { originCheck } from "../middleware/origin-check.ts";
+import { requireSession } from "../middleware/session.ts";
+import { describeUpload } from "./uploads-metadata.ts";
 import {
   checkDeclaredChunk,
   keepGoing,
@@ -31,10 +31,10 @@ import {
   progressHeaders,
   requireOffsetOctetStream,
   uploadPath,
-} from "./uploads-patch";
+} from "./uploads-patch.ts";
 
-export { SEALED_METADATA_KEYS } from "./uploads-metadata";
-export { uploadPath } from "./uploads-patch";
+export { SEALED_METADATA_KEYS } from "./uploads-metadata.ts";
+export { uploadPath } from "./uploads-patch.ts";
 
 /** Most resumable uploads one user may have in progress at once. */
 export const MAX_OPEN_UPLOADS = 16;

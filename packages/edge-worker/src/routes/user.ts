@@ -1,11 +1,11 @@
 import { Hono } from "hono";
-import type { AppEnv } from "../env";
-import { ApiError } from "../errors";
-import { contractDetails, describeDigiMeFailure, failureToError, getSdk } from "../lib/digime";
-import { clearSession, vaultFor } from "../lib/session";
-import { withUserToken } from "../lib/user-call";
-import { originCheck } from "../middleware/origin-check";
-import { requireSession } from "../middleware/session";
+import type { AppEnv } from "../env.ts";
+import { ApiError } from "../errors.ts";
+import { contractDetails, describeDigiMeFailure, failureToError, getSdk } from "../lib/digime.ts";
+import { clearSession, vaultFor } from "../lib/session.ts";
+import { withUserToken } from "../lib/user-call.ts";
+import { originCheck } from "../middleware/origin-check.ts";
+import { requireSession } from "../middleware/session.ts";
 
 /** What `DELETE /api/user` answers. */
 export interface DeleteUserResult {

@@ -10,10 +10,10 @@
  * (by SHA-256), every push and listing answered, and the rotated pair stored.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { createClient } from "../../src/client";
-import { REPLAYABLE_BYTES } from "../../src/lib/upload";
-import { bytesOf, countingFetch, emulator, ORIGIN, SOAK, sha256, storedTokens } from "../support";
-import { importedFiles, signedInImportUser } from "./import-support";
+import { createClient } from "../../src/client.ts";
+import { REPLAYABLE_BYTES } from "../../src/lib/upload.ts";
+import { bytesOf, countingFetch, emulator, ORIGIN, SOAK, sha256, storedTokens } from "../support.ts";
+import { importedFiles, signedInImportUser } from "./import-support.ts";
 
 /** Imports at once (`PROOF_SOAK=1`: 200). */
 const N = SOAK ? 200 : 50;

@@ -4,7 +4,7 @@
  * against what the library holds.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { createClient } from "../../src/client";
+import { createClient } from "../../src/client.ts";
 import {
   bytesOf,
   digime,
@@ -15,8 +15,8 @@ import {
   proxyScript,
   upload,
   uploadForm,
-} from "../support";
-import { importedFiles, signedInImportUser } from "./import-support";
+} from "../support.ts";
+import { importedFiles, signedInImportUser } from "./import-support.ts";
 
 afterEach(async () => {
   await digime("up");

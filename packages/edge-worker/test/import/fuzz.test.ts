@@ -11,8 +11,8 @@
  */
 import fc from "fast-check";
 import { beforeAll, describe, it } from "vitest";
-import { sign } from "../../src/lib/signing";
-import { expectFuzzedAnswer, fuzzAndReach } from "../fuzz-support";
+import { sign } from "../../src/lib/signing.ts";
+import { expectFuzzedAnswer, fuzzAndReach } from "../fuzz-support.ts";
 import {
   APP_ORIGIN,
   Browser,
@@ -23,8 +23,8 @@ import {
   signIn,
   storedTokens,
   streamOf,
-} from "../support";
-import { accountReferenceOf, emulatorUserOf, signedInImportUser } from "./import-support";
+} from "../support.ts";
+import { accountReferenceOf, emulatorUserOf, signedInImportUser } from "./import-support.ts";
 
 const SCALE = SOAK ? 20 : 1;
 

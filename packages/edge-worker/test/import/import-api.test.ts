@@ -4,11 +4,11 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { createClient, EdgeClientError } from "../../src/client";
-import { getConfig } from "../../src/config";
-import { contractDetails, getSdk } from "../../src/lib/digime";
-import { ACCOUNT_MEMBERS } from "../../src/routes/accounts";
-import { MAX_FHIR_BYTES } from "../../src/routes/fhir";
+import { createClient, EdgeClientError } from "../../src/client.ts";
+import { getConfig } from "../../src/config.ts";
+import { contractDetails, getSdk } from "../../src/lib/digime.ts";
+import { ACCOUNT_MEMBERS } from "../../src/routes/accounts.ts";
+import { MAX_FHIR_BYTES } from "../../src/routes/fhir.ts";
 import {
   APP_ORIGIN,
   Browser,
@@ -22,8 +22,8 @@ import {
   storedTokens,
   upload,
   uploadForm,
-} from "../support";
-import { signedInImportUser } from "./import-support";
+} from "../support.ts";
+import { signedInImportUser } from "./import-support.ts";
 
 const BUNDLE = {
   resourceType: "Bundle",

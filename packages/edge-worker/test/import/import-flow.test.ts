@@ -5,8 +5,8 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { createClient } from "../../src/client";
-import { REPLAYABLE_BYTES } from "../../src/lib/upload";
+import { createClient } from "../../src/client.ts";
+import { REPLAYABLE_BYTES } from "../../src/lib/upload.ts";
 import {
   APP_ORIGIN,
   Browser,
@@ -22,8 +22,8 @@ import {
   streamOf,
   upload,
   uploadForm,
-} from "../support";
-import { importedFiles, signedInImportUser } from "./import-support";
+} from "../support.ts";
+import { importedFiles, signedInImportUser } from "./import-support.ts";
 
 const testEnv = env as unknown as Env;
 

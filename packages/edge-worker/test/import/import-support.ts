@@ -6,8 +6,8 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
-import { vaultFor } from "../../src/lib/session";
-import { Browser, emulator, signIn, storedTokens } from "../support";
+import { vaultFor } from "../../src/lib/session.ts";
+import { Browser, emulator, signIn, storedTokens } from "../support.ts";
 
 const testEnv = env as unknown as Env;
 

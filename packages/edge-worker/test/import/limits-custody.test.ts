@@ -16,8 +16,8 @@ import {
   storedTokens,
   upload,
   uploadForm,
-} from "../support";
-import { signedInImportUser } from "./import-support";
+} from "../support.ts";
+import { signedInImportUser } from "./import-support.ts";
 
 const BUNDLE = { resourceType: "Bundle", type: "collection", entry: [] };
 

@@ -4,10 +4,10 @@
  * staged parts (which never hold its plaintext); a sealed upload is refused (nothing to seal for).
  */
 import { describe, expect, it } from "vitest";
-import { STAGING_PART_BYTES } from "../../src/lib/tus/upload-state";
-import { bytesOf, errorOf, sha256 } from "../support";
-import { contains, create, head, patch, stagedBytes, stagedKeys } from "../uploads/tus-support";
-import { importedFiles, signedInImportUser } from "./import-support";
+import { STAGING_PART_BYTES } from "../../src/lib/tus/upload-state.ts";
+import { bytesOf, errorOf, sha256 } from "../support.ts";
+import { contains, create, head, patch, stagedBytes, stagedKeys } from "../uploads/tus-support.ts";
+import { importedFiles, signedInImportUser } from "./import-support.ts";
 
 describe("resumable imports", () => {
   it("cut off, resumed, imported once byte for byte; staged only encrypted; R2 empty after", async () => {

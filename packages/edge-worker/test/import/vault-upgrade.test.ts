@@ -6,10 +6,10 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { vaultFor } from "../../src/lib/session";
-import { VAULT_MIGRATIONS } from "../../src/lib/vault-schema";
-import { errorOf, putVaultBackToSchema0, signIn, storedTokens, upload, uploadForm } from "../support";
-import { signedInImportUser } from "./import-support";
+import { vaultFor } from "../../src/lib/session.ts";
+import { VAULT_MIGRATIONS } from "../../src/lib/vault-schema.ts";
+import { errorOf, putVaultBackToSchema0, signIn, storedTokens, upload, uploadForm } from "../support.ts";
+import { signedInImportUser } from "./import-support.ts";
 
 const testEnv = env as unknown as Env;
 

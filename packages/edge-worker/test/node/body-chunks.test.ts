@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { readBodyChunks } from "../../src/lib/body-chunks";
+import { readBodyChunks } from "../../src/lib/body-chunks.ts";
 
 describe("readBodyChunks in Node (BYOB without readAtLeast)", () => {
   it("gives back every byte, in chunks of at most the size", async () => {

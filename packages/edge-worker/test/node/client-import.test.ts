@@ -3,7 +3,7 @@
  * they make (method, URL, headers, body, credentials), what they answer, and their errors.
  */
 import { describe, expect, it } from "vitest";
-import { createClient, EdgeClientError } from "../../src/client";
+import { createClient, EdgeClientError } from "../../src/client.ts";
 
 /** A `fetch` that records each request and answers `answer`. */
 function recording(answer: () => Response | Promise<Response>) {

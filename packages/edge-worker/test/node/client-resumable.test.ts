@@ -5,8 +5,8 @@
  * `TOKEN_REFRESHED_RETRY`, and the errors it ends with.
  */
 import { describe, expect, it } from "vitest";
-import { createClient, EdgeClientError } from "../../src/client";
-import { parseUploadMetadata } from "../../src/lib/tus/metadata";
+import { createClient, EdgeClientError } from "../../src/client.ts";
+import { parseUploadMetadata } from "../../src/lib/tus/metadata.ts";
 
 type Answer = (request: Request) => Response | Promise<Response>;
 

@@ -12,7 +12,7 @@ import {
 } from "@digime-edge/sdk-core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { callbackGrant } from "../../src/lib/callback-grant";
+import { callbackGrant } from "../../src/lib/callback-grant.ts";
 
 const PEM = "-----BEGIN RSA PUBLIC KEY-----\nMIIBCgKCAQEAx\n-----END RSA PUBLIC KEY-----\n";
 // Never called: every call below is refused before any request (the public key is not a string).

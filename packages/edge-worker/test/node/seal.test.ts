@@ -13,14 +13,14 @@ import {
 import { Readable } from "node:stream";
 import { postboxKeyModulusBytes, type SealedFile, seal } from "@digime-edge/sdk-core";
 import { describe, expect, it } from "vitest";
-import { createClient, EdgeClientError } from "../../src/client";
+import { createClient, EdgeClientError } from "../../src/client.ts";
 import {
   isSealedBodyLength,
   maxSealedBodyBytes,
   parseSealedEnvelope,
   SEALED_HEADERS,
   type SealedEnvelope,
-} from "../../src/lib/sealed-envelope";
+} from "../../src/lib/sealed-envelope.ts";
 
 const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
 const PUBLIC_PEM = publicKey.export({ type: "pkcs1", format: "pem" }).toString();

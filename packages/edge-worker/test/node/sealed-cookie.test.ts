@@ -5,7 +5,7 @@
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { openCookie, sealCookie } from "../../src/lib/sealed-cookie";
+import { openCookie, sealCookie } from "../../src/lib/sealed-cookie.ts";
 
 const SECRET = "a-session-secret-of-enough-variety-0123456789";
 const PURPOSE = "pending-sign-in v1";

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseConfig, SESSION_SECRET_PLACEHOLDER } from "../../src/config";
+import { ConfigError, parseConfig, SESSION_SECRET_PLACEHOLDER } from "../../src/config.ts";
 
 const example = readFileSync(new URL("../../.dev.vars.example", import.meta.url), "utf8");
 

@@ -5,8 +5,8 @@
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "../../src/config";
-import { localValueOf, SETTING_NAMES, SETTINGS, type Setting, type SettingName } from "../../src/settings";
+import { parseConfig } from "../../src/config.ts";
+import { localValueOf, SETTING_NAMES, SETTINGS, type Setting, type SettingName } from "../../src/settings.ts";
 
 const read = (path: string) => readFileSync(new URL(path, import.meta.url), "utf8");
 // Whole-line comments only: values hold `//` (URLs).

@@ -12,7 +12,7 @@ import {
   openPiece,
   SEAL_OVERHEAD,
   sealPiece,
-} from "../../src/lib/tus/staging-cipher";
+} from "../../src/lib/tus/staging-cipher.ts";
 
 const plain = new Uint8Array(randomBytes(100_003));
 

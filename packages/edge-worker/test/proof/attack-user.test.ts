@@ -8,7 +8,7 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { sign } from "../../src/lib/signing";
+import { sign } from "../../src/lib/signing.ts";
 import {
   APP_ORIGIN,
   Browser,
@@ -18,7 +18,7 @@ import {
   SESSION_COOKIE,
   signedInUser,
   storedTokens,
-} from "../support";
+} from "../support.ts";
 
 const testEnv = env as unknown as Env;
 

@@ -25,11 +25,11 @@
 import { env } from "cloudflare:workers";
 import { seal } from "@digime-edge/sdk-core";
 import { describe, expect, it } from "vitest";
-import { AUTH_LATE_MS, AUTH_TTL_MS } from "../../src/lib/auth-window";
-import { openCookie, sealCookie } from "../../src/lib/sealed-cookie";
-import { PENDING_PURPOSE } from "../../src/lib/session";
-import { sign } from "../../src/lib/signing";
-import { MAX_FORM_PARTS } from "../../src/routes/files";
+import { AUTH_LATE_MS, AUTH_TTL_MS } from "../../src/lib/auth-window.ts";
+import { openCookie, sealCookie } from "../../src/lib/sealed-cookie.ts";
+import { PENDING_PURPOSE } from "../../src/lib/session.ts";
+import { sign } from "../../src/lib/signing.ts";
+import { MAX_FORM_PARTS } from "../../src/routes/files.ts";
 import {
   APP_ORIGIN,
   Browser,
@@ -53,7 +53,7 @@ import {
   upload,
   uploadForm,
   uploadSealedParts,
-} from "../support";
+} from "../support.ts";
 
 const SESSION_SECRET = (env as unknown as Env).SESSION_SECRET;
 const enc = new TextEncoder();

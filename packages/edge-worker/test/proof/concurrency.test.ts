@@ -15,8 +15,8 @@
  * duplicates. The last test loses one answer in the middle of a concurrent batch: no duplicate.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { createClient, type EdgeClientError } from "../../src/client";
-import { REPLAYABLE_BYTES } from "../../src/lib/upload";
+import { createClient, type EdgeClientError } from "../../src/client.ts";
+import { REPLAYABLE_BYTES } from "../../src/lib/upload.ts";
 import {
   bytesOf,
   countingFetch,
@@ -28,7 +28,7 @@ import {
   sha256,
   signedInUser,
   storedTokens,
-} from "../support";
+} from "../support.ts";
 
 /** Uploads at once (`PROOF_SOAK=1`: 200). */
 const N = SOAK ? 200 : 50;

@@ -17,8 +17,8 @@
  */
 import { seal } from "@digime-edge/sdk-core";
 import { afterEach, describe, expect, it } from "vitest";
-import { createClient } from "../../src/client";
-import { REPLAYABLE_BYTES } from "../../src/lib/upload";
+import { createClient } from "../../src/client.ts";
+import { REPLAYABLE_BYTES } from "../../src/lib/upload.ts";
 import {
   type Browser,
   bytesOf,
@@ -39,7 +39,7 @@ import {
   upload,
   uploadForm,
   uploadSealedParts,
-} from "../support";
+} from "../support.ts";
 
 /**
  * What an error answer to an upload means. `stored`: `no` when digi.me stored nothing (it refused,

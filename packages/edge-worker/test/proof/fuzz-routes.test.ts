@@ -22,11 +22,11 @@ import { env } from "cloudflare:workers";
 import { seal } from "@digime-edge/sdk-core";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { sealCookie } from "../../src/lib/sealed-cookie";
-import { PENDING_PURPOSE } from "../../src/lib/session";
-import { sign } from "../../src/lib/signing";
-import { concatBytes } from "../bytes-support";
-import { expectFuzzedAnswer, fuzzAndReach } from "../fuzz-support";
+import { sealCookie } from "../../src/lib/sealed-cookie.ts";
+import { PENDING_PURPOSE } from "../../src/lib/session.ts";
+import { sign } from "../../src/lib/signing.ts";
+import { concatBytes } from "../bytes-support.ts";
+import { expectFuzzedAnswer, fuzzAndReach } from "../fuzz-support.ts";
 import {
   APP_ORIGIN,
   Browser,
@@ -43,7 +43,7 @@ import {
   signIn,
   storedTokens,
   streamOf,
-} from "../support";
+} from "../support.ts";
 
 const testEnv = env as unknown as Env;
 const SCALE = SOAK ? 20 : 1;

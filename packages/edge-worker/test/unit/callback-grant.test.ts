@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { callbackGrant } from "../../src/lib/callback-grant";
+import { callbackGrant } from "../../src/lib/callback-grant.ts";
 
 const PEM = "-----BEGIN RSA PUBLIC KEY-----\nMIIBCgKCAQEAx\n-----END RSA PUBLIC KEY-----\n";
 

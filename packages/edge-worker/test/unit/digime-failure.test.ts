@@ -1,7 +1,7 @@
 import { NetworkError, ServerError } from "@digime-edge/sdk-core";
 import { describe, expect, it } from "vitest";
-import { EdgeClientError } from "../../src/client";
-import { describeDigiMeFailure } from "../../src/lib/digime";
+import { EdgeClientError } from "../../src/client.ts";
+import { describeDigiMeFailure } from "../../src/lib/digime.ts";
 
 describe("describeDigiMeFailure: what a NetworkError says about the file", () => {
   it("not-sent (sdk-core knows no byte of the file went out): DIGIME_UNREACHABLE_NOT_SENT", () => {

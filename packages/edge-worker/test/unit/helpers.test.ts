@@ -4,12 +4,12 @@ import {
   MIN_SECRET_DISTINCT_CHARS,
   parseConfig,
   SESSION_SECRET_PLACEHOLDER,
-} from "../../src/config";
-import { completeDescriptor } from "../../src/lib/complete-descriptor";
-import { parseDescriptor } from "../../src/lib/descriptor";
-import { sanitizeFileName } from "../../src/lib/file-name";
-import { resolveReturnTo } from "../../src/lib/return-to";
-import { randomId, sign, verify } from "../../src/lib/signing";
+} from "../../src/config.ts";
+import { completeDescriptor } from "../../src/lib/complete-descriptor.ts";
+import { parseDescriptor } from "../../src/lib/descriptor.ts";
+import { sanitizeFileName } from "../../src/lib/file-name.ts";
+import { resolveReturnTo } from "../../src/lib/return-to.ts";
+import { randomId, sign, verify } from "../../src/lib/signing.ts";
 
 const KEY =
   "-----BEGIN RSA PRIVATE KEY-----\nMIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8Qu\n-----END RSA PRIVATE KEY-----";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { LEASE_RENEW_MS, LEASE_TTL_MS, UploadLeases } from "../../src/lib/upload-leases";
+import { LEASE_RENEW_MS, LEASE_TTL_MS, UploadLeases } from "../../src/lib/upload-leases.ts";
 
 describe("UploadLeases (the uploads one user has in progress)", () => {
   it("takes up to max leases; a released one frees its slot; releasing twice or an unknown id does nothing", () => {

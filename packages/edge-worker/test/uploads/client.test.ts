@@ -5,10 +5,10 @@
  * page reload); cancellation.
  */
 import { describe, expect, it } from "vitest";
-import { createClient, EdgeClientError } from "../../src/client";
-import { STAGING_PART_BYTES } from "../../src/lib/tus/upload-state";
-import { type Browser, bytesOf, emulator, ORIGIN, sha256, signedInUser } from "../support";
-import { stagedKeys } from "./tus-support";
+import { createClient, EdgeClientError } from "../../src/client.ts";
+import { STAGING_PART_BYTES } from "../../src/lib/tus/upload-state.ts";
+import { type Browser, bytesOf, emulator, ORIGIN, sha256, signedInUser } from "../support.ts";
+import { stagedKeys } from "./tus-support.ts";
 
 /**
  * The browser's `fetch` for the client, dropping the connection of the PATCHes at `cuts` (upload

@@ -8,10 +8,10 @@
  */
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { formatUploadMetadata } from "../../src/lib/tus/metadata";
-import { expectFuzzedAnswer, fuzzAndReach } from "../fuzz-support";
-import { APP_ORIGIN, type Browser, SOAK, signedInBrowser, storedTokens } from "../support";
-import { create, head } from "./tus-support";
+import { formatUploadMetadata } from "../../src/lib/tus/metadata.ts";
+import { expectFuzzedAnswer, fuzzAndReach } from "../fuzz-support.ts";
+import { APP_ORIGIN, type Browser, SOAK, signedInBrowser, storedTokens } from "../support.ts";
+import { create, head } from "./tus-support.ts";
 
 const LENGTH = 2000;
 let user: Browser;

@@ -7,9 +7,9 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { vaultFor } from "../../src/lib/session";
-import { formatUploadMetadata, parseUploadMetadata } from "../../src/lib/tus/metadata";
-import { STAGING_PART_BYTES } from "../../src/lib/tus/upload-state";
+import { vaultFor } from "../../src/lib/session.ts";
+import { formatUploadMetadata, parseUploadMetadata } from "../../src/lib/tus/metadata.ts";
+import { STAGING_PART_BYTES } from "../../src/lib/tus/upload-state.ts";
 import {
   APP_ORIGIN,
   Browser,
@@ -19,8 +19,8 @@ import {
   expectSecurityHeaders,
   signedInBrowser,
   signedInUser,
-} from "../support";
-import { create, createRaw, head, patch, stagedKeys, tusHeaders } from "./tus-support";
+} from "../support.ts";
+import { create, createRaw, head, patch, stagedKeys, tusHeaders } from "./tus-support.ts";
 
 const testEnv = env as unknown as Env;
 

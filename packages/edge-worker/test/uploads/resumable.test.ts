@@ -4,9 +4,9 @@
  * holds the plaintext, and holds nothing once the upload is delivered.
  */
 import { describe, expect, it } from "vitest";
-import { STAGING_PART_BYTES } from "../../src/lib/tus/upload-state";
-import { bytesOf, emulator, errorOf, publicKeyOf, sealInNode, sha256, signedInUser } from "../support";
-import { contains, create, head, patch, stagedBytes, stagedKeys } from "./tus-support";
+import { STAGING_PART_BYTES } from "../../src/lib/tus/upload-state.ts";
+import { bytesOf, emulator, errorOf, publicKeyOf, sealInNode, sha256, signedInUser } from "../support.ts";
+import { contains, create, head, patch, stagedBytes, stagedKeys } from "./tus-support.ts";
 
 const SIZE = 2 * STAGING_PART_BYTES + 1234567;
 

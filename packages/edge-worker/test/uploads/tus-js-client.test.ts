@@ -10,7 +10,7 @@ import { env } from "cloudflare:workers";
 import NoopUrlStorage from "tus-js-client/lib.esm/noopUrlStorage.js";
 import BaseUpload from "tus-js-client/lib.esm/upload.js";
 import { describe, expect, it } from "vitest";
-import { STAGING_PART_BYTES } from "../../src/lib/tus/upload-state";
+import { STAGING_PART_BYTES } from "../../src/lib/tus/upload-state.ts";
 import {
   APP_ORIGIN,
   type Browser,
@@ -21,8 +21,8 @@ import {
   sealInNode,
   sha256,
   signedInUser,
-} from "../support";
-import { stagedKeys } from "./tus-support";
+} from "../support.ts";
+import { stagedKeys } from "./tus-support.ts";
 
 const LARGE = (env as unknown as { TUS_LARGE?: string }).TUS_LARGE === "1";
 const SIZE = LARGE ? 300 * 1024 * 1024 : 24 * 1024 * 1024;

@@ -3,8 +3,8 @@
  * mid-way, and what the staging bucket holds.
  */
 import { env } from "cloudflare:workers";
-import { formatUploadMetadata } from "../../src/lib/tus/metadata";
-import { APP_ORIGIN, type Browser, type CallInit } from "../support";
+import { formatUploadMetadata } from "../../src/lib/tus/metadata.ts";
+import { APP_ORIGIN, type Browser, type CallInit } from "../support.ts";
 
 /** The staging bucket of the tests. */
 export const staging = (env as unknown as Env).TUS_STAGING;

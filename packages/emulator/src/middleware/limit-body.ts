@@ -1,7 +1,7 @@
 import type { HttpBindings } from "@hono/node-server";
 import { createMiddleware } from "hono/factory";
-import { incomingOf } from "../body.js";
-import { ApiError } from "../errors.js";
+import { incomingOf } from "../body.ts";
+import { ApiError } from "../errors.ts";
 
 /**
  * Middleware factory: refuses bodies over `maxBytes` with 413 `PayloadTooLarge` (not for uploads,

@@ -2,10 +2,10 @@ import { createPublicKey, type KeyObject } from "node:crypto";
 import type { HttpBindings } from "@hono/node-server";
 import { createMiddleware } from "hono/factory";
 import { z } from "zod";
-import type { EmulatorContext, VerifiedRequest } from "../context.js";
-import { ApiError, invalidRequest } from "../errors.js";
-import { decodePs512, verifyPs512 } from "../jwt.js";
-import type { Contract, TokenRecord } from "../store.js";
+import type { EmulatorContext, VerifiedRequest } from "../context.ts";
+import { ApiError, invalidRequest } from "../errors.ts";
+import { decodePs512, verifyPs512 } from "../jwt.ts";
+import type { Contract, TokenRecord } from "../store.ts";
 
 /** Claims every request JWT carries. */
 export const baseClaims = z.object({

@@ -1,13 +1,13 @@
 import { type Context, Hono } from "hono";
 import { z } from "zod";
-import { readJsonBody } from "../body.js";
-import { type AppEnv, type EmulatorContext, emulatorSettingsSchema } from "../context.js";
-import { contractInputSchema, contractRecord } from "../contracts.js";
-import { invalidRequest } from "../errors.js";
-import { faultRuleSchema } from "../faults.js";
-import { limitBody } from "../middleware/limit-body.js";
-import { describeIssues } from "../middleware/request-jwt.js";
-import { ROUTES } from "../stats.js";
+import { readJsonBody } from "../body.ts";
+import { type AppEnv, type EmulatorContext, emulatorSettingsSchema } from "../context.ts";
+import { contractInputSchema, contractRecord } from "../contracts.ts";
+import { invalidRequest } from "../errors.ts";
+import { faultRuleSchema } from "../faults.ts";
+import { limitBody } from "../middleware/limit-body.ts";
+import { describeIssues } from "../middleware/request-jwt.ts";
+import { ROUTES } from "../stats.ts";
 
 const readJson = async <S extends z.ZodType>(c: Context<AppEnv>, schema: S): Promise<z.infer<S>> => {
   const value = await readJsonBody(c);

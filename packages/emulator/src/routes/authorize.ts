@@ -1,15 +1,15 @@
 import { randomBytes } from "node:crypto";
 import { Hono } from "hono";
 import { z } from "zod";
-import { readJsonBody } from "../body.js";
-import type { AppEnv, EmulatorContext } from "../context.js";
-import { ApiError, invalidRequest } from "../errors.js";
-import { injectFaults } from "../faults.js";
-import { limitBody } from "../middleware/limit-body.js";
-import { baseClaims, requestJwt, validAccessToken } from "../middleware/request-jwt.js";
-import { responseToken } from "../response-token.js";
-import { countRequests } from "../stats.js";
-import { newId } from "../store.js";
+import { readJsonBody } from "../body.ts";
+import type { AppEnv, EmulatorContext } from "../context.ts";
+import { ApiError, invalidRequest } from "../errors.ts";
+import { injectFaults } from "../faults.ts";
+import { limitBody } from "../middleware/limit-body.ts";
+import { baseClaims, requestJwt, validAccessToken } from "../middleware/request-jwt.ts";
+import { responseToken } from "../response-token.ts";
+import { countRequests } from "../stats.ts";
+import { newId } from "../store.ts";
 
 /** Claims of an `oauth/authorize` request JWT. */
 export const authorizeClaims = baseClaims.extend({

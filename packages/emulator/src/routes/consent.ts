@@ -2,13 +2,13 @@ import { generateKeyPair } from "node:crypto";
 import { promisify } from "node:util";
 import { type Context, Hono } from "hono";
 import { html } from "hono/html";
-import { PROVIDERS } from "../accounts.js";
-import { type AppEnv, type EmulatorContext, PATHS } from "../context.js";
-import { injectFaults } from "../faults.js";
-import { messagePage, page } from "../html.js";
-import { limitBody } from "../middleware/limit-body.js";
-import { countRequests } from "../stats.js";
-import { newId, type Preauthorization } from "../store.js";
+import { PROVIDERS } from "../accounts.ts";
+import { type AppEnv, type EmulatorContext, PATHS } from "../context.ts";
+import { injectFaults } from "../faults.ts";
+import { messagePage, page } from "../html.ts";
+import { limitBody } from "../middleware/limit-body.ts";
+import { countRequests } from "../stats.ts";
+import { newId, type Preauthorization } from "../store.ts";
 
 const generateRsa = promisify(generateKeyPair);
 

@@ -2,15 +2,15 @@ import { createHash } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Hono } from "hono";
-import type { AppEnv, EmulatorContext } from "../context.js";
-import { ApiError, validationErrors } from "../errors.js";
-import { injectFaults } from "../faults.js";
-import { addToLibrary } from "../library-files.js";
-import { limitBody } from "../middleware/limit-body.js";
-import { liveAccessToken, requestJwt, userClaims } from "../middleware/request-jwt.js";
-import { countRequests } from "../stats.js";
-import { newId } from "../store.js";
-import { requireImportContract } from "./import.js";
+import type { AppEnv, EmulatorContext } from "../context.ts";
+import { ApiError, validationErrors } from "../errors.ts";
+import { injectFaults } from "../faults.ts";
+import { addToLibrary } from "../library-files.ts";
+import { limitBody } from "../middleware/limit-body.ts";
+import { liveAccessToken, requestJwt, userClaims } from "../middleware/request-jwt.ts";
+import { countRequests } from "../stats.ts";
+import { newId } from "../store.ts";
+import { requireImportContract } from "./import.ts";
 
 /** The FHIR versions the push accepts, as the path names them. */
 export const FHIR_VERSIONS = ["stu3", "3.0.2"] as const;

@@ -1,14 +1,14 @@
 import { Hono } from "hono";
-import { requestBodyStream } from "../body.js";
-import type { AppEnv, EmulatorContext } from "../context.js";
-import { ApiError, validationErrors } from "../errors.js";
-import { injectFaults } from "../faults.js";
-import { readFileDescriptor } from "../file-descriptor.js";
-import { addToLibrary } from "../library-files.js";
-import { liveAccessToken, requestJwt, userClaims } from "../middleware/request-jwt.js";
-import { BodyCutError, receiveRawFile } from "../raw-upload.js";
-import { countRequests } from "../stats.js";
-import type { Contract } from "../store.js";
+import { requestBodyStream } from "../body.ts";
+import type { AppEnv, EmulatorContext } from "../context.ts";
+import { ApiError, validationErrors } from "../errors.ts";
+import { injectFaults } from "../faults.ts";
+import { readFileDescriptor } from "../file-descriptor.ts";
+import { addToLibrary } from "../library-files.ts";
+import { liveAccessToken, requestJwt, userClaims } from "../middleware/request-jwt.ts";
+import { BodyCutError, receiveRawFile } from "../raw-upload.ts";
+import { countRequests } from "../stats.ts";
+import type { Contract } from "../store.ts";
 
 /** 403 `InsufficientScope` unless the contract is a writing import contract. */
 export const requireImportContract = (contract: Contract): void => {

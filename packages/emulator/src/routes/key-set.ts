@@ -1,7 +1,7 @@
 import { Hono } from "hono";
-import type { AppEnv, EmulatorContext } from "../context.js";
-import { injectFaults } from "../faults.js";
-import { countRequests } from "../stats.js";
+import type { AppEnv, EmulatorContext } from "../context.ts";
+import { injectFaults } from "../faults.ts";
+import { countRequests } from "../stats.ts";
 
 /**
  * `GET {baseUrl}jwks/oauth`: the key set response tokens verify with, in digi.me's form

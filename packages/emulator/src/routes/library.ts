@@ -2,13 +2,13 @@ import { createReadStream } from "node:fs";
 import { Readable } from "node:stream";
 import { Hono } from "hono";
 import { html } from "hono/html";
-import { accountJson, PROVIDERS } from "../accounts.js";
-import { type AppEnv, type EmulatorContext, originOf, PATHS } from "../context.js";
-import { ApiError } from "../errors.js";
-import { injectFaults } from "../faults.js";
-import { page } from "../html.js";
-import { countRequests } from "../stats.js";
-import type { LibraryFile } from "../store.js";
+import { accountJson, PROVIDERS } from "../accounts.ts";
+import { type AppEnv, type EmulatorContext, originOf, PATHS } from "../context.ts";
+import { ApiError } from "../errors.ts";
+import { injectFaults } from "../faults.ts";
+import { page } from "../html.ts";
+import { countRequests } from "../stats.ts";
+import type { LibraryFile } from "../store.ts";
 
 /** A library file as the JSON API lists it: the stored record, with a download URL for its path. */
 export interface LibraryFileJson extends Omit<LibraryFile, "path"> {

@@ -1,22 +1,22 @@
 import { createPrivateKey } from "node:crypto";
 import { Hono } from "hono";
 import { z } from "zod";
-import { discardRequestBody, requestBodyStream } from "../body.js";
-import type { AppEnv, EmulatorContext } from "../context.js";
+import { discardRequestBody, requestBodyStream } from "../body.ts";
+import type { AppEnv, EmulatorContext } from "../context.ts";
 import {
   createFileDecipher,
   decryptMetadata,
   EnvelopeError,
   parseIv,
   unwrapSymmetricalKey,
-} from "../envelope.js";
-import { ApiError, invalidRequest } from "../errors.js";
-import { injectFaults } from "../faults.js";
-import { fileDescriptorSchema } from "../file-descriptor.js";
-import { addToLibrary } from "../library-files.js";
-import { baseClaims, describeIssues, requestJwt, validAccessToken } from "../middleware/request-jwt.js";
-import { FileDecryptError, MultipartError, receiveEncryptedFile } from "../multipart.js";
-import { countRequests } from "../stats.js";
+} from "../envelope.ts";
+import { ApiError, invalidRequest } from "../errors.ts";
+import { injectFaults } from "../faults.ts";
+import { fileDescriptorSchema } from "../file-descriptor.ts";
+import { addToLibrary } from "../library-files.ts";
+import { baseClaims, describeIssues, requestJwt, validAccessToken } from "../middleware/request-jwt.ts";
+import { FileDecryptError, MultipartError, receiveEncryptedFile } from "../multipart.ts";
+import { countRequests } from "../stats.ts";
 
 /** Claims of a write request JWT. */
 export const writeClaims = baseClaims.extend({

@@ -1,14 +1,14 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { Hono } from "hono";
 import { z } from "zod";
-import type { AppEnv, EmulatorContext } from "../context.js";
-import { ApiError } from "../errors.js";
-import { injectFaults } from "../faults.js";
-import { limitBody } from "../middleware/limit-body.js";
-import { baseClaims, requestJwt } from "../middleware/request-jwt.js";
-import { responseToken } from "../response-token.js";
-import { countRequests } from "../stats.js";
-import type { Contract } from "../store.js";
+import type { AppEnv, EmulatorContext } from "../context.ts";
+import { ApiError } from "../errors.ts";
+import { injectFaults } from "../faults.ts";
+import { limitBody } from "../middleware/limit-body.ts";
+import { baseClaims, requestJwt } from "../middleware/request-jwt.ts";
+import { responseToken } from "../response-token.ts";
+import { countRequests } from "../stats.ts";
+import type { Contract } from "../store.ts";
 
 /** Claims of an `oauth/token` request JWT, one shape per grant. */
 export const tokenClaims = z.discriminatedUnion("grant_type", [

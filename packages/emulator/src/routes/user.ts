@@ -1,11 +1,11 @@
 import { Hono } from "hono";
-import type { AppEnv, EmulatorContext } from "../context.js";
-import { validationErrors } from "../errors.js";
-import { injectFaults } from "../faults.js";
-import { limitBody } from "../middleware/limit-body.js";
-import { liveAccessToken, requestJwt, userClaims } from "../middleware/request-jwt.js";
-import { countRequests } from "../stats.js";
-import { deleteUser } from "../user-deletion.js";
+import type { AppEnv, EmulatorContext } from "../context.ts";
+import { validationErrors } from "../errors.ts";
+import { injectFaults } from "../faults.ts";
+import { limitBody } from "../middleware/limit-body.ts";
+import { liveAccessToken, requestJwt, userClaims } from "../middleware/request-jwt.ts";
+import { countRequests } from "../stats.ts";
+import { deleteUser } from "../user-deletion.ts";
 
 /**
  * `DELETE {baseUrl}user`: deletes the token's user (library, tokens of every contract, postboxes,

@@ -1,6 +1,6 @@
 import { createPublicKey, type KeyObject } from "node:crypto";
 import { decodeProtectedHeader, jwtVerify } from "jose";
-import type { RunningEmulator } from "../../src/index.js";
+import type { RunningEmulator } from "../../src/index.ts";
 import {
   aesCbc,
   CALLBACK,
@@ -12,7 +12,7 @@ import {
   pkcePair,
   REDIRECT_URI,
   signRequest,
-} from "./protocol.js";
+} from "./protocol.ts";
 
 export interface Onboarded {
   userId: string;

@@ -9,9 +9,9 @@ import {
   type RunningEmulator,
   type StartEmulatorOptions,
   startEmulator,
-} from "../../src/index.js";
-import { Client, type Onboarded } from "./client.js";
-import { testContract } from "./protocol.js";
+} from "../../src/index.ts";
+import { Client, type Onboarded } from "./client.ts";
+import { testContract } from "./protocol.ts";
 
 /** Starts an in-memory emulator on 127.0.0.1:0 with the test contract. */
 export const start = (options: StartEmulatorOptions = {}) =>

@@ -1,7 +1,7 @@
 import { SignJWT } from "jose";
-import type { RunningEmulator } from "../../src/index.js";
-import { Client } from "./client.js";
-import { contractKeys, signRequest, testContract } from "./protocol.js";
+import type { RunningEmulator } from "../../src/index.ts";
+import { Client } from "./client.ts";
+import { contractKeys, signRequest, testContract } from "./protocol.ts";
 
 /** The import contract of the tests: same key as the postbox one, `writeApi: "import"`. */
 export const importContract = () => testContract({ contractId: "import-contract", writeApi: "import" });
@@ -122,5 +122,5 @@ export class ImportClient extends Client {
 /** A user's library files of one source, from the library JSON API, newest first. */
 export const userFiles = async (emulator: RunningEmulator, userId: string) => {
   const res = await fetch(`${emulator.libraryUrl}/api/users/${encodeURIComponent(userId)}/files`);
-  return ((await res.json()) as { files: import("../../src/index.js").LibraryFileJson[] }).files;
+  return ((await res.json()) as { files: import("../../src/index.ts").LibraryFileJson[] }).files;
 };

@@ -11,7 +11,7 @@ import {
 } from "node:crypto";
 import { Readable } from "node:stream";
 import { SignJWT } from "jose";
-import type { ContractInput } from "../../src/index.js";
+import type { ContractInput } from "../../src/index.ts";
 
 export const makeRsa = () => generateKeyPairSync("rsa", { modulusLength: 2048 });
 /** One contract key pair per test file (key generation is the slow part). */

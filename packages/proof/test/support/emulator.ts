@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type RunningEmulator, type StartEmulatorOptions, startEmulator } from "@digime-edge/emulator";
 import type { ContractDetails, DigiMeSDK, UserAccessToken } from "@digime-edge/sdk-core";
-import type { RsaPair } from "./keys.js";
+import type { RsaPair } from "./keys.ts";
 
 export const APPLICATION_ID = "proof-app";
 export const CONTRACT_ID = "proof-contract";

@@ -5,7 +5,7 @@
 import { generateKeyPairSync } from "node:crypto";
 import { Readable } from "node:stream";
 import fc from "fast-check";
-import type { RsaPair } from "./keys.js";
+import type { RsaPair } from "./keys.ts";
 
 /** A path into an options object. */
 export type Path = (string | number)[];

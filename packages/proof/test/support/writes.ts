@@ -15,8 +15,8 @@ import {
   type UserAccessToken,
 } from "@digime-edge/sdk-core";
 import { expect } from "vitest";
-import { type EmulatorHarness, type Onboarded, sha256 } from "./emulator.js";
-import { type Attempt, isToken, isWrite, type RecordingFetch } from "./recording-fetch.js";
+import { type EmulatorHarness, type Onboarded, sha256 } from "./emulator.ts";
+import { type Attempt, isToken, isWrite, type RecordingFetch } from "./recording-fetch.ts";
 
 export const INPUT_KINDS = ["bytes", "arraybuffer", "blob", "stream", "iterable"] as const;
 export type InputKind = (typeof INPUT_KINDS)[number];

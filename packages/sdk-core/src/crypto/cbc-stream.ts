@@ -3,13 +3,13 @@
  * their arguments. The encryption itself (and how the stream chains chunks) is in
  * `internal/cbc.ts`.
  */
-import { TypeValidationError } from "../errors.js";
+import { TypeValidationError } from "../errors.ts";
 import {
   BLOCK,
   cbcEncryptStreamUnchecked,
   cbcEncryptUnchecked,
   DEFAULT_CHUNK_SIZE,
-} from "../internal/cbc.js";
+} from "../internal/cbc.ts";
 
 /** Options of {@link createCbcEncryptStream}. */
 export interface CbcEncryptStreamOptions {

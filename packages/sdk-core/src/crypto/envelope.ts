@@ -3,11 +3,11 @@
  * (RSA-OAEP SHA-1) and the file descriptor encrypted with it. The protocol uses the same key and
  * iv for the metadata and the file; that is kept for compatibility.
  */
-import { TypeValidationError } from "../errors.js";
-import { encodeBase64 } from "../internal/base64.js";
-import { toHex, utf8Encode } from "../internal/bytes.js";
-import { cbcEncryptUnchecked } from "../internal/cbc.js";
-import { randomBytes } from "../internal/random.js";
+import { TypeValidationError } from "../errors.ts";
+import { encodeBase64 } from "../internal/base64.ts";
+import { toHex, utf8Encode } from "../internal/bytes.ts";
+import { cbcEncryptUnchecked } from "../internal/cbc.ts";
+import { randomBytes } from "../internal/random.ts";
 
 /** Everything a write request needs from its envelope. */
 export interface Envelope {

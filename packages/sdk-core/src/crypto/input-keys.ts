@@ -3,9 +3,9 @@
  * {@link TypeValidationError} that names the option it came from (never its value).
  */
 
-import { validationError } from "../internal/checks.js";
-import type { ContractDetails } from "../types.js";
-import { importContractPrivateKey, importPostboxPublicKey } from "./keys.js";
+import { validationError } from "../internal/checks.ts";
+import type { ContractDetails } from "../types.ts";
+import { importContractPrivateKey, importPostboxPublicKey } from "./keys.ts";
 
 async function named(load: Promise<CryptoKey>, path: (string | number)[], what: string): Promise<CryptoKey> {
   try {

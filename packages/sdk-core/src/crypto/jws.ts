@@ -2,10 +2,10 @@
  * Compact JWS (RFC 7515) for the digi.me API: signing request JWTs and verifying response tokens.
  * Only PS512 exists here: RSASSA-PSS with SHA-512, MGF1-SHA-512 and a 64-byte salt.
  */
-import { DigiMeSDKError, TokenVerificationError, TypeValidationError } from "../errors.js";
-import { decodeBase64Url, encodeBase64Url } from "../internal/base64.js";
-import { utf8Decode, utf8Encode } from "../internal/bytes.js";
-import { isObject } from "../internal/checks.js";
+import { DigiMeSDKError, TokenVerificationError, TypeValidationError } from "../errors.ts";
+import { decodeBase64Url, encodeBase64Url } from "../internal/base64.ts";
+import { utf8Decode, utf8Encode } from "../internal/bytes.ts";
+import { isObject } from "../internal/checks.ts";
 
 /** A JOSE header as found in a token. `alg` is always present after {@link decodeJwt}. */
 export interface JwtHeader {

@@ -2,16 +2,16 @@
  * RSA keys from PEM (PKCS#1 or PKCS#8/SPKI) or JWK to WebCrypto `CryptoKey`s, with a small cache.
  * No error message ever contains key material.
  */
-import { TypeValidationError } from "../errors.js";
-import { decodeBase64Url, encodeBase64Url } from "../internal/base64.js";
-import { utf8Encode } from "../internal/bytes.js";
+import { TypeValidationError } from "../errors.ts";
+import { decodeBase64Url, encodeBase64Url } from "../internal/base64.ts";
+import { utf8Encode } from "../internal/bytes.ts";
 import {
   isRsaPublicKeyShape,
   rsaModulusBytes,
   wrapPkcs1PrivateKey,
   wrapPkcs1PublicKey,
-} from "../internal/der.js";
-import { parsePem } from "./pem.js";
+} from "../internal/der.ts";
+import { parsePem } from "./pem.ts";
 
 /** A verification key: an RSA public key in PEM, or the RSA members of a JWK. */
 export type VerificationKeyInput = { pem: string } | { kty: "RSA"; n: string; e: string };

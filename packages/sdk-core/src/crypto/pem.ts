@@ -1,6 +1,6 @@
 /** PEM (RFC 7468) text to DER bytes and back. Errors never include the PEM's body. */
-import { TypeValidationError } from "../errors.js";
-import { decodeBase64, encodeBase64 } from "../internal/base64.js";
+import { TypeValidationError } from "../errors.ts";
+import { decodeBase64, encodeBase64 } from "../internal/base64.ts";
 
 /** A decoded PEM block: its label (e.g. `RSA PRIVATE KEY`) and the DER bytes. */
 export interface PemBlock {

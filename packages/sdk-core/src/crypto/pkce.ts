@@ -1,8 +1,8 @@
 /** PKCE (RFC 7636) with the S256 method, as `oauth/authorize` and `oauth/token` use it. */
-import { TypeValidationError } from "../errors.js";
-import { encodeBase64Url } from "../internal/base64.js";
-import { utf8Encode } from "../internal/bytes.js";
-import { randomBytes } from "../internal/random.js";
+import { TypeValidationError } from "../errors.ts";
+import { encodeBase64Url } from "../internal/base64.ts";
+import { utf8Encode } from "../internal/bytes.ts";
+import { randomBytes } from "../internal/random.ts";
 
 // RFC 7636 section 4.1: 43 to 128 unreserved characters.
 const VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;

@@ -3,14 +3,14 @@
  * a fresh envelope, and the file encrypted with it (bytes at once, a stream as it is read).
  */
 
-import { cbcEncryptChunks } from "../internal/cbc.js";
-import { chunksOf } from "../internal/chunks.js";
-import { countedStream } from "../internal/counted-stream.js";
-import type { FileSource } from "../internal/file-data.js";
-import { randomNonce } from "../internal/random.js";
-import type { FileDescriptor, ProgressCallback, SealedFile } from "../types.js";
-import { cbcCiphertextSize } from "./cbc-stream.js";
-import { envelopeFor } from "./envelope.js";
+import { cbcEncryptChunks } from "../internal/cbc.ts";
+import { chunksOf } from "../internal/chunks.ts";
+import { countedStream } from "../internal/counted-stream.ts";
+import type { FileSource } from "../internal/file-data.ts";
+import { randomNonce } from "../internal/random.ts";
+import type { FileDescriptor, ProgressCallback, SealedFile } from "../types.ts";
+import { cbcCiphertextSize } from "./cbc-stream.ts";
+import { envelopeFor } from "./envelope.ts";
 
 /**
  * The descriptor to encrypt and the marker of `writeReference` (`true`: a new random one), added

@@ -5,8 +5,8 @@
  * the previous one's last cipher block and dropping the padding block WebCrypto adds; only the
  * final chunk keeps it. The output is byte-identical to one-shot CBC.
  */
-import { toArrayBufferBytes } from "./bytes.js";
-import { type Chunks, chunksOf } from "./chunks.js";
+import { toArrayBufferBytes } from "./bytes.ts";
+import { type Chunks, chunksOf } from "./chunks.ts";
 
 /** The AES block size in bytes. */
 export const BLOCK = 16;

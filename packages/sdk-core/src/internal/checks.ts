@@ -7,7 +7,7 @@
  * 12 KB budget of the whole write path; this module is 0.8 KB minified. Issues have zod's shape
  * (`path` array) and messages never hold the value, which may be a secret.
  */
-import { TypeValidationError, type ValidationIssue } from "../errors.js";
+import { TypeValidationError, type ValidationIssue } from "../errors.ts";
 
 /** Checks `value` found at `path`, pushing each problem onto `issues`; answers the checked value. */
 export type Schema<T> = (value: unknown, path: (string | number)[], issues: ValidationIssue[]) => T;

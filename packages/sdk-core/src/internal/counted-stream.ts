@@ -2,7 +2,7 @@
  * A request body streamed from chunks, pulled one at a time (nothing read ahead, so memory stays
  * constant), with the bytes counted for progress and the attempt's timeout.
  */
-import type { ProgressCallback } from "../types.js";
+import type { ProgressCallback } from "../types.ts";
 
 /** A counted body and what `sendRequest` may ask about it (see `PreparedRequest`). */
 export interface CountedStream {

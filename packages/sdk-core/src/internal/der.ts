@@ -3,8 +3,8 @@
  * PKCS#8 and SPKI structures WebCrypto imports, and reading a key's modulus size. Strict DER only:
  * definite, minimal lengths and single-byte tags. Errors never include the input's bytes.
  */
-import { TypeValidationError } from "../errors.js";
-import { concatBytes } from "./bytes.js";
+import { TypeValidationError } from "../errors.ts";
+import { concatBytes } from "./bytes.ts";
 
 // Universal tags used by RSA keys.
 const INTEGER = 0x02;

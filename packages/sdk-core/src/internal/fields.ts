@@ -4,7 +4,7 @@
  * schemas built on the kit in `checks.ts`, and the schemas of the shapes every call shares (a
  * token, a contract, a file descriptor).
  */
-import { array, custom, isObject, number, object, optional, string } from "./checks.js";
+import { array, custom, isObject, number, object, optional, string } from "./checks.ts";
 
 // --- Field checks (plain predicates, so that other modules can reuse them) -----------------------
 

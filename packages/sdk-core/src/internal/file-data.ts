@@ -3,10 +3,10 @@
  * else chunks, with the size when it is known and whether it can be read again.
  */
 
-import { toArrayBufferBytes } from "./bytes.js";
-import { validationError } from "./checks.js";
-import { type Chunks, chunksOf, readerChunks } from "./chunks.js";
-import { isReadableStream } from "./fields.js";
+import { toArrayBufferBytes } from "./bytes.ts";
+import { validationError } from "./checks.ts";
+import { type Chunks, chunksOf, readerChunks } from "./chunks.ts";
+import { isReadableStream } from "./fields.ts";
 
 /** `fileData` in one shape. */
 export type FileSource =

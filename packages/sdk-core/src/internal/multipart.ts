@@ -3,11 +3,11 @@
  * Made as a stream (nothing buffered; progress counted as the runtime pulls it), or as a `Blob`
  * where request bodies cannot be streamed.
  */
-import type { ProgressCallback } from "../types.js";
-import { concatBytes, utf8Encode } from "./bytes.js";
-import { collectBlob, fileChunks, withKnownLength } from "./chunks.js";
-import { countedStream } from "./counted-stream.js";
-import { randomNonce } from "./random.js";
+import type { ProgressCallback } from "../types.ts";
+import { concatBytes, utf8Encode } from "./bytes.ts";
+import { collectBlob, fileChunks, withKnownLength } from "./chunks.ts";
+import { countedStream } from "./counted-stream.ts";
+import { randomNonce } from "./random.ts";
 
 /**
  * Files of bytes up to this size are streamed in one chunk, head and tail included (one pull and

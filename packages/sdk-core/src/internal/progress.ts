@@ -1,4 +1,4 @@
-import type { ProgressCallback } from "../types.js";
+import type { ProgressCallback } from "../types.ts";
 
 /**
  * Wraps a caller's progress callback so that it can never break a write: progress is only

@@ -6,15 +6,15 @@
  * send once more if the body can be sent again; every error after the refresh carries the
  * refreshed token.
  */
-import type { ClientContext } from "../config.js";
-import { contractKey } from "../crypto/input-keys.js";
-import { carryToken, DataRequiredError, DigiMeSDKError, type ServerError } from "../errors.js";
-import { conforms, validationError } from "../internal/checks.js";
-import { userAccessTokenSchema } from "../internal/fields.js";
-import type { ContractDetails, TokenLifecycleOptions, UserAccessToken } from "../types.js";
-import { clientId, signRequestJwt } from "./request-jwt.js";
-import { type AttemptContext, type DeliveryTracker, type PreparedRequest, sendRequest } from "./send.js";
-import { refreshUnchecked } from "./token-grant.js";
+import type { ClientContext } from "../config.ts";
+import { contractKey } from "../crypto/input-keys.ts";
+import { carryToken, DataRequiredError, DigiMeSDKError, type ServerError } from "../errors.ts";
+import { conforms, validationError } from "../internal/checks.ts";
+import { userAccessTokenSchema } from "../internal/fields.ts";
+import type { ContractDetails, TokenLifecycleOptions, UserAccessToken } from "../types.ts";
+import { clientId, signRequestJwt } from "./request-jwt.ts";
+import { type AttemptContext, type DeliveryTracker, type PreparedRequest, sendRequest } from "./send.ts";
+import { refreshUnchecked } from "./token-grant.ts";
 
 /** The options every call with the user's token takes. */
 export interface AuthorizedOptions extends TokenLifecycleOptions {

@@ -3,10 +3,10 @@
  * credentials, never following a redirect; cached, and fetched again once when a token names a
  * `kid` the cached set does not hold. Keys come as `pem` (digi.me's field) or JWK `kty`/`n`/`e`.
  */
-import { importVerificationKey, type VerificationKeyInput } from "../crypto/keys.js";
-import { DigiMeSDKError, TokenVerificationError } from "../errors.js";
-import { parseUrl } from "../internal/fields.js";
-import { type HttpSettings, sendRequest } from "./send.js";
+import { importVerificationKey, type VerificationKeyInput } from "../crypto/keys.ts";
+import { DigiMeSDKError, TokenVerificationError } from "../errors.ts";
+import { parseUrl } from "../internal/fields.ts";
+import { type HttpSettings, sendRequest } from "./send.ts";
 
 /** Options of {@link createKeySetResolver}. */
 export interface KeySetResolverOptions {

@@ -4,18 +4,18 @@
  * multipart `file`, and the token's lifecycle around it (`pending` or `401 InvalidToken`: refresh
  * once and send once more, if the body can be sent again).
  */
-import type { ClientContext } from "../config.js";
-import { contractKey } from "../crypto/input-keys.js";
-import { ResealRequiredError } from "../errors.js";
-import { collectBlob, fileChunks } from "../internal/chunks.js";
-import { type MultipartBody, multipartBody } from "../internal/multipart.js";
-import { safeProgress } from "../internal/progress.js";
-import { streamsUploads } from "../internal/runtime.js";
-import type { SendSealedOptions } from "../send-sealed.js";
-import type { SealedFile, UserAccessToken, WriteResult } from "../types.js";
-import { bearer, withToken } from "./authorized.js";
-import { invalidResponse } from "./response-token.js";
-import { type DeliveryTracker, sendRequest } from "./send.js";
+import type { ClientContext } from "../config.ts";
+import { contractKey } from "../crypto/input-keys.ts";
+import { ResealRequiredError } from "../errors.ts";
+import { collectBlob, fileChunks } from "../internal/chunks.ts";
+import { type MultipartBody, multipartBody } from "../internal/multipart.ts";
+import { safeProgress } from "../internal/progress.ts";
+import { streamsUploads } from "../internal/runtime.ts";
+import type { SendSealedOptions } from "../send-sealed.ts";
+import type { SealedFile, UserAccessToken, WriteResult } from "../types.ts";
+import { bearer, withToken } from "./authorized.ts";
+import { invalidResponse } from "./response-token.ts";
+import { type DeliveryTracker, sendRequest } from "./send.ts";
 
 /** Makes a fresh sealed file when the previous body was spent (only `write` can: it has the input). */
 export type Resealer = () => Promise<SealedFile>;

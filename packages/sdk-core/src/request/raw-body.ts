@@ -4,11 +4,11 @@
  * gathered into a `Blob` first, which can then be sent again).
  */
 
-import { collectBlob, fileChunks, withKnownLength } from "../internal/chunks.js";
-import { countedStream } from "../internal/counted-stream.js";
-import type { FileSource } from "../internal/file-data.js";
-import type { ProgressCallback } from "../types.js";
-import type { AttemptContext, PreparedRequest } from "./send.js";
+import { collectBlob, fileChunks, withKnownLength } from "../internal/chunks.ts";
+import { countedStream } from "../internal/counted-stream.ts";
+import type { FileSource } from "../internal/file-data.ts";
+import type { ProgressCallback } from "../types.ts";
+import type { AttemptContext, PreparedRequest } from "./send.ts";
 
 /** The part of a request that {@link RawBody.next} makes. */
 export type RawBodyRequest = Pick<

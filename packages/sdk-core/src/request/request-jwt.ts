@@ -2,8 +2,8 @@
  * Request JWTs (app -> digi.me): the call's claims plus a fresh `nonce` and `timestamp`, keys in
  * sorted order (as the official SDK's tokens have them), signed PS512 with the contract key.
  */
-import { signJson } from "../crypto/jws.js";
-import { randomNonce } from "../internal/random.js";
+import { signJson } from "../crypto/jws.ts";
+import { randomNonce } from "../internal/random.ts";
 
 /**
  * Signs `claims` (strings and numbers the SDK made or checked) with a new nonce and the current

@@ -1,7 +1,7 @@
 /** Answers of `oauth/authorize` and `oauth/token`: `{ token }`, a PS512 JWT verified by key set. */
-import type { ClientContext } from "../config.js";
-import { verifyJwt } from "../crypto/jws.js";
-import { ServerError } from "../errors.js";
+import type { ClientContext } from "../config.ts";
+import { verifyJwt } from "../crypto/jws.ts";
+import { ServerError } from "../errors.ts";
 
 /** An answer that is not what the protocol says (a 200 whose content is unusable). */
 export function invalidResponse(what: string, detail: string): ServerError {

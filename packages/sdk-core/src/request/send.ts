@@ -4,11 +4,11 @@
  * 503, 504, honouring `Retry-After`), a request built afresh for every attempt (new nonce, new
  * JWT), and digi.me's error answers turned into {@link ServerError} / {@link SDKInvalidError}.
  */
-import { DigiMeSDKError, NetworkError, SDKInvalidError, ServerError } from "../errors.js";
-import { redact } from "../internal/redact.js";
-import { backoffDelay, isRetryStatus, parseRetryAfter, type RetrySettings } from "../internal/retry.js";
-import { runtimeSupport } from "../internal/runtime.js";
-import { idleTimer, sleep } from "../internal/timers.js";
+import { DigiMeSDKError, NetworkError, SDKInvalidError, ServerError } from "../errors.ts";
+import { redact } from "../internal/redact.ts";
+import { backoffDelay, isRetryStatus, parseRetryAfter, type RetrySettings } from "../internal/retry.ts";
+import { runtimeSupport } from "../internal/runtime.ts";
+import { idleTimer, sleep } from "../internal/timers.ts";
 
 /** One request, as `build` makes it for one attempt. */
 export interface PreparedRequest {

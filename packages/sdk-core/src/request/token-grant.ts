@@ -3,13 +3,13 @@
  * verified by key set, and the pair read from its payload. `token.ts` holds the public grants;
  * the refresh inside a call (`authorized.ts`) uses {@link refreshUnchecked}.
  */
-import type { ClientContext } from "../config.js";
-import { contractKey } from "../crypto/input-keys.js";
-import type { RefreshTokenOptions } from "../token.js";
-import type { ContractDetails, UserAccessToken } from "../types.js";
-import { clientId, signRequestJwt } from "./request-jwt.js";
-import { invalidResponse, verifiedTokenPayload } from "./response-token.js";
-import { sendRequest } from "./send.js";
+import type { ClientContext } from "../config.ts";
+import { contractKey } from "../crypto/input-keys.ts";
+import type { RefreshTokenOptions } from "../token.ts";
+import type { ContractDetails, UserAccessToken } from "../types.ts";
+import { clientId, signRequestJwt } from "./request-jwt.ts";
+import { invalidResponse, verifiedTokenPayload } from "./response-token.ts";
+import { sendRequest } from "./send.ts";
 
 function toUserAccessToken(payload: Record<string, unknown>, what: string): UserAccessToken {
   const pick = (name: string) => {

@@ -1,6 +1,6 @@
 /** Web-stream helpers the tests share. */
 import { Readable } from "node:stream";
-import { createCbcEncryptStream } from "../../src/crypto/cbc-stream.js";
+import { createCbcEncryptStream } from "../../src/crypto/cbc-stream.ts";
 
 /** A stream of the given chunks, in order. */
 export function streamOf(chunks: Uint8Array[]): ReadableStream<Uint8Array> {

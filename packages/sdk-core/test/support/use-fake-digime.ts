@@ -1,7 +1,7 @@
 /** The setup most test files share: one {@link FakeDigime} per file, and an sdk-core pointed at it. */
 import { afterAll, beforeAll, beforeEach } from "vitest";
-import { type FileDescriptor, init } from "../../src/index.js";
-import { APPLICATION_ID, contractDetails, FakeDigime, POSTBOX_PUBLIC_KEY } from "./fake-digime.js";
+import { type FileDescriptor, init } from "../../src/index.ts";
+import { APPLICATION_ID, contractDetails, FakeDigime, POSTBOX_PUBLIC_KEY } from "./fake-digime.ts";
 
 /**
  * Starts a {@link FakeDigime} before the file's tests and closes it after them; unless `reset` is

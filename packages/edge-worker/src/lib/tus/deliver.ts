@@ -5,16 +5,16 @@
  */
 import type { FileDescriptor } from "@digime-edge/sdk-core";
 import type { Context } from "hono";
-import type { AppEnv } from "../../env";
-import { ApiError } from "../../errors";
-import { completeDescriptor } from "../complete-descriptor";
-import type { DescriptorInput } from "../descriptor";
-import { contractDetails, getSdk } from "../digime";
-import { importFile } from "../import-sink";
-import { vaultFor } from "../session";
-import { admitWrite, postboxOf, tokenForWrite, UploadRun } from "../upload";
-import { stagedPlaintext } from "./staging";
-import type { StagedUpload } from "./upload-state";
+import type { AppEnv } from "../../env.ts";
+import { ApiError } from "../../errors.ts";
+import { completeDescriptor } from "../complete-descriptor.ts";
+import type { DescriptorInput } from "../descriptor.ts";
+import { contractDetails, getSdk } from "../digime.ts";
+import { importFile } from "../import-sink.ts";
+import { vaultFor } from "../session.ts";
+import { admitWrite, postboxOf, tokenForWrite, UploadRun } from "../upload.ts";
+import { stagedPlaintext } from "./staging.ts";
+import type { StagedUpload } from "./upload-state.ts";
 
 /** What an upload's creation gave, kept in the vault as its `metadata`. */
 export interface UploadInfo {

@@ -3,7 +3,7 @@
  * and, after one space, its value in base64 (the value may be absent). Pure functions, no Worker API.
  */
 
-import { base64DecodedLength } from "../sealed-envelope";
+import { base64DecodedLength } from "../sealed-envelope.ts";
 
 /** Longest `Upload-Metadata` header accepted, in characters (an envelope and a descriptor fit). */
 export const MAX_UPLOAD_METADATA_CHARS = 16 * 1024;

@@ -1,7 +1,7 @@
 /** The vault's start of a resumable upload, once the session may write. */
-import type { ApiFailure } from "../digime";
-import { newStagingKey } from "./staging-cipher";
-import type { StagedUploads, UploadMode } from "./upload-state";
+import type { ApiFailure } from "../digime.ts";
+import { newStagingKey } from "./staging-cipher.ts";
+import type { StagedUploads, UploadMode } from "./upload-state.ts";
 
 /** What a resumable upload starts with, and the limits in force. */
 export interface OpenUploadInput {

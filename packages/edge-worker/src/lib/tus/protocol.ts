@@ -3,8 +3,8 @@
  * carries, the version check, and the numeric headers. See https://tus.io/protocols/resumable-upload.
  */
 import type { Context } from "hono";
-import type { AppEnv } from "../../env";
-import { ApiError } from "../../errors";
+import type { AppEnv } from "../../env.ts";
+import { ApiError } from "../../errors.ts";
 
 /** The one protocol version served. */
 export const TUS_VERSION = "1.0.0";

@@ -6,8 +6,8 @@
  * piece with the upload's key (`staging-cipher.ts`); sealed ones are ciphertext already and are
  * staged as they come. Memory: one part's buffer (and its sealed copy) per PATCH.
  */
-import { openPiece, SEAL_OVERHEAD, sealPiece } from "./staging-cipher";
-import { STAGING_PART_BYTES, type StagedPart, type StagedUpload, tailKey } from "./upload-state";
+import { openPiece, SEAL_OVERHEAD, sealPiece } from "./staging-cipher.ts";
+import { STAGING_PART_BYTES, type StagedPart, type StagedUpload, tailKey } from "./upload-state.ts";
 
 /** Where the stager records progress: the user's vault, for the PATCH's lock. */
 export interface StagingLedger {

@@ -2,8 +2,8 @@
  * Deleting resumable uploads and what they staged in R2: on termination, past their expiry, and
  * when the vault is emptied.
  */
-import type { UploadRow } from "./upload-rows";
-import { SWEEP_RETRY_MS } from "./upload-types";
+import type { UploadRow } from "./upload-rows.ts";
+import { SWEEP_RETRY_MS } from "./upload-types.ts";
 
 /**
  * Deletes every upload past its expiry (and what it staged).

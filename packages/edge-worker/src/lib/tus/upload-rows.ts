@@ -1,5 +1,5 @@
 /** The `uploads` table's rows (vault schema step 4), as the vault stores them. */
-import type { StagedPart, StagedUpload, UploadMode, UploadState } from "./upload-types";
+import type { StagedPart, StagedUpload, UploadMode, UploadState } from "./upload-types.ts";
 
 /** One row of the `uploads` table. */
 export interface UploadRow {

@@ -5,11 +5,11 @@
  * forward: `receiving` → `complete` (every byte staged) → `delivering` → `delivered` or `failed`,
  * or back to `complete` when digi.me surely did not take it (so it is delivered at most once).
  */
-import type { ApiFailure } from "../digime";
-import { randomId } from "../signing";
-import { LEASE_TTL_MS } from "../upload-leases";
-import { dropAllUploads, dropUpload, sweepUploads } from "./upload-cleanup";
-import { toUpload, type UploadRow } from "./upload-rows";
+import type { ApiFailure } from "../digime.ts";
+import { randomId } from "../signing.ts";
+import { LEASE_TTL_MS } from "../upload-leases.ts";
+import { dropAllUploads, dropUpload, sweepUploads } from "./upload-cleanup.ts";
+import { toUpload, type UploadRow } from "./upload-rows.ts";
 import {
   STAGING_PART_BYTES,
   type StagedPart,
@@ -17,7 +17,7 @@ import {
   tailKey,
   type UploadMode,
   type UploadResult,
-} from "./upload-types";
+} from "./upload-types.ts";
 
 export {
   STAGING_PART_BYTES,
@@ -28,7 +28,7 @@ export {
   type UploadMode,
   type UploadResult,
   type UploadState,
-} from "./upload-types";
+} from "./upload-types.ts";
 
 const fail = (status: ApiFailure["status"], code: ApiFailure["code"], message: string) =>
   ({ ok: false, status, code, message }) as const;

@@ -1,5 +1,5 @@
 /** The shapes of a resumable upload's state, and the sizes its staging keeps to. */
-import type { ApiFailure } from "../digime";
+import type { ApiFailure } from "../digime.ts";
 
 /** How soon the alarm tries again to delete what R2 failed to delete. */
 export const SWEEP_RETRY_MS = 60_000;
