@@ -1,5 +1,5 @@
 /**
- * Cookie scope (issue 12, item 1). A sibling subdomain of a custom domain can set cookies for the
+ * Cookie scope. A sibling subdomain of a custom domain can set cookies for the
  * parent domain on any path, and browsers send the cookie with the longer path first. The session
  * and pending sign-in cookies are `__Host-` cookies on https (Secure, `Path=/`, no `Domain`: no
  * other host can set or shadow them), and the Worker reads no other name there. The browser here

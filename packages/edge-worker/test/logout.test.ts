@@ -1,5 +1,5 @@
 /**
- * `POST /auth/logout` (issue 12, item 7): it ends the session and deletes the Worker's copy of the
+ * `POST /auth/logout`: it ends the session and deletes the Worker's copy of the
  * user's tokens, and says in its answer what it does not revoke at digi.me (digi.me's write API has
  * no revocation call). The test shows the answer is true: the refresh token the Worker held still
  * works at digi.me after the logout.

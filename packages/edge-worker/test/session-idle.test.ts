@@ -1,5 +1,5 @@
 /**
- * The idle timeout (issue 12, item 7): a session unused for longer than
+ * The idle timeout: a session unused for longer than
  * `SESSION_IDLE_TIMEOUT_SECONDS` ends, besides its absolute lifetime; every use keeps it going; the
  * vault of a session that went idle deletes itself.
  */

@@ -1,5 +1,5 @@
 /**
- * Cancelled sign-ins (issue 12, item 6). Any site can send the browser to `/auth/error`; only a
+ * Cancelled sign-ins. Any site can send the browser to `/auth/error`; only a
  * request carrying the pending sign-in's `state` (digi.me's call of the `callback` the Worker gave
  * it) ends that sign-in. The code shown to the app is one of the known list, else a generic one.
  */

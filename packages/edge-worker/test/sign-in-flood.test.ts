@@ -1,5 +1,5 @@
 /**
- * Anonymous sign-in floods (issue 12, item 3). `GET /auth/start` keeps the pending sign-in (state,
+ * Anonymous sign-in floods. `GET /auth/start` keeps the pending sign-in (state,
  * PKCE verifier, return address) in an encrypted cookie and touches no storage: the user's Durable
  * Object is made only at a valid callback. Each client address (`CF-Connecting-IP`) may start
  * `SIGN_IN_LIMIT` sign-ins a minute (the `AUTH_START_LIMITER` rate-limiting binding); past that,

@@ -1,5 +1,5 @@
 /**
- * Limits on one user's uploads (issue 12, item 4): at most `MAX_CONCURRENT_UPLOADS` in progress
+ * Limits on one user's uploads: at most `MAX_CONCURRENT_UPLOADS` in progress
  * (counted in the user's Durable Object, and given back at every end an upload can come to), a
  * minimum average rate after a grace period, and at most `MAX_FORM_PARTS` parts in a plain form.
  * The attack these answer (many uploads dripped slowly, each holding a signed connection to

@@ -58,7 +58,7 @@ describe("parseConfig", () => {
     ["DIGIME_REDIRECT_URI", "https://edge.example/auth/callback#frag"],
     ["DIGIME_ONBOARD_URL", "mailto:onboard@example"],
     ["SESSION_SECRET", "short-secret-value"],
-    // The example file's placeholder, and secrets of too little variety (issue 12, item 7).
+    // The example file's placeholder, and secrets of too little variety.
     ["SESSION_SECRET", SESSION_SECRET_PLACEHOLDER],
     ["SESSION_SECRET", "s".repeat(32)],
     ["SESSION_SECRET", "abcabcabcabcabcabcabcabcabcabcabcabc"],
@@ -69,7 +69,7 @@ describe("parseConfig", () => {
     ["BODY_TIMEOUT_SECONDS", "1.5"],
     ["DIGIME_WRITE_API", "Import"],
     ["DIGIME_WRITE_API", "pushData"],
-    // Plain http only on loopback hosts (issue 12, item 5).
+    // Plain http only on loopback hosts.
     ["DIGIME_BASE_URL", "http://api.example/v1.7/"],
     ["DIGIME_ONBOARD_URL", "http://api.example/apps/saas/"],
     ["DIGIME_REDIRECT_URI", "http://edge.example/auth/callback"],
@@ -183,7 +183,7 @@ describe("sanitizeFileName", () => {
     ["  ", "upload"],
     [undefined, "upload"],
     ["ok name.txt", "ok name.txt"],
-    // Invisible characters and bidi controls (issue 12, item 7): each would hide or reorder what
+    // Invisible characters and bidi controls: each would hide or reorder what
     // the name shows.
     ["in\u200bvis\u200ci\u200dble\ufeff.txt", "invisible.txt"],
     ["line\u2028sep\u2029.txt", "linesep.txt"],
