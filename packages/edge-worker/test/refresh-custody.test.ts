@@ -1,5 +1,5 @@
 /**
- * The refresh token never leaves the user's Durable Object (issue 12, item 7). The vault refreshes
+ * The refresh token never leaves the user's Durable Object. The vault refreshes
  * by itself (single-flight) and hands the isolate only the access token; sdk-core's `refresh` hook
  * asks the vault, so the isolate never needs the refresh token. The test puts a recorder between
  * the Worker and its `USER_VAULT` binding and searches everything that crossed, both ways, for

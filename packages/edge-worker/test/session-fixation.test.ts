@@ -1,5 +1,5 @@
 /**
- * Session fixation (issue 12, item 2): every completed sign-in gets a session id of its own, never
+ * Session fixation: every completed sign-in gets a session id of its own, never
  * the one of a cookie the browser brought; the cookie the browser had before reaches nothing
  * afterwards; and a new sign-in starts from an empty vault, so no postbox or account of an earlier
  * one is mixed with the new tokens.
