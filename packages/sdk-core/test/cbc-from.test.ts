@@ -1,0 +1,88 @@
+/**
+ * `cbcEncryptFrom` (the `./internal` subpath): the AES-CBC ciphertext of a file from any offset,
+ * checked against node:crypto's one-shot AES-256-CBC, with a non-extractable key.
+ */
+import { createCipheriv, randomBytes } from "node:crypto";
+import fc from "fast-check";
+import { beforeAll, describe, expect, it } from "vitest";
+import { cbcEncryptFrom } from "../src/crypto/cbc-from.ts";
+import { TypeValidationError } from "../src/errors.ts";
+import * as internalApi from "../src/index-internal.ts";
+
+const rawKey = randomBytes(32);
+const iv = randomBytes(16);
+let key: CryptoKey;
+
+beforeAll(async () => {
+  key = await crypto.subtle.importKey("raw", rawKey, "AES-CBC", false, ["encrypt"]);
+});
+
+function nodeCbc(data: Uint8Array): Buffer {
+  const cipher = createCipheriv("aes-256-cbc", rawKey, iv);
+  return Buffer.concat([cipher.update(data), cipher.final()]);
+}
+
+async function read(stream: ReadableStream<Uint8Array>): Promise<Buffer> {
+  return Buffer.from(await new Response(stream).arrayBuffer());
+}
+
+describe("cbcEncryptFrom", () => {
+  it("is exported by the ./internal subpath", () => {
+    expect(internalApi.cbcEncryptFrom).toBe(cbcEncryptFrom);
+  });
+
+  it("gives every offset's tail of node:crypto's ciphertext, around block boundaries", async () => {
+    for (const size of [0, 1, 15, 16, 17, 31, 32, 33, 100]) {
+      const plain = randomBytes(size);
+      const whole = nodeCbc(plain);
+      for (let offset = 0; offset <= whole.length; offset++) {
+        const tail = await read(await cbcEncryptFrom(key, iv, new Blob([plain]), offset));
+        expect(tail.equals(whole.subarray(offset)), `size ${size}, offset ${offset}`).toBe(true);
+      }
+    }
+  });
+
+  it("for random sizes and offsets (fast-check)", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 5000 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        async (size, where) => {
+          const plain = randomBytes(size);
+          const whole = nodeCbc(plain);
+          const offset = Math.floor(where * whole.length);
+          const tail = await read(await cbcEncryptFrom(key, iv, new Blob([plain]), offset));
+          expect(tail.equals(whole.subarray(offset))).toBe(true);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it("resumes a file larger than one encryption chunk (1 MiB) at and around chunk boundaries", async () => {
+    const plain = randomBytes(3 * 1024 * 1024 + 1234);
+    const whole = nodeCbc(plain);
+    const blob = new Blob([plain]);
+    const mib = 1024 * 1024;
+    for (const offset of [mib - 16, mib - 1, mib, mib + 1, 2 * mib + 7, whole.length - 16, whole.length]) {
+      const tail = await read(await cbcEncryptFrom(key, iv, blob, offset));
+      expect(tail.equals(whole.subarray(offset)), `offset ${offset}`).toBe(true);
+    }
+  });
+
+  it("refuses an offset outside the ciphertext, naming the field", async () => {
+    const blob = new Blob([randomBytes(20)]); // 32 bytes of ciphertext
+    for (const offset of [-1, 33, 1.5, Number.NaN]) {
+      const refused = await cbcEncryptFrom(key, iv, blob, offset).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(TypeValidationError);
+      expect((refused as TypeValidationError).issues?.[0]?.path).toEqual(["offset"]);
+    }
+  });
+
+  it("refuses an iv that is not 16 bytes", async () => {
+    const refused = await cbcEncryptFrom(key, new Uint8Array(8), new Blob([randomBytes(20)]), 0).catch(
+      (error: unknown) => error,
+    );
+    expect(refused).toBeInstanceOf(TypeValidationError);
+  });
+});
