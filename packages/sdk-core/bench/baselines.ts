@@ -1,0 +1,205 @@
+/**
+ * The baselines: the same requests as sdk-core's, built by hand with node:crypto and sent with
+ * node:http or fetch (the write, the official SDK's Node-stream write rebuilt, the import).
+ */
+import {
+  constants,
+  createCipheriv,
+  createPrivateKey,
+  createPublicKey,
+  publicEncrypt,
+  randomBytes,
+  sign,
+} from "node:crypto";
+import { Agent, type IncomingMessage, request } from "node:http";
+import { pipeline } from "node:stream/promises";
+import {
+  ACCESS_TOKEN,
+  CLIENT_ID,
+  check,
+  FILE_DESCRIPTOR,
+  KEYS,
+  MiB,
+  patternChunks,
+  patternReadable,
+} from "./lib.ts";
+
+/** PS512's PSS parameters for node:crypto. */
+export const PSS = { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 64 };
+export const JWT_HEADER = Buffer.from('{"alg":"PS512","typ":"JWT"}').toString("base64url");
+export const contractKeyObject = createPrivateKey(KEYS.contractPrivate);
+export const postboxKeyObject = createPublicKey(KEYS.postboxPublic);
+
+export function nodeNonce(): string {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  let out = "";
+  while (out.length < 32) {
+    for (const byte of randomBytes(40)) if (byte < 248 && out.length < 32) out += alphabet[byte % 62];
+  }
+  return out;
+}
+
+export function nodeJwt(payload: Record<string, unknown>): string {
+  const input = `${JWT_HEADER}.${Buffer.from(JSON.stringify(payload)).toString("base64url")}`;
+  return `${input}.${sign("sha512", Buffer.from(input), { key: contractKeyObject, ...PSS }).toString("base64url")}`;
+}
+
+/** The write request built with node:crypto only: envelope, JWT, and a streamed multipart body. */
+export function nodeWriteRequest(size: number) {
+  const key = randomBytes(32);
+  const iv = randomBytes(16);
+  const meta = createCipheriv("aes-256-cbc", key, iv);
+  const metadata = Buffer.concat([meta.update(JSON.stringify(FILE_DESCRIPTOR)), meta.final()]).toString(
+    "base64",
+  );
+  const symmetricalKey = publicEncrypt(
+    { key: postboxKeyObject, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha1" },
+    key,
+  ).toString("base64");
+  const jwt = nodeJwt({
+    access_token: ACCESS_TOKEN,
+    client_id: CLIENT_ID,
+    iv: iv.toString("hex"),
+    metadata,
+    nonce: nodeNonce(),
+    symmetrical_key: symmetricalKey,
+    timestamp: Date.now(),
+  });
+  const boundary = `----node-bench-${randomBytes(12).toString("hex")}`;
+  const head = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="bench.bin"\r\n` +
+      "Content-Type: application/octet-stream\r\n\r\n",
+  );
+  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+  async function* body(): AsyncGenerator<Uint8Array> {
+    yield head;
+    const cipher = createCipheriv("aes-256-cbc", key, iv);
+    for await (const chunk of patternChunks(size)) {
+      const out = cipher.update(chunk);
+      if (out.length > 0) yield out;
+    }
+    yield cipher.final();
+    yield tail;
+  }
+  const headers = {
+    Accept: "application/json",
+    Authorization: `Bearer ${jwt}`,
+    "Content-Type": `multipart/form-data; boundary=${boundary}`,
+  };
+  return { headers, body, key, iv, head, tail };
+}
+
+export const agent = new Agent({ keepAlive: true });
+
+/** The status and text of an answer, once all of it has come. */
+export function answerOf(res: IncomingMessage) {
+  return new Promise<{ status: number; text: string }>((resolve, reject) => {
+    let text = "";
+    res.setEncoding("utf8");
+    res.on("data", (d) => {
+      text += d;
+    });
+    res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
+    res.on("error", reject);
+  });
+}
+
+/** POSTs `body` with node:http (streamed, chunked), keeping the connection; answers the status and text. */
+export function httpPost(
+  url: string,
+  headers: Record<string, string>,
+  body: () => AsyncIterable<Uint8Array>,
+) {
+  return new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const req = request(url, { method: "POST", headers, agent }, (res) => {
+      answerOf(res).then(resolve, reject);
+    });
+    req.on("error", reject);
+    (async () => {
+      for await (const chunk of body()) {
+        if (!req.write(chunk)) await new Promise((r) => req.once("drain", r));
+      }
+      req.end();
+    })().catch(reject);
+  });
+}
+
+export async function nodeWriteHttp(url: string, size: number) {
+  const { headers, body } = nodeWriteRequest(size);
+  const { status, text } = await httpPost(url, headers, body);
+  check(status === 200 && JSON.parse(text).status === "delivered", `node:http write answered ${status}`);
+}
+
+/**
+ * The official SDK's Node-stream write, rebuilt: the file (a Node `Readable`) piped through
+ * `createCipheriv` into a multipart body (form-data's head, the cipher's output, its tail) piped
+ * into a streamed (chunked) node:http request, as form-data + got do.
+ */
+export async function officialStyleWrite(url: string, size: number) {
+  const { headers, key, iv, head, tail } = nodeWriteRequest(size);
+  const req = request(url, { method: "POST", headers, agent });
+  const answered = new Promise<{ status: number; text: string }>((resolve, reject) => {
+    req.once("response", (res) => {
+      answerOf(res).then(resolve, reject);
+    });
+    req.once("error", reject);
+  });
+  await pipeline(
+    patternReadable(size),
+    createCipheriv("aes-256-cbc", key, iv),
+    async function* multipart(file: AsyncIterable<Buffer>) {
+      yield head;
+      yield* file;
+      yield tail;
+    },
+    req,
+  );
+  const { status, text } = await answered;
+  check(status === 200 && JSON.parse(text).status === "delivered", `official-style write answered ${status}`);
+}
+
+/** An import (pushData library) hand-built with node:crypto and sent raw with node:http. */
+export async function nodePushHttp(url: string, size: number) {
+  const headers = {
+    Authorization: `Bearer ${nodeJwt({ access_token: ACCESS_TOKEN, client_id: CLIENT_ID, nonce: nodeNonce(), timestamp: Date.now() })}`,
+    FileDescriptor: nodeJwt({ metadata: FILE_DESCRIPTOR }),
+    "Content-Type": "application/octet-stream",
+  };
+  const { status } = await httpPost(url, headers, () => patternChunks(size));
+  check(status === 201, `node:http import answered ${status}`);
+}
+
+export async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const parts: Uint8Array[] = [];
+  for await (const chunk of chunks) parts.push(chunk);
+  return Buffer.concat(parts);
+}
+
+/** An async iterable as a web stream, pulled one chunk at a time. */
+export function streamOf(chunks: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array> {
+  const iterator = chunks[Symbol.asyncIterator]();
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        const next = await iterator.next();
+        if (next.done) controller.close();
+        else controller.enqueue(next.value);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+export async function nodeWriteFetch(url: string, size: number) {
+  const { headers, body } = nodeWriteRequest(size);
+  // A small file goes as one buffer (with its length), a large one as a stream.
+  const response = await fetch(url, {
+    method: "POST",
+    headers,
+    body: size <= MiB ? await collect(body()) : streamOf(body()),
+    duplex: "half",
+    redirect: "error",
+  } as RequestInit);
+  const json = (await response.json()) as { status?: string };
+  check(response.status === 200 && json.status === "delivered", `fetch write answered ${response.status}`);
+}
