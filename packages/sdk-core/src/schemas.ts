@@ -4,6 +4,7 @@
  * naming each field without ever echoing its value).
  */
 import { isCodeVerifier } from "./crypto/pkce.ts";
+import { base64ByteLength } from "./internal/base64.ts";
 import { array, custom, isObject, number, object, optional, string } from "./internal/checks.ts";
 import {
   atLeastZero,
@@ -15,6 +16,7 @@ import {
   fn,
   httpRoot,
   isHttpUrl,
+  isIvHex,
   isReadableStream,
   jsonObject,
   lifecycle,
@@ -27,28 +29,24 @@ import {
   writeReference,
 } from "./internal/fields.ts";
 
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
-/** Length in bytes of the standard, padded base64 `s` (assumed valid). */
-function base64Length(s: string): number {
-  return (s.length / 4) * 3 - (s.endsWith("==") ? 2 : s.endsWith("=") ? 1 : 0);
-}
+/** Whether `n` bytes are a non-empty whole number of AES blocks. */
+const isAesBlocks = (n: number) => n > 0 && n % 16 === 0;
 
 /** A `SealedFile`, shapes checked as far as they can be without the postbox key. */
 export const sealedFileSchema = () =>
   object({
-    iv: string((s) => /^[0-9a-f]{32}$/.test(s), "must be 32 lowercase hex characters"),
-    symmetricalKey: string((s) => s.length > 0 && BASE64.test(s), "must be standard padded base64"),
+    iv: string(isIvHex, "must be 32 lowercase hex characters"),
+    symmetricalKey: string((s) => (base64ByteLength(s) ?? 0) > 0, "must be standard padded base64"),
     metadata: string(
-      (s) => s.length > 0 && BASE64.test(s) && base64Length(s) % 16 === 0,
+      (s) => isAesBlocks(base64ByteLength(s) ?? 0),
       "must be standard padded base64 of a whole number of AES blocks",
     ),
     body: custom<ReadableStream<Uint8Array> | Uint8Array<ArrayBuffer>>(
-      (v) => isReadableStream(v) || (v instanceof Uint8Array && v.length > 0 && v.length % 16 === 0),
+      (v) => isReadableStream(v) || (v instanceof Uint8Array && isAesBlocks(v.length)),
       "must be a ReadableStream or a Uint8Array of a whole number of AES blocks",
     ),
     size: optional(
-      number((n) => Number.isSafeInteger(n) && n > 0 && n % 16 === 0, "must be a positive multiple of 16"),
+      number((n) => Number.isSafeInteger(n) && isAesBlocks(n), "must be a positive multiple of 16"),
     ),
   });
 

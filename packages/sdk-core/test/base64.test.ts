@@ -1,7 +1,13 @@
 import { randomBytes } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decodeBase64, decodeBase64Url, encodeBase64, encodeBase64Url } from "../src/internal/base64.ts";
+import {
+  base64ByteLength,
+  decodeBase64,
+  decodeBase64Url,
+  encodeBase64,
+  encodeBase64Url,
+} from "../src/internal/base64.ts";
 
 const STANDARD = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 const URL_SAFE = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -113,5 +119,37 @@ describe("strict decoding", () => {
     expect(decodeBase64("")).toEqual(new Uint8Array(0));
     expect(decodeBase64Url("")).toEqual(new Uint8Array(0));
     expect(encodeBase64(new Uint8Array(0))).toBe("");
+  });
+});
+
+describe("base64ByteLength", () => {
+  it("is the decoded length of every standard encoding, without decoding (fast-check)", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
+        expect(base64ByteLength(Buffer.from(bytes).toString("base64"))).toBe(bytes.length);
+      }),
+    );
+  });
+
+  it("is undefined for what decodeBase64 refuses by alphabet, padding or length", () => {
+    for (const bad of [
+      "A",
+      "AB",
+      "ABC",
+      "AB=",
+      "A===",
+      "AB==C",
+      "QUJD\n",
+      " QUJD",
+      "QU-D",
+      "QU_D",
+      "QUJD=",
+      "====",
+      "QQ",
+    ]) {
+      expect(base64ByteLength(bad), JSON.stringify(bad)).toBeUndefined();
+      expect(() => decodeBase64(bad), JSON.stringify(bad)).toThrow(TypeError);
+    }
+    expect(base64ByteLength("")).toBe(0);
   });
 });

@@ -39,6 +39,18 @@ function decode(s: string, url: boolean): Uint8Array<ArrayBuffer> {
   return out;
 }
 
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/**
+ * The number of bytes standard, padded base64 `s` decodes to, without decoding it; `undefined`
+ * when `s` is not that (a character outside the alphabet, whitespace, wrong padding or length).
+ * Spare bits of the last character are not looked at: {@link decodeBase64} refuses them too.
+ */
+export function base64ByteLength(s: string): number | undefined {
+  if (!BASE64.test(s)) return undefined;
+  return (s.length / 4) * 3 - (s.endsWith("==") ? 2 : s.endsWith("=") ? 1 : 0);
+}
+
 /** Standard base64 of `b`, with `=` padding. */
 export function encodeBase64(b: Uint8Array): string {
   return encode(b, false);

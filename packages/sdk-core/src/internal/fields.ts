@@ -35,6 +35,11 @@ export function isPathSegment(s: string): boolean {
   );
 }
 
+/** Whether `s` is an AES-CBC iv as digi.me's request JWT carries it: 32 lowercase hex characters. */
+export function isIvHex(s: string): boolean {
+  return /^[0-9a-f]{32}$/.test(s);
+}
+
 /** Whether `s` is usable as a multipart `filename`: not empty, no path separator or control characters. */
 export function isFileName(s: string): boolean {
   return s !== "" && s.length <= 1024 && s !== "." && s !== ".." && !/[/\\]/.test(s) && !CONTROL.test(s);

@@ -1,0 +1,63 @@
+/**
+ * The unstable `./internal` subpath: what it exports beyond the root (test hooks, and the checks
+ * and codecs the edge Worker shares), and that `isIvHex` is the iv rule of `sendSealed`'s schema.
+ */
+import { describe, expect, it } from "vitest";
+import * as publicApi from "../src/index.ts";
+import * as internalApi from "../src/index-internal.ts";
+import {
+  base64ByteLength,
+  decodeBase64,
+  decodeBase64Url,
+  encodeBase64,
+  encodeBase64Url,
+} from "../src/internal/base64.ts";
+import { conforms } from "../src/internal/checks.ts";
+import { isIvHex } from "../src/internal/fields.ts";
+import { sealedFileSchema } from "../src/schemas.ts";
+
+describe("the ./internal subpath", () => {
+  it("exports the shared checks and codecs, which the root export does not", () => {
+    expect({ ...internalApi }).toMatchObject({
+      decodeBase64,
+      decodeBase64Url,
+      encodeBase64,
+      encodeBase64Url,
+      isIvHex,
+      base64ByteLength,
+    });
+    for (const name of ["decodeBase64", "encodeBase64Url", "isIvHex", "base64ByteLength"]) {
+      expect(Object.keys(publicApi), name).not.toContain(name);
+    }
+  });
+});
+
+describe("isIvHex", () => {
+  it("takes 32 lowercase hex characters and nothing else", () => {
+    expect(isIvHex("0123456789abcdef0123456789abcdef")).toBe(true);
+    for (const bad of [
+      "",
+      "0123456789ABCDEF0123456789abcdef",
+      "0123456789abcdef0123456789abcde",
+      "0123456789abcdef0123456789abcdef0",
+      "0123456789abcdef0123456789abcdeg",
+      " 0123456789abcdef0123456789abcde",
+      "0123456789abcdef0123456789abcde\n",
+    ]) {
+      expect(isIvHex(bad), JSON.stringify(bad)).toBe(false);
+    }
+  });
+
+  it("is the iv rule of a sealed file's schema", () => {
+    const sealed = {
+      iv: "00112233445566778899aabbccddeeff",
+      symmetricalKey: "A".repeat(344),
+      metadata: `${"A".repeat(22)}==`,
+      body: new Uint8Array(16),
+    };
+    expect(conforms(sealedFileSchema(), sealed)).toBe(true);
+    expect(conforms(sealedFileSchema(), { ...sealed, iv: sealed.iv.toUpperCase() })).toBe(false);
+    expect(conforms(sealedFileSchema(), { ...sealed, metadata: "A".repeat(20) })).toBe(false);
+    expect(conforms(sealedFileSchema(), { ...sealed, symmetricalKey: "A".repeat(343) })).toBe(false);
+  });
+});
