@@ -6,7 +6,8 @@
  * Format: `<version>.` + base64url(iv (12 bytes) ‖ ciphertext ‖ tag (16 bytes)); the purpose is
  * the associated data.
  */
-import { fromBase64Url, toBase64Url } from "./signing.ts";
+import { encodeBase64Url } from "@digime-edge/sdk-core/internal";
+import { base64UrlBytes } from "./signing.ts";
 
 /** Version prefix of a sealed cookie value. */
 const VERSION = "g1";
@@ -65,7 +66,7 @@ export async function sealCookie(secret: string, purpose: string, plaintext: str
   const out = new Uint8Array(IV_BYTES + sealed.byteLength);
   out.set(iv);
   out.set(new Uint8Array(sealed), IV_BYTES);
-  return `${VERSION}.${toBase64Url(out)}`;
+  return `${VERSION}.${encodeBase64Url(out)}`;
 }
 
 /**
@@ -82,10 +83,9 @@ export async function openCookie(
   value: string | undefined,
 ): Promise<string | undefined> {
   if (!value?.startsWith(`${VERSION}.`)) return undefined;
-  const text = value.slice(VERSION.length + 1);
-  const bytes = fromBase64Url(text);
-  // Only the canonical encoding: the spare bits of the last character must not vary.
-  if (!bytes || bytes.length < IV_BYTES + TAG_BYTES || toBase64Url(bytes) !== text) return undefined;
+  // Only the canonical encoding (base64UrlBytes): the spare bits of the last character must not vary.
+  const bytes = base64UrlBytes(value.slice(VERSION.length + 1));
+  if (!bytes || bytes.length < IV_BYTES + TAG_BYTES) return undefined;
   try {
     const plain = await crypto.subtle.decrypt(
       { name: "AES-GCM", iv: bytes.subarray(0, IV_BYTES), additionalData: encoder.encode(purpose) },

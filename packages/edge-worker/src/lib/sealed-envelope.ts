@@ -1,8 +1,11 @@
 /**
  * The envelope of a sealed upload (`POST /api/sealed-files`), as the browser sends it in headers,
- * and the checks the Worker makes on it before anything goes to digi.me. Pure functions: no Worker
- * API, so the same checks run in Node tests.
+ * and the checks the Worker makes on it before anything goes to digi.me: sdk-core's own (its
+ * `./internal` subpath), so that the Worker refuses what `sendSealed` would. Pure functions: no
+ * Worker API, so the same checks run in Node tests.
  */
+
+import { base64ByteLength, isIvHex } from "@digime-edge/sdk-core/internal";
 
 /** Request headers of a sealed upload. Names are case-insensitive on the wire. */
 export const SEALED_HEADERS = {
@@ -55,22 +58,8 @@ export interface SealedEnvelope {
   fileName: string | undefined;
 }
 
-const HEX_IV = /^[0-9a-f]{32}$/;
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 /** Wrapped keys of RSA moduli from 1024 to 8192 bits. */
 const WRAPPED_KEY_BYTES = { min: 128, max: 1024 };
-
-/**
- * The number of bytes a standard padded base64 string decodes to, or `undefined` when it is not
- * one (wrong alphabet, padding or length; whitespace).
- *
- * @param text - The base64 text.
- */
-export function base64DecodedLength(text: string): number | undefined {
-  if (!BASE64.test(text)) return undefined;
-  const padding = text.endsWith("==") ? 2 : text.endsWith("=") ? 1 : 0;
-  return (text.length / 4) * 3 - padding;
-}
 
 /**
  * Checks the envelope headers of a sealed upload: `iv` is 16 bytes in lowercase hex, the wrapped
@@ -87,14 +76,14 @@ export function parseSealedEnvelope(
   const iv = get(SEALED_HEADERS.iv)?.trim();
   if (!iv) return problem("BAD_IV", `send the iv in ${SEALED_HEADERS.iv}`);
   if (iv.length !== 32) return problem("BAD_IV", "the iv must be 16 bytes (32 hex characters)");
-  if (!HEX_IV.test(iv)) return problem("BAD_IV", "the iv must be lowercase hexadecimal");
+  if (!isIvHex(iv)) return problem("BAD_IV", "the iv must be lowercase hexadecimal");
 
   const symmetricalKey = get(SEALED_HEADERS.symmetricalKey)?.trim();
   if (!symmetricalKey) {
     return problem("BAD_SYMMETRICAL_KEY", `send the wrapped key in ${SEALED_HEADERS.symmetricalKey}`);
   }
   const wrappedKeyBytes =
-    symmetricalKey.length <= 4 * WRAPPED_KEY_BYTES.max ? base64DecodedLength(symmetricalKey) : undefined;
+    symmetricalKey.length <= 4 * WRAPPED_KEY_BYTES.max ? base64ByteLength(symmetricalKey) : undefined;
   if (wrappedKeyBytes === undefined) {
     return problem("BAD_SYMMETRICAL_KEY", "the wrapped key must be standard padded base64");
   }
@@ -108,7 +97,7 @@ export function parseSealedEnvelope(
   if (metadata.length > MAX_METADATA_HEADER_CHARS) {
     return problem("BAD_METADATA", `the metadata is longer than ${MAX_METADATA_HEADER_CHARS} characters`);
   }
-  const metadataBytes = base64DecodedLength(metadata);
+  const metadataBytes = base64ByteLength(metadata);
   if (metadataBytes === undefined)
     return problem("BAD_METADATA", "the metadata must be standard padded base64");
   if (metadataBytes === 0 || metadataBytes % AES_BLOCK !== 0) {

@@ -1,4 +1,5 @@
 /** HMAC-SHA-256 signing of short strings (cookie values), with WebCrypto. */
+import { decodeBase64Url, encodeBase64Url } from "@digime-edge/sdk-core/internal";
 
 const keys = new Map<string, Promise<CryptoKey>>();
 const encoder = new TextEncoder();
@@ -16,31 +17,6 @@ function key(secret: string): Promise<CryptoKey> {
 }
 
 /**
- * `bytes` as unpadded base64url.
- *
- * @param bytes - The bytes to encode.
- */
-export function toBase64Url(bytes: Uint8Array): string {
-  let binary = "";
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-/**
- * The bytes of unpadded base64url `text`, or `undefined` when it is not that.
- *
- * @param text - The encoded text.
- */
-export function fromBase64Url(text: string): Uint8Array<ArrayBuffer> | undefined {
-  // 4n+1 characters is no base64 at all (atob would throw: a garbled cookie must not be a 500).
-  if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) return undefined;
-  const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
-}
-
-/**
  * `payload` followed by `~` and its signature.
  *
  * @param secret - The signing secret.
@@ -48,7 +24,7 @@ export function fromBase64Url(text: string): Uint8Array<ArrayBuffer> | undefined
  */
 export async function sign(secret: string, payload: string): Promise<string> {
   const mac = await crypto.subtle.sign("HMAC", await key(secret), encoder.encode(payload));
-  return `${payload}~${toBase64Url(new Uint8Array(mac))}`;
+  return `${payload}~${encodeBase64Url(new Uint8Array(mac))}`;
 }
 
 /**
@@ -63,11 +39,10 @@ export async function verify(secret: string, signed: string | undefined): Promis
   const at = signed.lastIndexOf("~");
   if (at <= 0) return undefined;
   const payload = signed.slice(0, at);
-  const mac = fromBase64Url(signed.slice(at + 1));
+  // Only the canonical encoding (sdk-core's decoder refuses any other): base64 lets the last
+  // character's spare bits vary, and a cookie changed there must not pass as the one that was signed.
+  const mac = base64UrlBytes(signed.slice(at + 1));
   if (mac?.length !== 32) return undefined;
-  // Only the canonical encoding: base64 lets the last character's spare bits vary, and a cookie
-  // changed there must not pass as the one that was signed.
-  if (toBase64Url(mac) !== signed.slice(at + 1)) return undefined;
   const ok = await crypto.subtle.verify("HMAC", await key(secret), mac, encoder.encode(payload));
   return ok ? payload : undefined;
 }
@@ -78,5 +53,19 @@ export async function verify(secret: string, signed: string | undefined): Promis
  * @param bytes - How many random bytes (default 32).
  */
 export function randomId(bytes = 32): string {
-  return toBase64Url(crypto.getRandomValues(new Uint8Array(bytes)));
+  return encodeBase64Url(crypto.getRandomValues(new Uint8Array(bytes)));
+}
+
+/**
+ * The bytes of unpadded base64url `text` in its one canonical encoding, or `undefined` when it is
+ * not that (a garbled cookie must not be a 500).
+ *
+ * @param text - The encoded text.
+ */
+export function base64UrlBytes(text: string): Uint8Array<ArrayBuffer> | undefined {
+  try {
+    return decodeBase64Url(text);
+  } catch {
+    return undefined;
+  }
 }

@@ -3,7 +3,7 @@
  * and, after one space, its value in base64 (the value may be absent). Pure functions, no Worker API.
  */
 
-import { base64DecodedLength } from "../sealed-envelope.ts";
+import { decodeBase64, encodeBase64 } from "@digime-edge/sdk-core/internal";
 
 /** Longest `Upload-Metadata` header accepted, in characters (an envelope and a descriptor fit). */
 export const MAX_UPLOAD_METADATA_CHARS = 16 * 1024;
@@ -35,10 +35,12 @@ export function parseUploadMetadata(header: string | undefined): UploadMetadata 
       values.set(key, "");
       continue;
     }
-    if (base64DecodedLength(value) === undefined)
+    let bytes: Uint8Array<ArrayBuffer>;
+    try {
+      bytes = decodeBase64(value);
+    } catch {
       return { ok: false, message: `the Upload-Metadata value of ${key} must be standard padded base64` };
-    const binary = atob(value);
-    const bytes = Uint8Array.from(binary, (ch) => ch.charCodeAt(0));
+    }
     try {
       values.set(key, decoder.decode(bytes));
     } catch {
@@ -57,10 +59,6 @@ export function parseUploadMetadata(header: string | undefined): UploadMetadata 
 export function formatUploadMetadata(values: Record<string, string>): string {
   const encoder = new TextEncoder();
   return Object.entries(values)
-    .map(([key, value]) => {
-      let binary = "";
-      for (const b of encoder.encode(value)) binary += String.fromCharCode(b);
-      return value === "" ? key : `${key} ${btoa(binary)}`;
-    })
+    .map(([key, value]) => (value === "" ? key : `${key} ${encodeBase64(encoder.encode(value))}`))
     .join(",");
 }
