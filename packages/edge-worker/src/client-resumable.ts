@@ -3,10 +3,18 @@
  * the Worker's `/api/uploads`, without a dependency (tus-js-client works against the same routes
  * and is what the tests hold the Worker to; this keeps the app's bundle small). The file goes in
  * PATCHes of `chunkBytes`; after a dropped connection it asks HEAD where the upload stands and goes
- * on from there. Sealed: the file is sealed with sdk-core's `seal` as it is read, and only the
- * ciphertext of the PATCH in flight is held (to send again from any offset within it).
+ * on from there. Sealed: the file is encrypted as it is read (AES-256-CBC under a new envelope from
+ * sdk-core's `createEnvelope`, as `seal` does), and only the ciphertext of the PATCH in flight is
+ * held (to send again from any offset within it). `prepareResumable` gives what a creation sends
+ * (and a sealed upload's key and iv) to a tus client of the app's own, such as tus-js-client.
  */
-import { type FileDescriptor, seal } from "@digime-edge/sdk-core";
+import {
+  cbcCiphertextSize,
+  createCbcEncryptStream,
+  createEnvelope,
+  type FileDescriptor,
+  importPostboxPublicKey,
+} from "@digime-edge/sdk-core";
 import { EdgeClientError, INCLUDE, parse, toError } from "./client-http.ts";
 import { completeDescriptor } from "./lib/complete-descriptor.ts";
 import type { DescriptorInput } from "./lib/descriptor.ts";
@@ -65,8 +73,43 @@ export interface ResumableUploadOptions {
   onUploadUrl?: (url: string) => void;
 }
 
+/** What {@link ResumableMethods.prepareResumable} takes: the options that shape the creation. */
+export type ResumablePlanOptions = Pick<ResumableUploadOptions, "sealed" | "descriptor" | "fileName">;
+
+/**
+ * What a resumable upload's creation sends, and for a sealed upload what its body is encrypted
+ * with: enough for any tus client to send the file (and to resume a sealed one from any offset).
+ */
+export interface ResumablePlan {
+  /** `Upload-Length`: the file's size, or for a sealed upload its ciphertext's (`cbcCiphertextSize`). */
+  length: number;
+  /**
+   * `Upload-Metadata`, before base64: `filename`, and a sealed upload's envelope (`iv`,
+   * `symmetricalKey`, `metadata`: neither holds the key in the clear) or a plain one's `filetype`
+   * and `fileDescriptor`.
+   */
+  metadata: Record<string, string>;
+  /**
+   * A sealed upload's AES-256-CBC key (not extractable, usage `encrypt` only) and iv: the body is
+   * the file encrypted with them, with PKCS#7 padding (from any offset: sdk-core's `internal`
+   * `cbcEncryptFrom`). Absent for a plain upload, whose body is the file.
+   */
+  sealing?: { key: CryptoKey; iv: Uint8Array<ArrayBuffer> };
+}
+
 /** The resumable upload of a client. */
 export interface ResumableMethods {
+  /**
+   * What a resumable upload of `file` sends when created (and how a sealed one encrypts its body),
+   * for a tus client of the app's own. A sealed plan has a new envelope for the session's postbox
+   * key; keep it (its key as the `CryptoKey` it is) for as long as the upload may be resumed.
+   *
+   * @param file - The file or blob.
+   * @param options - Sealing, descriptor, file name.
+   * @throws EdgeClientError: `UNAUTHENTICATED`, `SEALING_UNAVAILABLE` (sealed, without a postbox
+   *   key), `SEAL_FAILED` (the key did not import, or the envelope failed).
+   */
+  prepareResumable(file: Blob, options?: ResumablePlanOptions): Promise<ResumablePlan>;
   /**
    * Uploads a file of any size (up to the Worker's `TUS_MAX_UPLOAD_BYTES`) through `/api/uploads`,
    * resuming after dropped connections. Answers as `upload` does once the file is delivered.
@@ -155,48 +198,53 @@ export function resumableMethods(
   };
   const tus = (more: Record<string, string> = {}) => ({ "Tus-Resumable": TUS_VERSION, ...more });
 
+  const prepareResumable = async (file: Blob, opts: ResumablePlanOptions = {}): Promise<ResumablePlan> => {
+    const fileName = opts.fileName || (file as Blob & { name?: string }).name || "upload";
+    const metadata: Record<string, string> = { filename: fileName };
+    if (!opts.sealed) {
+      if (file.type) metadata.filetype = file.type;
+      if (opts.descriptor) metadata.fileDescriptor = JSON.stringify(opts.descriptor);
+      return { length: file.size, metadata };
+    }
+    const info = await session();
+    if (!info.authenticated) throw new EdgeClientError(401, "UNAUTHENTICATED", "sign in first");
+    const { publicKey, accountId } = info;
+    if (!info.canSeal || !publicKey || !accountId)
+      throw new EdgeClientError(409, "SEALING_UNAVAILABLE", "this session has no postbox key to seal for");
+    const fileDescriptor: FileDescriptor = completeDescriptor(opts.descriptor, file.type, accountId);
+    let envelope: Awaited<ReturnType<typeof createEnvelope>>;
+    try {
+      envelope = await createEnvelope({ publicKey: await importPostboxPublicKey(publicKey), fileDescriptor });
+    } catch (error) {
+      throw new EdgeClientError(0, "SEAL_FAILED", error instanceof Error ? error.message : "sealing failed");
+    }
+    return {
+      length: cbcCiphertextSize(file.size),
+      metadata: {
+        ...metadata,
+        iv: envelope.ivHex,
+        symmetricalKey: envelope.symmetricalKey,
+        metadata: envelope.metadata,
+      },
+      sealing: { key: envelope.aesKey, iv: envelope.iv },
+    };
+  };
+
   return {
+    prepareResumable,
     async uploadResumable(file, opts = {}) {
       const { signal, retries = 5 } = opts;
       const chunk = opts.chunkBytes ?? DEFAULT_CHUNK_BYTES;
-      const fileName = opts.fileName || (file as Blob & { name?: string }).name || "upload";
-      const metadata: Record<string, string> = { filename: fileName };
-      let source: Source;
-      if (opts.sealed) {
-        if (opts.uploadUrl)
-          throw new EdgeClientError(0, "UNSUPPORTED", "a sealed upload cannot be resumed by another call");
-        const info = await session();
-        if (!info.authenticated) throw new EdgeClientError(401, "UNAUTHENTICATED", "sign in first");
-        const { publicKey, accountId } = info;
-        if (!info.canSeal || !publicKey || !accountId)
-          throw new EdgeClientError(
-            409,
-            "SEALING_UNAVAILABLE",
-            "this session has no postbox key to seal for",
-          );
-        const fileDescriptor: FileDescriptor = completeDescriptor(opts.descriptor, file.type, accountId);
-        let sealed: Awaited<ReturnType<typeof seal>>;
-        try {
-          sealed = await seal({ publicKey, fileData: file, fileDescriptor });
-        } catch (error) {
-          throw new EdgeClientError(
-            0,
-            "SEAL_FAILED",
-            error instanceof Error ? error.message : "sealing failed",
-          );
-        }
-        const body = sealed.body instanceof Uint8Array ? new Blob([sealed.body]).stream() : sealed.body;
-        source = ciphertextSource(body, sealed.size ?? 0);
-        Object.assign(metadata, {
-          iv: sealed.iv,
-          symmetricalKey: sealed.symmetricalKey,
-          metadata: sealed.metadata,
-        });
-      } else {
-        source = { total: file.size, read: async (offset, max) => file.slice(offset, offset + max) };
-        if (file.type) metadata.filetype = file.type;
-        if (opts.descriptor) metadata.fileDescriptor = JSON.stringify(opts.descriptor);
-      }
+      if (opts.sealed && opts.uploadUrl)
+        throw new EdgeClientError(0, "UNSUPPORTED", "a sealed upload cannot be resumed by another call");
+      const plan = await prepareResumable(file, opts);
+      const { metadata } = plan;
+      const source: Source = plan.sealing
+        ? ciphertextSource(
+            file.stream().pipeThrough(createCbcEncryptStream(plan.sealing.key, plan.sealing.iv)),
+            plan.length,
+          )
+        : { total: file.size, read: async (offset, max) => file.slice(offset, offset + max) };
 
       let url = opts.uploadUrl;
       if (!url) {

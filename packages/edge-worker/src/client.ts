@@ -15,7 +15,12 @@ import type { SessionInfo } from "./routes/session.ts";
 
 export { EdgeClientError, type EdgeErrorCode } from "./client-http.ts";
 export type { ImportApiMethods, PushFhirOptions } from "./client-import.ts";
-export type { ResumableMethods, ResumableUploadOptions } from "./client-resumable.ts";
+export type {
+  ResumableMethods,
+  ResumablePlan,
+  ResumablePlanOptions,
+  ResumableUploadOptions,
+} from "./client-resumable.ts";
 export type { SealedTransport, SealedUploadOptions, UploadMethods, UploadOptions } from "./client-upload.ts";
 export type { ApiErrorCode } from "./errors.ts";
 export type { AppType } from "./index.ts";
