@@ -4,7 +4,9 @@
  * write of the session. Which ids both take is `test/node/postbox-id.test.ts`.
  */
 import { describe, expect, it } from "vitest";
-import { APP_ORIGIN, Browser, emulator } from "./support.ts";
+import { Browser } from "./support/browser.ts";
+import { emulator } from "./support/emulator-admin.ts";
+import { APP_ORIGIN } from "./support/test-env.ts";
 
 /** A sign-in's redirect back from digi.me, with `postboxId` replaced when `postboxId` is given. */
 async function finishSignIn(browser: Browser, postboxId?: string): Promise<Response> {

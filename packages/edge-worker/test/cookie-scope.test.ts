@@ -7,18 +7,11 @@
  */
 import { CookieJar } from "tough-cookie";
 import { describe, expect, it } from "vitest";
-import {
-  Browser,
-  emulator,
-  ORIGIN,
-  PENDING_COOKIE,
-  postboxOf,
-  SESSION_COOKIE,
-  signedInBrowser,
-  signIn,
-  upload,
-  uploadForm,
-} from "./support.ts";
+import { Browser, signedInBrowser, signIn } from "./support/browser.ts";
+import { emulator } from "./support/emulator-admin.ts";
+import { upload, uploadForm } from "./support/posts.ts";
+import { ORIGIN, PENDING_COOKIE, SESSION_COOKIE } from "./support/test-env.ts";
+import { postboxOf } from "./support/vault-access.ts";
 
 /** The page of a sibling subdomain that the attacker controls. */
 const SIBLING = "https://attacker.edge.test/";

@@ -3,23 +3,13 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createClient, EdgeClientError } from "../src/client.ts";
 import { AUTH_LATE_MS, AUTH_TTL_MS } from "../src/lib/auth-window.ts";
-import { SIGNED_OUT, sessionOf } from "./session-support.ts";
-import {
-  APP_ORIGIN,
-  Browser,
-  bytesOf,
-  emulator,
-  ORIGIN,
-  PENDING_COOKIE,
-  postboxOf,
-  SESSION_COOKIE,
-  sha256,
-  signedInBrowser,
-  signIn,
-  storedTokens,
-  upload,
-  uploadForm,
-} from "./support.ts";
+import { Browser, signedInBrowser, signIn } from "./support/browser.ts";
+import { bytesOf, sha256 } from "./support/bytes.ts";
+import { emulator } from "./support/emulator-admin.ts";
+import { upload, uploadForm } from "./support/posts.ts";
+import { SIGNED_OUT, sessionOf } from "./support/session-checks.ts";
+import { APP_ORIGIN, ORIGIN, PENDING_COOKIE, SESSION_COOKIE } from "./support/test-env.ts";
+import { postboxOf, storedTokens } from "./support/vault-access.ts";
 
 describe("the whole flow", () => {
   it("signs in, reports the session, uploads 5 MiB that the library holds byte for byte", async () => {

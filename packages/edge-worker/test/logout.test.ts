@@ -9,7 +9,9 @@ import { describe, expect, it } from "vitest";
 import { getConfig } from "../src/config.ts";
 import { contractDetails, getSdk } from "../src/lib/digime.ts";
 import { LOGOUT_RESULT } from "../src/lib/logout.ts";
-import { APP_ORIGIN, signedInUser, storedTokens } from "./support.ts";
+import { signedInUser } from "./support/browser.ts";
+import { APP_ORIGIN } from "./support/test-env.ts";
+import { storedTokens } from "./support/vault-access.ts";
 
 describe("POST /auth/logout", () => {
   it("answers what it did and what it leaves in force at digi.me, and that is so", async () => {

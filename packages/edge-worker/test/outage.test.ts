@@ -1,15 +1,11 @@
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  bytesOf,
-  digime,
-  emulator,
-  errorOf,
-  expireStoredAccessToken,
-  signedInUser,
-  storedTokens,
-  upload,
-  uploadForm,
-} from "./support.ts";
+import { errorOf } from "./support/answers.ts";
+import { signedInUser } from "./support/browser.ts";
+import { bytesOf } from "./support/bytes.ts";
+import { digime } from "./support/digime-proxy.ts";
+import { emulator } from "./support/emulator-admin.ts";
+import { upload, uploadForm } from "./support/posts.ts";
+import { expireStoredAccessToken, storedTokens } from "./support/vault-access.ts";
 
 describe("digi.me down or failing", () => {
   afterEach(async () => {

@@ -9,19 +9,12 @@
 import { env } from "cloudflare:workers";
 import { seal } from "@digime-edge/sdk-core";
 import { describe, expect, it } from "vitest";
-import {
-  Browser,
-  bytesOf,
-  emulator,
-  expireStoredAccessToken,
-  publicKeyOf,
-  recordingVaults,
-  signedInUser,
-  storedTokens,
-  upload,
-  uploadForm,
-  uploadSealedParts,
-} from "./support.ts";
+import { Browser, signedInUser } from "./support/browser.ts";
+import { bytesOf } from "./support/bytes.ts";
+import { emulator } from "./support/emulator-admin.ts";
+import { upload, uploadForm } from "./support/posts.ts";
+import { publicKeyOf, uploadSealedParts } from "./support/sealed-uploads.ts";
+import { expireStoredAccessToken, recordingVaults, storedTokens } from "./support/vault-access.ts";
 
 const vaults = (env as unknown as Env).USER_VAULT;
 /**

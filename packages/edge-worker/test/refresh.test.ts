@@ -1,15 +1,11 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { createClient } from "../src/client.ts";
-import {
-  bytesOf,
-  emulator,
-  expireStoredAccessToken,
-  ORIGIN,
-  signedInUser,
-  storedTokens,
-  upload,
-  uploadForm,
-} from "./support.ts";
+import { signedInUser } from "./support/browser.ts";
+import { bytesOf } from "./support/bytes.ts";
+import { emulator } from "./support/emulator-admin.ts";
+import { upload, uploadForm } from "./support/posts.ts";
+import { ORIGIN } from "./support/test-env.ts";
+import { expireStoredAccessToken, storedTokens } from "./support/vault-access.ts";
 
 /** Small files are read whole (replayable); files over 1 MiB stream. */
 const sizes = (n: number) => Array.from({ length: n }, (_, i) => (i % 2 === 0 ? 64 * 1024 : 1200 * 1024 + i));

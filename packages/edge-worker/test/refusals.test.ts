@@ -1,20 +1,13 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { SIGNED_OUT, sessionOf } from "./session-support.ts";
-import {
-  APP_ORIGIN,
-  Browser,
-  bytesOf,
-  emulator,
-  expectSecurityHeaders,
-  ORIGIN,
-  postboxOf,
-  postFiles,
-  SESSION_COOKIE,
-  signedInBrowser,
-  upload,
-  uploadForm,
-} from "./support.ts";
+import { expectSecurityHeaders } from "./support/answers.ts";
+import { Browser, signedInBrowser } from "./support/browser.ts";
+import { bytesOf } from "./support/bytes.ts";
+import { emulator } from "./support/emulator-admin.ts";
+import { postFiles, upload, uploadForm } from "./support/posts.ts";
+import { SIGNED_OUT, sessionOf } from "./support/session-checks.ts";
+import { APP_ORIGIN, ORIGIN, SESSION_COOKIE } from "./support/test-env.ts";
+import { postboxOf } from "./support/vault-access.ts";
 
 const enc = new TextEncoder();
 

@@ -8,24 +8,19 @@ import { seal } from "@digime-edge/sdk-core";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createClient, EdgeClientError } from "../src/client.ts";
 import { REPLAYABLE_BYTES } from "../src/lib/upload.ts";
+import { errorOf } from "./support/answers.ts";
+import { Browser, signedInBrowser, signedInUser } from "./support/browser.ts";
+import { bytesOf, sha256, streamOf } from "./support/bytes.ts";
+import { emulator } from "./support/emulator-admin.ts";
 import {
-  APP_ORIGIN,
-  Browser,
-  bytesOf,
-  emulator,
-  errorOf,
-  ORIGIN,
   publicKeyOf,
   type SealedParts,
   sealFor,
   sealInNode,
-  sha256,
-  signedInBrowser,
-  signedInUser,
-  storedTokens,
-  streamOf,
   uploadSealedParts,
-} from "./support.ts";
+} from "./support/sealed-uploads.ts";
+import { APP_ORIGIN, ORIGIN } from "./support/test-env.ts";
+import { storedTokens } from "./support/vault-access.ts";
 
 const enc = new TextEncoder();
 

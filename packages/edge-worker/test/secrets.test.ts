@@ -1,29 +1,21 @@
 /**
  * No answer, header or log line ever carries the private key, a token or the session secret. Every
- * test file scans all of its answers and the Worker's log lines when it ends (see `support.ts`);
- * this file checks the scanner itself and drives every kind of answer, failures included.
+ * test file scans all of its answers and the Worker's log lines when it ends (see
+ * `support/secret-scan.ts`); this file checks the scanner itself and drives every kind of answer,
+ * failures included.
  */
 import { env } from "cloudflare:workers";
 import { seal } from "@digime-edge/sdk-core";
 import { describe, expect, it } from "vitest";
-import {
-  APP_ORIGIN,
-  Browser,
-  bytesOf,
-  digime,
-  emulator,
-  expireStoredAccessToken,
-  findSecrets,
-  postboxOf,
-  publicKeyOf,
-  recordedAnswers,
-  scanCounts,
-  signedInBrowser,
-  storedTokens,
-  upload,
-  uploadForm,
-  uploadSealedParts,
-} from "./support.ts";
+import { Browser, signedInBrowser } from "./support/browser.ts";
+import { bytesOf } from "./support/bytes.ts";
+import { digime } from "./support/digime-proxy.ts";
+import { emulator } from "./support/emulator-admin.ts";
+import { upload, uploadForm } from "./support/posts.ts";
+import { publicKeyOf, uploadSealedParts } from "./support/sealed-uploads.ts";
+import { findSecrets, recordedAnswers, scanCounts } from "./support/secret-scan.ts";
+import { APP_ORIGIN } from "./support/test-env.ts";
+import { expireStoredAccessToken, postboxOf, storedTokens } from "./support/vault-access.ts";
 
 describe("secrets never leave the Worker", () => {
   it("the scanner finds each kind of secret", async () => {

@@ -5,18 +5,12 @@
  * one is mixed with the new tokens.
  */
 import { describe, expect, it } from "vitest";
-import { expectNoSession, expectUploadUnauthenticated, sessionOf } from "./session-support.ts";
-import {
-  Browser,
-  emulator,
-  postboxOf,
-  SESSION_COOKIE,
-  signedInBrowser,
-  signIn,
-  storedTokens,
-  upload,
-  uploadForm,
-} from "./support.ts";
+import { Browser, signedInBrowser, signIn } from "./support/browser.ts";
+import { emulator } from "./support/emulator-admin.ts";
+import { upload, uploadForm } from "./support/posts.ts";
+import { expectNoSession, expectUploadUnauthenticated, sessionOf } from "./support/session-checks.ts";
+import { SESSION_COOKIE } from "./support/test-env.ts";
+import { postboxOf, storedTokens } from "./support/vault-access.ts";
 
 /** A browser whose only cookie is the session cookie `value` (as sent). */
 function withSession(value: string): Browser {

@@ -7,8 +7,10 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { vaultFor } from "../src/lib/session.ts";
-import { expectNoSession, expectUploadUnauthenticated } from "./session-support.ts";
-import { signedInBrowser, storedTokens, upload, uploadForm } from "./support.ts";
+import { signedInBrowser } from "./support/browser.ts";
+import { upload, uploadForm } from "./support/posts.ts";
+import { expectNoSession, expectUploadUnauthenticated } from "./support/session-checks.ts";
+import { storedTokens } from "./support/vault-access.ts";
 
 const testEnv = env as unknown as Env & { SESSION_IDLE_TIMEOUT_SECONDS: string };
 const IDLE_MS = Number(testEnv.SESSION_IDLE_TIMEOUT_SECONDS) * 1000;

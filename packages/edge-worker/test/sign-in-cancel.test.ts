@@ -5,7 +5,9 @@
  */
 import { describe, expect, it } from "vitest";
 import { SIGN_IN_ERROR_CODES } from "../src/routes/auth.ts";
-import { APP_ORIGIN, Browser, errorOf, ORIGIN, PENDING_COOKIE } from "./support.ts";
+import { errorOf } from "./support/answers.ts";
+import { Browser } from "./support/browser.ts";
+import { APP_ORIGIN, ORIGIN, PENDING_COOKIE } from "./support/test-env.ts";
 
 /** Starts a sign-in: the onboarding URL's `callback` (the Worker's error route, as given to digi.me). */
 async function start(browser: Browser, returnTo = `${APP_ORIGIN}/back`) {

@@ -8,7 +8,10 @@
 import { listDurableObjectIds } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { Browser, emulator, errorOf, PENDING_COOKIE, randomClientAddress } from "./support.ts";
+import { errorOf } from "./support/answers.ts";
+import { Browser, randomClientAddress } from "./support/browser.ts";
+import { emulator } from "./support/emulator-admin.ts";
+import { PENDING_COOKIE } from "./support/test-env.ts";
 
 /** `AUTH_START_LIMITER`'s limit in wrangler.jsonc: sign-ins started per client address a minute. */
 const SIGN_IN_LIMIT = 10;

@@ -7,21 +7,13 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { MAX_FORM_PARTS } from "../src/routes/files.ts";
-import { concatBytes } from "./bytes-support.ts";
-import {
-  type Browser,
-  bytesOf,
-  digime,
-  emulator,
-  errorOf,
-  postFiles,
-  sealFor,
-  signedInBrowser,
-  signedInUser,
-  upload,
-  uploadForm,
-  uploadSealedParts,
-} from "./support.ts";
+import { errorOf } from "./support/answers.ts";
+import { type Browser, signedInBrowser, signedInUser } from "./support/browser.ts";
+import { bytesOf, concatBytes } from "./support/bytes.ts";
+import { digime } from "./support/digime-proxy.ts";
+import { emulator } from "./support/emulator-admin.ts";
+import { postFiles, upload, uploadForm } from "./support/posts.ts";
+import { sealFor, uploadSealedParts } from "./support/sealed-uploads.ts";
 
 const enc = new TextEncoder();
 const BOUNDARY = "limits";

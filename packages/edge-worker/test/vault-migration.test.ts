@@ -8,15 +8,11 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { vaultFor } from "../src/lib/session.ts";
 import { migrateVault, VAULT_MIGRATIONS } from "../src/lib/vault-schema.ts";
-import {
-  emulator,
-  postboxOf,
-  putVaultBackToSchema0,
-  signedInUser,
-  storedTokens,
-  upload,
-  uploadForm,
-} from "./support.ts";
+import { signedInUser } from "./support/browser.ts";
+import { emulator } from "./support/emulator-admin.ts";
+import { upload, uploadForm } from "./support/posts.ts";
+import { postboxOf, storedTokens } from "./support/vault-access.ts";
+import { putVaultBackToSchema0 } from "./support/vault-schema-0.ts";
 
 const testEnv = env as unknown as Env;
 

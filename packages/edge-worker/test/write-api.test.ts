@@ -4,18 +4,12 @@
  * (accounts, user deletion) work. The import contract's side is in `test/import`.
  */
 import { describe, expect, it } from "vitest";
-import {
-  APP_ORIGIN,
-  Browser,
-  emulator,
-  errorOf,
-  expectSecurityHeaders,
-  ORIGIN,
-  postFhir,
-  SESSION_COOKIE,
-  signedInUser,
-  storedTokens,
-} from "./support.ts";
+import { errorOf, expectSecurityHeaders } from "./support/answers.ts";
+import { Browser, signedInUser } from "./support/browser.ts";
+import { emulator } from "./support/emulator-admin.ts";
+import { postFhir } from "./support/posts.ts";
+import { APP_ORIGIN, ORIGIN, SESSION_COOKIE } from "./support/test-env.ts";
+import { storedTokens } from "./support/vault-access.ts";
 
 describe("DIGIME_WRITE_API=postbox", () => {
   it("a redirect with an accountReference is refused with WRITE_API_MISMATCH, back to the app", async () => {

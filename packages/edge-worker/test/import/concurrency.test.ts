@@ -12,8 +12,12 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createClient } from "../../src/client.ts";
 import { REPLAYABLE_BYTES } from "../../src/lib/upload.ts";
-import { bytesOf, countingFetch, emulator, ORIGIN, SOAK, sha256, storedTokens } from "../support.ts";
-import { importedFiles, signedInImportUser } from "./import-support.ts";
+import { countingFetch } from "../support/browser.ts";
+import { bytesOf, sha256 } from "../support/bytes.ts";
+import { emulator } from "../support/emulator-admin.ts";
+import { importedFiles, signedInImportUser } from "../support/import-users.ts";
+import { ORIGIN, SOAK } from "../support/test-env.ts";
+import { storedTokens } from "../support/vault-access.ts";
 
 /** Imports at once (`PROOF_SOAK=1`: 200). */
 const N = SOAK ? 200 : 50;

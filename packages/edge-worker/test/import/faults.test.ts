@@ -5,18 +5,13 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { createClient } from "../../src/client.ts";
-import {
-  bytesOf,
-  digime,
-  emulator,
-  errorOf,
-  ORIGIN,
-  postFhir,
-  proxyScript,
-  upload,
-  uploadForm,
-} from "../support.ts";
-import { importedFiles, signedInImportUser } from "./import-support.ts";
+import { errorOf } from "../support/answers.ts";
+import { bytesOf } from "../support/bytes.ts";
+import { digime, proxyScript } from "../support/digime-proxy.ts";
+import { emulator } from "../support/emulator-admin.ts";
+import { importedFiles, signedInImportUser } from "../support/import-users.ts";
+import { postFhir, upload, uploadForm } from "../support/posts.ts";
+import { ORIGIN } from "../support/test-env.ts";
 
 afterEach(async () => {
   await digime("up");

@@ -12,19 +12,12 @@
 import fc from "fast-check";
 import { beforeAll, describe, it } from "vitest";
 import { sign } from "../../src/lib/signing.ts";
-import { expectFuzzedAnswer, fuzzAndReach } from "../fuzz-support.ts";
-import {
-  APP_ORIGIN,
-  Browser,
-  bytesOf,
-  ORIGIN,
-  SESSION_COOKIE,
-  SOAK,
-  signIn,
-  storedTokens,
-  streamOf,
-} from "../support.ts";
-import { accountReferenceOf, emulatorUserOf, signedInImportUser } from "./import-support.ts";
+import { Browser, signIn } from "../support/browser.ts";
+import { bytesOf, streamOf } from "../support/bytes.ts";
+import { expectFuzzedAnswer, fuzzAndReach } from "../support/fuzz-answers.ts";
+import { accountReferenceOf, emulatorUserOf, signedInImportUser } from "../support/import-users.ts";
+import { APP_ORIGIN, ORIGIN, SESSION_COOKIE, SOAK } from "../support/test-env.ts";
+import { storedTokens } from "../support/vault-access.ts";
 
 const SCALE = SOAK ? 20 : 1;
 

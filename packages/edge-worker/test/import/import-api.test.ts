@@ -9,21 +9,14 @@ import { getConfig } from "../../src/config.ts";
 import { contractDetails, getSdk } from "../../src/lib/digime.ts";
 import { ACCOUNT_MEMBERS } from "../../src/routes/accounts.ts";
 import { MAX_FHIR_BYTES } from "../../src/routes/fhir.ts";
-import {
-  APP_ORIGIN,
-  Browser,
-  emulator,
-  errorOf,
-  expectSecurityHeaders,
-  findSecrets,
-  ORIGIN,
-  postFhir,
-  SESSION_COOKIE,
-  storedTokens,
-  upload,
-  uploadForm,
-} from "../support.ts";
-import { signedInImportUser } from "./import-support.ts";
+import { errorOf, expectSecurityHeaders } from "../support/answers.ts";
+import { Browser } from "../support/browser.ts";
+import { emulator } from "../support/emulator-admin.ts";
+import { signedInImportUser } from "../support/import-users.ts";
+import { postFhir, upload, uploadForm } from "../support/posts.ts";
+import { findSecrets } from "../support/secret-scan.ts";
+import { APP_ORIGIN, ORIGIN, SESSION_COOKIE } from "../support/test-env.ts";
+import { storedTokens } from "../support/vault-access.ts";
 
 const BUNDLE = {
   resourceType: "Bundle",

@@ -7,23 +7,14 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createClient } from "../../src/client.ts";
 import { REPLAYABLE_BYTES } from "../../src/lib/upload.ts";
-import {
-  APP_ORIGIN,
-  Browser,
-  bytesOf,
-  emulator,
-  errorOf,
-  expectSecurityHeaders,
-  ORIGIN,
-  PENDING_COOKIE,
-  sha256,
-  signIn,
-  storedTokens,
-  streamOf,
-  upload,
-  uploadForm,
-} from "../support.ts";
-import { importedFiles, signedInImportUser } from "./import-support.ts";
+import { errorOf, expectSecurityHeaders } from "../support/answers.ts";
+import { Browser, signIn } from "../support/browser.ts";
+import { bytesOf, sha256, streamOf } from "../support/bytes.ts";
+import { emulator } from "../support/emulator-admin.ts";
+import { importedFiles, signedInImportUser } from "../support/import-users.ts";
+import { upload, uploadForm } from "../support/posts.ts";
+import { APP_ORIGIN, ORIGIN, PENDING_COOKIE } from "../support/test-env.ts";
+import { storedTokens } from "../support/vault-access.ts";
 
 const testEnv = env as unknown as Env;
 

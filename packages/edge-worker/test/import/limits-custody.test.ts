@@ -5,19 +5,13 @@
  * the isolate and the vault holds a refresh token, whichever call refreshed).
  */
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  APP_ORIGIN,
-  type Browser,
-  emulator,
-  errorOf,
-  expireStoredAccessToken,
-  postFhir,
-  recordingVaults,
-  storedTokens,
-  upload,
-  uploadForm,
-} from "../support.ts";
-import { signedInImportUser } from "./import-support.ts";
+import { errorOf } from "../support/answers.ts";
+import type { Browser } from "../support/browser.ts";
+import { emulator } from "../support/emulator-admin.ts";
+import { signedInImportUser } from "../support/import-users.ts";
+import { postFhir, upload, uploadForm } from "../support/posts.ts";
+import { APP_ORIGIN } from "../support/test-env.ts";
+import { expireStoredAccessToken, recordingVaults, storedTokens } from "../support/vault-access.ts";
 
 const BUNDLE = { resourceType: "Bundle", type: "collection", entry: [] };
 

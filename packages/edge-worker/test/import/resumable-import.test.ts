@@ -5,9 +5,10 @@
  */
 import { describe, expect, it } from "vitest";
 import { STAGING_PART_BYTES } from "../../src/lib/tus/upload-state.ts";
-import { bytesOf, errorOf, sha256 } from "../support.ts";
-import { contains, create, head, patch, stagedBytes, stagedKeys } from "../uploads/tus-support.ts";
-import { importedFiles, signedInImportUser } from "./import-support.ts";
+import { errorOf } from "../support/answers.ts";
+import { bytesOf, sha256 } from "../support/bytes.ts";
+import { importedFiles, signedInImportUser } from "../support/import-users.ts";
+import { contains, create, head, patch, stagedBytes, stagedKeys } from "../support/tus-requests.ts";
 
 describe("resumable imports", () => {
   it("cut off, resumed, imported once byte for byte; staged only encrypted; R2 empty after", async () => {

@@ -8,8 +8,12 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { vaultFor } from "../../src/lib/session.ts";
 import { VAULT_MIGRATIONS } from "../../src/lib/vault-schema.ts";
-import { errorOf, putVaultBackToSchema0, signIn, storedTokens, upload, uploadForm } from "../support.ts";
-import { signedInImportUser } from "./import-support.ts";
+import { errorOf } from "../support/answers.ts";
+import { signIn } from "../support/browser.ts";
+import { signedInImportUser } from "../support/import-users.ts";
+import { upload, uploadForm } from "../support/posts.ts";
+import { storedTokens } from "../support/vault-access.ts";
+import { putVaultBackToSchema0 } from "../support/vault-schema-0.ts";
 
 const testEnv = env as unknown as Env;
 

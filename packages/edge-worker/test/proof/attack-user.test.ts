@@ -9,16 +9,11 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { sign } from "../../src/lib/signing.ts";
-import {
-  APP_ORIGIN,
-  Browser,
-  emulator,
-  errorOf,
-  expectSecurityHeaders,
-  SESSION_COOKIE,
-  signedInUser,
-  storedTokens,
-} from "../support.ts";
+import { errorOf, expectSecurityHeaders } from "../support/answers.ts";
+import { Browser, signedInUser } from "../support/browser.ts";
+import { emulator } from "../support/emulator-admin.ts";
+import { APP_ORIGIN, SESSION_COOKIE } from "../support/test-env.ts";
+import { storedTokens } from "../support/vault-access.ts";
 
 const testEnv = env as unknown as Env;
 

@@ -30,30 +30,14 @@ import { openCookie, sealCookie } from "../../src/lib/sealed-cookie.ts";
 import { PENDING_PURPOSE } from "../../src/lib/session.ts";
 import { sign } from "../../src/lib/signing.ts";
 import { MAX_FORM_PARTS } from "../../src/routes/files.ts";
-import {
-  APP_ORIGIN,
-  Browser,
-  bytesOf,
-  emulator,
-  errorOf,
-  expectSecurityHeaders,
-  ORIGIN,
-  PENDING_COOKIE,
-  postboxOf,
-  postFiles,
-  publicKeyOf,
-  SESSION_COOKIE,
-  sealFor,
-  sha256,
-  signedInBrowser,
-  signedInUser,
-  signIn,
-  storedTokens,
-  streamOf,
-  upload,
-  uploadForm,
-  uploadSealedParts,
-} from "../support.ts";
+import { errorOf, expectSecurityHeaders } from "../support/answers.ts";
+import { Browser, signedInBrowser, signedInUser, signIn } from "../support/browser.ts";
+import { bytesOf, sha256, streamOf } from "../support/bytes.ts";
+import { emulator } from "../support/emulator-admin.ts";
+import { postFiles, upload, uploadForm } from "../support/posts.ts";
+import { publicKeyOf, sealFor, uploadSealedParts } from "../support/sealed-uploads.ts";
+import { APP_ORIGIN, ORIGIN, PENDING_COOKIE, SESSION_COOKIE } from "../support/test-env.ts";
+import { postboxOf, storedTokens } from "../support/vault-access.ts";
 
 const SESSION_SECRET = (env as unknown as Env).SESSION_SECRET;
 const enc = new TextEncoder();

@@ -17,18 +17,12 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createClient, type EdgeClientError } from "../../src/client.ts";
 import { REPLAYABLE_BYTES } from "../../src/lib/upload.ts";
-import {
-  bytesOf,
-  countingFetch,
-  emulator,
-  libraryCopies,
-  ORIGIN,
-  proxyScript,
-  SOAK,
-  sha256,
-  signedInUser,
-  storedTokens,
-} from "../support.ts";
+import { countingFetch, signedInUser } from "../support/browser.ts";
+import { bytesOf, sha256 } from "../support/bytes.ts";
+import { proxyScript } from "../support/digime-proxy.ts";
+import { emulator, libraryCopies } from "../support/emulator-admin.ts";
+import { ORIGIN, SOAK } from "../support/test-env.ts";
+import { storedTokens } from "../support/vault-access.ts";
 
 /** Uploads at once (`PROOF_SOAK=1`: 200). */
 const N = SOAK ? 200 : 50;

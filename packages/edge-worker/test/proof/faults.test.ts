@@ -19,27 +19,15 @@ import { seal } from "@digime-edge/sdk-core";
 import { afterEach, describe, expect, it } from "vitest";
 import { createClient } from "../../src/client.ts";
 import { REPLAYABLE_BYTES } from "../../src/lib/upload.ts";
-import {
-  type Browser,
-  bytesOf,
-  emulator,
-  errorOf,
-  expectSecurityHeaders,
-  expireStoredAccessToken,
-  libraryCopies,
-  ORIGIN,
-  postboxOf,
-  proxyScript,
-  publicKeyOf,
-  SOAK,
-  sha256,
-  signedInUser,
-  signIn,
-  storedTokens,
-  upload,
-  uploadForm,
-  uploadSealedParts,
-} from "../support.ts";
+import { errorOf, expectSecurityHeaders } from "../support/answers.ts";
+import { type Browser, signedInUser, signIn } from "../support/browser.ts";
+import { bytesOf, sha256 } from "../support/bytes.ts";
+import { proxyScript } from "../support/digime-proxy.ts";
+import { emulator, libraryCopies } from "../support/emulator-admin.ts";
+import { upload, uploadForm } from "../support/posts.ts";
+import { publicKeyOf, uploadSealedParts } from "../support/sealed-uploads.ts";
+import { ORIGIN, SOAK } from "../support/test-env.ts";
+import { expireStoredAccessToken, postboxOf, storedTokens } from "../support/vault-access.ts";
 
 /**
  * What an error answer to an upload means. `stored`: `no` when digi.me stored nothing (it refused,

@@ -14,7 +14,8 @@
  * - a redirect goes to this Worker, the app, or digi.me's onboarding;
  * - the security headers are on every answer;
  * - no answer carries a secret: the private key (whole, its body, any line of it), the session
- *   secret, or the user's tokens (and `support.ts` scans every answer again when the file ends).
+ *   secret, or the user's tokens (and `support/secret-scan.ts` scans every answer again when the
+ *   file ends).
  *
  * The number of runs is bounded (about 20 s on 2 cores); `PROOF_SOAK=1` runs twenty times more.
  */
@@ -25,25 +26,14 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { sealCookie } from "../../src/lib/sealed-cookie.ts";
 import { PENDING_PURPOSE } from "../../src/lib/session.ts";
 import { sign } from "../../src/lib/signing.ts";
-import { concatBytes } from "../bytes-support.ts";
-import { expectFuzzedAnswer, fuzzAndReach } from "../fuzz-support.ts";
-import {
-  APP_ORIGIN,
-  Browser,
-  bytesOf,
-  emulator,
-  expectSecurityHeaders,
-  ORIGIN,
-  PENDING_COOKIE,
-  publicKeyOf,
-  SESSION_COOKIE,
-  type SealedParts,
-  SOAK,
-  signedInBrowser,
-  signIn,
-  storedTokens,
-  streamOf,
-} from "../support.ts";
+import { expectSecurityHeaders } from "../support/answers.ts";
+import { Browser, signedInBrowser, signIn } from "../support/browser.ts";
+import { bytesOf, concatBytes, streamOf } from "../support/bytes.ts";
+import { emulator } from "../support/emulator-admin.ts";
+import { expectFuzzedAnswer, fuzzAndReach } from "../support/fuzz-answers.ts";
+import { publicKeyOf, type SealedParts } from "../support/sealed-uploads.ts";
+import { APP_ORIGIN, ORIGIN, PENDING_COOKIE, SESSION_COOKIE, SOAK } from "../support/test-env.ts";
+import { storedTokens } from "../support/vault-access.ts";
 
 const testEnv = env as unknown as Env;
 const SCALE = SOAK ? 20 : 1;

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { inLargeChunks, READ_CHUNK_BYTES, readBodyChunks } from "../../src/lib/body-chunks.ts";
-import { concatBytes } from "../bytes-support.ts";
+import { concatBytes } from "../support/bytes.ts";
 
 /** Deterministic bytes (not `support`'s: that file would scan this file's answers, and it has none). */
 function bytesOf(size: number, seed = 1): Uint8Array<ArrayBuffer> {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { getBoundary, MultipartError, MultipartReader } from "../../src/lib/multipart.ts";
-import { concatBytes } from "../bytes-support.ts";
+import { concatBytes } from "../support/bytes.ts";
 
 const enc = new TextEncoder();
 

@@ -7,8 +7,11 @@
 import { describe, expect, it } from "vitest";
 import { createClient, EdgeClientError } from "../../src/client.ts";
 import { STAGING_PART_BYTES } from "../../src/lib/tus/upload-state.ts";
-import { type Browser, bytesOf, emulator, ORIGIN, sha256, signedInUser } from "../support.ts";
-import { stagedKeys } from "./tus-support.ts";
+import { type Browser, signedInUser } from "../support/browser.ts";
+import { bytesOf, sha256 } from "../support/bytes.ts";
+import { emulator } from "../support/emulator-admin.ts";
+import { ORIGIN } from "../support/test-env.ts";
+import { stagedKeys } from "../support/tus-requests.ts";
 
 /**
  * The browser's `fetch` for the client, dropping the connection of the PATCHes at `cuts` (upload

@@ -9,9 +9,11 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { formatUploadMetadata } from "../../src/lib/tus/metadata.ts";
-import { expectFuzzedAnswer, fuzzAndReach } from "../fuzz-support.ts";
-import { APP_ORIGIN, type Browser, SOAK, signedInBrowser, storedTokens } from "../support.ts";
-import { create, head } from "./tus-support.ts";
+import { type Browser, signedInBrowser } from "../support/browser.ts";
+import { expectFuzzedAnswer, fuzzAndReach } from "../support/fuzz-answers.ts";
+import { APP_ORIGIN, SOAK } from "../support/test-env.ts";
+import { create, head } from "../support/tus-requests.ts";
+import { storedTokens } from "../support/vault-access.ts";
 
 const LENGTH = 2000;
 let user: Browser;

@@ -10,17 +10,12 @@ import { describe, expect, it } from "vitest";
 import { vaultFor } from "../../src/lib/session.ts";
 import { formatUploadMetadata, parseUploadMetadata } from "../../src/lib/tus/metadata.ts";
 import { STAGING_PART_BYTES } from "../../src/lib/tus/upload-state.ts";
-import {
-  APP_ORIGIN,
-  Browser,
-  bytesOf,
-  emulator,
-  errorOf,
-  expectSecurityHeaders,
-  signedInBrowser,
-  signedInUser,
-} from "../support.ts";
-import { create, createRaw, head, patch, stagedKeys, tusHeaders } from "./tus-support.ts";
+import { errorOf, expectSecurityHeaders } from "../support/answers.ts";
+import { Browser, signedInBrowser, signedInUser } from "../support/browser.ts";
+import { bytesOf } from "../support/bytes.ts";
+import { emulator } from "../support/emulator-admin.ts";
+import { APP_ORIGIN } from "../support/test-env.ts";
+import { create, createRaw, head, patch, stagedKeys, tusHeaders } from "../support/tus-requests.ts";
 
 const testEnv = env as unknown as Env;
 

@@ -5,8 +5,12 @@
  */
 import { describe, expect, it } from "vitest";
 import { STAGING_PART_BYTES } from "../../src/lib/tus/upload-state.ts";
-import { bytesOf, emulator, errorOf, publicKeyOf, sealInNode, sha256, signedInUser } from "../support.ts";
-import { contains, create, head, patch, stagedBytes, stagedKeys } from "./tus-support.ts";
+import { errorOf } from "../support/answers.ts";
+import { signedInUser } from "../support/browser.ts";
+import { bytesOf, sha256 } from "../support/bytes.ts";
+import { emulator } from "../support/emulator-admin.ts";
+import { publicKeyOf, sealInNode } from "../support/sealed-uploads.ts";
+import { contains, create, head, patch, stagedBytes, stagedKeys } from "../support/tus-requests.ts";
 
 const SIZE = 2 * STAGING_PART_BYTES + 1234567;
 

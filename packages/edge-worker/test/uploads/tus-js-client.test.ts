@@ -11,18 +11,12 @@ import NoopUrlStorage from "tus-js-client/lib.esm/noopUrlStorage.js";
 import BaseUpload from "tus-js-client/lib.esm/upload.js";
 import { describe, expect, it } from "vitest";
 import { STAGING_PART_BYTES } from "../../src/lib/tus/upload-state.ts";
-import {
-  APP_ORIGIN,
-  type Browser,
-  bytesOf,
-  emulator,
-  ORIGIN,
-  publicKeyOf,
-  sealInNode,
-  sha256,
-  signedInUser,
-} from "../support.ts";
-import { stagedKeys } from "./tus-support.ts";
+import { type Browser, signedInUser } from "../support/browser.ts";
+import { bytesOf, sha256 } from "../support/bytes.ts";
+import { emulator } from "../support/emulator-admin.ts";
+import { publicKeyOf, sealInNode } from "../support/sealed-uploads.ts";
+import { APP_ORIGIN, ORIGIN } from "../support/test-env.ts";
+import { stagedKeys } from "../support/tus-requests.ts";
 
 const LARGE = (env as unknown as { TUS_LARGE?: string }).TUS_LARGE === "1";
 const SIZE = LARGE ? 300 * 1024 * 1024 : 24 * 1024 * 1024;

@@ -1,6 +1,8 @@
 /** Checks on a browser's session that several suites make: signed out, and its uploads refused. */
 import { expect } from "vitest";
-import { type Browser, errorOf, upload, uploadForm } from "./support.ts";
+import { errorOf } from "./answers.ts";
+import type { Browser } from "./browser.ts";
+import { upload, uploadForm } from "./posts.ts";
 
 /** What `GET /api/session` answers without a session, on a postbox contract. */
 export const SIGNED_OUT = {

@@ -4,7 +4,8 @@
  */
 import { env } from "cloudflare:workers";
 import { formatUploadMetadata } from "../../src/lib/tus/metadata.ts";
-import { APP_ORIGIN, type Browser, type CallInit } from "../support.ts";
+import type { Browser, CallInit } from "./browser.ts";
+import { APP_ORIGIN } from "./test-env.ts";
 
 /** The staging bucket of the tests. */
 export const staging = (env as unknown as Env).TUS_STAGING;

@@ -7,7 +7,9 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
 import { vaultFor } from "../../src/lib/session.ts";
-import { Browser, emulator, signIn, storedTokens } from "../support.ts";
+import { Browser, signIn } from "./browser.ts";
+import { emulator } from "./emulator-admin.ts";
+import { storedTokens } from "./vault-access.ts";
 
 const testEnv = env as unknown as Env;
 

@@ -6,7 +6,9 @@
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { expect } from "vitest";
-import { APP_ORIGIN, DIGIME_5XX, errorOf, expectSecurityHeaders, findSecrets, ORIGIN } from "./support.ts";
+import { DIGIME_5XX, errorOf, expectSecurityHeaders } from "./answers.ts";
+import { findSecrets } from "./secret-scan.ts";
+import { APP_ORIGIN, ORIGIN } from "./test-env.ts";
 
 const ONBOARD_ORIGIN = new URL((env as unknown as Env).DIGIME_ONBOARD_URL).origin;
 
