@@ -1,29 +1,37 @@
 /**
- * The vault's schema migrations (`src/lib/vault-schema.ts`): a vault made with the schema from
- * before versions were kept, holding a signed-in user, still works after the upgrade; every step
- * runs once; a fresh vault ends at the latest version.
+ * The vault's schema migrations (`src/lib/vault-schema.ts`): step 1 is the schema deployed before
+ * versions were kept; a vault made with it, holding a signed-in user, still works after the
+ * upgrade; every step runs once; a fresh vault ends at the latest version.
  */
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { vaultFor } from "../src/lib/session.ts";
-import { migrateVault, VAULT_MIGRATIONS } from "../src/lib/vault-schema.ts";
+import { migrateVault, VAULT_MIGRATIONS, type VaultMigration } from "../src/lib/vault-schema.ts";
 import { signedInUser } from "./support/browser.ts";
+import { sha256 } from "./support/bytes.ts";
 import { emulator } from "./support/emulator-admin.ts";
 import { upload, uploadForm } from "./support/posts.ts";
 import { postboxOf, storedTokens } from "./support/vault-access.ts";
-import { putVaultBackToSchema0 } from "./support/vault-schema-0.ts";
+import { putVaultBackToSchema0, vaultTables } from "./support/vault-schema-0.ts";
 
 const testEnv = env as unknown as Env;
 
-const tables = (s: DurableObjectState) =>
-  s.storage.sql
-    .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-    .toArray()
-    .map((r) => r.name)
-    .filter((n) => !n.startsWith("_cf"));
+/**
+ * SHA-256 of the schema the vaults deployed before versions were kept were made with (the SQL of
+ * `src/vault.ts` at commit 1c0ac66, runs of white space made one space).
+ */
+const SCHEMA_0_SHA256 = "51887b72532a98d5a4330ca3a5b27e19c5157070160216221037f8f06546e6f9";
 
 describe("vault schema migrations", () => {
+  it("step 1 is the schema deployed before versions were kept", async () => {
+    const statements: string[] = [];
+    const recording = { exec: (query: string) => void statements.push(query) } as unknown as SqlStorage;
+    (VAULT_MIGRATIONS[0] as VaultMigration)(recording, 0);
+    const schema = statements.join(" ").replace(/\s+/g, " ").trim();
+    expect(await sha256(new TextEncoder().encode(schema))).toBe(SCHEMA_0_SHA256);
+  });
+
   it("a vault from before versions were kept, with a signed-in user, still uploads after the upgrade", async () => {
     const { browser, userId, before } = await signedInUser();
     const stub = vaultFor(testEnv, userId);
@@ -44,8 +52,8 @@ describe("vault schema migrations", () => {
     expect(await storedTokens(userId)).toEqual(before);
     await runInDurableObject(stub, (_i, s) => {
       // Those of the latest schema (later steps may add more), none of the first's that went.
-      expect(tables(s)).toEqual(expect.arrayContaining(["schema_version", "sign_in", "tokens"]));
-      expect(tables(s)).not.toContain("pending_auth");
+      expect(vaultTables(s.storage)).toEqual(expect.arrayContaining(["schema_version", "sign_in", "tokens"]));
+      expect(vaultTables(s.storage)).not.toContain("pending_auth");
       expect(s.storage.sql.exec<{ v: number }>("SELECT version AS v FROM schema_version").one().v).toBe(
         VAULT_MIGRATIONS.length,
       );
