@@ -240,6 +240,7 @@ const SIGN_IN: Record<string, Problem> = {
   AUTHORIZATION_FAILED: SIGN_IN_AGAIN,
   WRITE_API_MISMATCH: BY_CODE.WRITE_API_MISMATCH,
   InvalidPreauthorizationCode: { title: "That sign-in link had expired.", hint: "Connect again." },
+  RATE_LIMITED: { title: "Too many sign-ins from here.", hint: "Wait a minute, then connect again." },
   SIGN_IN_EXPIRED: {
     title: "Connecting took too long, so it was not completed.",
     hint: "Connect again: you have 30 minutes to finish at digi.me.",

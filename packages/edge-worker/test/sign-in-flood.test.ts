@@ -3,7 +3,8 @@
  * PKCE verifier, return address) in an encrypted cookie and touches no storage: the user's Durable
  * Object is made only at a valid callback. Each client address (`CF-Connecting-IP`) may start
  * `SIGN_IN_LIMIT` sign-ins a minute (the `AUTH_START_LIMITER` rate-limiting binding); past that,
- * 429 with `Retry-After` and nothing is asked of digi.me.
+ * nothing is asked of digi.me, and the browser goes back to its app with `?digimeError=RATE_LIMITED`
+ * and `Retry-After` (a 429 with `Retry-After` when its `returnTo` is not valid).
  */
 import { listDurableObjectIds } from "cloudflare:test";
 import { env } from "cloudflare:workers";
@@ -44,16 +45,23 @@ describe("sign-in floods", () => {
     expect((await vaults()).length).toBe(before + 1);
   });
 
-  it(`past ${SIGN_IN_LIMIT} sign-ins a minute from one address: 429 with Retry-After, and no call to digi.me`, async () => {
+  it(`past ${SIGN_IN_LIMIT} sign-ins a minute from one address: back to the app with RATE_LIMITED and Retry-After, no call to digi.me`, async () => {
     const address = randomClientAddress();
     const headers = { "CF-Connecting-IP": address };
+    /** Where a refused sign-in that names a valid `returnTo` is sent back to. */
+    const refusedTo = (returnTo: string) => {
+      const url = new URL(returnTo, "https://edge.test");
+      url.searchParams.set("digimeError", "RATE_LIMITED");
+      return url.href;
+    };
     let admitted = 0;
     let limited: Response | undefined;
     // Windows are a minute long: one may end during the loop, so up to twice the limit get through.
     for (let i = 0; i <= 2 * SIGN_IN_LIMIT && !limited; i++) {
       const calls = (await emulator.stats()).requests.authorize;
-      const answer = await new Browser().fetch("/auth/start", { headers });
-      if (answer.status === 302) {
+      const answer = await new Browser().fetch("/auth/start?returnTo=%2Fpage%3Fx%3D1", { headers });
+      expect(answer.status).toBe(302);
+      if (answer.headers.get("Location") !== refusedTo("/page?x=1")) {
         admitted++;
         continue;
       }
@@ -64,14 +72,29 @@ describe("sign-in floods", () => {
     expect(limited).toBeDefined();
     expect(admitted).toBeGreaterThanOrEqual(SIGN_IN_LIMIT);
     expect(admitted).toBeLessThanOrEqual(2 * SIGN_IN_LIMIT);
-    const refused = await errorOf(limited as Response);
-    expect(refused).toMatchObject({ status: 429, code: "RATE_LIMITED" });
-    expect(Number(refused.retryAfter)).toBeGreaterThanOrEqual(1);
-    expect(Number(refused.retryAfter)).toBeLessThanOrEqual(60);
-    expect((limited as Response).headers.get("Location")).toBeNull();
+    const retryAfter = Number((limited as Response).headers.get("Retry-After"));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(60);
     expect((limited as Response).headers.getSetCookie()).toEqual([]);
 
+    // A URL on an allowed app origin is gone back to as well (the default returnTo is `/`).
+    const app = await new Browser().fetch("/auth/start?returnTo=https%3A%2F%2Fapp.test%2Fhome", { headers });
+    expect(app.headers.get("Location")).toBe("https://app.test/home?digimeError=RATE_LIMITED");
+    const bare = await new Browser().fetch("/auth/start", { headers });
+    expect(bare.headers.get("Location")).toBe(refusedTo("/"));
+    // A returnTo that is not valid is never redirected to: the 429 as JSON.
+    const foreign = await new Browser().fetch("/auth/start?returnTo=https%3A%2F%2Fevil.test%2F", {
+      headers,
+    });
+    const refused = await errorOf(foreign);
+    expect(refused).toMatchObject({ status: 429, code: "RATE_LIMITED" });
+    expect(Number(refused.retryAfter)).toBe(retryAfter);
+    expect(foreign.headers.get("Location")).toBeNull();
+    expect(foreign.headers.getSetCookie()).toEqual([]);
+
     // Another address is not limited.
-    expect((await new Browser().fetch("/auth/start")).status).toBe(302);
+    const other = await new Browser().fetch("/auth/start");
+    expect(other.status).toBe(302);
+    expect(other.headers.get("Location")).not.toContain("digimeError");
   });
 });

@@ -36,6 +36,24 @@ function backToApp(c: Context<AppEnv>, returnTo: string, code: string): Response
   return c.redirect(withParam(returnTo, ERROR_PARAM, code), 302);
 }
 
+/** The `returnTo` of a `/auth/start` request, when it is valid (a path here or an allowed app origin). */
+function startReturnTo(c: Context<AppEnv>): string | undefined {
+  const self = new URL(c.req.url).origin;
+  return resolveReturnTo(c.req.query("returnTo"), self, c.get("config").allowedOrigins);
+}
+
+/**
+ * A sign-in refused by `AUTH_START_LIMITER`: a browser's navigation, not a script, so it goes back
+ * to its app with `?digimeError=RATE_LIMITED` and `Retry-After` (when its `returnTo` is valid; else
+ * the 429).
+ */
+function limitedBackToApp(c: Context<AppEnv>, retryAfterS: number): Response | undefined {
+  const returnTo = startReturnTo(c);
+  if (!returnTo) return undefined;
+  c.header("Retry-After", String(retryAfterS));
+  return backToApp(c, returnTo, "RATE_LIMITED");
+}
+
 /** digi.me's `errorCode`, when it is on the known list, else `AUTHORIZATION_FAILED`. */
 function digimeErrorCode(raw: string | undefined): string {
   return raw && SIGN_IN_ERROR_CODES.includes(raw) ? raw : "AUTHORIZATION_FAILED";
@@ -71,10 +89,10 @@ async function takePending(
  * `/auth/*`: start an authorization, receive digi.me's answer (success or failure), sign out.
  */
 export const auth = new Hono<AppEnv>()
-  .get("/start", signInLimit(), async (c) => {
+  .get("/start", signInLimit(limitedBackToApp), async (c) => {
     const config = c.get("config");
     const self = new URL(c.req.url).origin;
-    const returnTo = resolveReturnTo(c.req.query("returnTo"), self, config.allowedOrigins);
+    const returnTo = startReturnTo(c);
     if (!returnTo) {
       throw new ApiError(
         400,
