@@ -6,11 +6,12 @@
  * cookie (sent with `credentials: "include"`).
  */
 import { hc } from "hono/client";
-import { INCLUDE, parse, toError } from "./client-http.ts";
+import { INCLUDE, parse } from "./client-http.ts";
 import { type ImportApiMethods, importApiMethods } from "./client-import.ts";
 import { type ResumableMethods, resumableMethods } from "./client-resumable.ts";
 import { type UploadMethods, uploadMethods } from "./client-upload.ts";
 import type { AppType } from "./index.ts";
+import type { LogoutResult } from "./lib/logout.ts";
 import type { SessionInfo } from "./routes/session.ts";
 
 export { EdgeClientError, type EdgeErrorCode } from "./client-http.ts";
@@ -25,6 +26,7 @@ export type { SealedTransport, SealedUploadOptions, UploadMethods, UploadOptions
 export type { ApiErrorCode } from "./errors.ts";
 export type { AppType } from "./index.ts";
 export type { DescriptorInput as FileDescriptorInput } from "./lib/descriptor.ts";
+export type { LogoutResult } from "./lib/logout.ts";
 export { SEALED_HEADERS } from "./lib/sealed-envelope.ts";
 export type { AccountInfo, AccountsResult } from "./routes/accounts.ts";
 export type { FhirPushRequest, FhirPushResult, FhirVersion } from "./routes/fhir.ts";
@@ -61,8 +63,13 @@ export interface EdgeClient extends ImportApiMethods, ResumableMethods, UploadMe
    * @param options - `sourceType`.
    */
   signInUrl(returnTo?: string, options?: SignInOptions): string;
-  /** Signs out: the Worker forgets the user's tokens. */
-  signOut(): Promise<void>;
+  /**
+   * Signs out: the Worker forgets the user's tokens.
+   *
+   * @returns What signing out did, and what it did not revoke at digi.me (the authorization, the
+   *   tokens digi.me issued, the files written): `POST /auth/logout`'s answer.
+   */
+  signOut(): Promise<LogoutResult>;
 }
 
 /**
@@ -93,9 +100,7 @@ export function createClient(baseUrl: string, options: EdgeClientOptions = {}): 
       return `${base}/auth/start${search ? `?${search}` : ""}`;
     },
     async signOut() {
-      const response = await api.auth.logout.$post();
-      if (!response.ok)
-        throw toError(response.status, await response.text(), response.headers.get("Retry-After"));
+      return parse<LogoutResult>(await api.auth.logout.$post());
     },
   };
 }
