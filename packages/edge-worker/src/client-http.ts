@@ -27,9 +27,10 @@ export class EdgeClientError extends Error {
   /** Seconds to wait before trying again, when the Worker said so. */
   readonly retryAfter: number | undefined;
   /**
-   * The file may be in the library although the upload failed (`DIGIME_OUTCOME_UNKNOWN`: digi.me
-   * got it and its answer was lost). Neither the Worker nor this client sends it again by itself:
-   * do so only if a second copy is acceptable (or check the library first).
+   * The file may be in the library although the upload failed: `DIGIME_OUTCOME_UNKNOWN` (digi.me
+   * got it and its answer was lost), or `NETWORK` after the whole request body was sent (the
+   * Worker's answer was lost). Neither the Worker nor this client sends it again by itself: do so
+   * only if a second copy is acceptable (or check the library first).
    */
   readonly mayHaveArrived: boolean;
 
@@ -38,14 +39,22 @@ export class EdgeClientError extends Error {
    * @param code - The Worker's error code, or `NETWORK` / `ABORTED`.
    * @param message - A message for people.
    * @param retryAfter - Seconds from the answer's `Retry-After`, when it had one.
+   * @param options - `mayHaveArrived`: the request's body was sent before its answer was lost
+   *   (always so for `DIGIME_OUTCOME_UNKNOWN`).
    */
-  constructor(status: number, code: EdgeErrorCode, message: string, retryAfter?: number) {
+  constructor(
+    status: number,
+    code: EdgeErrorCode,
+    message: string,
+    retryAfter?: number,
+    options: { mayHaveArrived?: boolean } = {},
+  ) {
     super(message);
     this.name = "EdgeClientError";
     this.status = status;
     this.code = code;
     this.retryAfter = retryAfter;
-    this.mayHaveArrived = code === "DIGIME_OUTCOME_UNKNOWN";
+    this.mayHaveArrived = code === "DIGIME_OUTCOME_UNKNOWN" || options.mayHaveArrived === true;
   }
 }
 
@@ -68,6 +77,21 @@ export function toError(status: number, text: string, retryAfter: string | null)
   }
   const seconds = retryAfter === null ? undefined : Number(retryAfter);
   return new EdgeClientError(status, code, message, Number.isFinite(seconds) ? seconds : undefined);
+}
+
+/**
+ * The `NETWORK` error of an upload that got no answer from the Worker.
+ *
+ * @param bodySent - Whether the whole request body had been sent (or may have been: the client
+ *   cannot see it): then the Worker may have delivered the file, and `mayHaveArrived` says so.
+ * @param cause - What the transport threw, for its message.
+ */
+export function uploadGotNoAnswer(bodySent: boolean, cause?: unknown): EdgeClientError {
+  const detail = cause instanceof Error ? `: ${cause.message}` : "";
+  const message = bodySent
+    ? `the upload was sent but its answer was lost${detail}; the file may have arrived`
+    : `the upload got no answer${detail}`;
+  return new EdgeClientError(0, "NETWORK", message, undefined, { mayHaveArrived: bodySent });
 }
 
 /** What the client reads of a response (a `Response`, or `hc`'s typed one). */

@@ -3,7 +3,7 @@
  * of the sealed body, or a stream that counts what `fetch` has taken.
  */
 import type { SealedFile } from "@digime-edge/sdk-core";
-import { EdgeClientError, toError } from "./client-http.ts";
+import { EdgeClientError, toError, uploadGotNoAnswer } from "./client-http.ts";
 import type { UploadResult } from "./routes/files.ts";
 
 /** The part of `XMLHttpRequest` an upload uses. */
@@ -16,7 +16,11 @@ export interface XhrLike {
   status: number;
   responseText: string;
   getResponseHeader(name: string): string | null;
-  upload: { onprogress: ((e: { loaded: number; total: number; lengthComputable: boolean }) => void) | null };
+  upload: {
+    onprogress: ((e: { loaded: number; total: number; lengthComputable: boolean }) => void) | null;
+    /** Fired when the whole request body has been sent. */
+    onload?: (() => void) | null;
+  };
   onload: (() => void) | null;
   onerror: (() => void) | null;
   onabort: (() => void) | null;
@@ -31,7 +35,8 @@ export interface SendOptions {
 }
 
 /**
- * POSTs `body` with `XMLHttpRequest`, with the session cookie, reporting upload progress.
+ * POSTs `body` with `XMLHttpRequest`, with the session cookie, reporting upload progress. A
+ * connection lost after the whole body was sent is `NETWORK` with `mayHaveArrived`.
  *
  * @param Xhr - The `XMLHttpRequest` constructor.
  * @param url - Where to.
@@ -51,6 +56,10 @@ export function uploadWithXhr(
     xhr.open("POST", url);
     xhr.withCredentials = true;
     for (const [name, value] of Object.entries(headers)) xhr.setRequestHeader(name, value);
+    let bodySent = false;
+    xhr.upload.onload = () => {
+      bodySent = true;
+    };
     if (onProgress) {
       xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : undefined);
     }
@@ -64,7 +73,7 @@ export function uploadWithXhr(
     };
     xhr.onerror = () => {
       done();
-      reject(new EdgeClientError(0, "NETWORK", "the upload got no answer"));
+      reject(uploadGotNoAnswer(bodySent));
     };
     xhr.onabort = () => {
       done();
@@ -102,8 +111,16 @@ export async function sealedBlob(body: SealedFile["body"], signal: AbortSignal |
   return new Blob(parts);
 }
 
+/** A request body as a stream, and whether `fetch` has taken all of it. */
+export interface CountedBody {
+  /** The body for `fetch`. */
+  stream: ReadableStream<Uint8Array>;
+  /** Whether the stream has been read to its end (the whole body handed to the network). */
+  taken(): boolean;
+}
+
 /**
- * `body` as a stream that reports how much of it has been taken by `fetch`.
+ * `body` as a stream that reports how much of it has been taken by `fetch`, and whether all of it.
  *
  * @param body - The sealed body.
  * @param total - Its size, when known.
@@ -113,19 +130,23 @@ export function counted(
   body: SealedFile["body"],
   total: number | undefined,
   onProgress: SendOptions["onProgress"],
-): ReadableStream<Uint8Array> {
+): CountedBody {
   const source = body instanceof Uint8Array ? new Blob([body]).stream() : body;
-  if (!onProgress) return source;
   let sent = 0;
-  return source.pipeThrough(
+  let ended = false;
+  const stream = source.pipeThrough(
     new TransformStream<Uint8Array, Uint8Array>({
       transform(chunk, controller) {
         sent += chunk.byteLength;
         controller.enqueue(chunk);
-        onProgress(sent, total);
+        onProgress?.(sent, total);
+      },
+      flush() {
+        ended = true;
       },
     }),
   );
+  return { stream, taken: () => ended };
 }
 
 /** Whether this runs in a browser (a page or a worker with `XMLHttpRequest`). */

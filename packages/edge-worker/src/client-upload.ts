@@ -4,7 +4,7 @@
  * refreshed after the body was spent.
  */
 import { type FileDescriptor, type SealedFile, seal } from "@digime-edge/sdk-core";
-import { EdgeClientError, INCLUDE, parse } from "./client-http.ts";
+import { EdgeClientError, INCLUDE, parse, uploadGotNoAnswer } from "./client-http.ts";
 import { aborted, counted, isBrowser, sealedBlob, uploadWithXhr, type XhrLike } from "./client-transport.ts";
 import { completeDescriptor } from "./lib/complete-descriptor.ts";
 import type { DescriptorInput } from "./lib/descriptor.ts";
@@ -95,17 +95,22 @@ export function uploadMethods(
   session: () => Promise<SessionInfo>,
 ): UploadMethods {
   const Xhr = (globalThis as { XMLHttpRequest?: new () => XhrLike }).XMLHttpRequest;
-  const post = async (url: string, init: RequestInit, signal: AbortSignal | undefined) => {
+  /**
+   * POSTs with `fetch`. No answer is `NETWORK`, with `mayHaveArrived` unless the body is known not
+   * to have been sent whole (`bodySent`, for a stream; `fetch` does not tell for a form or a blob).
+   */
+  const post = async (
+    url: string,
+    init: RequestInit,
+    signal: AbortSignal | undefined,
+    bodySent: () => boolean = () => true,
+  ) => {
     let response: Response;
     try {
       response = await fetchFn(url, { ...INCLUDE, ...init, method: "POST", signal });
     } catch (error) {
       if (signal?.aborted) throw aborted();
-      throw new EdgeClientError(
-        0,
-        "NETWORK",
-        error instanceof Error ? error.message : "the upload got no answer",
-      );
+      throw uploadGotNoAnswer(bodySent(), error);
     }
     return parse<UploadResult>(response);
   };
@@ -164,7 +169,8 @@ export function uploadMethods(
     if (transport === "stream") {
       const body = counted(sealed.body, sealed.size, opts.onProgress);
       // `duplex` is needed for a stream body and missing from some RequestInit types.
-      return post(url, { headers, body, duplex: "half" } as RequestInit, opts.signal);
+      const init = { headers, body: body.stream, duplex: "half" } as RequestInit;
+      return post(url, init, opts.signal, body.taken);
     }
     const blob = await sealedBlob(sealed.body, opts.signal);
     if (transport === "xhr") {
