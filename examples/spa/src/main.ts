@@ -9,6 +9,7 @@ import { clearAccounts, deleteData, loadAccounts } from "./account-panel.ts";
 import { wireDeleteDialog } from "./delete-dialog.ts";
 import { byId } from "./dom.ts";
 import { describeError, describeSignInError } from "./messages.ts";
+import { forgetExpired } from "./resume-store.ts";
 import {
   checkSession,
   client,
@@ -79,4 +80,6 @@ if (signInError) {
   history.replaceState(null, "", `${location.pathname}${query ? `?${query}` : ""}${location.hash}`);
 }
 
+// What an earlier page kept to resume an upload that has expired since is no use: forget it.
+void forgetExpired().catch(() => {});
 void checkSession();

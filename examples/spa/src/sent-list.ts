@@ -1,19 +1,21 @@
 /**
  * The list of sent files: one entry per upload, with its badge, progress bar, problem, and the
- * buttons to cancel it or send it again.
+ * buttons to cancel it, pause and resume it (a resumable upload), or send it again.
  */
 import { h } from "./dom.ts";
 import { formatBytes } from "./format.ts";
 import type { Problem } from "./messages.ts";
-import type { UploadMethod, UploadProgress } from "./upload-modes.ts";
+import type { PauseSwitch } from "./pause-switch.ts";
+import { isResumable, type UploadMethod, type UploadProgress } from "./upload-modes.ts";
 
 /** `unknown`: the upload failed, yet the file may be in the library (`DIGIME_OUTCOME_UNKNOWN`). */
-export type Status = "queued" | "sending" | "delivered" | "failed" | "unknown" | "cancelled";
+export type Status = "queued" | "sending" | "paused" | "delivered" | "failed" | "unknown" | "cancelled";
 
 /** What the badge says for each status. */
 export const BADGE: Record<Status, string> = {
   queued: "queued",
   sending: "sending",
+  paused: "paused",
   delivered: "delivered",
   failed: "failed",
   unknown: "may have arrived",
@@ -27,6 +29,8 @@ export interface Entry {
   method: UploadMethod;
   status: Status;
   controller: AbortController;
+  /** Pauses and resumes the upload, when it is resumable. */
+  pause: PauseSwitch;
   view: EntryView;
 }
 
@@ -40,6 +44,8 @@ export interface EntryView {
   problem: HTMLElement;
   cancel: HTMLButtonElement;
   retry: HTMLButtonElement;
+  /** Pause or Resume; only for a resumable upload. */
+  pause: HTMLButtonElement;
 }
 
 /** Builds the list item of a file about to be sent. */
@@ -58,6 +64,7 @@ export function renderEntry(file: File, tags: string[], mode: UploadMethod): Ent
     { type: "button", class: "button small", "aria-label": `Send ${file.name} again` },
     "Retry",
   );
+  const pause = h("button", { type: "button", class: "button small" });
   const bar = h("div", { class: "progress-bar" });
   const progress = h(
     "div",
@@ -83,13 +90,14 @@ export function renderEntry(file: File, tags: string[], mode: UploadMethod): Ent
       h("span", { class: "file-icon", "aria-hidden": "true" }, extension),
       h("div", { class: "upload-main" }, h("p", { class: "upload-name", title: file.name }, file.name), meta),
       badge,
+      pause,
       retry,
       cancel,
     ),
     h("div", { class: "progress-row" }, progress, progressText),
     problem,
   );
-  return { item, badge, bar, progress, progressText, problem, cancel, retry };
+  return { item, badge, bar, progress, progressText, problem, cancel, retry, pause };
 }
 
 /** Sets an entry's status: its badge, buttons, problem and progress text. */
@@ -98,7 +106,11 @@ export function setStatus(entry: Entry, status: Status, problem?: Problem): void
   const { view } = entry;
   view.item.dataset.status = status;
   view.badge.textContent = BADGE[status];
-  view.cancel.hidden = status !== "queued" && status !== "sending";
+  view.cancel.hidden = status !== "queued" && status !== "sending" && status !== "paused";
+  view.pause.hidden = !isResumable(entry.file) || (status !== "sending" && status !== "paused");
+  const verb = status === "paused" ? "Resume" : "Pause";
+  view.pause.textContent = verb;
+  view.pause.setAttribute("aria-label", `${verb} ${entry.file.name}`);
   view.retry.hidden = !(
     status === "cancelled" ||
     status === "unknown" ||
@@ -112,6 +124,8 @@ export function setStatus(entry: Entry, status: Status, problem?: Problem): void
   if (status === "failed") view.progressText.textContent = "not saved";
   if (status === "unknown") view.progressText.textContent = "maybe saved";
   if (status === "cancelled") view.progressText.textContent = "stopped";
+  if (status === "paused")
+    view.progressText.textContent = `paused · ${view.progress.getAttribute("aria-valuenow") ?? 0}%`;
 }
 
 /**

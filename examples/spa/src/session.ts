@@ -19,7 +19,7 @@ export type Connection = "checking" | "signed-out" | "signed-in" | "unreachable"
 export const workerUrl = (import.meta.env.VITE_WORKER_URL ?? "").replace(/\/+$/, "");
 /** The Worker's typed client: everything that talks to the Worker goes through it. */
 export const client = createClient(workerUrl);
-const methods = createUploadMethods(client);
+const methods = createUploadMethods(client, workerUrl || location.origin);
 
 /** The session's state, read by the other parts of the page and changed only here. */
 export const session: {

@@ -1,10 +1,12 @@
 /**
  * The upload flow: files chosen or dropped join a queue and are sent one at a time by the upload
- * mode chosen with them, their entries in the sent list following each step.
+ * mode chosen with them, their entries in the sent list following each step. A paused upload keeps
+ * its place: the files after it wait until it is resumed (or cancelled).
  */
 import { EdgeClientError } from "@digime-edge/edge-worker/client";
 import { parseTags } from "./format.ts";
 import { describeError } from "./messages.ts";
+import { PauseSwitch } from "./pause-switch.ts";
 import { BADGE, type Entry, renderEntry, setProgress, setStatus } from "./sent-list.ts";
 import { session, setConnection } from "./session.ts";
 import { announce, showNotice, ui } from "./ui.ts";
@@ -27,11 +29,19 @@ export function addFiles(files: Iterable<File>): void {
       method: session.method,
       status: "queued",
       controller: new AbortController(),
+      pause: new PauseSwitch(),
       view: renderEntry(file, tags, session.method),
     };
     entry.view.cancel.addEventListener("click", () => {
       entry.controller.abort();
       if (entry.status === "queued") setStatus(entry, "cancelled");
+    });
+    entry.view.pause.addEventListener("click", () => {
+      const paused = entry.status === "sending";
+      if (!paused && entry.status !== "paused") return;
+      entry.pause.set(paused);
+      setStatus(entry, paused ? "paused" : "sending");
+      announce(`${file.name}: ${paused ? "paused" : "resumed"}`);
     });
     entry.view.retry.addEventListener("click", () => {
       if (session.connection !== "signed-in") {
@@ -39,6 +49,7 @@ export function addFiles(files: Iterable<File>): void {
         return;
       }
       entry.controller = new AbortController();
+      entry.pause = new PauseSwitch();
       setStatus(entry, "queued");
       queue.push(entry);
       void sendQueued();
@@ -81,6 +92,7 @@ async function send(entry: Entry): Promise<void> {
       file,
       descriptor: tags.length > 0 ? { tags } : undefined,
       signal: entry.controller.signal,
+      pause: entry.pause,
       onProgress: ({ phase, done }) => {
         if (done === undefined) {
           setProgress(entry, undefined, phase);

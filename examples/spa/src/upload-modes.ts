@@ -11,10 +11,23 @@
  *   digi.me over TLS. That API has no envelope, so there is nothing to seal on the device.
  *
  * A file over {@link RESUMABLE_THRESHOLD} goes in every mode through the Worker's resumable uploads
- * (`uploadResumable`, tus): in PATCHes, resumed after a dropped connection; a plain or import one
- * also after a page reload (its upload URL is kept in `localStorage` until it is delivered).
+ * (tus) with tus-js-client (`tus-upload.ts`): in PATCHes, resumed after a dropped connection, paused
+ * and resumed with the page's buttons, and resumed after a page reload when the same file is chosen
+ * again: its URL and, for a sealed one, its key (a non-extractable `CryptoKey`) are kept until it
+ * is delivered, refused or ended (`resume-store.ts`).
  */
 import type { EdgeClient, FileDescriptorInput, UploadResult } from "@digime-edge/edge-worker/client";
+import type { PauseSwitch } from "./pause-switch.ts";
+import {
+  forgetUpload,
+  keepPlan,
+  keepUrl,
+  keptPlan,
+  keptUrl,
+  PROVISIONAL_KEEP_MS,
+  resumeId,
+} from "./resume-store.ts";
+import { sendWithTus } from "./tus-upload.ts";
 
 /** The upload modes this app knows. */
 export type UploadMode = "sealed" | "plain" | "import";
@@ -36,8 +49,10 @@ export interface UploadRequest {
   descriptor: FileDescriptorInput | undefined;
   /** Called as the upload moves on: encrypting here (sealed mode), then sending. */
   onProgress: (progress: UploadProgress) => void;
-  /** Cancels the upload. */
+  /** Cancels the upload (a resumable one is ended: the Worker deletes what it has). */
   signal: AbortSignal;
+  /** Pauses and resumes a resumable upload (see {@link isResumable}); others ignore it. */
+  pause: PauseSwitch;
 }
 
 /** One way of uploading. */
@@ -57,8 +72,15 @@ export const RESUMABLE_THRESHOLD = 16 * 1024 * 1024;
 /** Bytes per PATCH of a resumable upload. */
 export const RESUMABLE_CHUNK_BYTES = 8 * 1024 * 1024;
 
-/** Where a plain upload's URL is kept between page loads: one key per file (name, size, date). */
-const resumeKey = (file: File) => `digime-upload:${file.name}:${file.size}:${file.lastModified}`;
+/**
+ * The failures after which a resumable upload is kept to be resumed (with Retry, or after a reload):
+ * the connection stayed down, another tab is sending it, the user asked too fast, the Worker's
+ * staging failed for a moment.
+ */
+const KEPT_ON = new Set(["NETWORK", "UPLOAD_LOCKED", "RATE_LIMITED", "STAGING_UNAVAILABLE"]);
+
+/** Whether `file` goes through resumable uploads (and can be paused). */
+export const isResumable = (file: File): boolean => file.size > RESUMABLE_THRESHOLD;
 
 /** The mode the page uses unless told otherwise. */
 export const DEFAULT_UPLOAD_MODE: UploadMode = "sealed";
@@ -79,61 +101,73 @@ const share = (part: number, whole: number | undefined): number | undefined => {
  * The upload modes, bound to a client.
  *
  * @param client - The edge Worker's typed client.
+ * @param workerOrigin - The Worker's origin (the page's own when it serves the page).
  * @returns One method per mode.
  */
-export function createUploadMethods(client: EdgeClient): Record<UploadMode, UploadMethod> {
-  /** A large file, resumable: sealed here or not; a plain one picks up where a reload left it. */
-  const resumable = async ({ file, descriptor, onProgress, signal }: UploadRequest, sealed: boolean) => {
-    const key = resumeKey(file);
-    const kept = sealed ? null : localStorage.getItem(key);
-    const send = (uploadUrl: string | undefined) =>
-      client.uploadResumable(file, {
+export function createUploadMethods(
+  client: EdgeClient,
+  workerOrigin: string,
+): Record<UploadMode, UploadMethod> {
+  /**
+   * A large file with tus-js-client: sealed here or not. The same file chosen again after a reload
+   * resumes the upload kept for it; a sealed one only with its kept key (else it starts again).
+   */
+  const resumable = async (request: UploadRequest, mode: UploadMode): Promise<UploadResult> => {
+    const { file, descriptor, onProgress, signal, pause } = request;
+    const sealed = mode === "sealed";
+    const id = resumeId(mode, file);
+    const kept = sealed ? await keptPlan(id) : undefined;
+    const plan =
+      kept ??
+      (await client.prepareResumable(file, {
         sealed,
-        ...(descriptor ? { descriptor } : {}),
         fileName: file.name,
+        ...(descriptor ? { descriptor } : {}),
+      }));
+    if (sealed && !kept) await keepPlan(id, plan, Date.now() + PROVISIONAL_KEEP_MS);
+    try {
+      const result = await sendWithTus({
+        endpoint: new URL("/api/uploads", workerOrigin).href,
+        file,
+        plan,
+        uploadUrl: !sealed || kept ? keptUrl(id) : undefined,
+        chunkSize: RESUMABLE_CHUNK_BYTES,
+        pause,
         signal,
-        chunkBytes: RESUMABLE_CHUNK_BYTES,
-        ...(uploadUrl ? { uploadUrl } : {}),
-        onUploadUrl: (url) => {
-          if (!sealed) localStorage.setItem(key, url);
+        onUploadUrl: (url, expiresAt = Date.now() + PROVISIONAL_KEEP_MS) => {
+          keepUrl(id, url, expiresAt);
+          if (sealed) void keepPlan(id, plan, expiresAt);
         },
         onProgress: (sent, total) => onProgress({ phase: "sending", done: share(sent, total) }),
       });
-    try {
-      const result = await (kept
-        ? send(kept).catch((error: unknown) => {
-            // Gone (expired, ended, another session's): start again.
-            const code = (error as { code?: string }).code;
-            if (code === "NOT_FOUND" || code === "UPLOAD_EXPIRED") return send(undefined);
-            throw error;
-          })
-        : send(undefined));
-      localStorage.removeItem(key);
+      await forgetUpload(id);
       return result;
     } catch (error) {
-      // Kept only while it can be resumed: a cancelled or cut-off upload, not a refused one.
-      const code = (error as { code?: string }).code;
-      if (code !== "ABORTED" && code !== "NETWORK") localStorage.removeItem(key);
+      // Kept only while it can be resumed later, not once it was refused or ended.
+      if (!KEPT_ON.has((error as { code?: string }).code ?? "")) await forgetUpload(id);
       throw error;
     }
   };
-  const sendAsIs: UploadMethod["upload"] = (request) => {
-    if (request.file.size > RESUMABLE_THRESHOLD) return resumable(request, false);
-    const { file, descriptor, onProgress, signal } = request;
-    return client.upload(file, descriptor, {
-      fileName: file.name,
-      signal,
-      onProgress: (sent, total) => onProgress({ phase: "sending", done: share(sent, total) }),
-    });
-  };
+  const sendAsIs =
+    (mode: UploadMode): UploadMethod["upload"] =>
+    (request) => {
+      if (isResumable(request.file)) return resumable(request, mode);
+      const { file, descriptor, onProgress, signal } = request;
+      return client.upload(file, descriptor, {
+        fileName: file.name,
+        signal,
+        onProgress: (sent, total) => onProgress({ phase: "sending", done: share(sent, total) }),
+      });
+    };
   return {
     sealed: {
       mode: "sealed",
       summary: "Encrypted on this device before it leaves: the Worker only ever sees ciphertext.",
       label: "encrypted here",
-      upload: ({ file, descriptor, onProgress, signal }) =>
-        file.size > RESUMABLE_THRESHOLD
-          ? resumable({ file, descriptor, onProgress, signal }, true)
+      upload: (request) => {
+        const { file, descriptor, onProgress, signal } = request;
+        return isResumable(file)
+          ? resumable(request, "sealed")
           : client.uploadSealed(file, descriptor, {
               fileName: file.name,
               signal,
@@ -148,19 +182,20 @@ export function createUploadMethods(client: EdgeClient): Record<UploadMode, Uplo
                   done: done === undefined ? undefined : SEALING_SHARE + done * (1 - SEALING_SHARE),
                 });
               },
-            }),
+            });
+      },
     },
     plain: {
       mode: "plain",
       summary: "Sent to the Worker over HTTPS; the Worker encrypts it on the way and keeps no copy.",
       label: "encrypted by the Worker",
-      upload: sendAsIs,
+      upload: sendAsIs("plain"),
     },
     import: {
       mode: "import",
       summary: "digi.me receives the file over TLS: its import API has no sealing on this device.",
       label: "sent over TLS",
-      upload: sendAsIs,
+      upload: sendAsIs("import"),
     },
   };
 }

@@ -14,7 +14,7 @@ import type { AppType } from "./index.ts";
 import type { LogoutResult } from "./lib/logout.ts";
 import type { SessionInfo } from "./routes/session.ts";
 
-export { EdgeClientError, type EdgeErrorCode } from "./client-http.ts";
+export { EdgeClientError, type EdgeErrorCode, toError } from "./client-http.ts";
 export type { ImportApiMethods, PushFhirOptions } from "./client-import.ts";
 export type {
   ResumableMethods,

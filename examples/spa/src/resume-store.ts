@@ -1,0 +1,121 @@
+/**
+ * What the browser keeps so that a resumable upload outlives the page (a reload, a closed tab), per
+ * file (its mode, name, size and date), until the upload is delivered, refused or ended, or expires:
+ *
+ * - its URL (`/api/uploads/{id}`) and expiry in `localStorage`: the URL only names the upload; the
+ *   Worker answers it to the session that created it, and 404 to anyone else;
+ * - for a sealed upload, its plan in IndexedDB: the AES-256 key as a non-extractable `CryptoKey`
+ *   (usage `encrypt` only: the page can neither read the key nor decrypt with it), the iv, and the
+ *   creation's metadata (the file's name, the wrapped key and the encrypted descriptor). Never in
+ *   `localStorage`, never as raw bytes: IndexedDB keeps the `CryptoKey` object itself.
+ */
+import type { ResumablePlan } from "@digime-edge/edge-worker/client";
+import type { UploadMode } from "./upload-modes.ts";
+
+const PREFIX = "digime-upload:";
+const DB_NAME = "digime-edge-uploads";
+const STORE = "sealed-plans";
+
+/** How long a plan is kept before the Worker has said when its upload expires: one day. */
+export const PROVISIONAL_KEEP_MS = 24 * 60 * 60 * 1000;
+
+/** The key under which one file's upload in `mode` is kept: its name, size and date. */
+export const resumeId = (mode: UploadMode, file: File): string =>
+  `${PREFIX}${mode}:${file.size}:${file.lastModified}:${file.name}`;
+
+/** A sealed upload's plan as IndexedDB holds it. */
+interface KeptPlan {
+  plan: ResumablePlan;
+  expiresAt: number;
+}
+
+/** The upload URL kept for `id`, unless it has expired. */
+export function keptUrl(id: string): string | undefined {
+  const kept = parseKept(localStorage.getItem(id));
+  return kept && kept.expiresAt > Date.now() ? kept.url : undefined;
+}
+
+/** Keeps `url` for `id` until `expiresAt` (ms since the epoch). */
+export function keepUrl(id: string, url: string, expiresAt: number): void {
+  localStorage.setItem(id, JSON.stringify({ url, expiresAt }));
+}
+
+/** The sealed upload's plan kept for `id`, unless it has expired. */
+export async function keptPlan(id: string): Promise<ResumablePlan | undefined> {
+  const kept = await request<KeptPlan | undefined>("readonly", (store) => store.get(id));
+  return kept && kept.expiresAt > Date.now() ? kept.plan : undefined;
+}
+
+/** Keeps a sealed upload's plan (its key as the `CryptoKey` it is) for `id` until `expiresAt`. */
+export async function keepPlan(id: string, plan: ResumablePlan, expiresAt: number): Promise<void> {
+  await request("readwrite", (store) => store.put({ plan, expiresAt } satisfies KeptPlan, id));
+}
+
+/** Forgets everything kept for `id`: the URL, and the plan with its key. */
+export async function forgetUpload(id: string): Promise<void> {
+  localStorage.removeItem(id);
+  await request("readwrite", (store) => store.delete(id));
+}
+
+/** Forgets every kept upload whose expiry has passed (the Worker has deleted it by then). */
+export async function forgetExpired(now = Date.now()): Promise<void> {
+  for (let i = localStorage.length - 1; i >= 0; i--) {
+    const id = localStorage.key(i);
+    if (!id?.startsWith(PREFIX)) continue;
+    const kept = parseKept(localStorage.getItem(id));
+    if (!kept || kept.expiresAt <= now) localStorage.removeItem(id);
+  }
+  const db = await openDb();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const transaction = db.transaction(STORE, "readwrite");
+      const cursor = transaction.objectStore(STORE).openCursor();
+      cursor.onsuccess = () => {
+        const at = cursor.result;
+        if (!at) return;
+        if (!((at.value as KeptPlan).expiresAt > now)) at.delete();
+        at.continue();
+      };
+      transaction.oncomplete = () => resolve();
+      transaction.onerror = () => reject(transaction.error);
+    });
+  } finally {
+    db.close();
+  }
+}
+
+function parseKept(text: string | null): { url: string; expiresAt: number } | undefined {
+  try {
+    const kept = JSON.parse(text ?? "null") as { url?: unknown; expiresAt?: unknown } | null;
+    if (typeof kept?.url === "string" && typeof kept.expiresAt === "number")
+      return { url: kept.url, expiresAt: kept.expiresAt };
+  } catch {
+    // not ours, or damaged: treated as nothing kept
+  }
+  return undefined;
+}
+
+function openDb(): Promise<IDBDatabase> {
+  return new Promise((resolve, reject) => {
+    const opening = indexedDB.open(DB_NAME, 1);
+    opening.onupgradeneeded = () => opening.result.createObjectStore(STORE);
+    opening.onsuccess = () => resolve(opening.result);
+    opening.onerror = () => reject(opening.error);
+  });
+}
+
+/** Runs one request on the plans' store and answers its result once its transaction is done. */
+async function request<T>(mode: IDBTransactionMode, make: (store: IDBObjectStore) => IDBRequest): Promise<T> {
+  const db = await openDb();
+  try {
+    return await new Promise<T>((resolve, reject) => {
+      const transaction = db.transaction(STORE, mode);
+      const made = make(transaction.objectStore(STORE));
+      transaction.oncomplete = () => resolve(made.result as T);
+      transaction.onerror = () => reject(transaction.error);
+      transaction.onabort = () => reject(transaction.error);
+    });
+  } finally {
+    db.close();
+  }
+}
