@@ -10,63 +10,41 @@
  * Against the local emulator, with an import dev contract and consent given at once:
  *   node packages/emulator/dist/cli.js --port 8788 --auto-approve --write-api import
  *
- * Settings: the environment (../shared/settings.ts); the defaults are the emulator's dev contract.
+ * Settings: the environment, read in runtime.ts; the defaults are the emulator's dev contract.
  * The file goes to digi.me as it is, over TLS: this API has no envelope (no sealing on the device).
  */
 import { init } from "@digime-edge/sdk-core";
 import { exampleDescriptor } from "../shared/descriptor.ts";
 import { pushReceiptAndListAccounts } from "../shared/push-receipt.ts";
-import { exampleSettings, fileArgument } from "../shared/settings.ts";
-import { signIn } from "../shared/sign-in.ts";
+import { signInTo } from "../shared/sign-in.ts";
+import { path, runtime, settings } from "./runtime.ts";
 
-const settings = await exampleSettings(
-  (name) => Bun.env[name],
-  (file) => Bun.file(file).text(),
-);
 const sdk = init(settings.config);
-// No `redirectUri`: the sign-in of the official SDK 10 on, whose `callback` is the redirect URI.
-const contractDetails = { contractId: settings.contractId, privateKey: settings.privateKey };
-const path = fileArgument(Bun.argv.slice(2), new URL(".", import.meta.url));
 
-// 1. Authorize and exchange the code: digi.me answers at the callback with `code` and
-//    `accountReference` (one of the accounts `readAccounts` lists).
-const signedIn = await signIn(sdk, {
-  contractDetails,
-  callback: settings.redirectUri,
-  state: "bun-push-example",
-  returns: ["accountReference"],
-});
-const { accountReference } = signedIn.values;
-console.log(`Authorized: account ${accountReference}`);
+// 1. Authorize and exchange the code (../shared/sign-in.ts; no `redirectUri` in `contractDetails`,
+//    the `callback` is the redirect URI): digi.me answers there with `code` and `accountReference`
+//    (one of the accounts `readAccounts` lists).
+const user = await signInTo(sdk, settings, "import", runtime);
 
 // 2. Push the file as a stream: `Bun.file(...).stream()` is a ReadableStream of bytes, sent as it
 //    is read; the file is never held whole in memory. The API carries no file name: it goes in
 //    `reference`.
+let sent = 0; // the bytes sent so far, as `onProgress` reports them
 const file = Bun.file(path);
 const fileName = path.split(/[\\/]/).at(-1) ?? "file";
-const { size } = file;
-let sent = 0;
 const { userAccessToken } = await sdk.pushData({
   type: "library",
-  contractDetails,
-  userAccessToken: signedIn.userAccessToken,
+  contractDetails: user.contractDetails,
+  userAccessToken: user.userAccessToken,
   data: {
     fileData: file.stream(),
-    fileDescriptor: exampleDescriptor("bun", "application/octet-stream", fileName),
+    fileDescriptor: exampleDescriptor(runtime.name, "application/octet-stream", fileName),
   },
   onProgress: (bytes) => {
     sent = bytes;
   },
 });
-// That is the token that last worked (refreshed if it had to be): keep it.
-console.log(`Pushed ${fileName} (${sent} of ${size} bytes, streamed)`);
 
-// 3. A JSON document from memory, then `readAccounts`; the result as one line of JSON.
-await pushReceiptAndListAccounts(sdk, {
-  contractDetails,
-  userAccessToken,
-  accountReference,
-  runtime: "bun",
-  runtimeVersion: `bun ${Bun.version}`,
-  file: { fileName, bytes: size, sent },
-});
+// 3. A JSON document from memory, with the token `pushData` returned: the one that last worked
+//    (refreshed if it had to be), to keep. Then `readAccounts`; the result as one line of JSON.
+await pushReceiptAndListAccounts(sdk, runtime, user, { fileName, bytes: file.size, sent, userAccessToken });

@@ -10,39 +10,20 @@
  * Against the local emulator, started with consent given at once:
  *   node packages/emulator/dist/cli.js --port 8788 --auto-approve --redirect-uri http://127.0.0.1:8787/auth/callback
  *
- * Settings: the environment (../shared/settings.ts); the defaults are the emulator's dev contract.
+ * Settings: the environment, read in runtime.ts; the defaults are the emulator's dev contract.
  * For an import contract (official SDK 9 on), see push-data.ts.
  */
 import { init } from "@digime-edge/sdk-core";
 import { exampleDescriptor } from "../shared/descriptor.ts";
-import { exampleSettings, fileArgument } from "../shared/settings.ts";
-import { signIn } from "../shared/sign-in.ts";
+import { signInTo } from "../shared/sign-in.ts";
 import { writeReceipt } from "../shared/write-receipt.ts";
+import { path, runtime, settings } from "./runtime.ts";
 
-const settings = await exampleSettings(
-  (name) => Deno.env.get(name),
-  (file) => Deno.readTextFile(file),
-);
 const sdk = init(settings.config);
-// With `redirectUri`: the postbox sign-in (official SDK up to 8).
-const contractDetails = {
-  contractId: settings.contractId,
-  privateKey: settings.privateKey,
-  redirectUri: settings.redirectUri,
-};
-const path = fileArgument(Deno.args, new URL(".", import.meta.url));
 
-// 1. Authorize and exchange the code: digi.me answers at the redirect URI with `code`,
-//    `postboxId` and `publicKey` (the postbox's key that seals each file).
-const signedIn = await signIn(sdk, {
-  contractDetails,
-  callback: settings.redirectUri,
-  state: "deno-example",
-  returns: ["postboxId", "publicKey"],
-});
-const { userAccessToken } = signedIn;
-const { postboxId, publicKey } = signedIn.values;
-console.log(`Authorized: postbox ${postboxId}`);
+// 1. Authorize and exchange the code (../shared/sign-in.ts): digi.me answers at the redirect URI
+//    with `code`, `postboxId` and `publicKey` (the postbox's key that seals each file).
+const user = await signInTo(sdk, settings, "postbox", runtime);
 
 // 2. Write the file as a stream: `Deno.open(...).readable` is a ReadableStream of bytes, encrypted
 //    as it flows; the file is never held whole in memory. The stream closes the file at its end.
@@ -50,26 +31,15 @@ const fileName = path.split(/[\\/]/).at(-1) ?? "file";
 const file = await Deno.open(path, { read: true });
 const { size } = await file.stat();
 const written = await sdk.write({
-  contractDetails,
-  userAccessToken,
-  postboxId,
-  publicKey,
+  ...user, // contractDetails, userAccessToken, postboxId, publicKey
   data: {
     fileData: file.readable,
     fileName,
-    fileDescriptor: exampleDescriptor("deno", "application/octet-stream"),
+    fileDescriptor: exampleDescriptor(runtime.name, "application/octet-stream"),
   },
 });
-// `written.userAccessToken` is the token that last worked (refreshed if it had to be): keep it.
 console.log(`Wrote ${fileName} (${size} bytes, streamed): ${written.status}`);
 
-// 3. A JSON document from memory; the result as one line of JSON.
-await writeReceipt(sdk, {
-  contractDetails,
-  userAccessToken: written.userAccessToken,
-  postboxId,
-  publicKey,
-  runtime: "deno",
-  runtimeVersion: `deno ${Deno.version.deno}`,
-  file: { fileName, bytes: size, status: written.status },
-});
+// 3. A JSON document from memory, with `written.userAccessToken`: the token that last worked
+//    (refreshed if it had to be), to keep. Last, the result as one line of JSON.
+await writeReceipt(sdk, runtime, user, { fileName, bytes: size, written });

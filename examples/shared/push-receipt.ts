@@ -4,7 +4,8 @@
  * among them), and print the result as one line of JSON.
  */
 import { exampleDescriptor } from "./descriptor.ts";
-import type { ExampleContract } from "./sign-in.ts";
+import type { ExampleRuntime } from "./settings.ts";
+import type { ExampleContract, SignedInUser } from "./sign-in.ts";
 
 /** The part of sdk-core's client used here (so this file imports nothing of it). */
 export interface PushClient<Token> {
@@ -20,47 +21,51 @@ export interface PushClient<Token> {
   }): Promise<{ accounts: { id: string; reference: string; type: string }[]; userAccessToken: Token }>;
 }
 
-/** What the script did before: who it is, and the file it pushed. */
+/** The file the script pushed before: its name, its size, and the last progress report. */
 export interface PushedFile<Token> {
-  contractDetails: ExampleContract;
-  /** The token that last worked. */
+  fileName: string;
+  bytes: number;
+  /** The bytes the last progress report counted. */
+  sent: number;
+  /** The token that last worked (`pushData` returned it, refreshed if it had to be). */
   userAccessToken: Token;
-  /** The redirect's `accountReference`. */
-  accountReference: string;
-  /** `node`, `deno` or `bun`. */
-  runtime: string;
-  /** The runtime and its version, e.g. `deno 2.5.0`. */
-  runtimeVersion: string;
-  /** The file's name, its size, and the bytes the last progress report counted. */
-  file: { fileName: string; bytes: number; sent: number };
 }
 
 /**
- * Pushes the receipt, reads the accounts and prints the result.
+ * Prints what the script pushed; pushes the receipt, with the token that last worked; reads the
+ * accounts and prints the result.
  *
  * @param sdk - sdk-core's client.
- * @param pushed - What the script pushed before.
+ * @param runtime - The script's runtime.
+ * @param user - The signed-in user (its token is replaced by the one the file's push returned).
+ * @param file - The file the script pushed before.
  * @returns The token that last worked.
  * @throws Error when no account has the sign-in's `accountReference`; sdk-core's errors.
  */
 export async function pushReceiptAndListAccounts<Token>(
   sdk: PushClient<Token>,
-  pushed: PushedFile<Token>,
+  runtime: ExampleRuntime,
+  user: SignedInUser<Token, "import">,
+  { fileName, bytes, sent, userAccessToken: token }: PushedFile<Token>,
 ): Promise<Token> {
-  const { contractDetails, accountReference, runtime, file } = pushed;
+  const { contractDetails, accountReference } = user;
+  console.log(`Pushed ${fileName} (${sent} of ${bytes} bytes, streamed)`);
   const receipt = {
-    example: runtime,
-    runtime: pushed.runtimeVersion,
-    file: file.fileName,
-    bytes: file.bytes,
+    example: runtime.name,
+    runtime: runtime.version,
+    file: fileName,
+    bytes,
     pushedAt: new Date().toISOString(),
   };
   const json = new TextEncoder().encode(JSON.stringify(receipt));
   let { userAccessToken } = await sdk.pushData({
     type: "library",
     contractDetails,
-    userAccessToken: pushed.userAccessToken,
-    data: { fileData: json, fileDescriptor: exampleDescriptor(runtime, "application/json", "receipt.json") },
+    userAccessToken: token,
+    data: {
+      fileData: json,
+      fileDescriptor: exampleDescriptor(runtime.name, "application/json", "receipt.json"),
+    },
   });
   console.log(`Pushed receipt.json (${json.byteLength} bytes)`);
 
@@ -75,7 +80,10 @@ export async function pushReceiptAndListAccounts<Token>(
     JSON.stringify({
       accountReference,
       accounts: listed.accounts.map(({ id, reference, type }) => ({ id, reference, type })),
-      files: [file, { fileName: "receipt.json", bytes: json.byteLength }],
+      files: [
+        { fileName, bytes, sent },
+        { fileName: "receipt.json", bytes: json.byteLength },
+      ],
       receipt,
     }),
   );

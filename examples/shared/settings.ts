@@ -19,6 +19,14 @@ export interface ExampleSettings {
   redirectUri: string;
 }
 
+/** The runtime a script runs on, named in what it sends (tags, the receipt). */
+export interface ExampleRuntime {
+  /** `node`, `deno` or `bun`. */
+  name: string;
+  /** The runtime and its version, e.g. `deno 2.5.0`. */
+  version: string;
+}
+
 const EMULATOR = "http://127.0.0.1:8788";
 const DEV_KEY_FILE = new URL("../../packages/emulator/.data/dev-contract.key.pem", import.meta.url);
 

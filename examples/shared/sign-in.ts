@@ -4,6 +4,7 @@
  * reads the answer at its redirect URI; the emulator with `--auto-approve` answers at once with
  * that redirect, so the scripts read it instead of following it.
  */
+import type { ExampleRuntime, ExampleSettings } from "./settings.ts";
 
 /** The contract as sdk-core takes it. */
 export interface ExampleContract {
@@ -28,7 +29,7 @@ export interface SignInClient<Token> {
 }
 
 /** What {@link signIn} needs. */
-export interface SignInOptions<Name extends string> {
+interface SignInOptions<Name extends string> {
   contractDetails: ExampleContract;
   /** Where digi.me sends the user back. */
   callback: string;
@@ -46,7 +47,7 @@ export interface SignInOptions<Name extends string> {
  * @returns The user's tokens and the redirect's parameters asked for.
  * @throws Error when digi.me shows a consent page instead of redirecting, or the sign-in failed.
  */
-export async function signIn<Token, Name extends string>(
+async function signIn<Token, Name extends string>(
   sdk: SignInClient<Token>,
   { contractDetails, callback, state, returns }: SignInOptions<Name>,
 ): Promise<{ userAccessToken: Token; values: Record<Name, string> }> {
@@ -80,4 +81,58 @@ or start the emulator with --auto-approve`);
     codeVerifier,
   });
   return { userAccessToken, values };
+}
+
+/** What digi.me's redirect names besides `code`, for each kind of contract. */
+const REDIRECT_VALUES = {
+  /** The postbox to write to, and its key that seals each file. */
+  postbox: ["postboxId", "publicKey"],
+  /** The account the pushed files are filed under (one of those `readAccounts` lists). */
+  import: ["accountReference"],
+} as const;
+
+/** A contract's kind: `postbox` (`write`, official SDK up to 8) or `import` (`pushData`, 10 on). */
+export type ContractKind = keyof typeof REDIRECT_VALUES;
+
+/** A signed-in user: the contract as signed in with, their token, and the redirect's values. */
+export type SignedInUser<Token, Kind extends ContractKind> = {
+  contractDetails: ExampleContract;
+  /** A secret: keep it server-side. */
+  userAccessToken: Token;
+} & Record<(typeof REDIRECT_VALUES)[Kind][number], string>;
+
+/**
+ * Signs the user in on the settings' contract ({@link signIn}) and prints where the files go. A
+ * postbox contract's `contractDetails` carry its `redirectUri` (the sign-in of official SDK up to
+ * 8); an import contract's do not, the `callback` being the redirect URI (10 on).
+ *
+ * @param sdk - sdk-core's client.
+ * @param settings - The contract and its redirect URI.
+ * @param kind - The contract's kind.
+ * @param runtime - The script's runtime (the sign-in's `state` names it).
+ * @returns The user: `contractDetails`, `userAccessToken` and the redirect's values.
+ * @throws Error as {@link signIn} does.
+ */
+export async function signInTo<Token, Kind extends ContractKind>(
+  sdk: SignInClient<Token>,
+  settings: ExampleSettings,
+  kind: Kind,
+  runtime: ExampleRuntime,
+): Promise<SignedInUser<Token, Kind>> {
+  const { contractId, privateKey, redirectUri } = settings;
+  const contractDetails: ExampleContract =
+    kind === "postbox" ? { contractId, privateKey, redirectUri } : { contractId, privateKey };
+  const { userAccessToken, values } = await signIn(sdk, {
+    contractDetails,
+    callback: redirectUri,
+    state: `${runtime.name}-${kind}-example`,
+    returns: REDIRECT_VALUES[kind],
+  });
+  const named = values as Record<string, string>;
+  console.log(
+    kind === "postbox"
+      ? `Authorized: postbox ${named.postboxId}`
+      : `Authorized: account ${named.accountReference}`,
+  );
+  return { contractDetails, userAccessToken, ...values } as SignedInUser<Token, Kind>;
 }

@@ -3,7 +3,8 @@
  * memory to the postbox, and print the result as one line of JSON.
  */
 import { exampleDescriptor } from "./descriptor.ts";
-import type { ExampleContract } from "./sign-in.ts";
+import type { ExampleRuntime } from "./settings.ts";
+import type { ExampleContract, SignedInUser } from "./sign-in.ts";
 
 /** The part of sdk-core's client used here (so this file imports nothing of it). */
 export interface WriteClient<Token> {
@@ -16,41 +17,37 @@ export interface WriteClient<Token> {
   }): Promise<{ status: string; userAccessToken: Token }>;
 }
 
-/** What the script did before: who it is, where it writes, and the file it wrote. */
+/** The file the script wrote before: its name, its size, and what `write` returned. */
 export interface WrittenFile<Token> {
-  contractDetails: ExampleContract;
-  /** The token that last worked. */
-  userAccessToken: Token;
-  /** The redirect's `postboxId` and `publicKey`. */
-  postboxId: string;
-  publicKey: string;
-  /** `node`, `deno` or `bun`. */
-  runtime: string;
-  /** The runtime and its version, e.g. `deno 2.5.0`. */
-  runtimeVersion: string;
-  /** The file's name, its size, and what the write returned as its status. */
-  file: { fileName: string; bytes: number; status: string };
+  fileName: string;
+  bytes: number;
+  /** `write`'s result: the status, and the token that last worked (refreshed if it had to be). */
+  written: { status: string; userAccessToken: Token };
 }
 
 /**
- * Writes the receipt and prints the result.
+ * Writes the receipt, with the token that last worked, and prints the result.
  *
  * @param sdk - sdk-core's client.
- * @param written - What the script wrote before.
+ * @param runtime - The script's runtime.
+ * @param user - The signed-in user (its token is replaced by the one the file's write returned).
+ * @param file - The file the script wrote before.
  * @returns The token that last worked.
  * @throws sdk-core's errors.
  */
 export async function writeReceipt<Token>(
   sdk: WriteClient<Token>,
-  written: WrittenFile<Token>,
+  runtime: ExampleRuntime,
+  user: SignedInUser<Token, "postbox">,
+  { fileName, bytes, written }: WrittenFile<Token>,
 ): Promise<Token> {
-  const { contractDetails, postboxId, publicKey, runtime, file } = written;
+  const { contractDetails, postboxId, publicKey } = user;
   const receipt = {
-    example: runtime,
-    runtime: written.runtimeVersion,
-    file: file.fileName,
-    bytes: file.bytes,
-    status: file.status,
+    example: runtime.name,
+    runtime: runtime.version,
+    file: fileName,
+    bytes,
+    status: written.status,
     writtenAt: new Date().toISOString(),
   };
   const json = new TextEncoder().encode(JSON.stringify(receipt));
@@ -62,17 +59,15 @@ export async function writeReceipt<Token>(
     data: {
       fileData: json,
       fileName: "receipt.json",
-      fileDescriptor: exampleDescriptor(runtime, "application/json"),
+      fileDescriptor: exampleDescriptor(runtime.name, "application/json"),
     },
   });
   console.log(`Wrote receipt.json (${json.byteLength} bytes): ${wroteJson.status}`);
 
-  console.log(
-    JSON.stringify({
-      postboxId,
-      files: [file, { fileName: "receipt.json", bytes: json.byteLength, status: wroteJson.status }],
-      receipt,
-    }),
-  );
+  const files = [
+    { fileName, bytes, status: written.status },
+    { fileName: "receipt.json", bytes: json.byteLength, status: wroteJson.status },
+  ];
+  console.log(JSON.stringify({ postboxId, files, receipt }));
   return wroteJson.userAccessToken;
 }
