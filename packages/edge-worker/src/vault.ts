@@ -1,8 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
-import type { TokenValue, UserAccessToken } from "@digime-edge/sdk-core";
+import type { TokenValue } from "@digime-edge/sdk-core";
 import { getConfig } from "./config.ts";
-import { AUTH_TTL_MS } from "./lib/auth-window.ts";
-import { contractDetails, getSdk } from "./lib/digime.ts";
 import { RateBudget } from "./lib/rate-budget.ts";
 import { type OpenUploadInput, openUpload } from "./lib/tus/open-upload.ts";
 import {
@@ -12,20 +10,19 @@ import {
   type UploadResult,
 } from "./lib/tus/upload-state.ts";
 import { UploadLeases } from "./lib/upload-leases.ts";
-import { callFailure, TokenRefresher } from "./lib/vault-refresh.ts";
+import { TokenRefresher } from "./lib/vault-refresh.ts";
 import { migrateVault } from "./lib/vault-schema.ts";
+import { claimSignIn, completeSignIn, type SignInCompletion } from "./lib/vault-sign-in.ts";
 import {
-  type Authorization,
   NO_SESSION,
   readTokens,
-  storeAuthorization,
   type TokenRow,
   type VaultResult,
   type VaultSession,
   type WriteGrant,
   writesWith,
 } from "./lib/vault-tokens.ts";
-import { tooManyUploads, writeRefusal } from "./lib/write-admission.ts";
+import { admitWrite, type WriteRequest, writeRefusal } from "./lib/write-admission.ts";
 
 export {
   FRESHNESS_MARGIN_MS,
@@ -39,8 +36,9 @@ export {
  * credentials (one sign-in's session). Nothing it answers over RPC leaves the Worker: the Worker
  * hands the browser only {@link VaultSession}.
  *
- * A shell over its concerns: token custody (`lib/vault-tokens.ts`), single-flight refreshes
- * (`lib/vault-refresh.ts`), write admission (`lib/write-admission.ts`), the rate budget
+ * A shell over its concerns: sign-ins (`lib/vault-sign-in.ts`), token custody
+ * (`lib/vault-tokens.ts`), single-flight refreshes (`lib/vault-refresh.ts`), write admission
+ * (`lib/write-admission.ts`), the rate budget
  * (`lib/rate-budget.ts`), upload slots (`lib/upload-leases.ts`) and resumable uploads
  * (`lib/tus/upload-state.ts`).
  */
@@ -62,21 +60,9 @@ export class UserVault extends DurableObject<Env> {
     migrateVault(this.ctx.storage);
   }
 
-  /**
-   * Claims this (fresh) vault for the sign-in whose session id names it: only once, and only while
-   * it holds nothing. A sign-in whose exchange then fails leaves only the claim, which the alarm
-   * deletes.
-   *
-   * @returns Whether the claim was taken.
-   */
+  /** Claims this fresh vault for the sign-in its id names, once (see `lib/vault-sign-in.ts`). */
   async claimSignIn(): Promise<boolean> {
-    const sql = this.ctx.storage.sql;
-    const taken = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM sign_in").one().n > 0;
-    if (taken || readTokens(sql)) return false;
-    const now = Date.now();
-    sql.exec("INSERT INTO sign_in (id, claimed_at) VALUES (1, ?)", now);
-    await this.ctx.storage.setAlarm(now + AUTH_TTL_MS);
-    return true;
+    return claimSignIn(this.ctx.storage);
   }
 
   /**
@@ -116,32 +102,13 @@ export class UserVault extends DurableObject<Env> {
 
   /**
    * Completes a sign-in here, so that its tokens never pass through the isolate: exchanges the
-   * authorization code with digi.me and stores what it gave (tokens only ever come from the
-   * vault's own exchange, never over RPC). Answers only when the refresh token expires (the
-   * session cookie lasts no longer).
+   * code with digi.me and stores what it gave (tokens only ever come from the vault's own
+   * exchange, never over RPC). Returns only when the refresh token expires.
    *
-   * @param input - The authorization code and its PKCE verifier, and what the redirect carried:
-   *   the postbox credentials (postbox contract) or the account reference (import contract).
+   * @param input - The code, its PKCE verifier, and the postbox credentials or account reference.
    */
-  async completeAuthorization(
-    input: { code: string; codeVerifier: string } & Omit<Authorization, "token">,
-  ): Promise<VaultResult<{ refreshExpiry: number }>> {
-    let token: UserAccessToken;
-    try {
-      const config = getConfig(this.env);
-      token = await getSdk(config).exchangeCodeForToken({
-        contractDetails: contractDetails(config),
-        authorizationCode: input.code,
-        codeVerifier: input.codeVerifier,
-      });
-    } catch (error) {
-      return { ok: false, ...callFailure("exchange_failed", error) };
-    }
-    const { postboxId, publicKey, accountReference } = input;
-    const now = Date.now();
-    storeAuthorization(this.ctx.storage.sql, { token, postboxId, publicKey, accountReference }, now);
-    await this.ctx.storage.setAlarm(now + this.#idleMs());
-    return { ok: true, refreshExpiry: token.refreshToken.expiry };
+  async completeAuthorization(input: SignInCompletion): Promise<VaultResult<{ refreshExpiry: number }>> {
+    return completeSignIn(this.ctx.storage, getConfig(this.env), input);
   }
 
   /** What the browser may know about this user. */
@@ -153,44 +120,16 @@ export class UserVault extends DurableObject<Env> {
   }
 
   /**
-   * Admits one write: takes from the user's rate budget, then answers a token that is fresh now
-   * (refreshing it, single-flight, when it is close to expiry) with the postbox credentials.
+   * Admits one write (see `admitWrite` in `lib/write-admission.ts`): a token that is fresh now,
+   * where to write, and an upload slot held until {@link UserVault.releaseWrite}.
    *
-   * @param input - The per-minute budget and the uploads allowed at once (the Worker's settings)
-   *   and, for a sealed upload, the size of its wrapped AES key: it must be the postbox key's
-   *   modulus size, else the write is refused (400 `BAD_SYMMETRICAL_KEY`) before the budget is
-   *   touched or a token refreshed. An upload over `maxConcurrent` is refused (429
-   *   `TOO_MANY_UPLOADS`) before the budget is touched. An admitted write holds an upload slot
-   *   until {@link UserVault.releaseWrite}.
+   * @param input - The limits in force and, for a sealed upload, its wrapped key's size.
    */
-  async acquireWrite(input: {
-    ratePerMinute: number;
-    maxConcurrent: number;
-    wrappedKeyBytes?: number;
-  }): Promise<VaultResult<WriteGrant>> {
+  async acquireWrite(input: WriteRequest): Promise<VaultResult<WriteGrant>> {
     const row = await this.#activeRow();
     if (!row) return { ok: false, ...NO_SESSION };
-    const writeApi = getConfig(this.env).writeApi;
-    const refused = writeRefusal(row, writeApi, input.wrappedKeyBytes, "write");
-    if (refused) return refused;
-    if (this.#leases.active(Date.now()) >= input.maxConcurrent) {
-      return tooManyUploads(input.maxConcurrent);
-    }
-    const limited = this.#budget.spend(input.ratePerMinute);
-    if (limited) return limited;
-    const leaseId = crypto.randomUUID();
-    this.#leases.take(leaseId, input.maxConcurrent, Date.now());
-    const fresh = await this.#tokens.freshAccess(row);
-    if (!fresh.ok) {
-      this.#leases.release(leaseId);
-      return fresh;
-    }
-    const { accessToken } = fresh;
-    if (writeApi === "import") {
-      return { ok: true, accessToken, accountReference: row.account_reference as string, leaseId };
-    }
-    const { postbox_id: postboxId, public_key: publicKey } = row;
-    return { ok: true, accessToken, postboxId: postboxId as string, publicKey: publicKey as string, leaseId };
+    const vault = { budget: this.#budget, leases: this.#leases, tokens: this.#tokens };
+    return admitWrite(row, getConfig(this.env).writeApi, input, vault);
   }
 
   /**

@@ -1,7 +1,16 @@
 /** The vault's checks before it admits a write or a resumable upload, and their refusals. */
 import type { WriteApi } from "../config.ts";
 import type { ApiFailure } from "./digime.ts";
-import { modulusBytes, type TokenRow, writesWith } from "./vault-tokens.ts";
+import type { RateBudget } from "./rate-budget.ts";
+import type { UploadLeases } from "./upload-leases.ts";
+import type { TokenRefresher } from "./vault-refresh.ts";
+import {
+  modulusBytes,
+  type TokenRow,
+  type VaultResult,
+  type WriteGrant,
+  writesWith,
+} from "./vault-tokens.ts";
 
 /** A refusal, as a vault operation answers it. */
 export type Refusal = { ok: false } & ApiFailure;
@@ -60,4 +69,62 @@ export function tooManyUploads(limit: number): Refusal {
     message: `at most ${limit} uploads at once; send this one when another has ended`,
     retryAfter: 5,
   };
+}
+
+/** What a write asks the vault for. */
+export interface WriteRequest {
+  /** The per-minute rate budget (the Worker's setting). */
+  ratePerMinute: number;
+  /** The uploads allowed at once (the Worker's setting). */
+  maxConcurrent: number;
+  /** A sealed upload's wrapped AES key size: it must be the postbox key's modulus size. */
+  wrappedKeyBytes?: number;
+}
+
+/** What admitting a write draws on: the vault's rate budget, upload slots and refresher. */
+export interface WriteResources {
+  /** The user's rate budget. */
+  budget: RateBudget;
+  /** The user's upload slots. */
+  leases: UploadLeases;
+  /** The vault's single-flight refresher. */
+  tokens: TokenRefresher;
+}
+
+/**
+ * Admits one write of the session in `row`: refused when it cannot write ({@link writeRefusal}),
+ * then over `maxConcurrent` uploads (429 `TOO_MANY_UPLOADS`) before the budget is touched, then
+ * over the rate budget; else it takes an upload slot and a token that is fresh now (refreshed,
+ * single-flight, when close to expiry; the slot is given back when that fails).
+ *
+ * @param row - The session's row.
+ * @param writeApi - The write API in use.
+ * @param input - The limits in force and a sealed upload's wrapped key size.
+ * @param vault - The vault's budget, slots and refresher.
+ * @returns The token, where to write, and the slot; or the refusal.
+ */
+export async function admitWrite(
+  row: TokenRow,
+  writeApi: WriteApi,
+  input: WriteRequest,
+  vault: WriteResources,
+): Promise<VaultResult<WriteGrant>> {
+  const refused = writeRefusal(row, writeApi, input.wrappedKeyBytes, "write");
+  if (refused) return refused;
+  if (vault.leases.active(Date.now()) >= input.maxConcurrent) return tooManyUploads(input.maxConcurrent);
+  const limited = vault.budget.spend(input.ratePerMinute);
+  if (limited) return limited;
+  const leaseId = crypto.randomUUID();
+  vault.leases.take(leaseId, input.maxConcurrent, Date.now());
+  const fresh = await vault.tokens.freshAccess(row);
+  if (!fresh.ok) {
+    vault.leases.release(leaseId);
+    return fresh;
+  }
+  const { accessToken } = fresh;
+  if (writeApi === "import") {
+    return { ok: true, accessToken, accountReference: row.account_reference as string, leaseId };
+  }
+  const { postbox_id: postboxId, public_key: publicKey } = row;
+  return { ok: true, accessToken, postboxId: postboxId as string, publicKey: publicKey as string, leaseId };
 }
