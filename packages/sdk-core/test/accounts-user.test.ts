@@ -1,12 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { deleteUser, readAccounts, ServerError, TypeValidationError } from "../src/index.ts";
-import { APPLICATION_ID, contractDetails, type FakeDigime, PUSH_ACCOUNT } from "./support/fake-digime.ts";
+import { APPLICATION_ID, contractDetails, PUSH_ACCOUNT } from "./support/fake-digime.ts";
 import { sdkFor, useFakeDigime } from "./support/use-fake-digime.ts";
 
-let fake: FakeDigime;
-useFakeDigime((started) => {
-  fake = started;
-});
+const fake = useFakeDigime();
 
 const sdk = () => sdkFor(fake);
 const config = () => ({ applicationId: APPLICATION_ID, baseUrl: fake.baseUrl });

@@ -10,10 +10,7 @@ import {
 } from "./support/fake-digime.ts";
 import { sdkFor, useFakeDigime } from "./support/use-fake-digime.ts";
 
-let fake: FakeDigime;
-useFakeDigime((started) => {
-  fake = started;
-});
+const fake = useFakeDigime();
 
 const onboardUrl = "https://onboard.example/apps/saas";
 const sdk = () => sdkFor(fake, { onboardUrl });

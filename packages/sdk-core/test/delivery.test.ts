@@ -6,13 +6,10 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
 import { NetworkError, seal } from "../src/index.ts";
-import { contractDetails, type FakeDigime, POSTBOX_PUBLIC_KEY } from "./support/fake-digime.ts";
+import { contractDetails, POSTBOX_PUBLIC_KEY } from "./support/fake-digime.ts";
 import { sdkFor, useFakeDigime, writeOptionsFor } from "./support/use-fake-digime.ts";
 
-let fake: FakeDigime;
-useFakeDigime((started) => {
-  fake = started;
-});
+const fake = useFakeDigime();
 
 const descriptor = { mimeType: "application/octet-stream", accounts: [{ accountId: "acc-1" }] };
 

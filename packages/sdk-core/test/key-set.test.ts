@@ -4,16 +4,10 @@ import { verifyJwt } from "../src/crypto/jws.ts";
 import { TokenVerificationError } from "../src/errors.ts";
 import { createKeySetResolver, type KeySetResolverOptions } from "../src/request/key-set.ts";
 import type { HttpSettings } from "../src/request/send.ts";
-import { type FakeDigime, vectors } from "./support/fake-digime.ts";
+import { vectors } from "./support/fake-digime.ts";
 import { useFakeDigime } from "./support/use-fake-digime.ts";
 
-let fake: FakeDigime;
-useFakeDigime(
-  (started) => {
-    fake = started;
-  },
-  { reset: false },
-);
+const fake = useFakeDigime({ reset: false });
 
 const keySetPem = vectors.keys.digime.publicPkcs1;
 

@@ -7,13 +7,10 @@
 
 import recorded from "@digime-edge/fixtures/official-v16-requests.json" with { type: "json" };
 import { describe, expect, it } from "vitest";
-import { contractDetails, type FakeDigime, REDIRECT_URI, type SeenRequest } from "./support/fake-digime.ts";
+import { contractDetails, REDIRECT_URI, type SeenRequest } from "./support/fake-digime.ts";
 import { sdkFor, useFakeDigime } from "./support/use-fake-digime.ts";
 
-let fake: FakeDigime;
-useFakeDigime((started) => {
-  fake = started;
-});
+const fake = useFakeDigime();
 
 interface Recorded {
   call: string;

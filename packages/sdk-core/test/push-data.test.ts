@@ -3,20 +3,11 @@ import { inspect } from "node:util";
 import { importSPKI, jwtVerify } from "jose";
 import { describe, expect, it } from "vitest";
 import { DataRequiredError, NetworkError, pushData, ServerError, TypeValidationError } from "../src/index.ts";
-import {
-  APPLICATION_ID,
-  CONTRACT_KEY,
-  contractDetails,
-  type FakeDigime,
-  vectors,
-} from "./support/fake-digime.ts";
+import { APPLICATION_ID, CONTRACT_KEY, contractDetails, vectors } from "./support/fake-digime.ts";
 import { chunksOf, fileDataKinds, streamOf } from "./support/streams.ts";
 import { sdkFor, useFakeDigime } from "./support/use-fake-digime.ts";
 
-let fake: FakeDigime;
-useFakeDigime((started) => {
-  fake = started;
-});
+const fake = useFakeDigime();
 
 const sdk = (extra: Record<string, unknown> = {}) => sdkFor(fake, extra);
 const descriptor = {

@@ -5,16 +5,10 @@
 import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
 import { DigiMeSDKError, ResealRequiredError } from "../src/index.ts";
-import { CONTRACT_KEY, contractDetails, type FakeDigime } from "./support/fake-digime.ts";
+import { CONTRACT_KEY, contractDetails } from "./support/fake-digime.ts";
 import { sdkFor, useFakeDigime, writeOptionsFor } from "./support/use-fake-digime.ts";
 
-let fake: FakeDigime;
-useFakeDigime(
-  (started) => {
-    fake = started;
-  },
-  { reset: false },
-);
+const fake = useFakeDigime({ reset: false });
 
 const sdk = (extra: Record<string, unknown> = {}) => sdkFor(fake, { retry: false, ...extra });
 

@@ -17,18 +17,10 @@ import {
   TypeValidationError,
   write,
 } from "../src/index.ts";
-import {
-  APPLICATION_ID,
-  contractDetails,
-  type FakeDigime,
-  POSTBOX_PUBLIC_KEY,
-} from "./support/fake-digime.ts";
+import { APPLICATION_ID, contractDetails, POSTBOX_PUBLIC_KEY } from "./support/fake-digime.ts";
 import { useFakeDigime } from "./support/use-fake-digime.ts";
 
-let fake: FakeDigime;
-useFakeDigime((started) => {
-  fake = started;
-});
+const fake = useFakeDigime();
 
 const descriptor = { mimeType: "application/octet-stream", accounts: [{ accountId: "acc-1" }] };
 const config = (): SDKConfig => ({ applicationId: APPLICATION_ID, baseUrl: fake.baseUrl });

@@ -1,19 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { init, ServerError, TokenVerificationError, TypeValidationError } from "../src/index.ts";
-import {
-  APPLICATION_ID,
-  CONTRACT_ID,
-  contractDetails,
-  type FakeDigime,
-  vectors,
-} from "./support/fake-digime.ts";
+import { APPLICATION_ID, CONTRACT_ID, contractDetails, vectors } from "./support/fake-digime.ts";
 import { fakeSleeps } from "./support/fake-sleeps.ts";
 import { sdkFor, useFakeDigime } from "./support/use-fake-digime.ts";
 
-let fake: FakeDigime;
-useFakeDigime((started) => {
-  fake = started;
-});
+const fake = useFakeDigime();
 
 const sdk = () => sdkFor(fake);
 

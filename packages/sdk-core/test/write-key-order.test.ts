@@ -1,12 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { TypeValidationError } from "../src/index.ts";
-import { contractDetails, type FakeDigime } from "./support/fake-digime.ts";
+import { contractDetails } from "./support/fake-digime.ts";
 import { sdkFor, useFakeDigime, writeOptionsFor } from "./support/use-fake-digime.ts";
 
-let fake: FakeDigime;
-useFakeDigime((started) => {
-  fake = started;
-});
+const fake = useFakeDigime();
 
 const descriptor = { mimeType: "application/octet-stream", accounts: [{ accountId: "acc-1" }] };
 const badContract = {

@@ -2,20 +2,11 @@ import { randomBytes } from "node:crypto";
 import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
 import { ResealRequiredError, ServerError, seal, TypeValidationError } from "../src/index.ts";
-import {
-  contractDetails,
-  type FakeDigime,
-  openSealed,
-  POSTBOX_PUBLIC_KEY,
-  parseMultipart,
-} from "./support/fake-digime.ts";
+import { contractDetails, openSealed, POSTBOX_PUBLIC_KEY, parseMultipart } from "./support/fake-digime.ts";
 import { fileDataKinds, streamOfBytes } from "./support/streams.ts";
 import { sdkFor, useFakeDigime, writeOptionsFor } from "./support/use-fake-digime.ts";
 
-let fake: FakeDigime;
-useFakeDigime((started) => {
-  fake = started;
-});
+const fake = useFakeDigime();
 
 const descriptor = { mimeType: "application/octet-stream", accounts: [{ accountId: "acc-1" }], tags: ["t"] };
 const sdk = (extra: Record<string, unknown> = {}) => sdkFor(fake, extra);

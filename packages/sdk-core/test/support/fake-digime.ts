@@ -140,7 +140,7 @@ export class FakeDigime {
   readonly repeatedNonces: string[] = [];
   jwksFetches = 0;
 
-  private server!: Server;
+  private server: Server | undefined;
   private scripts = new Map<Route, Scripted[]>();
   private accessTokens = new Map<string, { expired: boolean }>();
   private refreshTokens = new Set<string>();
@@ -157,26 +157,40 @@ export class FakeDigime {
     return `${this.origin}/v1.7/jwks/oauth`;
   }
 
+  /** A fake not yet listening ({@link FakeDigime.listen}); {@link FakeDigime.start} does both. */
+  constructor(options: FakeDigimeOptions = {}) {
+    if (options.keySetForm) this.keySetForm = options.keySetForm;
+    if (options.signingKey) this.digimePrivate = options.signingKey;
+    if (options.kid) this.kid = options.kid;
+    if (options.expiredAnswer) this.expiredAnswer = options.expiredAnswer;
+    this.jku = options.jku;
+  }
+
+  /** A fake listening on 127.0.0.1 (a free port). */
   static async start(options: FakeDigimeOptions = {}): Promise<FakeDigime> {
-    const fake = new FakeDigime();
-    if (options.keySetForm) fake.keySetForm = options.keySetForm;
-    if (options.signingKey) fake.digimePrivate = options.signingKey;
-    if (options.kid) fake.kid = options.kid;
-    if (options.expiredAnswer) fake.expiredAnswer = options.expiredAnswer;
-    fake.jku = options.jku;
-    fake.server = createServer((req, res) => {
-      fake.handle(req, res).catch((error) => {
-        if (!res.headersSent) fake.json(res, 500, { error: { code: "FakeCrashed", message: String(error) } });
-      });
-    });
-    await new Promise<void>((resolve) => fake.server.listen(0, "127.0.0.1", resolve));
-    fake.origin = `http://127.0.0.1:${(fake.server.address() as AddressInfo).port}`;
+    const fake = new FakeDigime(options);
+    await fake.listen();
     return fake;
   }
 
+  /** Starts listening on 127.0.0.1 (a free port); `baseUrl` is known from then on. */
+  async listen(): Promise<void> {
+    const server = createServer((req, res) => {
+      this.handle(req, res).catch((error) => {
+        if (!res.headersSent) this.json(res, 500, { error: { code: "FakeCrashed", message: String(error) } });
+      });
+    });
+    this.server = server;
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    this.origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+
+  /** Stops listening (nothing to do when it never listened). */
   close(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    const { server } = this;
+    if (!server) return Promise.resolve();
+    server.closeAllConnections();
+    return new Promise((resolve) => server.close(() => resolve()));
   }
 
   /** Queues answers for a route, used before its normal behaviour. */

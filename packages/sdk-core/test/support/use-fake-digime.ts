@@ -4,27 +4,24 @@ import { type FileDescriptor, init } from "../../src/index.ts";
 import { APPLICATION_ID, contractDetails, FakeDigime, POSTBOX_PUBLIC_KEY } from "./fake-digime.ts";
 
 /**
- * Starts a {@link FakeDigime} before the file's tests and closes it after them; unless `reset` is
- * false, forgets the requests and files it saw before each test.
+ * One {@link FakeDigime} for the file's tests: it listens before them and closes after them; unless
+ * `reset` is false, it forgets the requests and files it saw before each test. Call at the top level.
  *
- * @param ready - Takes the started fake (assign it to the file's variable).
+ * @returns The fake (its `baseUrl` is known once the tests run).
  */
-export function useFakeDigime(ready: (fake: FakeDigime) => void, { reset = true } = {}): void {
-  let fake: FakeDigime | undefined;
-  beforeAll(async () => {
-    fake = await FakeDigime.start();
-    ready(fake);
-  });
-  afterAll(() => fake?.close());
+export function useFakeDigime({ reset = true } = {}): FakeDigime {
+  const fake = new FakeDigime();
+  beforeAll(() => fake.listen());
+  afterAll(() => fake.close());
   if (reset) {
     beforeEach(() => {
-      if (!fake) return;
       fake.requests.length = 0;
       fake.files.length = 0;
       fake.imports.length = 0;
       fake.resources.length = 0;
     });
   }
+  return fake;
 }
 
 /**
