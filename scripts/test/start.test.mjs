@@ -1,22 +1,19 @@
-// scripts/start.mjs: which write API the demo is asked for, and that its emulator and the Worker's
-// settings follow it, also when the dev contract in the data folder was made as the other kind.
-// (The whole demo, with wrangler and a browser, is examples/spa's test.)
+// scripts/start.mjs and its modules: which write API the demo is asked for, and that its emulator
+// and the Worker's settings follow it, also when the dev contract in the data folder was made as
+// the other kind; wrangler dev takes its settings from the file; start.mjs still exports every
+// part that tests elsewhere import from it. (The whole demo, with a browser, is examples/spa's test.)
 import assert from "node:assert/strict";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { SETTINGS } from "../../packages/edge-worker/src/settings.ts";
-import {
-  pickPort,
-  startDemoEmulator,
-  startWorker,
-  WORKER_DIR,
-  waitForWorker,
-  workerSettings,
-  writeApiOf,
-  writeWorkerSettings,
-} from "../start.mjs";
+import { startDemoEmulator } from "../demo-emulator.mjs";
+import { WORKER_DIR } from "../demo-paths.mjs";
+import { pickPort } from "../ports.mjs";
+import * as start from "../start.mjs";
+import { workerSettings, writeApiOf, writeWorkerSettings } from "../worker-settings.mjs";
+import { startWorker, waitForWorker } from "../wrangler-dev.mjs";
 
 test("start.mjs: --import, --postbox and DIGIME_WRITE_API choose the write API; anything else is refused", () => {
   assert.equal(writeApiOf([], {}), "postbox");
@@ -111,4 +108,14 @@ test("start.mjs: wrangler dev takes a setting from the settings file that wrangl
     await emulator.close();
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test("start.mjs: re-exports the parts that the SPA's and the Worker's tests import from it", () => {
+  const used = ["REPO", "SPA_DIR", "SPA_DIST", "WORKER_DIR", "buildSpa", "pickPort", "readSessionSecret"];
+  used.push("startDemo", "startDemoEmulator", "startWorker", "waitForWorker", "workerSettings");
+  used.push("writeWorkerSettings", "writeApiOf", "loadEmulator", "isPortFree", "DEFAULT_WRITE_API");
+  for (const name of used) assert.ok(name in start, `${name} is exported`);
+  assert.equal(start.pickPort, pickPort, "the same function, not a copy");
+  assert.equal(start.startWorker, startWorker);
+  assert.equal(start.DEFAULT_WORKER_PORT, 8787);
 });

@@ -2,7 +2,7 @@
  * Every setting the Worker reads, in one list: its name, whether it is a secret, its default and
  * what it means. The rest follows from it: `config.ts` validates exactly these (a validator for
  * each), `wrangler.jsonc` declares them (`vars` for the others, `secrets.required` for the secrets;
- * `wrangler dev` loads from `.dev.vars` only what is declared there), `scripts/start.mjs` writes
+ * `wrangler dev` loads from `.dev.vars` only what is declared there), `scripts/worker-settings.mjs` writes
  * them for the demo, the test bindings name them, and the README's Settings table lists them
  * (`test/node/settings.test.ts` holds wrangler.jsonc and the READMEs to this list).
  *
