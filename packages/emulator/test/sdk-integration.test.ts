@@ -1,53 +1,55 @@
 import { createHash, randomBytes } from "node:crypto";
-import { type ContractDetails, init, type UserAccessToken } from "@digime-edge/sdk-core";
+import type { ContractDetails, UserAccessToken } from "@digime-edge/sdk-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../src/index.ts";
-import { approvedRedirect, download, latestFile, postboxFiles, start } from "./support/emulator.ts";
-import { CALLBACK, contractKeys, REDIRECT_URI } from "./support/protocol.ts";
+import { download, latestFile, postboxFiles, start } from "./support/emulator.ts";
+import { CALLBACK, REDIRECT_URI } from "./support/protocol.ts";
+import {
+  CONTRACT_PRIVATE_KEY,
+  SDK_FILE_DESCRIPTOR as fileDescriptor,
+  type Sdk,
+  sdkFor,
+  sdkSignIn,
+} from "./support/sdk.ts";
 
 /** sdk-core drives the emulator end to end: the two sides were written apart, from the wire format. */
 
 let emu: RunningEmulator;
-let sdk: ReturnType<typeof init>;
+let sdk: Sdk;
 const contractDetails: ContractDetails = {
   contractId: "test-contract",
-  privateKey: contractKeys.privateKey.export({ type: "pkcs1", format: "pem" }).toString(),
+  privateKey: CONTRACT_PRIVATE_KEY,
   redirectUri: REDIRECT_URI,
-};
-const fileDescriptor = {
-  mimeType: "application/octet-stream",
-  accounts: [{ accountId: "sdk" }],
-  tags: ["sdk"],
 };
 
 beforeAll(async () => {
   emu = await start({ autoApprove: true });
-  sdk = init({
-    applicationId: "test-app",
-    baseUrl: emu.baseUrl,
-    onboardUrl: emu.onboardUrl,
-    retry: { limit: 2, baseDelayMs: 10, maxRetryAfterMs: 2_000 },
-  });
+  sdk = sdkFor(emu);
 });
 afterAll(() => emu.close());
 
 /** getAuthorizeUrl -> the consent page (auto-approve) -> exchangeCodeForToken. */
 async function onboard(userAccessToken?: UserAccessToken) {
-  const { url, codeVerifier } = await sdk.getAuthorizeUrl({
+  const { url, query, token } = await sdkSignIn(sdk, {
     contractDetails,
     callback: CALLBACK,
-    state: "sdk-state",
     ...(userAccessToken && { userAccessToken }),
   });
   expect(url.startsWith(`${emu.onboardUrl}authorize?`)).toBe(true);
-  const query = await approvedRedirect(url, "sdk-state");
-  const token = await sdk.exchangeCodeForToken({
-    contractDetails,
-    authorizationCode: query.get("code") ?? "",
-    codeVerifier,
-  });
   return { token, postboxId: query.get("postboxId") ?? "", publicKey: query.get("publicKey") ?? "" };
 }
+
+type Box = Awaited<ReturnType<typeof onboard>>;
+
+/** `write` to the box's postbox as its user. */
+const writeTo = (box: Box, fileData: Uint8Array | ReadableStream<Uint8Array>, fileName: string) =>
+  sdk.write({
+    contractDetails,
+    userAccessToken: box.token,
+    postboxId: box.postboxId,
+    publicKey: box.publicKey,
+    data: { fileData, fileName, fileDescriptor },
+  });
 
 describe("sdk-core against the emulator", () => {
   it("authorizes, exchanges and writes buffers; the library returns exactly the bytes", async () => {
@@ -55,13 +57,7 @@ describe("sdk-core against the emulator", () => {
     expect(box.token.accessToken.expiry).toBeGreaterThan(Date.now());
     for (const size of [0, 1, 16, 1000, 1024 * 1024 + 3]) {
       const bytes = randomBytes(size);
-      const result = await sdk.write({
-        contractDetails,
-        userAccessToken: box.token,
-        postboxId: box.postboxId,
-        publicKey: box.publicKey,
-        data: { fileData: bytes, fileName: `buf-${size}.bin`, fileDescriptor },
-      });
+      const result = await writeTo(box, bytes, `buf-${size}.bin`);
       expect(result.status).toBe("delivered");
       expect(result.userAccessToken).toEqual(box.token);
       const file = await latestFile(emu, box.postboxId);
@@ -86,13 +82,7 @@ describe("sdk-core against the emulator", () => {
         controller.enqueue(part);
       },
     });
-    const result = await sdk.write({
-      contractDetails,
-      userAccessToken: box.token,
-      postboxId: box.postboxId,
-      publicKey: box.publicKey,
-      data: { fileData: stream, fileName: "big.bin", fileDescriptor },
-    });
+    const result = await writeTo(box, stream, "big.bin");
     expect(result.status).toBe("delivered");
     const file = await latestFile(emu, box.postboxId);
     expect(file?.size).toBe(total);
@@ -108,13 +98,7 @@ describe("sdk-core against the emulator", () => {
     emu.stats.reset();
     emu.store.expireTokens({ postboxId: box.postboxId }, ["access"], Date.now());
     const bytes = Buffer.from("after refresh");
-    const result = await sdk.write({
-      contractDetails,
-      userAccessToken: box.token,
-      postboxId: box.postboxId,
-      publicKey: box.publicKey,
-      data: { fileData: bytes, fileName: "refreshed.txt", fileDescriptor },
-    });
+    const result = await writeTo(box, bytes, "refreshed.txt");
     expect(result.status).toBe("delivered");
     expect(result.userAccessToken.accessToken.value).not.toBe(box.token.accessToken.value);
     expect(emu.stats.snapshot()).toMatchObject({ refreshes: 1, pending: 1, writes: 1 });
@@ -129,13 +113,7 @@ describe("sdk-core against the emulator", () => {
     const box = await onboard();
     emu.stats.reset();
     emu.store.revokeTokens({ value: box.token.accessToken.value }, Date.now());
-    const result = await sdk.write({
-      contractDetails,
-      userAccessToken: box.token,
-      postboxId: box.postboxId,
-      publicKey: box.publicKey,
-      data: { fileData: Buffer.from("x"), fileName: "x.txt", fileDescriptor },
-    });
+    const result = await writeTo(box, Buffer.from("x"), "x.txt");
     expect(result.status).toBe("delivered");
     expect(emu.stats.snapshot()).toMatchObject({ refreshes: 1, writes: 1 });
   });
@@ -144,13 +122,7 @@ describe("sdk-core against the emulator", () => {
     const box = await onboard();
     emu.faults.set("postbox", { failNext: 2, statuses: [429, 503], retryAfterSeconds: 0 });
     try {
-      const result = await sdk.write({
-        contractDetails,
-        userAccessToken: box.token,
-        postboxId: box.postboxId,
-        publicKey: box.publicKey,
-        data: { fileData: Buffer.from("retried"), fileName: "retried.txt", fileDescriptor },
-      });
+      const result = await writeTo(box, Buffer.from("retried"), "retried.txt");
       expect(result.status).toBe("delivered");
       expect(await postboxFiles(emu, box.postboxId)).toHaveLength(1);
     } finally {

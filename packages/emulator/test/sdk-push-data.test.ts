@@ -1,50 +1,37 @@
 import { createHash, randomBytes } from "node:crypto";
-import { type ContractDetails, init } from "@digime-edge/sdk-core";
+import type { ContractDetails } from "@digime-edge/sdk-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../src/index.ts";
-import { approvedRedirect, download, start } from "./support/emulator.ts";
+import { download, start } from "./support/emulator.ts";
 import { importContract, userFiles } from "./support/import.ts";
-import { contractKeys, REDIRECT_URI, testContract } from "./support/protocol.ts";
+import { REDIRECT_URI, testContract } from "./support/protocol.ts";
+import {
+  CONTRACT_PRIVATE_KEY,
+  SDK_FILE_DESCRIPTOR as fileDescriptor,
+  type Sdk,
+  sdkFor,
+  sdkSignIn,
+} from "./support/sdk.ts";
 
 /** sdk-core's pushData, readAccounts and deleteUser against the emulator: two sides written apart. */
 
 let emu: RunningEmulator;
-let sdk: ReturnType<typeof init>;
+let sdk: Sdk;
 // As an app of the official SDK from version 10: no redirectUri in the contract details.
-const contractDetails: ContractDetails = {
-  contractId: "import-contract",
-  privateKey: contractKeys.privateKey.export({ type: "pkcs1", format: "pem" }).toString(),
-};
-const fileDescriptor = {
-  mimeType: "application/octet-stream",
-  accounts: [{ accountId: "sdk" }],
-  tags: ["sdk"],
-};
+const contractDetails: ContractDetails = { contractId: "import-contract", privateKey: CONTRACT_PRIVATE_KEY };
 
 beforeAll(async () => {
   emu = await start({ autoApprove: true, contracts: [testContract(), importContract()] });
-  sdk = init({
-    applicationId: "test-app",
-    baseUrl: emu.baseUrl,
-    onboardUrl: emu.onboardUrl,
-    retry: { limit: 2, baseDelayMs: 10, maxRetryAfterMs: 2_000 },
-  });
+  sdk = sdkFor(emu);
 });
 afterAll(() => emu.close());
 
 /** getAuthorizeUrl (sourceType push) -> the consent page (auto-approve) -> exchangeCodeForToken. */
 async function signIn() {
-  const { url, codeVerifier } = await sdk.getAuthorizeUrl({
+  const { query, token } = await sdkSignIn(sdk, {
     contractDetails,
     callback: REDIRECT_URI,
-    state: "sdk-state",
     sourceType: "push",
-  });
-  const query = await approvedRedirect(url, "sdk-state");
-  const token = await sdk.exchangeCodeForToken({
-    contractDetails,
-    authorizationCode: query.get("code") ?? "",
-    codeVerifier,
   });
   return { token, accountReference: query.get("accountReference") ?? "" };
 }
