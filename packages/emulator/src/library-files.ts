@@ -2,6 +2,8 @@ import { mkdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { EmulatorContext } from "./context.ts";
 import { ApiError } from "./errors.ts";
+import type { FileDescriptor } from "./file-descriptor.ts";
+import type { ReceivedBytes } from "./raw-upload.ts";
 import { type LibraryFile, newId } from "./store.ts";
 
 /**
@@ -33,4 +35,26 @@ export async function addToLibrary(
     await rm(path, { force: true });
     throw error;
   }
+}
+
+/**
+ * {@link addToLibrary} for an upload received whole (a postbox write, an import): the record's
+ * size and hash are the upload's, its metadata the checked descriptor, its media type the
+ * descriptor's, and it belongs to no account.
+ * @param owner - Whose file it is and where it came from; `fileName` may use the new id.
+ */
+export function addUploadToLibrary(
+  ctx: EmulatorContext,
+  received: ReceivedBytes,
+  metadata: FileDescriptor,
+  owner: (id: string) => Pick<LibraryFile, "userId" | "postboxId" | "clientId" | "source" | "fileName">,
+): Promise<LibraryFile> {
+  return addToLibrary(ctx, received.tmpPath, (id) => ({
+    ...owner(id),
+    accountId: null,
+    mimeType: metadata.mimeType,
+    metadata,
+    size: received.size,
+    sha256: received.sha256,
+  }));
 }

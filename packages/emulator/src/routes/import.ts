@@ -4,7 +4,7 @@ import type { AppEnv, EmulatorContext } from "../context.ts";
 import { ApiError, validationErrors } from "../errors.ts";
 import { injectFaults } from "../faults.ts";
 import { readFileDescriptor } from "../file-descriptor.ts";
-import { addToLibrary } from "../library-files.ts";
+import { addUploadToLibrary } from "../library-files.ts";
 import { liveAccessToken, requestJwt, userClaims } from "../middleware/request-jwt.ts";
 import { BodyCutError, receiveRawFile } from "../raw-upload.ts";
 import { countRequests } from "../stats.ts";
@@ -50,18 +50,13 @@ export const importRoutes = (ctx: EmulatorContext) =>
         }
         throw error;
       }
-      await addToLibrary(ctx, received.tmpPath, (id) => ({
+      await addUploadToLibrary(ctx, received, metadata, (id) => ({
         userId: token.userId,
         postboxId: null,
         clientId: contract.clientId,
         source: "import",
-        accountId: null,
         // The SDK sends no file name on this path.
         fileName: id,
-        mimeType: metadata.mimeType,
-        metadata,
-        size: received.size,
-        sha256: received.sha256,
       }));
       ctx.stats.current.imports++;
       ctx.stats.current.bytesImported += received.size;

@@ -13,7 +13,7 @@ import {
 import { ApiError, invalidRequest } from "../errors.ts";
 import { injectFaults } from "../faults.ts";
 import { fileDescriptorSchema } from "../file-descriptor.ts";
-import { addToLibrary } from "../library-files.ts";
+import { addUploadToLibrary } from "../library-files.ts";
 import { baseClaims, describeIssues, requestJwt, validAccessToken } from "../middleware/request-jwt.ts";
 import { FileDecryptError, MultipartError, receiveEncryptedFile } from "../multipart.ts";
 import { countRequests } from "../stats.ts";
@@ -107,17 +107,12 @@ export const postboxRoutes = (ctx: EmulatorContext) =>
         throw error;
       }
 
-      await addToLibrary(ctx, received.tmpPath, () => ({
+      await addUploadToLibrary(ctx, received, metadata, () => ({
         userId: postbox.userId,
         postboxId: postbox.id,
         clientId: contract.clientId,
         source: "postbox",
-        accountId: null,
         fileName: received.fileName,
-        mimeType: metadata.mimeType,
-        metadata,
-        size: received.size,
-        sha256: received.sha256,
       }));
       ctx.stats.current.writes++;
       ctx.stats.current.bytesWritten += received.size;
