@@ -1,8 +1,9 @@
 /**
  * The demo's resumable uploads in Chromium (playwright-core), on the stack of `pnpm start`: a file
- * over `RESUMABLE_THRESHOLD` goes through `/api/uploads` (tus) in PATCHes; the network is cut under
- * one PATCH (`page.route` aborts it), the typed client asks HEAD where the upload stands and goes
- * on, and the library holds the file once, byte for byte, sealed on this device and in plain mode.
+ * over `RESUMABLE_THRESHOLD` goes through `/api/uploads` (tus) in PATCHes with tus-js-client; the
+ * network is cut under one PATCH (`page.route` aborts it), tus-js-client asks HEAD where the upload
+ * stands and goes on, and the library holds the file once, byte for byte, sealed on this device and
+ * in plain mode.
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";

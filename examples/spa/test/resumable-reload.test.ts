@@ -1,0 +1,197 @@
+/**
+ * The demo's resumable uploads (tus-js-client) in Chromium, beyond a cut connection
+ * (`resumable-demo.test.ts`), on one signed-in page of the `pnpm start` stack:
+ *
+ * 1. pause, then resume: nothing goes out while paused; the upload goes on from HEAD's offset on the
+ *    same URL and is delivered once, byte for byte;
+ * 2. a reload in the middle of a plain upload and of a sealed one: what the page keeps survives it
+ *    (the URL in `localStorage`; for the sealed one its key in IndexedDB, a `CryptoKey` that is not
+ *    extractable and only encrypts); the same file chosen again resumes the same upload (HEAD, no
+ *    new creation), delivered once, the library's bytes equal to the file, and nothing kept after;
+ * 3. a sealed upload ended with its × button: the Worker deletes it (`DELETE`, asked again while
+ *    the PATCH cut off by the × is still being taken in), nothing is kept, nothing delivered.
+ */
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import type { BrowserContext } from "playwright-core";
+import { RESUMABLE_CHUNK_BYTES, RESUMABLE_THRESHOLD } from "../src/upload-modes.ts";
+import { libraryAt, openDemoPage, signIn, startDemoIn } from "./browser-support.ts";
+import { keptUploads } from "./support/kept-uploads.ts";
+
+const SIZE = 40 * 1024 * 1024 + 12345;
+const UPLOADS = /\/api\/uploads(\/[^/]+)?$/;
+const UPLOAD = /\/api\/uploads\/[^/]+$/;
+
+test("resumable uploads in a browser: pause and resume, resumed after a reload, ended", {
+  timeout: 600_000,
+}, async (t) => {
+  const work = await mkdtemp(join(tmpdir(), "digime-resume-test-"));
+  let demo: Awaited<ReturnType<typeof startDemoIn>> | undefined;
+  let context: BrowserContext | undefined;
+  try {
+    demo = await startDemoIn(work);
+    const { emulator } = demo;
+    const demoUrl = demo.url;
+    const opened = await openDemoPage(work, demoUrl);
+    context = opened.context;
+    const { page, problems } = opened;
+    await page.goto(demoUrl);
+    await signIn(page, { demoUrl, onboardUrl: emulator.onboardUrl });
+    const { files, fromLibrary } = libraryAt(emulator.libraryUrl);
+
+    // Every request to the upload routes, as "METHOD /path", across reloads.
+    const sent: string[] = [];
+    page.on("request", (request) => {
+      const url = new URL(request.url());
+      if (UPLOADS.test(url.pathname)) sent.push(`${request.method()} ${url.pathname}`);
+    });
+    const setSealed = async (sealed: boolean) => {
+      const seal = page.getByLabel("Encrypt on this device");
+      if ((await seal.isChecked()) !== sealed) await seal.click();
+    };
+    const fileOnDisk = async (name: string, size: number) => {
+      const buffer = randomBytes(size);
+      const path = join(work, name);
+      await writeFile(path, buffer);
+      return { path, buffer };
+    };
+    const firstPatchDone = () =>
+      page.waitForResponse(
+        (r) =>
+          r.request().method() === "PATCH" && UPLOAD.test(new URL(r.url()).pathname) && r.status() === 204,
+      );
+    const entry = (name: string) => page.locator(".upload").filter({ hasText: name });
+    const badge = (name: string, text: string, timeout = 300_000) =>
+      entry(name).locator(".badge", { hasText: text }).waitFor({ timeout });
+    const deliveredOnce = async (name: string, buffer: Buffer) => {
+      assert.equal((await files()).filter((f) => f.fileName === name).length, 1, `${name} delivered once`);
+      const { bytes } = await fromLibrary(name);
+      assert.ok(bytes.equals(buffer), `the library holds ${name} byte for byte`);
+    };
+    const nothingKept = async () => assert.deepEqual(await keptUploads(page), { urls: [], plans: [] });
+
+    await t.test(
+      "pause, then resume: nothing sent while paused, then HEAD and on, delivered once",
+      async () => {
+        assert.ok(SIZE > RESUMABLE_THRESHOLD);
+        await setSealed(false);
+        const name = "paused.bin";
+        const { path, buffer } = await fileOnDisk(name, SIZE);
+        const patched = firstPatchDone();
+        await page.setInputFiles("#file", path);
+        const uploadPath = new URL((await patched).url()).pathname;
+        await page.getByRole("button", { name: `Pause ${name}` }).click();
+        await badge(name, "paused", 10_000);
+        assert.match((await entry(name).locator(".progress-text").textContent()) ?? "", /^paused/);
+        const atPause = sent.length;
+        const kept = await keptUploads(page);
+        assert.equal(kept.urls.length, 1, "the paused upload's URL is kept");
+        assert.ok(kept.urls[0]?.value.includes(uploadPath));
+        const atResume = sent.length;
+        await page.getByRole("button", { name: `Resume ${name}` }).click();
+        await badge(name, "delivered");
+        assert.deepEqual(sent.slice(atPause, atResume), [], "nothing sent while paused");
+        const after = sent.slice(atResume);
+        assert.equal(after[0], `HEAD ${uploadPath}`, after.join(", "));
+        assert.ok(after.includes(`PATCH ${uploadPath}`), after.join(", "));
+        assert.equal(sent.filter((s) => s === "POST /api/uploads").length, 1, "created once");
+        await deliveredOnce(name, buffer);
+        await nothingKept();
+      },
+    );
+
+    for (const sealed of [false, true]) {
+      const mode = sealed ? "sealed" : "plain";
+      await t.test(
+        `${mode}: a reload in the middle, the file chosen again: resumed, delivered once`,
+        async () => {
+          await setSealed(sealed);
+          const name = `${mode}-reloaded.bin`;
+          const { path, buffer } = await fileOnDisk(name, SIZE);
+          const created = sent.filter((s) => s === "POST /api/uploads").length;
+          const patched = firstPatchDone();
+          await page.setInputFiles("#file", path);
+          const uploadPath = new URL((await patched).url()).pathname;
+          await page.reload();
+          await page.getByText("Connected.").waitFor();
+
+          const kept = await keptUploads(page);
+          assert.equal(kept.urls.length, 1, "the URL outlives the page");
+          assert.ok(kept.urls[0]?.id.startsWith(`digime-upload:${mode}:`));
+          const stored = JSON.parse(kept.urls[0]?.value ?? "{}") as Record<string, unknown>;
+          assert.deepEqual(
+            Object.keys(stored).sort(),
+            ["expiresAt", "url"],
+            "localStorage holds a URL and a time only",
+          );
+          assert.ok(String(stored.url).endsWith(uploadPath));
+          if (sealed) {
+            assert.equal(kept.plans.length, 1, "the sealed upload's key outlives the page");
+            assert.deepEqual(kept.plans[0], {
+              id: kept.urls[0]?.id,
+              keyType: "CryptoKey",
+              extractable: false,
+              usages: ["encrypt"],
+              algorithm: "AES-CBC",
+              ivBytes: 16,
+            });
+          } else {
+            assert.deepEqual(kept.plans, [], "a plain upload keeps no key");
+          }
+
+          const atReload = sent.length;
+          await setSealed(sealed);
+          const asked = page.waitForResponse(
+            (r) => r.request().method() === "HEAD" && new URL(r.url()).pathname === uploadPath,
+          );
+          await page.setInputFiles("#file", path);
+          // Resumed where the Worker stands: past the first PATCH (a sealed body from there is
+          // encrypted again from the start with the kept key and iv).
+          const offset = Number((await asked).headers()["upload-offset"]);
+          assert.ok(offset >= RESUMABLE_CHUNK_BYTES && offset < SIZE, `resumed at ${offset}`);
+          await badge(name, "delivered");
+          const after = sent.slice(atReload);
+          assert.equal(after[0], `HEAD ${uploadPath}`, after.join(", "));
+          assert.ok(!after.includes("POST /api/uploads"), `no new upload: ${after.join(", ")}`);
+          assert.equal(sent.filter((s) => s === "POST /api/uploads").length, created + 1);
+          await deliveredOnce(name, buffer);
+          await nothingKept();
+        },
+      );
+    }
+
+    await t.test("sealed, ended with ×: the Worker deletes it, nothing is kept", async () => {
+      await setSealed(true);
+      const name = "ended.bin";
+      const { path } = await fileOnDisk(name, RESUMABLE_THRESHOLD + 1024 * 1024);
+      const patched = firstPatchDone();
+      await page.setInputFiles("#file", path);
+      const uploadPath = new URL((await patched).url()).pathname;
+      // Asked again while the PATCH cut off by the × is still being taken in (423), until 204.
+      const deleted = page.waitForResponse(
+        (r) =>
+          r.request().method() === "DELETE" && new URL(r.url()).pathname === uploadPath && r.status() !== 423,
+        { timeout: 60_000 },
+      );
+      await page.getByRole("button", { name: `Cancel ${name}` }).click();
+      await badge(name, "cancelled", 10_000);
+      assert.equal((await deleted).status(), 204);
+      await nothingKept();
+      assert.equal((await files()).filter((f) => f.fileName === name).length, 0);
+    });
+
+    assert.deepEqual(
+      problems.filter((p) => p.startsWith("pageerror")),
+      [],
+      "no script errors on the page",
+    );
+  } finally {
+    await context?.close().catch(() => {});
+    await demo?.stop();
+    await rm(work, { recursive: true, force: true });
+  }
+});
