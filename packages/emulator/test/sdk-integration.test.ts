@@ -1,41 +1,33 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { ContractDetails, UserAccessToken } from "@digime-edge/sdk-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningEmulator } from "../src/index.ts";
-import { download, latestFile, postboxFiles, start } from "./support/emulator.ts";
+import { describe, expect, it } from "vitest";
+import { download, latestFile, postboxFiles } from "./support/emulator.ts";
 import { CALLBACK, REDIRECT_URI } from "./support/protocol.ts";
 import {
   CONTRACT_PRIVATE_KEY,
   SDK_FILE_DESCRIPTOR as fileDescriptor,
-  type Sdk,
-  sdkFor,
   sdkSignIn,
+  useSdkEmulator,
 } from "./support/sdk.ts";
 
 /** sdk-core drives the emulator end to end: the two sides were written apart, from the wire format. */
 
-let emu: RunningEmulator;
-let sdk: Sdk;
 const contractDetails: ContractDetails = {
   contractId: "test-contract",
   privateKey: CONTRACT_PRIVATE_KEY,
   redirectUri: REDIRECT_URI,
 };
 
-beforeAll(async () => {
-  emu = await start({ autoApprove: true });
-  sdk = sdkFor(emu);
-});
-afterAll(() => emu.close());
+const setup = useSdkEmulator();
 
 /** getAuthorizeUrl -> the consent page (auto-approve) -> exchangeCodeForToken. */
 async function onboard(userAccessToken?: UserAccessToken) {
-  const { url, query, token } = await sdkSignIn(sdk, {
+  const { url, query, token } = await sdkSignIn(setup.sdk, {
     contractDetails,
     callback: CALLBACK,
     ...(userAccessToken && { userAccessToken }),
   });
-  expect(url.startsWith(`${emu.onboardUrl}authorize?`)).toBe(true);
+  expect(url.startsWith(`${setup.emu.onboardUrl}authorize?`)).toBe(true);
   return { token, postboxId: query.get("postboxId") ?? "", publicKey: query.get("publicKey") ?? "" };
 }
 
@@ -43,7 +35,7 @@ type Box = Awaited<ReturnType<typeof onboard>>;
 
 /** `write` to the box's postbox as its user. */
 const writeTo = (box: Box, fileData: Uint8Array | ReadableStream<Uint8Array>, fileName: string) =>
-  sdk.write({
+  setup.sdk.write({
     contractDetails,
     userAccessToken: box.token,
     postboxId: box.postboxId,
@@ -60,7 +52,7 @@ describe("sdk-core against the emulator", () => {
       const result = await writeTo(box, bytes, `buf-${size}.bin`);
       expect(result.status).toBe("delivered");
       expect(result.userAccessToken).toEqual(box.token);
-      const file = await latestFile(emu, box.postboxId);
+      const file = await latestFile(setup.emu, box.postboxId);
       expect(file).toMatchObject({ fileName: `buf-${size}.bin`, size, metadata: fileDescriptor });
       expect((await download(file?.url ?? "")).equals(bytes)).toBe(true);
     }
@@ -84,7 +76,7 @@ describe("sdk-core against the emulator", () => {
     });
     const result = await writeTo(box, stream, "big.bin");
     expect(result.status).toBe("delivered");
-    const file = await latestFile(emu, box.postboxId);
+    const file = await latestFile(setup.emu, box.postboxId);
     expect(file?.size).toBe(total);
     expect(file?.sha256).toBe(hash.digest("hex"));
     const served = createHash("sha256");
@@ -95,38 +87,42 @@ describe("sdk-core against the emulator", () => {
 
   it("refreshes once on pending and writes again; the refreshed token is returned", async () => {
     const box = await onboard();
-    emu.stats.reset();
-    emu.store.expireTokens({ postboxId: box.postboxId }, ["access"], Date.now());
+    setup.emu.stats.reset();
+    setup.emu.store.expireTokens({ postboxId: box.postboxId }, ["access"], Date.now());
     const bytes = Buffer.from("after refresh");
     const result = await writeTo(box, bytes, "refreshed.txt");
     expect(result.status).toBe("delivered");
     expect(result.userAccessToken.accessToken.value).not.toBe(box.token.accessToken.value);
-    expect(emu.stats.snapshot()).toMatchObject({ refreshes: 1, pending: 1, writes: 1 });
-    expect((await download((await latestFile(emu, box.postboxId))?.url ?? "")).equals(bytes)).toBe(true);
+    expect(setup.emu.stats.snapshot()).toMatchObject({ refreshes: 1, pending: 1, writes: 1 });
+    expect((await download((await latestFile(setup.emu, box.postboxId))?.url ?? "")).equals(bytes)).toBe(
+      true,
+    );
     // The old refresh token was rotated away: refreshing with it now fails.
-    await expect(sdk.refreshToken({ contractDetails, userAccessToken: box.token })).rejects.toMatchObject({
+    await expect(
+      setup.sdk.refreshToken({ contractDetails, userAccessToken: box.token }),
+    ).rejects.toMatchObject({
       code: "InvalidToken",
     });
   });
 
   it("refreshes once on 401 InvalidToken (revoked access token)", async () => {
     const box = await onboard();
-    emu.stats.reset();
-    emu.store.revokeTokens({ value: box.token.accessToken.value }, Date.now());
+    setup.emu.stats.reset();
+    setup.emu.store.revokeTokens({ value: box.token.accessToken.value }, Date.now());
     const result = await writeTo(box, Buffer.from("x"), "x.txt");
     expect(result.status).toBe("delivered");
-    expect(emu.stats.snapshot()).toMatchObject({ refreshes: 1, writes: 1 });
+    expect(setup.emu.stats.snapshot()).toMatchObject({ refreshes: 1, writes: 1 });
   });
 
   it("retries a 429 with Retry-After and a 503, then delivers", async () => {
     const box = await onboard();
-    emu.faults.set("postbox", { failNext: 2, statuses: [429, 503], retryAfterSeconds: 0 });
+    setup.emu.faults.set("postbox", { failNext: 2, statuses: [429, 503], retryAfterSeconds: 0 });
     try {
       const result = await writeTo(box, Buffer.from("retried"), "retried.txt");
       expect(result.status).toBe("delivered");
-      expect(await postboxFiles(emu, box.postboxId)).toHaveLength(1);
+      expect(await postboxFiles(setup.emu, box.postboxId)).toHaveLength(1);
     } finally {
-      emu.faults.clear();
+      setup.emu.faults.clear();
     }
   });
 
@@ -139,7 +135,7 @@ describe("sdk-core against the emulator", () => {
   it("surfaces the emulator's refusals as errors with digi.me's codes", async () => {
     const box = await onboard();
     await expect(
-      sdk.write({
+      setup.sdk.write({
         contractDetails,
         userAccessToken: box.token,
         postboxId: "pb_nope",
@@ -148,7 +144,7 @@ describe("sdk-core against the emulator", () => {
       }),
     ).rejects.toMatchObject({ code: "PostboxNotFound" });
     await expect(
-      sdk.getAuthorizeUrl({
+      setup.sdk.getAuthorizeUrl({
         contractDetails: { ...contractDetails, redirectUri: "https://evil.example/" },
         callback: CALLBACK,
       }),

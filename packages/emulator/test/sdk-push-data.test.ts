@@ -1,34 +1,26 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { ContractDetails } from "@digime-edge/sdk-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningEmulator } from "../src/index.ts";
-import { download, start } from "./support/emulator.ts";
+import { describe, expect, it } from "vitest";
+import { download } from "./support/emulator.ts";
 import { importContract, userFiles } from "./support/import.ts";
 import { REDIRECT_URI, testContract } from "./support/protocol.ts";
 import {
   CONTRACT_PRIVATE_KEY,
   SDK_FILE_DESCRIPTOR as fileDescriptor,
-  type Sdk,
-  sdkFor,
   sdkSignIn,
+  useSdkEmulator,
 } from "./support/sdk.ts";
 
 /** sdk-core's pushData, readAccounts and deleteUser against the emulator: two sides written apart. */
 
-let emu: RunningEmulator;
-let sdk: Sdk;
 // As an app of the official SDK from version 10: no redirectUri in the contract details.
 const contractDetails: ContractDetails = { contractId: "import-contract", privateKey: CONTRACT_PRIVATE_KEY };
 
-beforeAll(async () => {
-  emu = await start({ autoApprove: true, contracts: [testContract(), importContract()] });
-  sdk = sdkFor(emu);
-});
-afterAll(() => emu.close());
+const setup = useSdkEmulator({ contracts: [testContract(), importContract()] });
 
 /** getAuthorizeUrl (sourceType push) -> the consent page (auto-approve) -> exchangeCodeForToken. */
 async function signIn() {
-  const { query, token } = await sdkSignIn(sdk, {
+  const { query, token } = await sdkSignIn(setup.sdk, {
     contractDetails,
     callback: REDIRECT_URI,
     sourceType: "push",
@@ -41,24 +33,24 @@ describe("sdk-core pushData, readAccounts and deleteUser against the emulator", 
     const { token, accountReference } = await signIn();
     expect(token.user?.id).toMatch(/^user_/);
     expect(token.consentid).toMatch(/^consent_/);
-    const { accounts } = await sdk.readAccounts({ contractDetails, userAccessToken: token });
+    const { accounts } = await setup.sdk.readAccounts({ contractDetails, userAccessToken: token });
     const push = accounts.find((a) => a.type === "PUSH");
     expect(push?.reference).toBe(accountReference);
 
     const bytes = randomBytes(100_003);
-    const pushed = await sdk.pushData({
+    const pushed = await setup.sdk.pushData({
       type: "library",
       contractDetails,
       userAccessToken: token,
       data: { fileData: bytes, fileName: "ignored.bin", fileDescriptor },
     });
     expect(pushed.userAccessToken).toEqual(token);
-    const [file] = await userFiles(emu, token.user?.id ?? "");
+    const [file] = await userFiles(setup.emu, token.user?.id ?? "");
     expect(file).toMatchObject({ source: "import", size: bytes.length, metadata: fileDescriptor });
     expect((await download(file?.url ?? "")).equals(bytes)).toBe(true);
 
     const bundle = { resourceType: "Bundle", type: "transaction", entry: [] };
-    await sdk.pushData({
+    await setup.sdk.pushData({
       type: "provider",
       contractDetails,
       userAccessToken: token,
@@ -67,13 +59,13 @@ describe("sdk-core pushData, readAccounts and deleteUser against the emulator", 
       version: "3.0.2",
       accountId: push?.id ?? "",
     });
-    const [fhir] = await userFiles(emu, token.user?.id ?? "");
+    const [fhir] = await userFiles(setup.emu, token.user?.id ?? "");
     expect(JSON.parse((await download(fhir?.url ?? "")).toString())).toEqual(bundle);
 
-    expect(await sdk.deleteUser({ contractDetails, userAccessToken: token })).toMatchObject({
+    expect(await setup.sdk.deleteUser({ contractDetails, userAccessToken: token })).toMatchObject({
       deleted: true,
     });
-    await expect(sdk.readAccounts({ contractDetails, userAccessToken: token })).rejects.toMatchObject({
+    await expect(setup.sdk.readAccounts({ contractDetails, userAccessToken: token })).rejects.toMatchObject({
       status: 401,
     });
   });
@@ -89,28 +81,28 @@ describe("sdk-core pushData, readAccounts and deleteUser against the emulator", 
         controller.close();
       },
     });
-    await sdk.pushData({
+    await setup.sdk.pushData({
       type: "library",
       contractDetails,
       userAccessToken: token,
       data: { fileData: stream, fileDescriptor },
     });
-    expect((await userFiles(emu, token.user?.id ?? ""))[0]?.sha256).toBe(hash.digest("hex"));
+    expect((await userFiles(setup.emu, token.user?.id ?? ""))[0]?.sha256).toBe(hash.digest("hex"));
 
-    emu.store.expireTokens({ userId: token.user?.id }, ["access"], Date.now());
-    emu.stats.reset();
+    setup.emu.store.expireTokens({ userId: token.user?.id }, ["access"], Date.now());
+    setup.emu.stats.reset();
     const again = Buffer.from("sent again after the refresh");
-    const result = await sdk.pushData({
+    const result = await setup.sdk.pushData({
       type: "library",
       contractDetails,
       userAccessToken: token,
       data: { fileData: again, fileDescriptor },
     });
     expect(result.userAccessToken.accessToken.value).not.toBe(token.accessToken.value);
-    const stats = emu.stats.snapshot();
+    const stats = setup.emu.stats.snapshot();
     expect(stats).toMatchObject({ refreshes: 1, imports: 1, requests: { import: 2 } });
-    expect((await download((await userFiles(emu, token.user?.id ?? ""))[0]?.url ?? "")).equals(again)).toBe(
-      true,
-    );
+    expect(
+      (await download((await userFiles(setup.emu, token.user?.id ?? ""))[0]?.url ?? "")).equals(again),
+    ).toBe(true);
   });
 });

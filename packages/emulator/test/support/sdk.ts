@@ -4,8 +4,9 @@
  * and the sign-in through the consent page.
  */
 import { type ContractDetails, init, type UserAccessToken } from "@digime-edge/sdk-core";
-import type { RunningEmulator } from "../../src/index.ts";
-import { approvedRedirect } from "./emulator.ts";
+import { afterAll, beforeAll } from "vitest";
+import type { RunningEmulator, StartEmulatorOptions } from "../../src/index.ts";
+import { approvedRedirect, start } from "./emulator.ts";
 import { contractKeys } from "./protocol.ts";
 
 /** sdk-core's client. */
@@ -35,6 +36,29 @@ export const sdkFor = (emu: RunningEmulator): Sdk =>
     onboardUrl: emu.onboardUrl,
     retry: { limit: 2, baseDelayMs: 10, maxRetryAfterMs: 2_000 },
   });
+
+/** What {@link useSdkEmulator} hands a test file: set once its tests run. */
+export interface SdkEmulator {
+  emu: RunningEmulator;
+  sdk: Sdk;
+}
+
+/**
+ * An auto-approving emulator ({@link start}) and sdk-core's client for it ({@link sdkFor}), started
+ * before the file's tests and closed after them. Call at the top level.
+ *
+ * @param options - More of the emulator's options (its contracts).
+ * @returns The emulator and the client, set once the tests run.
+ */
+export function useSdkEmulator(options: StartEmulatorOptions = {}): SdkEmulator {
+  const setup = {} as SdkEmulator;
+  beforeAll(async () => {
+    setup.emu = await start({ autoApprove: true, ...options });
+    setup.sdk = sdkFor(setup.emu);
+  });
+  afterAll(() => setup.emu?.close());
+  return setup;
+}
 
 /** What {@link sdkSignIn} takes: `getAuthorizeUrl`'s options but the state. */
 export interface SdkSignInOptions {
