@@ -29,7 +29,7 @@ describe("vault schema migrations", () => {
     const recording = { exec: (query: string) => void statements.push(query) } as unknown as SqlStorage;
     (VAULT_MIGRATIONS[0] as VaultMigration)(recording, 0);
     const schema = statements.join(" ").replace(/\s+/g, " ").trim();
-    expect(await sha256(new TextEncoder().encode(schema))).toBe(SCHEMA_0_SHA256);
+    expect(await sha256(new Uint8Array(new TextEncoder().encode(schema)))).toBe(SCHEMA_0_SHA256);
   });
 
   it("a vault from before versions were kept, with a signed-in user, still uploads after the upgrade", async () => {
