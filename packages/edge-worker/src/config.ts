@@ -1,5 +1,4 @@
 import * as z from "zod/mini";
-import { httpUrlOf } from "./lib/return-to.ts";
 import { SETTINGS, type Setting, type SettingName } from "./settings.ts";
 
 /** The Worker's settings, validated and normalised from its vars and secrets. */
@@ -82,6 +81,18 @@ export class ConfigError extends Error {
 // bundle small (the full zod adds hundreds of KiB to the Worker).
 const nonEmpty = (expected: string) =>
   z.string({ error: expected }).check(z.trim(), z.minLength(1, { error: expected }));
+
+/**
+ * `value` parsed, when it is an absolute http(s) URL without credentials.
+ *
+ * @param value - The text to parse.
+ */
+export function httpUrlOf(value: string): URL | undefined {
+  const url = URL.parse(value);
+  return url && (url.protocol === "https:" || url.protocol === "http:") && !url.username && !url.password
+    ? url
+    : undefined;
+}
 
 /**
  * Whether `hostname` (as `URL` normalises it) is a loopback host: `localhost`, 127.0.0.0/8 or

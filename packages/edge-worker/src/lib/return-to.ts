@@ -1,3 +1,5 @@
+import { httpUrlOf } from "../config.ts";
+
 /**
  * Validates where to send the user after signing in: a path on this Worker, or a URL on one of the
  * allowed app origins. Anything else is refused, so `returnTo` cannot become an open redirect.
@@ -24,18 +26,6 @@ export function resolveReturnTo(
   const url = httpUrlOf(value);
   if (!url) return undefined;
   return allowed.has(url.origin) || url.origin === self ? url.href : undefined;
-}
-
-/**
- * `value` parsed, when it is an absolute http(s) URL without credentials.
- *
- * @param value - The text to parse.
- */
-export function httpUrlOf(value: string): URL | undefined {
-  const url = URL.parse(value);
-  return url && (url.protocol === "https:" || url.protocol === "http:") && !url.username && !url.password
-    ? url
-    : undefined;
 }
 
 /**
