@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { deleteUser, readAccounts, ServerError, TypeValidationError } from "../src/index.ts";
+import { CLAIMS } from "./support/claims.ts";
 import { APPLICATION_ID, contractDetails, PUSH_ACCOUNT } from "./support/fake-digime.ts";
 import { sdkFor, useFakeDigime } from "./support/use-fake-digime.ts";
 
@@ -34,7 +35,7 @@ describe("readAccounts", () => {
       const [seen] = fake.requests;
       expect(seen?.route).toBe("accounts");
       expect(seen?.headers.accept).toBe("application/json");
-      expect(Object.keys(seen?.claims ?? {})).toEqual(["access_token", "client_id", "nonce", "timestamp"]);
+      expect(Object.keys(seen?.claims ?? {})).toEqual(CLAIMS.user);
       expect(seen?.claims?.access_token).toBe(input.userAccessToken.accessToken.value);
     } finally {
       fake.accounts = [PUSH_ACCOUNT];
@@ -121,7 +122,7 @@ describe("deleteUser", () => {
     const [seen] = fake.requests;
     expect(seen?.route).toBe("deleteUser");
     expect(seen?.path).toBe("/v1.7/user");
-    expect(Object.keys(seen?.claims ?? {})).toEqual(["access_token", "client_id", "nonce", "timestamp"]);
+    expect(Object.keys(seen?.claims ?? {})).toEqual(CLAIMS.user);
     const error = await failure(sdk().readAccounts(input));
     // The access token is gone, so is the refresh token: the refresh is refused as digi.me does.
     expect(error).toMatchObject({ name: "ServerError", status: 401, code: "InvalidToken" });

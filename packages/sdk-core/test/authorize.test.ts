@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { init, SDK_NAME, SDK_VERSION, TokenVerificationError, TypeValidationError } from "../src/index.ts";
+import { CLAIMS } from "./support/claims.ts";
 import {
   APPLICATION_ID,
   CONTRACT_ID,
@@ -24,16 +25,7 @@ describe("getAuthorizeUrl", () => {
     const [seen] = fake.requests;
     expect(seen?.route).toBe("authorize");
     expect(seen?.jwtHeader).toEqual({ alg: "PS512", typ: "JWT" });
-    expect(Object.keys(seen?.claims ?? {})).toEqual([
-      "client_id",
-      "code_challenge",
-      "code_challenge_method",
-      "nonce",
-      "redirect_uri",
-      "response_mode",
-      "response_type",
-      "timestamp",
-    ]);
+    expect(Object.keys(seen?.claims ?? {})).toEqual(CLAIMS.authorize);
     expect(seen?.claims).toMatchObject({
       client_id: `${APPLICATION_ID}_${CONTRACT_ID}`,
       code_challenge: createHash("sha256").update(result.codeVerifier).digest("base64url"),

@@ -3,6 +3,7 @@ import { inspect } from "node:util";
 import { importSPKI, jwtVerify } from "jose";
 import { describe, expect, it } from "vitest";
 import { DataRequiredError, NetworkError, pushData, ServerError, TypeValidationError } from "../src/index.ts";
+import { CLAIMS } from "./support/claims.ts";
 import { APPLICATION_ID, CONTRACT_KEY, contractDetails, vectors } from "./support/fake-digime.ts";
 import { chunksOf, fileDataKinds, streamOf } from "./support/streams.ts";
 import { sdkFor, useFakeDigime } from "./support/use-fake-digime.ts";
@@ -99,7 +100,7 @@ describe("pushData library: the request", () => {
     const options = library(new Uint8Array(10));
     await sdk().pushData(options);
     const [seen] = imports();
-    expect(Object.keys(seen?.claims ?? {})).toEqual(["access_token", "client_id", "nonce", "timestamp"]);
+    expect(Object.keys(seen?.claims ?? {})).toEqual(CLAIMS.user);
     expect(seen?.claims).toMatchObject({
       access_token: options.userAccessToken.accessToken.value,
       client_id: `${APPLICATION_ID}_${contractDetails.contractId}`,
@@ -313,7 +314,7 @@ describe("pushData provider (FHIR)", () => {
     expect(seen[0]?.headers.accountid).toBe("acc-push-1");
     expect(seen[0]?.headers["content-type"]).toBe("application/json");
     expect(seen[0]?.headers.filedescriptor).toBeUndefined();
-    expect(Object.keys(seen[0]?.claims ?? {})).toEqual(["access_token", "client_id", "nonce", "timestamp"]);
+    expect(Object.keys(seen[0]?.claims ?? {})).toEqual(CLAIMS.user);
     expect(fake.resources.map((r) => r.resource)).toEqual([provider().data, provider().data]);
   });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { init, ServerError, TokenVerificationError, TypeValidationError } from "../src/index.ts";
+import { CLAIMS } from "./support/claims.ts";
 import { APPLICATION_ID, CONTRACT_ID, contractDetails, vectors } from "./support/fake-digime.ts";
 import { fakeSleeps } from "./support/fake-sleeps.ts";
 import { sdkFor, useFakeDigime } from "./support/use-fake-digime.ts";
@@ -27,14 +28,7 @@ describe("exchangeCodeForToken", () => {
       codeVerifier,
     });
     const [seen] = fake.requests.filter((r) => r.route === "token");
-    expect(Object.keys(seen?.claims ?? {})).toEqual([
-      "client_id",
-      "code",
-      "code_verifier",
-      "grant_type",
-      "nonce",
-      "timestamp",
-    ]);
+    expect(Object.keys(seen?.claims ?? {})).toEqual(CLAIMS.codeGrant);
     expect(seen?.claims).toMatchObject({
       client_id: `${APPLICATION_ID}_${CONTRACT_ID}`,
       code,
@@ -99,13 +93,7 @@ describe("refreshToken", () => {
     const old = fake.issueTokens();
     const fresh = await sdk().refreshToken({ contractDetails, userAccessToken: old });
     const [seen] = fake.requests.filter((r) => r.route === "token");
-    expect(Object.keys(seen?.claims ?? {})).toEqual([
-      "client_id",
-      "grant_type",
-      "nonce",
-      "refresh_token",
-      "timestamp",
-    ]);
+    expect(Object.keys(seen?.claims ?? {})).toEqual(CLAIMS.refreshGrant);
     expect(seen?.claims).toMatchObject({
       grant_type: "refresh_token",
       refresh_token: old.refreshToken.value,

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
 import { ResealRequiredError, ServerError, seal, TypeValidationError } from "../src/index.ts";
+import { CLAIMS } from "./support/claims.ts";
 import { contractDetails, openSealed, POSTBOX_PUBLIC_KEY, parseMultipart } from "./support/fake-digime.ts";
 import { fileDataKinds, streamOfBytes } from "./support/streams.ts";
 import { sdkFor, useFakeDigime, writeOptionsFor } from "./support/use-fake-digime.ts";
@@ -91,15 +92,7 @@ describe("write: the request", () => {
     const options = writeOptions(new Uint8Array([1, 2, 3]));
     await sdk().write(options);
     const seen = fake.requests.find((r) => r.route === "write");
-    expect(Object.keys(seen?.claims ?? {})).toEqual([
-      "access_token",
-      "client_id",
-      "iv",
-      "metadata",
-      "nonce",
-      "symmetrical_key",
-      "timestamp",
-    ]);
+    expect(Object.keys(seen?.claims ?? {})).toEqual(CLAIMS.write);
     expect(seen?.claims?.access_token).toBe(options.userAccessToken.accessToken.value);
     expect(seen?.claims?.iv).toMatch(/^[0-9a-f]{32}$/);
     // Standard padded base64 (not base64url): a 2048-bit wrap is 256 bytes, the descriptor 3 blocks.

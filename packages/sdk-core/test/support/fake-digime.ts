@@ -21,6 +21,7 @@ import {
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import vectors from "@digime-edge/fixtures/official-v8.json" with { type: "json" };
+import { CLAIMS } from "./claims.ts";
 
 /** The official SDK's vectors: keys that are public test fixtures. */
 export { vectors };
@@ -329,16 +330,7 @@ export class FakeDigime {
   }
 
   private authorize(res: ServerResponse, claims: Record<string, unknown>, body: Buffer) {
-    const expected = [
-      "client_id",
-      "code_challenge",
-      "code_challenge_method",
-      "nonce",
-      "redirect_uri",
-      "response_mode",
-      "response_type",
-      "timestamp",
-    ];
+    const expected = CLAIMS.authorize;
     const keys = Object.keys(claims).filter((k) => k !== "state" && k !== "access_token");
     if (JSON.stringify(keys.sort()) !== JSON.stringify(expected))
       return this.error(res, 400, "InvalidRequest", "claims");
