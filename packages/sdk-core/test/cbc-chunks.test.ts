@@ -1,21 +1,11 @@
-import { createCipheriv, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import fc from "fast-check";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { concatBytes } from "../src/internal/bytes.ts";
 import { cbcEncryptChunks } from "../src/internal/cbc.ts";
+import { randomCbcKey } from "./support/cbc-oracle.ts";
 
-const rawKey = randomBytes(32);
-const iv = new Uint8Array(randomBytes(16));
-let key: CryptoKey;
-
-beforeAll(async () => {
-  key = await crypto.subtle.importKey("raw", rawKey, "AES-CBC", false, ["encrypt"]);
-});
-
-function nodeCbc(data: Uint8Array): Buffer {
-  const cipher = createCipheriv("aes-256-cbc", rawKey, iv);
-  return Buffer.concat([cipher.update(data), cipher.final()]);
-}
+const { iv, key, nodeCbc } = await randomCbcKey();
 
 /** `chunks` as an iterator that counts what was read and whether it was returned. */
 function source(chunks: Uint8Array[], failAt = -1) {

@@ -2,25 +2,15 @@
  * `cbcEncryptFrom` (the `./internal` subpath): the AES-CBC ciphertext of a file from any offset,
  * checked against node:crypto's one-shot AES-256-CBC, with a non-extractable key.
  */
-import { createCipheriv, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import fc from "fast-check";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { cbcEncryptFrom } from "../src/crypto/cbc-from.ts";
 import { TypeValidationError } from "../src/errors.ts";
 import * as internalApi from "../src/index-internal.ts";
+import { randomCbcKey } from "./support/cbc-oracle.ts";
 
-const rawKey = randomBytes(32);
-const iv = randomBytes(16);
-let key: CryptoKey;
-
-beforeAll(async () => {
-  key = await crypto.subtle.importKey("raw", rawKey, "AES-CBC", false, ["encrypt"]);
-});
-
-function nodeCbc(data: Uint8Array): Buffer {
-  const cipher = createCipheriv("aes-256-cbc", rawKey, iv);
-  return Buffer.concat([cipher.update(data), cipher.final()]);
-}
+const { iv, key, nodeCbc } = await randomCbcKey();
 
 async function read(stream: ReadableStream<Uint8Array>): Promise<Buffer> {
   return Buffer.from(await new Response(stream).arrayBuffer());

@@ -1,24 +1,14 @@
 import { createCipheriv, randomBytes } from "node:crypto";
 import fc from "fast-check";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { cbcCiphertextSize, createCbcEncryptStream, encryptCbc } from "../src/crypto/cbc-stream.ts";
 import { TypeValidationError } from "../src/errors.ts";
 import { concatBytes } from "../src/internal/bytes.ts";
+import { randomCbcKey } from "./support/cbc-oracle.ts";
 import { settledCount } from "./support/settle.ts";
 import { encryptChunks, streamOf } from "./support/streams.ts";
 
-const rawKey = randomBytes(32);
-const iv = randomBytes(16);
-let key: CryptoKey;
-
-beforeAll(async () => {
-  key = await crypto.subtle.importKey("raw", rawKey, "AES-CBC", false, ["encrypt"]);
-});
-
-function nodeCbc(data: Uint8Array, k: Uint8Array = rawKey, v: Uint8Array = iv): Buffer {
-  const cipher = createCipheriv("aes-256-cbc", k, v);
-  return Buffer.concat([cipher.update(data), cipher.final()]);
-}
+const { iv, key, nodeCbc } = await randomCbcKey();
 
 /** Cuts `data` into chunks whose sizes cycle through `sizes` (0-length chunks included). */
 function cut(data: Uint8Array, sizes: number[]): Uint8Array[] {
