@@ -5,9 +5,9 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
-import { NetworkError, seal } from "../src/index.ts";
-import { contractDetails, POSTBOX_PUBLIC_KEY } from "./support/fake-digime.ts";
-import { sdkFor, useFakeDigime, writeOptionsFor } from "./support/use-fake-digime.ts";
+import { NetworkError } from "../src/index.ts";
+import { contractDetails } from "./support/fake-digime.ts";
+import { sdkFor, sealForPostbox, useFakeDigime, writeOptionsFor } from "./support/use-fake-digime.ts";
 
 const fake = useFakeDigime();
 
@@ -42,11 +42,7 @@ describe("NetworkError.delivery of a write", () => {
   });
 
   it("connection refused for a sealed stream sent once: not-sent", async () => {
-    const sealed = await seal({
-      publicKey: POSTBOX_PUBLIC_KEY,
-      fileData: new Blob([new Uint8Array(3000)]),
-      fileDescriptor: descriptor,
-    });
+    const sealed = await sealForPostbox(new Blob([new Uint8Array(3000)]), descriptor);
     expect(sealed.body).toBeInstanceOf(ReadableStream);
     const sdk = await refusedSdk();
     const error = await failure(

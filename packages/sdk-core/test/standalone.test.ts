@@ -18,7 +18,7 @@ import {
   write,
 } from "../src/index.ts";
 import { APPLICATION_ID, contractDetails, POSTBOX_PUBLIC_KEY } from "./support/fake-digime.ts";
-import { useFakeDigime } from "./support/use-fake-digime.ts";
+import { sealForPostbox, useFakeDigime } from "./support/use-fake-digime.ts";
 
 const fake = useFakeDigime();
 
@@ -60,11 +60,7 @@ describe("standalone operations", () => {
   });
 
   it("sendSealed sends what seal made", async () => {
-    const sealed = await seal({
-      publicKey: POSTBOX_PUBLIC_KEY,
-      fileData: new Uint8Array(7),
-      fileDescriptor: descriptor,
-    });
+    const sealed = await sealForPostbox(new Uint8Array(7), descriptor);
     const result = await sendSealed(config(), {
       contractDetails,
       userAccessToken: fake.issueTokens(),

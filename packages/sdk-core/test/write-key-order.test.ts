@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { TypeValidationError } from "../src/index.ts";
+import { countingFetch } from "./support/counting-fetch.ts";
 import { contractDetails } from "./support/fake-digime.ts";
 import { sdkFor, useFakeDigime, writeOptionsFor } from "./support/use-fake-digime.ts";
 
@@ -14,13 +15,8 @@ const badContract = {
 // `write` seals bytes while the contract key is looked up; a stream waits for both keys.
 describe("write with a contract key that does not import", () => {
   it("leaves a stream untouched (not locked) and sends nothing", async () => {
-    let calls = 0;
-    const client = sdkFor(fake, {
-      fetch: async () => {
-        calls++;
-        return new Response("{}");
-      },
-    });
+    const counted = countingFetch();
+    const client = sdkFor(fake, { fetch: counted.fetch });
     const stream = new ReadableStream<Uint8Array>({
       start(controller) {
         controller.enqueue(new Uint8Array(10));
@@ -35,24 +31,19 @@ describe("write with a contract key that does not import", () => {
       "privateKey",
     ]);
     expect(stream.locked).toBe(false);
-    expect(calls).toBe(0);
+    expect(counted.calls).toBe(0);
   });
 
   it("with bytes, is refused as before: no request, the key named", async () => {
-    let calls = 0;
-    const client = sdkFor(fake, {
-      fetch: async () => {
-        calls++;
-        return new Response("{}");
-      },
-    });
+    const counted = countingFetch();
+    const client = sdkFor(fake, { fetch: counted.fetch });
     const options = {
       ...writeOptionsFor(fake, new Uint8Array(2000), descriptor),
       contractDetails: badContract,
     };
     const error = await client.write(options).catch((e: unknown) => e);
     expect((error as TypeValidationError).code).toBe("KEY_IMPORT");
-    expect(calls).toBe(0);
+    expect(counted.calls).toBe(0);
     expect(fake.files).toHaveLength(0);
   });
 });

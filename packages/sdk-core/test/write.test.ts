@@ -3,9 +3,10 @@ import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
 import { ResealRequiredError, ServerError, seal, TypeValidationError } from "../src/index.ts";
 import { CLAIMS } from "./support/claims.ts";
+import { countingFetch } from "./support/counting-fetch.ts";
 import { contractDetails, openSealed, POSTBOX_PUBLIC_KEY, parseMultipart } from "./support/fake-digime.ts";
 import { fileDataKinds, streamOfBytes } from "./support/streams.ts";
-import { sdkFor, useFakeDigime, writeOptionsFor } from "./support/use-fake-digime.ts";
+import { sdkFor, sealForPostbox, useFakeDigime, writeOptionsFor } from "./support/use-fake-digime.ts";
 
 const fake = useFakeDigime();
 
@@ -398,19 +399,14 @@ describe("write: bad input is refused before any request", () => {
   ];
   for (const [name, spoil, path] of bad) {
     it(name, async () => {
-      let calls = 0;
-      const client = sdk({
-        fetch: async () => {
-          calls++;
-          return new Response("{}");
-        },
-      });
+      const counted = countingFetch();
+      const client = sdk({ fetch: counted.fetch });
       const options = writeOptions(new Uint8Array([1]));
       spoil(options);
       const error = await client.write(options).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(TypeValidationError);
       expect((error as TypeValidationError).issues.map((i) => i.path)).toContainEqual(path);
-      expect(calls).toBe(0);
+      expect(counted.calls).toBe(0);
     });
   }
 
@@ -447,11 +443,7 @@ describe("sendSealed", () => {
   });
 
   it("a sealed stream: RESEAL_REQUIRED after a pending answer; a spent stream is refused up front", async () => {
-    const sealed = await seal({
-      publicKey: POSTBOX_PUBLIC_KEY,
-      fileData: new Blob([new Uint8Array(3000)]),
-      fileDescriptor: descriptor,
-    });
+    const sealed = await sealForPostbox(new Blob([new Uint8Array(3000)]), descriptor);
     expect(sealed.body).toBeInstanceOf(ReadableStream);
     const token = fake.issueTokens();
     fake.expire(token.accessToken.value);
@@ -469,11 +461,7 @@ describe("sendSealed", () => {
   });
 
   it("refuses a sealed file whose fields are malformed", async () => {
-    const sealed = await seal({
-      publicKey: POSTBOX_PUBLIC_KEY,
-      fileData: new Uint8Array(1),
-      fileDescriptor: descriptor,
-    });
+    const sealed = await sealForPostbox(new Uint8Array(1), descriptor);
     const error = await sdk()
       .sendSealed({
         contractDetails,

@@ -1,6 +1,6 @@
 /** The setup most test files share: one {@link FakeDigime} per file, and an sdk-core pointed at it. */
 import { afterAll, beforeAll, beforeEach } from "vitest";
-import { type FileDescriptor, init } from "../../src/index.ts";
+import { type FileDescriptor, init, type SealedFile, seal } from "../../src/index.ts";
 import { APPLICATION_ID, contractDetails, FakeDigime, POSTBOX_PUBLIC_KEY } from "./fake-digime.ts";
 
 /**
@@ -58,3 +58,14 @@ export function writeOptionsFor(
     // biome-ignore lint/suspicious/noExplicitAny: fileData of every kind, including wrong ones.
   } as any;
 }
+
+/**
+ * `seal` for the fake's postbox key, as a `sendSealed` test prepares its file.
+ *
+ * @param fileData - What to seal.
+ * @param fileDescriptor - The descriptor to seal with it.
+ */
+export const sealForPostbox = (
+  fileData: Parameters<typeof seal>[0]["fileData"],
+  fileDescriptor: FileDescriptor,
+): Promise<SealedFile> => seal({ publicKey: POSTBOX_PUBLIC_KEY, fileData, fileDescriptor });
