@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { expectSecurityHeaders } from "./support/answers.ts";
-import { Browser, signedInBrowser } from "./support/browser.ts";
+import { Browser, preflight, signedInBrowser } from "./support/browser.ts";
 import { bytesOf } from "./support/bytes.ts";
 import { emulator } from "./support/emulator-admin.ts";
 import { postFiles, upload, uploadForm } from "./support/posts.ts";
@@ -77,21 +77,14 @@ describe("refusals", () => {
 
   it("CORS only for allowed origins, with credentials", async () => {
     const browser = new Browser();
-    const preflight = (origin: string) =>
-      browser.fetch("/api/files", {
-        method: "OPTIONS",
-        origin,
-        headers: {
-          "Access-Control-Request-Method": "POST",
-          "Access-Control-Request-Headers": "content-type",
-        },
-      });
-    const allowed = await preflight(APP_ORIGIN);
+    const filesPreflight = (origin: string) =>
+      preflight(browser, "/api/files", origin, "POST", "content-type");
+    const allowed = await filesPreflight(APP_ORIGIN);
     expect(allowed.headers.get("Access-Control-Allow-Origin")).toBe(APP_ORIGIN);
     expect(allowed.headers.get("Access-Control-Allow-Credentials")).toBe("true");
     expect(allowed.headers.get("Access-Control-Allow-Methods")).toContain("POST");
 
-    const foreign = await preflight("https://evil.test");
+    const foreign = await filesPreflight("https://evil.test");
     expect(foreign.headers.get("Access-Control-Allow-Origin")).toBeNull();
     const simple = await browser.fetch("/api/session", { origin: "https://evil.test" });
     expect(simple.headers.get("Access-Control-Allow-Origin")).toBeNull();

@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createClient, EdgeClientError } from "../src/client.ts";
 import { REPLAYABLE_BYTES } from "../src/lib/upload.ts";
 import { errorOf } from "./support/answers.ts";
-import { Browser, signedInBrowser, signedInUser } from "./support/browser.ts";
+import { Browser, preflight, signedInBrowser, signedInUser } from "./support/browser.ts";
 import { bytesOf, sha256, streamOf } from "./support/bytes.ts";
 import { emulator } from "./support/emulator-admin.ts";
 import {
@@ -261,17 +261,15 @@ describe("malformed sealed uploads: 400 before anything reaches digi.me", () => 
   });
 
   it("CORS lets the app send the envelope headers", async () => {
-    const preflight = await new Browser().fetch("/api/sealed-files", {
-      method: "OPTIONS",
-      origin: APP_ORIGIN,
-      headers: {
-        "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers":
-          "content-type,x-digime-iv,x-digime-symmetrical-key,x-digime-metadata,x-digime-file-name",
-      },
-    });
-    expect(preflight.headers.get("Access-Control-Allow-Origin")).toBe(APP_ORIGIN);
-    const allowed = (preflight.headers.get("Access-Control-Allow-Headers") ?? "").toLowerCase();
+    const asked = await preflight(
+      new Browser(),
+      "/api/sealed-files",
+      APP_ORIGIN,
+      "POST",
+      "content-type,x-digime-iv,x-digime-symmetrical-key,x-digime-metadata,x-digime-file-name",
+    );
+    expect(asked.headers.get("Access-Control-Allow-Origin")).toBe(APP_ORIGIN);
+    const allowed = (asked.headers.get("Access-Control-Allow-Headers") ?? "").toLowerCase();
     for (const name of [
       "x-digime-iv",
       "x-digime-symmetrical-key",

@@ -10,7 +10,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { sign } from "../../src/lib/signing.ts";
 import { errorOf, expectSecurityHeaders } from "../support/answers.ts";
-import { Browser, signedInUser } from "../support/browser.ts";
+import { Browser, preflight, signedInUser } from "../support/browser.ts";
 import { emulator } from "../support/emulator-admin.ts";
 import { APP_ORIGIN, SESSION_COOKIE } from "../support/test-env.ts";
 import { storedTokens } from "../support/vault-access.ts";
@@ -90,20 +90,12 @@ describe("DELETE /api/user under attack", () => {
 
   it("CORS: DELETE is preflighted for allowed origins only; accounts cannot be read from elsewhere", async () => {
     const { browser } = await signedInUser();
-    const allowed = await browser.fetch("/api/user", {
-      method: "OPTIONS",
-      origin: APP_ORIGIN,
-      headers: { "Access-Control-Request-Method": "DELETE" },
-    });
+    const allowed = await preflight(browser, "/api/user", APP_ORIGIN, "DELETE");
     expect(allowed.headers.get("Access-Control-Allow-Origin")).toBe(APP_ORIGIN);
     expect(allowed.headers.get("Access-Control-Allow-Methods")).toContain("DELETE");
     for (const origin of ["https://evil.test", "null"]) {
-      const preflight = await browser.fetch("/api/user", {
-        method: "OPTIONS",
-        origin,
-        headers: { "Access-Control-Request-Method": "DELETE" },
-      });
-      expect(preflight.headers.get("Access-Control-Allow-Origin")).toBeNull();
+      const refused = await preflight(browser, "/api/user", origin, "DELETE");
+      expect(refused.headers.get("Access-Control-Allow-Origin")).toBeNull();
       const read = await browser.fetch("/api/accounts", { origin });
       expect(read.headers.get("Access-Control-Allow-Origin")).toBeNull();
       expectSecurityHeaders(read);

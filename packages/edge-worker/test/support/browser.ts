@@ -111,6 +111,27 @@ export class Browser {
 }
 
 /**
+ * The CORS preflight a browser on `origin` sends before a `method` request to `path`, asking for
+ * the request headers `headers` (comma-separated) when given.
+ */
+export function preflight(
+  browser: Browser,
+  path: string,
+  origin: string,
+  method: string,
+  headers?: string,
+): Promise<Response> {
+  return browser.fetch(path, {
+    method: "OPTIONS",
+    origin,
+    headers: {
+      "Access-Control-Request-Method": method,
+      ...(headers === undefined ? {} : { "Access-Control-Request-Headers": headers }),
+    },
+  });
+}
+
+/**
  * Signs in through the whole flow: `/auth/start`, the emulator's auto-approved consent, the
  * callback. Answers the final redirect's `Location`.
  */

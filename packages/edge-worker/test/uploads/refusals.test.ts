@@ -11,7 +11,7 @@ import { vaultFor } from "../../src/lib/session.ts";
 import { formatUploadMetadata, parseUploadMetadata } from "../../src/lib/tus/metadata.ts";
 import { STAGING_PART_BYTES } from "../../src/lib/tus/upload-state.ts";
 import { errorOf, expectSecurityHeaders } from "../support/answers.ts";
-import { Browser, signedInBrowser, signedInUser } from "../support/browser.ts";
+import { Browser, preflight, signedInBrowser, signedInUser } from "../support/browser.ts";
 import { bytesOf } from "../support/bytes.ts";
 import { emulator } from "../support/emulator-admin.ts";
 import { APP_ORIGIN } from "../support/test-env.ts";
@@ -28,14 +28,7 @@ async function newUpload(browser: Browser, length = 1000): Promise<string> {
 describe("tus discovery and headers", () => {
   it("OPTIONS answers Tus-Version, Tus-Extension and Tus-Max-Size, with CORS for the app", async () => {
     const browser = new Browser();
-    const response = await browser.fetch("/api/uploads", {
-      method: "OPTIONS",
-      origin: APP_ORIGIN,
-      headers: {
-        "Access-Control-Request-Method": "PATCH",
-        "Access-Control-Request-Headers": "upload-offset",
-      },
-    });
+    const response = await preflight(browser, "/api/uploads", APP_ORIGIN, "PATCH", "upload-offset");
     expect(response.status).toBe(204);
     const h = response.headers;
     expect(h.get("Tus-Version")).toBe("1.0.0");
