@@ -17,6 +17,12 @@ import { encryptChunks } from "./support/streams.ts";
 const { keys, envelope, keyWrap, writeRequestJwt, responseToken, pkce } = vectors;
 const keyMaterial = { key: fromHex(envelope.keyHex), iv: fromHex(envelope.ivHex) };
 
+/** The envelope of the vectors' descriptor for the postbox key `pem`, with the vectors' key and iv. */
+async function knownEnvelope(pem: string) {
+  const publicKey = await importPostboxPublicKey(pem);
+  return createEnvelopeWithKeyMaterial({ publicKey, fileDescriptor: envelope.fileDescriptor, keyMaterial });
+}
+
 async function streamEncrypt(
   key: CryptoKey,
   iv: Uint8Array,
@@ -34,12 +40,7 @@ describe("known-answer envelope (official SDK v8)", () => {
     ["PKCS#1", keys.postbox.publicPkcs1],
     ["SPKI", keys.postbox.publicSpki],
   ])("reproduces metadataBase64 and ivHex with the %s postbox key", async (_, pem) => {
-    const publicKey = await importPostboxPublicKey(pem);
-    const env = await createEnvelopeWithKeyMaterial({
-      publicKey,
-      fileDescriptor: envelope.fileDescriptor,
-      keyMaterial,
-    });
+    const env = await knownEnvelope(pem);
     expect(env.metadata).toBe(envelope.metadataBase64);
     expect(env.ivHex).toBe(envelope.ivHex);
     expect(toHex(env.iv)).toBe(envelope.ivHex);
@@ -48,12 +49,7 @@ describe("known-answer envelope (official SDK v8)", () => {
   it.each(envelope.files.map((file, i) => [i, file.plainBase64.length, file] as const))(
     "reproduces files[%i] (%i base64 chars) one-shot and streamed",
     async (_, __, file) => {
-      const publicKey = await importPostboxPublicKey(keys.postbox.publicPkcs1);
-      const env = await createEnvelopeWithKeyMaterial({
-        publicKey,
-        fileDescriptor: envelope.fileDescriptor,
-        keyMaterial,
-      });
+      const env = await knownEnvelope(keys.postbox.publicPkcs1);
       const plain = decodeBase64(file.plainBase64);
       expect(encodeBase64(await encryptCbc(env.aesKey, env.iv, plain))).toBe(file.cipherBase64);
       for (const [cut, chunkSize] of [
@@ -85,12 +81,7 @@ describe("known-answer key wrap", () => {
     ["PKCS#1", keys.postbox.publicPkcs1],
     ["SPKI", keys.postbox.publicSpki],
   ])("our wrap with the %s key decrypts to the same key", async (_, pem) => {
-    const publicKey = await importPostboxPublicKey(pem);
-    const env = await createEnvelopeWithKeyMaterial({
-      publicKey,
-      fileDescriptor: envelope.fileDescriptor,
-      keyMaterial,
-    });
+    const env = await knownEnvelope(pem);
     expect(env.symmetricalKey).not.toBe(keyWrap.wrappedBase64); // OAEP is randomized
     expect(decodeBase64(env.symmetricalKey)).toHaveLength(256);
     expect(unwrap(decodeBase64(env.symmetricalKey)).toString("hex")).toBe(envelope.keyHex);
