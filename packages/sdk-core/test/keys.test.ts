@@ -12,6 +12,8 @@ import * as publicApi from "../src/index.ts";
 
 const { contract, postbox, digime } = vectors.keys;
 const jwk = vectors.responseToken.keySetJwk.keys[0] as { kty: "RSA"; n: string; e: string };
+/** An EC (P-256) key pair, which neither a contract nor a postbox may use. */
+const ec = generateKeyPairSync("ec", { namedCurve: "P-256" });
 
 /** Every 12-character window of every PEM body line: none may appear in an error. */
 function secretsOf(pem: string): string[] {
@@ -148,13 +150,7 @@ describe("refusals never echo key material", () => {
         "KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00\n\n",
       ),
     ],
-    [
-      "an EC key",
-      generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({
-        type: "pkcs8",
-        format: "pem",
-      }) as string,
-    ],
+    ["an EC key", ec.privateKey.export({ type: "pkcs8", format: "pem" }) as string],
   ])("contract private key: %s", async (_, pem) => {
     const error = await refusedWithoutLeak(importContractPrivateKey(pem), pem);
     expect(error.message).toMatch(/contract private key/);
@@ -165,13 +161,7 @@ describe("refusals never echo key material", () => {
     ["a truncated PKCS#1 key", truncated(postbox.publicPkcs1)],
     ["an SPKI body labelled RSA PUBLIC KEY", postbox.publicSpki.replaceAll("PUBLIC", "RSA PUBLIC")],
     ["a PKCS#1 body labelled PUBLIC KEY", postbox.publicPkcs1.replaceAll("RSA PUBLIC", "PUBLIC")],
-    [
-      "an EC key",
-      generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey.export({
-        type: "spki",
-        format: "pem",
-      }) as string,
-    ],
+    ["an EC key", ec.publicKey.export({ type: "spki", format: "pem" }) as string],
   ])("postbox public key: %s", async (_, pem) => {
     await refusedWithoutLeak(importPostboxPublicKey(pem), pem);
     await refusedWithoutLeak(importVerificationKey({ pem }), pem);
