@@ -57,9 +57,9 @@ export async function write(context: ClientContext, options: WriteOptions): Prom
   const checked = parseInput(writeOptionsSchema(), options, "write options");
   const source = normalizeFileData(options.data.fileData, ["data", "fileData"]);
   // The contract's key signs only once the file is sealed: bytes are sealed while it is looked up
-  // (a SHA-256); a stream is not touched before both keys are in. A failure is thrown before any
-  // request either way.
-  const signingKey = contractKey(checked.contractDetails);
+  // (at once when this `contractDetails` object was seen before, else a SHA-256); a stream is not
+  // touched before both keys are in. A failure is thrown before any request either way.
+  const signingKey = contractKey(checked.contractDetails, options.contractDetails);
   signingKey.catch(() => {});
   const publicKey = await postboxKey(checked.publicKey, ["publicKey"]);
   if (source.kind !== "bytes") await signingKey;

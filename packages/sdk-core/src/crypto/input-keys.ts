@@ -18,13 +18,34 @@ async function named(load: Promise<CryptoKey>, path: (string | number)[], what: 
   }
 }
 
-/** The contract's private key (RSA-PSS SHA-512, sign); errors name `contractDetails.privateKey`. */
-export function contractKey(contractDetails: ContractDetails): Promise<CryptoKey> {
-  return named(
-    importContractPrivateKey(contractDetails.privateKey),
+/**
+ * The contract keys of the caller's `contractDetails` objects, found without the SHA-256 (a
+ * WebCrypto round trip) that the key cache's lookup of a private key costs: a write's or push's
+ * first step. An entry holds the PEM only as long as the caller's object lives (which holds it too).
+ */
+const byOwner = new WeakMap<object, [pem: string, key: Promise<CryptoKey>]>();
+
+/**
+ * The contract's private key (RSA-PSS SHA-512, sign); errors name `contractDetails.privateKey`.
+ * @param owner The caller's own `contractDetails` object, when `contractDetails` is a checked copy
+ *   of it: the key is remembered by that object, for as long as its `privateKey` stays the same.
+ */
+export function contractKey(contractDetails: ContractDetails, owner?: object): Promise<CryptoKey> {
+  const pem = contractDetails.privateKey;
+  const known = owner && byOwner.get(owner);
+  if (known?.[0] === pem) return known[1];
+  const key = named(
+    importContractPrivateKey(pem),
     ["contractDetails", "privateKey"],
     "an RSA private key (PKCS#1 or PKCS#8 PEM)",
   );
+  // Remembered once imported: a key that failed is looked up again.
+  if (owner)
+    key.then(
+      () => byOwner.set(owner, [pem, key]),
+      () => {},
+    );
+  return key;
 }
 
 /** The postbox's public key (RSA-OAEP SHA-1, encrypt); `path` names the option in errors. */

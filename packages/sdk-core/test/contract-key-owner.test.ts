@@ -1,0 +1,96 @@
+import vectors from "@digime-edge/fixtures/official-v8.json" with { type: "json" };
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { contractKey } from "../src/crypto/input-keys.ts";
+import { TypeValidationError } from "../src/errors.ts";
+import { contractDetails } from "./support/fake-digime.ts";
+import { sdkFor, useFakeDigime, writeOptionsFor } from "./support/use-fake-digime.ts";
+
+const { contract, postbox } = vectors.keys;
+const details = (privateKey: string) => ({
+  contractId: "c-1",
+  privateKey,
+  redirectUri: "https://a.example/r",
+});
+const BAD_PEM = "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----";
+
+/** Counts the SHA-256 digests (the key cache's lookup of a private key) made from here on. */
+function countDigests() {
+  return vi.spyOn(crypto.subtle, "digest");
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe("contractKey remembers the key of the caller's contractDetails object", () => {
+  it("finds it again without a digest, as the same CryptoKey the cache holds", async () => {
+    const owner = details(contract.privatePkcs1);
+    const first = await contractKey({ ...owner }, owner);
+    const digests = countDigests();
+    expect(await contractKey({ ...owner }, owner)).toBe(first);
+    expect(digests).not.toHaveBeenCalled();
+    // Another object with the same PEM: the cache's lookup (one digest), the same key.
+    expect(await contractKey({ ...owner }, { ...owner })).toBe(first);
+    expect(digests).toHaveBeenCalledTimes(1);
+  });
+
+  it("imports afresh once the object's privateKey changed", async () => {
+    const owner = details(contract.privatePkcs1);
+    const first = await contractKey({ ...owner }, owner);
+    owner.privateKey = postbox.privatePkcs1;
+    const second = await contractKey({ ...owner }, owner);
+    expect(second).not.toBe(first);
+    expect(second.algorithm).toMatchObject({ name: "RSA-PSS", hash: { name: "SHA-512" } });
+    expect(await contractKey({ ...owner }, owner)).toBe(second);
+  });
+
+  it("keeps no failure: a key that did not import is tried again, and a fixed one works", async () => {
+    const owner = details(BAD_PEM);
+    await expect(contractKey({ ...owner }, owner)).rejects.toBeInstanceOf(TypeValidationError);
+    const digests = countDigests();
+    await expect(contractKey({ ...owner }, owner)).rejects.toMatchObject({ code: "KEY_IMPORT" });
+    expect(digests).toHaveBeenCalledTimes(1); // looked up again, not answered from memory
+    owner.privateKey = contract.privatePkcs8;
+    await expect(contractKey({ ...owner }, owner)).resolves.toMatchObject({ type: "private" });
+  });
+
+  it("without an owner, looks the key up in the cache every time", async () => {
+    const copy = details(contract.privatePkcs1);
+    await contractKey(copy);
+    const digests = countDigests();
+    await contractKey(copy);
+    expect(digests).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe("write and pushData find the contract key by the caller's object", () => {
+  const fake = useFakeDigime();
+  const descriptor = { mimeType: "application/octet-stream", accounts: [{ accountId: "acc-1" }] };
+
+  it("a second write with the same contractDetails makes no digest, and is delivered", async () => {
+    const sdk = sdkFor(fake);
+    await sdk.write(writeOptionsFor(fake, new Uint8Array([1, 2, 3]), descriptor));
+    const digests = countDigests();
+    const result = await sdk.write(writeOptionsFor(fake, new Uint8Array([4, 5, 6]), descriptor));
+    expect(result.status).toBe("delivered");
+    expect(digests).not.toHaveBeenCalled();
+    expect(fake.files.map((f) => [...f.data])).toEqual([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
+  });
+
+  it("a push after a write with the same contractDetails makes no digest", async () => {
+    const sdk = sdkFor(fake);
+    await sdk.write(writeOptionsFor(fake, new Uint8Array([7]), descriptor));
+    const digests = countDigests();
+    await sdk.pushData({
+      type: "library",
+      contractDetails,
+      userAccessToken: fake.issueTokens(),
+      data: { fileData: new Uint8Array([8, 9]), fileDescriptor: descriptor },
+    });
+    expect(digests).not.toHaveBeenCalled();
+    expect(fake.imports.map((f) => [...f.data])).toEqual([[8, 9]]);
+  });
+});
