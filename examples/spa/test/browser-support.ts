@@ -4,6 +4,8 @@
  * through the emulator's consent page as a person does.
  */
 import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { LibraryFileJson } from "@digime-edge/emulator";
 import type { BrowserContext, Locator, Page } from "playwright-core";
@@ -169,4 +171,52 @@ export function startDemoIn(work: string, options: DemoTestOptions = {}): Return
     keepSessionSecret: false,
     ...options,
   });
+}
+
+/** A signed-in page of a demo started for a test, and what comes with it. */
+export interface SignedInDemo {
+  /** The test's temporary folder. */
+  work: string;
+  /** The running demo. */
+  demo: Awaited<ReturnType<typeof startDemo>>;
+  /** The page, signed in. */
+  page: Page;
+  /** The page's problems ({@link watchProblems}). */
+  problems: string[];
+  /** The requests the page sent. */
+  requests: SentRequest[];
+  /** The emulator's library. */
+  library: Library;
+}
+
+/**
+ * Runs `body` on a signed-in page of a demo started for it: a new temporary folder (`prefix`…),
+ * the stack ({@link startDemoIn}), Chromium on it ({@link openDemoPage}), sign-in ({@link signIn}).
+ * Afterwards, whatever happened, the browser is closed, the demo stopped and the folder deleted.
+ *
+ * @param prefix - The temporary folder's name prefix.
+ * @param options - The demo's options.
+ * @param body - The test's steps.
+ */
+export async function withSignedInDemo(
+  prefix: string,
+  options: DemoTestOptions,
+  body: (demo: SignedInDemo) => Promise<void>,
+): Promise<void> {
+  const work = await mkdtemp(join(tmpdir(), prefix));
+  let demo: Awaited<ReturnType<typeof startDemo>> | undefined;
+  let context: BrowserContext | undefined;
+  try {
+    demo = await startDemoIn(work, options);
+    const opened = await openDemoPage(work, demo.url);
+    context = opened.context;
+    const { page, problems, requests } = opened;
+    await page.goto(demo.url);
+    await signIn(page, { demoUrl: demo.url, onboardUrl: demo.emulator.onboardUrl });
+    await body({ work, demo, page, problems, requests, library: libraryAt(demo.emulator.libraryUrl) });
+  } finally {
+    await context?.close().catch(() => {});
+    await demo?.stop();
+    await rm(work, { recursive: true, force: true });
+  }
 }

@@ -7,13 +7,9 @@
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { test } from "node:test";
-import type { BrowserContext } from "playwright-core";
 import { RESUMABLE_CHUNK_BYTES, RESUMABLE_THRESHOLD } from "../src/upload-modes.ts";
-import { libraryAt, openDemoPage, signIn, startDemoIn } from "./browser-support.ts";
+import { withSignedInDemo } from "./browser-support.ts";
 
 const SIZE = RESUMABLE_THRESHOLD + 2 * RESUMABLE_CHUNK_BYTES + 12345;
 const PATCHES = /\/api\/uploads\/[^/]+$/;
@@ -21,19 +17,8 @@ const PATCHES = /\/api\/uploads\/[^/]+$/;
 test("resumable uploads in a browser: a PATCH cut off, resumed, delivered once", {
   timeout: 180_000,
 }, async (t) => {
-  const work = await mkdtemp(join(tmpdir(), "digime-resumable-test-"));
-  let demo: Awaited<ReturnType<typeof startDemoIn>> | undefined;
-  let context: BrowserContext | undefined;
-  try {
-    demo = await startDemoIn(work);
-    const { emulator } = demo;
-    const demoUrl = demo.url;
-    const opened = await openDemoPage(work, demoUrl);
-    context = opened.context;
-    const { page } = opened;
-    await page.goto(demoUrl);
-    await signIn(page, { demoUrl, onboardUrl: emulator.onboardUrl });
-    const { files, fromLibrary } = libraryAt(emulator.libraryUrl);
+  await withSignedInDemo("digime-resumable-test-", {}, async ({ page, library }) => {
+    const { files, fromLibrary } = library;
     const sealSwitch = page.getByLabel("Encrypt on this device");
 
     for (const sealed of [true, false]) {
@@ -71,9 +56,5 @@ test("resumable uploads in a browser: a PATCH cut off, resumed, delivered once",
         },
       );
     }
-  } finally {
-    await context?.close().catch(() => {});
-    await demo?.stop();
-    await rm(work, { recursive: true, force: true });
-  }
+  });
 });

@@ -13,13 +13,11 @@
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
-import type { BrowserContext } from "playwright-core";
 import { RESUMABLE_CHUNK_BYTES, RESUMABLE_THRESHOLD } from "../src/upload-modes.ts";
-import { libraryAt, openDemoPage, signIn, startDemoIn } from "./browser-support.ts";
+import { withSignedInDemo } from "./browser-support.ts";
 import { keptUploads } from "./support/kept-uploads.ts";
 
 const SIZE = 40 * 1024 * 1024 + 12345;
@@ -29,19 +27,8 @@ const UPLOAD = /\/api\/uploads\/[^/]+$/;
 test("resumable uploads in a browser: pause and resume, resumed after a reload, ended", {
   timeout: 600_000,
 }, async (t) => {
-  const work = await mkdtemp(join(tmpdir(), "digime-resume-test-"));
-  let demo: Awaited<ReturnType<typeof startDemoIn>> | undefined;
-  let context: BrowserContext | undefined;
-  try {
-    demo = await startDemoIn(work);
-    const { emulator } = demo;
-    const demoUrl = demo.url;
-    const opened = await openDemoPage(work, demoUrl);
-    context = opened.context;
-    const { page, problems } = opened;
-    await page.goto(demoUrl);
-    await signIn(page, { demoUrl, onboardUrl: emulator.onboardUrl });
-    const { files, fromLibrary } = libraryAt(emulator.libraryUrl);
+  await withSignedInDemo("digime-resume-test-", {}, async ({ work, page, problems, library }) => {
+    const { files, fromLibrary } = library;
 
     // Every request to the upload routes, as "METHOD /path", across reloads.
     const sent: string[] = [];
@@ -189,9 +176,5 @@ test("resumable uploads in a browser: pause and resume, resumed after a reload, 
       [],
       "no script errors on the page",
     );
-  } finally {
-    await context?.close().catch(() => {});
-    await demo?.stop();
-    await rm(work, { recursive: true, force: true });
-  }
+  });
 });
