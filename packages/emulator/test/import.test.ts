@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../src/index.ts";
-import { cutMidUpload, download, expectRefusal, start } from "./support/emulator.ts";
+import { cutMidUpload, download, expectRefusal } from "./support/emulator.ts";
 import {
   fileDescriptorJwt,
   IMPORT_CLIENT_ID,
@@ -9,20 +9,19 @@ import {
   type ImportUser,
   importContract,
   LIBRARY_DESCRIPTOR,
+  useImportEmulator,
   userFiles,
 } from "./support/import.ts";
-import { CALLBACK, makeRsa, REDIRECT_URI, sha256, signRequest, testContract } from "./support/protocol.ts";
+import { CALLBACK, makeRsa, REDIRECT_URI, sha256, signRequest } from "./support/protocol.ts";
 
 let emu: RunningEmulator;
 let client: ImportClient;
 let user: ImportUser;
 
-beforeAll(async () => {
-  emu = await start({ autoApprove: true, contracts: [testContract(), importContract()] });
-  client = new ImportClient(emu);
+useImportEmulator(async (setup) => {
+  ({ emu, client } = setup);
   user = await client.signIn();
 });
-afterAll(() => emu?.close());
 
 describe("sign-in of an import contract (v10 rules)", () => {
   it("redirects with accountReference (no postbox), and the token names the consent", async () => {

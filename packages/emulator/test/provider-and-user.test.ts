@@ -1,11 +1,11 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../src/index.ts";
 import { Client } from "./support/client.ts";
-import { download, expectRefusal, start } from "./support/emulator.ts";
-import { ImportClient, type ImportUser, importContract, userFiles } from "./support/import.ts";
-import { signRequest, testContract } from "./support/protocol.ts";
+import { download, expectRefusal } from "./support/emulator.ts";
+import { type ImportClient, type ImportUser, useImportEmulator, userFiles } from "./support/import.ts";
+import { signRequest } from "./support/protocol.ts";
 
 let emu: RunningEmulator;
 let client: ImportClient;
@@ -13,9 +13,8 @@ let pusher: ImportUser;
 let pushAccountId: string;
 let importAccountId: string;
 
-beforeAll(async () => {
-  emu = await start({ autoApprove: true, contracts: [testContract(), importContract()] });
-  client = new ImportClient(emu);
+useImportEmulator(async (setup) => {
+  ({ emu, client } = setup);
   pusher = await client.signIn("push");
   const accounts = (await (await client.readAccounts(pusher.accessToken)).json()) as {
     id: string;
@@ -24,7 +23,6 @@ beforeAll(async () => {
   pushAccountId = accounts.find((a) => a.type === "PUSH")?.id ?? "";
   importAccountId = accounts.find((a) => a.type === "IMPORTED")?.id ?? "";
 });
-afterAll(() => emu?.close());
 
 const BUNDLE = JSON.stringify({
   resourceType: "Bundle",

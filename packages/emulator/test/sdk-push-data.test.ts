@@ -2,8 +2,8 @@ import { createHash, randomBytes } from "node:crypto";
 import type { ContractDetails } from "@digime-edge/sdk-core";
 import { describe, expect, it } from "vitest";
 import { download } from "./support/emulator.ts";
-import { importContract, userFiles } from "./support/import.ts";
-import { REDIRECT_URI, testContract } from "./support/protocol.ts";
+import { bothContracts, userFiles } from "./support/import.ts";
+import { REDIRECT_URI } from "./support/protocol.ts";
 import {
   CONTRACT_PRIVATE_KEY,
   SDK_FILE_DESCRIPTOR as fileDescriptor,
@@ -16,7 +16,7 @@ import {
 // As an app of the official SDK from version 10: no redirectUri in the contract details.
 const contractDetails: ContractDetails = { contractId: "import-contract", privateKey: CONTRACT_PRIVATE_KEY };
 
-const setup = useSdkEmulator({ contracts: [testContract(), importContract()] });
+const setup = useSdkEmulator({ contracts: bothContracts() });
 
 /** getAuthorizeUrl (sourceType push) -> the consent page (auto-approve) -> exchangeCodeForToken. */
 async function signIn() {

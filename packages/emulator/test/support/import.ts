@@ -1,11 +1,16 @@
 import { SignJWT } from "jose";
+import { afterAll, beforeAll } from "vitest";
 import type { RunningEmulator } from "../../src/index.ts";
 import { Client } from "./client.ts";
+import { start } from "./emulator.ts";
 import { contractKeys, signRequest, testContract } from "./protocol.ts";
 
 /** The import contract of the tests: same key as the postbox one, `writeApi: "import"`. */
 export const importContract = () => testContract({ contractId: "import-contract", writeApi: "import" });
 export const IMPORT_CLIENT_ID = "test-app_import-contract";
+
+/** Both test contracts, the postbox one and the import one, for an emulator's `contracts`. */
+export const bothContracts = () => [testContract(), importContract()];
 
 export const LIBRARY_DESCRIPTOR = {
   mimeType: "text/plain",
@@ -124,3 +129,24 @@ export const userFiles = async (emulator: RunningEmulator, userId: string) => {
   const res = await fetch(`${emulator.libraryUrl}/api/users/${encodeURIComponent(userId)}/files`);
   return ((await res.json()) as { files: import("../../src/index.ts").LibraryFileJson[] }).files;
 };
+
+/** What {@link useImportEmulator} hands a test file. */
+export interface ImportSetup {
+  emu: RunningEmulator;
+  client: ImportClient;
+}
+
+/**
+ * The setup of an import test file: an auto-approving emulator with {@link bothContracts} and an
+ * {@link ImportClient} before all its tests, closed after them. Call at the top level.
+ *
+ * @param ready - Takes the setup once it is up (assign it to the file's variables; sign in there).
+ */
+export function useImportEmulator(ready: (setup: ImportSetup) => Promise<void>): void {
+  let emu: RunningEmulator | undefined;
+  beforeAll(async () => {
+    emu = await start({ autoApprove: true, contracts: bothContracts() });
+    await ready({ emu, client: new ImportClient(emu) });
+  });
+  afterAll(() => emu?.close());
+}
