@@ -22,8 +22,8 @@ export const RETRY_DELAYS = [0, 1000, 3000, 5000, 10000];
 
 /** What {@link sendWithTus} needs. */
 export interface TusUploadRequest {
-  /** `/api/uploads` on the Worker, as an absolute URL. */
-  endpoint: string;
+  /** `/api/uploads` on the Worker, as an absolute URL; `null` to only resume `uploadUrl`. */
+  endpoint: string | null;
   file: File;
   /** From the typed client's `prepareResumable` (or kept from an earlier page). */
   plan: ResumablePlan;
@@ -134,8 +134,14 @@ export function sendWithTus(request: TusUploadRequest): Promise<UploadResult> {
 /** An `EdgeClientError` for what tus-js-client reported (reading a plain file: its own error). */
 function edgeErrorOf(error: Error | DetailedError, sealed: boolean): Error {
   const response = "originalRequest" in error ? error.originalResponse : null;
-  if (response)
-    return toError(response.getStatus(), response.getBody() ?? "", response.getHeader("Retry-After") ?? null);
+  if (response) {
+    const status = response.getStatus();
+    const body = response.getBody() ?? "";
+    // HEAD's answers have no body: its 404 and 410 say the upload is gone.
+    if (!body && (status === 404 || status === 410))
+      return new EdgeClientError(status, status === 404 ? "NOT_FOUND" : "UPLOAD_EXPIRED", "no such upload");
+    return toError(status, body, response.getHeader("Retry-After") ?? null);
+  }
   if ("originalRequest" in error && error.originalRequest)
     return new EdgeClientError(0, "NETWORK", "the Worker could not be reached");
   // Not a request's: reading (and for a sealed upload, encrypting) the file failed.

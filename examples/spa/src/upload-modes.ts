@@ -16,7 +16,12 @@
  * again: its URL and, for a sealed one, its key (a non-extractable `CryptoKey`) are kept until it
  * is delivered, refused or ended (`resume-store.ts`).
  */
-import type { EdgeClient, FileDescriptorInput, UploadResult } from "@digime-edge/edge-worker/client";
+import type {
+  EdgeClient,
+  FileDescriptorInput,
+  ResumablePlan,
+  UploadResult,
+} from "@digime-edge/edge-worker/client";
 import type { PauseSwitch } from "./pause-switch.ts";
 import {
   forgetUpload,
@@ -79,6 +84,9 @@ export const RESUMABLE_CHUNK_BYTES = 8 * 1024 * 1024;
  */
 const KEPT_ON = new Set(["NETWORK", "UPLOAD_LOCKED", "RATE_LIMITED", "STAGING_UNAVAILABLE"]);
 
+/** The answers that say a kept upload is no more: it is sent again from the start. */
+const GONE = new Set(["NOT_FOUND", "UPLOAD_EXPIRED"]);
+
 /** Whether `file` goes through resumable uploads (and can be paused). */
 export const isResumable = (file: File): boolean => file.size > RESUMABLE_THRESHOLD;
 
@@ -108,46 +116,62 @@ export function createUploadMethods(
   client: EdgeClient,
   workerOrigin: string,
 ): Record<UploadMode, UploadMethod> {
-  /**
-   * A large file with tus-js-client: sealed here or not. The same file chosen again after a reload
-   * resumes the upload kept for it; a sealed one only with its kept key (else it starts again).
-   */
-  const resumable = async (request: UploadRequest, mode: UploadMode): Promise<UploadResult> => {
-    const { file, descriptor, onProgress, signal, pause } = request;
-    const sealed = mode === "sealed";
-    const id = resumeId(mode, file);
-    const kept = sealed ? await keptPlan(id) : undefined;
-    const plan =
-      kept ??
-      (await client.prepareResumable(file, {
-        sealed,
-        fileName: file.name,
-        ...(descriptor ? { descriptor } : {}),
-      }));
-    if (sealed && !kept) await keepPlan(id, plan, Date.now() + PROVISIONAL_KEEP_MS);
+  const endpoint = new URL("/api/uploads", workerOrigin).href;
+
+  /** Sends `file` with tus-js-client by `plan`: a new upload, or the one at `uploadUrl`. */
+  const send = async (request: UploadRequest, id: string, plan: ResumablePlan, uploadUrl?: string) => {
+    const sealed = plan.sealing !== undefined;
     try {
       const result = await sendWithTus({
-        endpoint: new URL("/api/uploads", workerOrigin).href,
-        file,
+        // A kept upload is resumed or fails (gone: NOT_FOUND, UPLOAD_EXPIRED), never made again
+        // from a kept plan, whose envelope was made for the session of its day.
+        endpoint: uploadUrl ? null : endpoint,
+        uploadUrl,
+        file: request.file,
         plan,
-        uploadUrl: !sealed || kept ? keptUrl(id) : undefined,
         chunkSize: RESUMABLE_CHUNK_BYTES,
-        pause,
-        signal,
+        pause: request.pause,
+        signal: request.signal,
         onUploadUrl: (url, expiresAt = Date.now() + PROVISIONAL_KEEP_MS) => {
           keepUrl(id, url, expiresAt);
           if (sealed) void keepPlan(id, plan, expiresAt);
         },
-        onProgress: (sent, total) => onProgress({ phase: "sending", done: share(sent, total) }),
+        onProgress: (sent, total) => request.onProgress({ phase: "sending", done: share(sent, total) }),
       });
       await forgetUpload(id);
       return result;
     } catch (error) {
-      // Kept only while it can be resumed later, not once it was refused or ended.
+      // Kept only while it can be resumed later, not once it was refused, ended or gone.
       if (!KEPT_ON.has((error as { code?: string }).code ?? "")) await forgetUpload(id);
       throw error;
     }
   };
+
+  /**
+   * A large file with tus-js-client, sealed here or not. The same file chosen again (after a
+   * reload, say) resumes the upload kept for it, a sealed one with its kept key; when that upload
+   * is gone (expired, ended, another session's), or a sealed one's key is, it starts again.
+   */
+  const resumable = async (request: UploadRequest, mode: UploadMode): Promise<UploadResult> => {
+    const { file, descriptor } = request;
+    const sealed = mode === "sealed";
+    const id = resumeId(mode, file);
+    const prepare = () =>
+      client.prepareResumable(file, { sealed, fileName: file.name, ...(descriptor ? { descriptor } : {}) });
+    const uploadUrl = keptUrl(id);
+    const kept = uploadUrl && sealed ? await keptPlan(id) : undefined;
+    if (uploadUrl && (kept || !sealed)) {
+      try {
+        return await send(request, id, kept ?? (await prepare()), uploadUrl);
+      } catch (error) {
+        if (!GONE.has((error as { code?: string }).code ?? "")) throw error;
+      }
+    }
+    const plan = await prepare();
+    if (sealed) await keepPlan(id, plan, Date.now() + PROVISIONAL_KEEP_MS);
+    return send(request, id, plan);
+  };
+
   const sendAsIs =
     (mode: UploadMode): UploadMethod["upload"] =>
     (request) => {

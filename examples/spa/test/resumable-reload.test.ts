@@ -8,7 +8,9 @@
  *    (the URL in `localStorage`; for the sealed one its key in IndexedDB, a `CryptoKey` that is not
  *    extractable and only encrypts); the same file chosen again resumes the same upload (HEAD, no
  *    new creation), delivered once, the library's bytes equal to the file, and nothing kept after;
- * 3. a sealed upload ended with its × button: the Worker deletes it (`DELETE`, asked again while
+ * 3. a sealed upload whose kept upload is gone after a reload (ended elsewhere): HEAD answers 404,
+ *    and it starts again (a new upload with a new key), delivered once;
+ * 4. a sealed upload ended with its × button: the Worker deletes it (`DELETE`, asked again while
  *    the PATCH cut off by the × is still being taken in), nothing is kept, nothing delivered.
  */
 import assert from "node:assert/strict";
@@ -150,6 +152,40 @@ test("resumable uploads in a browser: pause and resume, resumed after a reload, 
         },
       );
     }
+
+    await t.test(
+      "sealed, its kept upload gone after a reload: started again with a new key, delivered once",
+      async () => {
+        await setSealed(true);
+        const name = "gone.bin";
+        const { path, buffer } = await fileOnDisk(name, SIZE);
+        const patched = firstPatchDone();
+        await page.setInputFiles("#file", path);
+        const uploadPath = new URL((await patched).url()).pathname;
+        await page.reload();
+        await page.getByText("Connected.").waitFor();
+        // Ended behind this page's back (tus termination, as another tab would).
+        const ended = await page.evaluate(async (url) => {
+          const headers = { "Tus-Resumable": "1.0.0" };
+          let answer = await fetch(url, { method: "DELETE", headers });
+          for (let i = 0; answer.status === 423 && i < 50; i++) {
+            await new Promise((done) => setTimeout(done, 200));
+            answer = await fetch(url, { method: "DELETE", headers });
+          }
+          return answer.status;
+        }, uploadPath);
+        assert.equal(ended, 204);
+        const atChoice = sent.length;
+        await setSealed(true);
+        await page.setInputFiles("#file", path);
+        await badge(name, "delivered");
+        const after = sent.slice(atChoice);
+        assert.equal(after[0], `HEAD ${uploadPath}`, after.join(", "));
+        assert.equal(after[1], "POST /api/uploads", `started again: ${after.join(", ")}`);
+        await deliveredOnce(name, buffer);
+        await nothingKept();
+      },
+    );
 
     await t.test("sealed, ended with ×: the Worker deletes it, nothing is kept", async () => {
       await setSealed(true);
