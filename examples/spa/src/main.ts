@@ -9,7 +9,7 @@ import { clearAccounts, deleteData, loadAccounts } from "./account-panel.ts";
 import { wireDeleteDialog } from "./delete-dialog.ts";
 import { byId } from "./dom.ts";
 import { describeError, describeSignInError } from "./messages.ts";
-import { forgetExpired } from "./resume-store.ts";
+import { forgetExpired, keptFileNames } from "./resume-store.ts";
 import {
   checkSession,
   client,
@@ -51,8 +51,14 @@ ui.signOut.addEventListener("click", async () => {
   }
 });
 
+/** Sends the files chosen or dropped; the unfinished uploads' notice has done its work by then. */
+function choose(files: Iterable<File>): void {
+  if (ui.noticeTitle.textContent === unfinishedTitle) showNotice(undefined);
+  addFiles(files);
+}
+
 ui.fileInput.addEventListener("change", () => {
-  addFiles(ui.fileInput.files ?? []);
+  choose(ui.fileInput.files ?? []);
   ui.fileInput.value = "";
 });
 
@@ -67,7 +73,7 @@ ui.dropzone.addEventListener("dragleave", () => ui.dropzone.classList.remove("dr
 ui.dropzone.addEventListener("drop", (e) => {
   e.preventDefault();
   ui.dropzone.classList.remove("dragging");
-  addFiles(e.dataTransfer?.files ?? []);
+  choose(e.dataTransfer?.files ?? []);
 });
 
 // Back from a sign-in that did not complete: `?digimeError=<code>`. Say it in words, then tidy the URL.
@@ -80,6 +86,15 @@ if (signInError) {
   history.replaceState(null, "", `${location.pathname}${query ? `?${query}` : ""}${location.hash}`);
 }
 
-// What an earlier page kept to resume an upload that has expired since is no use: forget it.
+// What an earlier page kept to resume an upload that has expired since is no use: forget it; say
+// which uploads can be resumed.
 void forgetExpired().catch(() => {});
+const unfinished = keptFileNames();
+const unfinishedTitle = `Unfinished upload${unfinished.length > 1 ? "s" : ""}: ${unfinished.join(", ")}.`;
+if (unfinished.length > 0 && !signInError) {
+  showNotice(
+    { title: unfinishedTitle, hint: "Choose the same file again to resume where it stopped." },
+    "ok",
+  );
+}
 void checkSession();

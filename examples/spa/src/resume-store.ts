@@ -23,6 +23,18 @@ export const PROVISIONAL_KEEP_MS = 24 * 60 * 60 * 1000;
 export const resumeId = (mode: UploadMode, file: File): string =>
   `${PREFIX}${mode}:${file.size}:${file.lastModified}:${file.name}`;
 
+/** The names of the files whose uploads are kept (not expired), to be chosen again to resume. */
+export function keptFileNames(): string[] {
+  const names: string[] = [];
+  for (let i = 0; i < localStorage.length; i++) {
+    const id = localStorage.key(i) ?? "";
+    // `${PREFIX}${mode}:${size}:${lastModified}:${name}`: the name is all after the third colon.
+    const name = id.startsWith(PREFIX) ? id.slice(PREFIX.length).split(":").slice(3).join(":") : "";
+    if (name && keptUrl(id)) names.push(name);
+  }
+  return names;
+}
+
 /** A sealed upload's plan as IndexedDB holds it. */
 interface KeptPlan {
   plan: ResumablePlan;

@@ -7,8 +7,9 @@
  *    once, byte for byte;
  * 2. a reload in the middle of a plain upload and of a sealed one: what the page keeps survives it
  *    (the URL in `localStorage`; for the sealed one its key in IndexedDB, a `CryptoKey` that is not
- *    extractable and only encrypts); the same file chosen again resumes the same upload (HEAD, no
- *    new creation), delivered once, the library's bytes equal to the file, and nothing kept after;
+ *    extractable and only encrypts), and the page names the unfinished upload; the same file
+ *    chosen again resumes the same upload (HEAD, no new creation), delivered once, the library's
+ *    bytes equal to the file, and nothing kept after;
  * 3. a sealed upload whose kept upload is gone after a reload (ended elsewhere): HEAD answers 404,
  *    and it starts again (a new upload with a new key), delivered once;
  * 4. a sealed upload ended with its × button: the Worker deletes it (`DELETE`, asked again while
@@ -112,6 +113,9 @@ test("resumable uploads in a browser: pause and resume, resumed after a reload, 
           const uploadPath = new URL((await patched).url()).pathname;
           await page.reload();
           await page.getByText("Connected.").waitFor();
+          const notice = page.locator("#notice");
+          assert.equal(await notice.locator("#notice-title").textContent(), `Unfinished upload: ${name}.`);
+          assert.match((await notice.textContent()) ?? "", /Choose the same file again/);
 
           const kept = await keptUploads(page);
           assert.equal(kept.urls.length, 1, "the URL outlives the page");
@@ -146,6 +150,7 @@ test("resumable uploads in a browser: pause and resume, resumed after a reload, 
           // Resumed where the Worker stands: past the first PATCH (a sealed body from there is
           // encrypted again from the start with the kept key and iv).
           const offset = Number((await asked).headers()["upload-offset"]);
+          assert.ok(await notice.isHidden(), "the notice goes once the file is chosen again");
           assert.ok(offset >= RESUMABLE_CHUNK_BYTES && offset < SIZE, `resumed at ${offset}`);
           await badge(name, "delivered");
           const after = sent.slice(atReload);
