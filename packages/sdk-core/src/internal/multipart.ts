@@ -7,6 +7,7 @@ import type { ProgressCallback } from "../types.ts";
 import { concatBytes, utf8Encode } from "./bytes.ts";
 import { collectBlob, fileChunks, withKnownLength } from "./chunks.ts";
 import { countedStream } from "./counted-stream.ts";
+import { isPipedNatively, pipedBody } from "./native-pipe.ts";
 import { randomNonce } from "./random.ts";
 
 /**
@@ -49,7 +50,7 @@ export interface MultipartBody {
   bodyPulled: () => boolean;
   /** Whether the runtime has pulled the whole of a streamed body (absent for a `Blob`: unobservable). */
   bodyDone?: () => boolean;
-  /** The size of a `Blob` body, whose progress the runtime does not tell (see `PreparedRequest`). */
+  /** The size of a `Blob` or piped body, whose progress the runtime does not tell (see `PreparedRequest`). */
   silentBytes?: number;
 }
 
@@ -86,6 +87,13 @@ export async function multipartBody(options: MultipartOptions): Promise<Multipar
       silentBytes: blobSize,
     };
   }
+
+  // A stream its owner marked (workerd: an incoming request's body) is piped by the runtime.
+  const piped =
+    isPipedNatively(file) && length !== undefined
+      ? pipedBody(head, file, tail, length, () => onProgress?.(length, length))
+      : undefined;
+  if (piped) return { ...piped, contentType, length, streamed: true, silentBytes: length };
 
   let whole = false;
   async function* parts() {
