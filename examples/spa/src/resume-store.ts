@@ -47,26 +47,37 @@ export function keptUrl(id: string): string | undefined {
   return kept && kept.expiresAt > Date.now() ? kept.url : undefined;
 }
 
-/** Keeps `url` for `id` until `expiresAt` (ms since the epoch). */
+/** Keeps `url` for `id` until `expiresAt` (ms since the epoch), if storage allows. */
 export function keepUrl(id: string, url: string, expiresAt: number): void {
-  localStorage.setItem(id, JSON.stringify({ url, expiresAt }));
+  try {
+    localStorage.setItem(id, JSON.stringify({ url, expiresAt }));
+  } catch {
+    // Storage full or denied: the upload still goes on, it only cannot outlive the page.
+  }
 }
 
 /** The sealed upload's plan kept for `id`, unless it has expired. */
 export async function keptPlan(id: string): Promise<ResumablePlan | undefined> {
-  const kept = await request<KeptPlan | undefined>("readonly", (store) => store.get(id));
+  const kept = await request<KeptPlan | undefined>("readonly", (store) => store.get(id)).catch(
+    () => undefined,
+  );
   return kept && kept.expiresAt > Date.now() ? kept.plan : undefined;
 }
 
-/** Keeps a sealed upload's plan (its key as the `CryptoKey` it is) for `id` until `expiresAt`. */
+/**
+ * Keeps a sealed upload's plan (its key as the `CryptoKey` it is) for `id` until `expiresAt`. Where
+ * IndexedDB is missing or denied nothing is kept: the upload then starts again after a reload.
+ */
 export async function keepPlan(id: string, plan: ResumablePlan, expiresAt: number): Promise<void> {
-  await request("readwrite", (store) => store.put({ plan, expiresAt } satisfies KeptPlan, id));
+  await request("readwrite", (store) => store.put({ plan, expiresAt } satisfies KeptPlan, id)).catch(
+    () => {},
+  );
 }
 
 /** Forgets everything kept for `id`: the URL, and the plan with its key. */
 export async function forgetUpload(id: string): Promise<void> {
   localStorage.removeItem(id);
-  await request("readwrite", (store) => store.delete(id));
+  await request("readwrite", (store) => store.delete(id)).catch(() => {});
 }
 
 /** Forgets every kept upload whose expiry has passed (the Worker has deleted it by then). */
