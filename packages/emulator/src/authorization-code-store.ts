@@ -1,3 +1,4 @@
+import { OneTimeCodeTable } from "./one-time-code-table.ts";
 import { num, numOrNull, type Row, type Sql, str } from "./sql.ts";
 
 /** A one-time authorization code handed to the app's `redirectUri`. */
@@ -23,17 +24,15 @@ const toAuthorizationCode = (r: Row): AuthorizationCode => ({
   createdAt: num(r.created_at),
 });
 
-/** The `authorization_codes` table. */
-export class AuthorizationCodeStore {
-  readonly #sql: Sql;
-
+/** The `authorization_codes` table: {@link OneTimeCodeTable.get} and `use` redeem a code once. */
+export class AuthorizationCodeStore extends OneTimeCodeTable<AuthorizationCode> {
   constructor(sql: Sql) {
-    this.#sql = sql;
+    super(sql, "authorization_codes", toAuthorizationCode);
   }
 
   /** Stores an authorization code. */
   create(a: Omit<AuthorizationCode, "usedAt">): AuthorizationCode {
-    this.#sql.run(
+    this.sql.run(
       `INSERT INTO authorization_codes (code, client_id, user_id, postbox_id, code_challenge, expires_at, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
       a.code,
@@ -45,17 +44,5 @@ export class AuthorizationCodeStore {
       a.createdAt,
     );
     return { ...a, usedAt: null };
-  }
-
-  /** The authorization code, used or not. */
-  get(code: string): AuthorizationCode | undefined {
-    const row = this.#sql.get("SELECT * FROM authorization_codes WHERE code = ?", code);
-    return row && toAuthorizationCode(row);
-  }
-
-  /** Marks an authorization code as redeemed; false when it already was (one-time codes). */
-  use(code: string, now: number): boolean {
-    const sql = "UPDATE authorization_codes SET used_at = ? WHERE code = ? AND used_at IS NULL";
-    return this.#sql.run(sql, now, code) === 1;
   }
 }

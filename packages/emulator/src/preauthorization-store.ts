@@ -1,3 +1,4 @@
+import { OneTimeCodeTable } from "./one-time-code-table.ts";
 import { num, numOrNull, type Row, type Sql, str, strOrNull } from "./sql.ts";
 
 /** A started authorization (`oauth/authorize`) waiting for the person's consent. */
@@ -28,17 +29,15 @@ const toPreauthorization = (r: Row): Preauthorization => ({
   createdAt: num(r.created_at),
 });
 
-/** The `preauthorizations` table. */
-export class PreauthorizationStore {
-  readonly #sql: Sql;
-
+/** The `preauthorizations` table: {@link OneTimeCodeTable.get} and `use` decide one once. */
+export class PreauthorizationStore extends OneTimeCodeTable<Preauthorization> {
   constructor(sql: Sql) {
-    this.#sql = sql;
+    super(sql, "preauthorizations", toPreauthorization);
   }
 
   /** Stores a started authorization. */
   create(p: Omit<Preauthorization, "usedAt">): Preauthorization {
-    this.#sql.run(
+    this.sql.run(
       `INSERT INTO preauthorizations (code, client_id, redirect_uri, code_challenge, state, user_id, session_key, expires_at, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       p.code,
@@ -52,17 +51,5 @@ export class PreauthorizationStore {
       p.createdAt,
     );
     return { ...p, usedAt: null };
-  }
-
-  /** The started authorization with this code, used or not. */
-  get(code: string): Preauthorization | undefined {
-    const row = this.#sql.get("SELECT * FROM preauthorizations WHERE code = ?", code);
-    return row && toPreauthorization(row);
-  }
-
-  /** Marks a started authorization as decided; false when it already was. */
-  use(code: string, now: number): boolean {
-    const sql = "UPDATE preauthorizations SET used_at = ? WHERE code = ? AND used_at IS NULL";
-    return this.#sql.run(sql, now, code) === 1;
   }
 }
