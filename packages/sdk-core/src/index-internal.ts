@@ -4,7 +4,7 @@
  * checks and codecs that this repository's edge Worker shares with sdk-core (so that the Worker
  * refuses exactly what sdk-core would, with one copy of each check).
  */
-export { cbcEncryptFrom } from "./crypto/cbc-from.ts";
+export { type CbcChain, cbcEncryptFrom } from "./crypto/cbc-from.ts";
 export {
   type CreateEnvelopeWithKeyMaterialOptions,
   createEnvelopeWithKeyMaterial,

@@ -60,6 +60,44 @@ describe("cbcEncryptFrom", () => {
     }
   });
 
+  it("from a kept chaining block: every block boundary's block, at and after it", async () => {
+    const plain = randomBytes(300);
+    const whole = nodeCbc(plain);
+    const blob = new Blob([plain]);
+    for (let at = 16; at < whole.length; at += 16) {
+      const chain = { at, block: whole.subarray(at - 16, at) };
+      for (const offset of [at, at + 1, at + 15, at + 16, at + 33, whole.length - 1]) {
+        if (offset >= whole.length) continue;
+        const tail = await read(await cbcEncryptFrom(key, iv, blob, offset, chain));
+        expect(tail.equals(whole.subarray(offset)), `chain at ${at}, offset ${offset}`).toBe(true);
+      }
+    }
+  });
+
+  it("uses the chaining block it is given, not the file before it", async () => {
+    const plain = randomBytes(100);
+    const whole = nodeCbc(plain);
+    const wrong = { at: 32, block: new Uint8Array(16) };
+    const tail = await read(await cbcEncryptFrom(key, iv, new Blob([plain]), 64, wrong));
+    expect(tail.length).toBe(whole.length - 64);
+    expect(tail.equals(whole.subarray(64))).toBe(false);
+  });
+
+  it("refuses a chaining block that does not end at a block boundary up to the offset's", async () => {
+    const blob = new Blob([randomBytes(100)]); // 112 bytes of ciphertext
+    const block = new Uint8Array(16);
+    for (const chain of [
+      { at: 0, block },
+      { at: 24, block },
+      { at: 80, block }, // past the boundary of offset 70 (64)
+      { at: 32, block: new Uint8Array(15) },
+    ]) {
+      const refused = await cbcEncryptFrom(key, iv, blob, 70, chain).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(TypeValidationError);
+      expect((refused as TypeValidationError).issues?.[0]?.path).toEqual(["chain"]);
+    }
+  });
+
   it("refuses an offset outside the ciphertext, naming the field", async () => {
     const blob = new Blob([randomBytes(20)]); // 32 bytes of ciphertext
     for (const offset of [-1, 33, 1.5, Number.NaN]) {
@@ -69,10 +107,14 @@ describe("cbcEncryptFrom", () => {
     }
   });
 
-  it("refuses an iv that is not 16 bytes", async () => {
-    const refused = await cbcEncryptFrom(key, new Uint8Array(8), new Blob([randomBytes(20)]), 0).catch(
-      (error: unknown) => error,
-    );
-    expect(refused).toBeInstanceOf(TypeValidationError);
+  it("refuses an iv that is not 16 bytes, also with a chaining block that makes it unused", async () => {
+    const blob = new Blob([randomBytes(40)]);
+    for (const chain of [undefined, { at: 32, block: new Uint8Array(16) }]) {
+      const refused = await cbcEncryptFrom(key, new Uint8Array(8), blob, 32, chain).catch(
+        (error: unknown) => error,
+      );
+      expect(refused).toBeInstanceOf(TypeValidationError);
+      expect((refused as TypeValidationError).issues?.[0]?.path).toEqual(["iv"]);
+    }
   });
 });
