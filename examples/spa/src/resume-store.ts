@@ -6,10 +6,13 @@
  *   Worker answers it to the session that created it, and 404 to anyone else;
  * - for a sealed upload, its plan in IndexedDB: the AES-256 key as a non-extractable `CryptoKey`
  *   (usage `encrypt` only: the page can neither read the key nor decrypt with it), the iv, and the
- *   creation's metadata (the file's name, the wrapped key and the encrypted descriptor). Never in
+ *   creation's metadata (the file's name, the wrapped key and the encrypted descriptor), and the
+ *   last chaining block the Worker has accepted (ciphertext, to resume without encrypting the
+ *   whole file again). Never in
  *   `localStorage`, never as raw bytes: IndexedDB keeps the `CryptoKey` object itself.
  */
 import type { ResumablePlan } from "@digime-edge/edge-worker/client";
+import type { CbcChain } from "@digime-edge/sdk-core/internal";
 import type { UploadMode } from "./upload-modes.ts";
 
 const PREFIX = "digime-upload:";
@@ -35,10 +38,11 @@ export function keptFileNames(): string[] {
   return names;
 }
 
-/** A sealed upload's plan as IndexedDB holds it. */
-interface KeptPlan {
+/** A sealed upload's plan as IndexedDB holds it, with the last chaining block the Worker accepted. */
+export interface KeptPlan {
   plan: ResumablePlan;
   expiresAt: number;
+  chain?: CbcChain;
 }
 
 /** The upload URL kept for `id`, unless it has expired. */
@@ -56,12 +60,12 @@ export function keepUrl(id: string, url: string, expiresAt: number): void {
   }
 }
 
-/** The sealed upload's plan kept for `id`, unless it has expired. */
-export async function keptPlan(id: string): Promise<ResumablePlan | undefined> {
+/** The sealed upload's plan (and chaining block) kept for `id`, unless it has expired. */
+export async function keptPlan(id: string): Promise<KeptPlan | undefined> {
   const kept = await request<KeptPlan | undefined>("readonly", (store) => store.get(id)).catch(
     () => undefined,
   );
-  return kept && kept.expiresAt > Date.now() ? kept.plan : undefined;
+  return kept && kept.expiresAt > Date.now() ? kept : undefined;
 }
 
 /**
@@ -69,9 +73,28 @@ export async function keptPlan(id: string): Promise<ResumablePlan | undefined> {
  * IndexedDB is missing or denied nothing is kept: the upload then starts again after a reload.
  */
 export async function keepPlan(id: string, plan: ResumablePlan, expiresAt: number): Promise<void> {
-  await request("readwrite", (store) => store.put({ plan, expiresAt } satisfies KeptPlan, id)).catch(
-    () => {},
-  );
+  // A chaining block kept with another plan (another key and iv) would not chain into this one.
+  await change(id, (kept) => {
+    const chain = kept?.plan.metadata.iv === plan.metadata.iv ? kept?.chain : undefined;
+    return { plan, expiresAt, ...(chain ? { chain } : {}) };
+  });
+}
+
+/** Keeps the last chaining block the Worker accepted with the plan kept for `id`, if there is one. */
+export async function keepChain(id: string, chain: CbcChain): Promise<void> {
+  await change(id, (kept) => kept && { ...kept, chain });
+}
+
+/** Changes what is kept for `id` in one transaction (`undefined`: nothing to write). */
+async function change(id: string, next: (kept: KeptPlan | undefined) => KeptPlan | undefined) {
+  await request("readwrite", (store) => {
+    const got = store.get(id);
+    got.onsuccess = () => {
+      const value = next(got.result as KeptPlan | undefined);
+      if (value) store.put(value, id);
+    };
+    return got;
+  }).catch(() => {});
 }
 
 /** Forgets everything kept for `id`: the URL, and the plan with its key. */

@@ -10,6 +10,7 @@ import {
   toError,
   type UploadResult,
 } from "@digime-edge/edge-worker/client";
+import type { CbcChain } from "@digime-edge/sdk-core/internal";
 import { type DetailedError, Upload, type UploadOptions } from "tus-js-client";
 import type { PauseSwitch } from "./pause-switch.ts";
 import { sealedFileReader } from "./sealed-source.ts";
@@ -27,6 +28,10 @@ export interface TusUploadRequest {
   file: File;
   /** From the typed client's `prepareResumable` (or kept from an earlier page). */
   plan: ResumablePlan;
+  /** A sealed upload's chaining block kept by an earlier page, if any. */
+  chain?: CbcChain | undefined;
+  /** Called with a sealed upload's chaining block at what the Worker has accepted, to keep. */
+  onChain?: (chain: CbcChain) => void;
   /** The upload to resume (its URL, kept from an earlier page), if any. */
   uploadUrl: string | undefined;
   /** Bytes per PATCH. */
@@ -68,6 +73,7 @@ export function sendWithTus(request: TusUploadRequest): Promise<UploadResult> {
         (result) => settle(() => resolve(result)),
         (error: unknown) => settle(() => reject(error)),
       );
+    const sealedReader = plan.sealing && sealedFileReader(plan.sealing, plan.length, request.chain);
     const options: UploadOptions = {
       endpoint: request.endpoint,
       uploadUrl: request.uploadUrl ?? null,
@@ -76,7 +82,11 @@ export function sendWithTus(request: TusUploadRequest): Promise<UploadResult> {
       chunkSize: request.chunkSize,
       retryDelays: RETRY_DELAYS,
       storeFingerprintForResuming: false,
-      ...(plan.sealing ? { fileReader: sealedFileReader(plan.sealing, plan.length) } : {}),
+      ...(sealedReader ? { fileReader: sealedReader } : {}),
+      onChunkComplete: (_size, accepted) => {
+        const chain = sealedReader?.chainAt(accepted);
+        if (chain) request.onChain?.(chain);
+      },
       onBeforeRequest: (req) => {
         (req.getUnderlyingObject() as XMLHttpRequest).withCredentials = true;
       },

@@ -22,9 +22,11 @@ import type {
   ResumablePlan,
   UploadResult,
 } from "@digime-edge/edge-worker/client";
+import type { CbcChain } from "@digime-edge/sdk-core/internal";
 import type { PauseSwitch } from "./pause-switch.ts";
 import {
   forgetUpload,
+  keepChain,
   keepPlan,
   keepUrl,
   keptPlan,
@@ -118,9 +120,18 @@ export function createUploadMethods(
 ): Record<UploadMode, UploadMethod> {
   const endpoint = new URL("/api/uploads", workerOrigin).href;
 
-  /** Sends `file` with tus-js-client by `plan`: a new upload, or the one at `uploadUrl`. */
-  const send = async (request: UploadRequest, id: string, plan: ResumablePlan, uploadUrl?: string) => {
+  /**
+   * Sends `file` with tus-js-client by `plan`: a new upload, or the one at `uploadUrl` (a sealed
+   * one from its kept chaining block, `chain`).
+   */
+  const send = async (
+    request: UploadRequest,
+    id: string,
+    plan: ResumablePlan,
+    kept: { uploadUrl: string; chain?: CbcChain | undefined } | undefined,
+  ) => {
     const sealed = plan.sealing !== undefined;
+    const uploadUrl = kept?.uploadUrl;
     try {
       const result = await sendWithTus({
         // A kept upload is resumed or fails (gone: NOT_FOUND, UPLOAD_EXPIRED), never made again
@@ -129,6 +140,8 @@ export function createUploadMethods(
         uploadUrl,
         file: request.file,
         plan,
+        chain: kept?.chain,
+        onChain: (chain) => void keepChain(id, chain),
         chunkSize: RESUMABLE_CHUNK_BYTES,
         pause: request.pause,
         signal: request.signal,
@@ -162,14 +175,14 @@ export function createUploadMethods(
     const kept = uploadUrl && sealed ? await keptPlan(id) : undefined;
     if (uploadUrl && (kept || !sealed)) {
       try {
-        return await send(request, id, kept ?? (await prepare()), uploadUrl);
+        return await send(request, id, kept?.plan ?? (await prepare()), { uploadUrl, chain: kept?.chain });
       } catch (error) {
         if (!GONE.has((error as { code?: string }).code ?? "")) throw error;
       }
     }
     const plan = await prepare();
     if (sealed) await keepPlan(id, plan, Date.now() + PROVISIONAL_KEEP_MS);
-    return send(request, id, plan);
+    return send(request, id, plan, undefined);
   };
 
   const sendAsIs =

@@ -7,7 +7,8 @@
  *    once, byte for byte;
  * 2. a reload in the middle of a plain upload and of a sealed one: what the page keeps survives it
  *    (the URL in `localStorage`; for the sealed one its key in IndexedDB, a `CryptoKey` that is not
- *    extractable and only encrypts), and the page names the unfinished upload; the same file
+ *    extractable and only encrypts, and the chaining block at the offset the Worker accepted, from
+ *    which it encrypts again), and the page names the unfinished upload; the same file
  *    chosen again resumes the same upload (HEAD, no new creation), delivered once, the library's
  *    bytes equal to the file, and nothing kept after;
  * 3. a sealed upload whose kept upload is gone after a reload (ended elsewhere): HEAD answers 404,
@@ -111,6 +112,10 @@ test("resumable uploads in a browser: pause and resume, resumed after a reload, 
           const patched = firstPatchDone();
           await page.setInputFiles("#file", path);
           const uploadPath = new URL((await patched).url()).pathname;
+          if (sealed) {
+            // The chaining block at the accepted offset is kept right after the first PATCH's answer.
+            for (let i = 0; i < 100 && !(await keptUploads(page)).plans[0]?.chainAt; i++);
+          }
           await page.reload();
           await page.getByText("Connected.").waitFor();
           const notice = page.locator("#notice");
@@ -129,7 +134,10 @@ test("resumable uploads in a browser: pause and resume, resumed after a reload, 
           assert.ok(String(stored.url).endsWith(uploadPath));
           if (sealed) {
             assert.equal(kept.plans.length, 1, "the sealed upload's key outlives the page");
+            const chainAt = kept.plans[0]?.chainAt ?? 0;
+            assert.ok(chainAt >= RESUMABLE_CHUNK_BYTES && chainAt % 16 === 0, `chain kept at ${chainAt}`);
             assert.deepEqual(kept.plans[0], {
+              chainAt,
               id: kept.urls[0]?.id,
               keyType: "CryptoKey",
               extractable: false,
@@ -152,6 +160,8 @@ test("resumable uploads in a browser: pause and resume, resumed after a reload, 
           const offset = Number((await asked).headers()["upload-offset"]);
           assert.ok(await notice.isHidden(), "the notice goes once the file is chosen again");
           assert.ok(offset >= RESUMABLE_CHUNK_BYTES && offset < SIZE, `resumed at ${offset}`);
+          if (sealed)
+            assert.ok(offset >= (kept.plans[0]?.chainAt ?? 0), "the kept chain is before the offset");
           await badge(name, "delivered");
           const after = sent.slice(atReload);
           assert.equal(after[0], `HEAD ${uploadPath}`, after.join(", "));

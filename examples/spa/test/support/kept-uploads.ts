@@ -21,6 +21,8 @@ export interface KeptPlanInfo {
   usages: string[];
   algorithm: string;
   ivBytes: number;
+  /** Where the kept chaining block ends (0: none kept). */
+  chainAt: number;
 }
 
 /** Everything the page keeps for its uploads. */
@@ -61,7 +63,11 @@ export function keptUploads(page: Page): Promise<KeptUploads> {
     });
     db.close();
     const plans = entries.map(({ id, value }) => {
-      const sealing = (value as { plan?: { sealing?: { key?: unknown; iv?: Uint8Array } } }).plan?.sealing;
+      const kept = value as {
+        plan?: { sealing?: { key?: unknown; iv?: Uint8Array } };
+        chain?: { at: number };
+      };
+      const sealing = kept.plan?.sealing;
       const key = sealing?.key;
       return {
         id,
@@ -70,6 +76,7 @@ export function keptUploads(page: Page): Promise<KeptUploads> {
         usages: key instanceof CryptoKey ? [...key.usages] : [],
         algorithm: key instanceof CryptoKey ? key.algorithm.name : "",
         ivBytes: sealing?.iv?.length ?? 0,
+        chainAt: kept.chain?.at ?? 0,
       };
     });
     return { urls, plans };
