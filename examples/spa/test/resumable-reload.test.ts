@@ -59,6 +59,13 @@ test("resumable uploads in a browser: pause and resume, resumed after a reload, 
     const entry = (name: string) => page.locator(".upload").filter({ hasText: name });
     const badge = (name: string, text: string, timeout = 300_000) =>
       entry(name).locator(".badge", { hasText: text }).waitFor({ timeout });
+    /** Waits until the upload of `name` has ended, and fails with its problem unless delivered. */
+    const delivered = async (name: string) => {
+      const ended = /^(delivered|failed|may have arrived|cancelled)$/;
+      await entry(name).locator(".badge", { hasText: ended }).waitFor({ timeout: 300_000 });
+      const problem = await entry(name).locator(".upload-problem").textContent();
+      assert.equal(await entry(name).getAttribute("data-status"), "delivered", problem ?? "");
+    };
     const deliveredOnce = async (name: string, buffer: Buffer) => {
       assert.equal((await files()).filter((f) => f.fileName === name).length, 1, `${name} delivered once`);
       const { bytes } = await fromLibrary(name);
@@ -89,7 +96,7 @@ test("resumable uploads in a browser: pause and resume, resumed after a reload, 
         assert.equal(kept.plans.length, sealed ? 1 : 0);
         const atResume = sent.length;
         await page.getByRole("button", { name: `Resume ${name}` }).click();
-        await badge(name, "delivered");
+        await delivered(name);
         assert.deepEqual(sent.slice(atPause, atResume), [], "nothing sent while paused");
         const after = sent.slice(atResume);
         assert.equal(after[0], `HEAD ${uploadPath}`, after.join(", "));
@@ -162,7 +169,7 @@ test("resumable uploads in a browser: pause and resume, resumed after a reload, 
           assert.ok(offset >= RESUMABLE_CHUNK_BYTES && offset < SIZE, `resumed at ${offset}`);
           if (sealed)
             assert.ok(offset >= (kept.plans[0]?.chainAt ?? 0), "the kept chain is before the offset");
-          await badge(name, "delivered");
+          await delivered(name);
           const after = sent.slice(atReload);
           assert.equal(after[0], `HEAD ${uploadPath}`, after.join(", "));
           assert.ok(!after.includes("POST /api/uploads"), `no new upload: ${after.join(", ")}`);
@@ -198,7 +205,7 @@ test("resumable uploads in a browser: pause and resume, resumed after a reload, 
         const atChoice = sent.length;
         await setSealed(true);
         await page.setInputFiles("#file", path);
-        await badge(name, "delivered");
+        await delivered(name);
         const after = sent.slice(atChoice);
         assert.equal(after[0], `HEAD ${uploadPath}`, after.join(", "));
         assert.equal(after[1], "POST /api/uploads", `started again: ${after.join(", ")}`);
