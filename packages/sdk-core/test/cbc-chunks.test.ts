@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { concatBytes } from "../src/internal/bytes.ts";
-import { cbcEncryptChunks } from "../src/internal/cbc.ts";
+import { cbcEncryptChunks, DEFAULT_CHUNK_SIZE, writePieceSize } from "../src/internal/cbc.ts";
 import { randomCbcKey } from "./support/cbc-oracle.ts";
 
 const { iv, key, nodeCbc } = await randomCbcKey();
@@ -60,6 +60,31 @@ describe("cbcEncryptChunks", () => {
       ),
       { numRuns: 150 },
     );
+  });
+
+  it("hands each piece out in views of at most outSize bytes, still one piece ahead", async () => {
+    const data = new Uint8Array(randomBytes(10_000));
+    const every512 = Array.from({ length: 19 }, (_, i) => (i + 1) * 512);
+    const { iterator, state } = source(cutAt(data, every512));
+    const pieces = cbcEncryptChunks(key, iv, iterator, 4096, 1000);
+    const first = await pieces.next();
+    expect(first.value?.length).toBe(1000);
+    expect(state.read).toBeLessThanOrEqual(2 * 4096); // the first piece and the one read ahead
+    const out = [first.value as Uint8Array, ...(await all(pieces))];
+    expect(Buffer.from(concatBytes(...out)).equals(nodeCbc(data))).toBe(true);
+    // 4096 = 1000 + 1000 + 1000 + 1000 + 96, twice; then the padded last piece (1824 bytes).
+    expect(out.map((view) => view.length)).toEqual([
+      ...[1000, 1000, 1000, 1000, 96],
+      ...[1000, 1000, 1000, 1000, 96],
+      1000,
+      824,
+    ]);
+    expect(new Set(out.slice(0, 5).map((view) => view.buffer)).size).toBe(1); // views, not copies
+  });
+
+  it("makes a write's WebCrypto calls 4 MiB on Node (1 MiB elsewhere), handed out by the MiB", () => {
+    expect(writePieceSize()).toBe(4 * DEFAULT_CHUNK_SIZE);
+    expect(DEFAULT_CHUNK_SIZE).toBe(1024 * 1024);
   });
 
   it("reads chunks larger than a piece without copying them first, and SharedArrayBuffer views", async () => {

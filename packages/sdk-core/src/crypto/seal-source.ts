@@ -3,7 +3,7 @@
  * a fresh envelope, and the file encrypted with it (bytes at once, a stream as it is read).
  */
 
-import { cbcEncryptChunks } from "../internal/cbc.ts";
+import { cbcEncryptChunks, DEFAULT_CHUNK_SIZE, writePieceSize } from "../internal/cbc.ts";
 import { chunksOf } from "../internal/chunks.ts";
 import { countedStream } from "../internal/counted-stream.ts";
 import type { FileSource } from "../internal/file-data.ts";
@@ -57,7 +57,8 @@ export async function sealSource(
         },
       )
     : chunks;
-  const body = countedStream(cbcEncryptChunks(envelope.aesKey, envelope.iv, input), {}).body;
+  const pieces = cbcEncryptChunks(envelope.aesKey, envelope.iv, input, writePieceSize(), DEFAULT_CHUNK_SIZE);
+  const body = countedStream(pieces, {}).body;
   return source.size === undefined
     ? { ...fields, body }
     : { ...fields, body, size: cbcCiphertextSize(source.size) };
