@@ -158,15 +158,33 @@ export async function officialStyleWrite(url: string, size: number) {
   check(status === 200 && JSON.parse(text).status === "delivered", `official-style write answered ${status}`);
 }
 
-/** An import (pushData library) hand-built with node:crypto and sent raw with node:http. */
-export async function nodePushHttp(url: string, size: number) {
-  const headers = {
-    Authorization: `Bearer ${nodeJwt({ access_token: ACCESS_TOKEN, client_id: CLIENT_ID, nonce: nodeNonce(), timestamp: Date.now() })}`,
+/** The headers of an import (pushData library) hand-built with node:crypto: both JWTs. */
+function nodePushHeaders(): Record<string, string> {
+  const claims = {
+    access_token: ACCESS_TOKEN,
+    client_id: CLIENT_ID,
+    nonce: nodeNonce(),
+    timestamp: Date.now(),
+  };
+  return {
+    Authorization: `Bearer ${nodeJwt(claims)}`,
     FileDescriptor: nodeJwt({ metadata: FILE_DESCRIPTOR }),
     "Content-Type": "application/octet-stream",
   };
-  const { status } = await httpPost(url, headers, () => patternChunks(size));
+}
+
+/** An import hand-built with node:crypto, its `body` sent raw (chunked) with node:http. */
+export async function nodePushHttp(url: string, body: () => AsyncIterable<Uint8Array>) {
+  const { status } = await httpPost(url, nodePushHeaders(), body);
   check(status === 201, `node:http import answered ${status}`);
+}
+
+/** The same import sent with fetch alone (streamed, `redirect: "error"` as the SDK does on Node). */
+export async function nodePushFetch(url: string, body: ReadableStream<Uint8Array>) {
+  const init = { method: "POST", headers: nodePushHeaders(), body, duplex: "half", redirect: "error" };
+  const response = await fetch(url, init as RequestInit);
+  await response.arrayBuffer();
+  check(response.status === 201, `fetch import answered ${response.status}`);
 }
 
 export async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Buffer> {

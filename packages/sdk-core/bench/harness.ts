@@ -7,7 +7,7 @@ import { readdirSync, statSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { BenchError, fmt, mbps, ratio } from "./lib.ts";
+import { BenchError, fmt, mbps } from "./lib.ts";
 
 /** The package's folder. */
 export const PKG = fileURLToPath(new URL("..", import.meta.url));
@@ -86,10 +86,14 @@ export async function loadInternals(): Promise<Internals> {
   return import(`data:text/javascript;base64,${Buffer.from(code).toString("base64")}`);
 }
 
-/** Median wall time and median CPU time (this process, all threads: user + system) of one run. */
+/**
+ * Median wall time and median CPU time (this process, all threads: user + system) of one run, and
+ * every run's, in the order they ran (for ratios of runs made side by side: {@link pairedRatio}).
+ */
 export interface Timing {
   ms: number;
   cpuMs: number;
+  runs: { ms: number[]; cpuMs: number[] };
 }
 
 export function median(list: number[]): number {
@@ -97,49 +101,77 @@ export function median(list: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] as number;
 }
 
-/** Runs every variant `runs` times, interleaved, with a gc() before each run; medians. */
+/**
+ * The median, over the rounds, of `value`'s run over `baseline`'s run of the same round (`ms` or
+ * `cpuMs`): the two ran side by side, under the same load from the rest of the machine.
+ */
+export function pairedRatio(value: Timing, baseline: Timing, of: "ms" | "cpuMs" = "ms"): number {
+  return median(pairs(value, baseline, of));
+}
+
+function pairs(value: Timing, baseline: Timing, of: "ms" | "cpuMs"): number[] {
+  return value.runs[of].map((v, i) => v / (baseline.runs[of][i] as number));
+}
+
+/** The middle half of the rounds' ratios (see {@link pairedRatio}): "0.91-1.04x", or its inverse. */
+export function pairedSpread(value: Timing, baseline: Timing, of: "ms" | "cpuMs" = "ms", invert = false) {
+  const sorted = pairs(value, baseline, of)
+    .map((r) => (invert ? 1 / r : r))
+    .sort((a, b) => a - b);
+  const at = (q: number) => (sorted[Math.floor(q * (sorted.length - 1))] as number).toFixed(2);
+  return `${at(0.25)}-${at(0.75)}x`;
+}
+
+/**
+ * Runs every variant `runs` times, interleaved, with a gc() before each run; medians. The order
+ * turns around every round (A B, B A, …), so that neither variant always runs after the other.
+ */
 export async function interleaved<K extends string>(
   runs: number,
   variants: Record<K, () => Promise<unknown>>,
   after?: (name: K) => Promise<unknown>,
 ): Promise<Record<K, Timing>> {
-  const times = {} as Record<K, { ms: number[]; cpu: number[] }>;
+  const times = {} as Record<K, { ms: number[]; cpuMs: number[] }>;
+  const order = Object.entries(variants) as [K, () => Promise<unknown>][];
   for (let run = 0; run < runs; run++) {
-    for (const [name, fn] of Object.entries(variants) as [K, () => Promise<unknown>][]) {
+    for (const [name, fn] of run % 2 === 0 ? order : [...order].reverse()) {
       gc(); // the garbage of the previous variant is not charged to this one
       const cpu = process.cpuUsage();
       const start = performance.now();
       await fn();
       const ms = performance.now() - start;
       const used = process.cpuUsage(cpu);
-      times[name] ??= { ms: [], cpu: [] };
+      times[name] ??= { ms: [], cpuMs: [] };
       times[name].ms.push(ms);
-      times[name].cpu.push((used.user + used.system) / 1000);
+      times[name].cpuMs.push((used.user + used.system) / 1000);
       await after?.(name);
     }
   }
   const medians = {} as Record<K, Timing>;
-  for (const [name, t] of Object.entries(times) as [K, { ms: number[]; cpu: number[] }][]) {
-    medians[name] = { ms: median(t.ms), cpuMs: median(t.cpu) };
+  for (const [name, t] of Object.entries(times) as [K, Timing["runs"]][]) {
+    medians[name] = { ms: median(t.ms), cpuMs: median(t.cpuMs), runs: t };
   }
   return medians;
 }
 
-/** A table row of one timed variant of `bytes`: ms, CPU ms, MB/s and its ratio to each baseline. */
-export function timingRow(name: string, { ms, cpuMs }: Timing, bytes: number, baselines: Timing[]): string[] {
-  const rate = mbps(bytes, ms);
+/**
+ * A table row of one timed variant of `bytes`: ms, CPU ms, MB/s (medians) and its throughput over
+ * each baseline's (the same interleaved runs), run by run: {@link pairedRatio}.
+ */
+export function timingRow(name: string, timing: Timing, bytes: number, baselines: Timing[]): string[] {
+  const { ms, cpuMs } = timing;
   return [
     name,
     fmt(ms, 1),
     fmt(cpuMs, 0),
-    fmt(rate),
-    ...baselines.map((b) => ratio(rate, mbps(bytes, b.ms))),
+    fmt(mbps(bytes, ms)),
+    ...baselines.map((b) => `${(1 / pairedRatio(timing, b)).toFixed(2)}x`),
   ];
 }
 
 /**
  * Operations per second of each variant with `concurrency` in flight: `rounds` short rounds,
- * interleaved across the variants, the median round shown.
+ * interleaved across the variants (the order turned around every round), the median round shown.
  */
 export async function opsPerSecond(
   variants: Record<string, { concurrency: number; op: () => unknown }>,
@@ -148,8 +180,9 @@ export async function opsPerSecond(
 ): Promise<Record<string, number>> {
   const rates: Record<string, number[]> = {};
   for (const { op } of Object.values(variants)) for (let i = 0; i < 10; i++) await op();
+  const order = Object.entries(variants);
   for (let round = 0; round < rounds; round++) {
-    for (const [name, { concurrency, op }] of Object.entries(variants)) {
+    for (const [name, { concurrency, op }] of round % 2 === 0 ? order : [...order].reverse()) {
       gc();
       let done = 0;
       const start = performance.now();
@@ -171,9 +204,8 @@ export async function opsPerSecond(
   return medians;
 }
 
-/** `value / baseline` against a target ratio: "1.02x (target <= 1.00x: over)". */
-export function costRatio(value: number, baseline: number, target: number): string {
-  const r = value / baseline;
+/** A cost ratio (ours over the baseline's) against its target: "1.02x OVER", "0.97x ok". */
+export function costRatio(r: number, target: number): string {
   return `${r.toFixed(2)}x ${r <= target ? "ok" : "OVER"}`;
 }
 
