@@ -10,16 +10,14 @@
  * the session secret, the user's tokens). `PROOF_SOAK=1` runs twenty times more.
  */
 import fc from "fast-check";
-import { beforeAll, describe, it } from "vitest";
+import { beforeAll, describe } from "vitest";
 import { sign } from "../../src/lib/signing.ts";
 import { Browser, signIn } from "../support/browser.ts";
 import { bytesOf, streamOf } from "../support/bytes.ts";
-import { expectFuzzedAnswer, fuzzAndReach } from "../support/fuzz-answers.ts";
+import { expectFuzzedAnswer, itFuzzes } from "../support/fuzz-answers.ts";
 import { accountReferenceOf, emulatorUserOf, signedInImportUser } from "../support/import-users.ts";
-import { APP_ORIGIN, ORIGIN, SESSION_COOKIE, SOAK } from "../support/test-env.ts";
+import { APP_ORIGIN, ORIGIN, SESSION_COOKIE } from "../support/test-env.ts";
 import { storedTokens } from "../support/vault-access.ts";
-
-const SCALE = SOAK ? 20 : 1;
 
 const ROUTES = [
   "/api/session",
@@ -146,46 +144,44 @@ async function check(plan: Plan): Promise<void> {
   }
 }
 
+/** FHIR pushes with the real session and Origin: every shape of body. */
+const pushArb = fc.tuple(requestArb, fhirBodyArb, fc.constantFrom("stu3", "3.0.2")).map(
+  ([plan, text, version]): Plan => ({
+    ...plan,
+    method: "POST",
+    path: `/api/fhir/${version}`,
+    query: "",
+    origin: APP_ORIGIN,
+    cookie: "valid",
+    contentType: plan.contentType === "application/fhir+json" ? plan.contentType : "application/json",
+    body: new TextEncoder().encode(text),
+    length: plan.length === "huge" ? "true" : plan.length,
+  }),
+);
+
 describe("fuzzing the import API's routes", () => {
-  it(
+  itFuzzes(
     "random requests: no undocumented 5xx, JSON errors, security headers, no secret",
-    async () => {
-      await fuzzAndReach(requestArb, check, { seed: 0x1a2b, numRuns: 600 * SCALE }, seen, [
-        "200 ",
-        "401 UNAUTHENTICATED",
-        "403 CSRF_ORIGIN",
-        "400 BAD_FHIR_VERSION",
-        "409 SEALING_UNAVAILABLE",
-      ]);
-    },
-    120_000 * SCALE,
+    requestArb,
+    check,
+    { seed: 0x1a2b, numRuns: 600 },
+    seen,
+    ["200 ", "401 UNAUTHENTICATED", "403 CSRF_ORIGIN", "400 BAD_FHIR_VERSION", "409 SEALING_UNAVAILABLE"],
   );
 
-  it(
+  itFuzzes(
     "FHIR pushes with the real session and Origin: every shape of body, deep into the route",
-    async () => {
-      const pushArb = fc.tuple(requestArb, fhirBodyArb, fc.constantFrom("stu3", "3.0.2")).map(
-        ([plan, text, version]): Plan => ({
-          ...plan,
-          method: "POST",
-          path: `/api/fhir/${version}`,
-          query: "",
-          origin: APP_ORIGIN,
-          cookie: "valid",
-          contentType: plan.contentType === "application/fhir+json" ? plan.contentType : "application/json",
-          body: new TextEncoder().encode(text),
-          length: plan.length === "huge" ? "true" : plan.length,
-        }),
-      );
-      await fuzzAndReach(pushArb, check, { seed: 0xf41a, numRuns: 300 * SCALE }, seen, [
-        "200 delivered",
-        "400 BAD_FHIR_BODY",
-        "400 BAD_ACCOUNT_ID",
-        "400 BAD_CONTENT_TYPE",
-        "400 ACCOUNT_NOT_FOUND",
-        "403 NOT_A_PUSH_ACCOUNT",
-      ]);
-    },
-    120_000 * SCALE,
+    pushArb,
+    check,
+    { seed: 0xf41a, numRuns: 300 },
+    seen,
+    [
+      "200 delivered",
+      "400 BAD_FHIR_BODY",
+      "400 BAD_ACCOUNT_ID",
+      "400 BAD_CONTENT_TYPE",
+      "400 ACCOUNT_NOT_FOUND",
+      "403 NOT_A_PUSH_ACCOUNT",
+    ],
   );
 });

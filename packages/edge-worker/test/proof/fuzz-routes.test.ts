@@ -30,13 +30,12 @@ import { expectSecurityHeaders } from "../support/answers.ts";
 import { Browser, signedInBrowser, signIn } from "../support/browser.ts";
 import { bytesOf, concatBytes, streamOf } from "../support/bytes.ts";
 import { emulator } from "../support/emulator-admin.ts";
-import { expectFuzzedAnswer, fuzzAndReach } from "../support/fuzz-answers.ts";
+import { expectFuzzedAnswer, FUZZ_SCALE, itFuzzes } from "../support/fuzz-answers.ts";
 import { publicKeyOf, type SealedParts } from "../support/sealed-uploads.ts";
-import { APP_ORIGIN, ORIGIN, PENDING_COOKIE, SESSION_COOKIE, SOAK } from "../support/test-env.ts";
+import { APP_ORIGIN, ORIGIN, PENDING_COOKIE, SESSION_COOKIE } from "../support/test-env.ts";
 import { storedTokens } from "../support/vault-access.ts";
 
 const testEnv = env as unknown as Env;
-const SCALE = SOAK ? 20 : 1;
 const enc = new TextEncoder();
 
 const ROUTES = [
@@ -464,60 +463,64 @@ async function check(plan: Plan): Promise<void> {
   }
 }
 
-describe("fuzzing every route", () => {
-  it(
-    "random requests: no undocumented 5xx, JSON errors, security headers, no secret",
-    async () => {
-      // The runs reached every kind of answer, not only 404s.
-      await fuzzAndReach(requestArb, check, { seed: 0x5eed, numRuns: 2000 * SCALE }, seen, [
-        "200 ",
-        "302 ",
-        "400 BAD_STATE",
-        "401 UNAUTHENTICATED",
-        "403 CSRF_ORIGIN",
-        "404 NOT_FOUND",
-        "409 IMPORT_API_REQUIRED",
-      ]);
-    },
-    120_000 * SCALE,
+/** Uploads with the real session and Origin: multipart and sealed bodies. */
+const uploadArb = fc
+  .tuple(
+    requestArb,
+    fc.oneof(
+      { weight: 3, arbitrary: multipartBodyArb.map((body) => ({ body, path: "/api/files" })) },
+      { weight: 2, arbitrary: sealedBodyArb.map((body) => ({ body, path: "/api/sealed-files" })) },
+    ),
+  )
+  .map(
+    ([plan, { body, path }]): Plan => ({
+      ...plan,
+      method: "POST",
+      path,
+      query: "",
+      body,
+      origin: APP_ORIGIN,
+      cookie: () => `${SESSION_COOKIE}=${encodeURIComponent(cookieValues.valid as string)}`,
+    }),
   );
 
-  it(
+describe("fuzzing every route", () => {
+  // The runs reached every kind of answer, not only 404s.
+  itFuzzes(
+    "random requests: no undocumented 5xx, JSON errors, security headers, no secret",
+    requestArb,
+    check,
+    { seed: 0x5eed, numRuns: 2000 },
+    seen,
+    [
+      "200 ",
+      "302 ",
+      "400 BAD_STATE",
+      "401 UNAUTHENTICATED",
+      "403 CSRF_ORIGIN",
+      "404 NOT_FOUND",
+      "409 IMPORT_API_REQUIRED",
+    ],
+  );
+
+  // Deep: files delivered, and refusals from each layer (multipart, descriptor, envelope, body,
+  // size, Content-Length, digi.me itself).
+  itFuzzes(
     "uploads with the real session and Origin: multipart and sealed bodies",
-    async () => {
-      const uploadArb = fc
-        .tuple(
-          requestArb,
-          fc.oneof(
-            { weight: 3, arbitrary: multipartBodyArb.map((body) => ({ body, path: "/api/files" })) },
-            { weight: 2, arbitrary: sealedBodyArb.map((body) => ({ body, path: "/api/sealed-files" })) },
-          ),
-        )
-        .map(
-          ([plan, { body, path }]): Plan => ({
-            ...plan,
-            method: "POST",
-            path,
-            query: "",
-            body,
-            origin: APP_ORIGIN,
-            cookie: () => `${SESSION_COOKIE}=${encodeURIComponent(cookieValues.valid as string)}`,
-          }),
-        );
-      // Deep: files delivered, and refusals from each layer (multipart, descriptor, envelope, body,
-      // size, Content-Length, digi.me itself).
-      await fuzzAndReach(uploadArb, check, { seed: 0xf11e, numRuns: 1500 * SCALE }, seen, [
-        "200 delivered",
-        "400 BAD_MULTIPART",
-        "400 BAD_DESCRIPTOR",
-        "400 MISSING_FILE",
-        "400 BAD_IV",
-        "400 BAD_SEALED_BODY",
-        "413 PAYLOAD_TOO_LARGE",
-        "502 DIGIME_REJECTED",
-      ]);
-    },
-    120_000 * SCALE,
+    uploadArb,
+    check,
+    { seed: 0xf11e, numRuns: 1500 },
+    seen,
+    [
+      "200 delivered",
+      "400 BAD_MULTIPART",
+      "400 BAD_DESCRIPTOR",
+      "400 MISSING_FILE",
+      "400 BAD_IV",
+      "400 BAD_SEALED_BODY",
+      "413 PAYLOAD_TOO_LARGE",
+      "502 DIGIME_REJECTED",
+    ],
   );
 
   it(
@@ -543,9 +546,9 @@ describe("fuzzing every route", () => {
             if (!genuine) expect(authenticated, value).toBe(false);
           }
         }),
-        { seed: 0xc00c, numRuns: 1000 * SCALE, endOnFailure: true },
+        { seed: 0xc00c, numRuns: 1000 * FUZZ_SCALE, endOnFailure: true },
       );
     },
-    60_000 * SCALE,
+    60_000 * FUZZ_SCALE,
   );
 });

@@ -5,10 +5,13 @@
  */
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
-import { expect } from "vitest";
+import { expect, it } from "vitest";
 import { DIGIME_5XX, errorOf, expectSecurityHeaders } from "./answers.ts";
 import { findSecrets } from "./secret-scan.ts";
-import { APP_ORIGIN, ORIGIN } from "./test-env.ts";
+import { APP_ORIGIN, ORIGIN, SOAK } from "./test-env.ts";
+
+/** How many times more runs (and time) a fuzzing test takes under `PROOF_SOAK=1`. */
+export const FUZZ_SCALE = SOAK ? 20 : 1;
 
 const ONBOARD_ORIGIN = new URL((env as unknown as Env).DIGIME_ONBOARD_URL).origin;
 
@@ -95,4 +98,20 @@ export async function fuzzAndReach<T>(
   await fc.assert(fc.asyncProperty(arb, check), { ...runs, endOnFailure: true });
   for (const key of mustReach)
     expect(seen.get(key) ?? 0, `${key} in ${JSON.stringify([...seen])}`).toBeGreaterThan(0);
+}
+
+/**
+ * A test named `name` that runs {@link fuzzAndReach} with `runs.numRuns` times {@link FUZZ_SCALE}
+ * runs, in two minutes times {@link FUZZ_SCALE} at most.
+ */
+export function itFuzzes<T>(
+  name: string,
+  arb: fc.Arbitrary<T>,
+  check: (plan: T) => Promise<void>,
+  runs: FuzzRuns,
+  seen: Map<string, number>,
+  mustReach: readonly string[],
+): void {
+  const scaled = { seed: runs.seed, numRuns: runs.numRuns * FUZZ_SCALE };
+  it(name, () => fuzzAndReach(arb, check, scaled, seen, mustReach), 120_000 * FUZZ_SCALE);
 }
