@@ -96,7 +96,7 @@ export async function pushData(context: ClientContext, options: PushDataOptions)
   }
   const checked = parseInput(pushLibraryOptionsSchema(), options, what) as PushLibraryOptions;
   const source = normalizeFileData((options as PushLibraryOptions).data.fileData, ["data", "fileData"]);
-  const key = await contractKey(checked.contractDetails, (options as PushLibraryOptions).contractDetails);
+  const key = await contractKey(checked.contractDetails);
   // The caller's descriptor object, not the parsed copy: every member it has is kept, in its order.
   const fileDescriptor = await signJson(
     JSON.stringify({ metadata: (options as PushLibraryOptions).data.fileDescriptor }),

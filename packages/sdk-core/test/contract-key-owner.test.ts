@@ -1,6 +1,6 @@
 import vectors from "@digime-edge/fixtures/official-v8.json" with { type: "json" };
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { contractKey } from "../src/crypto/input-keys.ts";
+import { contractKey, ownedContractKey } from "../src/crypto/input-keys.ts";
 import { TypeValidationError } from "../src/errors.ts";
 import { contractDetails } from "./support/fake-digime.ts";
 import { sdkFor, useFakeDigime, writeOptionsFor } from "./support/use-fake-digime.ts";
@@ -22,39 +22,39 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-describe("contractKey remembers the key of the caller's contractDetails object", () => {
+describe("ownedContractKey remembers the key of the caller's contractDetails object", () => {
   it("finds it again without a digest, as the same CryptoKey the cache holds", async () => {
     const owner = details(contract.privatePkcs1);
-    const first = await contractKey({ ...owner }, owner);
+    const first = await ownedContractKey({ ...owner }, owner);
     const digests = countDigests();
-    expect(await contractKey({ ...owner }, owner)).toBe(first);
+    expect(await ownedContractKey({ ...owner }, owner)).toBe(first);
     expect(digests).not.toHaveBeenCalled();
     // Another object with the same PEM: the cache's lookup (one digest), the same key.
-    expect(await contractKey({ ...owner }, { ...owner })).toBe(first);
+    expect(await ownedContractKey({ ...owner }, { ...owner })).toBe(first);
     expect(digests).toHaveBeenCalledTimes(1);
   });
 
   it("imports afresh once the object's privateKey changed", async () => {
     const owner = details(contract.privatePkcs1);
-    const first = await contractKey({ ...owner }, owner);
+    const first = await ownedContractKey({ ...owner }, owner);
     owner.privateKey = postbox.privatePkcs1;
-    const second = await contractKey({ ...owner }, owner);
+    const second = await ownedContractKey({ ...owner }, owner);
     expect(second).not.toBe(first);
     expect(second.algorithm).toMatchObject({ name: "RSA-PSS", hash: { name: "SHA-512" } });
-    expect(await contractKey({ ...owner }, owner)).toBe(second);
+    expect(await ownedContractKey({ ...owner }, owner)).toBe(second);
   });
 
   it("keeps no failure: a key that did not import is tried again, and a fixed one works", async () => {
     const owner = details(BAD_PEM);
-    await expect(contractKey({ ...owner }, owner)).rejects.toBeInstanceOf(TypeValidationError);
+    await expect(ownedContractKey({ ...owner }, owner)).rejects.toBeInstanceOf(TypeValidationError);
     const digests = countDigests();
-    await expect(contractKey({ ...owner }, owner)).rejects.toMatchObject({ code: "KEY_IMPORT" });
+    await expect(ownedContractKey({ ...owner }, owner)).rejects.toMatchObject({ code: "KEY_IMPORT" });
     expect(digests).toHaveBeenCalledTimes(1); // looked up again, not answered from memory
     owner.privateKey = contract.privatePkcs8;
-    await expect(contractKey({ ...owner }, owner)).resolves.toMatchObject({ type: "private" });
+    await expect(ownedContractKey({ ...owner }, owner)).resolves.toMatchObject({ type: "private" });
   });
 
-  it("without an owner, looks the key up in the cache every time", async () => {
+  it("contractKey (no owner) looks the key up in the cache every time", async () => {
     const copy = details(contract.privatePkcs1);
     await contractKey(copy);
     const digests = countDigests();
@@ -63,7 +63,7 @@ describe("contractKey remembers the key of the caller's contractDetails object",
   });
 });
 
-describe("write and pushData find the contract key by the caller's object", () => {
+describe("write finds the contract key by the caller's object", () => {
   const fake = useFakeDigime();
   const descriptor = { mimeType: "application/octet-stream", accounts: [{ accountId: "acc-1" }] };
 
@@ -80,17 +80,15 @@ describe("write and pushData find the contract key by the caller's object", () =
     ]);
   });
 
-  it("a push after a write with the same contractDetails makes no digest", async () => {
+  it("a write with a fresh copy of contractDetails looks the key up (one digest)", async () => {
     const sdk = sdkFor(fake);
     await sdk.write(writeOptionsFor(fake, new Uint8Array([7]), descriptor));
     const digests = countDigests();
-    await sdk.pushData({
-      type: "library",
-      contractDetails,
-      userAccessToken: fake.issueTokens(),
-      data: { fileData: new Uint8Array([8, 9]), fileDescriptor: descriptor },
-    });
-    expect(digests).not.toHaveBeenCalled();
-    expect(fake.imports.map((f) => [...f.data])).toEqual([[8, 9]]);
+    const options = {
+      ...writeOptionsFor(fake, new Uint8Array([8]), descriptor),
+      contractDetails: { ...contractDetails },
+    };
+    expect((await sdk.write(options)).status).toBe("delivered");
+    expect(digests).toHaveBeenCalledTimes(1);
   });
 });

@@ -18,33 +18,36 @@ async function named(load: Promise<CryptoKey>, path: (string | number)[], what: 
   }
 }
 
+/** The contract's private key (RSA-PSS SHA-512, sign); errors name `contractDetails.privateKey`. */
+export function contractKey(contractDetails: ContractDetails): Promise<CryptoKey> {
+  return named(
+    importContractPrivateKey(contractDetails.privateKey),
+    ["contractDetails", "privateKey"],
+    "an RSA private key (PKCS#1 or PKCS#8 PEM)",
+  );
+}
+
 /**
  * The contract keys of the caller's `contractDetails` objects, found without the SHA-256 (a
- * WebCrypto round trip) that the key cache's lookup of a private key costs: a write's or push's
- * first step. An entry holds the PEM only as long as the caller's object lives (which holds it too).
+ * WebCrypto round trip) that the key cache's lookup of a private key costs: a write's first step.
+ * An entry holds the PEM only as long as the caller's object lives (which holds it too).
  */
 const byOwner = new WeakMap<object, [pem: string, key: Promise<CryptoKey>]>();
 
 /**
- * The contract's private key (RSA-PSS SHA-512, sign); errors name `contractDetails.privateKey`.
- * @param owner The caller's own `contractDetails` object, when `contractDetails` is a checked copy
- *   of it: the key is remembered by that object, for as long as its `privateKey` stays the same.
+ * {@link contractKey}, remembered by `owner`, the caller's own `contractDetails` object (of which
+ * `contractDetails` is the checked copy) for as long as its `privateKey` stays the same string.
+ * A key that failed to import is not remembered.
  */
-export function contractKey(contractDetails: ContractDetails, owner?: object): Promise<CryptoKey> {
+export function ownedContractKey(contractDetails: ContractDetails, owner: object): Promise<CryptoKey> {
   const pem = contractDetails.privateKey;
-  const known = owner && byOwner.get(owner);
+  const known = byOwner.get(owner);
   if (known?.[0] === pem) return known[1];
-  const key = named(
-    importContractPrivateKey(pem),
-    ["contractDetails", "privateKey"],
-    "an RSA private key (PKCS#1 or PKCS#8 PEM)",
+  const key = contractKey(contractDetails);
+  key.then(
+    () => byOwner.set(owner, [pem, key]),
+    () => {},
   );
-  // Remembered once imported: a key that failed is looked up again.
-  if (owner)
-    key.then(
-      () => byOwner.set(owner, [pem, key]),
-      () => {},
-    );
   return key;
 }
 
