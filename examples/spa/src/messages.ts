@@ -247,6 +247,13 @@ const SIGN_IN: Record<string, Problem> = {
   },
 };
 
+/** A connection lost after the whole file was sent: the Worker may have delivered it. */
+const NETWORK_AFTER_SEND: Problem = {
+  title: "This file may have arrived: the connection was lost after it was sent.",
+  hint: "Check your library before sending it again: sending it again may save a second copy.",
+  mayHaveArrived: true,
+};
+
 /**
  * Turns anything a call of the typed client threw into words.
  *
@@ -269,6 +276,7 @@ export function describeError(error: unknown, action: Action = "upload"): Proble
         : OTHER_ACTIONS[action].unavailable;
     return withRetryAfter(words, error);
   }
+  if (action === "upload" && error.code === "NETWORK" && error.mayHaveArrived) return NETWORK_AFTER_SEND;
   if (error.code === "PAYLOAD_TOO_LARGE") {
     const limit = /(\d+) bytes/.exec(error.message)?.[1];
     return {
