@@ -104,7 +104,7 @@ export function answerOf(res: IncomingMessage) {
   });
 }
 
-/** POSTs `body` with node:http (streamed, chunked), keeping the connection; answers the status and text. */
+/** POSTs `body` with node:http (streamed, chunked), keeping the connection; returns the status and text. */
 export function httpPost(
   url: string,
   headers: Record<string, string>,

@@ -4,7 +4,7 @@
  * of `bytes` bytes streamed from a generated ReadableStream of fresh 64 KiB chunks, in a fresh
  * process (`node --expose-gc bench/rss-child.ts <baseUrl> <bytes> [write|push|raw]`), measuring
  * how far the resident set grows above what it was after a small warm-up. RSS is sampled every
- * 50 ms and at every 16th chunk pulled. Answers one JSON line on stdout.
+ * 50 ms and at every 16th chunk pulled. Prints one JSON line on stdout.
  */
 import { init } from "@digime-edge/sdk-core";
 import { APPLICATION_ID, MiB, patternStream, pushOptions, writeOptions } from "./lib.ts";

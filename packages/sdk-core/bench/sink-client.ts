@@ -9,7 +9,7 @@ import { children } from "./harness.ts";
 import { BenchError, check, FILE_DESCRIPTOR } from "./lib.ts";
 import type { SinkReport } from "./sink.ts";
 
-/** The running sink: the API root it answers under, and its report of the last request. */
+/** The running sink: the API root it serves under, and its report of the last request. */
 export interface Sink {
   url: string;
   last: () => Promise<SinkReport>;

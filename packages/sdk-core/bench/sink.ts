@@ -14,7 +14,7 @@
  *                                                 and compares the body with the bench pattern.
  *   GET  /__bench/last                           what the last write or import request showed.
  *
- * Every write is answered `{ status: "delivered", expires }`, every import `201` without a body. Started by `fork`; it tells the
+ * Every write gets `{ status: "delivered", expires }`, every import `201` without a body. Started by `fork`; it tells the
  * parent its port over IPC and exits when the parent goes away.
  */
 import {
@@ -68,7 +68,7 @@ function newReport(req: IncomingMessage, mode: "drain" | "verify"): SinkReport {
   };
 }
 
-/** Whether `token` is a JWT signed PS512 (salt 64) by the contract key; answers its header and claims. */
+/** Whether `token` is a JWT signed PS512 (salt 64) by the contract key; returns its header and claims. */
 function verified(token: string, errors: string[], what: string) {
   const parts = token.split(".");
   if (parts.length !== 3) {
@@ -118,7 +118,7 @@ async function importFile(req: IncomingMessage, res: ServerResponse, mode: "drai
   res.writeHead(201).end();
 }
 
-/** Checks the request JWT; answers the AES key and iv, or pushes errors. */
+/** Checks the request JWT; returns the AES key and iv, or pushes errors. */
 function checkJwt(authorization: string | undefined, errors: string[]) {
   const token = authorization?.startsWith("Bearer ") ? authorization.slice(7) : "";
   const claims = verified(token, errors, "Authorization")?.claims;

@@ -63,7 +63,7 @@ export interface GetAuthorizeUrlOptions {
   signal?: AbortSignal;
 }
 
-/** What `getAuthorizeUrl` answers. */
+/** What `getAuthorizeUrl` returns. */
 export interface AuthorizeUrlResult {
   /** Send the user here. */
   url: string;
@@ -74,7 +74,7 @@ export interface AuthorizeUrlResult {
 }
 
 /**
- * Asks digi.me for a pre-authorization code and answers the onboarding URL with the PKCE verifier
+ * Asks digi.me for a pre-authorization code and returns the onboarding URL with the PKCE verifier
  * to keep: `{onboardUrl}authorize?code=…[&callback=…][&sourceType=…]` then, when given, `service`,
  * `sampleDataSet`, `sampleDataAutoOnboard`, `lng`, `includeSampleDataOnlySources`, `triggerQuery`
  * and `sourcesScope` (its JSON URI-encoded, then encoded again as a query value, as digi.me

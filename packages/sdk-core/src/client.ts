@@ -31,9 +31,9 @@ import {
 import type { UserAccessToken, WriteResult } from "./types.ts";
 import { type WriteOptions, write as writeWith } from "./write.ts";
 
-/** The SDK, as `init` answers it. Every method checks its options before sending anything. */
+/** The SDK, as `init` returns it. Every method checks its options before sending anything. */
 export interface DigiMeSDK {
-  /** Starts an authorization; answers the URL to send the user to and the PKCE verifier to keep. */
+  /** Starts an authorization; returns the URL to send the user to and the PKCE verifier to keep. */
   getAuthorizeUrl(options: GetAuthorizeUrlOptions): Promise<AuthorizeUrlResult>;
   /** Exchanges the code from the redirect URI for the user's tokens. */
   exchangeCodeForToken(options: ExchangeCodeForTokenOptions): Promise<UserAccessToken>;

@@ -83,7 +83,7 @@ export interface ResolvedConfig {
 /** What an operation of the SDK object receives: the configuration and the client's key sets. */
 export interface ClientContext {
   config: ResolvedConfig;
-  /** Answers the key that verifies a response token, from a trusted key set (see key-set.ts). */
+  /** Returns the key that verifies a response token, from a trusted key set (see key-set.ts). */
   resolveVerificationKey: (header: { jku?: unknown; kid?: unknown }) => Promise<CryptoKey>;
 }
 

@@ -7,15 +7,15 @@ import { authorizedOptionsSchema } from "./schemas.ts";
 /** Options of `deleteUser`. */
 export type DeleteUserOptions = AuthorizedOptions;
 
-/** What `deleteUser` answers, as the official SDK does. */
+/** What `deleteUser` returns, as the official SDK does. */
 export interface DeleteUserResult {
-  /** Always `true`: digi.me answered the deletion with a 2xx. */
+  /** Always `true`: digi.me responded to the deletion with a 2xx. */
   deleted: true;
 }
 
 /**
  * Deletes the user at digi.me (`DELETE user`): their library and every token; afterwards each of
- * their tokens answers `401 InvalidToken`. On `401 InvalidToken` (or a bare 401) before that, the
+ * their tokens gets `401 InvalidToken`. On `401 InvalidToken` (or a bare 401) before that, the
  * token is refreshed once and the deletion sent again.
  * @throws TypeValidationError before any request for bad options; ServerError, NetworkError,
  *   TokenVerificationError otherwise.

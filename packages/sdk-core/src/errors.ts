@@ -99,7 +99,7 @@ export interface ServerErrorOptions extends DigiMeSDKErrorOptions {
   retryAfterMs?: number | undefined;
 }
 
-/** digi.me answered with an error (a non-2xx status). `code` is the server's code. */
+/** digi.me responded with an error (a non-2xx status). `code` is the server's code. */
 export class ServerError extends DigiMeSDKError {
   override name = "ServerError";
   /** HTTP status of the answer. */

@@ -48,7 +48,7 @@ export interface PushProviderOptions extends AuthorizedOptions {
 /** Options of `pushData`: `type` says where the data goes. */
 export type PushDataOptions = PushLibraryOptions | PushProviderOptions;
 
-/** What `pushData` answers: the token that last worked (the official SDK answers nothing). */
+/** What `pushData` returns: the token that last worked (the official SDK returns nothing). */
 export interface PushDataResult {
   /** The token passed in, or the refreshed one. Keep it. */
   userAccessToken: UserAccessToken;
@@ -57,7 +57,7 @@ export interface PushDataResult {
 /**
  * Pushes data into the user's library (`type: "library"`: the file's bytes over TLS, as they are)
  * or to one of the user's health provider accounts (`type: "provider"`: a FHIR resource).
- * When digi.me answers `401 InvalidToken` (or a bare 401), the token is refreshed once (with
+ * When digi.me responds with `401 InvalidToken` (or a bare 401), the token is refreshed once (with
  * `refresh` when given), `onTokenRefreshed` and `onAccessTokenChange` are called with the new
  * one, and the data is sent again: bytes, Blobs and JSON are; a stream that already went out
  * cannot be, so then the call ends with {@link DataRequiredError} (code `DATA_REQUIRED`), which

@@ -25,7 +25,7 @@ export type AccountType =
 const ACCOUNT_TYPES =
   "USER ADMIN EVENT GROUP BANK CREDIT_CARD IMPORTED INVESTMENT INSURANCE LOAN REWARD BILL PUSH";
 
-/** One of the user's accounts, as digi.me answers it (members beyond these are kept as given). */
+/** One of the user's accounts, as digi.me returns it (members beyond these are kept as given). */
 export interface Account {
   /** The account's id (a provider push's `accountId`). */
   id: string;
@@ -72,9 +72,9 @@ export interface Account {
 /** Options of `readAccounts`. */
 export type ReadAccountsOptions = AuthorizedOptions;
 
-/** What `readAccounts` answers. */
+/** What `readAccounts` returns. */
 export interface ReadAccountsResult {
-  /** The user's accounts, as digi.me answered them (checked, not copied). */
+  /** The user's accounts, as digi.me returned them (checked, not copied). */
   accounts: Account[];
   /** The token passed in, or the refreshed one. Keep it. */
   userAccessToken: UserAccessToken;

@@ -22,11 +22,11 @@ import type {
 export interface SendSealedOptions extends TokenLifecycleOptions {
   /** The write contract (its private key signs the request). */
   contractDetails: ContractDetails;
-  /** The user's token; refreshed once if digi.me answers `pending` or `401 InvalidToken`. */
+  /** The user's token; refreshed once if digi.me responds with `pending` or `401 InvalidToken`. */
   userAccessToken: UserAccessToken;
   /** The postbox the user's write contract gave (`postboxId` at the redirect URI). */
   postboxId: string;
-  /** What `seal` answered. A stream body can be sent once. */
+  /** What `seal` returned. A stream body can be sent once. */
   sealed: SealedFile;
   /** The file's name, sent as the multipart `filename`. */
   fileName: string;

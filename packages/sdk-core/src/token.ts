@@ -14,7 +14,7 @@ export interface ExchangeCodeForTokenOptions {
   contractDetails: ContractDetails;
   /** The `code` digi.me sent to the redirect URI. */
   authorizationCode: string;
-  /** The verifier `getAuthorizeUrl` answered, kept since. */
+  /** The verifier `getAuthorizeUrl` returned, kept since. */
   codeVerifier: string;
   /** Cancels the request (and its retries). */
   signal?: AbortSignal;
@@ -55,7 +55,7 @@ export async function exchangeCodeForToken(
 
 /**
  * Gets a new {@link UserAccessToken} with the refresh token (`POST oauth/token`,
- * `grant_type: refresh_token`). The refresh token may be single-use: keep the pair this answers.
+ * `grant_type: refresh_token`). The refresh token may be single-use: keep the pair this returns.
  * @throws TypeValidationError before any request for bad options; ServerError (for instance
  *   `401 InvalidToken` when the refresh token is no longer valid), NetworkError,
  *   TokenVerificationError otherwise.

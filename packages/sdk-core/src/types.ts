@@ -83,11 +83,11 @@ export interface SealedFile {
   writeReference?: string;
 }
 
-/** What digi.me answered to a write, and the token that last worked. */
+/** What digi.me returned for a write, and the token that last worked. */
 export interface WriteResult {
   /** `delivered`: in the library; `pending`: digi.me still could not take it with a fresh token. */
   status: "delivered" | "pending";
-  /** `expires` as digi.me answered it. */
+  /** `expires` as digi.me returned it. */
   expires: number;
   /** The token that last worked: the one passed in, or the refreshed one. Keep it. */
   userAccessToken: UserAccessToken;
@@ -101,7 +101,7 @@ export interface WriteResult {
  */
 export interface TokenLifecycleOptions {
   /**
-   * Replaces the built-in refresh: given the stale token, answer a fresh one (for example from a
+   * Replaces the built-in refresh: given the stale token, return a fresh one (for example from a
    * single-flight refresh shared by concurrent writes, or one another request already made).
    */
   refresh?: (stale: UserAccessToken) => Promise<UserAccessToken>;

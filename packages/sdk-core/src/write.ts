@@ -20,7 +20,7 @@ import type {
 export interface WriteOptions extends TokenLifecycleOptions {
   /** The write contract (its private key signs the request). */
   contractDetails: ContractDetails;
-  /** The user's token; refreshed once if digi.me answers `pending` or `401 InvalidToken`. */
+  /** The user's token; refreshed once if digi.me responds with `pending` or `401 InvalidToken`. */
   userAccessToken: UserAccessToken;
   /** The postbox the user's write contract gave (`postboxId` at the redirect URI). */
   postboxId: string;
@@ -35,7 +35,7 @@ export interface WriteOptions extends TokenLifecycleOptions {
   /**
    * Marks the write in the library: adds a marker to the descriptor's `reference` (a copy; yours is
    * not changed), the same in every request of this write. `true`: a new random marker (`write:`
-   * and 24 letters or digits), answered as `WriteResult.writeReference`; or your own string, which
+   * and 24 letters or digits), returned as `WriteResult.writeReference`; or your own string, which
    * you then know even when the write fails. digi.me has no idempotency key: after a lost answer
    * (`NetworkError` with `delivery: "unknown"`), copies of the file in the library that carry the
    * marker are this write's. Off by default.

@@ -20,7 +20,7 @@ const failure = (promise: Promise<unknown>) =>
   );
 
 describe("readAccounts", () => {
-  it("GETs permission-access/accounts with the token's JWT and answers the accounts as given", async () => {
+  it("GETs permission-access/accounts with the token's JWT and returns the accounts as given", async () => {
     const account = {
       ...PUSH_ACCOUNT,
       accessTokenStatus: { authorized: true, expiresAt: 1 },
@@ -42,7 +42,7 @@ describe("readAccounts", () => {
     }
   });
 
-  it("refreshes once on 401 InvalidToken and answers the new token (standalone too)", async () => {
+  it("refreshes once on 401 InvalidToken and returns the new token (standalone too)", async () => {
     const input = options();
     fake.expire(input.userAccessToken.accessToken.value);
     const changes: unknown[] = [];
@@ -116,7 +116,7 @@ describe("digi.me's errors in X-Error-* headers", () => {
 });
 
 describe("deleteUser", () => {
-  it("DELETEs user and answers { deleted: true }; the user's tokens then answer 401 InvalidToken", async () => {
+  it("DELETEs user and returns { deleted: true }; the user's tokens then get 401 InvalidToken", async () => {
     const input = options();
     expect(await sdk().deleteUser(input)).toEqual({ deleted: true });
     const [seen] = fake.requests;

@@ -17,7 +17,7 @@ const onboardUrl = "https://onboard.example/apps/saas";
 const sdk = () => sdkFor(fake, { onboardUrl });
 
 describe("getAuthorizeUrl", () => {
-  it("posts the wire format's claims and body, and answers the onboarding URL", async () => {
+  it("posts the wire format's claims and body, and returns the onboarding URL", async () => {
     const result = await sdk().getAuthorizeUrl({
       contractDetails,
       callback: "https://app.example/failed?x=1&y=2",

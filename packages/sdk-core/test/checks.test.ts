@@ -22,7 +22,7 @@ function issuesOf(schema: Schema<unknown>, value: unknown): string[] {
 describe("the schema kit", () => {
   const token = object({ value: string((s) => s.length > 0, "must not be empty"), expiry: number() });
 
-  it("answers a copy that holds only the members of the shape", () => {
+  it("returns a copy that holds only the members of the shape", () => {
     const result = check(object({ a: string(), b: optional(number()) }), { a: "x", extra: 1 });
     expect(result).toEqual({ ok: true, value: { a: "x" } });
   });

@@ -49,7 +49,7 @@ describe("ownedContractKey remembers the key of the caller's contractDetails obj
     await expect(ownedContractKey({ ...owner }, owner)).rejects.toBeInstanceOf(TypeValidationError);
     const digests = countDigests();
     await expect(ownedContractKey({ ...owner }, owner)).rejects.toMatchObject({ code: "KEY_IMPORT" });
-    expect(digests).toHaveBeenCalledTimes(1); // looked up again, not answered from memory
+    expect(digests).toHaveBeenCalledTimes(1); // looked up again, not returned from memory
     owner.privateKey = contract.privatePkcs8;
     await expect(ownedContractKey({ ...owner }, owner)).resolves.toMatchObject({ type: "private" });
   });

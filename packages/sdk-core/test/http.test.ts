@@ -7,7 +7,7 @@ import { fakeSleeps } from "./support/fake-sleeps.ts";
 
 type Answer = Response | Error | ((init: RequestInit) => Promise<Response>);
 
-/** A fetch that answers from a script and records every call. */
+/** A fetch that responds from a script and records every call. */
 function scriptedFetch(...answers: Answer[]) {
   const calls: { url: string; init: RequestInit }[] = [];
   const fetch = (async (url: string, init: RequestInit) => {
@@ -59,7 +59,7 @@ const hang = (init: RequestInit) =>
   });
 
 describe("sendRequest", () => {
-  it("answers the JSON of a 2xx", async () => {
+  it("returns the JSON of a 2xx", async () => {
     const { fetch } = scriptedFetch(json(200, { a: 1 }));
     await expect(sendRequest(settings(fetch), request())).resolves.toEqual({ status: 200, data: { a: 1 } });
   });

@@ -195,7 +195,7 @@ describe("no secret in any error", () => {
     expectNoSecret(error, [...values(token), "leaked-access-value", "leaked-refresh-value"]);
   });
 
-  it("a refresh override that answers something else", async () => {
+  it("a refresh override that returns something else", async () => {
     const token = fake.issueTokens();
     fake.expire(token.accessToken.value);
     const error = await sdk()

@@ -20,7 +20,7 @@ async function authorizationCode() {
 }
 
 describe("exchangeCodeForToken", () => {
-  it("sends exactly the wire format's claims and answers the verified token as a UserAccessToken", async () => {
+  it("sends exactly the wire format's claims and returns the verified token as a UserAccessToken", async () => {
     const { code, codeVerifier } = await authorizationCode();
     const token = await sdk().exchangeCodeForToken({
       contractDetails,

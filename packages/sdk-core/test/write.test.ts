@@ -122,7 +122,7 @@ describe("write: the request", () => {
 });
 
 describe("write: token lifecycle", () => {
-  it("pending -> refresh -> write again, answering the new token", async () => {
+  it("pending -> refresh -> write again, returning the new token", async () => {
     const options = writeOptions(new Uint8Array(randomBytes(1000)));
     fake.expire(options.userAccessToken.accessToken.value);
     const result = await sdk().write(options);
@@ -197,7 +197,7 @@ describe("write: token lifecycle", () => {
     expect(again.status).toBe("delivered");
   });
 
-  it("a 401 from the refresh itself is answered as a ServerError", async () => {
+  it("a 401 from the refresh itself is reported as a ServerError", async () => {
     const options = writeOptions(new Uint8Array([1]));
     fake.expire(options.userAccessToken.accessToken.value);
     fake.script("token", "invalid-token");
@@ -315,7 +315,7 @@ describe("write: writeReference marks every request of a write", () => {
         return openSealed({ iv, symmetricalKey: symmetrical_key, metadata }, file).descriptor;
       });
 
-  it("true: one new random marker, the last reference of every request, answered in the result", async () => {
+  it("true: one new random marker, the last reference of every request, returned in the result", async () => {
     fake.script("write", { status: 503, body: {} });
     const mine = { ...descriptor, reference: ["mine"] };
     const result = await sdk().write(

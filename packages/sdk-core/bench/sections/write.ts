@@ -116,7 +116,7 @@ export async function benchWrite(sink: Sink) {
     [
       "Same envelope, PS512 JWT and multipart body; the 64 MiB bodies are streamed (chunked). CPU ms: the",
       "client process, all threads (the sink runs in its own process). Each variant verified once, then",
-      "every timed write answered `delivered` by the sink, which checks the framing and the sizes.",
+      "every timed write reported `delivered` by the sink, which checks the framing and the sizes.",
       `${kib(SMALL_SIZE, 0)} write, time per write against the hand-built one: ` +
         `${costRatio((rates.node as number) / (rates.sdk as number), 1.1)} ` +
         "(target <= 1.10x).",

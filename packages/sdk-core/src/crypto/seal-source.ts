@@ -26,7 +26,7 @@ export function markDescriptor(
 }
 
 /**
- * Encrypts an already normalised source with a fresh envelope: what `seal` answers, and what
+ * Encrypts an already normalised source with a fresh envelope: what `seal` returns, and what
  * `write` makes for every request (it checked its input itself).
  */
 export async function sealSource(

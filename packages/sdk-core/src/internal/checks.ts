@@ -1,7 +1,7 @@
 /**
  * The few schema constructors sdk-core's inputs need (object, array, optional, string, number,
  * any value with a predicate), as plain functions. A schema checks a value, records what is wrong
- * with it by path, and answers a copy holding only the members it knows.
+ * with it by path, and returns a copy holding only the members it knows.
  *
  * Why not zod/mini: with the constructors below it adds 5.5 KB min+gz to a write, half of the
  * 12 KB budget of the whole write path; this module is 0.8 KB minified. Issues have zod's shape
@@ -9,10 +9,10 @@
  */
 import { TypeValidationError, type ValidationIssue } from "../errors.ts";
 
-/** Checks `value` found at `path`, pushing each problem onto `issues`; answers the checked value. */
+/** Checks `value` found at `path`, pushing each problem onto `issues`; returns the checked value. */
 export type Schema<T> = (value: unknown, path: (string | number)[], issues: ValidationIssue[]) => T;
 
-/** What a schema answers. */
+/** What a schema returns. */
 export type Infer<S> = S extends Schema<infer T> ? T : never;
 
 type Shape = Record<string, Schema<unknown>>;
@@ -20,7 +20,7 @@ type OptionalKeys<S extends Shape> = {
   [K in keyof S]: undefined extends Infer<S[K]> ? K : never;
 }[keyof S];
 
-/** What {@link object} answers: a member whose schema accepts `undefined` is optional. */
+/** What {@link object} returns: a member whose schema accepts `undefined` is optional. */
 export type ObjectOf<S extends Shape> = {
   [K in Exclude<keyof S, OptionalKeys<S>>]: Infer<S[K]>;
 } & { [K in OptionalKeys<S>]?: Infer<S[K]> };
@@ -80,7 +80,7 @@ export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-/** A plain object with the members of `shape`; other members are left out of the answer. */
+/** A plain object with the members of `shape`; other members are left out of the result. */
 export const object = <S extends Shape>(shape: S): Schema<ObjectOf<S>> =>
   typed("object", isObject, undefined, undefined, (value, path, issues) => {
     const out: Record<string, unknown> = {};
@@ -106,7 +106,7 @@ export function check<T>(
 }
 
 /**
- * Checks `value` against `schema` and answers the checked value.
+ * Checks `value` against `schema` and returns the checked value.
  * @param what Names the input in the error message, e.g. `"write options"`.
  * @throws TypeValidationError whose `issues` hold each field's path and what is wrong with it.
  */

@@ -79,7 +79,7 @@ export function pipedBody(
     onDone?.();
     await last.close();
   })().catch(() => {
-    // The request ended first (answered, aborted or cut off): it reports that itself.
+    // The request ended first (responded to, aborted or cut off): it reports that itself.
     file.cancel().catch(() => {});
   });
   return { body: readable, bodyError: () => failure, bodyPulled: () => pulled, bodyDone: () => done };

@@ -23,7 +23,7 @@ export function idleTimer(
   };
 }
 
-/** Waits `ms`; answers `true` at once when `signal` is (or becomes) aborted, `false` after the wait. */
+/** Waits `ms`; returns `true` at once when `signal` is (or becomes) aborted, `false` after the wait. */
 export function sleep(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve(true);

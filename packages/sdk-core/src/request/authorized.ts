@@ -39,8 +39,8 @@ function isInvalidToken(error: unknown): boolean {
 
 /**
  * Runs `send` with the caller's token and, when digi.me says it no longer works (an error, or an
- * answer `{ status: "pending" }`: a postbox write's), once more with a refreshed one. Answers what
- * `send` answered with the token that last worked.
+ * answer `{ status: "pending" }`: a postbox write's), once more with a refreshed one. Returns what
+ * `send` returned with the token that last worked.
  * @param resend Whether the body can be sent again after the refresh (false: a stream that went
  *   out); when it cannot, the call ends with a `Spent` (default {@link DataRequiredError}).
  * @throws whatever `send` or the refresh threw; a {@link DigiMeSDKError} after the refresh
@@ -131,7 +131,7 @@ export interface AuthorizedRequest {
 
 /**
  * Sends `request` with the user's token (a fresh JWT per attempt, retries as configured), through
- * {@link withToken}; answers the 2xx answer's JSON (`null` when empty) and the token that worked.
+ * {@link withToken}; returns the 2xx response's JSON (`null` when empty) and the token that worked.
  * `options` must be checked; its contract key is imported here unless `request.key` is given.
  */
 export async function sendAuthorized(

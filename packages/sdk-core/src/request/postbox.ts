@@ -79,7 +79,7 @@ export async function sendSealedUnchecked(
   const { contractDetails, postboxId, fileName, signal } = options;
   const onProgress = safeProgress(options.onProgress);
   const { config } = context;
-  // The cache would answer `write`'s key too, after a SHA-256.
+  // The cache would return `write`'s key too, after a SHA-256.
   const key = contractPrivateKey ?? (await contractKey(contractDetails));
   const stream = streamsUploads(config.streamUploads);
   const url = `${config.baseUrl}permission-access/postbox/${encodeURIComponent(postboxId)}`;

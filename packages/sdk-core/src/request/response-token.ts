@@ -1,4 +1,4 @@
-/** Answers of `oauth/authorize` and `oauth/token`: `{ token }`, a PS512 JWT verified by key set. */
+/** Responses of `oauth/authorize` and `oauth/token`: `{ token }`, a PS512 JWT verified by key set. */
 import type { ClientContext } from "../config.ts";
 import { verifyJwt } from "../crypto/jws.ts";
 import { ServerError } from "../errors.ts";

@@ -95,7 +95,7 @@ export interface HttpResponse {
 const TIMEOUT = /* @__PURE__ */ Symbol("timeout");
 
 /**
- * Sends a request, retrying as the settings allow, and answers its JSON when the status is 2xx.
+ * Sends a request, retrying as the settings allow, and returns its JSON when the status is 2xx.
  * A write (a request with a `delivery` tracker) that got no answer after its whole body may have
  * gone out is not sent again unless `retry.resendWhenUnknown`: its NetworkError ends the request.
  * @throws ServerError (or SDKInvalidError) for an error answer, NetworkError when there was none
@@ -125,7 +125,7 @@ export async function sendRequest(
     let prepared: PreparedRequest | undefined;
     let fetched = false;
     let whole = false; // this attempt's whole body may have reached digi.me
-    // Called as soon as the attempt is over (answered or failed), before any error is made.
+    // Called as soon as the attempt is over (a response came or it failed), before any error is made.
     const noteDelivery = () => {
       if (delivery && fetched && !delivery.maybeSent) delivery.maybeSent = prepared?.bodyPulled?.() ?? true;
     };
@@ -198,7 +198,7 @@ export async function sendRequest(
 function requestInit(prepared: PreparedRequest, signal: AbortSignal): RequestInit {
   const { streamed } = prepared;
   // Node's fetch keeps a streamed body in memory to replay it on a redirect unless told "error";
-  // workerd refuses "error". With "manual", a 3xx is answered and refused in readResponse.
+  // workerd refuses "error". With "manual", a 3xx is returned and refused in readResponse.
   const init: RequestInit & { duplex?: "half" } = {
     method: prepared.method,
     headers: prepared.headers,

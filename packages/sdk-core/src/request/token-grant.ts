@@ -28,7 +28,7 @@ function toUserAccessToken(payload: Record<string, unknown>, what: string): User
 
 /**
  * Sends one `oauth/token` grant (`claims` with `client_id`, signed with the contract key) and
- * answers the verified token's pair.
+ * returns the verified token's pair.
  * @throws ServerError (code `INVALID_RESPONSE` for an answer without a usable token),
  *   NetworkError, TokenVerificationError.
  */

@@ -2,7 +2,7 @@
  * A small stand-in for digi.me, for sdk-core's own tests: node:http on 127.0.0.1 and node:crypto
  * only, so that it checks our requests with an implementation independent of ours. It verifies
  * request JWTs (PS512, salt 64), unwraps envelope keys (RSA-OAEP SHA-1), decrypts metadata and
- * files (AES-256-CBC), signs its answers (PS512 with jku and kid) and can be scripted to answer
+ * files (AES-256-CBC), signs its responses (PS512 with jku and kid) and can be scripted to respond with
  * pending, 401 InvalidToken, 429, 5xx, error bodies, delays or a dropped connection.
  * (The full emulator lives in packages/emulator; this one only serves these tests.)
  */
@@ -66,7 +66,7 @@ export interface PushedResource {
   accessToken: string;
 }
 
-/** The accounts the fake answers by default: one PUSH account of a health provider. */
+/** The accounts the fake returns by default: one PUSH account of a health provider. */
 export const PUSH_ACCOUNT = {
   id: "acc-push-1",
   reference: "acct-ref-1",
@@ -112,7 +112,7 @@ export interface FakeDigimeOptions {
   signingKey?: KeyObject;
   /** The kid written into answer tokens. */
   kid?: string;
-  /** What a write with an expired access token answers. */
+  /** What a write with an expired access token gets. */
   expiredAnswer?: "pending" | "invalid-token";
 }
 
@@ -133,7 +133,7 @@ export class FakeDigime {
   readonly files: StoredFile[] = [];
   readonly imports: ImportedFile[] = [];
   readonly resources: PushedResource[] = [];
-  /** What `permission-access/accounts` answers. */
+  /** What `permission-access/accounts` returns. */
   accounts: unknown = [PUSH_ACCOUNT];
   /** Members the token answer adds to its payload (e.g. `consentid`). */
   tokenExtras: Record<string, unknown> = { sub: "user-1" };
@@ -220,7 +220,7 @@ export class FakeDigime {
     this.accessTokens.set(accessToken, { expired: true });
   }
 
-  /** The user consents: answers the authorization code digi.me would send to the redirect URI. */
+  /** The user consents: returns the authorization code digi.me would send to the redirect URI. */
   consent(preauthorizationCode: string): string {
     const challenge = this.challenges.get(preauthorizationCode);
     if (!challenge) throw new Error("unknown preauthorization code");
@@ -265,7 +265,7 @@ export class FakeDigime {
     this.json(res, status, { error: { code, message, reference: `ref-${randomBytes(4).toString("hex")}` } });
   }
 
-  /** Verifies a request JWT with node:crypto; answers its header and claims, or why it fails. */
+  /** Verifies a request JWT with node:crypto; returns its header and claims, or why it fails. */
   private verifyRequestJwt(
     req: IncomingMessage,
   ): { header: Record<string, unknown>; claims: Record<string, unknown> } | string {
@@ -386,7 +386,7 @@ export class FakeDigime {
     return this.error(res, 400, "InvalidRequest", "grant_type");
   }
 
-  /** The calls of the import API: a token that is unknown or expired answers `401 InvalidToken`. */
+  /** The calls of the import API: a token that is unknown or expired gets `401 InvalidToken`. */
   private withToken(
     route: Route,
     req: IncomingMessage,

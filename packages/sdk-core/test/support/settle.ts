@@ -4,9 +4,9 @@
 const SETTLE_BOUND_MS = 10_000;
 
 /**
- * Answers `read()` once it has stopped changing: the same value over `turns` checks in a row, each
+ * Returns `read()` once it has stopped changing: the same value over `turns` checks in a row, each
  * after a macrotask and a WebCrypto call (so that the code's own pending WebCrypto work has had its
- * turn). Answers at once when the value passes `limit` (the caller's assertion then fails, instead
+ * turn). Returns at once when the value passes `limit` (the caller's assertion then fails, instead
  * of waiting for a count that never stops); throws when it never settles within 10 s.
  */
 export async function settledCount(read: () => number, limit: number, turns = 10): Promise<number> {

@@ -14,7 +14,7 @@ export function streamOf(chunks: Uint8Array[]): ReadableStream<Uint8Array> {
 }
 
 /**
- * Pipes `chunks` through {@link createCbcEncryptStream} and answers the chunks it emits.
+ * Pipes `chunks` through {@link createCbcEncryptStream} and returns the chunks it emits.
  *
  * @param chunkSize - The stream's `chunkSize`; its default when undefined.
  */
