@@ -16,5 +16,5 @@ export {
   encodeBase64,
   encodeBase64Url,
 } from "./internal/base64.ts";
-export { isIvHex } from "./internal/fields.ts";
+export { isAccountId, isIvHex } from "./internal/fields.ts";
 export { pipeNatively } from "./internal/native-pipe.ts";

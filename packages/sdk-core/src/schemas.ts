@@ -15,6 +15,7 @@ import {
   fileName,
   fn,
   httpRoot,
+  isAccountId,
   isHttpUrl,
   isIvHex,
   isReadableStream,
@@ -174,11 +175,7 @@ export const pushProviderOptionsSchema = () =>
     data: jsonObject(),
     standard: oneOf("fhir"),
     version: oneOf("stu3", "3.0.2"),
-    // Sent as a header value: visible ASCII, inner spaces allowed.
-    accountId: string(
-      (s) => /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/.test(s),
-      "must be visible ASCII, not empty",
-    ),
+    accountId: string(isAccountId, "must be visible ASCII, not empty"),
   });
 
 /** Options of `readAccounts` and `deleteUser`. */

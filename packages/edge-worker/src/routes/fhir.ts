@@ -1,4 +1,5 @@
 import { ServerError } from "@digime-edge/sdk-core";
+import { isAccountId } from "@digime-edge/sdk-core/internal";
 import { Hono } from "hono";
 import type { AppEnv } from "../env.ts";
 import { ApiError } from "../errors.ts";
@@ -42,8 +43,11 @@ export interface FhirPushResult {
   bytes: number;
 }
 
-/** An account id as it travels to digi.me: in a header, so visible ASCII only. */
-const ACCOUNT_ID = /^[\x21-\x7e]{1,256}$/;
+/**
+ * Whether `id` is an account id sdk-core's `pushData` takes (it travels in a header), and at most
+ * 256 characters.
+ */
+const isPushAccountId = (id: string): boolean => id.length <= 256 && isAccountId(id);
 
 const badBody = (message: string) => new ApiError(400, "BAD_FHIR_BODY", message);
 
@@ -58,7 +62,7 @@ function parseRequest(text: string): FhirPushRequest {
   if (typeof body !== "object" || body === null || Array.isArray(body))
     throw badBody("send { accountId, resource }");
   const { accountId, resource } = body as Record<string, unknown>;
-  if (typeof accountId !== "string" || !ACCOUNT_ID.test(accountId)) {
+  if (typeof accountId !== "string" || !isPushAccountId(accountId)) {
     throw new ApiError(400, "BAD_ACCOUNT_ID", "accountId must be the id of one of your PUSH accounts");
   }
   if (typeof resource !== "object" || resource === null || Array.isArray(resource))

@@ -115,6 +115,10 @@ describe("POST /api/fhir/{version}", () => {
       [postFhir(browser, { accountId: "a1", resource: { type: "collection" } }), 400, "BAD_FHIR_BODY"],
       [postFhir(browser, { resource: BUNDLE }), 400, "BAD_ACCOUNT_ID"],
       [postFhir(browser, { accountId: "a 1\n", resource: BUNDLE }), 400, "BAD_ACCOUNT_ID"],
+      // sdk-core's rule (visible ASCII, inner spaces only), and at most 256 characters.
+      [postFhir(browser, { accountId: " a1", resource: BUNDLE }), 400, "BAD_ACCOUNT_ID"],
+      [postFhir(browser, { accountId: "a\u00e91", resource: BUNDLE }), 400, "BAD_ACCOUNT_ID"],
+      [postFhir(browser, { accountId: "a".repeat(257), resource: BUNDLE }), 400, "BAD_ACCOUNT_ID"],
       [postFhir(browser, ok, "stu3", { headers: { "Content-Type": "text/plain" } }), 400, "BAD_CONTENT_TYPE"],
       [postFhir(browser, ok, "stu3", { origin: null }), 403, "CSRF_ORIGIN"],
       [postFhir(browser, ok, "stu3", { origin: "https://evil.test" }), 403, "CSRF_ORIGIN"],

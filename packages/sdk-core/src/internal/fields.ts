@@ -40,6 +40,14 @@ export function isIvHex(s: string): boolean {
   return /^[0-9a-f]{32}$/.test(s);
 }
 
+/**
+ * Whether `s` can be a push's `accountId`, which travels as a header value: visible ASCII, inner
+ * spaces allowed, not empty.
+ */
+export function isAccountId(s: string): boolean {
+  return /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/.test(s);
+}
+
 /** Whether `s` is usable as a multipart `filename`: not empty, no path separator or control characters. */
 export function isFileName(s: string): boolean {
   return s !== "" && s.length <= 1024 && s !== "." && s !== ".." && !/[/\\]/.test(s) && !CONTROL.test(s);
