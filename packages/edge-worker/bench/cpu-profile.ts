@@ -137,7 +137,7 @@ export function summarize(
 export interface Profiler {
   /** Starts sampling (every `intervalUs` µs). */
   start(intervalUs?: number): Promise<void>;
-  /** Stops sampling and answers the profile (DevTools opens it saved as `.cpuprofile`). */
+  /** Stops sampling and returns the profile (DevTools opens it saved as `.cpuprofile`). */
   stop(): Promise<Profile>;
   close(): void;
 }

@@ -136,7 +136,7 @@ function combine(concurrency: number, slices: Slice[]): CellResult {
 
 /**
  * Measures each contender at `concurrency` for `seconds` in all, in `rounds` interleaved slices
- * (A B A B …), so that load from elsewhere on the machine falls on all of them alike. Answers
+ * (A B A B …), so that load from elsewhere on the machine falls on all of them alike. Returns
  * rate, latency percentiles, CPU per upload and whether every upload arrived intact, per contender.
  */
 export async function measureInterleaved(

@@ -79,7 +79,7 @@ export function cpuSeconds(pids: number[]): number {
 }
 
 /**
- * Sets the scheduling priority (nice value) of every thread of the given processes; answers
+ * Sets the scheduling priority (nice value) of every thread of the given processes; returns
  * whether it could (raising priority takes root or CAP_SYS_NICE).
  */
 export function setThreadsPriority(pids: number[], priority: number): boolean {

@@ -58,7 +58,7 @@ const cpuRatioOf = (r: Row, label: string) => {
   return Number(((w.nodeCpuMs + (w.workerCpuMs ?? 0)) / r.direct.nodeCpuMs).toFixed(2));
 };
 
-/** Prints table 1; answers the targets it missed. */
+/** Prints table 1; returns the targets it missed. */
 function printUploads(results: Results, missed: string[]): boolean {
   const { rows, seconds, rounds } = results;
   let verified = true;
@@ -99,7 +99,7 @@ function printUploads(results: Results, missed: string[]): boolean {
   return verified;
 }
 
-/** Prints table 2 and the growth per 100 MiB; answers the targets it missed. */
+/** Prints table 2 and the growth per 100 MiB; returns the targets it missed. */
 function printProfiles(profiles: ProfileRow[], missed: string[]): boolean {
   let verified = true;
   console.log(
@@ -129,7 +129,7 @@ function printProfiles(profiles: ProfileRow[], missed: string[]): boolean {
   return verified;
 }
 
-/** Prints everything; answers whether every upload was verified (unmet targets do not fail). */
+/** Prints everything; returns whether every upload was verified (unmet targets do not fail). */
 export function report(results: Results): boolean {
   const missed: string[] = [];
   const m = results.machine;

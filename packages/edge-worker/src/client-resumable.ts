@@ -112,7 +112,7 @@ export interface ResumableMethods {
   prepareResumable(file: Blob, options?: ResumablePlanOptions): Promise<ResumablePlan>;
   /**
    * Uploads a file of any size (up to the Worker's `TUS_MAX_UPLOAD_BYTES`) through `/api/uploads`,
-   * resuming after dropped connections. Answers as `upload` does once the file is delivered.
+   * resuming after dropped connections. Returns as `upload` does once the file is delivered.
    *
    * @param file - The file or blob.
    * @param options - Sealing, descriptor, progress, cancellation, chunk size, resuming.
@@ -262,7 +262,7 @@ export function resumableMethods(
         if (created.status !== 201)
           throw toError(created.status, await created.text(), created.headers.get("Retry-After"));
         const location = created.headers.get("Location") ?? "";
-        // The Worker answers a path: on the Worker's origin (`base`, or the page's own).
+        // The Worker returns a path: on the Worker's origin (`base`, or the page's own).
         url = location.startsWith("/") ? `${base}${location}` : location;
         opts.onUploadUrl?.(url);
       }

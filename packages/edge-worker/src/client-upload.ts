@@ -47,7 +47,7 @@ export interface SealedUploadOptions extends UploadOptions {
 export interface UploadMethods {
   /**
    * Uploads a file to the user's digi.me library. Uses XHR for upload progress where it exists (and
-   * no `fetch` was given), `fetch` otherwise. Retries once when the Worker answers
+   * no `fetch` was given), `fetch` otherwise. Retries once when the Worker responds with
    * `TOKEN_REFRESHED_RETRY` (its token was refreshed after the body had been sent).
    *
    * @param file - The file or blob.
@@ -59,7 +59,7 @@ export interface UploadMethods {
    * Uploads a file sealed in the browser: gets the postbox's public key from the session, encrypts
    * the file and its descriptor with sdk-core's `seal` as the file is read, and sends only the
    * ciphertext and the envelope (`POST /api/sealed-files`). Neither the Worker nor the network in
-   * between can read the file. When the Worker answers `TOKEN_REFRESHED_RETRY` (its token was
+   * between can read the file. When the Worker responds with `TOKEN_REFRESHED_RETRY` (its token was
    * refreshed after the body had been sent), the file is sealed afresh and sent once more.
    *
    * The descriptor is encrypted here, so its defaults are filled in here: `mimeType` from the

@@ -27,7 +27,7 @@ export { UserVault } from "./vault.ts";
 
 /**
  * The Worker: security headers and CORS on everything, the configuration validated on first use by
- * every route but `/healthz`, and every failure answered as JSON `{ error: { code, message } }`.
+ * every route but `/healthz`, and every failure returned as JSON `{ error: { code, message } }`.
  */
 const app = new Hono<AppEnv>()
   .use(securityHeaders())
@@ -53,7 +53,7 @@ app.onError((error) => {
       console.error(JSON.stringify({ event: "error", code: error.code, status: error.status }));
     return error.toResponse();
   }
-  // Unexpected: log the kind only (a message could carry anything), answer a generic 500.
+  // Unexpected: log the kind only (a message could carry anything), respond with a generic 500.
   console.error(
     JSON.stringify({ event: "unexpected_error", name: error instanceof Error ? error.name : typeof error }),
   );

@@ -33,7 +33,7 @@ export {
 
 /**
  * One user's vault: a Durable Object (SQLite storage) holding the user's digi.me token pair, postbox
- * credentials (one sign-in's session). Nothing it answers over RPC leaves the Worker: the Worker
+ * credentials (one sign-in's session). Nothing it returns over RPC leaves the Worker: the Worker
  * hands the browser only {@link VaultSession}.
  *
  * A shell over its concerns: sign-ins (`lib/vault-sign-in.ts`), token custody
@@ -134,7 +134,7 @@ export class UserVault extends DurableObject<Env> {
 
   /**
    * Admits one call with the user's token that carries no file (accounts, user deletion): takes
-   * from the user's rate budget (as an upload does), then answers an access token that is fresh now.
+   * from the user's rate budget (as an upload does), then returns an access token that is fresh now.
    *
    * @param input - The per-minute budget (the Worker's setting).
    */
@@ -163,7 +163,7 @@ export class UserVault extends DurableObject<Env> {
   }
 
   /**
-   * Answers an access token newer than `staleAccessToken` (sdk-core's `refresh` hook during a
+   * Returns an access token newer than `staleAccessToken` (sdk-core's `refresh` hook during a
    * write), refreshed single-flight when needed. Only the access token: the refresh token never
    * leaves the vault.
    *

@@ -37,7 +37,7 @@ export interface AdmittedWrite extends Omit<WriteGrant, "leaseId" | "accessToken
 
 /**
  * Admits one write for the signed-in user: takes one of the user's upload slots
- * (`MAX_CONCURRENT_UPLOADS`) and from the rate budget, and answers a token that is fresh now
+ * (`MAX_CONCURRENT_UPLOADS`) and from the rate budget, and returns a token that is fresh now
  * (refreshed single-flight in the vault) with the postbox credentials. The slot is renewed while
  * the upload runs; the caller releases it in a `finally`. Should this invocation be cut off before
  * it can, the slot lapses within a minute (see `lib/upload-leases.ts`).

@@ -65,7 +65,7 @@ export function contractDetails(config: Config): {
 
 /** An {@link ApiError} in a form that crosses Durable Object RPC (classes do not). */
 export interface ApiFailure {
-  /** HTTP status to answer. */
+  /** HTTP status to respond with. */
   status: ApiError["status"];
   /** Stable code. */
   code: ApiErrorCode;
@@ -180,7 +180,7 @@ export function describeDigiMeFailure(error: unknown, write = false): ApiFailure
 /**
  * An {@link ApiError} from an {@link ApiFailure}.
  *
- * @param failure - The failure, e.g. as a Durable Object answered it.
+ * @param failure - The failure, e.g. as a Durable Object returned it.
  */
 export function failureToError(failure: ApiFailure): ApiError {
   return new ApiError(failure.status, failure.code, failure.message, {

@@ -1,5 +1,5 @@
 /**
- * What `POST /auth/logout` answers. Signing out here ends the session and deletes this Worker's
+ * What `POST /auth/logout` returns. Signing out here ends the session and deletes this Worker's
  * copy of the user's tokens; digi.me's write API (v1.7) has no call to revoke a token or an
  * authorization, so what digi.me holds stays in force, and the answer says so.
  */

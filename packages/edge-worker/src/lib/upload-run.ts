@@ -11,14 +11,14 @@ import { tokenForWrite } from "./admit-write.ts";
 import { describeDigiMeFailure, failureToError } from "./digime.ts";
 import { vaultFor } from "./session.ts";
 
-/** What an upload route answers on success. */
+/** What an upload route returns on success. */
 export interface UploadResult {
   /**
    * `delivered`: in the user's library. (digi.me's `pending`, an expired token that stored nothing,
-   * is never answered as a success: it is 503 `TOKEN_REFRESHED_RETRY`.)
+   * is never reported as a success: it is 503 `TOKEN_REFRESHED_RETRY`.)
    */
   status: "delivered";
-  /** `expires` as digi.me answered it (postbox write API; an import's answer has none). */
+  /** `expires` as digi.me returned it (postbox write API; an import's answer has none). */
   expires?: number;
   /** The file name as sent on (sanitised). */
   fileName: string;
@@ -31,7 +31,7 @@ export interface UploadResult {
  * expired even after sdk-core refreshed it and sent once more, and stored nothing) is 503
  * `TOKEN_REFRESHED_RETRY`, so that no caller mistakes it for a stored file.
  *
- * @param status - The write's status as digi.me answered it.
+ * @param status - The write's status as digi.me reported it.
  */
 export function requireDelivered(status: "delivered" | "pending"): "delivered" {
   if (status === "delivered") return status;
@@ -53,7 +53,7 @@ export interface UploadRunOptions {
 
 /**
  * One upload on its way to digi.me. The first failure wins: a bad incoming body (too large,
- * malformed) reaches sdk-core only as some transport error, so it is remembered here and answered
+ * malformed) reaches sdk-core only as some transport error, so it is remembered here and reported
  * instead of what sdk-core says.
  */
 export class UploadRun {
@@ -72,7 +72,7 @@ export class UploadRun {
   }
 
   /**
-   * Records a failure (the first one wins) and answers the error to throw.
+   * Records a failure (the first one wins) and returns the error to throw.
    *
    * @param error - What went wrong.
    */
@@ -82,7 +82,7 @@ export class UploadRun {
   }
 
   /**
-   * After a failed digi.me call: stops reading the body and answers the first failure.
+   * After a failed digi.me call: stops reading the body and returns the first failure.
    *
    * @param error - What sdk-core threw.
    */
@@ -148,7 +148,7 @@ export class UploadRun {
   }
 
   /**
-   * Sends the write and answers what the route answers: a file digi.me reported `delivered`
+   * Sends the write and returns what the route responds with: a file digi.me reported `delivered`
    * (else {@link requireDelivered}'s error), or this upload's first failure.
    *
    * @param fileName - The file name as sent on.
@@ -173,7 +173,7 @@ export class UploadRun {
 
   /**
    * sdk-core's `refresh` option: digi.me found the token stale after all, so refresh it through the
-   * vault (single-flight, stored before use), which answers only the new access token. A failed
+   * vault (single-flight, stored before use), which returns only the new access token. A failed
    * refresh is this upload's answer.
    *
    * @param c - The request context.

@@ -20,7 +20,7 @@ export { requireDelivered, type UploadResult, UploadRun, type UploadRunOptions }
 /**
  * A body of at most this many bytes is read whole before it is sent on, so that sdk-core can send
  * it again by itself when digi.me asks for a token refresh. Larger (or unsized) bodies stream;
- * after such a refresh they answer 503 `TOKEN_REFRESHED_RETRY`.
+ * after such a refresh they respond with 503 `TOKEN_REFRESHED_RETRY`.
  */
 export const REPLAYABLE_BYTES = 1024 * 1024;
 

@@ -15,7 +15,7 @@ import { tokenForWrite } from "./upload.ts";
 export interface UserToken {
   /** The fresh access token, with the stand-in refresh token (see `REFRESH_TOKEN_STAND_IN`). */
   token: UserAccessToken;
-  /** sdk-core's `refresh` option: the vault refreshes (single-flight) and answers the new access token. */
+  /** sdk-core's `refresh` option: the vault refreshes (single-flight) and returns the new access token. */
   refresh: (stale: UserAccessToken) => Promise<UserAccessToken>;
 }
 

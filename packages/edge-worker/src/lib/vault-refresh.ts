@@ -53,7 +53,7 @@ export class TokenRefresher {
   /**
    * A token pair newer than `staleAccessToken`: the stored one when another caller already
    * refreshed, the result of the refresh in flight, or of a new refresh (single-flight). The
-   * rotated pair is stored before it is answered. A failed refresh leaves the stored pair as it was.
+   * rotated pair is stored before it is returned. A failed refresh leaves the stored pair as it was.
    *
    * @param staleAccessToken - The access token value the caller found stale.
    */

@@ -6,7 +6,7 @@ import { postboxKeyModulusBytes, type TokenValue, type UserAccessToken } from "@
 import type { WriteApi } from "../config.ts";
 import type { ApiFailure } from "./digime.ts";
 
-/** Answer of a vault operation: the value, or a failure to answer with. */
+/** Result of a vault operation: the value, or a failure to respond with. */
 export type VaultResult<T> = ({ ok: true } & T) | ({ ok: false } & ApiFailure);
 
 /** An access token closer than this to its expiry is refreshed before a write. */

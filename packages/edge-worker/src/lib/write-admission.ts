@@ -12,7 +12,7 @@ import {
   writesWith,
 } from "./vault-tokens.ts";
 
-/** A refusal, as a vault operation answers it. */
+/** A refusal, as a vault operation returns it. */
 export type Refusal = { ok: false } & ApiFailure;
 
 /**

@@ -27,7 +27,7 @@ function privateKeyImports(config: Config): Promise<boolean> {
 /**
  * Validates the configuration on first use and puts it on the context as `config`. A missing or
  * malformed setting (including a `DIGIME_PRIVATE_KEY` that does not import as an RSA private key)
- * answers 500 `CONFIG_INVALID` naming the setting, never its value.
+ * responds with 500 `CONFIG_INVALID` naming the setting, never its value.
  */
 export function withConfig() {
   return createMiddleware<AppEnv>(async (c, next) => {

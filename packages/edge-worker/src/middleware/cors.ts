@@ -7,8 +7,8 @@ import { TUS_ANSWER_HEADERS, TUS_REQUEST_HEADERS } from "../lib/tus/protocol.ts"
 /**
  * CORS for the app origins in `ALLOWED_ORIGINS` only, with credentials. Any other origin gets no
  * `Access-Control-Allow-Origin`, so its browser cannot read the answer. A broken configuration
- * allows no origin (the route itself then answers 500). Allowed request headers: `Content-Type`,
- * the envelope headers of sealed uploads and tus's; exposed: `Retry-After` and tus's answer headers.
+ * allows no origin (the route itself then responds with 500). Allowed request headers: `Content-Type`,
+ * the envelope headers of sealed uploads and tus's; exposed: `Retry-After` and tus's response headers.
  */
 export function corsForAllowedOrigins() {
   return cors({

@@ -3,7 +3,7 @@ import { secureHeaders } from "hono/secure-headers";
 
 /**
  * Adds security headers to every answer, errors included: `hono/secure-headers` with a locked-down
- * CSP (the Worker answers JSON and redirects, never pages), no framing at all (`DENY`, not its
+ * CSP (the Worker returns JSON and redirects, never pages), no framing at all (`DENY`, not its
  * default `SAMEORIGIN`) and no powerful features; plus what it does not cover: no caching unless
  * the route says otherwise, and HSTS only on https (on http loopback it would mean nothing).
  */

@@ -13,9 +13,9 @@ export const SIGN_IN_RETRY_AFTER_S = 60;
  * Limits how many sign-ins one client address (`CF-Connecting-IP`, set by Cloudflare; all requests
  * without it share one budget) may start, with the `AUTH_START_LIMITER` rate-limiting binding.
  * Over the limit: 429 `RATE_LIMITED` with `Retry-After`, before anything else is done, unless
- * `onLimited` answers instead (a browser's navigation goes back to its app).
+ * `onLimited` responds instead (a browser's navigation goes back to its app).
  *
- * @param onLimited - Given the request and the seconds to wait: an answer of its own for a refused
+ * @param onLimited - Given the request and the seconds to wait: a response of its own for a refused
  *   sign-in, or `undefined` for the 429.
  */
 export function signInLimit(onLimited?: (c: Context<AppEnv>, retryAfterS: number) => Response | undefined) {

@@ -6,7 +6,7 @@ import { contractDetails, describeDigiMeFailure, failureToError, getSdk } from "
 import { withUserToken } from "../lib/user-call.ts";
 import { requireSession } from "../middleware/session.ts";
 
-/** One of the user's accounts as `GET /api/accounts` answers it: digi.me's members, by name. */
+/** One of the user's accounts as `GET /api/accounts` returns it: digi.me's members, by name. */
 export type AccountInfo = Pick<
   Account,
   | "id"
@@ -30,14 +30,14 @@ export type AccountInfo = Pick<
   | "sample"
 >;
 
-/** What `GET /api/accounts` answers. Never a token. */
+/** What `GET /api/accounts` returns. Never a token. */
 export interface AccountsResult {
   /** The user's accounts (a `PUSH` account's `id` is the `accountId` of `POST /api/fhir/{version}`). */
   accounts: AccountInfo[];
 }
 
 /**
- * The members answered, and only these: digi.me may add members, and nothing unknown (a token, say)
+ * The members returned, and only these: digi.me may add members, and nothing unknown (a token, say)
  * is passed on to the browser.
  */
 export const ACCOUNT_MEMBERS = [

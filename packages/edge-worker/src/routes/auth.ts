@@ -65,7 +65,7 @@ export const SIGN_IN_EXPIRED = "SIGN_IN_EXPIRED";
 /**
  * The pending sign-in this request's `state` names, from the browser's cookie. A request without
  * the cookie's state (forged, foreign, or sent by another site) is refused and ends nothing; one
- * with it ends the sign-in (the cookie is cleared). A sign-in past its window answers only its
+ * with it ends the sign-in (the cookie is cleared). A sign-in past its window returns only its
  * `returnTo`, with `late: true`; one past its late window is refused.
  */
 async function takePending(

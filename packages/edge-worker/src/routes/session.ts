@@ -5,7 +5,7 @@ import { readSession, vaultFor } from "../lib/session.ts";
 
 export type { WriteApi } from "../config.ts";
 
-/** What `GET /api/session` answers. Never a token. */
+/** What `GET /api/session` returns. Never a token. */
 export interface SessionInfo {
   /** The browser has a session and the user's vault holds a token pair. */
   authenticated: boolean;

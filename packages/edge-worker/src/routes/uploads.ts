@@ -42,7 +42,7 @@ export const MAX_OPEN_UPLOADS = 16;
 /**
  * tus discovery (`OPTIONS /api/uploads`, `OPTIONS /api/uploads/{id}`): the CORS answer (a
  * preflight) with `Tus-Version`, `Tus-Extension` and `Tus-Max-Size`. Goes before the CORS
- * middleware, which answers every `OPTIONS` itself.
+ * middleware, which responds to every `OPTIONS` itself.
  */
 export function tusDiscovery() {
   return createMiddleware<AppEnv>(async (c, next) => {
@@ -55,7 +55,7 @@ export function tusDiscovery() {
     try {
       h.set("Tus-Max-Size", String(getConfig(c.env).tusMaxUploadBytes));
     } catch {
-      // A broken configuration: the other routes answer 500 CONFIG_INVALID.
+      // A broken configuration: the other routes respond with 500 CONFIG_INVALID.
     }
   });
 }
@@ -108,7 +108,7 @@ export const uploads = new Hono<AppEnv>()
       headers: { Location: uploadPath(created.id), ...progressHeaders(created, 0) },
     });
   })
-  // Hono answers HEAD with the GET route (without its body): GET tells the same.
+  // Hono serves HEAD with the GET route (without its body): GET tells the same.
   .get("/uploads/:id", requireSession(), async (c) => {
     requireTusResumable(c);
     const found = await vaultFor(c.env, c.get("userId")).upload(c.req.param("id"));

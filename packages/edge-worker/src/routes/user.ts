@@ -7,7 +7,7 @@ import { withUserToken } from "../lib/user-call.ts";
 import { originCheck } from "../middleware/origin-check.ts";
 import { requireSession } from "../middleware/session.ts";
 
-/** What `DELETE /api/user` answers. */
+/** What `DELETE /api/user` returns. */
 export interface DeleteUserResult {
   /** digi.me deleted the user: their library and every token. */
   deleted: true;

@@ -16,12 +16,12 @@ export const OFFSET_OCTET_STREAM = "application/offset+octet-stream";
 /** Request headers of tus, for CORS (`Access-Control-Allow-Headers`). */
 export const TUS_REQUEST_HEADERS = ["Tus-Resumable", "Upload-Length", "Upload-Offset", "Upload-Metadata"];
 /**
- * Answer header of `HEAD` beside tus's: where the upload is (`receiving`, `complete`, `delivering`,
+ * Response header of `HEAD` beside tus's: where the upload is (`receiving`, `complete`, `delivering`,
  * `delivered`, `failed`), since tus's `Upload-Offset` alone cannot say whether it was delivered.
  */
 export const UPLOAD_STATE_HEADER = "X-Digime-Upload-State";
 
-/** Answer headers of tus (and {@link UPLOAD_STATE_HEADER}), for CORS (`Access-Control-Expose-Headers`). */
+/** Response headers of tus (and {@link UPLOAD_STATE_HEADER}), for CORS (`Access-Control-Expose-Headers`). */
 export const TUS_ANSWER_HEADERS = [
   "Location",
   "Tus-Resumable",

@@ -108,7 +108,7 @@ export class StagedUploads {
   /**
    * Takes an upload's lock for one PATCH at `offset`: 409 `OFFSET_MISMATCH` when the upload is
    * elsewhere, 423 `UPLOAD_LOCKED` while another PATCH holds it. A delivered or failed upload is
-   * answered unlocked (its result stands). A delivery whose PATCH was cut off is failed here with
+   * returned unlocked (its result stands). A delivery whose PATCH was cut off is failed here with
    * an unknown outcome: it may have reached digi.me, so it is never sent again.
    *
    * @param id - The upload's id.
@@ -169,7 +169,7 @@ export class StagedUploads {
 
   /**
    * Records the bytes a PATCH staged: its new parts and its tail (which replaces the one before).
-   * Answers the tail key no longer in use, for the caller to delete.
+   * Returns the tail key no longer in use, for the caller to delete.
    *
    * @param id - The upload's id.
    * @param lockId - The PATCH's lock.
@@ -217,7 +217,7 @@ export class StagedUploads {
 
   /**
    * Ends a delivery: `delivered` or `failed` with its answer (kept until the upload expires, so a
-   * repeated PATCH is answered the same), or back to `complete` when digi.me surely did not take
+   * repeated PATCH gets the same response), or back to `complete` when digi.me surely did not take
    * the file (a later PATCH delivers it). Releases the lock.
    *
    * @param id - The upload's id.

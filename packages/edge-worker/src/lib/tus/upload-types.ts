@@ -56,5 +56,5 @@ export function tailKey(upload: Pick<StagedUpload, "r2Key">, parts: number, tail
   return `${upload.r2Key}.tail.${parts}.${tailBytes}`;
 }
 
-/** Answer of an upload operation: the value, or a failure to answer with. */
+/** Result of an upload operation: the value, or a failure to respond with. */
 export type UploadResult<T> = ({ ok: true } & T) | ({ ok: false } & ApiFailure);
