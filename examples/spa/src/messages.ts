@@ -106,6 +106,10 @@ const BY_CODE: Record<ApiErrorCode | ClientCode, Problem> = {
     title: "The upload was interrupted.",
     hint: "Nothing was saved yet. Send the file again: it resumes from what arrived.",
   },
+  STAGING_UNAVAILABLE: {
+    title: "The upload's storage failed for a moment.",
+    hint: "Nothing was lost. Send the file again in a few seconds: it resumes from what arrived.",
+  },
   TOKEN_REFRESHED_RETRY: {
     title: "digi.me asked to sign the upload again.",
     hint: "Send the file once more.",

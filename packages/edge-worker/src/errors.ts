@@ -56,7 +56,8 @@ export type ApiErrorCode =
   | "UPLOAD_LOCKED"
   | "UPLOAD_EXPIRED"
   | "UNSUPPORTED_MEDIA_TYPE"
-  | "UPLOAD_INTERRUPTED";
+  | "UPLOAD_INTERRUPTED"
+  | "STAGING_UNAVAILABLE";
 
 /** The JSON body of every error answer. */
 export interface ErrorBody {

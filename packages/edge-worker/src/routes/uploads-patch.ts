@@ -12,6 +12,7 @@ import { deliverUpload } from "../lib/tus/deliver.ts";
 import { httpDate, OFFSET_OCTET_STREAM } from "../lib/tus/protocol.ts";
 import { PatchStager } from "../lib/tus/staging.ts";
 import { importStagingKey } from "../lib/tus/staging-cipher.ts";
+import { deleteStaged, logStagingFailure } from "../lib/tus/upload-cleanup.ts";
 import type { StagedUpload } from "../lib/tus/upload-state.ts";
 import { bodyTiming, declaredLength } from "../lib/upload.ts";
 import { LEASE_RENEW_MS } from "../lib/upload-leases.ts";
@@ -121,7 +122,9 @@ export async function patchUpload(
     if (!delivering.ok) throw failureToError(delivering);
     const outcome = await deliverUpload(c, { ...upload, state: "delivering" }, key);
     await vault.settleUpload(id, lockId, outcome);
-    if (outcome.state !== "complete") await c.env.TUS_STAGING.delete(upload.r2Key);
+    // Should R2 fail here, the answer stands: the expiry sweep deletes what is left.
+    if (outcome.state !== "complete")
+      await deleteStaged(c.env.TUS_STAGING, upload.r2Key).catch(logStagingFailure);
     return new Response(outcome.body, {
       status: outcome.status === 200 && created ? 201 : outcome.status,
       headers: {
@@ -173,7 +176,12 @@ async function stageBody(
           : new ApiError(400, "UPLOAD_INTERRUPTED", "the body was cut off; HEAD the upload and resume it");
     }
   }
-  if (stager.offset < upload.length || failure) await stager.saveTail();
+  if (stager.offset < upload.length || failure) {
+    // Kept or not, what the vault recorded stands: HEAD gives where to resume.
+    await stager.saveTail().catch((error: unknown) => {
+      failure ??= error instanceof ApiError ? error : new ApiError(500, "INTERNAL", "staging failed");
+    });
+  }
   return failure;
 }
 

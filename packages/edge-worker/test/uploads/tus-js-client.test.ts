@@ -4,7 +4,8 @@
  * upload (the body ends early and the answer never arrives). tus-js-client retries, asks HEAD where
  * to resume, and finishes: the file is delivered once, byte for byte, and nothing stays in R2.
  * 24 MiB per upload in PATCHes of 8 MiB (parts of 5 MiB) here; `TUS_LARGE=1` runs 300 MiB in
- * PATCHes of 50 MiB.
+ * PATCHes of 50 MiB. With R2 failing on a part and on the completion, tus-js-client retries the
+ * 503s and the final PATCH still returns the delivery's result.
  */
 import { env } from "cloudflare:workers";
 import NoopUrlStorage from "tus-js-client/lib.esm/noopUrlStorage.js";
@@ -14,6 +15,7 @@ import { STAGING_PART_BYTES } from "../../src/lib/tus/upload-state.ts";
 import { type Browser, signedInUser } from "../support/browser.ts";
 import { bytesOf, sha256 } from "../support/bytes.ts";
 import { emulator } from "../support/emulator-admin.ts";
+import { failingBucket } from "../support/failing-bucket.ts";
 import { publicKeyOf, sealInNode } from "../support/sealed-uploads.ts";
 import { APP_ORIGIN, ORIGIN } from "../support/test-env.ts";
 import { stagedKeys } from "../support/tus-requests.ts";
@@ -33,8 +35,9 @@ interface TusResponse {
 /**
  * tus-js-client's HTTP stack over the test browser. `cuts` are the upload offsets at which a PATCH
  * loses its connection: its body ends there and its answer is lost (the Worker keeps what came).
+ * `env` overrides the Worker's bindings (a failing staging bucket).
  */
-function browserStack(browser: Browser, cuts: number[], log: string[]) {
+function browserStack(browser: Browser, cuts: number[], log: string[], env?: Record<string, unknown>) {
   return {
     getName: () => "test-browser",
     createRequest(method: string, url: string) {
@@ -70,6 +73,7 @@ function browserStack(browser: Browser, cuts: number[], log: string[]) {
             method,
             origin: APP_ORIGIN,
             headers,
+            ...(env ? { env } : {}),
             ...(sent === undefined ? {} : { body: sent, duplex: "half" }),
           } as RequestInit);
           const text = await response.text();
@@ -103,17 +107,25 @@ const bytesReader = {
   },
 };
 
-/** Uploads `file` with tus-js-client, two cuts in the middle; answers the final answer's JSON and the log. */
-function tusUpload(browser: Browser, file: Uint8Array, metadata: Record<string, string>) {
+/**
+ * Uploads `file` with tus-js-client, two cuts in the middle (or `options.cuts`); returns the final
+ * response's JSON and the log.
+ */
+function tusUpload(
+  browser: Browser,
+  file: Uint8Array,
+  metadata: Record<string, string>,
+  options: { cuts?: number[]; env?: Record<string, unknown> } = {},
+) {
   const log: string[] = [];
-  const cuts = [Math.floor(file.length * 0.3), Math.floor(file.length * 0.7)];
+  const cuts = options.cuts ?? [Math.floor(file.length * 0.3), Math.floor(file.length * 0.7)];
   return new Promise<{ result: unknown; log: string[]; progress: number[] }>((resolve, reject) => {
     const progress: number[] = [];
     const upload = new BaseUpload(file, {
       ...BaseUpload.defaultOptions,
       endpoint: `${ORIGIN}/api/uploads`,
       metadata,
-      httpStack: browserStack(browser, cuts, log),
+      httpStack: browserStack(browser, cuts, log, options.env),
       fileReader: bytesReader,
       urlStorage: new NoopUrlStorage(),
       fingerprint: async () => null,
@@ -165,6 +177,24 @@ describe(`tus-js-client through the Worker, ${SIZE / 1024 / 1024} MiB with two d
     });
     expect(log.filter((l) => l.endsWith("(cut)"))).toHaveLength(2);
     expect(result).toMatchObject({ status: "delivered", bytes: body.length });
+    const files = await emulator.files(postboxId);
+    expect(files).toHaveLength(1);
+    expect(files[0]?.sha256).toBe(await sha256(file));
+    expect(await stagedKeys(locationOf(log))).toEqual([]);
+  });
+});
+
+describe("tus-js-client through the Worker with R2 failing", () => {
+  it("a part and the completion fail: the 503s retried, delivered once, byte for byte; R2 empty", async () => {
+    const { browser, postboxId } = await signedInUser();
+    const file = bytesOf(3 * STAGING_PART_BYTES + 1234, 13);
+    const r2 = failingBucket();
+    r2.fail("uploadPart", { skip: 1 });
+    r2.fail("complete");
+    const { result, log } = await tusUpload(browser, file, { filename: "r2.bin" }, { cuts: [], env: r2.env });
+    expect(r2.failed).toEqual(["uploadPart", "complete"]);
+    expect(log.filter((l) => l === "PATCH 503")).toHaveLength(2);
+    expect(result).toMatchObject({ status: "delivered", fileName: "r2.bin", bytes: file.length });
     const files = await emulator.files(postboxId);
     expect(files).toHaveLength(1);
     expect(files[0]?.sha256).toBe(await sha256(file));

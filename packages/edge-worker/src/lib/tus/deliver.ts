@@ -13,7 +13,7 @@ import { contractDetails, getSdk } from "../digime.ts";
 import { importFile } from "../import-sink.ts";
 import { vaultFor } from "../session.ts";
 import { admitWrite, postboxOf, tokenForWrite, UploadRun } from "../upload.ts";
-import { stagedPlaintext } from "./staging.ts";
+import { stagedCiphertext, stagedPlaintext } from "./staging.ts";
 import type { StagedUpload } from "./upload-state.ts";
 
 /** What an upload's creation gave, kept in the vault as its `metadata`. */
@@ -50,6 +50,8 @@ const NOT_STORED = new Set([
   "SESSION_EXPIRED",
   "UNAUTHENTICATED",
   "CANNOT_WRITE",
+  // R2 failed before the body's end: the send was aborted, digi.me never had the whole file.
+  "STAGING_UNAVAILABLE",
 ]);
 
 /**
@@ -81,21 +83,22 @@ export async function deliverUpload(
         const refresh = run.refresher(c);
         try {
           const result = await run.deliver(info.fileName, async () => {
+            // A staged read that fails aborts the send: the body never ends (`UploadRun.stream`).
+            const toStream = (chunks: AsyncIterator<Uint8Array>) => run.stream(chunks);
             if (upload.mode === "sealed" && info.envelope) {
-              const object = await bucket.get(upload.r2Key);
-              if (!object) throw new ApiError(500, "INTERNAL", "the staged upload is missing");
+              const body = toStream(stagedCiphertext(bucket, upload));
               const { iv, symmetricalKey, metadata } = info.envelope;
               return getSdk(config).sendSealed({
                 contractDetails: contractDetails(config),
                 userAccessToken: token,
                 postboxId: postboxOf(grant).postboxId,
-                sealed: { iv, symmetricalKey, metadata, body: object.body, size: upload.length },
+                sealed: { iv, symmetricalKey, metadata, body, size: upload.length },
                 fileName: info.fileName,
                 signal,
                 refresh,
               });
             }
-            const fileData = stagedPlaintext(bucket, upload, key as CryptoKey);
+            const fileData = stagedPlaintext(bucket, upload, key as CryptoKey, toStream);
             const fileDescriptor: FileDescriptor = completeDescriptor(
               info.descriptor,
               info.fileType,

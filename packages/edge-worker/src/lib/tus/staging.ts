@@ -5,14 +5,51 @@
  * staged object read back as a stream for delivery. Plain and import uploads are sealed piece by
  * piece with the upload's key (`staging-cipher.ts`); sealed ones are ciphertext already and are
  * staged as they come. Memory: one part's buffer (and its sealed copy) per PATCH.
+ *
+ * R2 failing returns 503 `STAGING_UNAVAILABLE` ({@link stagingUnavailable}); what the vault recorded
+ * before stands, so HEAD gives the offset to resume from. The part that ends the upload is never
+ * recorded before R2's multipart upload is completed: until then the offset stays short of the
+ * length, and the client sends the last bytes again (the PATCH that delivers).
  */
+import { ApiError } from "../../errors.ts";
 import { openPiece, SEAL_OVERHEAD, sealPiece } from "./staging-cipher.ts";
+import { logStagingFailure } from "./upload-cleanup.ts";
 import { STAGING_PART_BYTES, type StagedPart, type StagedUpload, tailKey } from "./upload-state.ts";
 
 /** Where the stager records progress: the user's vault, for the PATCH's lock. */
 export interface StagingLedger {
   /** Records every part staged and the tail's size; answers the tail key to delete, if any. */
   record(staged: { parts: StagedPart[]; tailBytes: number }): Promise<{ staleTail?: string }>;
+}
+
+/** `Retry-After` (seconds) when R2 failed. */
+export const STAGING_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * The error when R2 failed: 503, to try again shortly (tus clients retry a 5xx).
+ *
+ * @param cause - R2's error (logged by name only).
+ */
+export function stagingUnavailable(cause: unknown): ApiError {
+  return new ApiError(
+    503,
+    "STAGING_UNAVAILABLE",
+    "the upload's storage failed; HEAD the upload and resume it shortly",
+    { headers: { "Retry-After": String(STAGING_RETRY_AFTER_SECONDS) }, cause },
+  );
+}
+
+/**
+ * Runs an R2 call; its failure becomes {@link stagingUnavailable}.
+ *
+ * @param call - The R2 call.
+ */
+export async function r2<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw error instanceof ApiError ? error : stagingUnavailable(error);
+  }
 }
 
 const partAad = (id: string, n: number) => `${id}:part:${n}`;
@@ -25,7 +62,7 @@ export class PatchStager {
   readonly #key: CryptoKey | undefined;
   readonly #ledger: StagingLedger;
   readonly #multipart: R2MultipartUpload;
-  readonly #parts: StagedPart[];
+  #parts: StagedPart[];
   readonly #buffer = new Uint8Array(STAGING_PART_BYTES);
   #fill = 0;
   /** Bytes of the upload staged or buffered so far (the upload's offset when this PATCH ends). */
@@ -52,9 +89,12 @@ export class PatchStager {
     const { tailBytes } = this.#upload;
     if (tailBytes === 0) return;
     const n = this.#parts.length;
-    const object = await this.#bucket.get(tailKey(this.#upload, n, tailBytes));
-    if (!object) throw new Error("the staged tail is missing");
-    let bytes = new Uint8Array(await object.arrayBuffer());
+    const stored = await r2(async () => {
+      const object = await this.#bucket.get(tailKey(this.#upload, n, tailBytes));
+      return object ? new Uint8Array(await object.arrayBuffer()) : undefined;
+    });
+    if (!stored) throw new Error("the staged tail is missing");
+    let bytes = stored;
     if (this.#key) bytes = await openPiece(this.#key, bytes, tailAad(this.#upload.id, n, tailBytes));
     if (bytes.length !== tailBytes) throw new Error("the staged tail has the wrong size");
     this.#buffer.set(bytes);
@@ -62,7 +102,8 @@ export class PatchStager {
   }
 
   /**
-   * Takes the next chunk of the body: whole parts go to R2 (and are recorded) as they fill.
+   * Takes the next chunk of the body: whole parts go to R2 (and are recorded) as they fill, but
+   * the one that ends the upload, which {@link PatchStager.complete} stages.
    *
    * @param chunk - Bytes that follow the upload's offset.
    */
@@ -74,81 +115,124 @@ export class PatchStager {
       this.#fill += take;
       at += take;
       this.offset += take;
-      if (this.#fill === STAGING_PART_BYTES) {
-        await this.#stagePart();
+      if (this.#fill === STAGING_PART_BYTES && this.offset < this.#upload.length) {
+        this.#parts.push(await this.#stagePart(this.#parts.length + 1));
+        this.#fill = 0;
         await this.#record(0);
       }
     }
   }
 
-  async #stagePart(): Promise<void> {
-    const n = this.#parts.length + 1;
+  /** Stages the buffer as part `n` (the buffer is kept until the caller empties it). */
+  async #stagePart(n: number): Promise<StagedPart> {
     const plain = this.#buffer.subarray(0, this.#fill);
     const body = this.#key ? await sealPiece(this.#key, plain, partAad(this.#upload.id, n)) : plain;
-    const part = await this.#multipart.uploadPart(n, body);
-    this.#parts.push({ partNumber: part.partNumber, etag: part.etag });
-    this.#fill = 0;
+    const part = await r2(() => this.#multipart.uploadPart(n, body));
+    return { partNumber: part.partNumber, etag: part.etag };
   }
 
   async #record(tailBytes: number): Promise<void> {
     const { staleTail } = await this.#ledger.record({ parts: this.#parts, tailBytes });
-    if (staleTail) await this.#bucket.delete(staleTail);
+    // A tail left behind is deleted with the upload (every tail shares its key's prefix).
+    if (staleTail) await this.#bucket.delete(staleTail).catch(logStagingFailure);
   }
 
-  /** Keeps the bytes short of a part as the tail (at the PATCH's end, or when it was cut off). */
+  /**
+   * Keeps the bytes short of a part as the tail (at the PATCH's end, or when it was cut off). When
+   * every byte has come, nothing more is recorded: only {@link PatchStager.complete} records the
+   * end of an upload, so after a failed completion the client sends the last bytes again.
+   */
   async saveTail(): Promise<void> {
+    if (this.offset === this.#upload.length) return;
     const n = this.#parts.length;
     if (this.#fill === 0) return this.#record(0);
     const plain = this.#buffer.subarray(0, this.#fill);
     const body = this.#key
       ? await sealPiece(this.#key, plain, tailAad(this.#upload.id, n, this.#fill))
       : plain;
-    await this.#bucket.put(tailKey(this.#upload, n, this.#fill), body);
+    await r2(() => this.#bucket.put(tailKey(this.#upload, n, this.#fill), body));
     await this.#record(this.#fill);
   }
 
-  /** Stages the last part and completes R2's multipart upload (every byte has come). */
+  /**
+   * Stages the last part and completes R2's multipart upload (every byte has come), then records
+   * the upload's end. A completion R2 reports failed but made (the object exists) counts as made.
+   */
   async complete(): Promise<void> {
-    if (this.#fill > 0) await this.#stagePart();
+    const parts = [...this.#parts];
+    if (this.#fill > 0) parts.push(await this.#stagePart(parts.length + 1));
+    try {
+      await r2(() => this.#multipart.complete(parts));
+    } catch (error) {
+      const made = await this.#bucket.head(this.#upload.r2Key).catch(() => null);
+      if (!made) throw error;
+    }
+    this.#parts = parts;
+    this.#fill = 0;
     await this.#record(0);
-    await this.#multipart.complete(this.#parts);
+  }
+}
+
+/** Turns chunks into the stream a delivery sends (`UploadRun.stream`: a failure aborts the send). */
+export type ChunkStream = (chunks: AsyncIterator<Uint8Array>) => ReadableStream<Uint8Array>;
+
+/**
+ * A completed sealed upload's staged object, chunk by chunk as R2 gives it; R2 failing (at the
+ * start or mid-way) throws {@link stagingUnavailable}.
+ *
+ * @param bucket - `TUS_STAGING`.
+ * @param upload - The upload (complete).
+ */
+export async function* stagedCiphertext(
+  bucket: R2Bucket,
+  upload: Pick<StagedUpload, "r2Key">,
+): AsyncGenerator<Uint8Array> {
+  const object = await r2(() => bucket.get(upload.r2Key));
+  if (!object) throw new ApiError(500, "INTERNAL", "the staged upload is missing");
+  const reader = object.body.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await r2(() => reader.read());
+      if (done) return;
+      yield value;
+    }
+  } finally {
+    reader.releaseLock();
   }
 }
 
 /**
  * A completed plain or import upload's staged object as its plaintext, decrypted part by part (one
  * ranged read each, one part in memory), in the shape of a `Blob`, so that sdk-core knows its size
- * and can read it again after a token refresh (each `stream()` reads R2 afresh).
+ * and can read it again after a token refresh (each `stream()` reads R2 afresh). R2 failing
+ * throws {@link stagingUnavailable} into `toStream`'s chunks.
  *
  * @param bucket - `TUS_STAGING`.
  * @param upload - The upload (complete).
  * @param key - The staging key.
+ * @param toStream - Makes each read's stream of the decrypted parts.
  */
 export function stagedPlaintext(
   bucket: R2Bucket,
   upload: Pick<StagedUpload, "id" | "r2Key" | "length">,
   key: CryptoKey,
+  toStream: ChunkStream,
 ): Blob {
   const parts = Math.ceil(upload.length / STAGING_PART_BYTES);
-  const stream = (): ReadableStream<Uint8Array> => {
-    let n = 0;
-    return new ReadableStream<Uint8Array>(
-      {
-        async pull(controller) {
-          if (n === parts) return controller.close();
-          const plainSize = Math.min(STAGING_PART_BYTES, upload.length - n * STAGING_PART_BYTES);
-          const object = await bucket.get(upload.r2Key, {
-            range: { offset: n * (STAGING_PART_BYTES + SEAL_OVERHEAD), length: plainSize + SEAL_OVERHEAD },
-          });
-          if (!object) throw new Error("the staged object is missing");
-          n += 1;
-          const piece = new Uint8Array(await object.arrayBuffer());
-          controller.enqueue(await openPiece(key, piece, partAad(upload.id, n)));
-        },
-      },
-      { highWaterMark: 0 },
-    );
-  };
+  async function* pieces(): AsyncGenerator<Uint8Array> {
+    for (let n = 0; n < parts; n++) {
+      const plainSize = Math.min(STAGING_PART_BYTES, upload.length - n * STAGING_PART_BYTES);
+      const piece = await r2(async () => {
+        const object = await bucket.get(upload.r2Key, {
+          range: { offset: n * (STAGING_PART_BYTES + SEAL_OVERHEAD), length: plainSize + SEAL_OVERHEAD },
+        });
+        return object ? new Uint8Array(await object.arrayBuffer()) : undefined;
+      });
+      if (!piece) throw new ApiError(500, "INTERNAL", "the staged upload is missing");
+      yield await openPiece(key, piece, partAad(upload.id, n + 1));
+    }
+  }
+  const stream = () => toStream(pieces());
   const blob = {
     size: upload.length,
     type: "application/octet-stream",

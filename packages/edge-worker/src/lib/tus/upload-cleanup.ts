@@ -35,20 +35,47 @@ export async function dropAllUploads(sql: SqlStorage, bucket: R2Bucket): Promise
     if (!(await tryDropUpload(sql, bucket, row))) sql.exec("DELETE FROM uploads WHERE id = ?", row.id);
 }
 
+/**
+ * Logs a failed deletion of staged objects by the error's kind only (what it left is deleted
+ * with the upload, at the latest when it expires).
+ *
+ * @param error - R2's error.
+ */
+export function logStagingFailure(error: unknown): void {
+  console.error(
+    JSON.stringify({
+      event: "staging_delete_failed",
+      name: error instanceof Error ? error.name : typeof error,
+    }),
+  );
+}
+
 /** {@link dropUpload}, logging an R2 failure by kind only; answers whether it worked. */
 async function tryDropUpload(sql: SqlStorage, bucket: R2Bucket, row: UploadRow): Promise<boolean> {
   try {
     await dropUpload(sql, bucket, row);
     return true;
   } catch (error) {
-    console.error(
-      JSON.stringify({
-        event: "staging_delete_failed",
-        name: error instanceof Error ? error.name : typeof error,
-      }),
-    );
+    logStagingFailure(error);
     return false;
   }
+}
+
+/**
+ * Deletes an upload's staged object and every tail it left (they share its key's prefix).
+ *
+ * @param bucket - The staging bucket.
+ * @param r2Key - The upload's R2 key.
+ */
+export async function deleteStaged(bucket: R2Bucket, r2Key: string): Promise<void> {
+  const stale: string[] = [r2Key];
+  let cursor: string | undefined;
+  do {
+    const page = await bucket.list({ prefix: `${r2Key}.tail.`, ...(cursor ? { cursor } : {}) });
+    stale.push(...page.objects.map((o) => o.key));
+    cursor = page.truncated ? page.cursor : undefined;
+  } while (cursor);
+  await bucket.delete(stale);
 }
 
 /**
@@ -65,13 +92,6 @@ export async function dropUpload(sql: SqlStorage, bucket: R2Bucket, row: UploadR
       .abort()
       .catch(() => {});
   }
-  const stale: string[] = [row.r2_key];
-  let cursor: string | undefined;
-  do {
-    const page = await bucket.list({ prefix: `${row.r2_key}.tail.`, ...(cursor ? { cursor } : {}) });
-    stale.push(...page.objects.map((o) => o.key));
-    cursor = page.truncated ? page.cursor : undefined;
-  } while (cursor);
-  await bucket.delete(stale);
+  await deleteStaged(bucket, row.r2_key);
   sql.exec("DELETE FROM uploads WHERE id = ?", row.id);
 }
