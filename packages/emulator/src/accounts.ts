@@ -70,7 +70,7 @@ const toAccount = (r: Row): Account => ({
   updatedAt: Number(r.updated_at),
 });
 
-/** The account as the API answers it. */
+/** The account as the API returns it. */
 export const accountJson = (a: Account): AccountJson => ({
   id: a.id,
   reference: a.reference,

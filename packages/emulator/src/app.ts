@@ -65,7 +65,7 @@ export interface EmulatorOptions {
    * recorded exchanges, whose later requests name the values of earlier answers.
    */
   ids?: (kind: IdKind) => string | undefined;
-  /** Told about unexpected errors (answered 500); default `console.error`. */
+  /** Told about unexpected errors (returned as 500); default `console.error`. */
   onError?: (error: unknown) => void;
 }
 
@@ -126,7 +126,7 @@ const indexPage = () =>
 
 /**
  * Builds the emulator: opens the store, loads (or makes) the signing key, registers contracts,
- * and assembles the Hono app with one sub-app per route and a global error handler that answers
+ * and assembles the Hono app with one sub-app per route and a global error handler that responds with
  * digi.me-style `{ error: { code, message, reference } }` (and the `X-Error-*` headers) and never
  * lets a request crash the process.
  */
@@ -192,7 +192,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   };
   app.notFound((c) => answerError(c, 404, "NotFound", `No route for ${c.req.method} ${c.req.path}`));
   app.onError(async (error, c) => {
-    // Answer only once the client has finished sending (or gone): a reset beats no answer.
+    // Respond only once the client has finished sending (or gone): a reset beats no answer.
     await discardRequestBody(c).catch(() => {});
     if (error instanceof ApiError) {
       if (error.code !== "ConnectionDropped") stats.countError(error.status);

@@ -41,7 +41,7 @@ const ended = (s: Readable) => s.readableEnded || s.destroyed;
 
 /**
  * Reads and throws away what is left of the request body, so a client still uploading gets the
- * answer instead of a reset connection. Resolves when the body ended or the connection closed; a
+ * response instead of a reset connection. Resolves when the body ended or the connection closed; a
  * client that sends nothing for `idleMs` has its connection closed.
  */
 export async function discardRequestBody(c: BodyContext, { idleMs = 10_000 } = {}): Promise<void> {

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
 /**
- * Error codes the emulator answers with. The first group are digi.me's own (see the wire format);
+ * Error codes the emulator responds with. The first group are digi.me's own (see the wire format);
  * the others name refusals digi.me documents no code for, so tests can tell them apart.
  */
 export type ApiErrorCode =
@@ -36,12 +36,12 @@ export interface ApiErrorBody {
 }
 
 /**
- * A refusal the API answers digi.me-style. Throw it from any handler or middleware; the global
+ * A refusal the API returns digi.me-style. Throw it from any handler or middleware; the global
  * error handler turns it into `{ error: { code, message, reference } }` with `status` (see
  * {@link errorAnswer}).
  */
 export class ApiError extends Error {
-  /** The HTTP status to answer with. */
+  /** The HTTP status to respond with. */
   readonly status: ContentfulStatusCode;
   /** The digi.me-style error code. */
   readonly code: ApiErrorCode;

@@ -6,7 +6,7 @@ import type { AppEnv } from "./context.ts";
 import { ApiError, type ApiErrorCode } from "./errors.ts";
 import { ROUTES, type RouteName, type Stats } from "./stats.ts";
 
-/** Statuses a fault can answer with. */
+/** Statuses a fault can respond with. */
 export const FAULT_STATUSES = [429, 500, 502, 503] as const;
 /** One of {@link FAULT_STATUSES}. */
 export type FaultStatus = (typeof FAULT_STATUSES)[number];
@@ -46,7 +46,7 @@ export const faultRuleSchema = z.strictObject({
   dropAfterBytes: z.number().int().min(0).optional(),
   /**
    * The next N requests that get through are handled in full (a write is stored), then their
-   * connection is cut instead of answered: the client cannot know the outcome.
+   * connection is cut instead of sending the response: the client cannot know the outcome.
    */
   loseAnswerNext: z.number().int().min(0).optional(),
   /** Share (0..1) of requests that get through whose answer is lost so. */

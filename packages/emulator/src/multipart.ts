@@ -60,7 +60,7 @@ export const measure = (hash: ReturnType<typeof createHash>, onBytes: (n: number
  * reports a body that ends before its closing boundary).
  *
  * On success the body has been read to its end. On failure the temporary file is removed and
- * the body is unpiped, so the caller can discard the rest and still answer.
+ * the body is unpiped, so the caller can discard the rest and still respond.
  * @throws {MultipartError | FileDecryptError}
  */
 export function receiveEncryptedFile(options: ReceiveOptions): Promise<ReceivedFile> {

@@ -46,7 +46,7 @@ export interface RunningEmulator extends Emulator {
   server: Server;
   /**
    * Requests whose handler has not settled yet: 0 once every request that reached the emulator
-   * has been answered or has failed (what a test waits for before counting what was stored).
+   * has got its response or has failed (what a test waits for before counting what was stored).
    */
   readonly requestsInProgress: number;
   /**

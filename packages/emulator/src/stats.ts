@@ -20,7 +20,7 @@ export type RouteName = (typeof ROUTES)[number];
 export interface StatsSnapshot {
   /** Requests that reached each route (faulted ones included). */
   requests: Record<RouteName, number>;
-  /** `oauth/authorize` calls answered with a preauthorization code. */
+  /** `oauth/authorize` calls that returned a preauthorization code. */
   authorizations: number;
   consents: { allowed: number; denied: number };
   /** Successful `authorization_code` grants. */
@@ -29,7 +29,7 @@ export interface StatsSnapshot {
   refreshes: number;
   /** Files delivered to a library. */
   writes: number;
-  /** Write requests answered `pending` (expired access token). */
+  /** Write requests that got `pending` (expired access token). */
   pending: number;
   /** Decrypted bytes stored by delivered writes. */
   bytesWritten: number;

@@ -196,7 +196,7 @@ export class Store {
   expireTokens(filter: TokenFilter, kinds: TokenRecord["kind"][], now: number): number {
     return this.#tokens.expire(filter, kinds, now);
   }
-  /** Revokes matching tokens (they then answer `InvalidToken`); returns how many changed. */
+  /** Revokes matching tokens (they then get `InvalidToken`); returns how many changed. */
   revokeTokens(filter: TokenFilter, now: number): number {
     return this.#tokens.revoke(filter, now);
   }

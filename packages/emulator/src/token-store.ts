@@ -139,7 +139,7 @@ export class TokenStore {
     return changed;
   }
 
-  /** Revokes matching tokens (they then answer `InvalidToken`); returns how many changed. */
+  /** Revokes matching tokens (they then get `InvalidToken`); returns how many changed. */
   revoke(filter: TokenFilter, now: number): number {
     const { sql, params } = tokenWhere(filter);
     return this.#sql.run(`UPDATE tokens SET revoked_at = ? WHERE revoked_at IS NULL${sql}`, now, ...params);

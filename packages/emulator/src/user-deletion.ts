@@ -8,7 +8,7 @@ const USER_TABLES = ["files", "tokens", "postboxes", "accounts", "authorization_
 /**
  * Deletes a user as `DELETE {baseUrl}user` does: every record of theirs (library files, tokens of
  * every contract, postboxes, accounts, codes) and the user, in one transaction, then the library
- * folder. Their tokens are then unknown, so they answer `401 InvalidToken`.
+ * folder. Their tokens are then unknown, so they get `401 InvalidToken`.
  * @returns false when there was no such user.
  */
 export async function deleteUser(store: Store, userId: string): Promise<boolean> {

@@ -18,7 +18,7 @@ const setFault = (body: Record<string, unknown>) =>
   fetch(`${emu.adminUrl}/faults`, { method: "POST", body: JSON.stringify(body) });
 
 describe("fault injection", () => {
-  it("answers 429 with Retry-After for the next request only", async () => {
+  it("responds with 429 and Retry-After for the next request only", async () => {
     expect(
       (await setFault({ route: "postbox", failNext: 1, statuses: [429], retryAfterSeconds: 3 })).status,
     ).toBe(200);
@@ -77,7 +77,7 @@ describe("fault injection", () => {
     faults.clear();
     expect(await (await app.request("/")).json()).toEqual([200]);
     expect(stats.current.faults.delayed).toBe(1);
-    // Over HTTP: a rule set through the admin API delays the route (counted), then answers.
+    // Over HTTP: a rule set through the admin API delays the route (counted), then responds.
     const before = emu.stats.snapshot().faults.delayed;
     await setFault({ route: "keySet", latencyMs: 10 });
     expect((await fetch(emu.keySetUrl)).status).toBe(200);
@@ -100,7 +100,7 @@ describe("fault injection", () => {
     expect((await client.post("oauth/authorize", await client.authorizeJwt())).status).toBe(200);
   });
 
-  it("loses the answer after the write was stored (loseAnswerNext), then answers again", async () => {
+  it("loses the answer after the write was stored (loseAnswerNext), then responds again", async () => {
     const before = emu.stats.snapshot();
     const files = emu.store.countFiles();
     const res = await setFault({ route: "postbox", loseAnswerNext: 1 });

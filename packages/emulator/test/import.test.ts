@@ -214,7 +214,7 @@ describe("POST permission-access/import", () => {
     );
   });
 
-  it("answers an expired access token 401 InvalidToken (no pending), draining the body; refresh then works", async () => {
+  it("responds to an expired access token with 401 InvalidToken (no pending), draining the body; refresh then works", async () => {
     const mine = await client.signIn();
     emu.store.expireTokens({ userId: mine.userId }, ["access"], Date.now());
     await expectRefusal(

@@ -19,7 +19,7 @@ let client: Client;
 useEmulator((setup) => ({ emu, client } = setup));
 
 describe("oauth/authorize", () => {
-  it("answers a PS512 token with jku/kid and a session", async () => {
+  it("returns a PS512 token with jku/kid and a session", async () => {
     const res = await client.post("oauth/authorize", await client.authorizeJwt());
     expect(res.status).toBe(200);
     const body = (await res.json()) as { token: string; session: { expiry: number; key: string } };
@@ -252,7 +252,7 @@ describe("consent page", () => {
 });
 
 describe("oauth/token", () => {
-  it("exchanges a code once (PKCE S256), answering access/refresh tokens and sub", async () => {
+  it("exchanges a code once (PKCE S256), returning access/refresh tokens and sub", async () => {
     const { code, verifier } = await client.authorize();
     const query = await client.consentAuto(code);
     const res = await client.exchange(query.get("code") ?? "", verifier);

@@ -45,7 +45,7 @@ const replay = (emu: RunningEmulator, r: Recorded) =>
     req.end(Buffer.from(r.bodyBase64, "base64"));
   });
 
-// The values the stand-in answered with, which the later requests name: the emulator makes them.
+// The values the stand-in responded with, which the later requests name: the emulator makes them.
 const exchange = claimsOf(byCall("exchangeCodeForToken"));
 const pushAccount = v16.answers.accounts[0] as { id: string; reference: string };
 const chosen: Partial<Record<IdKind, string[]>> = {
@@ -153,7 +153,7 @@ describe("the official SDK 16.1.5's recorded requests, replayed", () => {
     expect(file?.sha256).toBe(sha256(Buffer.from(recorded.bodyBase64, "base64")));
   });
 
-  it("answers readAccounts with the accounts, the PUSH one as recorded", async () => {
+  it("returns the accounts to readAccounts, the PUSH one as recorded", async () => {
     const res = await replay(emu, byCall("readAccounts"));
     expect(res.status).toBe(200);
     const accounts = JSON.parse(res.body) as Record<string, unknown>[];
@@ -165,7 +165,7 @@ describe("the official SDK 16.1.5's recorded requests, replayed", () => {
     expect(accounts.find((a) => a.id === pushAccount.id)).toMatchObject(stable);
   });
 
-  it("answers the stale token 401 InvalidToken, takes the refresh, and the resend", async () => {
+  it("responds to the stale token with 401 InvalidToken, takes the refresh, and the resend", async () => {
     const stale = await replay(emu, byCall("pushData library (stale token, answered 401)"));
     expect(stale.status).toBe(401);
     expect(JSON.parse(stale.body).error.code).toBe("InvalidToken");

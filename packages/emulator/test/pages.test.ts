@@ -56,7 +56,7 @@ describe("key set, health, pages and the library API", () => {
     }
   });
 
-  it("answers /healthz and an index page", async () => {
+  it("serves /healthz and an index page", async () => {
     expect(await (await fetch(`${emu.url}/healthz`)).json()).toMatchObject({
       status: "ok",
       kid: emu.signingKey.kid,
@@ -96,7 +96,7 @@ describe("key set, health, pages and the library API", () => {
     expect((await fetch(`${emu.libraryUrl}/api/postboxes/pb_nope`)).status).toBe(404);
   });
 
-  it("answers unknown routes and oversized bodies digi.me-style", async () => {
+  it("refuses unknown routes and oversized bodies digi.me-style", async () => {
     const res = await fetch(`${emu.baseUrl}nope`);
     expect(res.status).toBe(404);
     expect((await errorOf(res)).code).toBe("NotFound");

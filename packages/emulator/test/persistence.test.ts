@@ -77,7 +77,7 @@ describe("file mode", () => {
     const second = await startEmulator({ dataDir, autoApprove: true, onError });
     try {
       const stored = second.store.listFiles({ postboxId: box.postboxId }).map((f) => f.fileName);
-      // A write answered 200 is stored; an unanswered one may be (its outcome is unknown to the caller).
+      // A write that got 200 is stored; an unanswered one may be (its outcome is unknown to the caller).
       for (const [i, outcome] of outcomes.entries()) {
         if (outcome === 200) expect(stored).toContain(`during-${i + 1}.txt`);
         else expect(outcome).toBe("network error");

@@ -199,7 +199,7 @@ describe("permission-access/postbox", () => {
     expect((await fetch(`${emu.url}/healthz`)).status).toBe(200);
   });
 
-  it("answers pending for an expired access token; after a refresh the write is delivered", async () => {
+  it("responds with pending for an expired access token; after a refresh the write is delivered", async () => {
     const mine = await client.onboard();
     const expire = await fetch(`${emu.adminUrl}/expire-tokens`, {
       method: "POST",
@@ -223,7 +223,7 @@ describe("permission-access/postbox", () => {
     expect((await download((await latestFile(emu, mine.postboxId))?.url ?? "")).toString()).toBe("later");
   });
 
-  it("answers pending for a large streamed upload too, reading the body to its end first", async () => {
+  it("responds with pending for a large streamed upload too, reading the body to its end first", async () => {
     const mine = await client.onboard();
     emu.store.expireTokens({ userId: mine.userId }, ["access"], Date.now());
     const envelope = makeEnvelope(mine.publicKey, DESCRIPTOR);

@@ -31,7 +31,7 @@ export const validAccessToken = (ctx: EmulatorContext, contract: Contract, value
 };
 
 /**
- * {@link validAccessToken}, and not expired: the routes of the import API answer an expired token
+ * {@link validAccessToken}, and not expired: the routes of the import API respond to an expired token with
  * `401 InvalidToken` (there is no `pending` there), as they do an unknown or revoked one.
  */
 export const liveAccessToken = (ctx: EmulatorContext, contract: Contract, value: string): TokenRecord => {

@@ -28,7 +28,7 @@ export const authorizeClaims = baseClaims.extend({
  * `POST {baseUrl}oauth/authorize`: starts an authorization. Checks the redirect URI against the
  * contract (an import contract's SDK sends its `callback` there) and, for an import contract, that
  * `state` is there; keeps `code_challenge` and `state`, and, when `access_token` names an existing user of
- * this contract, links that user's library. Answers `{ token, session: { expiry, key } }` whose
+ * this contract, links that user's library. Responds with `{ token, session: { expiry, key } }` whose
  * token carries `preauthorization_code`.
  */
 export const authorizeRoutes = (ctx: EmulatorContext) =>

@@ -43,7 +43,7 @@ const parseResource = (bytes: Buffer): { resourceType: string } => {
  * there (406 `ValidationErrors`), name one of the user's accounts through this contract (404
  * `AccountNotFound`) of type `PUSH` (403 `InsufficientScope`); the body (at most 16 MiB, else 413)
  * must be a JSON object with a `resourceType` (406 `ValidationErrors`). The bytes are stored as
- * sent, in the user's library (`source: "fhir"`). Answers `200 { status: "delivered", expires }`.
+ * sent, in the user's library (`source: "fhir"`). Responds with `200 { status: "delivered", expires }`.
  */
 export const fhirRoutes = (ctx: EmulatorContext) =>
   new Hono<AppEnv>().post(

@@ -28,7 +28,7 @@ export const requireImportContract = (contract: Contract): void => {
  * `InvalidToken` for an unknown, revoked or expired access token; the `FileDescriptor` header as
  * `readFileDescriptor` checks it. Then the body, the file's bytes as they are (chunked or with a
  * length, any Content-Type), streams to a temporary file and moves into the user's library once
- * whole, with the descriptor as its metadata. Answers `200 { status: "delivered", expires }`.
+ * whole, with the descriptor as its metadata. Responds with `200 { status: "delivered", expires }`.
  */
 export const importRoutes = (ctx: EmulatorContext) =>
   new Hono<AppEnv>().post(

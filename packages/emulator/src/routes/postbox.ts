@@ -38,7 +38,7 @@ const ENVELOPE_CODES = {
  * contract do not fit; 401 `InvalidToken` for an unknown or revoked access token; `pending` for an
  * expired one. Then the key is unwrapped with the postbox private key, the metadata decrypted, and
  * the file decrypted as the body streams into a temporary file, moved into the user's library once
- * whole. Answers `{ status: "delivered" | "pending", expires }` (`expires`: the access token's expiry).
+ * whole. Responds with `{ status: "delivered" | "pending", expires }` (`expires`: the access token's expiry).
  */
 export const postboxRoutes = (ctx: EmulatorContext) =>
   new Hono<AppEnv>()

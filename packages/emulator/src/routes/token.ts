@@ -35,7 +35,7 @@ const consentIdOf = (userId: string, clientId: string) =>
 /**
  * `POST {baseUrl}oauth/token`: the `authorization_code` grant (one-time, expiring codes; PKCE S256)
  * and the `refresh_token` grant (rotation: a refresh token works once, and its pair's access token
- * stops working). Answers `{ token }` whose payload has `access_token`, `refresh_token` (each
+ * stops working). Responds with `{ token }` whose payload has `access_token`, `refresh_token` (each
  * `{ value, expires_on }`), `sub` (the user id) and, for an import contract, `consentid`.
  */
 export const tokenRoutes = (ctx: EmulatorContext) => {

@@ -9,7 +9,7 @@ import { deleteUser } from "../user-deletion.ts";
 
 /**
  * `DELETE {baseUrl}user`: deletes the token's user (library, tokens of every contract, postboxes,
- * accounts) and answers `204` with no body; every token of that user then answers `401
+ * accounts) and responds with `204` and no body; every token of that user then gets `401
  * InvalidToken`. 406 `ValidationErrors` for a missing or malformed request JWT; 401 `InvalidToken`
  * for an unknown, revoked or expired access token.
  */
