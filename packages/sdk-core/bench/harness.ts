@@ -178,6 +178,19 @@ export async function opsPerSecond(
   totalMs: number,
   rounds = 5,
 ): Promise<Record<string, number>> {
+  const medians: Record<string, number> = {};
+  for (const [name, list] of Object.entries(await opsRounds(variants, totalMs, rounds))) {
+    medians[name] = median(list);
+  }
+  return medians;
+}
+
+/** {@link opsPerSecond}'s rounds: each variant's operations per second, round by round. */
+export async function opsRounds(
+  variants: Record<string, { concurrency: number; op: () => unknown }>,
+  totalMs: number,
+  rounds: number,
+): Promise<Record<string, number[]>> {
   const rates: Record<string, number[]> = {};
   for (const { op } of Object.values(variants)) for (let i = 0; i < 10; i++) await op();
   const order = Object.entries(variants);
@@ -199,9 +212,7 @@ export async function opsPerSecond(
       rates[name].push(done / ((performance.now() - start) / 1000));
     }
   }
-  const medians: Record<string, number> = {};
-  for (const [name, list] of Object.entries(rates)) medians[name] = median(list);
-  return medians;
+  return rates;
 }
 
 /** A cost ratio (ours over the baseline's) against its target: "1.02x OVER", "0.97x ok". */
