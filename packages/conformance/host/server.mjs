@@ -8,7 +8,7 @@
 // - static files (the browser page and bundle).
 // Two contracts: a postbox one (the write cases) and an import one (the `pushData` cases). Every
 // request of the import API (and every `oauth/authorize`) is recorded as it came, raw body included,
-// before the emulator answers it, so that the host checks it on its own (runners/check-imports.mjs):
+// before the emulator responds to it, so that the host checks it on its own (runners/check-imports.mjs):
 // the user's deletion empties the emulator's library. Error answers of the FHIR route lose their
 // body on the way back: only the `X-Error-*` headers say what went wrong there, as the SDK must read.
 // One origin means no CORS for the browser, and a `jku` on the API's own (trusted) origin.
@@ -81,7 +81,7 @@ export async function startServer({ vectors }) {
       res.end(JSON.stringify({ error: { code: "InternalServerError", message: String(err) } }));
     }
   });
-  /** Reads the whole request, records it, then has the emulator answer it. */
+  /** Reads the whole request, records it, then has the emulator respond to it. */
   async function relay(req, res, url) {
     const body = await readBytes(req);
     const seen = { method: req.method, path: url.pathname, headers: { ...req.headers }, body, status: 0 };

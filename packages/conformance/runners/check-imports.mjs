@@ -31,7 +31,7 @@ function officialClaims() {
   return Object.keys(decodeJwt(push.headers.authorization.slice(7)).payload).sort();
 }
 
-/** Which of our requests answers to each call the official SDK 16 was recorded making. */
+/** Which of our requests corresponds to each call the official SDK 16 was recorded making. */
 const OFFICIAL_CALLS = {
   "pushData library": (r) => r.path === IMPORT,
   "pushData provider": (r) => r.path.startsWith(`${IMPORT}/h:accountId/fhir/`),

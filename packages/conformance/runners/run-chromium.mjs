@@ -24,7 +24,7 @@ export async function bundleForBrowser() {
   return out.outputFiles[0].text;
 }
 
-/** Chromium's console line for an HTTP error status it was answered (not for a failed request). */
+/** Chromium's console line for an HTTP error status it got (not for a failed request). */
 const ANSWERED_ERROR_STATUS = /^Failed to load resource: the server responded with a status of \d{3}\b/;
 
 const PAGE = `<!doctype html><meta charset="utf-8"><title>sdk-core conformance</title>
@@ -44,7 +44,7 @@ export function runChromium() {
         const problems = [];
         page.on("pageerror", (err) => problems.push(`pageerror: ${err.message}`));
         page.on("console", (msg) => {
-          // The browser logs every error status it is answered; the suite's refusal cases ask for them.
+          // The browser logs every error status it gets; the suite's refusal cases ask for them.
           if (msg.type() === "error" && !ANSWERED_ERROR_STATUS.test(msg.text()))
             problems.push(`console: ${msg.text()}`);
         });

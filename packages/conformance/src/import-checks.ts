@@ -27,7 +27,7 @@ import {
 
 /** The library push's URL on the fake digi.me. */
 export const IMPORT_URL = `${VECTOR_BASE}permission-access/import`;
-/** An account as the stand-in server answered the official SDK 16 (its recorded requests). */
+/** An account as the stand-in server returned it to the official SDK 16 (its recorded requests). */
 export const ACCOUNT = official16.answers.accounts[0] as (typeof official16.answers.accounts)[number];
 /** A token whose access token digi.me refuses, so the SDK refreshes it. */
 export const STALE = {

@@ -113,7 +113,7 @@ export interface SeenRequest {
 }
 
 /**
- * A `fetch` that answers from `reply` and records every request with its body read in full. It
+ * A `fetch` that responds from `reply` and records every request with its body read in full. It
  * accepts what real fetches accept (a URL or a Request, and an init), so the SDK can't tell it apart.
  */
 export function fakeFetch(reply: (req: SeenRequest) => Response | Promise<Response>) {

@@ -1,6 +1,6 @@
 /**
  * What the suite's files share: the official SDK's vectors (from `@digime-edge/fixtures`), the
- * contract and token the fake-digi.me cases use, the fake digi.me that answers tokens and the key
+ * contract and token the fake-digi.me cases use, the fake digi.me that returns tokens and the key
  * set, and the local server's `Target`.
  */
 
@@ -25,13 +25,13 @@ export interface Target {
   contractId: string;
   /** The import contract (official SDK 10 on: `pushData`, accounts, user deletion). */
   importContractId: string;
-  /** `POST` with JSON `{}` here expires every access token (the next write answers `pending`). */
+  /** `POST` with JSON `{}` here expires every access token (the next write gets `pending`). */
   expireTokensUrl: string;
 }
 
 /** The vectors' keys: the contract's, a postbox's and digi.me's (public test fixtures). */
 export const keys = vectors.keys;
-/** The fake digi.me's API root (never reached: a fake `fetch` answers). */
+/** The fake digi.me's API root (never reached: a fake `fetch` responds). */
 export const VECTOR_BASE = "https://api.digi.me/v1.7/";
 /** The fake digi.me's postbox contract (with a `redirectUri`). */
 export const VECTOR_CONTRACT = {
@@ -59,7 +59,7 @@ export const vectorClient = (fetchFn: typeof fetch, extra: Partial<sdk.SDKConfig
   sdk.init({ applicationId: "app-vector", baseUrl: VECTOR_BASE, fetch: fetchFn, ...extra });
 
 /**
- * A fake digi.me that serves `keySet` at the jku and answers `oauth/token` with `token` (a
+ * A fake digi.me that serves `keySet` at the jku and responds to `oauth/token` with `token` (a
  * response token), and anything else with `other` (default: 404).
  */
 export function tokenServer(
@@ -75,7 +75,7 @@ export function tokenServer(
   });
 }
 
-/** Expires every access token at the local server (the next write answers `pending`, an import 401). */
+/** Expires every access token at the local server (the next write gets `pending`, an import 401). */
 export async function expireTokens(target: Target) {
   const res = await fetch(target.expireTokensUrl, {
     method: "POST",

@@ -36,7 +36,7 @@ export function need(name: string) {
 
 const REQUEST_CLAIMS = Object.keys(vectors.writeRequestJwt.payload).sort();
 
-/** A write whose request is captured by a fake fetch and answered `delivered`. */
+/** A write whose request is captured by a fake fetch that returns `delivered`. */
 export async function capturedWrite(opts: {
   privateKey: string;
   publicKey: string;
