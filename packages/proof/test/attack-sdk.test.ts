@@ -70,7 +70,7 @@ const close = (r: Recorder | undefined) =>
 
 let digime: Recorder;
 let evil: Recorder;
-/** The token the fake digi.me answers with, set by each test. */
+/** The token the fake digi.me responds with, set by each test. */
 let answerToken = "";
 /** Where the fake digi.me's token endpoint redirects to, when set. */
 let tokenRedirect: string | undefined;
@@ -165,7 +165,7 @@ const OPERATIONS = {
     sdk.getAuthorizeUrl({ contractDetails, callback: "https://app.example/failed", userAccessToken }),
 };
 
-/** Runs `operation` with the fake digi.me answering `answer`; answers the error and every URL fetched. */
+/** Runs `operation` with the fake digi.me responding with `answer`; returns the error and every URL fetched. */
 async function attempt(answer: string, operation: keyof typeof OPERATIONS = "refreshToken", extra = {}) {
   answerToken = answer;
   const { sdk, urls } = client(extra);

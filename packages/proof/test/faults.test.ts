@@ -8,10 +8,10 @@
  *
  * At most once: a write has no idempotency key, so when an attempt was stored but its answer never
  * came back (a cut connection after the handler ran, a client timeout, a restart between storing
- * and answering), the caller cannot know, and sending again stores a second copy. sdk-core does
+ * and responding), the caller cannot know, and sending again stores a second copy. sdk-core does
  * not send again by itself once a write's whole body may have gone out (`NetworkError`,
  * `delivery: "unknown"`), unless `retry.resendWhenUnknown`: the schedule counts zero duplicates.
- * Every write is checked to have no more copies than attempts answered `delivered` or unanswered.
+ * Every write is checked to have no more copies than attempts that got `delivered` or no answer.
  */
 
 import { seeded } from "@digime-edge/emulator";

@@ -11,7 +11,7 @@
  * a secret of the input: the private key's base64, the access and refresh tokens, the code and
  * verifier, all unique random markers.
  *
- * Answers: valid input, and an injected fetch answering random statuses, headers and bodies
+ * Answers: valid input, and an injected fetch responding with random statuses, headers and bodies
  * (invalid JSON, huge, wrong shapes, forged tokens, bodies echoing the request's secrets and JWT).
  * Only typed errors come back, none with a secret, nothing is fetched from another origin, and a
  * write is reported `delivered` only when the answer said so.
@@ -584,7 +584,7 @@ describe("fuzzed input: typed refusals, no request for bad input, no secret in a
             const streamy = mutations.some((m) => m.streamy);
             if (outcome.ok) {
               expect(invalid, "bad input was accepted").toBe(false);
-              // The fetch never answers: a network operation cannot succeed.
+              // The fetch never responds: a network operation cannot succeed.
               expect(op.network, `${op.name} resolved without an answer`).toBe(false);
               return;
             }

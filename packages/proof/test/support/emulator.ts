@@ -33,7 +33,7 @@ export interface StoredCopy {
 /** An emulator that can be restarted on the same port and data folder. */
 export class EmulatorHarness {
   emu!: RunningEmulator;
-  /** Errors the emulator reported (answered 500); a restart under load makes some. */
+  /** Errors the emulator reported (returned as 500); a restart under load makes some. */
   readonly reported: unknown[] = [];
   readonly dataDir: string | undefined;
   #options: StartEmulatorOptions;

@@ -236,7 +236,7 @@ export async function readBody(init: RequestInit | undefined): Promise<string> {
   return await new Response(init.body as BodyInit).text();
 }
 
-/** A fetch that records every call, reads the body, and answers with `answer` (default: no network). */
+/** A fetch that records every call, reads the body, and responds with `answer` (default: no network). */
 export function recordingFetch(answer?: (call: SeenCall, index: number) => Response | Promise<Response>) {
   const calls: SeenCall[] = [];
   const fetchFn = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {

@@ -15,7 +15,7 @@ export interface ProxyEvent {
   method: string;
   path: string;
   action: ProxyAction;
-  /** The emulator's status, when it answered. */
+  /** The emulator's status, when it responded. */
   upstreamStatus?: number;
   /** The emulator's answer body, for a lost answer. */
   upstreamBody?: string;

@@ -141,7 +141,7 @@ export class Caller {
     return record;
   }
 
-  /** The latest token works: a refresh answers a new pair, and a write with it is delivered. */
+  /** The latest token works: a refresh returns a new pair, and a write with it is delivered. */
   async expectTokenWorks(label: string): Promise<void> {
     this.token = await this.sdk.refreshToken({
       contractDetails: this.contractDetails,
@@ -154,7 +154,7 @@ export class Caller {
 }
 
 /**
- * The outcome says what happened: `delivered` only when a write attempt was answered `delivered`,
+ * The outcome says what happened: `delivered` only when a write attempt got `delivered`,
  * and an error's class, code, status and `retryable` match the last request on the wire.
  */
 export function expectExplained(record: WriteRecord): void {
@@ -165,7 +165,7 @@ export function expectExplained(record: WriteRecord): void {
     expect(answeredDelivered, `${label}: delivered needs an answer saying so`).toHaveLength(1);
     return;
   }
-  // Not delivered, yet an attempt was answered `delivered`: the caller would send it again.
+  // Not delivered, yet an attempt got `delivered`: the caller would send it again.
   expect(answeredDelivered, `${label}: an attempt was delivered but the write reported ${outcome}`).toEqual(
     [],
   );
@@ -214,9 +214,9 @@ export function expectStored(
 }
 
 /**
- * The copies the wire allows: at least the attempts answered `delivered` (0 or 1), at most those
+ * The copies the wire allows: at least the attempts that got `delivered` (0 or 1), at most those
  * plus the attempts that got no answer (each may have been stored: the protocol cannot tell).
- * Answers the number of copies.
+ * Returns the number of copies.
  */
 export function expectCopies(harness: EmulatorHarness, postboxId: string, record: WriteRecord): number {
   const writes = record.attempts.filter(isWrite);
