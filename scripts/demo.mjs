@@ -60,7 +60,7 @@ export async function buildSpa({ outDir, workerUrl = "" } = {}) {
 
 /**
  * Starts the whole demo: builds the SPA, starts the emulator (dev contract created on first run),
- * writes the Worker's settings, starts `wrangler dev` serving the SPA, and waits until both answer.
+ * writes the Worker's settings, starts `wrangler dev` serving the SPA, and waits until both respond.
  * Whatever it started is stopped again if a later step fails.
  *
  * @param {object} [options] - Where things go; the defaults are the demo's.

@@ -1,6 +1,6 @@
 // @ts-check
 // `wrangler dev` for the edge Worker as a managed child: started in its own process group (so that
-// stopping it also stops workerd), its output kept, waited for until it answers, and stopped.
+// stopping it also stops workerd), its output kept, waited for until it responds, and stopped.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -33,7 +33,7 @@ const QUIET_WRANGLER = { WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENA
  * @param {string} [options.persistTo] - Durable Object storage folder (default: the Worker's `.wrangler/state`).
  * @param {number} [options.inspectorPort] - DevTools inspector port (default: a free one).
  * @param {(line: string) => void} [options.onLine] - Called with each line wrangler prints.
- * @returns {Promise<RunningWorker>} The started process (not yet necessarily answering).
+ * @returns {Promise<RunningWorker>} The started process (not yet necessarily responding).
  */
 export async function startWorker({ port, settingsFile, assetsDir, persistTo, inspectorPort, onLine }) {
   const wrangler = join(WORKER_DIR, "node_modules", ".bin", "wrangler");
@@ -126,13 +126,13 @@ function groupAlive(/** @type {number} */ pid) {
 const sleep = (/** @type {number} */ ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Waits until the Worker answers `GET /api/session` with 200 (its settings are valid) and, when
+ * Waits until the Worker responds to `GET /api/session` with 200 (its settings are valid) and, when
  * `withAssets`, `GET /` with the SPA's page.
  *
  * @param {RunningWorker} worker - The started Worker.
  * @param {{ timeoutMs?: number, withAssets?: boolean }} [options] - How long to wait (default 60 s).
  * @returns {Promise<void>}
- * @throws {Error} With wrangler's output when it ended or did not answer in time.
+ * @throws {Error} With wrangler's output when it ended or did not respond in time.
  */
 export async function waitForWorker(worker, { timeoutMs = 60_000, withAssets = true } = {}) {
   const deadline = Date.now() + timeoutMs;

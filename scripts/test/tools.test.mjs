@@ -28,9 +28,9 @@ function script(path, body) {
 }
 
 /**
- * A repo copy holding only scripts/tools.sh, and a PATH of fakes: `uname` answers `os`/`arch`,
- * `node` (the one installed) answers `systemNode` (or is missing), and `npm install` records its
- * arguments and lays out what the real packages would (a `node` answering v24.22.3, pnpm 12.4.2).
+ * A repo copy holding only scripts/tools.sh, and a PATH of fakes: `uname` prints `os`/`arch`,
+ * `node` (the one installed) prints `systemNode` (or is missing), and `npm install` records its
+ * arguments and lays out what the real packages would (a `node` printing v24.22.3, pnpm 12.4.2).
  */
 function sandbox({ os, arch, systemNode }) {
   const root = mkdtempSync(join(tmpdir(), "tools-sh-"));
