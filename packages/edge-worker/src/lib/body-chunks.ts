@@ -8,6 +8,12 @@
 /** Size of the chunks a body is read in. */
 export const READ_CHUNK_BYTES = 256 * 1024;
 
+/**
+ * Size of the chunks of a large body of a declared length, which is piped on as it comes: a read,
+ * a check and a write per MiB cost the Worker's JavaScript about nothing next to the bytes.
+ */
+export const DECLARED_READ_BYTES = 1024 * 1024;
+
 type AtLeastReader = ReadableStreamBYOBReader & {
   /** workerd: resolves once at least `min` bytes were read into `view`, or at the end. */
   readAtLeast?: (min: number, view: Uint8Array) => Promise<ReadableStreamReadResult<Uint8Array>>;
@@ -35,6 +41,44 @@ export interface BodyChunksOptions {
   graceMs?: number | undefined;
   /** The error a body below `minBytesPerSecond` fails with. */
   onTooSlow?: () => Error;
+  /**
+   * One time limit for the whole body instead of the limits above, which take a timer per read
+   * (see {@link bodyDeadline}): a body not read whole by then is cancelled and its reading fails
+   * with `deadline.late()`.
+   */
+  deadline?: BodyDeadline | undefined;
+}
+
+/** How long a whole body may take, and the error when it takes longer. */
+export interface BodyDeadline {
+  /** Milliseconds from the first read. */
+  ms: number;
+  /** The error a body that is not in by then fails with. */
+  late: () => Error;
+}
+
+/**
+ * The one deadline of a body of `declared` bytes under the per-chunk and average-rate limits of
+ * `options`: the earlier of the times each allows a body of that size, with the error of that
+ * limit. A body that keeps to both limits is always in by then; it is checked once, at the end,
+ * rather than at every read (the rate per 256 KiB is then an average over the whole body).
+ *
+ * @param declared - The body's `Content-Length`.
+ * @param options - The body's limits (`chunkTimeoutMs` is per {@link READ_CHUNK_BYTES}).
+ */
+export function bodyDeadline(declared: number, options: BodyChunksOptions): BodyDeadline {
+  const { chunkTimeoutMs, minBytesPerSecond, graceMs = 0 } = options;
+  const byChunks =
+    chunkTimeoutMs === undefined
+      ? Number.POSITIVE_INFINITY
+      : Math.max(1, Math.ceil(declared / READ_CHUNK_BYTES)) * chunkTimeoutMs;
+  const byRate =
+    minBytesPerSecond === undefined
+      ? Number.POSITIVE_INFINITY
+      : Math.max(graceMs, (declared / minBytesPerSecond) * 1000);
+  return byChunks <= byRate
+    ? { ms: byChunks, late: options.onTimeout ?? (() => new Error("the body took too long")) }
+    : { ms: byRate, late: options.onTooSlow ?? (() => new Error("the body came too slowly")) };
 }
 
 /** A body read in large chunks: the chunks, and how to stop reading. */
@@ -80,7 +124,40 @@ export function readBodyChunks(
     onTooSlow = () => new Error("the body came too slowly"),
   } = options;
 
+  const { deadline } = options;
+  let late: Error | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const startDeadline = () => {
+    if (!deadline || timer !== undefined || !Number.isFinite(deadline.ms)) return;
+    timer = setTimeout(() => {
+      late = deadline.late();
+      reader.cancel(late).catch(() => {});
+    }, deadline.ms);
+  };
+
+  const stopDeadline = () => {
+    if (timer !== undefined) clearTimeout(timer);
+  };
+
+  async function* withinDeadline(): AsyncGenerator<Uint8Array> {
+    startDeadline();
+    try {
+      for (;;) {
+        const result = await read().catch((error: unknown) => {
+          throw late ?? error;
+        });
+        // A cancelled read ends as if the body had: the deadline's error tells it apart.
+        if (late) throw late;
+        if (result.value && result.value.byteLength > 0) yield result.value;
+        if (result.done) return;
+      }
+    } finally {
+      stopDeadline();
+    }
+  }
+
   async function* chunks(): AsyncGenerator<Uint8Array> {
+    if (deadline) return yield* withinDeadline();
     // The time limit holds per `size` bytes, however the runtime hands them over: one read with
     // `readAtLeast`, many small ones otherwise (so a body trickled in byte by byte cannot dodge it).
     // Only time spent waiting for the client counts, not time the consumer took between reads.
@@ -136,7 +213,10 @@ export function readBodyChunks(
   }
   return {
     chunks: chunks(),
-    cancel: (reason) => reader.cancel(reason).catch(() => {}),
+    cancel: (reason) => {
+      stopDeadline();
+      return reader.cancel(reason).catch(() => {});
+    },
   };
 }
 

@@ -50,6 +50,35 @@ function indexOf(haystack: Uint8Array, needle: Uint8Array, from = 0): number {
   return -1;
 }
 
+/**
+ * A search for `needle` (a multipart delimiter: tens of bytes) that looks at about one byte of the
+ * haystack in every `needle.length` (Boyer-Moore-Horspool): a file part of many MiB is scanned
+ * without a step per byte, which `Uint8Array.prototype.indexOf` (then a check per candidate) costs.
+ *
+ * @param needle - What to find; at least 2 bytes.
+ * @returns `find(haystack, from)`: the first index at or after `from`, or -1.
+ */
+export function delimiterSearch(needle: Uint8Array): (haystack: Uint8Array, from?: number) => number {
+  const last = needle.length - 1;
+  const lastByte = needle[last] as number;
+  // How far the window may move when its last byte is `b`: to the last `b` before the needle's end.
+  const skip = new Uint32Array(256).fill(needle.length);
+  for (let i = 0; i < last; i++) skip[needle[i] as number] = last - i;
+  return (haystack, from = 0) => {
+    const end = haystack.length - needle.length;
+    for (let i = from; i <= end; ) {
+      const b = haystack[i + last] as number;
+      if (b === lastByte) {
+        let j = 0;
+        while (j < last && haystack[i + j] === needle[j]) j++;
+        if (j === last) return i;
+      }
+      i += skip[b] as number;
+    }
+    return -1;
+  };
+}
+
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   if (a.length === 0) return b;
   const out = new Uint8Array(a.length + b.length);
@@ -131,6 +160,7 @@ export interface MultipartReaderOptions {
 export class MultipartReader {
   readonly #source: ReadableStreamDefaultReader<Uint8Array>;
   readonly #delimiter: Uint8Array;
+  readonly #findDelimiter: (haystack: Uint8Array) => number;
   readonly #maxHeaderBytes: number;
   // Unconsumed bytes. A CRLF is put in front so that the first boundary looks like every other.
   #buf: Uint8Array = CRLF;
@@ -150,24 +180,32 @@ export class MultipartReader {
   constructor(body: ReadableStream<Uint8Array>, boundary: string, options: MultipartReaderOptions = {}) {
     this.#source = body.getReader();
     this.#delimiter = encoder.encode(`\r\n--${boundary}`);
+    this.#findDelimiter = delimiterSearch(this.#delimiter);
     this.#maxHeaderBytes = options.maxHeaderBytes ?? 8192;
     this.#maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY;
     this.#tooLarge = options.tooLarge ?? (() => new MultipartError("the body is too large"));
     this.#maxParts = options.maxParts ?? Number.POSITIVE_INFINITY;
   }
 
-  async #fill(): Promise<boolean> {
-    if (this.#sourceDone) return false;
+  /** The source's next chunk, counted against `maxBytes`; `undefined` at its end. */
+  async #next(): Promise<Uint8Array | undefined> {
+    if (this.#sourceDone) return undefined;
     const { done, value } = await this.#source.read();
     if (done) {
       this.#sourceDone = true;
-      return false;
+      return undefined;
     }
     this.#read += value.byteLength;
     if (this.#read > this.#maxBytes) {
       await this.cancel();
       throw this.#tooLarge();
     }
+    return value;
+  }
+
+  async #fill(): Promise<boolean> {
+    const value = await this.#next();
+    if (!value) return false;
     this.#buf = concat(this.#buf, value);
     return true;
   }
@@ -182,7 +220,7 @@ export class MultipartReader {
   async *#untilDelimiter(): AsyncGenerator<Uint8Array> {
     const keep = this.#delimiter.length - 1;
     for (;;) {
-      const at = indexOf(this.#buf, this.#delimiter);
+      const at = this.#findDelimiter(this.#buf);
       if (at >= 0) {
         if (at > 0) yield this.#buf.subarray(0, at);
         this.#buf = this.#buf.subarray(at + this.#delimiter.length);
@@ -194,7 +232,19 @@ export class MultipartReader {
         this.#buf = this.#buf.subarray(safe);
         yield chunk;
       }
-      if (!(await this.#fill())) throw new MultipartError("the body ended before the closing boundary");
+      const next = await this.#next();
+      if (!next) throw new MultipartError("the body ended before the closing boundary");
+      // Fewer than a delimiter's bytes are left over. Unless a delimiter starts in them, they go on
+      // by themselves rather than copied in front of the next chunk (a copy of every chunk).
+      const carried = this.#buf;
+      if (
+        carried.length > 0 &&
+        next.length >= keep &&
+        this.#findDelimiter(concat(carried, next.subarray(0, keep))) < 0
+      ) {
+        this.#buf = next;
+        yield carried;
+      } else this.#buf = concat(carried, next);
     }
   }
 

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../env.ts";
 import { ApiError } from "../errors.ts";
-import { inLargeChunks } from "../lib/body-chunks.ts";
+import { bodyDeadline, DECLARED_READ_BYTES, inLargeChunks } from "../lib/body-chunks.ts";
 import { completeDescriptor } from "../lib/complete-descriptor.ts";
 import { type DescriptorInput, parseDescriptor } from "../lib/descriptor.ts";
 import { contractDetails, describeDigiMeFailure, failureToError, getSdk } from "../lib/digime.ts";
@@ -67,7 +67,17 @@ export const files = new Hono<AppEnv>().post(
       // A body longer than its Content-Length is refused (HTTP framing should make it impossible, but
       // a small declared length decides that the body is read whole, so it must hold).
       const declared = declaredLength(c);
-      const reader = new MultipartReader(inLargeChunks(body, undefined, bodyTiming(c)), boundary, {
+      // A body of a declared length is read in fewer, larger chunks within one deadline; an
+      // unsized one with a time limit per chunk and a minimum average rate (see body-chunks.ts).
+      const timing = bodyTiming(c);
+      const source =
+        declared === undefined
+          ? inLargeChunks(body, undefined, timing)
+          : // One read past the declared end finds a longer body; a small one is one read.
+            inLargeChunks(body, Math.min(DECLARED_READ_BYTES, declared + 1), {
+              deadline: bodyDeadline(declared, timing),
+            });
+      const reader = new MultipartReader(source, boundary, {
         maxBytes: declared ?? limit + FRAMING_ALLOWANCE,
         maxParts: MAX_FORM_PARTS,
         tooLarge: () =>

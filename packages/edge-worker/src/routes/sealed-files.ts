@@ -1,8 +1,9 @@
 import type { SealedFile } from "@digime-edge/sdk-core";
+import { pipeNatively } from "@digime-edge/sdk-core/internal";
 import { Hono } from "hono";
 import type { AppEnv } from "../env.ts";
 import { ApiError } from "../errors.ts";
-import { readBodyChunks } from "../lib/body-chunks.ts";
+import { bodyDeadline, DECLARED_READ_BYTES, readBodyChunks } from "../lib/body-chunks.ts";
 import { contractDetails, getSdk } from "../lib/digime.ts";
 import { sanitizeFileName } from "../lib/file-name.ts";
 import {
@@ -50,10 +51,13 @@ function checkBodyLength(bytes: number): void {
  * AES key, so it cannot read the file or its descriptor.
  *
  * A body of at most 1 MiB (declared, or found so by reading ahead when unsized) is checked whole and
- * sent as bytes, which sdk-core can send again after a token refresh. A larger one streams, its
- * length counted on the way: too large or not whole blocks aborts the digi.me request before its
- * end, so nothing is delivered; a token refresh after it was sent answers 503
- * `TOKEN_REFRESHED_RETRY`, upon which the client seals and sends once more.
+ * sent as bytes, which sdk-core can send again after a token refresh. A larger declared one is
+ * read in chunks of a MiB and piped on by workerd (sdk-core's `pipeNatively`): its length is held
+ * to its `Content-Length` (checked for size and whole blocks before reading) and the whole body to
+ * one deadline (`bodyDeadline`). A larger unsized one streams, its length counted on the way. A body found bad mid-way
+ * (too large, not whole blocks, longer or shorter than declared, too slow) aborts the digi.me
+ * request before its end, so nothing is delivered; a token refresh after the body was sent answers
+ * 503 `TOKEN_REFRESHED_RETRY`, upon which the client seals and sends once more.
  */
 export const sealedFiles = new Hono<AppEnv>().post(
   "/sealed-files",
@@ -82,8 +86,53 @@ export const sealedFiles = new Hono<AppEnv>().post(
     if (!body) throw badBody("the sealed body is empty");
 
     const grant = await admitWrite(c, envelope.wrappedKeyBytes);
+    const fileName = sanitizeFileName(envelope.fileName);
+    const send = (run: UploadRun, data: SealedFile["body"]) =>
+      run.deliver(fileName, () =>
+        getSdk(config).sendSealed({
+          contractDetails: contractDetails(config),
+          userAccessToken: grant.token,
+          postboxId: postboxOf(grant).postboxId,
+          sealed: {
+            iv: envelope.iv,
+            symmetricalKey: envelope.symmetricalKey,
+            metadata: envelope.metadata,
+            body: data,
+            ...(declared === undefined ? {} : { size: declared }),
+          },
+          fileName,
+          signal: run.upstream.signal,
+          refresh: run.refresher(c),
+        }),
+      );
     // The upload slot is given back at every end: delivered, refused, failed, aborted or timed out.
     try {
+      if (declared !== undefined && declared > REPLAYABLE_BYTES) {
+        // Sized and large: read in few chunks within one deadline, and piped on by workerd.
+        const reader = readBodyChunks(body, DECLARED_READ_BYTES, {
+          deadline: bodyDeadline(declared, bodyTiming(c)),
+        });
+        const run = new UploadRun({ cancel: reader.cancel });
+        // Exactly the declared bytes (their size and whole blocks were checked): the chunk that
+        // completes them is handed on only once the body is known to end there.
+        async function* declaredChunks(): AsyncGenerator<Uint8Array> {
+          for await (const value of reader.chunks) {
+            run.bytes += value.byteLength;
+            if (run.bytes >= (declared as number)) {
+              const after = run.bytes === declared ? await reader.chunks.next() : undefined;
+              if (after === undefined || !after.done)
+                throw badBody("the sealed body is longer than its Content-Length");
+              yield value;
+              return;
+            }
+            yield value;
+          }
+          throw badBody("the sealed body is shorter than its Content-Length");
+        }
+        const result: SealedUploadResult = await send(run, pipeNatively(run.stream(declaredChunks())));
+        return c.json(result);
+      }
+
       const reader = readBodyChunks(body, undefined, bodyTiming(c));
       const run = new UploadRun({ cancel: reader.cancel });
 
@@ -106,56 +155,33 @@ export const sealedFiles = new Hono<AppEnv>().post(
         if (held) yield held;
       }
 
-      let data: Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array>;
+      // Read ahead: a body that ends within REPLAYABLE_BYTES is checked whole before digi.me sees it.
       const source = chunks();
-      if (declared !== undefined && declared > REPLAYABLE_BYTES) data = run.stream(source);
-      else {
-        // Read ahead: a body that ends within REPLAYABLE_BYTES is checked whole before digi.me sees it.
-        const head: Uint8Array[] = [];
-        let size = 0;
-        let ended = false;
-        try {
-          while (size <= REPLAYABLE_BYTES) {
-            const next = await source.next();
-            if (next.done) {
-              ended = true;
-              break;
-            }
-            head.push(next.value);
-            size += next.value.byteLength;
+      const head: Uint8Array[] = [];
+      let size = 0;
+      let ended = false;
+      try {
+        while (size <= REPLAYABLE_BYTES) {
+          const next = await source.next();
+          if (next.done) {
+            ended = true;
+            break;
           }
-        } catch (error) {
-          throw await run.failed(error);
+          head.push(next.value);
+          size += next.value.byteLength;
         }
-        data = ended
-          ? await run.collect(head)
-          : run.stream(
-              (async function* () {
-                yield* head;
-                yield* source;
-              })(),
-            );
+      } catch (error) {
+        throw await run.failed(error);
       }
-
-      const fileName = sanitizeFileName(envelope.fileName);
-      const sealed: SealedFile = {
-        iv: envelope.iv,
-        symmetricalKey: envelope.symmetricalKey,
-        metadata: envelope.metadata,
-        body: data,
-        ...(declared === undefined ? {} : { size: declared }),
-      };
-      const result: SealedUploadResult = await run.deliver(fileName, () =>
-        getSdk(config).sendSealed({
-          contractDetails: contractDetails(config),
-          userAccessToken: grant.token,
-          postboxId: postboxOf(grant).postboxId,
-          sealed,
-          fileName,
-          signal: run.upstream.signal,
-          refresh: run.refresher(c),
-        }),
-      );
+      const data = ended
+        ? await run.collect(head)
+        : run.stream(
+            (async function* () {
+              yield* head;
+              yield* source;
+            })(),
+          );
+      const result: SealedUploadResult = await send(run, data);
       return c.json(result);
     } finally {
       await grant.release();

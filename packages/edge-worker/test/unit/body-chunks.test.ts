@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { inLargeChunks, READ_CHUNK_BYTES, readBodyChunks } from "../../src/lib/body-chunks.ts";
+import { bodyDeadline, inLargeChunks, READ_CHUNK_BYTES, readBodyChunks } from "../../src/lib/body-chunks.ts";
 import { concatBytes } from "../support/bytes.ts";
 
 /** Deterministic bytes (not `support`'s: that file would scan this file's answers, and it has none). */
@@ -160,5 +160,54 @@ describe("readBodyChunks", () => {
     expect(await read(steady(30).stream, 1000)).toEqual({ result: { bytes: 3000 }, ms: 600 });
     // A body shorter than the grace period is never too slow, whatever the rate asked.
     expect(await read(steady(3).stream, 1_000_000)).toEqual({ result: { bytes: 300 }, ms: 60 });
+  });
+
+  it("one deadline for the whole body: a body in by then is read whole, one that is not fails then, cancelled", async () => {
+    const deadline = { ms: 500, late: () => new Error("not in by the deadline") };
+    // 10 pieces 40 ms apart (400 ms), then the end: read whole, one timer, no per-read limit.
+    expect(await readOnFakeTime(dripped(100, 10, 40).stream, 1000, { deadline })).toEqual({
+      result: { bytes: 1000 },
+      ms: 400,
+    });
+    // Stalled after 300 bytes: fails at the deadline, with the bytes read so far; cancelled.
+    const stalled = dripped(100, 3, 10, true);
+    expect(await readOnFakeTime(stalled.stream, 1000, { deadline })).toEqual({
+      result: { error: "not in by the deadline", bytes: 300 },
+      ms: 500,
+    });
+    expect(stalled.cancelled()).toBe(true);
+    // Trickled: each piece well within any per-chunk limit, but the whole not in by the deadline
+    // (24 pieces came before it; the 25th was due at the same instant, after it).
+    expect(await readOnFakeTime(dripped(10, 1000, 20).stream, 1000, { deadline })).toEqual({
+      result: { error: "not in by the deadline", bytes: 240 },
+      ms: 500,
+    });
+  });
+});
+
+describe("bodyDeadline", () => {
+  const timing = {
+    chunkTimeoutMs: 30_000,
+    onTimeout: () => new Error("chunk"),
+    minBytesPerSecond: 16_384,
+    graceMs: 30_000,
+    onTooSlow: () => new Error("rate"),
+  };
+  const MiB = 1024 * 1024;
+
+  it("is the earlier of what the per-chunk and the average-rate limits allow a body of its size", () => {
+    // 64 MiB: 256 chunks of 30 s (7,680 s) against 64 MiB at 16 KiB/s (4,096 s): the rate's.
+    const large = bodyDeadline(64 * MiB, timing);
+    expect(large.ms).toBe(4_096_000);
+    expect(large.late().message).toBe("rate");
+    // 2 MiB with 1 s per chunk: 8 s against 128 s: the chunks'.
+    const stalled = bodyDeadline(2 * MiB, { ...timing, chunkTimeoutMs: 1000 });
+    expect(stalled.ms).toBe(8000);
+    expect(stalled.late().message).toBe("chunk");
+    // Never shorter than the grace period, and never less than one chunk's time.
+    expect(bodyDeadline(MiB + 16, { ...timing, minBytesPerSecond: 1e9 }).ms).toBe(30_000);
+    expect(bodyDeadline(16, { chunkTimeoutMs: 700 }).ms).toBe(700);
+    expect(bodyDeadline(16, {}).ms).toBe(Number.POSITIVE_INFINITY);
+    expect(READ_CHUNK_BYTES).toBe(256 * 1024);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { getBoundary, MultipartError, MultipartReader } from "../../src/lib/multipart.ts";
+import { delimiterSearch, getBoundary, MultipartError, MultipartReader } from "../../src/lib/multipart.ts";
 import { concatBytes } from "../support/bytes.ts";
 
 const enc = new TextEncoder();
@@ -122,5 +122,43 @@ describe("MultipartReader", () => {
     const refused = await reader.next().catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(MultipartError);
     expect((refused as Error).message).toContain("more than 4 parts");
+  });
+});
+
+describe("delimiterSearch", () => {
+  /** The first index of `needle` at or after `from`, byte by byte: the oracle. */
+  function naive(haystack: Uint8Array, needle: Uint8Array, from = 0): number {
+    outer: for (let i = from; i + needle.length <= haystack.length; i++) {
+      for (let j = 0; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer;
+      return i;
+    }
+    return -1;
+  }
+
+  it("finds what a byte-by-byte search finds: planted, overlapping, at the edges, and nothing", () => {
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed;
+    };
+    const needles = ["\r\n--x", "\r\n--aaaaaa", "\r\n--\r\n--b", `\r\n--${"-".repeat(30)}z9`].map((n) =>
+      enc.encode(n),
+    );
+    for (const needle of needles) {
+      const find = delimiterSearch(needle);
+      for (let round = 0; round < 200; round++) {
+        // Mostly bytes of the needle itself, so that near misses are common.
+        const hay = new Uint8Array(random() % 400).map(() =>
+          random() % 4 === 0 ? random() & 0xff : (needle[random() % needle.length] as number),
+        );
+        if (round % 3 === 0 && hay.length >= needle.length)
+          hay.set(needle, random() % (hay.length - needle.length + 1));
+        const from = random() % 8;
+        expect(find(hay, from), `round ${round}`).toBe(naive(hay, needle, from));
+      }
+      expect(find(needle)).toBe(0);
+      expect(find(needle.subarray(1))).toBe(-1);
+      expect(find(new Uint8Array(0))).toBe(-1);
+    }
   });
 });
