@@ -21,7 +21,7 @@ import { path, runtime, settings } from "./runtime.ts";
 
 const sdk = init(settings.config);
 
-// 1. Authorize and exchange the code (../shared/sign-in.ts): digi.me answers at the redirect URI
+// 1. Authorize and exchange the code (../shared/sign-in.ts): digi.me responds at the redirect URI
 //    with `code`, `postboxId` and `publicKey` (the postbox's key that seals each file).
 const user = await signInTo(sdk, settings, "postbox", runtime);
 

@@ -23,7 +23,7 @@ import { path, runtime, settings } from "./runtime.ts";
 const sdk = init(settings.config);
 
 // 1. Authorize and exchange the code (../shared/sign-in.ts; no `redirectUri` in `contractDetails`,
-//    the `callback` is the redirect URI): digi.me answers there with `code` and `accountReference`
+//    the `callback` is the redirect URI): digi.me responds there with `code` and `accountReference`
 //    (one of the accounts `readAccounts` lists).
 const user = await signInTo(sdk, settings, "import", runtime);
 

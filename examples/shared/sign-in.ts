@@ -1,7 +1,7 @@
 /**
  * The sign-in every example script does, the same in Node, Deno and Bun: start the authorization,
  * read where digi.me sends the user, exchange the code. A web app sends the user to the URL and
- * reads the answer at its redirect URI; the emulator with `--auto-approve` answers at once with
+ * reads the answer at its redirect URI; the emulator with `--auto-approve` responds at once with
  * that redirect, so the scripts read it instead of following it.
  */
 import type { ExampleRuntime, ExampleSettings } from "./settings.ts";

@@ -1,6 +1,6 @@
 /**
  * The user's accounts at digi.me (`GET /api/accounts` through the typed client), as a list: one
- * row per account, its service and kind. No token ever reaches the page: the Worker answers only
+ * row per account, its service and kind. No token ever reaches the page: the Worker returns only
  * the accounts' public members.
  */
 import type { AccountInfo } from "@digime-edge/edge-worker/client";
@@ -16,7 +16,7 @@ const KINDS: Record<string, string> = {
 /**
  * The account's name for people: its service provider, else its service type.
  *
- * @param account - An account as the Worker answers it.
+ * @param account - An account as the Worker returns it.
  * @returns A short name.
  */
 export function accountName(account: AccountInfo): string {
@@ -26,7 +26,7 @@ export function accountName(account: AccountInfo): string {
 /**
  * One line about the account: its service group, its kind, and since when it exists.
  *
- * @param account - An account as the Worker answers it.
+ * @param account - An account as the Worker returns it.
  * @returns The line.
  */
 export function accountDetails(account: AccountInfo): string {

@@ -3,7 +3,7 @@
  * file (its mode, name, size and date), until the upload is delivered, refused or ended, or expires:
  *
  * - its URL (`/api/uploads/{id}`) and expiry in `localStorage`: the URL only names the upload; the
- *   Worker answers it to the session that created it, and 404 to anyone else;
+ *   Worker serves it to the session that created it, and 404 to anyone else;
  * - for a sealed upload, its plan in IndexedDB: the AES-256 key as a non-extractable `CryptoKey`
  *   (usage `encrypt` only: the page can neither read the key nor decrypt with it), the iv, and the
  *   creation's metadata (the file's name, the wrapped key and the encrypted descriptor), and the
@@ -150,7 +150,7 @@ function openDb(): Promise<IDBDatabase> {
   });
 }
 
-/** Runs one request on the plans' store and answers its result once its transaction is done. */
+/** Runs one request on the plans' store and returns its result once its transaction is done. */
 async function request<T>(mode: IDBTransactionMode, make: (store: IDBObjectStore) => IDBRequest): Promise<T> {
   const db = await openDb();
   try {

@@ -47,7 +47,7 @@ export interface TusUploadRequest {
 }
 
 /**
- * Sends the file with tus-js-client and answers the delivery's result, as `uploadResumable` would.
+ * Sends the file with tus-js-client and returns the delivery's result, as `uploadResumable` would.
  *
  * @param request - The file, its plan and what to follow.
  * @returns The delivery's result.
@@ -67,7 +67,7 @@ export function sendWithTus(request: TusUploadRequest): Promise<UploadResult> {
       outcome();
     };
     // All bytes are in, yet this answer carries no delivery (HEAD after a reload said so, or digi.me
-    // asked to sign again): one empty PATCH at the end delivers, or answers the delivery made.
+    // asked to sign again): one empty PATCH at the end delivers, or returns the delivery made.
     const deliver = () =>
       deliverAt(upload.url ?? "", plan.length).then(
         (result) => settle(() => resolve(result)),

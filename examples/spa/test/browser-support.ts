@@ -61,7 +61,7 @@ export function libraryAt(libraryUrl: string): Library {
 
 /**
  * Records what goes wrong on `page`: script errors, console errors of the demo's own page, and
- * answers with an error status.
+ * responses with an error status.
  *
  * @param page - The page.
  * @param demoUrl - The demo's origin (other pages' console errors, such as the consent page's missing

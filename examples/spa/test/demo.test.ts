@@ -539,7 +539,7 @@ test("demo in a browser: sealed by default, ciphertext only on the wire, plain o
         /digi\.me is unavailable right now\. Nothing was saved\.|This file may have arrived/,
       );
 
-      // No session: the cookie is gone; Retry answers 401 and the page asks to connect again.
+      // No session: the cookie is gone; Retry gets 401 and the page asks to connect again.
       await browser.clearCookies();
       await page
         .locator(".upload")

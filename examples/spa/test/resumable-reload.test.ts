@@ -11,7 +11,7 @@
  *    which it encrypts again), and the page names the unfinished upload; the same file
  *    chosen again resumes the same upload (HEAD, no new creation), delivered once, the library's
  *    bytes equal to the file, and nothing kept after;
- * 3. a sealed upload whose kept upload is gone after a reload (ended elsewhere): HEAD answers 404,
+ * 3. a sealed upload whose kept upload is gone after a reload (ended elsewhere): HEAD responds with 404,
  *    and it starts again (a new upload with a new key), delivered once;
  * 4. a sealed upload ended with its × button: the Worker deletes it (`DELETE`, asked again while
  *    the PATCH cut off by the × is still being taken in), nothing is kept, nothing delivered.
