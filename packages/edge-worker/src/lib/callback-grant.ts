@@ -2,11 +2,9 @@
  * What a successful sign-in's redirect carries besides the code, by write API: a postbox contract's
  * `postboxId` and `publicKey`, an import contract's `accountReference` (wire-format-import.md).
  */
-import { isPathSegment } from "@digime-edge/sdk-core";
+import { isPathSegment, postboxKeyModulusBytes } from "@digime-edge/sdk-core";
 import type { WriteApi } from "../config.ts";
 
-const PUBLIC_KEY_PEM =
-  /^-----BEGIN (RSA )?PUBLIC KEY-----\r?\n[A-Za-z0-9+/=\r\n]+-----END (RSA )?PUBLIC KEY-----\s*$/;
 /** An account reference: one opaque URL-safe token. */
 const OPAQUE_ID = /^[^\s/\\?#%]{1,256}$/;
 
@@ -18,6 +16,21 @@ const OPAQUE_ID = /^[^\s/\\?#%]{1,256}$/;
  * @param id - The redirect's `postboxId`.
  */
 const isPostboxId = (id: string): boolean => id.length <= 256 && isPathSegment(id);
+
+/**
+ * Whether `pem` is a postbox key sdk-core seals with: an RSA public key its parser reads (the one
+ * that sizes the key for every sealed write). One it could not read would fail every write of the
+ * session, so the sign-in is refused instead.
+ *
+ * @param pem - The redirect's `publicKey`.
+ */
+function isPostboxKey(pem: string): boolean {
+  try {
+    return postboxKeyModulusBytes(pem) > 0;
+  } catch {
+    return false;
+  }
+}
 
 /** What the vault stores of a sign-in's redirect. */
 export interface CallbackGrant {
@@ -54,7 +67,7 @@ export function callbackGrant(
       ? { ok: true, grant: { accountReference } }
       : { ok: false, code: "BAD_CALLBACK" };
   }
-  if ((postboxId && !isPostboxId(postboxId)) || (publicKey && !PUBLIC_KEY_PEM.test(publicKey))) {
+  if ((postboxId && !isPostboxId(postboxId)) || (publicKey && !isPostboxKey(publicKey))) {
     return { ok: false, code: "BAD_CALLBACK" };
   }
   return {

@@ -3,6 +3,7 @@
  * `sendSealed` take (up to the Worker's 256 characters): one the Worker stored and sdk-core
  * refused would fail every write of the session. sdk-core, built for Node, is the oracle.
  */
+import { generateKeyPairSync } from "node:crypto";
 import {
   type SendSealedOptions,
   sendSealed,
@@ -14,7 +15,9 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { callbackGrant } from "../../src/lib/callback-grant.ts";
 
-const PEM = "-----BEGIN RSA PUBLIC KEY-----\nMIIBCgKCAQEAx\n-----END RSA PUBLIC KEY-----\n";
+const PEM = generateKeyPairSync("rsa", { modulusLength: 2048 })
+  .publicKey.export({ type: "spki", format: "pem" })
+  .toString();
 // Never called: every call below is refused before any request (the public key is not a string).
 const config = {
   applicationId: "app",
