@@ -1,6 +1,6 @@
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
-/** Every error code this Worker answers with. */
+/** Every error code this Worker responds with. */
 export type ApiErrorCode =
   | "CONFIG_INVALID"
   | "NOT_FOUND"
@@ -78,7 +78,7 @@ export interface ApiErrorOptions {
   headers?: Record<string, string>;
   /** digi.me's own code, when the failure came from digi.me. */
   upstream?: string;
-  /** The underlying error; logged by code only, never answered. */
+  /** The underlying error; logged by code only, never returned. */
   cause?: unknown;
 }
 

@@ -162,7 +162,7 @@ describe("the whole flow", () => {
     expect(await client.session()).toEqual(SIGNED_OUT);
   });
 
-  it("/healthz answers without configuration", async () => {
+  it("/healthz responds without configuration", async () => {
     const answer = await new Browser().fetch("/healthz", { env: { SESSION_SECRET: undefined } });
     expect(answer.status).toBe(200);
     expect(await answer.json()).toEqual({ status: "ok" });

@@ -41,7 +41,7 @@ function routeOf(path: string): ProxyStep["route"] | undefined {
 /**
  * One scripted step of the proxy, for the next request to `route`: `expire` expires access tokens
  * at the emulator (`filter` as `/admin/expire-tokens` takes it) just before the request goes on;
- * `lose-answer` lets the emulator answer in full, then cuts the connection instead of passing the
+ * `lose-answer` lets the emulator respond in full, then cuts the connection instead of passing the
  * answer on (the write or refresh happened, the caller never hears of it); `pass` does nothing.
  */
 export interface ProxyStep {
@@ -69,7 +69,7 @@ async function startSwitchableProxy(target: URL) {
         { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
         (answer) => {
           if (step?.action === "lose-answer") {
-            // The emulator has done the work and answered: read it all, then drop the caller.
+            // The emulator has done the work and responded: read it all, then drop the caller.
             answer.resume();
             answer.on("end", () => req.socket.destroy());
             return;
@@ -99,7 +99,7 @@ async function startSwitchableProxy(target: URL) {
   const port = await listen(proxy);
 
   // `POST /down`, `POST /up`; `POST /script` appends steps (a JSON array of ProxyStep), `DELETE
-  // /script` clears them, `GET /script` answers `{ pending, applied }` (steps left, steps played).
+  // /script` clears them, `GET /script` returns `{ pending, applied }` (steps left, steps played).
   const control = createServer((req, res) => {
     const mode = new URL(req.url ?? "/", "http://x").pathname.slice(1);
     if (mode === "down" || mode === "up") {
@@ -138,7 +138,7 @@ async function readAll(req: IncomingMessage): Promise<Buffer> {
 
 /**
  * sdk-core's `seal` in Node, over HTTP: `POST /seal?publicKey=<PEM>&descriptor=<JSON>` with the file
- * as the body answers the sealed body (sealed from a `Blob`, so as a stream of known size) with the
+ * as the body returns the sealed body (sealed from a `Blob`, so as a stream of known size) with the
  * envelope in the `X-Digime-*` headers of a sealed upload.
  */
 async function startSealer() {

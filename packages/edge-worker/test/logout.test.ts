@@ -14,7 +14,7 @@ import { APP_ORIGIN } from "./support/test-env.ts";
 import { storedTokens } from "./support/vault-access.ts";
 
 describe("POST /auth/logout", () => {
-  it("answers what it did and what it leaves in force at digi.me, and that is so", async () => {
+  it("returns what it did and what it leaves in force at digi.me, and that is so", async () => {
     const { browser, userId, before } = await signedInUser();
     expect(before).not.toBeNull();
     const out = await browser.fetch("/auth/logout", { method: "POST", origin: APP_ORIGIN });

@@ -58,7 +58,7 @@ describe("single-flight refresh", () => {
     expect(stats.writes).toBe(10);
   });
 
-  it("streamed uploads refused after the refresh answer TOKEN_REFRESHED_RETRY, and the typed client sends again", async () => {
+  it("streamed uploads refused after the refresh get TOKEN_REFRESHED_RETRY, and the typed client sends again", async () => {
     const { browser, userId, postboxId } = await signedInUser();
     await emulator.expireTokens({ postboxId });
     const big = bytesOf(1500 * 1024, 9);

@@ -286,7 +286,7 @@ describe("token refreshed after the body was sent", () => {
     vi.unstubAllGlobals();
   });
 
-  it("a small sealed body is sent again by the Worker; a streamed one answers TOKEN_REFRESHED_RETRY", async () => {
+  it("a small sealed body is sent again by the Worker; a streamed one gets TOKEN_REFRESHED_RETRY", async () => {
     const { browser, userId, postboxId, publicKey } = await ready();
     const descriptor = { mimeType: "text/plain", accounts: [{ accountId: userId }] };
     await emulator.expireTokens({ postboxId });

@@ -2,7 +2,7 @@
  * Limits on one user's uploads: at most `MAX_CONCURRENT_UPLOADS` in progress
  * (counted in the user's Durable Object, and given back at every end an upload can come to), a
  * minimum average rate after a grace period, and at most `MAX_FORM_PARTS` parts in a plain form.
- * The attack these answer (many uploads dripped slowly, each holding a signed connection to
+ * The attack these counter (many uploads dripped slowly, each holding a signed connection to
  * digi.me) is played in `proof/attack.test.ts`.
  */
 import { afterEach, describe, expect, it } from "vitest";

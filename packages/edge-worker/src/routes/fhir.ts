@@ -29,7 +29,7 @@ export interface FhirPushRequest {
   resource: { resourceType: string; [member: string]: unknown };
 }
 
-/** What `POST /api/fhir/{version}` answers on success. */
+/** What `POST /api/fhir/{version}` returns on success. */
 export interface FhirPushResult {
   /** digi.me took the resource. */
   status: "delivered";
@@ -95,7 +95,7 @@ function asApiError(error: unknown): ApiError {
  * resource to one of the user's health provider (`PUSH`) accounts with sdk-core's `pushData`
  * (`type: "provider"`). The JSON body `{ accountId, resource }` is read whole (at most
  * {@link MAX_FHIR_BYTES}, else 413 `PAYLOAD_TOO_LARGE`) and checked before anything is sent. The
- * account is not looked up first: digi.me decides, and its refusals are answered as 400
+ * account is not looked up first: digi.me decides, and its refusals are returned as 400
  * `ACCOUNT_NOT_FOUND` (not the user's) and 403 `NOT_A_PUSH_ACCOUNT`. Origin, session, rate budget,
  * the upload slots and body timing are the uploads'.
  */

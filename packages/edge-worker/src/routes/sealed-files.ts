@@ -30,7 +30,7 @@ import { requireWriteApi } from "../middleware/write-api.ts";
 export { SEALED_HEADERS } from "../lib/sealed-envelope.ts";
 
 /**
- * What `POST /api/sealed-files` answers on success: as {@link UploadResult}, with `bytes` the size of
+ * What `POST /api/sealed-files` returns on success: as {@link UploadResult}, with `bytes` the size of
  * the encrypted body (the Worker never learns the file's own size).
  */
 export type SealedUploadResult = UploadResult;
@@ -56,7 +56,7 @@ function checkBodyLength(bytes: number): void {
  * to its `Content-Length` (checked for size and whole blocks before reading) and the whole body to
  * one deadline (`bodyDeadline`). A larger unsized one streams, its length counted on the way. A body found bad mid-way
  * (too large, not whole blocks, longer or shorter than declared, too slow) aborts the digi.me
- * request before its end, so nothing is delivered; a token refresh after the body was sent answers
+ * request before its end, so nothing is delivered; a token refresh after the body was sent ends in
  * 503 `TOKEN_REFRESHED_RETRY`, upon which the client seals and sends once more.
  */
 export const sealedFiles = new Hono<AppEnv>().post(

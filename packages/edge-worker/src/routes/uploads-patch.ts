@@ -64,7 +64,7 @@ export function progressHeaders(
 
 /**
  * Takes one PATCH's body (or a creation's) at `offset`: stages it, and when it brings the last byte,
- * delivers the upload and answers the delivery's result. What came before a cut-off body is kept.
+ * delivers the upload and returns the delivery's result. What came before a cut-off body is kept.
  *
  * @param c - The PATCH's (or creation's) request.
  * @param id - The upload's id.
@@ -143,7 +143,7 @@ export async function patchUpload(
 /**
  * Reads the request body into the stager, within `TUS_CHUNK_MAX_BYTES` and the upload's length and
  * at the pipeline's minimum pace, and keeps what came short of a part as the tail, also when the
- * body was cut off or refused. Answers why the body was refused, if it was.
+ * body was cut off or refused. Returns why the body was refused, if it was.
  */
 async function stageBody(
   c: Context<AppEnv>,
@@ -187,7 +187,7 @@ async function stageBody(
 
 /**
  * Lets a PATCH's work finish when the client goes away (a cut-off body's bytes are still kept, the
- * lock released), and answers it.
+ * lock released), and returns it.
  *
  * @param c - The request.
  * @param work - The PATCH's work.

@@ -2,12 +2,12 @@
  * Concurrency with an import contract (the `test/proof/concurrency.test.ts` pattern): 50
  * simultaneous imports for one user (200 under `PROOF_SOAK=1`), with FHIR pushes and account
  * listings among them, while digi.me considers the access token expired and the Worker's vault
- * still thinks it fresh. Every first attempt with the old token is answered `401 InvalidToken`
+ * still thinks it fresh. Every first attempt with the old token gets `401 InvalidToken`
  * (the import API has no `pending`), which stores nothing; sdk-core asks the vault, which refreshes
  * once for everybody (single-flight), and sends again.
  *
  * What must hold: exactly one refresh at digi.me, every import delivered and stored exactly once
- * (by SHA-256), every push and listing answered, and the rotated pair stored.
+ * (by SHA-256), every push and listing responded to, and the rotated pair stored.
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { createClient } from "../../src/client.ts";

@@ -150,7 +150,7 @@ describe("POST /api/files with an import contract", () => {
     expect(await importedFiles(digimeUser.id)).toEqual([]);
   });
 
-  it("an access token digi.me finds expired: a small file is sent again after one refresh, a streamed one answers TOKEN_REFRESHED_RETRY", async () => {
+  it("an access token digi.me finds expired: a small file is sent again after one refresh, a streamed one gets TOKEN_REFRESHED_RETRY", async () => {
     const { browser, userId, digimeUser, before } = await signedInImportUser();
     await emulator.expireTokens({ userId: digimeUser.id });
     const small = await upload(browser, uploadForm(bytesOf(5000, 5), undefined, "small.bin"));
@@ -177,7 +177,7 @@ describe("POST /api/files with an import contract", () => {
     expect((await emulator.stats()).refreshes).toBe(3);
   });
 
-  it("POST /api/sealed-files answers 409 SEALING_UNAVAILABLE before anything else, and the client says so before sealing", async () => {
+  it("POST /api/sealed-files responds with 409 SEALING_UNAVAILABLE before anything else, and the client says so before sealing", async () => {
     const { browser } = await signedInImportUser();
     const sealed = await browser.fetch("/api/sealed-files", {
       method: "POST",

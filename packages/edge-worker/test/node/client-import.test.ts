@@ -1,11 +1,11 @@
 /**
  * The typed client's calls of the import API in Node, against a recording `fetch`: the requests
- * they make (method, URL, headers, body, credentials), what they answer, and their errors.
+ * they make (method, URL, headers, body, credentials), what they return, and their errors.
  */
 import { describe, expect, it } from "vitest";
 import { createClient, EdgeClientError } from "../../src/client.ts";
 
-/** A `fetch` that records each request and answers `answer`. */
+/** A `fetch` that records each request and responds with `answer`. */
 function recording(answer: () => Response | Promise<Response>) {
   const requests: { url: string; method: string; headers: Headers; body: string; credentials?: string }[] =
     [];
@@ -23,7 +23,7 @@ function recording(answer: () => Response | Promise<Response>) {
 }
 
 describe("typed client: accounts, FHIR, deletion", () => {
-  it("accounts(): GET /api/accounts with the cookie, answers the list", async () => {
+  it("accounts(): GET /api/accounts with the cookie, returns the list", async () => {
     const accounts = [{ id: "a1", reference: "r1", type: "PUSH" }];
     const { fetch, requests } = recording(() => Response.json({ accounts }));
     expect(await createClient("https://edge.example/", { fetch }).accounts()).toEqual(accounts);

@@ -12,7 +12,7 @@ const { publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
 const PUBLIC_PEM = publicKey.export({ type: "pkcs1", format: "pem" }).toString();
 const SESSION = { authenticated: true, canWrite: true, accountId: "node-user", publicKey: PUBLIC_PEM };
 
-/** A `fetch` that answers the session, and loses the answer to every upload (after `read`). */
+/** A `fetch` that serves the session, and loses the answer to every upload (after `read`). */
 function losingWorker(read: "whole body" | "nothing") {
   const uploads: string[] = [];
   const fetchFn = (async (input: RequestInfo | URL, init?: RequestInit) => {

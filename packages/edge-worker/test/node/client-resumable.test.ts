@@ -10,7 +10,7 @@ import { parseUploadMetadata } from "../../src/lib/tus/metadata.ts";
 
 type Answer = (request: Request) => Response | Promise<Response>;
 
-/** A `fetch` answering each request with the next of `answers`, recording what came. */
+/** A `fetch` responding to each request with the next of `answers`, recording what came. */
 function scripted(answers: Answer[]) {
   const requests: { method: string; url: string; headers: Headers; bytes: number }[] = [];
   const fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
@@ -38,7 +38,7 @@ const delivered = (bytes: number) =>
 const error = (status: number, code: string) => Response.json({ error: { code, message: code } }, { status });
 
 describe("uploadResumable (scripted Worker)", () => {
-  it("creates, PATCHes in chunks at the Worker's offsets, answers the delivery", async () => {
+  it("creates, PATCHes in chunks at the Worker's offsets, returns the delivery", async () => {
     const { fetch, requests } = scripted([
       created,
       () => accepted(4),

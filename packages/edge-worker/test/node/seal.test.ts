@@ -119,7 +119,7 @@ describe("sdk-core seals in Node; node:crypto opens it", () => {
   });
 });
 
-/** A stand-in for the Worker: answers the session, opens every sealed upload with node:crypto. */
+/** A stand-in for the Worker: serves the session, opens every sealed upload with node:crypto. */
 function fakeWorker(options: { retryFirst: boolean }) {
   const received: {
     envelope: ReturnType<typeof parseSealedEnvelope>;

@@ -1,7 +1,7 @@
 /**
  * Concurrency: 50 simultaneous uploads for one user through the Worker, with an access token that
  * digi.me considers expired (the emulator's `/admin/expire-tokens`) while the Worker's vault still
- * thinks it fresh. Every first attempt that carries the old token is answered `pending`; the
+ * thinks it fresh. Every first attempt that carries the old token gets `pending`; the
  * Worker refreshes through the user's Durable Object, single-flight, and the upload goes again.
  *
  * What must hold: exactly one refresh at digi.me, 50 uploads delivered, and the library holds each

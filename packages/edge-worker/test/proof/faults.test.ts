@@ -1,5 +1,5 @@
 /**
- * Faults between the Worker and digi.me: for every upload the Worker answers either 200 `delivered`
+ * Faults between the Worker and digi.me: for every upload the Worker responds with either 200 `delivered`
  * with the exact bytes in the library, or a JSON error whose code and status say whether anything
  * was stored and whether sending again is safe ({@link MEANING}). It never says `delivered` for a
  * file that was not stored. After every fault run the user's stored refresh token still works: an
@@ -38,8 +38,8 @@ import { expireStoredAccessToken, postboxOf, storedTokens } from "../support/vau
  * | status | code                    | stored  | retry                                            |
  * | ------ | ----------------------- | ------- | ------------------------------------------------ |
  * | 503    | TOKEN_REFRESHED_RETRY   | no      | now (`Retry-After: 0`; the typed client does)    |
- * | 503    | DIGIME_UNAVAILABLE      | no      | later (`Retry-After`; digi.me answered 429/503)  |
- * | 502    | DIGIME_ERROR            | no      | later (digi.me answered 5xx after sdk-core's own retries) |
+ * | 503    | DIGIME_UNAVAILABLE      | no      | later (`Retry-After`; digi.me returned 429/503)  |
+ * | 502    | DIGIME_ERROR            | no      | later (digi.me returned 5xx after sdk-core's own retries) |
  * | 502    | DIGIME_REJECTED         | no      | no (digi.me refused the request: 4xx)            |
  * | 502    | DIGIME_BAD_RESPONSE     | no      | later (an answer that did not verify)            |
  * | 503    | DIGIME_UNREACHABLE_NOT_SENT | no  | later (`Retry-After`; no byte of the file went out) |

@@ -433,7 +433,7 @@ async function check(plan: Plan): Promise<void> {
 
   const where = `${plan.method} ${plan.path}${plan.query}`;
   const calls = plan.method === "POST" || plan.method === "DELETE" ? await digimeCalls() : undefined;
-  // Every request must be answered: a hang fails the run (the timer is cleared, as workerd allows
+  // Every request must get a response: a hang fails the run (the timer is cleared, as workerd allows
   // 10,000 at a time).
   let timer: ReturnType<typeof setTimeout> | null = null;
   const answer = await Promise.race([
@@ -448,7 +448,7 @@ async function check(plan: Plan): Promise<void> {
     seen,
     await secretsOfUser(),
   );
-  // A digi.me failure is only ever answered after digi.me was asked (not for a bad request).
+  // A digi.me failure is only ever returned after digi.me was asked (not for a bad request).
   if (status >= 500 && calls !== undefined)
     expect(await digimeCalls(), `${code} without a digi.me call`).toBeGreaterThan(calls);
 

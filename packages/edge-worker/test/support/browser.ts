@@ -133,7 +133,7 @@ export function preflight(
 
 /**
  * Signs in through the whole flow: `/auth/start`, the emulator's auto-approved consent, the
- * callback. Answers the final redirect's `Location`.
+ * callback. Returns the final redirect's `Location`.
  */
 export async function signIn(
   browser: Browser,

@@ -9,7 +9,7 @@ export async function digime(mode: "down" | "up"): Promise<void> {
 /**
  * One step the proxy in front of digi.me plays on the next request to `route` (see
  * `test/global-setup.ts`): `expire` expires access tokens at the emulator just before the request
- * goes on; `lose-answer` lets the emulator do the work and answer, then cuts the connection (the
+ * goes on; `lose-answer` lets the emulator do the work and respond, then cuts the connection (the
  * write or refresh happened, the Worker never hears of it); `pass` lets one request by.
  */
 export interface ProxyStep {

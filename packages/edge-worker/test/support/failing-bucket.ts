@@ -1,7 +1,7 @@
 /**
  * A staging bucket that fails on cue: wraps the real `TUS_STAGING` so that chosen R2 calls throw
  * (or, for `uploadPart` and `complete`, take effect and then throw, as when R2's answer is lost;
- * for `get`, answer an object whose body fails after its first chunk). Given to the Worker as a
+ * for `get`, return an object whose body fails after its first chunk). Given to the Worker as a
  * binding override (`CallInit.env`); the user's vault keeps the real bucket.
  */
 import { staging } from "./tus-requests.ts";

@@ -4,7 +4,7 @@ import { expect } from "vitest";
 import type { Browser, CallInit } from "./browser.ts";
 import { APP_ORIGIN, testEnv } from "./test-env.ts";
 
-/** The envelope of a sealed upload and its body, as `seal` answers them. */
+/** The envelope of a sealed upload and its body, as `seal` returns them. */
 export interface SealedParts {
   iv: string;
   symmetricalKey: string;
@@ -73,7 +73,7 @@ export async function sealFor(browser: Browser, data: Uint8Array<ArrayBuffer>): 
 }
 
 /**
- * Seals `file` with sdk-core in Node (the global setup's sealer): answers the envelope and the
+ * Seals `file` with sdk-core in Node (the global setup's sealer): returns the envelope and the
  * sealed body as Node streamed it, with its length.
  */
 export async function sealInNode(

@@ -4,7 +4,7 @@ import { errorOf } from "./answers.ts";
 import type { Browser } from "./browser.ts";
 import { upload, uploadForm } from "./posts.ts";
 
-/** What `GET /api/session` answers without a session, on a postbox contract. */
+/** What `GET /api/session` returns without a session, on a postbox contract. */
 export const SIGNED_OUT = {
   authenticated: false,
   canWrite: false,
@@ -12,7 +12,7 @@ export const SIGNED_OUT = {
   canSeal: false,
 } as const;
 
-/** What `GET /api/session` answers `browser`. */
+/** What `GET /api/session` returns to `browser`. */
 export async function sessionOf(browser: Browser) {
   return (await (await browser.fetch("/api/session")).json()) as {
     authenticated: boolean;

@@ -106,7 +106,7 @@ describe("MultipartReader", () => {
     await expect(new MultipartReader(chunked(notForm, 4), "XX").next()).rejects.toThrow(/form-data/);
   });
 
-  it("answers null for an empty form", async () => {
+  it("returns null for an empty form", async () => {
     const reader = new MultipartReader(chunked(enc.encode("--XX--\r\n"), 2), "XX");
     expect(await reader.next()).toBeNull();
   });

@@ -104,7 +104,7 @@ describe("R2 failing in the middle of a resumable upload", () => {
     await expectDeliveredOnce(postboxId, location, file);
   });
 
-  it("a completion R2 made but answered as failed counts as made: delivered in that PATCH", async () => {
+  it("a completion R2 made but reported as failed counts as made: delivered in that PATCH", async () => {
     const { browser, postboxId } = await signedInUser();
     const file = bytesOf(STAGING_PART_BYTES + 99, 24);
     const location = (await create(browser, file.length)).headers.get("Location") as string;

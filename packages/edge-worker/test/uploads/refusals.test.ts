@@ -26,7 +26,7 @@ async function newUpload(browser: Browser, length = 1000): Promise<string> {
 }
 
 describe("tus discovery and headers", () => {
-  it("OPTIONS answers Tus-Version, Tus-Extension and Tus-Max-Size, with CORS for the app", async () => {
+  it("OPTIONS returns Tus-Version, Tus-Extension and Tus-Max-Size, with CORS for the app", async () => {
     const browser = new Browser();
     const response = await preflight(browser, "/api/uploads", APP_ORIGIN, "PATCH", "upload-offset");
     expect(response.status).toBe(204);
@@ -44,7 +44,7 @@ describe("tus discovery and headers", () => {
     expect(foreign.headers.get("Access-Control-Allow-Origin")).toBeNull();
   });
 
-  it("HEAD answers offset, length, expiry and no-store, with the security headers", async () => {
+  it("HEAD returns offset, length, expiry and no-store, with the security headers", async () => {
     const browser = await signedInBrowser();
     const location = await newUpload(browser, 4321);
     const response = await browser.fetch(location, { method: "HEAD", headers: tusHeaders() });
@@ -170,7 +170,7 @@ describe("tus refusals", () => {
     const size = STAGING_PART_BYTES + 5;
     const location = await newUpload(browser, size);
     const file = bytesOf(size, 4);
-    // The first PATCH's body waits until the second PATCH has been answered.
+    // The first PATCH's body waits until the second PATCH has had its response.
     let release: () => void = () => {};
     const gate = new Promise<void>((resolve) => {
       release = resolve;

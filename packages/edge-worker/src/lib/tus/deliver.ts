@@ -1,7 +1,7 @@
 /**
  * Delivery of a completed resumable upload: the staged object streams from R2 into the same sinks
  * as a single-request upload (`sendSealed` for sealed, `write` or `pushData` of the decrypted
- * plaintext for plain and import), admitted and answered as `POST /api/files` is.
+ * plaintext for plain and import), admitted and handled as `POST /api/files` is.
  */
 import type { FileDescriptor } from "@digime-edge/sdk-core";
 import type { Context } from "hono";

@@ -18,7 +18,7 @@ import { STAGING_PART_BYTES, type StagedPart, type StagedUpload, tailKey } from 
 
 /** Where the stager records progress: the user's vault, for the PATCH's lock. */
 export interface StagingLedger {
-  /** Records every part staged and the tail's size; answers the tail key to delete, if any. */
+  /** Records every part staged and the tail's size; returns the tail key to delete, if any. */
   record(staged: { parts: StagedPart[]; tailBytes: number }): Promise<{ staleTail?: string }>;
 }
 

@@ -50,7 +50,7 @@ export function logStagingFailure(error: unknown): void {
   );
 }
 
-/** {@link dropUpload}, logging an R2 failure by kind only; answers whether it worked. */
+/** {@link dropUpload}, logging an R2 failure by kind only; returns whether it worked. */
 async function tryDropUpload(sql: SqlStorage, bucket: R2Bucket, row: UploadRow): Promise<boolean> {
   try {
     await dropUpload(sql, bucket, row);
