@@ -1,6 +1,6 @@
 import { importContractPrivateKey } from "@digime-edge/sdk-core";
 import { createMiddleware } from "hono/factory";
-import { type Config, ConfigError, getConfig } from "../config.ts";
+import { type Config, ConfigError, getConfig, PRIVATE_KEY_EXPECTED } from "../config.ts";
 import type { AppEnv } from "../env.ts";
 import { ApiError } from "../errors.ts";
 
@@ -8,9 +8,9 @@ import { ApiError } from "../errors.ts";
 const keyChecks = new WeakMap<Config, Promise<boolean>>();
 
 /**
- * Whether `config.privateKey` is an RSA private key WebCrypto can sign with: a PEM of the right
- * shape can still hold a damaged or non-RSA key, which would otherwise fail only when a digi.me call
- * is signed (and look like a digi.me failure).
+ * Whether `config.privateKey` is an RSA private key sdk-core can sign with (its
+ * `importContractPrivateKey`, the one check of the key's PEM and DER): a bad one would otherwise
+ * fail only when a digi.me call is signed (and look like a digi.me failure).
  */
 function privateKeyImports(config: Config): Promise<boolean> {
   let check = keyChecks.get(config);
@@ -39,9 +39,7 @@ export function withConfig() {
       throw error;
     }
     if (!(await privateKeyImports(config))) {
-      const error = new ConfigError([
-        { setting: "DIGIME_PRIVATE_KEY", expected: "the contract's RSA private key in PEM" },
-      ]);
+      const error = new ConfigError([{ setting: "DIGIME_PRIVATE_KEY", expected: PRIVATE_KEY_EXPECTED }]);
       throw new ApiError(500, "CONFIG_INVALID", error.message);
     }
     c.set("config", config);
