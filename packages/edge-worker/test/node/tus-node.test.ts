@@ -183,7 +183,7 @@ afterAll(async () => {
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
 }, 30_000);
 
-/** Signs in through the relay (the emulator approves by itself); answers the session cookie. */
+/** Signs in through the relay (the emulator approves by itself); returns the session cookie. */
 async function signIn(): Promise<string> {
   const start = await fetch(`${relayUrl}/auth/start`, { redirect: "manual" });
   const pending = (start.headers.get("Set-Cookie") ?? "").split(";")[0] as string;
