@@ -68,7 +68,7 @@ async function freePort(): Promise<number> {
 /**
  * Starts the bundle in `bundleDir` (`index.js`, from `wrangler deploy --dry-run --outdir`) in
  * workerd through Miniflare, with the bindings and compatibility settings of `wrangler.jsonc` as
- * wrangler maps them (`settings` override the vars). Answers two ways in: `dispatchFetch` (through
+ * wrangler maps them (`settings` override the vars). Returns two ways in: `dispatchFetch` (through
  * Miniflare's entry worker, in the same workerd process), and a socket of workerd's straight into
  * the Worker (`unsafeDirectSockets`: the nearest to production, where no local hop exists; it
  * shares the first one's state, so a session signed in through one is valid on the other).
