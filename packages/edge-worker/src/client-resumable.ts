@@ -3,25 +3,19 @@
  * the Worker's `/api/uploads`, without a dependency (tus-js-client works against the same routes
  * and is what the tests hold the Worker to; this keeps the app's bundle small). The file goes in
  * PATCHes of `chunkBytes`; after a dropped connection it asks HEAD where the upload stands and goes
- * on from there. Sealed: the file is encrypted as it is read (AES-256-CBC under a new envelope from
- * sdk-core's `createEnvelope`, as `seal` does), and only the ciphertext of the PATCH in flight is
- * held (to send again from any offset within it). `prepareResumable` gives what a creation sends
- * (and a sealed upload's key and iv) to a tus client of the app's own, such as tus-js-client.
+ * on from there. What the creation sends is the plan (`client-resumable-plan.ts`), which
+ * `prepareResumable` gives to a tus client of the app's own, such as tus-js-client; the body, read
+ * from any offset (and for a sealed upload encrypted as it is read), is `client-resumable-source.ts`.
  */
-import {
-  cbcCiphertextSize,
-  createCbcEncryptStream,
-  createEnvelope,
-  type FileDescriptor,
-  importPostboxPublicKey,
-} from "@digime-edge/sdk-core";
 import { EdgeClientError, INCLUDE, parse, toError } from "./client-http.ts";
-import { completeDescriptor } from "./lib/complete-descriptor.ts";
-import type { DescriptorInput } from "./lib/descriptor.ts";
+import { type ResumablePlan, type ResumablePlanOptions, resumablePlan } from "./client-resumable-plan.ts";
+import { type Source, uploadSource } from "./client-resumable-source.ts";
 import { formatUploadMetadata } from "./lib/tus/metadata.ts";
 import { OFFSET_OCTET_STREAM, TUS_VERSION } from "./lib/tus/protocol.ts";
 import type { UploadResult } from "./lib/upload.ts";
 import type { SessionInfo } from "./routes/session.ts";
+
+export type { ResumablePlan, ResumablePlanOptions } from "./client-resumable-plan.ts";
 
 /** Default bytes per PATCH: 16 MiB (the Worker takes up to `TUS_CHUNK_MAX_BYTES`, 50 MiB by default). */
 export const DEFAULT_CHUNK_BYTES = 16 * 1024 * 1024;
@@ -45,14 +39,8 @@ function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
-/** Options of `uploadResumable`. */
-export interface ResumableUploadOptions {
-  /** Seal the file in the browser (postbox contracts): the Worker stages and forwards ciphertext only. */
-  sealed?: boolean;
-  /** Optional `mimeType`, `accounts`, `tags`, `reference`. */
-  descriptor?: DescriptorInput;
-  /** File name to send; defaults to the `File`'s name, or `upload`. */
-  fileName?: string;
+/** Options of `uploadResumable`: those of its plan (sealing, descriptor, file name), and these. */
+export interface ResumableUploadOptions extends ResumablePlanOptions {
   /** Called after every PATCH: bytes the Worker has of `total` (for a sealed upload, of the ciphertext). */
   onProgress?: (sent: number, total: number) => void;
   /** Stops the upload (it stays resumable until it expires: see `uploadUrl`). */
@@ -71,30 +59,6 @@ export interface ResumableUploadOptions {
   uploadUrl?: string;
   /** Called with the upload's URL once it is created: keep it to resume a plain upload later. */
   onUploadUrl?: (url: string) => void;
-}
-
-/** What {@link ResumableMethods.prepareResumable} takes: the options that shape the creation. */
-export type ResumablePlanOptions = Pick<ResumableUploadOptions, "sealed" | "descriptor" | "fileName">;
-
-/**
- * What a resumable upload's creation sends, and for a sealed upload what its body is encrypted
- * with: enough for any tus client to send the file (and to resume a sealed one from any offset).
- */
-export interface ResumablePlan {
-  /** `Upload-Length`: the file's size, or for a sealed upload its ciphertext's (`cbcCiphertextSize`). */
-  length: number;
-  /**
-   * `Upload-Metadata`, before base64: `filename`, and a sealed upload's envelope (`iv`,
-   * `symmetricalKey`, `metadata`: neither holds the key in the clear) or a plain one's `filetype`
-   * and `fileDescriptor`.
-   */
-  metadata: Record<string, string>;
-  /**
-   * A sealed upload's AES-256-CBC key (not extractable, usage `encrypt` only) and iv: the body is
-   * the file encrypted with them, with PKCS#7 padding (from any offset: sdk-core's `internal`
-   * `cbcEncryptFrom`). Absent for a plain upload, whose body is the file.
-   */
-  sealing?: { key: CryptoKey; iv: Uint8Array<ArrayBuffer> };
 }
 
 /** The resumable upload of a client. */
@@ -122,60 +86,6 @@ export interface ResumableMethods {
   uploadResumable(file: Blob, options?: ResumableUploadOptions): Promise<UploadResult>;
 }
 
-/** The bytes to send from any offset: slices of the file, or the ciphertext held per PATCH. */
-interface Source {
-  total: number;
-  /** The bytes from `offset` to at most `offset + max` (as few as are left). */
-  read(offset: number, max: number): Promise<Blob | Uint8Array<ArrayBuffer>>;
-}
-
-/** The sealed body, read in order; the span last read is kept to be sent again from within it. */
-function ciphertextSource(body: ReadableStream<Uint8Array>, total: number): Source {
-  const reader = body.getReader();
-  let held = new Uint8Array(0);
-  let heldFrom = 0;
-  let pending: Uint8Array | undefined;
-  const take = async (upTo: number): Promise<void> => {
-    const parts: Uint8Array[] = [];
-    let have = 0;
-    const want = upTo - (heldFrom + held.length);
-    while (have < want) {
-      const chunk = pending ?? (await reader.read()).value;
-      pending = undefined;
-      if (!chunk) break;
-      if (have + chunk.length > want) {
-        parts.push(chunk.subarray(0, want - have));
-        pending = chunk.subarray(want - have);
-        have = want;
-      } else {
-        parts.push(chunk);
-        have += chunk.length;
-      }
-    }
-    const next = new Uint8Array(have);
-    let at = 0;
-    for (const part of parts) {
-      next.set(part, at);
-      at += part.length;
-    }
-    heldFrom += held.length;
-    held = next;
-  };
-  return {
-    total,
-    async read(offset, max) {
-      const end = Math.min(total, offset + max);
-      if (offset < heldFrom)
-        throw new EdgeClientError(0, "HTTP_ERROR", "the Worker went back before this PATCH");
-      if (offset >= heldFrom + held.length) {
-        if (offset > heldFrom + held.length) await take(offset); // not expected: the Worker is ahead
-        await take(end);
-      }
-      return held.slice(offset - heldFrom, Math.min(end, heldFrom + held.length) - heldFrom);
-    },
-  };
-}
-
 /**
  * The resumable upload for a Worker at `base`.
  *
@@ -198,36 +108,27 @@ export function resumableMethods(
   };
   const tus = (more: Record<string, string> = {}) => ({ "Tus-Resumable": TUS_VERSION, ...more });
 
-  const prepareResumable = async (file: Blob, opts: ResumablePlanOptions = {}): Promise<ResumablePlan> => {
-    const fileName = opts.fileName || (file as Blob & { name?: string }).name || "upload";
-    const metadata: Record<string, string> = { filename: fileName };
-    if (!opts.sealed) {
-      if (file.type) metadata.filetype = file.type;
-      if (opts.descriptor) metadata.fileDescriptor = JSON.stringify(opts.descriptor);
-      return { length: file.size, metadata };
-    }
-    const info = await session();
-    if (!info.authenticated) throw new EdgeClientError(401, "UNAUTHENTICATED", "sign in first");
-    const { publicKey, accountId } = info;
-    if (!info.canSeal || !publicKey || !accountId)
-      throw new EdgeClientError(409, "SEALING_UNAVAILABLE", "this session has no postbox key to seal for");
-    const fileDescriptor: FileDescriptor = completeDescriptor(opts.descriptor, file.type, accountId);
-    let envelope: Awaited<ReturnType<typeof createEnvelope>>;
-    try {
-      envelope = await createEnvelope({ publicKey: await importPostboxPublicKey(publicKey), fileDescriptor });
-    } catch (error) {
-      throw new EdgeClientError(0, "SEAL_FAILED", error instanceof Error ? error.message : "sealing failed");
-    }
-    return {
-      length: cbcCiphertextSize(file.size),
-      metadata: {
-        ...metadata,
-        iv: envelope.ivHex,
-        symmetricalKey: envelope.symmetricalKey,
-        metadata: envelope.metadata,
+  const prepareResumable = (file: Blob, opts: ResumablePlanOptions = {}) =>
+    resumablePlan(file, opts, session);
+
+  /** Creates the upload of `plan`: its URL, on the Worker's origin. */
+  const create = async (plan: ResumablePlan, signal: AbortSignal | undefined): Promise<string> => {
+    const created = await request(
+      `${base}/api/uploads`,
+      {
+        method: "POST",
+        headers: tus({
+          "Upload-Length": String(plan.length),
+          "Upload-Metadata": formatUploadMetadata(plan.metadata),
+        }),
       },
-      sealing: { key: envelope.aesKey, iv: envelope.iv },
-    };
+      signal,
+    );
+    if (created.status !== 201)
+      throw toError(created.status, await created.text(), created.headers.get("Retry-After"));
+    const location = created.headers.get("Location") ?? "";
+    // The Worker returns a path: on the Worker's origin (`base`, or the page's own).
+    return location.startsWith("/") ? `${base}${location}` : location;
   };
 
   return {
@@ -238,32 +139,10 @@ export function resumableMethods(
       if (opts.sealed && opts.uploadUrl)
         throw new EdgeClientError(0, "UNSUPPORTED", "a sealed upload cannot be resumed by another call");
       const plan = await prepareResumable(file, opts);
-      const { metadata } = plan;
-      const source: Source = plan.sealing
-        ? ciphertextSource(
-            file.stream().pipeThrough(createCbcEncryptStream(plan.sealing.key, plan.sealing.iv)),
-            plan.length,
-          )
-        : { total: file.size, read: async (offset, max) => file.slice(offset, offset + max) };
-
+      const source: Source = uploadSource(file, plan);
       let url = opts.uploadUrl;
       if (!url) {
-        const created = await request(
-          `${base}/api/uploads`,
-          {
-            method: "POST",
-            headers: tus({
-              "Upload-Length": String(source.total),
-              "Upload-Metadata": formatUploadMetadata(metadata),
-            }),
-          },
-          signal,
-        );
-        if (created.status !== 201)
-          throw toError(created.status, await created.text(), created.headers.get("Retry-After"));
-        const location = created.headers.get("Location") ?? "";
-        // The Worker returns a path: on the Worker's origin (`base`, or the page's own).
-        url = location.startsWith("/") ? `${base}${location}` : location;
+        url = await create(plan, signal);
         opts.onUploadUrl?.(url);
       }
       const where = async (): Promise<number> => {
