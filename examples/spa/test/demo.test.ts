@@ -25,7 +25,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import type { BrowserContext, Cookie } from "playwright-core";
 import { buildSpa, pickPort, readSessionSecret, SPA_DIR, SPA_DIST } from "../../../scripts/start.mjs";
-import { libraryAt, linesOf, openDemoPage, signIn, startDemoIn } from "./browser-support.ts";
+import { libraryAt, linesOf, openDemoPage, signIn, startDemoIn } from "./support/demo-browser.ts";
 
 const SCREENSHOT = join(SPA_DIR, "test-results", "demo.png");
 const FILE_NAME = "holiday-photos.bin";

@@ -22,7 +22,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import type { BrowserContext, Response } from "playwright-core";
 import { SPA_DIR } from "../../../scripts/start.mjs";
-import { bytesOf, libraryAt, linesOf, openDemoPage, signIn, startDemoIn } from "./browser-support.ts";
+import { bytesOf, libraryAt, linesOf, openDemoPage, signIn, startDemoIn } from "./support/demo-browser.ts";
 
 const SCREENSHOT = join(SPA_DIR, "test-results", "demo-import.png");
 const FILE_NAME = "lab-results.bin";

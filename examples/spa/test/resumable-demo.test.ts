@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { test } from "node:test";
 import { RESUMABLE_CHUNK_BYTES, RESUMABLE_THRESHOLD } from "../src/upload-modes.ts";
-import { withSignedInDemo } from "./browser-support.ts";
+import { withSignedInDemo } from "./support/demo-browser.ts";
 
 const SIZE = RESUMABLE_THRESHOLD + 2 * RESUMABLE_CHUNK_BYTES + 12345;
 const PATCHES = /\/api\/uploads\/[^/]+$/;

@@ -22,7 +22,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { RESUMABLE_CHUNK_BYTES, RESUMABLE_THRESHOLD } from "../src/upload-modes.ts";
-import { withSignedInDemo } from "./browser-support.ts";
+import { withSignedInDemo } from "./support/demo-browser.ts";
 import { keptUploads } from "./support/kept-uploads.ts";
 
 const SIZE = 40 * 1024 * 1024 + 12345;

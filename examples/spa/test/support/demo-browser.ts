@@ -9,8 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { LibraryFileJson } from "@digime-edge/emulator";
 import type { BrowserContext, Locator, Page } from "playwright-core";
-import { launchChromium } from "../../../scripts/chromium.mjs";
-import { startDemo } from "../../../scripts/start.mjs";
+import { launchChromium } from "../../../../scripts/chromium.mjs";
+import { startDemo } from "../../../../scripts/start.mjs";
 
 /** A file of the emulator's library with its bytes (decrypted, for a postbox write). */
 export interface LibraryEntry {
