@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { NetworkError, SDKInvalidError, ServerError } from "../src/errors.ts";
 import { redact } from "../src/internal/redact.ts";
 import { backoffDelay, parseRetryAfter } from "../src/internal/retry.ts";
@@ -57,6 +57,71 @@ const hang = (init: RequestInit) =>
   new Promise<Response>((_, reject) => {
     init.signal?.addEventListener("abort", () => reject(init.signal?.reason));
   });
+
+/** A promise and its `resolve`. */
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve = () => {};
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+/**
+ * A streamed upload with a 100 ms timeout (and no retry) whose fetch reads a chunk of the body
+ * (a pull, which is progress) each time the test lets it; before each of the first `steps` reads,
+ * the test moves the fake clock (timers and `Date`) `gapMs` on. Returns what `sendRequest` does
+ * once the steps are taken.
+ */
+async function slowUpload(gapMs: number, steps: number) {
+  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
+  try {
+    // Resolved each time the fetch waits at its gate for the next chunk.
+    let reached = deferred();
+    let open: (() => void) | undefined;
+    const fetch = (async (_url: string, init: RequestInit) => {
+      const reader = (init.body as ReadableStream<Uint8Array>).getReader();
+      for (;;) {
+        const gate = new Promise<void>((resolve, reject) => {
+          open = resolve;
+          init.signal?.addEventListener("abort", () => reject(init.signal?.reason), { once: true });
+        });
+        reached.resolve();
+        await gate;
+        if ((await reader.read()).done) break;
+      }
+      return json(200, { done: true });
+    }) as unknown as typeof globalThis.fetch;
+    const s = settings(fetch, { timeoutMs: 100 });
+    const outcome = sendRequest(
+      { ...s, retry: { ...s.retry, limit: 0 } },
+      {
+        what: "slow upload",
+        build: async ({ touch }) => {
+          let n = 0;
+          const body = new ReadableStream<Uint8Array>({
+            pull(controller) {
+              touch();
+              if (n++ < 5) controller.enqueue(new Uint8Array(1));
+              else controller.close();
+            },
+          });
+          return { url: "https://api.example/x", method: "POST", headers: {}, body, streamed: true };
+        },
+      },
+    );
+    outcome.catch(() => {}); // awaited below; a timeout may come before that
+    for (let step = 0; step < steps; step++) {
+      await Promise.race([reached.promise, outcome]); // the fetch waits for its next chunk (or failed)
+      reached = deferred();
+      await vi.advanceTimersByTimeAsync(gapMs);
+      open?.();
+    }
+    return await outcome;
+  } finally {
+    vi.useRealTimers();
+  }
+}
 
 describe("sendRequest", () => {
   it("returns the JSON of a 2xx", async () => {
@@ -256,30 +321,12 @@ describe("sendRequest", () => {
   });
 
   it("the timeout restarts whenever the request makes progress", async () => {
-    // 6 chunks, one every 40 ms: 240 ms in all, with a 100 ms timeout.
-    const fetch = (async (_url: string, init: RequestInit) => {
-      const reader = (init.body as ReadableStream<Uint8Array>).getReader();
-      for (;;) {
-        await new Promise((r) => setTimeout(r, 40));
-        if ((await reader.read()).done) break;
-      }
-      return json(200, { done: true });
-    }) as unknown as typeof globalThis.fetch;
-    const result = await sendRequest(settings(fetch, { timeoutMs: 100 }), {
-      what: "slow upload",
-      build: async ({ touch }) => {
-        let n = 0;
-        const body = new ReadableStream<Uint8Array>({
-          pull(controller) {
-            touch();
-            if (n++ < 5) controller.enqueue(new Uint8Array(1));
-            else controller.close();
-          },
-        });
-        return { url: "https://api.example/x", method: "POST", headers: {}, body, streamed: true };
-      },
-    });
-    expect(result.data).toEqual({ done: true });
+    // 6 chunks, one every 99 ms of fake time (594 ms in all), with a 100 ms timeout: delivered.
+    // The control: a chunk 100 ms late times out.
+    await expect(slowUpload(99, 6)).resolves.toMatchObject({ data: { done: true } });
+    const late = await slowUpload(100, 1).catch((e: unknown) => e);
+    expect(late).toBeInstanceOf(NetworkError);
+    expect(late).toMatchObject({ code: "TIMEOUT" });
   });
 
   it("a body sent without progress reports (a Blob) gets time for its size", async () => {
