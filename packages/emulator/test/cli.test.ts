@@ -4,6 +4,16 @@ import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { DEFAULT_PORT, parseCliArgs, parseDuration, runCli } from "../src/cli.ts";
 
+/** What `fn` throws; fails the test when it returns. */
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  throw new Error("expected a throw, but it returned");
+}
+
 describe("cli", () => {
   it("parses durations", () => {
     expect(parseDuration("90")).toBe(90_000);
@@ -11,8 +21,10 @@ describe("cli", () => {
     expect(parseDuration("15m")).toBe(900_000);
     expect(parseDuration("1h")).toBe(3_600_000);
     expect(parseDuration("30d")).toBe(2_592_000_000);
-    expect(() => parseDuration("soon")).toThrow();
-    expect(() => parseDuration("0")).toThrow();
+    expect(thrown(() => parseDuration("soon"))).toEqual(
+      new TypeError("Not a duration: soon (try 90s, 15m, 1h)"),
+    );
+    expect(thrown(() => parseDuration("0"))).toEqual(new TypeError("A duration must be positive: 0"));
   });
 
   it("parses flags with defaults", () => {
@@ -48,9 +60,15 @@ describe("cli", () => {
       faultSeed: 5,
     });
     expect(parseCliArgs(["--memory"]).devContract).toBe(false);
-    expect(() => parseCliArgs(["--port", "x"])).toThrow();
-    expect(() => parseCliArgs(["--bogus"])).toThrow();
-    expect(() => parseCliArgs(["--key-set-format", "xml"])).toThrow();
+    expect(thrown(() => parseCliArgs(["--port", "x"]))).toEqual(new TypeError("Not a port: x"));
+    // node:util's parseArgs refuses an unknown option.
+    expect(thrown(() => parseCliArgs(["--bogus"]))).toMatchObject({
+      name: "TypeError",
+      code: "ERR_PARSE_ARGS_UNKNOWN_OPTION",
+    });
+    expect(thrown(() => parseCliArgs(["--key-set-format", "xml"]))).toEqual(
+      new TypeError("--key-set-format is pem, jwk or both, not xml"),
+    );
   });
 
   it("takes the dev contract's write API from --write-api or DIGIME_EMULATOR_WRITE_API, and --clock", () => {
