@@ -176,29 +176,35 @@ export class PatchStager {
 /** Turns chunks into the stream a delivery sends (`UploadRun.stream`: a failure aborts the send). */
 export type ChunkStream = (chunks: AsyncIterator<Uint8Array>) => ReadableStream<Uint8Array>;
 
+/** `length` bytes at `offset` of the staged object (one ranged read); R2 failing throws {@link stagingUnavailable}. */
+async function stagedRange(
+  bucket: R2Bucket,
+  r2Key: string,
+  offset: number,
+  length: number,
+): Promise<Uint8Array<ArrayBuffer>> {
+  const bytes = await r2(async () => {
+    const object = await bucket.get(r2Key, { range: { offset, length } });
+    return object ? new Uint8Array(await object.arrayBuffer()) : undefined;
+  });
+  if (!bytes) throw new ApiError(500, "INTERNAL", "the staged upload is missing");
+  return bytes;
+}
+
 /**
- * A completed sealed upload's staged object, chunk by chunk as R2 gives it; R2 failing (at the
- * start or mid-way) throws {@link stagingUnavailable}.
+ * A completed sealed upload's staged object, a part's size at a time (one ranged read each: a few
+ * large chunks for sdk-core rather than R2's many small ones); R2 failing throws
+ * {@link stagingUnavailable}.
  *
  * @param bucket - `TUS_STAGING`.
  * @param upload - The upload (complete).
  */
 export async function* stagedCiphertext(
   bucket: R2Bucket,
-  upload: Pick<StagedUpload, "r2Key">,
+  upload: Pick<StagedUpload, "r2Key" | "length">,
 ): AsyncGenerator<Uint8Array> {
-  const object = await r2(() => bucket.get(upload.r2Key));
-  if (!object) throw new ApiError(500, "INTERNAL", "the staged upload is missing");
-  const reader = object.body.getReader();
-  try {
-    for (;;) {
-      const { done, value } = await r2(() => reader.read());
-      if (done) return;
-      yield value;
-    }
-  } finally {
-    reader.releaseLock();
-  }
+  for (let at = 0; at < upload.length; at += STAGING_PART_BYTES)
+    yield await stagedRange(bucket, upload.r2Key, at, Math.min(STAGING_PART_BYTES, upload.length - at));
 }
 
 /**
@@ -222,13 +228,8 @@ export function stagedPlaintext(
   async function* pieces(): AsyncGenerator<Uint8Array> {
     for (let n = 0; n < parts; n++) {
       const plainSize = Math.min(STAGING_PART_BYTES, upload.length - n * STAGING_PART_BYTES);
-      const piece = await r2(async () => {
-        const object = await bucket.get(upload.r2Key, {
-          range: { offset: n * (STAGING_PART_BYTES + SEAL_OVERHEAD), length: plainSize + SEAL_OVERHEAD },
-        });
-        return object ? new Uint8Array(await object.arrayBuffer()) : undefined;
-      });
-      if (!piece) throw new ApiError(500, "INTERNAL", "the staged upload is missing");
+      const offset = n * (STAGING_PART_BYTES + SEAL_OVERHEAD);
+      const piece = await stagedRange(bucket, upload.r2Key, offset, plainSize + SEAL_OVERHEAD);
       yield await openPiece(key, piece, partAad(upload.id, n + 1));
     }
   }
