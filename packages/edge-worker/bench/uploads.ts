@@ -11,12 +11,14 @@
  *    size (64 KiB, 4 MiB, 64 MiB), from CPU profiles of its isolate through workerd's inspector
  *    (`profiles.ts`; `cpu-profile.ts` for what is counted), with the plans it fits.
  * 3. The deployable bundle's size, gzipped; then the notes of every target (`notes.ts`).
+ * 4. Resumable (tus) vs single-request uploads of 64 MiB through the Worker, plain and sealed, as a
+ *    ratio (`resumable.ts`, under `wrangler dev`; printed only).
  *
  * Every upload is verified: the emulator's library must hold one intact copy (SHA-256) per upload.
  * Starts and stops everything itself, on 127.0.0.1 only; prints tables (`report.ts`) and writes
  * `bench/results.json`. Run after `pnpm build` (it uses sdk-core's and the emulator's dist).
  *
- *   node bench/uploads.ts [--seconds 2.5] [--port 8799] [--sections uploads,profiles,workerd-socket,wrangler-dev]
+ *   node bench/uploads.ts [--seconds 2.5] [--port 8799] [--sections uploads,profiles,workerd-socket,wrangler-dev,resumable]
  *                         [--profiles-dir DIR]   (keeps the CPU profiles, for DevTools)
  *                         [--bundle DIR]   (measures a bundle built before, to compare a change)
  */
@@ -33,12 +35,13 @@ import { startMiniflare, startWranglerDev, type WorkerHost, type WorkerSettings,
 import { MODES, type WriteApi } from "./modes.ts";
 import { profileCells } from "./profiles.ts";
 import { machine, type Results, report } from "./report.ts";
+import { runResumableSection } from "./resumable.ts";
 
 const { values } = parseArgs({
   options: {
     seconds: { type: "string", default: "2.5" },
     port: { type: "string", default: "8799" },
-    sections: { type: "string", default: "uploads,profiles,wrangler-dev" },
+    sections: { type: "string", default: "uploads,profiles,wrangler-dev,resumable" },
     "profiles-dir": { type: "string" },
     bundle: { type: "string" },
   },
@@ -150,3 +153,4 @@ async function main() {
 }
 
 await main();
+if (SECTIONS.has("resumable")) await runResumableSection();
