@@ -206,7 +206,7 @@ async function signIn(): Promise<string> {
 
 /**
  * Reads the isolate's live memory again and again until `done` settles; returns the most seen,
- * how many readings there were, and how many the inspector did not answer.
+ * how many readings there were, and how many the inspector did not respond to.
  */
 async function peakWhile(
   done: Promise<unknown>,

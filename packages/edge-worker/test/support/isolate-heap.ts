@@ -2,7 +2,7 @@
  * The live memory of a Worker's isolate, read through its DevTools inspector (`wrangler dev
  * --inspector-port`, Chrome DevTools Protocol): after a full garbage collection, V8's used heap
  * plus the backing stores of its ArrayBuffers (`Runtime.getHeapUsage`), which is where a request
- * body's bytes live once JavaScript holds them. workerd does not answer
+ * body's bytes live once JavaScript holds them. workerd does not respond to
  * `HeapProfiler.collectGarbage`; a heap snapshot (`HeapProfiler.takeHeapSnapshot`, its chunks
  * dropped) collects first, so the reading is of what is alive.
  * Only the Worker's isolate counts: not workerd's own buffers, nor the local R2 and Durable Object
