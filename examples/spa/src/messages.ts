@@ -106,6 +106,15 @@ const BY_CODE: Record<ApiErrorCode | ClientCode, Problem> = {
     title: "The upload was interrupted.",
     hint: "Nothing was saved yet. Send the file again: it resumes from what arrived.",
   },
+  BAD_UPLOAD_CHECKSUM: {
+    title: "The upload's checksum was not understood.",
+    hint: "Only sha1 checksums are taken. Send the file again.",
+    final: true,
+  },
+  CHECKSUM_MISMATCH: {
+    title: "Part of the upload arrived damaged and was dropped.",
+    hint: "Send the file again: it resumes from what arrived intact.",
+  },
   STAGING_UNAVAILABLE: {
     title: "The upload's storage failed for a moment.",
     hint: "Nothing was lost. Send the file again in a few seconds: it resumes from what arrived.",

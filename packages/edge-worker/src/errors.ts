@@ -57,7 +57,9 @@ export type ApiErrorCode =
   | "UPLOAD_EXPIRED"
   | "UNSUPPORTED_MEDIA_TYPE"
   | "UPLOAD_INTERRUPTED"
-  | "STAGING_UNAVAILABLE";
+  | "STAGING_UNAVAILABLE"
+  | "BAD_UPLOAD_CHECKSUM"
+  | "CHECKSUM_MISMATCH";
 
 /** The JSON body of every error answer. */
 export interface ErrorBody {

@@ -8,12 +8,13 @@ import { ApiError } from "../errors.ts";
 import { readBodyChunks } from "../lib/body-chunks.ts";
 import { failureToError } from "../lib/digime.ts";
 import { vaultFor } from "../lib/session.ts";
+import { type BodyChecksum, bodyChecksum, checksumMismatch } from "../lib/tus/checksum.ts";
 import { deliverUpload } from "../lib/tus/deliver.ts";
 import { httpDate, OFFSET_OCTET_STREAM } from "../lib/tus/protocol.ts";
 import { PatchStager } from "../lib/tus/staging.ts";
 import { importStagingKey } from "../lib/tus/staging-cipher.ts";
 import { deleteStaged, logStagingFailure } from "../lib/tus/upload-cleanup.ts";
-import type { StagedUpload } from "../lib/tus/upload-state.ts";
+import type { StagedPart, StagedUpload } from "../lib/tus/upload-state.ts";
 import { bodyTiming, declaredLength } from "../lib/upload.ts";
 import { LEASE_RENEW_MS } from "../lib/upload-leases.ts";
 
@@ -77,6 +78,7 @@ export async function patchUpload(
   offset: number,
   created: boolean,
 ): Promise<Response> {
+  const checksum = bodyChecksum(c.req.header("Upload-Checksum"));
   const vault = vaultFor(c.env, c.get("userId"));
   const locked = await vault.lockUpload(id, offset);
   if (!locked.ok) throw failureToError(locked);
@@ -97,14 +99,17 @@ export async function patchUpload(
   try {
     const key = upload.stagingKey ? await importStagingKey(upload.stagingKey) : undefined;
     if (upload.state === "receiving") {
-      const stager = new PatchStager(c.env.TUS_STAGING, upload, key, {
-        record: async (staged) => {
+      const ledger = {
+        record: async (staged: { parts: StagedPart[]; tailBytes: number }) => {
           const recorded = await vault.recordUpload(id, lockId, staged);
           if (!recorded.ok) throw failureToError(recorded);
           return recorded;
         },
+      };
+      const stager = new PatchStager(c.env.TUS_STAGING, upload, key, ledger, {
+        deferRecords: checksum !== undefined,
       });
-      const failure = await stageBody(c, upload, stager);
+      const failure = await stageBody(c, upload, stager, checksum);
       if (failure) throw failure;
       if (stager.offset < upload.length) {
         return new Response(null, {
@@ -143,12 +148,14 @@ export async function patchUpload(
 /**
  * Reads the request body into the stager, within `TUS_CHUNK_MAX_BYTES` and the upload's length and
  * at the pipeline's minimum pace, and keeps what came short of a part as the tail, also when the
- * body was cut off or refused. Returns why the body was refused, if it was.
+ * body was cut off or refused. With a checksum the body is kept whole or not at all: it must
+ * arrive entire and match. Returns why the body was refused, if it was.
  */
 async function stageBody(
   c: Context<AppEnv>,
   upload: StagedUpload,
   stager: PatchStager,
+  checksum: BodyChecksum | undefined,
 ): Promise<ApiError | undefined> {
   const max = c.get("config").tusChunkMaxBytes;
   const declared = declaredLength(c);
@@ -166,6 +173,7 @@ async function stageBody(
         if (received > max) throw chunkTooLarge(max);
         if (stager.offset + chunk.byteLength > upload.length)
           throw new ApiError(413, "PAYLOAD_TOO_LARGE", "the PATCH goes past the upload's Upload-Length");
+        await checksum?.update(chunk);
         await stager.push(chunk);
       }
     } catch (error) {
@@ -176,6 +184,9 @@ async function stageBody(
           : new ApiError(400, "UPLOAD_INTERRUPTED", "the body was cut off; HEAD the upload and resume it");
     }
   }
+  if (checksum && !failure && !(await checksum.matches())) failure = checksumMismatch();
+  // A body with a checksum is kept whole or not at all: nothing of it was recorded yet.
+  if (checksum && failure) return failure;
   if (stager.offset < upload.length || failure) {
     // Kept or not, what the vault recorded stands: HEAD gives where to resume.
     await stager.saveTail().catch((error: unknown) => {

@@ -13,6 +13,7 @@ import type { AppEnv } from "../env.ts";
 import { ApiError } from "../errors.ts";
 import { failureToError } from "../lib/digime.ts";
 import { vaultFor } from "../lib/session.ts";
+import { TUS_CHECKSUM_ALGORITHMS } from "../lib/tus/checksum.ts";
 import {
   requireTusResumable,
   TUS_EXTENSIONS,
@@ -41,7 +42,7 @@ export const MAX_OPEN_UPLOADS = 16;
 
 /**
  * tus discovery (`OPTIONS /api/uploads`, `OPTIONS /api/uploads/{id}`): the CORS answer (a
- * preflight) with `Tus-Version`, `Tus-Extension` and `Tus-Max-Size`. Goes before the CORS
+ * preflight) with `Tus-Version`, `Tus-Extension`, `Tus-Max-Size` and `Tus-Checksum-Algorithm`. Goes before the CORS
  * middleware, which responds to every `OPTIONS` itself.
  */
 export function tusDiscovery() {
@@ -52,6 +53,7 @@ export function tusDiscovery() {
     h.set("Tus-Resumable", TUS_VERSION);
     h.set("Tus-Version", TUS_VERSION);
     h.set("Tus-Extension", TUS_EXTENSIONS);
+    h.set("Tus-Checksum-Algorithm", TUS_CHECKSUM_ALGORITHMS);
     try {
       h.set("Tus-Max-Size", String(getConfig(c.env).tusMaxUploadBytes));
     } catch {

@@ -33,7 +33,7 @@ describe("tus discovery and headers", () => {
     const h = response.headers;
     expect(h.get("Tus-Version")).toBe("1.0.0");
     expect(h.get("Tus-Resumable")).toBe("1.0.0");
-    expect(h.get("Tus-Extension")).toBe("creation,creation-with-upload,termination,expiration");
+    expect(h.get("Tus-Extension")).toBe("creation,creation-with-upload,termination,expiration,checksum");
     expect(h.get("Tus-Max-Size")).toBe(String(5 * 1024 * 1024 * 1024));
     expect(h.get("Access-Control-Allow-Origin")).toBe(APP_ORIGIN);
     expect(h.get("Access-Control-Allow-Methods")).toContain("PATCH");

@@ -9,12 +9,18 @@ import { ApiError } from "../../errors.ts";
 /** The one protocol version served. */
 export const TUS_VERSION = "1.0.0";
 /** The extensions served (`Tus-Extension`). */
-export const TUS_EXTENSIONS = "creation,creation-with-upload,termination,expiration";
+export const TUS_EXTENSIONS = "creation,creation-with-upload,termination,expiration,checksum";
 /** The media type of a PATCH body. */
 export const OFFSET_OCTET_STREAM = "application/offset+octet-stream";
 
 /** Request headers of tus, for CORS (`Access-Control-Allow-Headers`). */
-export const TUS_REQUEST_HEADERS = ["Tus-Resumable", "Upload-Length", "Upload-Offset", "Upload-Metadata"];
+export const TUS_REQUEST_HEADERS = [
+  "Tus-Resumable",
+  "Upload-Length",
+  "Upload-Offset",
+  "Upload-Metadata",
+  "Upload-Checksum",
+];
 /**
  * Response header of `HEAD` beside tus's: where the upload is (`receiving`, `complete`, `delivering`,
  * `delivered`, `failed`), since tus's `Upload-Offset` alone cannot say whether it was delivered.
@@ -28,6 +34,7 @@ export const TUS_ANSWER_HEADERS = [
   "Tus-Version",
   "Tus-Extension",
   "Tus-Max-Size",
+  "Tus-Checksum-Algorithm",
   "Upload-Offset",
   "Upload-Length",
   "Upload-Expires",

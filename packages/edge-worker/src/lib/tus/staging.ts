@@ -65,6 +65,7 @@ export class PatchStager {
   #parts: StagedPart[];
   readonly #buffer = new Uint8Array(STAGING_PART_BYTES);
   #fill = 0;
+  readonly #deferRecords: boolean;
   /** Bytes of the upload staged or buffered so far (the upload's offset when this PATCH ends). */
   offset: number;
 
@@ -73,8 +74,17 @@ export class PatchStager {
    * @param upload - The upload as its lock gave it.
    * @param key - The staging key (plain, import); absent for sealed uploads.
    * @param ledger - Records progress in the vault.
+   * @param options - `deferRecords`: record the parts only at the PATCH's end (`saveTail`,
+   *   `complete`), so that a body found bad at its end (a checksum) leaves nothing recorded.
    */
-  constructor(bucket: R2Bucket, upload: StagedUpload, key: CryptoKey | undefined, ledger: StagingLedger) {
+  constructor(
+    bucket: R2Bucket,
+    upload: StagedUpload,
+    key: CryptoKey | undefined,
+    ledger: StagingLedger,
+    options: { deferRecords?: boolean } = {},
+  ) {
+    this.#deferRecords = options.deferRecords ?? false;
     this.#bucket = bucket;
     this.#upload = upload;
     this.#key = key;
@@ -118,7 +128,7 @@ export class PatchStager {
       if (this.#fill === STAGING_PART_BYTES && this.offset < this.#upload.length) {
         this.#parts.push(await this.#stagePart(this.#parts.length + 1));
         this.#fill = 0;
-        await this.#record(0);
+        if (!this.#deferRecords) await this.#record(0);
       }
     }
   }
