@@ -95,7 +95,8 @@ export async function pushData(context: ClientContext, options: PushDataOptions)
     throw validationError(what, [{ path: ["type"], message: 'must be "library" or "provider"' }]);
   }
   const checked = parseInput(pushLibraryOptionsSchema(), options, what) as PushLibraryOptions;
-  const source = normalizeFileData((options as PushLibraryOptions).data.fileData, ["data", "fileData"]);
+  const fileData = (options as PushLibraryOptions).data.fileData;
+  const source = normalizeFileData(fileData, ["data", "fileData"]);
   const key = await contractKey(checked.contractDetails);
   // The caller's descriptor object, not the parsed copy: every member it has is kept, in its order.
   const fileDescriptor = await signJson(
@@ -103,7 +104,7 @@ export async function pushData(context: ClientContext, options: PushDataOptions)
     key,
   );
   const stream = streamsUploads(config.streamUploads);
-  const bodies = rawBody(source, stream, safeProgress(checked.onProgress));
+  const bodies = rawBody(source, stream, safeProgress(checked.onProgress), fileData);
   const { userAccessToken } = await sendAuthorized(context, checked, {
     what: "pushData",
     method: "POST",

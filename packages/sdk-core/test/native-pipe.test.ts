@@ -5,8 +5,10 @@
  * stand-in with its rules (no byte more than declared, none fewer at the close) is installed.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { normalizeFileData } from "../src/internal/file-data.ts";
 import { multipartBody } from "../src/internal/multipart.ts";
-import { isPipedNatively, pipeNatively } from "../src/internal/native-pipe.ts";
+import { isPipedNatively, nativeLength, pipeNatively } from "../src/internal/native-pipe.ts";
+import { rawBody } from "../src/request/raw-body.ts";
 import { parseMultipart } from "./support/fake-digime.ts";
 
 class FixedLengthStand extends TransformStream<Uint8Array, Uint8Array> {
@@ -162,5 +164,59 @@ describe("pipeNatively", () => {
       Buffer.from(await new Response(noFixed.body).arrayBuffer()),
     );
     expect(Buffer.compare(part.data, Buffer.from(file))).toBe(0);
+  });
+});
+
+describe("pipeNatively with a length (pushData's raw body)", () => {
+  const attempt = { attempt: 1, touch: () => {} };
+  const rawOf = (stream: ReadableStream<Uint8Array>, onProgress?: (s: number, t?: number) => void) =>
+    rawBody(normalizeFileData(stream, ["data", "fileData"]), true, onProgress, stream);
+
+  it("carries its length; a mark without one has none", () => {
+    expect(nativeLength(pipeNatively(chunked(file, 1000), file.length))).toBe(file.length);
+    expect(nativeLength(pipeNatively(chunked(file, 1000)))).toBeUndefined();
+    expect(nativeLength(chunked(file, 1000))).toBeUndefined();
+  });
+
+  it("is the whole body of exactly its length, piped; progress once, when sent", async () => {
+    const progress: [number, number | undefined][] = [];
+    const raw = rawOf(pipeNatively(chunked(file, 65_536), file.length), (sent, total) =>
+      progress.push([sent, total]),
+    );
+    const body = await raw.next(attempt);
+    expect(body.silentBytes).toBe(file.length);
+    expect(body.headers["Content-Length"]).toBe(String(file.length));
+    const bytes = Buffer.from(await new Response(body.body).arrayBuffer());
+    expect(Buffer.compare(bytes, Buffer.from(file))).toBe(0);
+    expect(progress).toEqual([]);
+    raw.sent();
+    expect(progress).toEqual([[file.length, file.length]]);
+    expect(raw.canResend()).toBe(false);
+  });
+
+  it("a stream shorter than its length never makes a whole body", async () => {
+    const body = await rawOf(pipeNatively(chunked(file.subarray(0, 1000), 500), 2000)).next(attempt);
+    const error = await new Response(body.body).arrayBuffer().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((error as TypeError).message).toBe("too few bytes");
+  });
+
+  it("a stream marked without a length is counted chunk by chunk", async () => {
+    const unsized = await rawOf(pipeNatively(chunked(file, 65_536))).next(attempt);
+    expect(unsized.silentBytes).toBeUndefined();
+    expect(
+      Buffer.compare(Buffer.from(await new Response(unsized.body).arrayBuffer()), Buffer.from(file)),
+    ).toBe(0);
+  });
+
+  it("without FixedLengthStream it is the body as it is, with its Content-Length", async () => {
+    delete globals.FixedLengthStream;
+    const stream = pipeNatively(chunked(file, 65_536), file.length);
+    const body = await rawOf(stream).next(attempt);
+    expect(body.body).toBe(stream);
+    expect(body.silentBytes).toBe(file.length);
+    expect(body.headers["Content-Length"]).toBe(String(file.length));
   });
 });

@@ -7,26 +7,33 @@
  */
 import type { CountedStream } from "./counted-stream.ts";
 
-const MARK = Symbol.for("@digime-edge/sdk-core.pipe-natively");
+const MARK = Symbol.for("digime-edge.native");
 
 type FixedLengthStreamConstructor = new (length: number) => TransformStream<Uint8Array, Uint8Array>;
 
 /**
  * Marks `stream` as one the runtime may pipe straight into a request body (workerd: an incoming
  * request's `body`). A marked stream with a known size is sent without a JavaScript pull per chunk
- * where the runtime has `FixedLengthStream`; elsewhere it is read as any other stream.
+ * where the runtime has `FixedLengthStream`; elsewhere `write` and `sendSealed` read it as any other
+ * stream, and `pushData` hands it to `fetch` as it is, with its `Content-Length`.
  *
  * @param stream - A stream of the runtime's own, not yet read.
+ * @param length - Its exact length in bytes, for a call that takes no size of its own (`pushData`).
  * @returns The same stream.
  */
-export function pipeNatively<T extends ReadableStream<Uint8Array>>(stream: T): T {
-  Object.defineProperty(stream, MARK, { value: true });
+export function pipeNatively<T extends ReadableStream<Uint8Array>>(stream: T, length?: number): T {
+  Object.defineProperty(stream, MARK, { value: length });
   return stream;
 }
 
 /** Whether `file` was marked by {@link pipeNatively}. */
 export function isPipedNatively(file: unknown): file is ReadableStream<Uint8Array> {
-  return file instanceof ReadableStream && (file as { [MARK]?: boolean })[MARK] === true;
+  return file instanceof ReadableStream && MARK in file;
+}
+
+/** The length `file` was marked with by {@link pipeNatively}, if any. */
+export function nativeLength(file: unknown): number | undefined {
+  return (file as { [MARK]?: number } | undefined)?.[MARK];
 }
 
 /**

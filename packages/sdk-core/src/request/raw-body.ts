@@ -7,6 +7,7 @@
 import { collectBlob, fileChunks, withKnownLength } from "../internal/chunks.ts";
 import { countedStream } from "../internal/counted-stream.ts";
 import type { FileSource } from "../internal/file-data.ts";
+import { nativeLength } from "../internal/native-pipe.ts";
 import type { ProgressCallback } from "../types.ts";
 import type { AttemptContext, PreparedRequest } from "./send.ts";
 
@@ -26,8 +27,19 @@ export interface RawBody {
   sent: () => void;
 }
 
-/** The bodies of `source`, streamed (`stream`) or as bytes or a `Blob`. */
-export function rawBody(source: FileSource, stream: boolean, onProgress?: ProgressCallback): RawBody {
+/**
+ * The bodies of `source`, streamed (`stream`) or as bytes or a `Blob`.
+ *
+ * @param file - The caller's `fileData` itself: a stream marked by `pipeNatively` with its length
+ *   is sent as it is with that `Content-Length` (workerd pipes it into a `FixedLengthStream`: no
+ *   JavaScript per chunk); progress is then told once, by `sent`.
+ */
+export function rawBody(
+  source: FileSource,
+  stream: boolean,
+  onProgress?: ProgressCallback,
+  file?: unknown,
+): RawBody {
   let gathered: Blob | undefined;
   let spent = false;
   let silent: number | undefined;
@@ -36,7 +48,7 @@ export function rawBody(source: FileSource, stream: boolean, onProgress?: Progre
     sent: () => {
       if (silent !== undefined) onProgress?.(silent, silent);
     },
-    async next({ touch }) {
+    async next({ touch }): Promise<RawBodyRequest> {
       if (!stream) {
         if (source.kind !== "bytes") gathered ??= await collectBlob(source.chunks(), touch);
         const body = gathered ?? (source as { bytes: Uint8Array<ArrayBuffer> }).bytes;
@@ -44,16 +56,21 @@ export function rawBody(source: FileSource, stream: boolean, onProgress?: Progre
         return { body, silentBytes: silent, headers: {} };
       }
       if (!source.replayable) spent = true;
-      const { size } = source;
-      const counted = countedStream(source.kind === "bytes" ? fileChunks(source.bytes) : source.chunks(), {
-        touch,
-        onProgress,
-        length: size,
-      });
+      // A marked stream of known length goes as it is, piped by the runtime: no pull per chunk here.
+      const native = nativeLength(file);
+      const size = native ?? source.size;
+      const counted = native
+        ? { body: file as ReadableStream<Uint8Array> }
+        : countedStream(source.kind === "bytes" ? fileChunks(source.bytes) : source.chunks(), {
+            touch,
+            onProgress,
+            length: size,
+          });
       return {
         ...counted,
         body: withKnownLength(counted.body, size),
         streamed: true,
+        silentBytes: (silent = native),
         headers: (size === undefined ? {} : { "Content-Length": String(size) }) as Record<string, string>,
       };
     },
