@@ -22,19 +22,20 @@ type AtLeastReader = ReadableStreamBYOBReader & {
 /** Options of {@link readBodyChunks}. */
 export interface BodyChunksOptions {
   /**
-   * Longest wait for one chunk (or the rest of the body), in ms; no limit when absent. A body
-   * slower than that (stalled, or trickled in a few bytes at a time) is cancelled and its reading
-   * fails with `onTimeout()`: nothing else bounds how long a client may take to send a body.
+   * Longest wait for each {@link READ_CHUNK_BYTES} of the body (or its rest), in ms; no limit when
+   * absent. A body slower than that (stalled, or trickled in a few bytes at a time) is cancelled and
+   * its reading fails with `onTimeout()`: nothing else bounds how long a client may take to send a
+   * body. Only time spent waiting for the client counts, not time the consumer took between reads.
    */
   chunkTimeoutMs?: number | undefined;
   /** The error a chunk that took too long fails with. */
   onTimeout?: () => Error;
   /**
    * Slowest average rate of the body after `graceMs`, in bytes per second; no minimum when
-   * absent. Counted over the time spent waiting for the body, one chunk in flight allowed (a read
-   * shows its bytes only once it has them all): a body slower than that is cancelled and its
-   * reading fails with `onTooSlow()`. This bounds how long an upload may last, which the
-   * per-chunk limit alone does not: a body may drip one chunk per `chunkTimeoutMs` forever.
+   * absent. Counted over the time spent waiting for the body, one {@link READ_CHUNK_BYTES} in
+   * flight allowed (a read shows its bytes only once it has them): a body slower than that is
+   * cancelled and its reading fails with `onTooSlow()`. This bounds how long an upload may last,
+   * which the per-chunk limit alone does not: a body may drip one chunk per `chunkTimeoutMs` forever.
    */
   minBytesPerSecond?: number | undefined;
   /** How long the body may come at any rate before `minBytesPerSecond` applies, in ms (default 0). */
@@ -42,9 +43,8 @@ export interface BodyChunksOptions {
   /** The error a body below `minBytesPerSecond` fails with. */
   onTooSlow?: () => Error;
   /**
-   * One time limit for the whole body instead of the limits above, which take a timer per read
-   * (see {@link bodyDeadline}): a body not read whole by then is cancelled and its reading fails
-   * with `deadline.late()`.
+   * A time limit for the whole body on top of the limits above (see {@link bodyDeadline}): a body
+   * not read whole by then is cancelled and its reading fails with `deadline.late()`.
    */
   deadline?: BodyDeadline | undefined;
 }
@@ -58,10 +58,10 @@ export interface BodyDeadline {
 }
 
 /**
- * The one deadline of a body of `declared` bytes under the per-chunk and average-rate limits of
+ * The deadline of a whole body of `declared` bytes under the per-chunk and average-rate limits of
  * `options`: the earlier of the times each allows a body of that size, with the error of that
- * limit. A body that keeps to both limits is always in by then; it is checked once, at the end,
- * rather than at every read (the rate per 256 KiB is then an average over the whole body).
+ * limit. A body that keeps to both limits is always in by then; the limits themselves still hold
+ * as it comes (a stall is found after `chunkTimeoutMs`, not at the deadline).
  *
  * @param declared - The body's `Content-Length`.
  * @param options - The body's limits (`chunkTimeoutMs` is per {@link READ_CHUNK_BYTES}).
@@ -83,7 +83,7 @@ export function bodyDeadline(declared: number, options: BodyChunksOptions): Body
 
 /** A body read in large chunks: the chunks, and how to stop reading. */
 export interface BodyChunks {
-  /** The body's chunks: up to `size` bytes each, all but the last exactly `size` where the runtime can. */
+  /** The body's chunks: up to `size` bytes each (at least {@link READ_CHUNK_BYTES} but the last, where the runtime can). */
   chunks: AsyncGenerator<Uint8Array>;
   /** Stops reading and releases the body. */
   cancel(reason?: unknown): Promise<void>;
@@ -93,9 +93,16 @@ export interface BodyChunks {
  * Reads `body` in chunks of up to `size` bytes: with a BYOB reader (`readAtLeast` in workerd) when
  * the stream is a byte stream, as it comes otherwise. Every chunk is a fresh buffer, safe to keep.
  *
+ * The limits of `options` are kept by one timer for the whole body, not one per read: a read only
+ * notes when it began and what it brought; when the timer is due it works out, from those, whether
+ * a limit is spent (then the body is cancelled and the pending read fails with that limit's error)
+ * or when the next one could be, and sets itself for then. With a per-chunk limit a read returns
+ * once it has {@link READ_CHUNK_BYTES} (up to `size` if more has come), so that a body stalled after
+ * any 256 KiB is seen as such after `chunkTimeoutMs`.
+ *
  * @param body - A request body.
  * @param size - The chunk size (default {@link READ_CHUNK_BYTES}).
- * @param options - A time limit per chunk (see {@link BodyChunksOptions}).
+ * @param options - The body's time limits (see {@link BodyChunksOptions}).
  */
 export function readBodyChunks(
   body: ReadableStream<Uint8Array>,
@@ -111,110 +118,116 @@ export function readBodyChunks(
   }
   const reader = (byob ?? plain) as ReadableStreamBYOBReader | ReadableStreamDefaultReader<Uint8Array>;
 
-  const read = (): Promise<ReadableStreamReadResult<Uint8Array>> => {
-    if (!byob) return (plain as ReadableStreamDefaultReader<Uint8Array>).read();
-    const view = new Uint8Array(size);
-    return byob.readAtLeast ? byob.readAtLeast(size, view) : byob.read(view);
-  };
   const {
     chunkTimeoutMs,
     onTimeout = () => new Error("the body took too long"),
     minBytesPerSecond,
     graceMs = 0,
     onTooSlow = () => new Error("the body came too slowly"),
+    deadline,
   } = options;
+  // The bytes each per-chunk window (and the chunk in flight of the average) counts.
+  const window = Math.min(size, READ_CHUNK_BYTES);
+  const atLeast = chunkTimeoutMs === undefined ? size : window;
+  const read = (): Promise<ReadableStreamReadResult<Uint8Array>> => {
+    if (!byob) return (plain as ReadableStreamDefaultReader<Uint8Array>).read();
+    const view = new Uint8Array(size);
+    return byob.readAtLeast ? byob.readAtLeast(atLeast, view) : byob.read(view);
+  };
 
-  const { deadline } = options;
+  // What the timer works from: when the read in flight began (undefined between reads), the time
+  // waited for the client in the current window and in all, and the bytes of each.
+  let readSince: number | undefined;
+  let started: number | undefined;
+  let waited = 0;
+  let windowBytes = 0;
+  let waitedTotal = 0;
+  let total = 0;
   let late: Error | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const startDeadline = () => {
-    if (!deadline || timer !== undefined || !Number.isFinite(deadline.ms)) return;
-    timer = setTimeout(() => {
-      late = deadline.late();
-      reader.cancel(late).catch(() => {});
-    }, deadline.ms);
-  };
+  let timerAt = Number.POSITIVE_INFINITY;
 
-  const stopDeadline = () => {
+  /** The soonest a limit may be spent from `now`, in ms, and its error. */
+  const nextLimit = (now: number): [number, () => Error] => {
+    const inFlight = readSince === undefined ? 0 : now - readSince;
+    const chunkLeft =
+      chunkTimeoutMs === undefined ? Number.POSITIVE_INFINITY : chunkTimeoutMs - waited - inFlight;
+    // By when the read in flight must end for the average, the chunk it waits for included, to hold.
+    const rateLeft =
+      minBytesPerSecond === undefined
+        ? Number.POSITIVE_INFINITY
+        : Math.max(graceMs, ((total + window) / minBytesPerSecond) * 1000) - waitedTotal - inFlight;
+    // Waiting limits run only while a read waits; the deadline runs from the first read on.
+    const waiting: [number, () => Error] =
+      readSince === undefined
+        ? [Number.POSITIVE_INFINITY, onTimeout]
+        : chunkLeft <= rateLeft
+          ? [chunkLeft, onTimeout]
+          : [rateLeft, onTooSlow];
+    const deadlineLeft =
+      deadline && started !== undefined ? started + deadline.ms - now : Number.POSITIVE_INFINITY;
+    return deadline && deadlineLeft < waiting[0] ? [deadlineLeft, deadline.late] : waiting;
+  };
+  const arm = (now: number, ms: number) => {
     if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+    timerAt = now + ms;
+    if (Number.isFinite(ms)) timer = setTimeout(check, Math.max(0, ms));
   };
+  function check() {
+    timer = undefined;
+    const now = Date.now();
+    const [left, error] = nextLimit(now);
+    if (left > 0) return arm(now, left);
+    late = error();
+    reader.cancel(late).catch(() => {});
+  }
+  const stop = () => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+  };
+  const limited = chunkTimeoutMs !== undefined || minBytesPerSecond !== undefined || deadline !== undefined;
 
-  async function* withinDeadline(): AsyncGenerator<Uint8Array> {
-    startDeadline();
+  async function* chunks(): AsyncGenerator<Uint8Array> {
     try {
       for (;;) {
+        const start = Date.now();
+        if (limited) {
+          started ??= start;
+          readSince = start;
+          // Set the timer only when this read brings a limit closer than it is set for (the first
+          // read, the first after a pause): a read at the usual pace changes nothing.
+          const [left] = nextLimit(start);
+          if (start + left < timerAt || timer === undefined) arm(start, left);
+        }
         const result = await read().catch((error: unknown) => {
           throw late ?? error;
         });
-        // A cancelled read ends as if the body had: the deadline's error tells it apart.
+        // A cancelled read ends as if the body had: the limit's error tells it apart.
         if (late) throw late;
-        if (result.value && result.value.byteLength > 0) yield result.value;
+        const took = Date.now() - start;
+        readSince = undefined;
+        waited += took;
+        waitedTotal += took;
+        const bytes = result.value?.byteLength ?? 0;
+        windowBytes += bytes;
+        total += bytes;
+        if (windowBytes >= window) {
+          waited = 0;
+          windowBytes = 0;
+        }
+        if (result.value && bytes > 0) yield result.value;
         if (result.done) return;
       }
     } finally {
-      stopDeadline();
+      stop();
     }
   }
 
-  async function* chunks(): AsyncGenerator<Uint8Array> {
-    if (deadline) return yield* withinDeadline();
-    // The time limit holds per `size` bytes, however the runtime hands them over: one read with
-    // `readAtLeast`, many small ones otherwise (so a body trickled in byte by byte cannot dodge it).
-    // Only time spent waiting for the client counts, not time the consumer took between reads.
-    let waited = 0;
-    let windowBytes = 0;
-    // For the average rate: all the time waited and all the bytes read.
-    let waitedTotal = 0;
-    let total = 0;
-    for (;;) {
-      const chunkLeft = chunkTimeoutMs === undefined ? Number.POSITIVE_INFINITY : chunkTimeoutMs - waited;
-      // By when this read must end for the average, the chunk it waits for included, to hold.
-      const rateLeft =
-        minBytesPerSecond === undefined
-          ? Number.POSITIVE_INFINITY
-          : Math.max(graceMs, ((total + size) / minBytesPerSecond) * 1000) - waitedTotal;
-      const start = Date.now();
-      const result =
-        chunkLeft === Number.POSITIVE_INFINITY && rateLeft === Number.POSITIVE_INFINITY
-          ? await read()
-          : await withinTime(
-              read(),
-              Math.min(chunkLeft, rateLeft),
-              chunkLeft <= rateLeft ? onTimeout : onTooSlow,
-            );
-      const took = Date.now() - start;
-      waited += took;
-      waitedTotal += took;
-      const bytes = result.value?.byteLength ?? 0;
-      windowBytes += bytes;
-      total += bytes;
-      if (windowBytes >= size) {
-        waited = 0;
-        windowBytes = 0;
-      }
-      if (result.value && bytes > 0) yield result.value;
-      if (result.done) return;
-    }
-  }
-
-  async function withinTime<T>(pending: Promise<T>, ms: number, late: () => Error): Promise<T> {
-    let timer: ReturnType<typeof setTimeout> | null = null;
-    const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(late()), Math.max(0, ms));
-    });
-    try {
-      return await Promise.race([pending, expired]);
-    } catch (error) {
-      await reader.cancel(error).catch(() => {});
-      throw error;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
   return {
     chunks: chunks(),
     cancel: (reason) => {
-      stopDeadline();
+      stop();
       return reader.cancel(reason).catch(() => {});
     },
   };
@@ -225,7 +238,7 @@ export function readBodyChunks(
  *
  * @param body - A request body.
  * @param size - The chunk size (default {@link READ_CHUNK_BYTES}).
- * @param options - A time limit per chunk (see {@link BodyChunksOptions}).
+ * @param options - The body's time limits (see {@link BodyChunksOptions}).
  */
 export function inLargeChunks(
   body: ReadableStream<Uint8Array>,

@@ -67,14 +67,15 @@ export const files = new Hono<AppEnv>().post(
       // A body longer than its Content-Length is refused (HTTP framing should make it impossible, but
       // a small declared length decides that the body is read whole, so it must hold).
       const declared = declaredLength(c);
-      // A body of a declared length is read in fewer, larger chunks within one deadline; an
-      // unsized one with a time limit per chunk and a minimum average rate (see body-chunks.ts).
+      // Every body is held to a time limit per 256 KiB and a minimum average rate; one of a declared
+      // length is read in larger chunks, and within one deadline too (see body-chunks.ts).
       const timing = bodyTiming(c);
       const source =
         declared === undefined
           ? inLargeChunks(body, undefined, timing)
           : // One read past the declared end finds a longer body; a small one is one read.
             inLargeChunks(body, Math.min(DECLARED_READ_BYTES, declared + 1), {
+              ...timing,
               deadline: bodyDeadline(declared, timing),
             });
       const reader = new MultipartReader(source, boundary, {

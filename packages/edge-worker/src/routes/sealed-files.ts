@@ -53,9 +53,10 @@ function checkBodyLength(bytes: number): void {
  * A body of at most 1 MiB (declared, or found so by reading ahead when unsized) is checked whole and
  * sent as bytes, which sdk-core can send again after a token refresh. A larger declared one is
  * read in chunks of a MiB and piped on by workerd (sdk-core's `pipeNatively`): its length is held
- * to its `Content-Length` (checked for size and whole blocks before reading) and the whole body to
- * one deadline (`bodyDeadline`). A larger unsized one streams, its length counted on the way. A body found bad mid-way
- * (too large, not whole blocks, longer or shorter than declared, too slow) aborts the digi.me
+ * to its `Content-Length` (checked for size and whole blocks before reading), and its pace to the
+ * limits per 256 KiB and on average and to one deadline for the whole (`bodyDeadline`). A larger
+ * unsized one streams, its length counted on the way. A body found bad mid-way (too large, not
+ * whole blocks, longer or shorter than declared, stalled or too slow) aborts the digi.me
  * request before its end, so nothing is delivered; a token refresh after the body was sent ends in
  * 503 `TOKEN_REFRESHED_RETRY`, upon which the client seals and sends once more.
  */
@@ -108,9 +109,11 @@ export const sealedFiles = new Hono<AppEnv>().post(
     // The upload slot is given back at every end: delivered, refused, failed, aborted or timed out.
     try {
       if (declared !== undefined && declared > REPLAYABLE_BYTES) {
-        // Sized and large: read in few chunks within one deadline, and piped on by workerd.
+        // Sized and large: read in few chunks, under the limits and one deadline, piped on by workerd.
+        const timing = bodyTiming(c);
         const reader = readBodyChunks(body, DECLARED_READ_BYTES, {
-          deadline: bodyDeadline(declared, bodyTiming(c)),
+          ...timing,
+          deadline: bodyDeadline(declared, timing),
         });
         const run = new UploadRun({ cancel: reader.cancel });
         // Exactly the declared bytes (their size and whole blocks were checked): the chunk that

@@ -708,6 +708,60 @@ describe("bodies", () => {
     expect(stats.requests.postbox).toBeGreaterThanOrEqual(1);
   });
 
+  it("a body with a Content-Length that stalls after its first MiB ends in 408 BODY_TIMEOUT after BODY_TIMEOUT_SECONDS, not at its whole-body deadline, plain and sealed, nothing stored", async () => {
+    const browser = await signedInBrowser();
+    const postboxId = await postboxOf(browser.userId as string);
+    const file = bytesOf(2 * 1024 * 1024, 11);
+    const sealed = await sealFor(browser, file);
+    const body = sealed.body as Uint8Array<ArrayBuffer>;
+    const form = formBytes(file);
+    // The whole-body deadline of 2 MiB here is the rate's (2 MiB at 512 KiB/s: 4 s, before 8 x 1 s
+    // for the chunks), and would end a stalled body as UPLOAD_TOO_SLOW; stalled after its first
+    // MiB, the body is BODY_TIMEOUT a second after its last 256 KiB (by 2.5 s, the rate would say so).
+    const env = {
+      BODY_TIMEOUT_SECONDS: "1",
+      UPLOAD_GRACE_SECONDS: "1",
+      MIN_UPLOAD_BYTES_PER_SECOND: String(512 * 1024),
+    };
+    await emulator.resetStats();
+    const cases: [string, (drip: Drip) => Promise<Response>, number][] = [
+      [
+        "plain",
+        (drip) =>
+          postFiles(browser, {
+            headers: {
+              "Content-Type": "multipart/form-data; boundary=lie",
+              "Content-Length": String(form.length),
+            },
+            body: dripped(form, 64, 1, 1024 * 1024, drip),
+            // @ts-expect-error duplex is needed for a stream body and missing from the types
+            duplex: "half",
+            env,
+          }),
+        form.length,
+      ],
+      [
+        "sealed",
+        (drip) =>
+          uploadSealedParts(
+            browser,
+            { ...sealed, body: dripped(body, 64, 1, 1024 * 1024, drip) },
+            { overrides: { "Content-Length": String(body.length) }, env },
+          ),
+        body.length,
+      ],
+    ];
+    for (const [what, send, total] of cases) {
+      const drip: Drip = { pieces: 0, bytes: 0 };
+      const error = await errorOf(await send(drip));
+      expect(error, what).toMatchObject({ status: 408, code: "BODY_TIMEOUT" });
+      expect(drip.bytes, what).toBeGreaterThanOrEqual(1024 * 1024);
+      expect(drip.bytes, what).toBeLessThan(total);
+    }
+    expect(await emulator.files(postboxId)).toEqual([]);
+    expect((await emulator.stats()).writes).toBe(0);
+  });
+
   it("a flood of slow-drip uploads: four run at once and are ended as too slow, the rest are refused before digi.me is asked, nothing is stored", async () => {
     const { browser, postboxId } = await signedInUser();
     const sealed = await sealFor(browser, bytesOf(2 * 1024 * 1024, 8));

@@ -71,9 +71,9 @@ describe("readBodyChunks", () => {
     const pending = reading().finally(() => {
       ended = Date.now();
     });
-    // Timer by timer; bounded: a body that neither fails nor ends stops the test after a minute.
-    while (ended === undefined && Date.now() - started < 60_000) await vi.advanceTimersToNextTimerAsync();
-    expect(ended, "the reading ended within a minute of fake time").toBeDefined();
+    // Timer by timer; bounded: a body that neither fails nor ends stops the test after 10 minutes.
+    while (ended === undefined && Date.now() - started < 600_000) await vi.advanceTimersToNextTimerAsync();
+    expect(ended, "the reading ended within 10 minutes of fake time").toBeDefined();
     return { result: await pending, ms: (ended ?? 0) - started };
   }
   /** `pieces` bytes of `piece` each, one every `everyMs`; then the end (or a stall forever). */
@@ -128,9 +128,10 @@ describe("readBodyChunks", () => {
     expect(await read(stalled.stream, 1000)).toEqual({ result: { error: "too slow", bytes: 20 }, ms: 300 });
     expect(stalled.cancelled()).toBe(true);
     // Trickled: a byte every 20 ms never leaves a read waiting long, but 1000 bytes would take 20 s:
-    // fails at 300 ms, 15 bytes in.
+    // fails at 300 ms, 14 bytes in (the 15th, due at the same instant, is late: a limit is spent at
+    // its instant, as the deadline below).
     expect(await read(dripped(1, 10_000, 20).stream, 1000)).toEqual({
-      result: { error: "too slow", bytes: 15 },
+      result: { error: "too slow", bytes: 14 },
       ms: 300,
     });
     // Slow but keeping pace (each 1000 bytes within the limit): read to the end, 12 pieces 40 ms apart.
@@ -148,11 +149,12 @@ describe("readBodyChunks", () => {
         graceMs: 200,
         onTooSlow: () => new Error("too slow on average"),
       });
-    // Asked for 20,000 bytes/s: at the end of the 200 ms grace, 1000 bytes in and the next chunk
-    // due by 100 ms: too slow, then and there.
+    // Asked for 20,000 bytes/s: at the end of the 200 ms grace, 900 bytes in (the 10th piece, due
+    // at that very instant, is late) where the rate asked for them and the next 1000 by 95 ms: too
+    // slow, then and there.
     const slow = steady(100);
     expect(await read(slow.stream, 20_000)).toEqual({
-      result: { error: "too slow on average", bytes: 1000 },
+      result: { error: "too slow on average", bytes: 900 },
       ms: 200,
     });
     expect(slow.cancelled()).toBe(true);
@@ -182,6 +184,120 @@ describe("readBodyChunks", () => {
       result: { error: "not in by the deadline", bytes: 240 },
       ms: 500,
     });
+  });
+});
+
+describe("readBodyChunks of a declared body: 1 MiB reads within a deadline, and the per-chunk and rate limits", () => {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const KiB = 1024;
+  const MiB = 1024 * KiB;
+  // The Worker's defaults: 30 s per 256 KiB, 16 KiB/s on average after 30 s.
+  const timing = {
+    chunkTimeoutMs: 30_000,
+    onTimeout: () => new Error("BODY_TIMEOUT"),
+    minBytesPerSecond: 16 * KiB,
+    graceMs: 30_000,
+    onTooSlow: () => new Error("UPLOAD_TOO_SLOW"),
+  };
+  const declared = 4 * MiB;
+  // What the routes pass for a body with a Content-Length (the deadline: 256 s, the rate's).
+  const options = { ...timing, deadline: bodyDeadline(declared, timing) };
+  /** A byte stream of `declared` bytes, one piece of 256 KiB every `everyMs`, stalling after `stallAfter` pieces. */
+  function body(everyMs: number, stallAfter = Number.POSITIVE_INFINITY) {
+    let sent = 0;
+    let cancelled = false;
+    const stream: ReadableStream<Uint8Array> = new ReadableStream({
+      type: "bytes",
+      async pull(c) {
+        if (sent === stallAfter) return new Promise<void>(() => {});
+        if (sent * 256 * KiB === declared) return c.close();
+        await sleep(everyMs);
+        sent++;
+        c.enqueue(new Uint8Array(256 * KiB).fill(sent));
+      },
+      cancel: () => {
+        cancelled = true;
+      },
+    });
+    return { stream, cancelled: () => cancelled };
+  }
+  /** Reads `stream` in 1 MiB chunks (as the routes do) on the fake clock; the fake time its end took. */
+  async function readDeclared(stream: ReadableStream<Uint8Array>) {
+    const started = Date.now();
+    let ended: number | undefined;
+    const reading = (async () => {
+      const sizes: number[] = [];
+      try {
+        for await (const chunk of readBodyChunks(stream, MiB, options).chunks) sizes.push(chunk.byteLength);
+        return { bytes: sizes.reduce((a, b) => a + b, 0) };
+      } catch (error) {
+        return { error: (error as Error).message, bytes: sizes.reduce((a, b) => a + b, 0) };
+      } finally {
+        ended = Date.now();
+      }
+    })();
+    while (ended === undefined && Date.now() - started < 600_000) await vi.advanceTimersToNextTimerAsync();
+    expect(ended, "the reading ended within 10 minutes of fake time").toBeDefined();
+    return { result: await reading, ms: (ended ?? 0) - started };
+  }
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("a body that is there reads in chunks of the full MiB, with the limits on (few reads, one timer)", async () => {
+    vi.useRealTimers();
+    const data = new Uint8Array(declared + 5).map((_, i) => i & 0xff);
+    const stream = new Request("https://x.test/", { method: "POST", body: data }).body as ReadableStream;
+    const parts: Uint8Array[] = [];
+    for await (const chunk of readBodyChunks(stream, MiB, options).chunks) parts.push(chunk);
+    expect(parts.map((p) => p.byteLength)).toEqual([MiB, MiB, MiB, MiB, 5]);
+    expect(concatBytes(parts)).toEqual(data);
+  });
+
+  it("first chunk, then a stall: BODY_TIMEOUT once nothing came for chunkTimeoutMs, not at the whole-body deadline; cancelled", async () => {
+    expect(options.deadline.ms).toBe(256_000);
+    const stalled = body(10, 1);
+    expect(await readDeclared(stalled.stream)).toEqual({
+      result: { error: "BODY_TIMEOUT", bytes: 256 * KiB },
+      ms: 10 + 30_000,
+    });
+    expect(stalled.cancelled()).toBe(true);
+  });
+
+  it("each 256 KiB within the chunk limit but under the minimum rate after the grace: UPLOAD_TOO_SLOW when the second is due", async () => {
+    // 256 KiB every 20 s (12.8 KiB/s): after 20 s, 256 KiB in; by 32 s the next 256 KiB was due.
+    const slow = body(20_000);
+    expect(await readDeclared(slow.stream)).toEqual({
+      result: { error: "UPLOAD_TOO_SLOW", bytes: 256 * KiB },
+      ms: 32_000,
+    });
+    expect(slow.cancelled()).toBe(true);
+  });
+
+  it("a steady body at the pace each rule asks is read whole, however long it takes", async () => {
+    // 256 KiB every 10 s (25.6 KiB/s): 160 s for 4 MiB, well within the deadline, never stalled.
+    expect(await readDeclared(body(10_000).stream)).toEqual({ result: { bytes: declared }, ms: 160_000 });
+  });
+
+  it("the whole-body deadline still holds: a body that keeps each rule's pace but not the deadline fails at it", async () => {
+    // A deadline shorter than the limits allow (as bodyDeadline gives a body declared smaller).
+    const short = { ...options, deadline: { ms: 45_000, late: () => new Error("late") } };
+    const started = Date.now();
+    let outcome: string | undefined;
+    const reading = (async () => {
+      try {
+        for await (const _ of readBodyChunks(body(10_000).stream, MiB, short).chunks);
+        outcome = "read whole";
+      } catch (error) {
+        outcome = (error as Error).message;
+      }
+    })();
+    while (outcome === undefined) await vi.advanceTimersToNextTimerAsync();
+    await reading;
+    expect({ outcome, ms: Date.now() - started }).toEqual({ outcome: "late", ms: 45_000 });
   });
 });
 
