@@ -66,11 +66,12 @@ export function rawBody(
             onProgress,
             length: size,
           });
+      silent = native;
       return {
         ...counted,
         body: withKnownLength(counted.body, size),
         streamed: true,
-        silentBytes: (silent = native),
+        silentBytes: silent,
         headers: (size === undefined ? {} : { "Content-Length": String(size) }) as Record<string, string>,
       };
     },
