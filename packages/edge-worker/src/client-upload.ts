@@ -1,20 +1,25 @@
 /**
- * The typed client's uploads of a whole file: plain (`POST /api/files`: the Worker encrypts) or
- * sealed in the browser (`POST /api/sealed-files`), each sent once more when the Worker's token was
- * refreshed after the body was spent.
+ * The typed client's uploads of a whole file: plain (`POST /api/files`: the Worker encrypts, or with
+ * an import contract imports it as it is, the file then sent as the raw body) or sealed in the
+ * browser (`POST /api/sealed-files`), each sent once more when the Worker's token was refreshed
+ * after the body was spent.
  */
 import { type FileDescriptor, type SealedFile, seal } from "@digime-edge/sdk-core";
 import { EdgeClientError, INCLUDE, parse, uploadGotNoAnswer } from "./client-http.ts";
 import { aborted, counted, isBrowser, sealedBlob, uploadWithXhr, type XhrLike } from "./client-transport.ts";
 import { completeDescriptor } from "./lib/complete-descriptor.ts";
 import type { DescriptorInput } from "./lib/descriptor.ts";
+import { rawUploadHeaders } from "./lib/raw-upload.ts";
 import { SEALED_HEADERS } from "./lib/sealed-envelope.ts";
 import type { UploadResult } from "./routes/files.ts";
-import type { SessionInfo } from "./routes/session.ts";
+import type { SessionInfo, WriteApi } from "./routes/session.ts";
 
 /** Options of `EdgeClient.upload`. */
 export interface UploadOptions {
-  /** Called as the request body is sent: bytes `sent` of `total` (the whole multipart body). */
+  /**
+   * Called as the request body is sent: bytes `sent` of `total` (the whole multipart body; with an
+   * import contract, the file itself).
+   */
   onProgress?: (sent: number, total: number | undefined) => void;
   /** Cancels the upload. */
   signal?: AbortSignal;
@@ -48,7 +53,10 @@ export interface UploadMethods {
   /**
    * Uploads a file to the user's digi.me library. Uses XHR for upload progress where it exists (and
    * no `fetch` was given), `fetch` otherwise. Retries once when the Worker responds with
-   * `TOKEN_REFRESHED_RETRY` (its token was refreshed after the body had been sent).
+   * `TOKEN_REFRESHED_RETRY` (its token was refreshed after the body had been sent). With an import
+   * contract (`writeApi` of the session, asked once per client) the file is sent as the raw body,
+   * its descriptor and name in headers, which the Worker pipes on without parsing; otherwise as a
+   * multipart form.
    *
    * @param file - The file or blob.
    * @param descriptor - Optional `mimeType`, `accounts`, `tags`, `reference`.
@@ -117,7 +125,32 @@ export function uploadMethods(
   const nameOf = (file: Blob, opts: UploadOptions) =>
     opts.fileName || (file as Blob & { name?: string }).name || "upload";
 
+  // The Worker's write API is its setting, the same for every session: asked once. A failed
+  // question is asked again next time; meanwhile the multipart form, which every Worker takes.
+  let writeApi: Promise<WriteApi | undefined> | undefined;
+  const writeApiOf = () => {
+    writeApi ??= session().then(
+      (info) => info.writeApi,
+      () => {
+        writeApi = undefined;
+        return undefined;
+      },
+    );
+    return writeApi;
+  };
+
+  const sendRaw = async (file: Blob, descriptor: DescriptorInput | undefined, opts: UploadOptions) => {
+    const headers = rawUploadHeaders(descriptor, nameOf(file, opts), file.type);
+    const url = `${base}/api/files`;
+    if (Xhr && !customFetch) return uploadWithXhr(Xhr, url, file, headers, opts);
+    opts.onProgress?.(0, file.size);
+    const result = await post(url, { headers, body: file }, opts.signal);
+    opts.onProgress?.(file.size, file.size);
+    return result;
+  };
+
   const sendOnce = async (file: Blob, descriptor: DescriptorInput | undefined, opts: UploadOptions) => {
+    if ((await writeApiOf()) === "import") return sendRaw(file, descriptor, opts);
     const form = new FormData();
     if (descriptor) form.append("fileDescriptor", JSON.stringify(descriptor));
     form.append("file", file, nameOf(file, opts));

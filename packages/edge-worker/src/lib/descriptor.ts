@@ -1,6 +1,9 @@
 import * as z from "zod/mini";
 import { MEDIA_TYPE } from "./media-type.ts";
 
+/** Largest `fileDescriptor` (the multipart part, or the raw upload's header once decoded), in bytes. */
+export const MAX_DESCRIPTOR_BYTES = 16 * 1024;
+
 const label = z.string().check(z.minLength(1), z.maxLength(256));
 const LIST = "must be a list of strings";
 

@@ -104,18 +104,28 @@ export function parseSealedEnvelope(
     return problem("BAD_METADATA", "the metadata must be a whole number of 16-byte AES blocks");
   }
 
-  const rawName = get(SEALED_HEADERS.fileName);
-  let fileName: string | undefined;
-  if (rawName !== null && rawName !== undefined && rawName !== "") {
-    if (rawName.length > MAX_FILE_NAME_HEADER_CHARS)
-      return problem("BAD_FILE_NAME", "the file name is too long");
-    try {
-      fileName = decodeURIComponent(rawName);
-    } catch {
-      return problem("BAD_FILE_NAME", "the file name must be percent-encoded UTF-8 (encodeURIComponent)");
-    }
+  const name = parseFileNameHeader(get(SEALED_HEADERS.fileName));
+  if (!name.ok) return name;
+  return { ok: true, iv, symmetricalKey, wrappedKeyBytes, metadata, fileName: name.fileName };
+}
+
+/**
+ * Decodes an `X-Digime-File-Name` header (sealed and raw uploads): percent-encoded UTF-8, at most
+ * {@link MAX_FILE_NAME_HEADER_CHARS} characters; absent or empty is no name.
+ *
+ * @param raw - The header's value.
+ * @returns The name as decoded (not yet sanitised), or `BAD_FILE_NAME`.
+ */
+export function parseFileNameHeader(
+  raw: string | null | undefined,
+): { ok: true; fileName: string | undefined } | EnvelopeProblem {
+  if (raw === null || raw === undefined || raw === "") return { ok: true, fileName: undefined };
+  if (raw.length > MAX_FILE_NAME_HEADER_CHARS) return problem("BAD_FILE_NAME", "the file name is too long");
+  try {
+    return { ok: true, fileName: decodeURIComponent(raw) };
+  } catch {
+    return problem("BAD_FILE_NAME", "the file name must be percent-encoded UTF-8 (encodeURIComponent)");
   }
-  return { ok: true, iv, symmetricalKey, wrappedKeyBytes, metadata, fileName };
 }
 
 /**

@@ -3,7 +3,7 @@ import type { AppEnv } from "../env.ts";
 import { ApiError } from "../errors.ts";
 import { bodyDeadline, DECLARED_READ_BYTES, inLargeChunks } from "../lib/body-chunks.ts";
 import { completeDescriptor } from "../lib/complete-descriptor.ts";
-import { type DescriptorInput, parseDescriptor } from "../lib/descriptor.ts";
+import { type DescriptorInput, MAX_DESCRIPTOR_BYTES, parseDescriptor } from "../lib/descriptor.ts";
 import { contractDetails, describeDigiMeFailure, failureToError, getSdk } from "../lib/digime.ts";
 import { sanitizeFileName } from "../lib/file-name.ts";
 import { importFile } from "../lib/import-sink.ts";
@@ -20,13 +20,12 @@ import {
 import { originCheck } from "../middleware/origin-check.ts";
 import { requireSession } from "../middleware/session.ts";
 import { declaredSizeLimit } from "../middleware/upload-size.ts";
+import { isRawUpload, rawFileUpload } from "./files-raw.ts";
 
 export { REPLAYABLE_BYTES, type UploadResult } from "../lib/upload.ts";
 
 /** Room for the multipart framing and small fields on top of `MAX_UPLOAD_BYTES`. */
 export const FRAMING_ALLOWANCE = 64 * 1024;
-/** Largest `fileDescriptor` part. */
-export const MAX_DESCRIPTOR_BYTES = 16 * 1024;
 /**
  * Most parts a form may have: it needs two (`fileDescriptor`, `file`); others are skipped, and a
  * body of thousands of tiny parts would only cost parsing.
@@ -44,7 +43,8 @@ function asApiError(error: unknown): ApiError {
  * part. The file streams from the request through sdk-core's envelope to digi.me (postbox write API)
  * or as it is (`pushData`, import write API); it is never held whole. For that, `fileDescriptor` must come before `file` (a descriptor after the file is refused
  * with 400 `DESCRIPTOR_AFTER_FILE`, and nothing is delivered). The upload only completes once the
- * rest of the form has been read and found acceptable.
+ * rest of the form has been read and found acceptable. With an import contract the file may also
+ * come as the raw `application/octet-stream` body, its descriptor in a header (see `files-raw.ts`).
  */
 export const files = new Hono<AppEnv>().post(
   "/files",
@@ -52,6 +52,8 @@ export const files = new Hono<AppEnv>().post(
   requireSession(),
   declaredSizeLimit((limit) => limit + FRAMING_ALLOWANCE),
   async (c) => {
+    // The raw form (import contracts): the file is the body, its descriptor in a header.
+    if (isRawUpload(c)) return rawFileUpload(c);
     const config = c.get("config");
     const userId = c.get("userId");
     const limit = config.maxUploadBytes;

@@ -5,6 +5,7 @@ import type { AppEnv } from "../env.ts";
 import { ApiError } from "../errors.ts";
 import { bodyDeadline, DECLARED_READ_BYTES, readBodyChunks } from "../lib/body-chunks.ts";
 import { contractDetails, getSdk } from "../lib/digime.ts";
+import { exactChunks } from "../lib/exact-body.ts";
 import { sanitizeFileName } from "../lib/file-name.ts";
 import {
   isSealedBodyLength,
@@ -116,23 +117,12 @@ export const sealedFiles = new Hono<AppEnv>().post(
           deadline: bodyDeadline(declared, timing),
         });
         const run = new UploadRun({ cancel: reader.cancel });
-        // Exactly the declared bytes (their size and whole blocks were checked): the chunk that
-        // completes them is handed on only once the body is known to end there.
-        async function* declaredChunks(): AsyncGenerator<Uint8Array> {
-          for await (const value of reader.chunks) {
-            run.bytes += value.byteLength;
-            if (run.bytes >= (declared as number)) {
-              const after = run.bytes === declared ? await reader.chunks.next() : undefined;
-              if (after === undefined || !after.done)
-                throw badBody("the sealed body is longer than its Content-Length");
-              yield value;
-              return;
-            }
-            yield value;
-          }
-          throw badBody("the sealed body is shorter than its Content-Length");
-        }
-        const result: SealedUploadResult = await send(run, pipeNatively(run.stream(declaredChunks())));
+        // Exactly the declared bytes (their size and whole blocks were checked).
+        const exact = exactChunks(reader.chunks, declared, run, {
+          longer: () => badBody("the sealed body is longer than its Content-Length"),
+          shorter: () => badBody("the sealed body is shorter than its Content-Length"),
+        });
+        const result: SealedUploadResult = await send(run, pipeNatively(run.stream(exact)));
         return c.json(result);
       }
 

@@ -1,7 +1,8 @@
 /**
  * The typed client's uploads whose answer is lost, in Node against stand-ins for the Worker: the
  * `NETWORK` error says whether the file may have arrived (`mayHaveArrived`: the whole body was
- * sent, or `fetch` cannot tell) or cannot have (the body was not sent whole).
+ * sent, or `fetch` cannot tell) or cannot have (the body was not sent whole). With an import
+ * contract the file goes as the raw body (`POST /api/files`, the descriptor in a header).
  */
 import { generateKeyPairSync } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
@@ -10,19 +11,30 @@ import type { XhrLike } from "../../src/client-transport.ts";
 
 const { publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
 const PUBLIC_PEM = publicKey.export({ type: "pkcs1", format: "pem" }).toString();
-const SESSION = { authenticated: true, canWrite: true, accountId: "node-user", publicKey: PUBLIC_PEM };
+const SESSION = {
+  authenticated: true,
+  canWrite: true,
+  writeApi: "postbox",
+  accountId: "node-user",
+  publicKey: PUBLIC_PEM,
+};
 
 /** A `fetch` that serves the session, and loses the answer to every upload (after `read`). */
-function losingWorker(read: "whole body" | "nothing") {
+function losingWorker(read: "whole body" | "nothing", writeApi = "postbox") {
   const uploads: string[] = [];
+  const types: string[] = [];
   const fetchFn = (async (input: RequestInfo | URL, init?: RequestInit) => {
     const request = new Request(input, init);
-    if (new URL(request.url).pathname === "/api/session") return Response.json(SESSION);
+    if (new URL(request.url).pathname === "/api/session") {
+      uploads.push("session");
+      return Response.json({ ...SESSION, writeApi });
+    }
     uploads.push(new URL(request.url).pathname);
+    types.push(request.headers.get("Content-Type")?.split(";")[0] ?? "");
     if (read === "whole body") await request.arrayBuffer();
     throw new TypeError("fetch failed: other side closed");
   }) as typeof fetch;
-  return { fetch: fetchFn, uploads };
+  return { fetch: fetchFn, uploads, types };
 }
 
 describe("an upload whose answer is lost", () => {
@@ -38,7 +50,7 @@ describe("an upload whose answer is lost", () => {
         .catch((e: unknown) => e);
       expect(error, read).toBeInstanceOf(EdgeClientError);
       expect(error, read).toMatchObject({ status: 0, code: "NETWORK", mayHaveArrived });
-      expect(worker.uploads).toEqual(["/api/sealed-files"]);
+      expect(worker.uploads).toEqual(["session", "/api/sealed-files"]);
     }
   });
 
@@ -54,14 +66,38 @@ describe("an upload whose answer is lost", () => {
     ).rejects.toMatchObject({ code: "NETWORK", mayHaveArrived: true });
   });
 
+  it("an import contract's file goes raw, asked once per client: mayHaveArrived", async () => {
+    const worker = losingWorker("nothing", "import");
+    const client = createClient("http://worker.test", { fetch: worker.fetch });
+    for (let i = 0; i < 2; i++) {
+      await expect(client.upload(new Blob(["x"]))).rejects.toMatchObject({
+        code: "NETWORK",
+        mayHaveArrived: true,
+      });
+    }
+    expect(worker.types).toEqual(["application/octet-stream", "application/octet-stream"]);
+    expect(worker.uploads).toEqual(["session", "/api/files", "/api/files"]);
+    const postbox = losingWorker("nothing");
+    await createClient("http://worker.test", { fetch: postbox.fetch })
+      .upload(new Blob(["x"]))
+      .catch(() => {});
+    expect(postbox.types).toEqual(["multipart/form-data"]);
+  });
+
   describe("through XMLHttpRequest", () => {
     const original = (globalThis as { XMLHttpRequest?: unknown }).XMLHttpRequest;
+    const originalFetch = globalThis.fetch;
     afterEach(() => {
       (globalThis as { XMLHttpRequest?: unknown }).XMLHttpRequest = original;
+      globalThis.fetch = originalFetch;
     });
+    /** The session the client asks for (with the global `fetch`, as in a browser): no network. */
+    const serveSession = (writeApi: string) => {
+      globalThis.fetch = (async () => Response.json({ ...SESSION, writeApi })) as unknown as typeof fetch;
+    };
 
-    /** An `XMLHttpRequest` whose connection drops, after its body was sent or before. */
-    function droppingXhr(bodySent: boolean) {
+    /** An `XMLHttpRequest` whose connection drops, after its body was sent or before (kept in `sent`). */
+    function droppingXhr(bodySent: boolean, sent: { headers: Record<string, string>; body: unknown }[] = []) {
       return class implements XhrLike {
         withCredentials = false;
         status = 0;
@@ -70,13 +106,17 @@ describe("an upload whose answer is lost", () => {
         onload: (() => void) | null = null;
         onerror: (() => void) | null = null;
         onabort: (() => void) | null = null;
+        headers: Record<string, string> = {};
         open() {}
-        setRequestHeader() {}
+        setRequestHeader(name: string, value: string) {
+          this.headers[name] = value;
+        }
         abort() {}
         getResponseHeader() {
           return null;
         }
-        send() {
+        send(body: unknown) {
+          sent.push({ headers: this.headers, body });
           queueMicrotask(() => {
             if (bodySent) this.upload.onload?.();
             this.onerror?.();
@@ -86,6 +126,7 @@ describe("an upload whose answer is lost", () => {
     }
 
     it("mayHaveArrived when the upload's load event came before the error, else not", async () => {
+      serveSession("postbox");
       for (const bodySent of [true, false]) {
         (globalThis as { XMLHttpRequest?: unknown }).XMLHttpRequest = droppingXhr(bodySent);
         const error = await createClient("http://worker.test")
@@ -94,6 +135,24 @@ describe("an upload whose answer is lost", () => {
         expect(error).toBeInstanceOf(EdgeClientError);
         expect(error).toMatchObject({ status: 0, code: "NETWORK", mayHaveArrived: bodySent });
       }
+    });
+
+    it("an import contract's file is the XHR body itself, typed, its descriptor and name in headers", async () => {
+      serveSession("import");
+      const sent: { headers: Record<string, string>; body: unknown }[] = [];
+      (globalThis as { XMLHttpRequest?: unknown }).XMLHttpRequest = droppingXhr(true, sent);
+      const file = new File(["x"], "a b.txt", { type: "text/plain" });
+      const error = await createClient("http://worker.test")
+        .upload(file, { tags: ["t"] })
+        .catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: "NETWORK", mayHaveArrived: true });
+      expect(sent).toHaveLength(1);
+      expect(sent[0]?.body).toBe(file);
+      expect(sent[0]?.headers).toEqual({
+        "Content-Type": "application/octet-stream",
+        "X-Digime-File-Name": "a%20b.txt",
+        "X-Digime-File-Descriptor": encodeURIComponent('{"tags":["t"],"mimeType":"text/plain"}'),
+      });
     });
   });
 });
