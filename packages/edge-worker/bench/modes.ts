@@ -6,6 +6,7 @@
  * starts one Worker (and registers one contract) per write API the modes name.
  */
 import { seal } from "@digime-edge/sdk-core";
+import { rawUploadHeaders } from "../src/lib/raw-upload.ts";
 import { SEALED_HEADERS } from "../src/lib/sealed-envelope.ts";
 import type { DirectClient, WorkerSession } from "./clients.ts";
 
@@ -27,6 +28,8 @@ export interface Mode {
   route: string;
   /** What the Worker does, for the tables. */
   what: string;
+  /** Whether its JavaScript CPU is held to the growth target (flat with the file's size). */
+  flat?: boolean;
   /** The request that uploads `file` through the Worker. */
   toWorker(file: Uint8Array<ArrayBuffer>, session: WorkerSession): Promise<WorkerUpload>;
   /** One write of `file` straight to the emulator with sdk-core (prepared here, run by the task). */
@@ -44,7 +47,7 @@ async function bytesOf(
   return body instanceof Uint8Array ? body : new Uint8Array(await new Response(body).arrayBuffer());
 }
 
-/** `file` as the typed client's `upload` sends it: one `file` part of a multipart form. */
+/** `file` as the typed client's `upload` sends it to a postbox contract: one `file` part of a form. */
 async function multipartUpload(file: Uint8Array<ArrayBuffer>): Promise<WorkerUpload> {
   const form = new FormData();
   form.append("file", new Blob([file]), "bench.bin");
@@ -52,6 +55,24 @@ async function multipartUpload(file: Uint8Array<ArrayBuffer>): Promise<WorkerUpl
   return {
     body: new Uint8Array(await request.arrayBuffer()),
     headers: { "Content-Type": request.headers.get("Content-Type") as string },
+  };
+}
+
+/** `file` as the typed client's `upload` sends it to an import contract: the raw body. */
+async function rawUpload(file: Uint8Array<ArrayBuffer>): Promise<WorkerUpload> {
+  return { body: file, headers: rawUploadHeaders(undefined, "bench.bin", undefined) };
+}
+
+/** The direct baseline of both import forms: sdk-core's `pushData` of the same file. */
+async function directPush(file: Uint8Array<ArrayBuffer>, client: DirectClient) {
+  return async () => {
+    const result = await client.sdk.pushData({
+      type: "library",
+      contractDetails: client.contractDetails,
+      userAccessToken: client.token,
+      data: { fileData: file, fileName: "bench.bin", fileDescriptor: descriptorFor("bench") },
+    });
+    client.token = result.userAccessToken;
   };
 }
 
@@ -81,6 +102,7 @@ export const MODES: Mode[] = [
     writeApi: "postbox",
     route: "/api/sealed-files",
     what: "sealed by the client; the Worker signs and forwards",
+    flat: true,
     async toWorker(file, session) {
       const sealed = await seal({
         publicKey: session.publicKey,
@@ -121,19 +143,18 @@ export const MODES: Mode[] = [
     name: "import",
     writeApi: "import",
     route: "/api/files",
-    what: "pushData: the Worker signs and streams the file as it is",
+    what: "pushData: the Worker signs and pipes the raw body (the file) as it is",
+    flat: true,
+    toWorker: rawUpload,
+    direct: directPush,
+  },
+  {
+    name: "import-mp",
+    writeApi: "import",
+    route: "/api/files",
+    what: "pushData from a multipart form (the file part searched for its boundary)",
     toWorker: multipartUpload,
-    async direct(file, client) {
-      return async () => {
-        const result = await client.sdk.pushData({
-          type: "library",
-          contractDetails: client.contractDetails,
-          userAccessToken: client.token,
-          data: { fileData: file, fileName: "bench.bin", fileDescriptor: descriptorFor("bench") },
-        });
-        client.token = result.userAccessToken;
-      };
-    },
+    direct: directPush,
   },
 ];
 
