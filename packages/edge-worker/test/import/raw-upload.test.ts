@@ -11,12 +11,12 @@ import { MAX_DESCRIPTOR_BYTES } from "../../src/lib/descriptor.ts";
 import { RAW_UPLOAD_HEADERS, rawUploadHeaders } from "../../src/lib/raw-upload.ts";
 import { REPLAYABLE_BYTES } from "../../src/lib/upload.ts";
 import { errorOf, expectSecurityHeaders } from "../support/answers.ts";
-import { Browser, type CallInit } from "../support/browser.ts";
+import { Browser, type CallInit, preflight } from "../support/browser.ts";
 import { bytesOf, sha256, streamOf } from "../support/bytes.ts";
 import { emulator } from "../support/emulator-admin.ts";
 import { importedFiles, signedInImportUser } from "../support/import-users.ts";
 import { postFiles } from "../support/posts.ts";
-import { ORIGIN, testEnv } from "../support/test-env.ts";
+import { APP_ORIGIN, ORIGIN, testEnv } from "../support/test-env.ts";
 
 /** Posts `body` raw: `headers` over the raw upload's own; a stream goes with the given length only. */
 function postRaw(
@@ -147,6 +147,16 @@ describe("POST /api/files, raw (import contract)", () => {
     expect(await errorOf(postbox)).toMatchObject({ status: 409, code: "IMPORT_API_REQUIRED" });
     expect((await emulator.stats()).requests.import).toBe(0);
     expect(await importedFiles(digimeUser.id)).toEqual([]);
+  });
+
+  it("CORS lets the app send the descriptor and name headers; another origin gets none", async () => {
+    const names = "content-type,x-digime-file-descriptor,x-digime-file-name";
+    const asked = await preflight(new Browser(), "/api/files", APP_ORIGIN, "POST", names);
+    expect(asked.headers.get("Access-Control-Allow-Origin")).toBe(APP_ORIGIN);
+    const allowed = (asked.headers.get("Access-Control-Allow-Headers") ?? "").toLowerCase().split(/,\s*/);
+    expect(allowed).toEqual(expect.arrayContaining(names.split(",")));
+    const foreign = await preflight(new Browser(), "/api/files", "https://evil.test", "POST", names);
+    expect(foreign.headers.get("Access-Control-Allow-Origin")).toBeNull();
   });
 
   it("the typed client sends a Blob raw, the file's type as mimeType, with progress", async () => {
