@@ -20,7 +20,7 @@ const TRIED_GROWTH: Record<string, string[]> = {
   ],
   import: [
     "tried: the raw form (POST /api/files as application/octet-stream, the descriptor in X-Digime-File-Descriptor; the typed client sends an import contract's files so): no multipart boundary to search. The body is read in 1 MiB chunks within one deadline, held to its Content-Length exactly, and handed to pushData marked pipeNatively with its length, which sends that stream as it is through its FixedLengthStream (no counted stream, no pull of the SDK per chunk).",
-    "floor: as for sealed, a read, a length check and a write per chunk in JavaScript (up to 1 MiB; with the stall limit a read returns once it has 256 KiB, into a fresh 1 MiB buffer), plus one RSA signature per upload. Measured on 2 busy cores: 8-10 ms per 100 MiB, a third of the multipart form's in the same runs; single 64 MiB profiles ranged 5-14 ms, so the sampler's noise is about the size of the target.",
+    "floor: as for sealed, a read, a length check and a write per chunk in JavaScript (up to 1 MiB; with the stall limit a read returns once it has 256 KiB, into a fresh buffer sized by what the reads bring), plus one RSA signature per upload. Measured on 2 cores: 8-23 ms per 100 MiB over four runs, a third to a half of the multipart form's in the same runs; single 64 MiB profiles ranged 5-18 ms, so the sampler's noise is about the size of the target.",
   ],
   "import-mp": [
     "the multipart form, still served (postbox contracts, and any client that sends a form): the file part must be searched for its boundary (Boyer-Moore-Horspool, about one byte looked at per delimiter length of ~40 bytes: 2.6 million JavaScript steps per 100 MiB), so its JavaScript grows with the file; not held to the target.",

@@ -129,10 +129,19 @@ export function readBodyChunks(
   // The bytes each per-chunk window (and the chunk in flight of the average) counts.
   const window = Math.min(size, READ_CHUNK_BYTES);
   const atLeast = chunkTimeoutMs === undefined ? size : window;
-  const read = (): Promise<ReadableStreamReadResult<Uint8Array>> => {
+  // With a per-chunk limit a read may return with only `window` bytes in its buffer, and every
+  // buffer is a fresh, zero-filled one (a BYOB read moves the whole buffer with its chunk, so the
+  // rest cannot serve the next read). So the size follows what reads bring: `size` at first, a
+  // short read's bytes after one, doubling back up to `size` while reads fill their buffers.
+  let viewBytes = size;
+  const read = async (): Promise<ReadableStreamReadResult<Uint8Array>> => {
     if (!byob) return (plain as ReadableStreamDefaultReader<Uint8Array>).read();
-    const view = new Uint8Array(size);
-    return byob.readAtLeast ? byob.readAtLeast(atLeast, view) : byob.read(view);
+    const capacity = viewBytes;
+    const view = new Uint8Array(capacity);
+    const result = await (byob.readAtLeast ? byob.readAtLeast(atLeast, view) : byob.read(view));
+    const got = result.value?.byteLength ?? 0;
+    viewBytes = got === capacity ? Math.min(size, got * 2) : Math.max(atLeast, got);
+    return result;
   };
 
   // What the timer works from: when the read in flight began (undefined between reads), the time

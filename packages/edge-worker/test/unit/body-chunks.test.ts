@@ -257,6 +257,29 @@ describe("readBodyChunks of a declared body: 1 MiB reads within a deadline, and 
     expect(concatBytes(parts)).toEqual(data);
   });
 
+  it("a body arriving 256 KiB at a time is not read into a fresh 1 MiB buffer for each 256 KiB", async () => {
+    // A BYOB read moves its whole buffer with the chunk: the buffers are fresh and zero-filled, so
+    // their size is CPU. They shrink to what the reads bring and grow back while reads fill them.
+    const capacities: number[] = [];
+    const reading = (async () => {
+      for await (const chunk of readBodyChunks(body(10_000).stream, MiB, options).chunks) {
+        expect(chunk.byteLength).toBe(256 * KiB);
+        capacities.push(chunk.buffer.byteLength);
+      }
+    })();
+    let done = false;
+    void reading.finally(() => {
+      done = true;
+    });
+    while (!done) await vi.advanceTimersToNextTimerAsync();
+    await reading;
+    expect(capacities).toHaveLength(16);
+    const zeroed = capacities.reduce((a, b) => a + b, 0);
+    // 16 reads of 1 MiB each would zero 16 MiB for 4 MiB of body; here about 1.5 bytes per byte.
+    expect(zeroed).toBeLessThanOrEqual(declared * 2);
+    expect(capacities[0]).toBe(MiB);
+  });
+
   it("first chunk, then a stall: BODY_TIMEOUT once nothing came for chunkTimeoutMs, not at the whole-body deadline; cancelled", async () => {
     expect(options.deadline.ms).toBe(256_000);
     const stalled = body(10, 1);
