@@ -18,6 +18,7 @@ import { parseArgs } from "node:util";
 import { seal } from "@digime-edge/sdk-core";
 import { Upload } from "tus-js-client";
 import { SEALED_HEADERS } from "../src/lib/sealed-envelope.ts";
+import { loadStartScripts, type RunningWorker } from "../test/support/start-scripts.ts";
 import { signInThroughWorker } from "./clients.ts";
 import type { WorkerHost } from "./hosts.ts";
 
@@ -38,23 +39,6 @@ export interface ResumableRow {
   ratio: number;
   /** Every upload arrived once, byte for byte. */
   verified: boolean;
-}
-
-interface RunningWorker {
-  url: string;
-  stop(): Promise<void>;
-}
-interface StartScripts {
-  pickPort(preferred?: number): Promise<number>;
-  startDemoEmulator(options: {
-    dataDir: string;
-    autoApprove: boolean;
-    redirectUri: string;
-  }): Promise<{ url: string; close(): Promise<void> }>;
-  workerSettings(options: { emulator: unknown; workerUrl: string }): Record<string, string>;
-  writeWorkerSettings(file: string, settings: Record<string, string>): Promise<void>;
-  startWorker(options: { port: number; settingsFile: string; persistTo: string }): Promise<RunningWorker>;
-  waitForWorker(worker: RunningWorker, options: { withAssets: boolean }): Promise<void>;
 }
 
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
@@ -148,7 +132,7 @@ async function copies(emulatorUrl: string, hash: string): Promise<number> {
  * @param options - Rounds per mode and the file's size in MiB.
  */
 export async function resumableBench(options: { rounds: number; mib: number }): Promise<ResumableRow[]> {
-  const scripts = (await import(new URL("../../../scripts/start.mjs", import.meta.url).href)) as StartScripts;
+  const scripts = await loadStartScripts();
   const base = await mkdtemp(join(tmpdir(), "bench-resumable-"));
   const port = await scripts.pickPort(0);
   const workerUrl = `http://127.0.0.1:${port}`;

@@ -16,14 +16,15 @@ import { createReadStream, createWriteStream } from "node:fs";
 import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { fileURLToPath, pathToFileURL } from "node:url";
+
 import { seal } from "@digime-edge/sdk-core";
 import { Upload } from "tus-js-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectIsolateHeap, type IsolateHeap } from "../support/isolate-heap.ts";
+import { loadStartScripts, type RunningWorker } from "../support/start-scripts.ts";
 
 const MiB = 1024 * 1024;
 const SIZE = 300 * MiB;
@@ -35,30 +36,6 @@ const CHUNK = 50 * MiB;
  * its code. Well below one PATCH ({@link CHUNK}), so a Worker holding a PATCH's body fails it.
  */
 const HEAP_BOUND = 32 * MiB;
-const REPO = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "..");
-
-interface RunningWorker {
-  url: string;
-  pid: number;
-  stop(): Promise<void>;
-}
-interface StartScripts {
-  pickPort(preferred?: number): Promise<number>;
-  startDemoEmulator(options: {
-    dataDir: string;
-    autoApprove: boolean;
-    redirectUri: string;
-  }): Promise<{ url: string; close(): Promise<void>; devContract?: unknown }>;
-  workerSettings(options: { emulator: unknown; workerUrl: string }): Record<string, string>;
-  writeWorkerSettings(file: string, settings: Record<string, string>): Promise<void>;
-  startWorker(options: {
-    port: number;
-    settingsFile: string;
-    persistTo: string;
-    inspectorPort: number;
-  }): Promise<RunningWorker>;
-  waitForWorker(worker: RunningWorker, options: { withAssets: boolean }): Promise<void>;
-}
 
 /**
  * A TCP relay to `port` that cuts every connection once `cuts[0]` bytes have gone up in total: the
@@ -155,7 +132,7 @@ let persistTo: string;
 let heap: IsolateHeap;
 
 beforeAll(async () => {
-  const scripts = (await import(pathToFileURL(join(REPO, "scripts", "start.mjs")).href)) as StartScripts;
+  const scripts = await loadStartScripts();
   const base = await mkdtemp(join(tmpdir(), "tus-node-"));
   dirs.push(base);
   persistTo = join(base, "state");
