@@ -3,6 +3,8 @@
  * handed over chunk by chunk as it arrives, so a file part is never held whole in memory.
  */
 
+import { delimiterSearch, indexOf } from "./byte-search.ts";
+
 /** Why a multipart body could not be read. */
 export class MultipartError extends Error {
   /** @param message - What is wrong with the body (never its content). */
@@ -37,46 +39,6 @@ export function getBoundary(contentType: string | null | undefined): string | un
   const match = /;\s*boundary=(?:"([^"]{1,70})"|([^\s;]{1,70}))/i.exec(contentType);
   const boundary = match?.[1] ?? match?.[2];
   return boundary && /^[0-9A-Za-z'()+_,\-./:=? ]+$/.test(boundary) ? boundary : undefined;
-}
-
-function indexOf(haystack: Uint8Array, needle: Uint8Array, from = 0): number {
-  const first = needle[0] as number;
-  const last = haystack.length - needle.length;
-  for (let i = haystack.indexOf(first, from); i !== -1 && i <= last; i = haystack.indexOf(first, i + 1)) {
-    let j = 1;
-    while (j < needle.length && haystack[i + j] === needle[j]) j++;
-    if (j === needle.length) return i;
-  }
-  return -1;
-}
-
-/**
- * A search for `needle` (a multipart delimiter: tens of bytes) that looks at about one byte of the
- * haystack in every `needle.length` (Boyer-Moore-Horspool): a file part of many MiB is scanned
- * without a step per byte, which `Uint8Array.prototype.indexOf` (then a check per candidate) costs.
- *
- * @param needle - What to find; at least 2 bytes.
- * @returns `find(haystack, from)`: the first index at or after `from`, or -1.
- */
-export function delimiterSearch(needle: Uint8Array): (haystack: Uint8Array, from?: number) => number {
-  const last = needle.length - 1;
-  const lastByte = needle[last] as number;
-  // How far the window may move when its last byte is `b`: to the last `b` before the needle's end.
-  const skip = new Uint32Array(256).fill(needle.length);
-  for (let i = 0; i < last; i++) skip[needle[i] as number] = last - i;
-  return (haystack, from = 0) => {
-    const end = haystack.length - needle.length;
-    for (let i = from; i <= end; ) {
-      const b = haystack[i + last] as number;
-      if (b === lastByte) {
-        let j = 0;
-        while (j < last && haystack[i + j] === needle[j]) j++;
-        if (j === last) return i;
-      }
-      i += skip[b] as number;
-    }
-    return -1;
-  };
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { delimiterSearch, getBoundary, MultipartError, MultipartReader } from "../../src/lib/multipart.ts";
+import { delimiterSearch } from "../../src/lib/byte-search.ts";
+import { getBoundary, MultipartError, MultipartReader } from "../../src/lib/multipart.ts";
 import { concatBytes } from "../support/bytes.ts";
 
 const enc = new TextEncoder();
