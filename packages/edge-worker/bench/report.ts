@@ -9,7 +9,7 @@ import { type Row, size, TARGET_RATIO } from "./cells.ts";
 import type { CellResult } from "./measure.ts";
 import { MODES } from "./modes.ts";
 import { printNotes } from "./notes.ts";
-import { GROWTH_TARGET_MS, growthPer100MiB, PROFILE_REPEATS, type ProfileRow, plansFor } from "./profiles.ts";
+import { GROWTH_TARGET_MS, growthPer100MiB, PROFILE_SIZES, type ProfileRow, plansFor } from "./profiles.ts";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -103,7 +103,7 @@ function printUploads(results: Results, missed: string[]): boolean {
 function printProfiles(profiles: ProfileRow[], missed: string[]): boolean {
   let verified = true;
   console.log(
-    `2. The Worker's own JavaScript CPU per upload: CPU profiles of its isolate through workerd's inspector, sequential uploads, median of ${PROFILE_REPEATS} profiles (range); workerd process CPU beside it (JS, its C++ I/O and Miniflare's entry)`,
+    `2. The Worker's own JavaScript CPU per upload: CPU profiles of its isolate through workerd's inspector, sequential uploads, median of ${PROFILE_SIZES.map(([, , repeats]) => repeats).join("/")} profiles per size (range); workerd process CPU beside it (JS, its C++ I/O and Miniflare's entry)`,
   );
   console.log(
     "mode   size     uploads | JS CPU ms: median (range), GC    | workerd process ms | plans (10 ms Free, 30 s paid)",
