@@ -281,4 +281,12 @@ export class UserVault extends DurableObject<Env> {
     if (!(await this.#activeRow())) return { ok: false, ...NO_SESSION };
     return this.#uploads().terminate(id);
   }
+
+  /**
+   * Drops an upload whose creation-with-upload failed (see `StagedUploads.abandon`, which
+   * documents the parameter).
+   */
+  async abandonUpload(id: string): Promise<void> {
+    await this.#uploads().abandon(id);
+  }
 }

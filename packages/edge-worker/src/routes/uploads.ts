@@ -104,7 +104,15 @@ export const uploads = new Hono<AppEnv>()
       ...(wrappedKeyBytes === undefined ? {} : { wrappedKeyBytes }),
     });
     if (!created.ok) throw failureToError(created);
-    if (hasBody) return keepGoing(c, patchUpload(c, created.id, 0, true));
+    if (hasBody) {
+      // A creation whose body is refused gives no `Location`: its upload is dropped, not left
+      // half-made (counted, staged) where no client can reach it.
+      const work = patchUpload(c, created.id, 0, true).catch(async (error: unknown) => {
+        await vault.abandonUpload(created.id).catch(() => {});
+        throw error;
+      });
+      return keepGoing(c, work);
+    }
     return new Response(null, {
       status: 201,
       headers: { Location: uploadPath(created.id), ...progressHeaders(created, 0) },

@@ -6,25 +6,14 @@
  */
 import { describe, expect, it } from "vitest";
 import { STAGING_PART_BYTES } from "../../src/lib/tus/upload-state.ts";
-import { errorOf } from "../support/answers.ts";
 import { type Browser, signedInUser } from "../support/browser.ts";
 import { bytesOf, sha256 } from "../support/bytes.ts";
 import { emulator } from "../support/emulator-admin.ts";
-import { failingBucket } from "../support/failing-bucket.ts";
+import { expectStagingUnavailable, failingBucket } from "../support/failing-bucket.ts";
 import { publicKeyOf, sealInNode } from "../support/sealed-uploads.ts";
 import { create, head, patch, stagedKeys, tusHeaders } from "../support/tus-requests.ts";
 
 const SIZE = 3 * STAGING_PART_BYTES + 4321;
-
-/** Expects the response R2's failure gives: 503 `STAGING_UNAVAILABLE`, to retry shortly. */
-async function expectStagingUnavailable(response: Response): Promise<void> {
-  const error = await errorOf(response);
-  expect(error, JSON.stringify(error)).toMatchObject({
-    status: 503,
-    code: "STAGING_UNAVAILABLE",
-    retryAfter: "5",
-  });
-}
 
 /** Sends the rest of `file` from HEAD's offset (through the real bucket); returns the last PATCH's response. */
 async function resume(browser: Browser, location: string, file: Uint8Array): Promise<Response> {

@@ -1,6 +1,8 @@
 /** The vault's start of a resumable upload, once the session may write. */
 import type { ApiFailure } from "../digime.ts";
+import { STAGING_RETRY_AFTER_SECONDS } from "./staging.ts";
 import { newStagingKey } from "./staging-cipher.ts";
+import { logStagingFailure } from "./upload-cleanup.ts";
 import type { StagedUploads, UploadMode } from "./upload-state.ts";
 
 /** What a resumable upload starts with, and the limits in force. */
@@ -24,7 +26,8 @@ export interface OpenUploadInput {
 /**
  * Starts a resumable upload: at most `maxOpen` held at once (429 `TOO_MANY_UPLOADS`), then one
  * from the rate budget. A plain or import upload gets its staging key here. The vault's alarm is
- * brought forward to the upload's expiry when that is sooner.
+ * brought forward to the upload's expiry when that is sooner. R2 failing to start its multipart
+ * upload is 503 `STAGING_UNAVAILABLE`, and no upload is kept.
  *
  * @param uploads - The vault's uploads.
  * @param storage - The vault's storage (its alarm).
@@ -49,13 +52,25 @@ export async function openUpload(
   const limited = spend(input.ratePerMinute);
   if (limited) return limited;
   const expiresAt = Date.now() + input.ttlMs;
-  const { id } = await uploads.create({
-    mode: input.mode,
-    length: input.length,
-    metadata: input.metadata,
-    expiresAt,
-    ...(input.mode === "sealed" ? {} : { stagingKey: newStagingKey() }),
-  });
+  let id: string;
+  try {
+    ({ id } = await uploads.create({
+      mode: input.mode,
+      length: input.length,
+      metadata: input.metadata,
+      expiresAt,
+      ...(input.mode === "sealed" ? {} : { stagingKey: newStagingKey() }),
+    }));
+  } catch (error) {
+    logStagingFailure(error, "staging_create_failed");
+    return {
+      ok: false,
+      status: 503,
+      code: "STAGING_UNAVAILABLE",
+      message: "the uploads' storage failed; create the upload again shortly",
+      retryAfter: STAGING_RETRY_AFTER_SECONDS,
+    };
+  }
   const alarm = await storage.getAlarm();
   if (alarm === null || alarm > expiresAt) await storage.setAlarm(expiresAt);
   return { ok: true, id, expiresAt };

@@ -36,22 +36,24 @@ export async function dropAllUploads(sql: SqlStorage, bucket: R2Bucket): Promise
 }
 
 /**
- * Logs a failed deletion of staged objects by the error's kind only (what it left is deleted
- * with the upload, at the latest when it expires).
+ * Logs a failure of R2 by the error's kind only: by default a failed deletion of staged objects
+ * (what it left is deleted with the upload, at the latest when it expires).
  *
  * @param error - R2's error.
+ * @param event - What failed.
  */
-export function logStagingFailure(error: unknown): void {
-  console.error(
-    JSON.stringify({
-      event: "staging_delete_failed",
-      name: error instanceof Error ? error.name : typeof error,
-    }),
-  );
+export function logStagingFailure(error: unknown, event = "staging_delete_failed"): void {
+  console.error(JSON.stringify({ event, name: error instanceof Error ? error.name : typeof error }));
 }
 
-/** {@link dropUpload}, logging an R2 failure by kind only; returns whether it worked. */
-async function tryDropUpload(sql: SqlStorage, bucket: R2Bucket, row: UploadRow): Promise<boolean> {
+/**
+ * {@link dropUpload}, logging an R2 failure by kind only; returns whether it worked.
+ *
+ * @param sql - The vault's SQLite storage.
+ * @param bucket - The staging bucket.
+ * @param row - The upload's row.
+ */
+export async function tryDropUpload(sql: SqlStorage, bucket: R2Bucket, row: UploadRow): Promise<boolean> {
   try {
     await dropUpload(sql, bucket, row);
     return true;

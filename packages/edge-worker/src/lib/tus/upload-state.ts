@@ -8,12 +8,13 @@
 import type { ApiFailure } from "../digime.ts";
 import { randomId } from "../signing.ts";
 import { LEASE_TTL_MS } from "../upload-leases.ts";
-import { dropAllUploads, dropUpload, sweepUploads } from "./upload-cleanup.ts";
+import { dropAllUploads, dropUpload, sweepUploads, tryDropUpload } from "./upload-cleanup.ts";
 import { toUpload, type UploadRow } from "./upload-rows.ts";
 import {
   STAGING_PART_BYTES,
   type StagedPart,
   type StagedUpload,
+  SWEEP_RETRY_MS,
   tailKey,
   type UploadMode,
   type UploadResult,
@@ -54,10 +55,13 @@ export class StagedUploads {
     return this.#storage.sql.exec<UploadRow>("SELECT * FROM uploads WHERE id = ?", id).toArray()[0];
   }
 
-  /** How many uploads the user has in progress (not yet delivered or failed). */
+  /** How many uploads the user has in progress (not yet delivered, failed or expired). */
   count(): number {
     return this.#storage.sql
-      .exec<{ n: number }>("SELECT COUNT(*) AS n FROM uploads WHERE state NOT IN ('delivered', 'failed')")
+      .exec<{ n: number }>(
+        "SELECT COUNT(*) AS n FROM uploads WHERE state NOT IN ('delivered', 'failed') AND expires_at > ?",
+        Date.now(),
+      )
       .one().n;
   }
 
@@ -265,6 +269,25 @@ export class StagedUploads {
       return fail(423, "UPLOAD_LOCKED", "a request is writing to this upload; try again shortly");
     await dropUpload(this.#storage.sql, this.#bucket, row);
     return { ok: true };
+  }
+
+  /**
+   * Drops an upload whose creation-with-upload failed (its client got no `Location`): its row and
+   * what it staged. Should R2 fail to delete, it expires now instead (no longer counted, 410 to
+   * HEAD) and the alarm's sweep deletes it shortly. An upload locked, delivering or delivered stays.
+   *
+   * @param id - The upload's id.
+   */
+  async abandon(id: string): Promise<void> {
+    const row = this.#row(id);
+    const now = Date.now();
+    if (!row || (row.lock_until !== null && row.lock_until > now)) return;
+    if (row.state !== "receiving" && row.state !== "complete") return;
+    if (await tryDropUpload(this.#storage.sql, this.#bucket, row)) return;
+    this.#storage.sql.exec("UPDATE uploads SET expires_at = ? WHERE id = ?", now, id);
+    const alarm = await this.#storage.getAlarm();
+    const retry = now + SWEEP_RETRY_MS;
+    if (alarm === null || alarm > retry) await this.#storage.setAlarm(retry);
   }
 
   /**
