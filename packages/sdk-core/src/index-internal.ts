@@ -16,5 +16,6 @@ export {
   encodeBase64,
   encodeBase64Url,
 } from "./internal/base64.ts";
+export { concatBytes } from "./internal/bytes.ts";
 export { isAccountId, isIvHex } from "./internal/fields.ts";
 export { pipeNatively } from "./internal/native-pipe.ts";

@@ -7,15 +7,16 @@ import { describe, expect, it } from "vitest";
 import * as publicApi from "../src/index.ts";
 import * as internalApi from "../src/index-internal.ts";
 import * as base64 from "../src/internal/base64.ts";
+import { concatBytes } from "../src/internal/bytes.ts";
 import { conforms } from "../src/internal/checks.ts";
 import { isAccountId, isIvHex } from "../src/internal/fields.ts";
 import { pushProviderOptionsSchema, sealedFileSchema } from "../src/schemas.ts";
 
 describe("the ./internal subpath", () => {
   it("exports the shared checks and codecs, which the root export does not", () => {
-    // Every export of the base64 module, isIvHex and isAccountId: the same functions, not copies.
-    expect({ ...internalApi }).toMatchObject({ ...base64, isIvHex, isAccountId });
-    for (const name of [...Object.keys(base64), "isIvHex", "isAccountId"]) {
+    // Every export of the base64 module, isIvHex, isAccountId and concatBytes: the same functions.
+    expect({ ...internalApi }).toMatchObject({ ...base64, isIvHex, isAccountId, concatBytes });
+    for (const name of [...Object.keys(base64), "isIvHex", "isAccountId", "concatBytes"]) {
       expect(Object.keys(publicApi), name).not.toContain(name);
     }
   });

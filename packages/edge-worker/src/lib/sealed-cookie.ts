@@ -6,7 +6,7 @@
  * Format: `<version>.` + base64url(iv (12 bytes) ‖ ciphertext ‖ tag (16 bytes)); the purpose is
  * the associated data.
  */
-import { encodeBase64Url } from "@digime-edge/sdk-core/internal";
+import { concatBytes, encodeBase64Url } from "@digime-edge/sdk-core/internal";
 import { base64UrlBytes } from "./signing.ts";
 
 /** Version prefix of a sealed cookie value. */
@@ -63,10 +63,7 @@ export async function sealCookie(secret: string, purpose: string, plaintext: str
     await cookieKey(secret, purpose),
     encoder.encode(plaintext),
   );
-  const out = new Uint8Array(IV_BYTES + sealed.byteLength);
-  out.set(iv);
-  out.set(new Uint8Array(sealed), IV_BYTES);
-  return `${VERSION}.${encodeBase64Url(out)}`;
+  return `${VERSION}.${encodeBase64Url(concatBytes(iv, new Uint8Array(sealed)))}`;
 }
 
 /**

@@ -4,6 +4,7 @@
  * vault, and the route's answer.
  */
 import type { UserAccessToken } from "@digime-edge/sdk-core";
+import { concatBytes } from "@digime-edge/sdk-core/internal";
 import type { Context } from "hono";
 import type { AppEnv } from "../env.ts";
 import { ApiError } from "../errors.ts";
@@ -98,22 +99,12 @@ export class UploadRun {
    */
   async collect(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<Uint8Array<ArrayBuffer>> {
     const parts: Uint8Array[] = [];
-    let size = 0;
     try {
-      for await (const chunk of chunks) {
-        parts.push(chunk);
-        size += chunk.byteLength;
-      }
+      for await (const chunk of chunks) parts.push(chunk);
     } catch (error) {
       throw await this.failed(error);
     }
-    const out = new Uint8Array(size);
-    let at = 0;
-    for (const part of parts) {
-      out.set(part, at);
-      at += part.byteLength;
-    }
-    return out;
+    return concatBytes(...parts);
   }
 
   /**

@@ -9,6 +9,7 @@
  * iv per piece, not a counter: a part number can be written twice (a PATCH cut off after R2 took
  * the part), and a counter would then reuse a nonce.
  */
+import { concatBytes } from "@digime-edge/sdk-core/internal";
 
 /** Bytes a piece grows by: the iv and the tag. */
 export const SEAL_OVERHEAD = 12 + 16;
@@ -47,10 +48,7 @@ export async function sealPiece(
     key,
     plain,
   );
-  const out = new Uint8Array(12 + sealed.byteLength);
-  out.set(iv);
-  out.set(new Uint8Array(sealed), 12);
-  return out;
+  return concatBytes(iv, new Uint8Array(sealed));
 }
 
 /**
