@@ -3,12 +3,8 @@ import type { TokenValue } from "@digime-edge/sdk-core";
 import { getConfig } from "./config.ts";
 import { RateBudget } from "./lib/rate-budget.ts";
 import { type OpenUploadInput, openUpload } from "./lib/tus/open-upload.ts";
-import {
-  type StagedPart,
-  type StagedUpload,
-  StagedUploads,
-  type UploadResult,
-} from "./lib/tus/upload-state.ts";
+import { StagedUploads } from "./lib/tus/upload-state.ts";
+import type { StagedPart, StagedUpload, UploadResult } from "./lib/tus/upload-types.ts";
 import { UploadLeases } from "./lib/upload-leases.ts";
 import { TokenRefresher } from "./lib/vault-refresh.ts";
 import { migrateVault } from "./lib/vault-schema.ts";

@@ -15,7 +15,7 @@ import {
 } from "../lib/sealed-envelope.ts";
 import type { UploadInfo } from "../lib/tus/deliver.ts";
 import { parseUploadMetadata } from "../lib/tus/metadata.ts";
-import type { UploadMode } from "../lib/tus/upload-state.ts";
+import type { UploadMode } from "../lib/tus/upload-types.ts";
 import { tooLarge } from "../lib/upload.ts";
 import { requireWriteApi } from "../middleware/write-api.ts";
 

@@ -14,7 +14,7 @@ import { httpDate, OFFSET_OCTET_STREAM } from "../lib/tus/protocol.ts";
 import { PatchStager } from "../lib/tus/staging.ts";
 import { importStagingKey } from "../lib/tus/staging-cipher.ts";
 import { deleteStaged, logStagingFailure } from "../lib/tus/upload-cleanup.ts";
-import type { StagedPart, StagedUpload } from "../lib/tus/upload-state.ts";
+import type { StagedPart, StagedUpload } from "../lib/tus/upload-types.ts";
 import { bodyTiming, declaredLength } from "../lib/upload.ts";
 import { LEASE_RENEW_MS } from "../lib/upload-leases.ts";
 

@@ -4,7 +4,7 @@
  * staged parts (which never hold its plaintext); a sealed upload is refused (nothing to seal for).
  */
 import { describe, expect, it } from "vitest";
-import { STAGING_PART_BYTES } from "../../src/lib/tus/upload-state.ts";
+import { STAGING_PART_BYTES } from "../../src/lib/tus/upload-types.ts";
 import { errorOf } from "../support/answers.ts";
 import { bytesOf, sha256 } from "../support/bytes.ts";
 import { importedFiles, signedInImportUser } from "../support/import-users.ts";

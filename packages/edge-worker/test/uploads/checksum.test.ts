@@ -6,7 +6,7 @@
  * resumes and is delivered once, byte for byte, with nothing left staged.
  */
 import { describe, expect, it } from "vitest";
-import { STAGING_PART_BYTES } from "../../src/lib/tus/upload-state.ts";
+import { STAGING_PART_BYTES } from "../../src/lib/tus/upload-types.ts";
 import { errorOf } from "../support/answers.ts";
 import { Browser, signedInUser } from "../support/browser.ts";
 import { bytesOf, sha256 } from "../support/bytes.ts";

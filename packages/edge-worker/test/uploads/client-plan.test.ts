@@ -7,7 +7,7 @@
 import { cbcEncryptFrom } from "@digime-edge/sdk-core/internal";
 import { describe, expect, it } from "vitest";
 import { createClient } from "../../src/client.ts";
-import { STAGING_PART_BYTES } from "../../src/lib/tus/upload-state.ts";
+import { STAGING_PART_BYTES } from "../../src/lib/tus/upload-types.ts";
 import { signedInUser } from "../support/browser.ts";
 import { bytesOf, sha256 } from "../support/bytes.ts";
 import { emulator } from "../support/emulator-admin.ts";

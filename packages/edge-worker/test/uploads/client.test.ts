@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { createClient, EdgeClientError } from "../../src/client.ts";
-import { STAGING_PART_BYTES } from "../../src/lib/tus/upload-state.ts";
+import { STAGING_PART_BYTES } from "../../src/lib/tus/upload-types.ts";
 import { type Browser, signedInUser } from "../support/browser.ts";
 import { bytesOf, sha256 } from "../support/bytes.ts";
 import { emulator } from "../support/emulator-admin.ts";

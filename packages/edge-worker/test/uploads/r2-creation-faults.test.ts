@@ -8,7 +8,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { vaultFor } from "../../src/lib/session.ts";
-import { STAGING_PART_BYTES } from "../../src/lib/tus/upload-state.ts";
+import { STAGING_PART_BYTES } from "../../src/lib/tus/upload-types.ts";
 import { MAX_OPEN_UPLOADS } from "../../src/routes/uploads.ts";
 import { errorOf } from "../support/answers.ts";
 import { type Browser, type CallInit, signedInUser } from "../support/browser.ts";

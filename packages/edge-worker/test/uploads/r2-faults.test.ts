@@ -5,7 +5,7 @@
  * delivered exactly once, byte for byte, and nothing stays staged.
  */
 import { describe, expect, it } from "vitest";
-import { STAGING_PART_BYTES } from "../../src/lib/tus/upload-state.ts";
+import { STAGING_PART_BYTES } from "../../src/lib/tus/upload-types.ts";
 import { type Browser, signedInUser } from "../support/browser.ts";
 import { bytesOf, sha256 } from "../support/bytes.ts";
 import { emulator } from "../support/emulator-admin.ts";

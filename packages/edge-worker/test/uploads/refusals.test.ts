@@ -9,7 +9,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { vaultFor } from "../../src/lib/session.ts";
 import { formatUploadMetadata, parseUploadMetadata } from "../../src/lib/tus/metadata.ts";
-import { STAGING_PART_BYTES } from "../../src/lib/tus/upload-state.ts";
+import { STAGING_PART_BYTES } from "../../src/lib/tus/upload-types.ts";
 import { errorOf, expectSecurityHeaders } from "../support/answers.ts";
 import { Browser, preflight, signedInBrowser, signedInUser } from "../support/browser.ts";
 import { bytesOf } from "../support/bytes.ts";

@@ -4,7 +4,7 @@
  * holds the plaintext, and holds nothing once the upload is delivered.
  */
 import { describe, expect, it } from "vitest";
-import { STAGING_PART_BYTES } from "../../src/lib/tus/upload-state.ts";
+import { STAGING_PART_BYTES } from "../../src/lib/tus/upload-types.ts";
 import { errorOf } from "../support/answers.ts";
 import { signedInUser } from "../support/browser.ts";
 import { bytesOf, sha256 } from "../support/bytes.ts";

@@ -11,7 +11,7 @@ import { env } from "cloudflare:workers";
 import NoopUrlStorage from "tus-js-client/lib.esm/noopUrlStorage.js";
 import BaseUpload from "tus-js-client/lib.esm/upload.js";
 import { describe, expect, it } from "vitest";
-import { STAGING_PART_BYTES } from "../../src/lib/tus/upload-state.ts";
+import { STAGING_PART_BYTES } from "../../src/lib/tus/upload-types.ts";
 import { type Browser, signedInUser } from "../support/browser.ts";
 import { bytesOf, sha256 } from "../support/bytes.ts";
 import { emulator } from "../support/emulator-admin.ts";

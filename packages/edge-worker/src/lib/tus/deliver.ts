@@ -14,7 +14,7 @@ import { importFile } from "../import-sink.ts";
 import { vaultFor } from "../session.ts";
 import { admitWrite, postboxOf, tokenForWrite, UploadRun } from "../upload.ts";
 import { stagedCiphertext, stagedPlaintext } from "./staging.ts";
-import type { StagedUpload } from "./upload-state.ts";
+import type { StagedUpload } from "./upload-types.ts";
 
 /** What an upload's creation gave, kept in the vault as its `metadata`. */
 export interface UploadInfo {

@@ -3,7 +3,8 @@ import type { ApiFailure } from "../digime.ts";
 import { STAGING_RETRY_AFTER_SECONDS } from "./staging.ts";
 import { newStagingKey } from "./staging-cipher.ts";
 import { logStagingFailure } from "./upload-cleanup.ts";
-import type { StagedUploads, UploadMode } from "./upload-state.ts";
+import type { StagedUploads } from "./upload-state.ts";
+import type { UploadMode } from "./upload-types.ts";
 
 /** What a resumable upload starts with, and the limits in force. */
 export interface OpenUploadInput {

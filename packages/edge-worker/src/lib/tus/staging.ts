@@ -14,7 +14,7 @@
 import { ApiError } from "../../errors.ts";
 import { openPiece, SEAL_OVERHEAD, sealPiece } from "./staging-cipher.ts";
 import { logStagingFailure } from "./upload-cleanup.ts";
-import { STAGING_PART_BYTES, type StagedPart, type StagedUpload, tailKey } from "./upload-state.ts";
+import { STAGING_PART_BYTES, type StagedPart, type StagedUpload, tailKey } from "./upload-types.ts";
 
 /** Where the stager records progress: the user's vault, for the PATCH's lock. */
 export interface StagingLedger {

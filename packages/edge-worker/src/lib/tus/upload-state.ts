@@ -20,17 +20,6 @@ import {
   type UploadResult,
 } from "./upload-types.ts";
 
-export {
-  STAGING_PART_BYTES,
-  type StagedPart,
-  type StagedUpload,
-  SWEEP_RETRY_MS,
-  tailKey,
-  type UploadMode,
-  type UploadResult,
-  type UploadState,
-} from "./upload-types.ts";
-
 const fail = (status: ApiFailure["status"], code: ApiFailure["code"], message: string) =>
   ({ ok: false, status, code, message }) as const;
 
