@@ -18,7 +18,7 @@ import { parseArgs } from "node:util";
 import { seal } from "@digime-edge/sdk-core";
 import { Upload } from "tus-js-client";
 import { SEALED_HEADERS } from "../src/lib/sealed-envelope.ts";
-import { loadStartScripts, type RunningWorker } from "../test/support/start-scripts.ts";
+import { startWorkerStack, type WorkerStack } from "../test/support/start-scripts.ts";
 import { signInThroughWorker } from "./clients.ts";
 import type { WorkerHost } from "./hosts.ts";
 
@@ -132,21 +132,11 @@ async function copies(emulatorUrl: string, hash: string): Promise<number> {
  * @param options - Rounds per mode and the file's size in MiB.
  */
 export async function resumableBench(options: { rounds: number; mib: number }): Promise<ResumableRow[]> {
-  const scripts = await loadStartScripts();
   const base = await mkdtemp(join(tmpdir(), "bench-resumable-"));
-  const port = await scripts.pickPort(0);
-  const workerUrl = `http://127.0.0.1:${port}`;
-  const emulator = await scripts.startDemoEmulator({
-    dataDir: join(base, "emulator"),
-    autoApprove: true,
-    redirectUri: `${workerUrl}/auth/callback`,
-  });
-  let worker: RunningWorker | undefined;
+  let stack: WorkerStack | undefined;
   try {
-    const settingsFile = join(base, ".dev.vars");
-    await scripts.writeWorkerSettings(settingsFile, scripts.workerSettings({ emulator, workerUrl }));
-    worker = await scripts.startWorker({ port, settingsFile, persistTo: join(base, "state") });
-    await scripts.waitForWorker(worker, { withAssets: false });
+    stack = await startWorkerStack(base);
+    const { workerUrl, emulatorUrl } = stack;
     const host = { label: "wrangler dev", fetch: (url: string, init?: RequestInit) => fetch(url, init) };
     const session = await signInThroughWorker(host as WorkerHost, workerUrl);
     const rows: ResumableRow[] = [];
@@ -167,7 +157,7 @@ export async function resumableBench(options: { rounds: number; mib: number }): 
           else await sendResumable(workerUrl, session.cookie, prepared);
           times[way].push((performance.now() - started) / 1000);
           expected += 1;
-          if ((await copies(emulator.url, hash)) !== expected) verified = false;
+          if ((await copies(emulatorUrl, hash)) !== expected) verified = false;
         }
       }
       const singleS = median(times.single);
@@ -184,8 +174,7 @@ export async function resumableBench(options: { rounds: number; mib: number }): 
     }
     return rows;
   } finally {
-    await worker?.stop();
-    await emulator.close();
+    await stack?.stop();
     await rm(base, { recursive: true, force: true });
   }
 }

@@ -24,7 +24,7 @@ import { seal } from "@digime-edge/sdk-core";
 import { Upload } from "tus-js-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectIsolateHeap, type IsolateHeap } from "../support/isolate-heap.ts";
-import { loadStartScripts, type RunningWorker } from "../support/start-scripts.ts";
+import { startWorkerStack, type WorkerStack } from "../support/start-scripts.ts";
 
 const MiB = 1024 * 1024;
 const SIZE = 300 * MiB;
@@ -123,35 +123,20 @@ async function randomFile(path: string, size: number): Promise<void> {
 }
 
 const dirs: string[] = [];
-let worker: RunningWorker;
+let stack: WorkerStack | undefined;
 let emulatorUrl: string;
-let closeEmulator: () => Promise<void>;
 let relay: ReturnType<typeof cuttingRelay>;
 let relayUrl: string;
 let persistTo: string;
 let heap: IsolateHeap;
 
 beforeAll(async () => {
-  const scripts = await loadStartScripts();
   const base = await mkdtemp(join(tmpdir(), "tus-node-"));
   dirs.push(base);
-  persistTo = join(base, "state");
-  const port = await scripts.pickPort(0);
-  const workerUrl = `http://127.0.0.1:${port}`;
-  const emulator = await scripts.startDemoEmulator({
-    dataDir: join(base, "emulator"),
-    autoApprove: true,
-    redirectUri: `${workerUrl}/auth/callback`,
-  });
-  emulatorUrl = emulator.url;
-  closeEmulator = () => emulator.close();
-  const settingsFile = join(base, ".dev.vars");
-  await scripts.writeWorkerSettings(settingsFile, scripts.workerSettings({ emulator, workerUrl }));
-  const inspectorPort = await scripts.pickPort(0);
-  worker = await scripts.startWorker({ port, settingsFile, persistTo, inspectorPort });
-  await scripts.waitForWorker(worker, { withAssets: false });
-  heap = await connectIsolateHeap(inspectorPort);
-  relay = cuttingRelay(port);
+  stack = await startWorkerStack(base, { inspector: true });
+  ({ emulatorUrl, persistTo } = stack);
+  heap = await connectIsolateHeap(stack.inspectorPort as number);
+  relay = cuttingRelay(stack.port);
   await new Promise<void>((resolve) => relay.server.listen(0, "127.0.0.1", resolve));
   const address = relay.server.address();
   relayUrl = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
@@ -160,8 +145,7 @@ beforeAll(async () => {
 afterAll(async () => {
   heap?.close();
   relay?.close();
-  await worker?.stop();
-  await closeEmulator?.();
+  await stack?.stop();
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
 }, 30_000);
 
