@@ -4,8 +4,13 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { clockFrom, parseClockStart } from "./clock.ts";
+import { KEY_SET_FORMATS } from "./context.ts";
 import { WRITE_APIS, type WriteApi } from "./contracts.ts";
 import { type RunningEmulator, startEmulator } from "./server.ts";
+
+/** Whether `format` is one of {@link KEY_SET_FORMATS}. */
+const isKeySetFormat = (format: string): format is (typeof KEY_SET_FORMATS)[number] =>
+  (KEY_SET_FORMATS as readonly string[]).includes(format);
 
 /** The package's own `.data` folder (ignored by git): the CLI's default data folder. */
 export const DEFAULT_DATA_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..", ".data");
@@ -70,7 +75,7 @@ export interface CliOptions {
   refreshTokenTtlMs?: number;
   timestampWindowMs?: number;
   publicUrl?: string;
-  keySetFormat?: "pem" | "jwk" | "both";
+  keySetFormat?: (typeof KEY_SET_FORMATS)[number];
   faultSeed?: number;
 }
 
@@ -108,7 +113,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
   const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TypeError(`Not a port: ${values.port}`);
   const format = values["key-set-format"];
-  if (format !== undefined && format !== "pem" && format !== "jwk" && format !== "both") {
+  if (format !== undefined && !isKeySetFormat(format)) {
     throw new TypeError(`--key-set-format is pem, jwk or both, not ${format}`);
   }
   const seed = values.seed === undefined ? undefined : Number(values.seed);
