@@ -7,7 +7,7 @@
  */
 import { TypeValidationError } from "../errors.ts";
 import { BLOCK } from "../internal/cbc.ts";
-import { cbcCiphertextSize, createCbcEncryptStream } from "./cbc-stream.ts";
+import { cbcCiphertextSize, checkIv, createCbcEncryptStream } from "./cbc-stream.ts";
 
 /** A cipher block kept from an earlier encryption: the one that ends at ciphertext byte `at`. */
 export interface CbcChain {
@@ -41,11 +41,7 @@ export async function cbcEncryptFrom(
   offset: number,
   chain?: CbcChain,
 ): Promise<ReadableStream<Uint8Array>> {
-  if (!(iv instanceof Uint8Array) || iv.length !== BLOCK) {
-    throw new TypeValidationError("AES-CBC iv must be 16 bytes", {
-      issues: [{ path: ["iv"], message: "16 bytes" }],
-    });
-  }
+  checkIv(iv);
   const total = cbcCiphertextSize(file.size);
   if (!Number.isSafeInteger(offset) || offset < 0 || offset > total) {
     throw new TypeValidationError(`offset must be a whole number from 0 to ${total}`, {

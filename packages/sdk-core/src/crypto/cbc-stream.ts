@@ -20,7 +20,11 @@ export interface CbcEncryptStreamOptions {
   chunkSize?: number;
 }
 
-function checkIv(iv: Uint8Array): Uint8Array<ArrayBuffer> {
+/**
+ * Checks that `iv` is a 16-byte AES-CBC iv and returns a copy of it.
+ * @throws TypeValidationError (issue at `iv`) when it is not 16 bytes.
+ */
+export function checkIv(iv: Uint8Array): Uint8Array<ArrayBuffer> {
   if (!(iv instanceof Uint8Array) || iv.length !== BLOCK) {
     throw new TypeValidationError("AES-CBC iv must be 16 bytes", {
       issues: [{ path: ["iv"], message: "16 bytes" }],
