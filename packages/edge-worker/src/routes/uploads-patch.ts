@@ -96,6 +96,8 @@ export async function patchUpload(
   const renewal = setInterval(() => {
     vault.renewUpload(id, lockId).catch(() => {});
   }, LEASE_RENEW_MS);
+  // settle releases the lock itself: no unlock round trip after it.
+  let settled = false;
   try {
     const key = upload.stagingKey ? await importStagingKey(upload.stagingKey) : undefined;
     if (upload.state === "receiving") {
@@ -127,6 +129,7 @@ export async function patchUpload(
     if (!delivering.ok) throw failureToError(delivering);
     const outcome = await deliverUpload(c, { ...upload, state: "delivering" }, key);
     await vault.settleUpload(id, lockId, outcome);
+    settled = true;
     // Should R2 fail here, the answer stands: the expiry sweep deletes what is left.
     if (outcome.state !== "complete")
       await deleteStaged(c.env.TUS_STAGING, upload.r2Key).catch(logStagingFailure);
@@ -141,7 +144,7 @@ export async function patchUpload(
     });
   } finally {
     clearInterval(renewal);
-    await vault.unlockUpload(id, lockId).catch(() => {});
+    if (!settled) await vault.unlockUpload(id, lockId).catch(() => {});
   }
 }
 
