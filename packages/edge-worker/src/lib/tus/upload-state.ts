@@ -92,10 +92,16 @@ export class StagedUploads {
    * @param id - The upload's id.
    */
   get(id: string): UploadResult<{ upload: StagedUpload }> {
+    const row = this.#live(id);
+    return row.ok ? { ok: true, upload: toUpload(row.row) } : row;
+  }
+
+  /** The row as {@link StagedUploads.get} finds it: 404 when there is none, 410 past its expiry. */
+  #live(id: string): UploadResult<{ row: UploadRow }> {
     const row = this.#row(id);
     if (!row) return NOT_FOUND;
     if (row.expires_at <= Date.now()) return fail(410, "UPLOAD_EXPIRED", "this upload has expired");
-    return { ok: true, upload: toUpload(row) };
+    return { ok: true, row };
   }
 
   /**
@@ -108,9 +114,9 @@ export class StagedUploads {
    * @param offset - The PATCH's `Upload-Offset`.
    */
   lock(id: string, offset: number): UploadResult<{ upload: StagedUpload; lockId: string }> {
-    const found = this.get(id);
+    const found = this.#live(id);
     if (!found.ok) return found;
-    const row = this.#row(id) as UploadRow;
+    const { row } = found;
     const now = Date.now();
     if (row.lock_until !== null && row.lock_until > now)
       return fail(423, "UPLOAD_LOCKED", "another request is writing to this upload; try again shortly");
@@ -121,15 +127,16 @@ export class StagedUploads {
           message: "the delivery of this upload was cut off: it may be stored; check the library",
         },
       });
+      const result = JSON.stringify({ status: 502, body });
       this.#storage.sql.exec(
         "UPDATE uploads SET state = 'failed', result = ?, lock_id = NULL, lock_until = NULL WHERE id = ?",
-        JSON.stringify({ status: 502, body }),
+        result,
         id,
       );
-      return { ok: true, upload: toUpload(this.#row(id) as UploadRow), lockId: "" };
+      return { ok: true, upload: toUpload({ ...row, state: "failed", result }), lockId: "" };
     }
     if (row.state === "delivered" || row.state === "failed")
-      return { ok: true, upload: found.upload, lockId: "" };
+      return { ok: true, upload: toUpload(row), lockId: "" };
     if (offset !== row.offset)
       return fail(409, "OFFSET_MISMATCH", `Upload-Offset must be ${row.offset}, the bytes received so far`);
     const lockId = crypto.randomUUID();
@@ -139,7 +146,7 @@ export class StagedUploads {
       now + LEASE_TTL_MS,
       id,
     );
-    return { ok: true, upload: found.upload, lockId };
+    return { ok: true, upload: toUpload(row), lockId };
   }
 
   /** The row when `lockId` holds its lock now (renewed), else undefined. */
@@ -175,7 +182,7 @@ export class StagedUploads {
   ): UploadResult<{ offset: number; staleTail?: string }> {
     const row = this.#held(id, lockId);
     if (!row) return LOST_LOCK;
-    const before = JSON.parse(row.parts) as StagedPart[];
+    const upload = { r2Key: row.r2_key };
     // Every part is a whole part but the last, which ends the upload.
     const offset = Math.min(row.length, staged.parts.length * STAGING_PART_BYTES + staged.tailBytes);
     this.#storage.sql.exec(
@@ -185,9 +192,11 @@ export class StagedUploads {
       offset,
       id,
     );
-    const stale = row.tail_bytes > 0 ? tailKey(toUpload(row), before.length, row.tail_bytes) : undefined;
-    const current =
-      staged.tailBytes > 0 ? tailKey(toUpload(row), staged.parts.length, staged.tailBytes) : undefined;
+    const stale =
+      row.tail_bytes > 0
+        ? tailKey(upload, (JSON.parse(row.parts) as StagedPart[]).length, row.tail_bytes)
+        : undefined;
+    const current = staged.tailBytes > 0 ? tailKey(upload, staged.parts.length, staged.tailBytes) : undefined;
     return { ok: true, offset, ...(stale && stale !== current ? { staleTail: stale } : {}) };
   }
 
