@@ -11,8 +11,7 @@ import { completeDescriptor } from "../complete-descriptor.ts";
 import type { DescriptorInput } from "../descriptor.ts";
 import { contractDetails, getSdk } from "../digime.ts";
 import { importFile } from "../import-sink.ts";
-import { vaultFor } from "../session.ts";
-import { admitWrite, postboxOf, tokenForWrite, UploadRun } from "../upload.ts";
+import { admitWrite, postboxOf, UploadRun } from "../upload.ts";
 import { stagedCiphertext, stagedPlaintext } from "./staging.ts";
 import type { StagedUpload } from "./upload-types.ts";
 
@@ -120,9 +119,8 @@ export async function deliverUpload(
         } catch (error) {
           if (!(error instanceof ApiError) || error.code !== "TOKEN_REFRESHED_RETRY" || attempt > 1)
             throw error;
-          const fresh = await vaultFor(c.env, c.get("userId")).refresh(token.accessToken.value);
-          if (!fresh.ok) throw error;
-          token = tokenForWrite(fresh.accessToken);
+          // A failed refresh throws this run's first failure (`UploadRun.fail`): `error` itself.
+          token = await refresh(token);
         }
       }
     } finally {
