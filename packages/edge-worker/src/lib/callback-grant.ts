@@ -2,8 +2,9 @@
  * What a successful sign-in's redirect carries besides the code, by write API: a postbox contract's
  * `postboxId` and `publicKey`, an import contract's `accountReference` (wire-format-import.md).
  */
-import { isPathSegment, postboxKeyModulusBytes } from "@digime-edge/sdk-core";
+import { isPathSegment } from "@digime-edge/sdk-core";
 import type { WriteApi } from "../config.ts";
+import { modulusBytes } from "./vault-tokens.ts";
 
 /** An account reference: one opaque URL-safe token. */
 const OPAQUE_ID = /^[^\s/\\?#%]{1,256}$/;
@@ -24,13 +25,7 @@ const isPostboxId = (id: string): boolean => id.length <= 256 && isPathSegment(i
  *
  * @param pem - The redirect's `publicKey`.
  */
-function isPostboxKey(pem: string): boolean {
-  try {
-    return postboxKeyModulusBytes(pem) > 0;
-  } catch {
-    return false;
-  }
-}
+const isPostboxKey = (pem: string): boolean => modulusBytes(pem) > 0;
 
 /** What the vault stores of a sign-in's redirect. */
 export interface CallbackGrant {
