@@ -117,3 +117,12 @@ export async function parse<T>(response: ResponseLike): Promise<T> {
   if (!response.ok) throw toError(response.status, text, response.headers.get("Retry-After"));
   return JSON.parse(text) as T;
 }
+
+/**
+ * The name a file is sent under: the caller's `fileName`, else the `File`'s name, else `upload`.
+ *
+ * @param file - The file or blob.
+ * @param opts - The caller's options (their `fileName`).
+ */
+export const nameOf = (file: Blob, opts: { fileName?: string }): string =>
+  opts.fileName || (file as Blob & { name?: string }).name || "upload";

@@ -9,7 +9,7 @@ import {
   type FileDescriptor,
   importPostboxPublicKey,
 } from "@digime-edge/sdk-core";
-import { EdgeClientError } from "./client-http.ts";
+import { EdgeClientError, nameOf } from "./client-http.ts";
 import { completeDescriptor } from "./lib/complete-descriptor.ts";
 import type { DescriptorInput } from "./lib/descriptor.ts";
 import type { SessionInfo } from "./routes/session.ts";
@@ -59,7 +59,7 @@ export async function resumablePlan(
   opts: ResumablePlanOptions,
   session: () => Promise<SessionInfo>,
 ): Promise<ResumablePlan> {
-  const fileName = opts.fileName || (file as Blob & { name?: string }).name || "upload";
+  const fileName = nameOf(file, opts);
   const metadata: Record<string, string> = { filename: fileName };
   if (!opts.sealed) {
     if (file.type) metadata.filetype = file.type;

@@ -10,6 +10,7 @@
 import { EdgeClientError, INCLUDE, parse, toError } from "./client-http.ts";
 import { type ResumablePlan, type ResumablePlanOptions, resumablePlan } from "./client-resumable-plan.ts";
 import { type Source, uploadSource } from "./client-resumable-source.ts";
+import { aborted } from "./client-transport.ts";
 import { formatUploadMetadata } from "./lib/tus/metadata.ts";
 import { OFFSET_OCTET_STREAM, TUS_VERSION } from "./lib/tus/protocol.ts";
 import type { UploadResult } from "./lib/upload.ts";
@@ -28,7 +29,7 @@ function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
     const done = () => {
       clearTimeout(timer);
-      reject(new EdgeClientError(0, "ABORTED", "the upload was cancelled"));
+      reject(aborted());
     };
     const timer = setTimeout(() => {
       signal?.removeEventListener("abort", done);
@@ -102,7 +103,7 @@ export function resumableMethods(
     try {
       return await fetchFn(url, { ...INCLUDE, ...init, ...(signal ? { signal } : {}) });
     } catch (error) {
-      if (signal?.aborted) throw new EdgeClientError(0, "ABORTED", "the upload was cancelled");
+      if (signal?.aborted) throw aborted();
       throw new EdgeClientError(0, "NETWORK", error instanceof Error ? error.message : "no answer");
     }
   };
@@ -155,7 +156,7 @@ export function resumableMethods(
       let dropped = 0;
       let refreshed = false;
       for (;;) {
-        if (signal?.aborted) throw new EdgeClientError(0, "ABORTED", "the upload was cancelled");
+        if (signal?.aborted) throw aborted();
         const body = offset < source.total ? await source.read(offset, chunk) : new Uint8Array(0);
         let response: Response;
         try {

@@ -5,7 +5,7 @@
  * after the body was spent.
  */
 import { type FileDescriptor, type SealedFile, seal } from "@digime-edge/sdk-core";
-import { EdgeClientError, INCLUDE, parse, uploadGotNoAnswer } from "./client-http.ts";
+import { EdgeClientError, INCLUDE, nameOf, parse, uploadGotNoAnswer } from "./client-http.ts";
 import { aborted, counted, isBrowser, sealedBlob, uploadWithXhr, type XhrLike } from "./client-transport.ts";
 import { completeDescriptor } from "./lib/complete-descriptor.ts";
 import type { DescriptorInput } from "./lib/descriptor.ts";
@@ -122,8 +122,6 @@ export function uploadMethods(
     }
     return parse<UploadResult>(response);
   };
-  const nameOf = (file: Blob, opts: UploadOptions) =>
-    opts.fileName || (file as Blob & { name?: string }).name || "upload";
 
   // The Worker's write API is its setting, the same for every session: asked once. A failed
   // question is asked again next time; meanwhile the multipart form, which every Worker takes.
