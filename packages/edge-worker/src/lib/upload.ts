@@ -8,14 +8,8 @@ import type { AppEnv } from "../env.ts";
 import { ApiError } from "../errors.ts";
 import type { BodyChunksOptions } from "./body-chunks.ts";
 
-export {
-  type AdmittedWrite,
-  admitWrite,
-  postboxOf,
-  REFRESH_TOKEN_STAND_IN,
-  tokenForWrite,
-} from "./admit-write.ts";
-export { requireDelivered, type UploadResult, UploadRun, type UploadRunOptions } from "./upload-run.ts";
+export { admitWrite, postboxOf, tokenForWrite } from "./admit-write.ts";
+export { type UploadResult, UploadRun } from "./upload-run.ts";
 
 /**
  * A body of at most this many bytes is read whole before it is sent on, so that sdk-core can send
