@@ -60,11 +60,11 @@ export function isHttpUrl(s: string): boolean {
 }
 
 /** Whether `s` can be an API root: an http(s) URL without credentials, query or fragment. */
-export function isHttpRoot(s: string): boolean {
+function isHttpRoot(s: string): boolean {
   return isHttpUrl(s) && !/[?#]/.test(s);
 }
 
-export function isAbortSignal(v: unknown): v is AbortSignal {
+function isAbortSignal(v: unknown): v is AbortSignal {
   return (
     typeof v === "object" &&
     v !== null &&
@@ -110,7 +110,7 @@ export const oneOf = <T extends string>(...values: T[]) =>
   custom<T>((v) => values.includes(v as T), `must be one of ${values.map((v) => `"${v}"`).join(", ")}`);
 
 /** Whether `v` is an object that `JSON.stringify` turns into a JSON object (no cycle, no BigInt). */
-export function isJsonObject(v: unknown): v is Record<string, unknown> {
+function isJsonObject(v: unknown): v is Record<string, unknown> {
   try {
     return isObject(v) && JSON.stringify(v).startsWith("{");
   } catch {
