@@ -6,7 +6,7 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../env.ts";
 import { ApiError } from "../errors.ts";
-import type { BodyChunksOptions } from "./body-chunks.ts";
+import { type BodyChunksOptions, bodyDeadline, DECLARED_READ_BYTES } from "./body-chunks.ts";
 
 export { admitWrite, postboxOf, tokenForWrite } from "./admit-write.ts";
 export { type UploadResult, UploadRun } from "./upload-run.ts";
@@ -53,6 +53,26 @@ export function bodyTiming(c: Context<AppEnv>): BodyChunksOptions {
         `the upload came slower than ${rate} bytes per second on average (after the first ${grace / 1000} s)`,
       ),
   };
+}
+
+/**
+ * How a body of a declared length is read, as `readBodyChunks` / `inLargeChunks` take it: in chunks
+ * of up to `DECLARED_READ_BYTES` (one read past the declared end finds a longer body; a small one
+ * is one read), at every upload's pace ({@link bodyTiming}) and within one deadline for the whole
+ * (`bodyDeadline`).
+ *
+ * @param c - The request context (after `withConfig`).
+ * @param declared - The body's `Content-Length`.
+ */
+export function declaredBodyReading(
+  c: Context<AppEnv>,
+  declared: number,
+): [size: number, options: BodyChunksOptions] {
+  const timing = bodyTiming(c);
+  return [
+    Math.min(DECLARED_READ_BYTES, declared + 1),
+    { ...timing, deadline: bodyDeadline(declared, timing) },
+  ];
 }
 
 /**

@@ -10,7 +10,7 @@ import { pipeNatively } from "@digime-edge/sdk-core/internal";
 import type { Context } from "hono";
 import type { AppEnv } from "../env.ts";
 import { ApiError } from "../errors.ts";
-import { bodyDeadline, DECLARED_READ_BYTES, readBodyChunks } from "../lib/body-chunks.ts";
+import { readBodyChunks } from "../lib/body-chunks.ts";
 import { completeDescriptor } from "../lib/complete-descriptor.ts";
 import { type DescriptorInput, MAX_DESCRIPTOR_BYTES, parseDescriptor } from "../lib/descriptor.ts";
 import { exactChunks } from "../lib/exact-body.ts";
@@ -21,7 +21,7 @@ import { RAW_UPLOAD_HEADERS, RAW_UPLOAD_TYPE } from "../lib/raw-upload.ts";
 import { parseFileNameHeader } from "../lib/sealed-envelope.ts";
 import {
   admitWrite,
-  bodyTiming,
+  declaredBodyReading,
   declaredLength,
   REPLAYABLE_BYTES,
   tooLarge,
@@ -104,13 +104,7 @@ export async function rawFileUpload(c: Context<AppEnv>): Promise<Response> {
   try {
     // One read past the declared end finds a longer body; a small one is one read. The body's pace
     // is held as every upload's, and to one deadline for the whole (see body-chunks.ts).
-    const timing = bodyTiming(c);
-    const reader = body
-      ? readBodyChunks(body, Math.min(DECLARED_READ_BYTES, declared + 1), {
-          ...timing,
-          deadline: bodyDeadline(declared, timing),
-        })
-      : undefined;
+    const reader = body ? readBodyChunks(body, ...declaredBodyReading(c, declared)) : undefined;
     const run = new UploadRun({ cancel: reader ? reader.cancel : async () => {} });
     const exact = exactChunks(reader?.chunks ?? (async function* () {})(), declared, run, {
       longer: () => badBody("the body is longer than its Content-Length"),

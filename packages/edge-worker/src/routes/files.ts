@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../env.ts";
 import { ApiError } from "../errors.ts";
-import { bodyDeadline, DECLARED_READ_BYTES, inLargeChunks } from "../lib/body-chunks.ts";
+import { inLargeChunks } from "../lib/body-chunks.ts";
 import { completeDescriptor } from "../lib/complete-descriptor.ts";
 import { type DescriptorInput, MAX_DESCRIPTOR_BYTES, parseDescriptor } from "../lib/descriptor.ts";
 import { contractDetails, describeDigiMeFailure, failureToError, getSdk } from "../lib/digime.ts";
@@ -11,6 +11,7 @@ import { getBoundary, MultipartError, MultipartReader } from "../lib/multipart.t
 import {
   admitWrite,
   bodyTiming,
+  declaredBodyReading,
   declaredLength,
   postboxOf,
   REPLAYABLE_BYTES,
@@ -71,15 +72,10 @@ export const files = new Hono<AppEnv>().post(
       const declared = declaredLength(c);
       // Every body is held to a time limit per 256 KiB and a minimum average rate; one of a declared
       // length is read in larger chunks, and within one deadline too (see body-chunks.ts).
-      const timing = bodyTiming(c);
       const source =
         declared === undefined
-          ? inLargeChunks(body, undefined, timing)
-          : // One read past the declared end finds a longer body; a small one is one read.
-            inLargeChunks(body, Math.min(DECLARED_READ_BYTES, declared + 1), {
-              ...timing,
-              deadline: bodyDeadline(declared, timing),
-            });
+          ? inLargeChunks(body, undefined, bodyTiming(c))
+          : inLargeChunks(body, ...declaredBodyReading(c, declared));
       const reader = new MultipartReader(source, boundary, {
         maxBytes: declared ?? limit + FRAMING_ALLOWANCE,
         maxParts: MAX_FORM_PARTS,

@@ -3,7 +3,7 @@ import { pipeNatively } from "@digime-edge/sdk-core/internal";
 import { Hono } from "hono";
 import type { AppEnv } from "../env.ts";
 import { ApiError } from "../errors.ts";
-import { bodyDeadline, DECLARED_READ_BYTES, readBodyChunks } from "../lib/body-chunks.ts";
+import { readBodyChunks } from "../lib/body-chunks.ts";
 import { contractDetails, getSdk } from "../lib/digime.ts";
 import { exactChunks } from "../lib/exact-body.ts";
 import { sanitizeFileName } from "../lib/file-name.ts";
@@ -16,6 +16,7 @@ import {
 import {
   admitWrite,
   bodyTiming,
+  declaredBodyReading,
   declaredLength,
   postboxOf,
   REPLAYABLE_BYTES,
@@ -111,11 +112,7 @@ export const sealedFiles = new Hono<AppEnv>().post(
     try {
       if (declared !== undefined && declared > REPLAYABLE_BYTES) {
         // Sized and large: read in few chunks, under the limits and one deadline, piped on by workerd.
-        const timing = bodyTiming(c);
-        const reader = readBodyChunks(body, DECLARED_READ_BYTES, {
-          ...timing,
-          deadline: bodyDeadline(declared, timing),
-        });
+        const reader = readBodyChunks(body, ...declaredBodyReading(c, declared));
         const run = new UploadRun({ cancel: reader.cancel });
         // Exactly the declared bytes (their size and whole blocks were checked).
         const exact = exactChunks(reader.chunks, declared, run, {
