@@ -10,7 +10,7 @@
  *
  *   node bench/resumable.ts [--rounds 3] [--mib 64]
  */
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,6 +21,7 @@ import { SEALED_HEADERS } from "../src/lib/sealed-envelope.ts";
 import { startWorkerStack, type WorkerStack } from "../test/support/start-scripts.ts";
 import { signInThroughWorker } from "./clients.ts";
 import type { WorkerHost } from "./hosts.ts";
+import { sha256 } from "./measure.ts";
 
 const MiB = 1024 * 1024;
 /** tus-js-client's PATCH size: the Worker's default `TUS_CHUNK_MAX_BYTES`. */
@@ -41,7 +42,6 @@ export interface ResumableRow {
   verified: boolean;
 }
 
-const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 /** What one upload sends: the single request, and the resumable upload's body and metadata. */
