@@ -5,6 +5,7 @@
 import { randomBytes } from "node:crypto";
 import type { RunningEmulator } from "@digime-edge/emulator";
 import type { DirectClient, WorkerSession } from "./clients.ts";
+import type { WorkerHost } from "./hosts.ts";
 import { type CellResult, type Contender, measureInterleaved, sha256 } from "./measure.ts";
 import { MODES, sendToWorker, type WriteApi } from "./modes.ts";
 
@@ -15,6 +16,8 @@ export interface Group {
   /** A session per host measured in table 1. */
   sessions: WorkerSession[];
   direct: DirectClient;
+  /** The direct client with its requests sent through the forwarding floor (`floors.ts`). */
+  forwarded?: { client: DirectClient; host: WorkerHost } | undefined;
 }
 
 /** One row of table 1: a mode, a size and a concurrency, directly and through each host. */
@@ -23,6 +26,8 @@ export interface Row {
   bytes: number;
   concurrency: number;
   direct: CellResult;
+  /** The same direct writes through the forwarding floor (one workerd hop, none of our code). */
+  forwarder?: CellResult;
   /** By host label (`miniflare`, `wrangler dev`). */
   worker: Record<string, CellResult>;
 }
@@ -58,10 +63,12 @@ export async function uploadCells(
   const rows: Row[] = [];
   for (const bytes of plan.sizes) {
     for (const mode of MODES) {
-      const { sessions, direct } = groups.get(mode.writeApi) as Group;
+      const { sessions, direct, forwarded } = groups.get(mode.writeApi) as Group;
       const data = randomFile(bytes);
       const verify = { emulator, hash: sha256(data), size: bytes };
       const contenders: Contender[] = [{ task: await mode.direct(data, direct) }];
+      if (forwarded)
+        contenders.push({ task: await mode.direct(data, forwarded.client), cpu: () => forwarded.host.cpu() });
       for (const session of sessions) {
         const upload = await mode.toWorker(data, session);
         contenders.push({
@@ -71,18 +78,21 @@ export async function uploadCells(
       }
       for (const c of contenders) await c.task(); // warm-up
       for (const concurrency of plan.levels) {
-        const [d, ...w] = await measureInterleaved(
+        const [d, ...others] = await measureInterleaved(
           contenders,
           concurrency,
           plan.seconds,
           plan.rounds,
           verify,
         );
+        const f = forwarded ? others.shift() : undefined;
+        const w = others;
         rows.push({
           mode: mode.name,
           bytes,
           concurrency,
           direct: d as CellResult,
+          ...(f ? { forwarder: f } : {}),
           worker: Object.fromEntries(sessions.map((session, i) => [session.host.label, w[i] as CellResult])),
         });
       }

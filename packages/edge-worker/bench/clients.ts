@@ -51,13 +51,18 @@ export async function signInThroughWorker(host: WorkerHost, origin: string): Pro
   return { host, origin, cookie, publicKey: info.publicKey, accountId: info.accountId };
 }
 
-/** Signs sdk-core in directly (authorize, auto-approve, exchange). */
+/**
+ * Signs sdk-core in directly (authorize, auto-approve, exchange); sdk-core's requests (the
+ * exchange and every write) go through `through` when given (a floor Worker, `floors.ts`).
+ */
 export async function signInDirect(
   emulator: RunningEmulator,
   applicationId: string,
   contractDetails: ContractDetails & { redirectUri: string },
+  through?: typeof fetch,
 ): Promise<DirectClient> {
-  const sdk = init({ applicationId, baseUrl: emulator.baseUrl, onboardUrl: emulator.onboardUrl });
+  const { baseUrl, onboardUrl } = emulator;
+  const sdk = init({ applicationId, baseUrl, onboardUrl, ...(through ? { fetch: through } : {}) });
   // An import contract (version-10 sign-in) wants a state, and the redirect URI as callback.
   const started = await sdk.getAuthorizeUrl({
     contractDetails,

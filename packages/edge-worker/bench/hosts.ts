@@ -57,7 +57,8 @@ export async function wrangler(args: string[]): Promise<void> {
   }
 }
 
-async function freePort(): Promise<number> {
+/** A free TCP port on 127.0.0.1 (for an inspector). */
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as { port: number };
@@ -136,6 +137,48 @@ export async function startMiniflare(
       stop: async () => {},
     },
   ];
+}
+
+/**
+ * Starts a Worker written in the bench (`script`, one ES module) in workerd through Miniflare, with
+ * `vars` as its bindings, the Worker's compatibility date and its inspector on: a baseline that has
+ * the same runtime and the same way in (`dispatchFetch`) as the Worker, and none of its code.
+ */
+export async function startScriptWorker(
+  name: string,
+  script: string,
+  vars: Record<string, string>,
+): Promise<WorkerHost> {
+  const config = unstable_readConfig({ config: join(WORKER_ROOT, "wrangler.jsonc") });
+  const inspectorPort = await freePort();
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      host: "127.0.0.1",
+      port: 0,
+      inspectorPort,
+      workers: [
+        {
+          name,
+          modules: true,
+          script,
+          compatibilityDate: config.compatibility_date,
+          compatibilityFlags: config.compatibility_flags,
+          bindings: vars,
+        },
+      ],
+    }),
+  );
+  const before = new Set(workerdPids(process.pid));
+  await mf.ready;
+  const pids = workerdPids(process.pid).filter((pid) => !before.has(pid));
+  return {
+    label: name,
+    fetch: (url, init) => mf.dispatchFetch(url, init as never) as unknown as Promise<Response>,
+    cpu: () => ({ runtime: cpuSeconds(pids), proxy: null }),
+    inspector: { port: inspectorPort, target: `core:user:${name}` },
+    pids,
+    stop: () => mf.dispose(),
+  };
 }
 
 /**

@@ -99,6 +99,38 @@ function printUploads(results: Results, missed: string[]): boolean {
   return verified;
 }
 
+const cpuOf = (m: CellResult) => `${m.nodeCpuMs}+${m.workerCpuMs ?? 0}`;
+const times = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
+
+/**
+ * Prints table 1b: the forwarding floor (`floors.ts`) beside the direct writes and the Worker, as
+ * the hop's own cost (direct/forwarder), what the Worker adds over it (forwarder/Worker) and both.
+ */
+function printForwardingFloor(rows: Row[]): boolean {
+  let verified = true;
+  console.log(
+    "1b. The forwarding floor: the same direct sdk-core writes through a Worker of a few lines that passes the request on untouched (bench/floors.ts): one workerd hop via dispatchFetch, none of our code; measured in the same interleaved slices as table 1.",
+  );
+  console.log(
+    "   Cells: uploads/s, p50 ms, CPU ms per upload Node (client + emulator) + workerd. floor: direct/forwarder uploads/s (the hop's own cost); ours: forwarder/Worker (what our Worker adds over the floor); total: direct/Worker (table 1's ratio).",
+  );
+  console.log(
+    `mode      size    conc | ${"forwarder".padEnd(30)} | ${"Worker (dispatchFetch)".padEnd(30)} | floor  ours   total`,
+  );
+  for (const r of rows) {
+    const f = r.forwarder;
+    const w = r.worker.miniflare;
+    if (!f || !w) continue;
+    if (!f.verified) verified = false;
+    const bad = f.failures ? ` (${f.failures} failed: ${f.failure})` : f.verified ? "" : " (NOT VERIFIED)";
+    const cellOf = (m: CellResult) => `${pad(m.perSecond, 6)}/s ${pad(m.p50Ms, 7)} ${pad(cpuOf(m), 11)}`;
+    console.log(
+      `${r.mode.padEnd(9)} ${size(r.bytes).padEnd(7)} ${pad(r.concurrency, 4)} | ${cellOf(f).padEnd(30)} | ${cellOf(w).padEnd(30)} | ${times(r.direct.perSecond, f.perSecond).padEnd(6)} ${times(f.perSecond, w.perSecond).padEnd(6)} ${times(r.direct.perSecond, w.perSecond)}${bad}`,
+    );
+  }
+  return verified;
+}
+
 /** Prints table 2 and the growth per 100 MiB; returns the targets it missed. */
 function printProfiles(profiles: ProfileRow[], missed: string[]): boolean {
   let verified = true;
@@ -139,6 +171,10 @@ export function report(results: Results): boolean {
   console.log("");
   let verified = true;
   if (results.rows.length > 0) verified = printUploads(results, missed) && verified;
+  if (results.rows.some((r) => r.forwarder)) {
+    console.log("");
+    verified = printForwardingFloor(results.rows) && verified;
+  }
   console.log("");
   if (results.profiles.length > 0) verified = printProfiles(results.profiles, missed) && verified;
   console.log("");

@@ -6,7 +6,9 @@
  *    wrangler dev proxy), next to the same writes made by sdk-core directly from Node to the same
  *    emulator (`cells.ts`). The ratio direct/Worker of uploads per second is the Worker's added cost
  *    (target <= 1.30x at 32); CPU per upload of the workerd process and of this process (client +
- *    emulator). The same cells under `wrangler dev` are shown beside them, labelled.
+ *    emulator). The same cells under `wrangler dev` are shown beside them, labelled. Interleaved
+ *    with them, the same direct writes through the forwarding floor (`floors.ts`: a Worker of a few
+ *    lines that passes the request on), so that the hop's own cost and ours are told apart (1b).
  * 2. The Worker's own JavaScript CPU per upload (what Cloudflare bills and limits), per mode and
  *    size (64 KiB, 4 MiB, 64 MiB), from CPU profiles of its isolate through workerd's inspector
  *    (`profiles.ts`; `cpu-profile.ts` for what is counted), with the plans it fits.
@@ -31,6 +33,7 @@ import { gzipSync } from "node:zlib";
 import { startEmulator } from "@digime-edge/emulator";
 import { type Group, uploadCells } from "./cells.ts";
 import { signInDirect, signInThroughWorker, type WorkerSession } from "./clients.ts";
+import { fetchThrough, startFloors } from "./floors.ts";
 import { startMiniflare, startWranglerDev, type WorkerHost, type WorkerSettings, wrangler } from "./hosts.ts";
 import { MODES, type WriteApi } from "./modes.ts";
 import { profileCells } from "./profiles.ts";
@@ -81,6 +84,9 @@ async function main() {
     const code = readFileSync(join(bundleDir, "index.js"));
     const bundle = { bytes: code.length, gzipBytes: gzipSync(code, { level: 9 }).length };
 
+    // The floors (floors.ts): Workers of a few lines, measured beside ours.
+    const floors = await startFloors(emulator);
+    hosts.push(floors.forwarder, floors.reader);
     const groups = new Map<WriteApi, Group>();
     for (const [i, contract] of contracts.entries()) {
       const origin = new URL(contract.redirectUri).origin;
@@ -98,11 +104,17 @@ async function main() {
         },
         secrets: { DIGIME_PRIVATE_KEY: privatePem.trim(), SESSION_SECRET: sessionSecret },
       };
-      const direct = await signInDirect(emulator, contract.applicationId, {
+      const details = {
         contractId: contract.contractId,
         privateKey: privatePem,
         redirectUri: contract.redirectUri,
-      });
+      };
+      const direct = await signInDirect(emulator, contract.applicationId, details);
+      const through = fetchThrough(floors.forwarder);
+      const forwarded = {
+        client: await signInDirect(emulator, contract.applicationId, details, through),
+        host: floors.forwarder,
+      };
       const [miniflare, socket] = await startMiniflare(bundleDir, settings);
       hosts.push(miniflare);
       const mfSession = await signInThroughWorker(miniflare, origin);
@@ -114,7 +126,7 @@ async function main() {
         hosts.push(dev);
         sessions.push(await signInThroughWorker(dev, origin));
       }
-      groups.set(contract.writeApi, { miniflare: mfSession, sessions, direct });
+      groups.set(contract.writeApi, { miniflare: mfSession, sessions, direct, forwarded });
     }
     const rows = SECTIONS.has("uploads")
       ? await uploadCells(groups, emulator, {
