@@ -108,12 +108,13 @@ export async function sendRequest(
   const { what, build, signal, replayable = true, delivery } = options;
   const { retry, timeoutMs, random = Math.random } = settings;
   // The delivery a write's NetworkError carries, `undefined` for other requests.
+  const deliveryNow = () => delivery && (delivery.maybeSent ? "unknown" : "not-sent");
   const aborted = () =>
     new NetworkError(`${what}: aborted`, {
       code: "ABORTED",
       retryable: false,
       cause: signal?.reason,
-      delivery: delivery && (delivery.maybeSent ? "unknown" : "not-sent"),
+      delivery: deliveryNow(),
     });
   for (let attempt = 1; ; attempt++) {
     if (signal?.aborted) throw aborted();
@@ -152,13 +153,12 @@ export async function sendRequest(
       noteDelivery();
       whole = fetched && (prepared.bodyDone?.() ?? true);
       const bodyError = prepared.bodyError?.();
-      const deliveryNow = delivery && (delivery.maybeSent ? "unknown" : "not-sent");
       failure = signal?.aborted
         ? aborted()
         : controller.signal.reason === TIMEOUT
           ? new NetworkError(`${what}: no progress for ${timeoutMs} ms`, {
               code: "TIMEOUT",
-              delivery: deliveryNow,
+              delivery: deliveryNow(),
             })
           : bodyError !== undefined
             ? bodyError instanceof DigiMeSDKError
@@ -171,7 +171,7 @@ export async function sendRequest(
               ? error
               : new NetworkError(`${what}: no answer (network error)`, {
                   cause: error,
-                  delivery: deliveryNow,
+                  delivery: deliveryNow(),
                 });
     } finally {
       timer.stop();
@@ -195,19 +195,18 @@ export async function sendRequest(
   }
 }
 
-function requestInit(prepared: PreparedRequest, signal: AbortSignal): RequestInit {
-  const { streamed } = prepared;
+function requestInit({ method, headers, body, streamed }: PreparedRequest, signal: AbortSignal): RequestInit {
   // Node's fetch keeps a streamed body in memory to replay it on a redirect unless told "error";
   // workerd refuses "error". With "manual", a 3xx is returned and refused in readResponse.
-  const init: RequestInit & { duplex?: "half" } = {
-    method: prepared.method,
-    headers: prepared.headers,
+  // An `undefined` member is one not given (WebIDL).
+  return {
+    method,
+    headers,
+    body,
     signal,
     redirect: streamed && runtimeSupport().redirectError ? "error" : "manual",
-  };
-  if (prepared.body !== undefined) init.body = prepared.body;
-  if (streamed) init.duplex = "half";
-  return init;
+    duplex: streamed ? "half" : undefined,
+  } as RequestInit;
 }
 
 async function readResponse(
@@ -225,16 +224,16 @@ async function readResponse(
   const text = await response.text();
   let data: unknown = null;
   let parsed = true;
-  if (text.trim() !== "") {
+  if (text.trim()) {
     try {
       data = JSON.parse(text);
     } catch {
       parsed = false;
     }
   }
-  if (status >= 200 && status < 300) {
+  if (response.ok) {
     return parsed || anyBody
-      ? { status, data: parsed ? data : null }
+      ? { status, data }
       : new ServerError(`${what}: digi.me answered ${status} with a body that is not JSON`, {
           status,
           code: "INVALID_RESPONSE",
@@ -244,7 +243,7 @@ async function readResponse(
   const body = (data as { error?: Record<string, unknown> } | null)?.error;
   const field = (name: string): string | undefined => {
     const value = body?.[name] ?? headers.get(`x-error-${name}`);
-    return typeof value === "string" && value !== "" ? redact(value, secrets) : undefined;
+    return typeof value === "string" && value ? redact(value, secrets) : undefined;
   };
   const code = field("code") ?? `HTTP_${status}`;
   const message = field("message");
