@@ -1,12 +1,14 @@
 /**
  * The baselines: the same requests as sdk-core's, built by hand with node:crypto and sent with
- * node:http or fetch (the write, the official SDK's Node-stream write rebuilt, the import).
+ * node:http or fetch (the write, the official SDK's Node-stream write rebuilt, the import); and
+ * the floor of a small write on WebCrypto (the same request, its crypto on `crypto.subtle`).
  */
 import {
   constants,
   createCipheriv,
   createPrivateKey,
   createPublicKey,
+  type KeyObject,
   publicEncrypt,
   randomBytes,
   sign,
@@ -20,6 +22,7 @@ import {
   FILE_DESCRIPTOR,
   KEYS,
   MiB,
+  patternChunk,
   patternChunks,
   patternReadable,
 } from "./lib.ts";
@@ -39,9 +42,43 @@ export function nodeNonce(): string {
   return out;
 }
 
+/** The text a JWT's signature covers: the PS512 header and `payload`, base64url, with their dot. */
+export function signingInput(payload: Record<string, unknown>): string {
+  return `${JWT_HEADER}.${Buffer.from(JSON.stringify(payload)).toString("base64url")}`;
+}
+
 export function nodeJwt(payload: Record<string, unknown>): string {
-  const input = `${JWT_HEADER}.${Buffer.from(JSON.stringify(payload)).toString("base64url")}`;
+  const input = signingInput(payload);
   return `${input}.${sign("sha512", Buffer.from(input), { key: contractKeyObject, ...PSS }).toString("base64url")}`;
+}
+
+/** The JWT claims of a write around its envelope (`iv` in hex, the others base64). */
+function writeClaims(iv: string, metadata: string, symmetricalKey: string) {
+  return {
+    access_token: ACCESS_TOKEN,
+    client_id: CLIENT_ID,
+    iv,
+    metadata,
+    nonce: nodeNonce(),
+    symmetrical_key: symmetricalKey,
+    timestamp: Date.now(),
+  };
+}
+
+/** A write's multipart framing (the file part's head and the closing tail) and its headers. */
+function writeFraming(jwt: string) {
+  const boundary = `----node-bench-${randomBytes(12).toString("hex")}`;
+  const head = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="bench.bin"\r\n` +
+      "Content-Type: application/octet-stream\r\n\r\n",
+  );
+  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+  const headers = {
+    Accept: "application/json",
+    Authorization: `Bearer ${jwt}`,
+    "Content-Type": `multipart/form-data; boundary=${boundary}`,
+  };
+  return { head, tail, headers };
 }
 
 /** The write request built with node:crypto only: envelope, JWT, and a streamed multipart body. */
@@ -56,21 +93,8 @@ export function nodeWriteRequest(size: number) {
     { key: postboxKeyObject, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha1" },
     key,
   ).toString("base64");
-  const jwt = nodeJwt({
-    access_token: ACCESS_TOKEN,
-    client_id: CLIENT_ID,
-    iv: iv.toString("hex"),
-    metadata,
-    nonce: nodeNonce(),
-    symmetrical_key: symmetricalKey,
-    timestamp: Date.now(),
-  });
-  const boundary = `----node-bench-${randomBytes(12).toString("hex")}`;
-  const head = Buffer.from(
-    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="bench.bin"\r\n` +
-      "Content-Type: application/octet-stream\r\n\r\n",
-  );
-  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+  const jwt = nodeJwt(writeClaims(iv.toString("hex"), metadata, symmetricalKey));
+  const { head, tail, headers } = writeFraming(jwt);
   async function* body(): AsyncGenerator<Uint8Array> {
     yield head;
     const cipher = createCipheriv("aes-256-cbc", key, iv);
@@ -81,11 +105,6 @@ export function nodeWriteRequest(size: number) {
     yield cipher.final();
     yield tail;
   }
-  const headers = {
-    Accept: "application/json",
-    Authorization: `Bearer ${jwt}`,
-    "Content-Type": `multipart/form-data; boundary=${boundary}`,
-  };
   return { headers, body, key, iv, head, tail };
 }
 
@@ -208,16 +227,82 @@ export function streamOf(chunks: AsyncIterable<Uint8Array>): ReadableStream<Uint
   );
 }
 
+/** POSTs a write with fetch and checks that the sink answered `delivered`. */
+async function fetchWrite(url: string, headers: Record<string, string>, body: unknown, what: string) {
+  const init = { method: "POST", headers, body, duplex: "half", redirect: "error" };
+  const response = await fetch(url, init as RequestInit);
+  const json = (await response.json()) as { status?: string };
+  check(response.status === 200 && json.status === "delivered", `${what} answered ${response.status}`);
+}
+
 export async function nodeWriteFetch(url: string, size: number) {
   const { headers, body } = nodeWriteRequest(size);
   // A small file goes as one buffer (with its length), a large one as a stream.
-  const response = await fetch(url, {
-    method: "POST",
-    headers,
-    body: size <= MiB ? await collect(body()) : streamOf(body()),
-    duplex: "half",
-    redirect: "error",
-  } as RequestInit);
-  const json = (await response.json()) as { status?: string };
-  check(response.status === 200 && json.status === "delivered", `fetch write answered ${response.status}`);
+  const payload = size <= MiB ? await collect(body()) : streamOf(body());
+  await fetchWrite(url, headers, payload, "fetch write");
+}
+
+/**
+ * The contract and postbox keys as WebCrypto keys, imported once (as sdk-core caches them): the
+ * floor's keys.
+ */
+const webCryptoKeys = (() => {
+  let keys: Promise<{ contract: CryptoKey; postbox: CryptoKey }> | undefined;
+  const der = (key: KeyObject, type: "pkcs8" | "spki") => key.export({ format: "der", type });
+  return () =>
+    (keys ??= (async () => ({
+      contract: await crypto.subtle.importKey(
+        "pkcs8",
+        der(contractKeyObject, "pkcs8"),
+        { name: "RSA-PSS", hash: "SHA-512" },
+        false,
+        ["sign"],
+      ),
+      postbox: await crypto.subtle.importKey(
+        "spki",
+        der(postboxKeyObject, "spki"),
+        { name: "RSA-OAEP", hash: "SHA-1" },
+        false,
+        ["encrypt"],
+      ),
+    }))());
+})();
+
+/**
+ * The floor of a small write on WebCrypto: the same request as {@link nodeWriteFetch}'s, its crypto
+ * on `crypto.subtle` with the keys imported beforehand, doing only what a WebCrypto write must (as
+ * sdk-core does it): a fresh AES key imported, its RSA-OAEP wrapping and the AES-CBC of the
+ * metadata and of the file at once, then the PS512 signature over the envelope. The rest (JWT
+ * text, nonce, multipart framing, the body as one buffer) as the node:crypto baseline does it.
+ */
+export async function webCryptoWriteFetch(url: string, size: number) {
+  check(size <= MiB, "the WebCrypto floor sends a small file as one buffer");
+  const { contract, postbox } = await webCryptoKeys();
+  const raw = crypto.getRandomValues(new Uint8Array(32));
+  const iv = crypto.getRandomValues(new Uint8Array(16));
+  const cbc = { name: "AES-CBC", iv };
+  const [wrapped, [metadata, file]] = await Promise.all([
+    crypto.subtle.encrypt({ name: "RSA-OAEP" }, postbox, raw),
+    crypto.subtle
+      .importKey("raw", raw, "AES-CBC", false, ["encrypt"])
+      .then((key) =>
+        Promise.all([
+          crypto.subtle.encrypt(cbc, key, Buffer.from(JSON.stringify(FILE_DESCRIPTOR))),
+          crypto.subtle.encrypt(cbc, key, patternChunk(0, size)),
+        ]),
+      ),
+  ]);
+  const claims = writeClaims(
+    Buffer.from(iv).toString("hex"),
+    Buffer.from(metadata).toString("base64"),
+    Buffer.from(wrapped).toString("base64"),
+  );
+  const input = signingInput(claims);
+  const signature = await crypto.subtle.sign(
+    { name: "RSA-PSS", saltLength: 64 },
+    contract,
+    Buffer.from(input),
+  );
+  const { head, tail, headers } = writeFraming(`${input}.${Buffer.from(signature).toString("base64url")}`);
+  await fetchWrite(url, headers, Buffer.concat([head, new Uint8Array(file), tail]), "WebCrypto write");
 }

@@ -179,25 +179,35 @@ export async function opsPerSecond(
   rounds = 5,
 ): Promise<Record<string, number>> {
   const medians: Record<string, number> = {};
-  for (const [name, list] of Object.entries(await opsRounds(variants, totalMs, rounds))) {
-    medians[name] = median(list);
+  for (const [name, { perSecond }] of Object.entries(await opsRounds(variants, totalMs, rounds))) {
+    medians[name] = median(perSecond);
   }
   return medians;
 }
 
-/** {@link opsPerSecond}'s rounds: each variant's operations per second, round by round. */
+/** One variant's rounds in {@link opsRounds}: operations per second and CPU ms per operation. */
+export interface OpsRounds {
+  perSecond: number[];
+  cpuMs: number[];
+}
+
+/**
+ * {@link opsPerSecond}'s rounds: each variant's operations per second and CPU ms per operation
+ * (this process, all threads), round by round.
+ */
 export async function opsRounds(
   variants: Record<string, { concurrency: number; op: () => unknown }>,
   totalMs: number,
   rounds: number,
-): Promise<Record<string, number[]>> {
-  const rates: Record<string, number[]> = {};
+): Promise<Record<string, OpsRounds>> {
+  const out: Record<string, OpsRounds> = {};
   for (const { op } of Object.values(variants)) for (let i = 0; i < 10; i++) await op();
   const order = Object.entries(variants);
   for (let round = 0; round < rounds; round++) {
     for (const [name, { concurrency, op }] of round % 2 === 0 ? order : [...order].reverse()) {
       gc();
       let done = 0;
+      const cpu = process.cpuUsage();
       const start = performance.now();
       const end = start + totalMs / rounds;
       await Promise.all(
@@ -208,11 +218,13 @@ export async function opsRounds(
           }
         }),
       );
-      rates[name] ??= [];
-      rates[name].push(done / ((performance.now() - start) / 1000));
+      const used = process.cpuUsage(cpu);
+      out[name] ??= { perSecond: [], cpuMs: [] };
+      out[name].perSecond.push(done / ((performance.now() - start) / 1000));
+      out[name].cpuMs.push((used.user + used.system) / 1000 / done);
     }
   }
-  return rates;
+  return out;
 }
 
 /** A cost ratio (ours over the baseline's) against its target: "1.02x OVER", "0.97x ok". */

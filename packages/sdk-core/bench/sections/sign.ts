@@ -3,7 +3,7 @@
  * one at a time and with the pool's width in flight.
  */
 import { createPublicKey, randomBytes, sign, verify } from "node:crypto";
-import { contractKeyObject, JWT_HEADER, nodeJwt, nodeNonce, PSS } from "../baselines.ts";
+import { contractKeyObject, nodeJwt, nodeNonce, PSS, signingInput } from "../baselines.ts";
 import { type Internals, opsPerSecond } from "../harness.ts";
 import { ACCESS_TOKEN, CLIENT_ID, check, fmt, KEYS, ratio, table } from "../lib.ts";
 
@@ -36,7 +36,7 @@ export async function benchSign(internals: Internals) {
   );
   const nodeAsync = (claims: Record<string, unknown>) =>
     new Promise<string>((resolve, reject) => {
-      const input = `${JWT_HEADER}.${Buffer.from(JSON.stringify(claims)).toString("base64url")}`;
+      const input = signingInput(claims);
       sign("sha512", Buffer.from(input), { key: contractKeyObject, ...PSS }, (error, sig) =>
         error ? reject(error) : resolve(`${input}.${sig.toString("base64url")}`),
       );
