@@ -21,6 +21,7 @@ import {
   check,
   FILE_DESCRIPTOR,
   KEYS,
+  KiB,
   MiB,
   patternChunk,
   patternChunks,
@@ -305,4 +306,49 @@ export async function webCryptoWriteFetch(url: string, size: number) {
   );
   const { head, tail, headers } = writeFraming(`${input}.${Buffer.from(signature).toString("base64url")}`);
   await fetchWrite(url, headers, Buffer.concat([head, new Uint8Array(file), tail]), "WebCrypto write");
+}
+
+/** The plaintext of the cipher floors: `size` bytes, the pattern's first 4 MiB over and over. */
+const CIPHER_SOURCE_SIZE = 4 * MiB;
+
+/**
+ * The official path's cipher alone: `size` bytes through one `createCipheriv` in `chunkSize`
+ * updates (as the official SDK's stream feeds it), no sending. Returns the last cipher block.
+ */
+export function nodeCipherOnly(key: Buffer, iv: Buffer, size: number, chunkSize = 64 * KiB): Buffer {
+  const source = cipherSource();
+  const cipher = createCipheriv("aes-256-cbc", key, iv);
+  for (let done = 0; done < size; done += chunkSize) {
+    const at = done % CIPHER_SOURCE_SIZE;
+    cipher.update(source.subarray(at, at + Math.min(chunkSize, size - done)));
+  }
+  return cipher.final().subarray(-16);
+}
+
+/**
+ * The floor of a streamed write's cipher on WebCrypto: `size` bytes (a multiple of `pieceSize`)
+ * encrypted with `crypto.subtle` AES-CBC in `pieceSize` calls, each chained from the one before's
+ * last cipher block and its padding block dropped (as sdk-core's `internal/cbc.ts` does), the last
+ * padded; no sending. Returns the last cipher block.
+ */
+export async function webCryptoCipherOnly(
+  key: CryptoKey,
+  iv: Uint8Array<ArrayBuffer>,
+  size: number,
+  pieceSize = CIPHER_SOURCE_SIZE,
+): Promise<Uint8Array> {
+  const source = cipherSource().subarray(0, pieceSize);
+  let chainIv = iv;
+  for (let done = 0; done < size; done += pieceSize) {
+    const out = await crypto.subtle.encrypt({ name: "AES-CBC", iv: chainIv }, key, source);
+    chainIv = new Uint8Array(out.slice(pieceSize - 16, pieceSize));
+  }
+  const last = await crypto.subtle.encrypt({ name: "AES-CBC", iv: chainIv }, key, new Uint8Array(0));
+  return new Uint8Array(last);
+}
+
+let cipherSourceBytes: Uint8Array<ArrayBuffer> | undefined;
+function cipherSource(): Uint8Array<ArrayBuffer> {
+  cipherSourceBytes ??= patternChunk(0, CIPHER_SOURCE_SIZE);
+  return cipherSourceBytes;
 }

@@ -6,9 +6,11 @@
  *
  *   envelope  1. AES-256-CBC of 64 MiB: createCbcEncryptStream and encryptCbc versus createCipheriv.
  *   stream    2a. A 512 MiB streamed sdk.write versus the official SDK's Node-stream path rebuilt,
- *             every run decrypted by the sink: wall and client CPU against targets of 1.00x.
+ *             every run decrypted by the sink: wall and client CPU against targets of 1.00x; and
+ *             its floor, the cipher alone: crypto.subtle in sdk-core's calls versus createCipheriv.
  *   write     2. A 64 MiB streamed sdk.write versus the same request hand-built with node:crypto
- *             (node:http and fetch), and the per-write cost of 1 KiB writes.
+ *             (node:http and fetch); 2c. the per-write cost of 1 KiB writes against the same
+ *             baseline and its floor, the same request hand-built on crypto.subtle.
  *   push      2b. A 64 MiB streamed sdk.pushData versus a raw node:http request of the same bytes.
  *   rss       3. Peak RSS growth of streamed writes and pushes (fresh processes) against 128 MiB.
  *   sign      4. PS512 signatures per second: signJwt versus node:crypto.sign.
