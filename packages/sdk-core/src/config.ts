@@ -57,8 +57,13 @@ export interface SDKConfig {
   /** Retry policy, or `false` for a single attempt. */
   retry?: RetryOptions | false;
   /**
-   * How long one attempt may wait without progress, in milliseconds: the clock restarts whenever
-   * a chunk of the request body is sent. Default 30 000.
+   * How long one attempt may wait without progress, in milliseconds. Default 30 000. The clock
+   * restarts whenever the runtime takes a chunk of the request body, and a chunk of `n` bytes adds
+   * the time it takes at 64 KiB/s (`n / 65 536` s): the next chunk, or the answer, must come within
+   * `timeoutMs` plus that (a 1 MiB chunk: `timeoutMs` + 16 s), so a body whose every chunk goes out
+   * at 64 KiB/s or faster never times out. A body sent without telling its progress (a `Blob`, a
+   * stream piped by the runtime) adds the time of its whole size at once. A streamed body of which
+   * nothing is taken adds nothing.
    */
   timeoutMs?: number;
   /**

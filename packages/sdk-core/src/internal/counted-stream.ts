@@ -16,12 +16,17 @@ export interface CountedStream {
 }
 
 /**
- * Streams `chunks`: `touch` for every chunk read, `onProgress(sent, length)` as they are sent.
+ * Streams `chunks`: `touch(bytes)` for every chunk pulled (its size, which buys the attempt time:
+ * see `SLOWEST_UPLOAD_BYTES_PER_SECOND`), `onProgress(sent, length)` as they are sent.
  * Cancelling the body returns the iterator (which cancels its source).
  */
 export function countedStream(
   chunks: AsyncIterator<Uint8Array>,
-  options: { touch?: () => void; onProgress?: ProgressCallback | undefined; length?: number | undefined },
+  options: {
+    touch?: (bytes: number) => void;
+    onProgress?: ProgressCallback | undefined;
+    length?: number | undefined;
+  },
 ): CountedStream {
   const { touch, onProgress, length } = options;
   let sent = 0;
@@ -44,10 +49,11 @@ export function countedStream(
             done = true;
             return controller.close();
           }
-          if (next.value.length > 0) {
+          const { length: bytes } = next.value;
+          if (bytes > 0) {
             controller.enqueue(next.value);
-            sent += next.value.length;
-            touch?.();
+            sent += bytes;
+            touch?.(bytes);
             onProgress?.(sent, length);
             return;
           }

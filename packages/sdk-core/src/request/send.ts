@@ -31,21 +31,30 @@ export interface PreparedRequest {
    */
   bodyDone?: () => boolean;
   /**
-   * Size of a body the runtime sends without telling its progress (a `Blob`): the attempt's
-   * timeout is extended by the time this takes at {@link SLOWEST_UPLOAD_BYTES_PER_SECOND}.
+   * Size of a body the runtime sends without telling its progress (a `Blob`, a piped stream): as
+   * for a chunk pulled, the attempt's timeout is extended by the time this takes at
+   * {@link SLOWEST_UPLOAD_BYTES_PER_SECOND}.
    */
   silentBytes?: number;
 }
 
-/** The slowest upload a `Blob` body is given time for before its attempt times out: 64 KiB/s. */
+/**
+ * The slowest upload a body is given time for before its attempt times out: 64 KiB/s. Every
+ * `bytes` handed to the runtime (a chunk it pulled, a `Blob`) extend the idle timeout by
+ * `bytes / SLOWEST_UPLOAD_BYTES_PER_SECOND` seconds.
+ */
 export const SLOWEST_UPLOAD_BYTES_PER_SECOND = 64 * 1024;
 
 /** What `build` is told about the attempt it builds. */
 export interface AttemptContext {
   /** 1 for the first attempt. */
   attempt: number;
-  /** Restarts the attempt's timeout: call it whenever the request makes progress. */
-  touch: () => void;
+  /**
+   * Restarts the attempt's timeout: call it whenever the request makes progress. Given the
+   * `bytes` just handed to the runtime (a chunk it pulled), it also grants the time they take at
+   * {@link SLOWEST_UPLOAD_BYTES_PER_SECOND} on top.
+   */
+  touch: (bytes?: number) => void;
 }
 
 /**
@@ -121,6 +130,7 @@ export async function sendRequest(
     let failure: DigiMeSDKError;
     const controller = new AbortController();
     const timer = idleTimer(timeoutMs, () => controller.abort(TIMEOUT));
+    const touch = (bytes = 0) => timer.touch((bytes * 1000) / SLOWEST_UPLOAD_BYTES_PER_SECOND);
     const onAbort = () => controller.abort(signal?.reason);
     signal?.addEventListener("abort", onAbort, { once: true });
     let prepared: PreparedRequest | undefined;
@@ -131,8 +141,8 @@ export async function sendRequest(
       if (delivery && fetched && !delivery.maybeSent) delivery.maybeSent = prepared?.bodyPulled?.() ?? true;
     };
     try {
-      prepared = await build({ attempt, touch: () => timer.touch() });
-      if (prepared.silentBytes) timer.touch((prepared.silentBytes / SLOWEST_UPLOAD_BYTES_PER_SECOND) * 1000);
+      prepared = await build({ attempt, touch });
+      if (prepared.silentBytes) touch(prepared.silentBytes);
       // Aborted or timed out while building: fail without calling fetch, so nothing was sent.
       if (controller.signal.aborted) {
         if (prepared.body instanceof ReadableStream)
