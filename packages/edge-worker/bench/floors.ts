@@ -15,7 +15,10 @@
  *   same request to the emulator. Table 2's floor of reading a body in JavaScript at all.
  */
 import type { RunningEmulator } from "@digime-edge/emulator";
+import type { DirectClient } from "./clients.ts";
 import { startScriptWorker, type WorkerHost } from "./hosts.ts";
+import { MODES, type Mode } from "./modes.ts";
+import { type ProfileRow, profileUploads } from "./profiles.ts";
 
 /** The forwarder: the request as it came, to the emulator's origin. */
 const FORWARDER = `export default {
@@ -87,4 +90,38 @@ export function fetchThrough(host: WorkerHost): typeof fetch {
     const url = new URL(input);
     return host.fetch(`http://${host.label}.floor${url.pathname}${url.search}`, init);
   };
+}
+
+/** The direct clients whose requests go through each floor (one write API's contract). */
+export interface FloorClients {
+  forwarder: DirectClient;
+  reader: DirectClient;
+}
+
+/**
+ * Table 2's floors: the isolates of the reader ("floor-read": the body read in JavaScript as the
+ * Worker reads it) and of the forwarder ("floor-pipe": the body passed to `fetch` untouched), over
+ * the same sizes and profiles as the Worker's modes, each upload the direct `pushData` of the
+ * import mode (signed in Node) sent through the floor and verified at the emulator.
+ */
+export async function profileFloors(
+  floors: FloorHosts,
+  clients: FloorClients,
+  emulator: RunningEmulator,
+  profilesDir: string | undefined,
+): Promise<{ rows: ProfileRow[]; prioritized: boolean }> {
+  const push = MODES.find((m) => m.name === "import") as Mode;
+  const rows: ProfileRow[] = [];
+  let prioritized = true;
+  const runs: [string, WorkerHost, DirectClient][] = [
+    ["floor-read", floors.reader, clients.reader],
+    ["floor-pipe", floors.forwarder, clients.forwarder],
+  ];
+  for (const [name, host, client] of runs) {
+    const prepare = (data: Uint8Array<ArrayBuffer>) => push.direct(data, client);
+    const result = await profileUploads(name, host, prepare, emulator, undefined, profilesDir);
+    rows.push(...result.rows);
+    prioritized &&= result.prioritized;
+  }
+  return { rows, prioritized };
 }

@@ -9,6 +9,7 @@ import type { RunningEmulator } from "@digime-edge/emulator";
 import { randomFile } from "./cells.ts";
 import type { WorkerSession } from "./clients.ts";
 import { type CpuSummary, connectProfiler, type Profile, sourceLocator, summarize } from "./cpu-profile.ts";
+import type { WorkerHost } from "./hosts.ts";
 import { copiesInLibrary, sha256 } from "./measure.ts";
 import { MODES, type Mode, sendToWorker, type WriteApi } from "./modes.ts";
 import { setThreadsPriority } from "./proc-cpu.ts";
@@ -87,15 +88,32 @@ export async function profileCells(
 }
 
 /** Profiles the Worker's isolate over sequential uploads of `mode`, of each size. */
-async function profileMode(
+function profileMode(
   mode: Mode,
   session: WorkerSession,
   emulator: RunningEmulator,
   bundleDir: string,
   profilesDir: string | undefined,
 ) {
-  const { host } = session;
-  const where = sourceLocator(bundleDir);
+  const prepare = async (data: Uint8Array<ArrayBuffer>) => {
+    const upload = await mode.toWorker(data, session);
+    return () => sendToWorker(session, mode.route, upload);
+  };
+  return profileUploads(mode.name, session.host, prepare, emulator, sourceLocator(bundleDir), profilesDir);
+}
+
+/**
+ * Profiles the isolate of `host` over sequential uploads of each size, each prepared by `prepare`
+ * (which returns one upload) and verified at the emulator; `where` names the top functions' sources.
+ */
+export async function profileUploads(
+  name: string,
+  host: WorkerHost,
+  prepare: (data: Uint8Array<ArrayBuffer>) => Promise<() => Promise<void>>,
+  emulator: RunningEmulator,
+  where: ((frame: Profile["nodes"][number]["callFrame"]) => string) | undefined,
+  profilesDir: string | undefined,
+) {
   if (!host.inspector) throw new Error(`${host.label} has no inspector`);
   const profiler = await connectProfiler(host.inspector.port, host.inspector.target);
   const rows: ProfileRow[] = [];
@@ -106,8 +124,7 @@ async function profileMode(
     for (const [bytes, uploads, repeats] of PROFILE_SIZES) {
       const data = randomFile(bytes);
       const hash = sha256(data);
-      const upload = await mode.toWorker(data, session);
-      const send = () => sendToWorker(session, mode.route, upload);
+      const send = await prepare(data);
       await send(); // warm-up (JIT, connections)
       await send();
       const before = copiesInLibrary(emulator, hash, bytes);
@@ -128,10 +145,7 @@ async function profileMode(
         if (profilesDir) {
           mkdirSync(profilesDir, { recursive: true });
           const size = bytes >= MiB ? `${bytes / MiB}MiB` : `${bytes / KiB}KiB`;
-          writeFileSync(
-            join(profilesDir, `${mode.name}-${size}-${r + 1}.cpuprofile`),
-            JSON.stringify(profile),
-          );
+          writeFileSync(join(profilesDir, `${name}-${size}-${r + 1}.cpuprofile`), JSON.stringify(profile));
         }
       }
       const total = uploads * repeats;
@@ -142,7 +156,7 @@ async function profileMode(
       const median = runs.find((r) => r.jsMs / uploads === middle) ?? (runs[0] as CpuSummary);
       const ms = (n: number | undefined) => Number((n ?? Number.NaN).toFixed(2));
       rows.push({
-        mode: mode.name,
+        mode: name,
         bytes,
         uploads: total,
         jsMs: ms(median.jsMs / uploads),

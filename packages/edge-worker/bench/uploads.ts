@@ -33,7 +33,7 @@ import { gzipSync } from "node:zlib";
 import { startEmulator } from "@digime-edge/emulator";
 import { type Group, uploadCells } from "./cells.ts";
 import { signInDirect, signInThroughWorker, type WorkerSession } from "./clients.ts";
-import { fetchThrough, startFloors } from "./floors.ts";
+import { type FloorClients, fetchThrough, profileFloors, startFloors } from "./floors.ts";
 import { startMiniflare, startWranglerDev, type WorkerHost, type WorkerSettings, wrangler } from "./hosts.ts";
 import { MODES, type WriteApi } from "./modes.ts";
 import { profileCells } from "./profiles.ts";
@@ -88,6 +88,7 @@ async function main() {
     const floors = await startFloors(emulator);
     hosts.push(floors.forwarder, floors.reader);
     const groups = new Map<WriteApi, Group>();
+    const floorClients = new Map<WriteApi, FloorClients>();
     for (const [i, contract] of contracts.entries()) {
       const origin = new URL(contract.redirectUri).origin;
       const settings: WorkerSettings = {
@@ -127,6 +128,13 @@ async function main() {
         sessions.push(await signInThroughWorker(dev, origin));
       }
       groups.set(contract.writeApi, { miniflare: mfSession, sessions, direct, forwarded });
+      const reader = await signInDirect(
+        emulator,
+        contract.applicationId,
+        details,
+        fetchThrough(floors.reader),
+      );
+      floorClients.set(contract.writeApi, { forwarder: forwarded.client, reader });
     }
     const rows = SECTIONS.has("uploads")
       ? await uploadCells(groups, emulator, {
@@ -142,15 +150,24 @@ async function main() {
     const { rows: profiles, prioritized } = SECTIONS.has("profiles")
       ? await profileCells(miniflareSessions, emulator, bundleDir, values["profiles-dir"])
       : { rows: [], prioritized: false };
+    const floorProfiles =
+      SECTIONS.has("profiles") && floorClients.has("import")
+        ? await profileFloors(
+            floors,
+            floorClients.get("import") as FloorClients,
+            emulator,
+            values["profiles-dir"],
+          )
+        : { rows: [], prioritized: false };
 
     const results: Results & { profiledWithPriority: boolean } = {
       machine: machine(loadBefore),
       seconds: SECONDS,
       rounds: ROUNDS,
       rows,
-      profiles,
+      profiles: [...profiles, ...floorProfiles.rows],
       /** Whether workerd ran at a higher priority while profiled (see profileCells). */
-      profiledWithPriority: prioritized,
+      profiledWithPriority: prioritized && (floorProfiles.rows.length === 0 || floorProfiles.prioritized),
       bundle,
     };
     writeFileSync(join(import.meta.dirname, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
