@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from "node:crypto";
 import vectors from "@digime-edge/fixtures/official-v8.json" with { type: "json" };
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   importContractPrivateKey,
   importPostboxPublicKey,
@@ -122,6 +122,28 @@ describe("the key cache", () => {
   it("does not cache failures", async () => {
     await refusedWithoutLeak(importPostboxPublicKey("nope"));
     await refusedWithoutLeak(importPostboxPublicKey("nope"));
+    // An import that failed once (WebCrypto refused it) is tried again, and then kept.
+    const pem = `${contract.privatePkcs8}\n\n`;
+    const importKey = vi.spyOn(crypto.subtle, "importKey").mockRejectedValueOnce(new Error("busy"));
+    try {
+      await expect(importContractPrivateKey(pem)).rejects.toMatchObject({ code: "KEY_IMPORT" });
+      const key = await importContractPrivateKey(pem);
+      expect(await importContractPrivateKey(pem)).toBe(key);
+      expect(importKey).toHaveBeenCalledTimes(2);
+    } finally {
+      importKey.mockRestore();
+    }
+  });
+
+  it("adds no rejection handler to a cached import when it is found again", async () => {
+    const key = await importPostboxPublicKey(postbox.publicPkcs1);
+    const handlers = vi.spyOn(Promise.prototype, "catch");
+    try {
+      for (let i = 0; i < 3; i++) expect(await importPostboxPublicKey(postbox.publicPkcs1)).toBe(key);
+      expect(handlers).not.toHaveBeenCalled();
+    } finally {
+      handlers.mockRestore();
+    }
   });
 });
 

@@ -45,9 +45,13 @@ async function cached(use: KeyUse, text: string, load: () => Promise<CryptoKey>)
     use === "contract"
       ? encodeBase64Url(new Uint8Array(await crypto.subtle.digest("SHA-256", utf8Encode(text))))
       : use + text; // no use's name begins another's
-  const pending = cache.get(id) ?? load();
-  // A failure is not kept (unless a newer import of the same text took its place).
-  pending.catch(() => cache.get(id) === pending && cache.delete(id));
+  let pending = cache.get(id);
+  // A failure is not kept (unless a newer import of the same text took its place): one handler,
+  // attached when the import starts.
+  if (!pending) {
+    pending = load();
+    pending.catch(() => cache.get(id) === pending && cache.delete(id));
+  }
   // Most recently used last; the least recently used goes when the cache is full.
   cache.delete(id);
   cache.set(id, pending);
