@@ -14,8 +14,9 @@
  */
 import { init } from "@digime-edge/sdk-core";
 import { exampleDescriptor } from "../shared/descriptor.ts";
+import { fileNameOf } from "../shared/settings.ts";
 import { signInTo } from "../shared/sign-in.ts";
-import { writeReceipt } from "../shared/write-receipt.ts";
+import { printWritten, writeReceipt } from "../shared/write-receipt.ts";
 import { path, runtime, settings } from "./runtime.ts";
 
 const sdk = init(settings.config);
@@ -27,7 +28,7 @@ const user = await signInTo(sdk, settings, "postbox", runtime);
 // 2. Write the file as a stream: `Bun.file(...).stream()` is a ReadableStream of bytes, encrypted
 //    as it flows; the file is never held whole in memory.
 const file = Bun.file(path);
-const fileName = path.split(/[\\/]/).at(-1) ?? "file";
+const fileName = fileNameOf(path);
 const written = await sdk.write({
   ...user, // contractDetails, userAccessToken, postboxId, publicKey
   data: {
@@ -36,7 +37,7 @@ const written = await sdk.write({
     fileDescriptor: exampleDescriptor(runtime.name, "application/octet-stream"),
   },
 });
-console.log(`Wrote ${fileName} (${file.size} bytes, streamed): ${written.status}`);
+printWritten(fileName, file.size, written.status, true);
 
 // 3. A JSON document from memory, with `written.userAccessToken`: the token that last worked
 //    (refreshed if it had to be), to keep. Last, the result as one line of JSON.

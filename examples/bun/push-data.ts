@@ -16,6 +16,7 @@
 import { init } from "@digime-edge/sdk-core";
 import { exampleDescriptor } from "../shared/descriptor.ts";
 import { pushReceiptAndListAccounts } from "../shared/push-receipt.ts";
+import { fileNameOf } from "../shared/settings.ts";
 import { signInTo } from "../shared/sign-in.ts";
 import { path, runtime, settings } from "./runtime.ts";
 
@@ -31,7 +32,7 @@ const user = await signInTo(sdk, settings, "import", runtime);
 //    `reference`.
 let sent = 0; // the bytes sent so far, as `onProgress` reports them
 const file = Bun.file(path);
-const fileName = path.split(/[\\/]/).at(-1) ?? "file";
+const fileName = fileNameOf(path);
 const { userAccessToken } = await sdk.pushData({
   type: "library",
   contractDetails: user.contractDetails,

@@ -16,6 +16,7 @@
 import { init } from "@digime-edge/sdk-core";
 import { exampleDescriptor } from "../shared/descriptor.ts";
 import { pushReceiptAndListAccounts } from "../shared/push-receipt.ts";
+import { fileNameOf } from "../shared/settings.ts";
 import { signInTo } from "../shared/sign-in.ts";
 import { path, runtime, settings } from "./runtime.ts";
 
@@ -30,7 +31,7 @@ const user = await signInTo(sdk, settings, "import", runtime);
 //    is read; the file is never held whole in memory, and the stream closes it at its end. The API
 //    carries no file name: it goes in `reference`.
 let sent = 0; // the bytes sent so far, as `onProgress` reports them
-const fileName = path.split(/[\\/]/).at(-1) ?? "file";
+const fileName = fileNameOf(path);
 const file = await Deno.open(path, { read: true });
 const { size } = await file.stat();
 const { userAccessToken } = await sdk.pushData({

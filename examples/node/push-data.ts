@@ -13,10 +13,10 @@
  */
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
-import { basename } from "node:path";
 import { init } from "@digime-edge/sdk-core";
 import { exampleDescriptor } from "../shared/descriptor.ts";
 import { pushReceiptAndListAccounts } from "../shared/push-receipt.ts";
+import { fileNameOf } from "../shared/settings.ts";
 import { signInTo } from "../shared/sign-in.ts";
 import { path, runtime, settings } from "./runtime.ts";
 
@@ -30,7 +30,7 @@ const user = await signInTo(sdk, settings, "import", runtime);
 // 2. Push the file as a stream: a Node Readable is an async iterable of bytes, sent as it is read;
 //    the file is never held whole in memory. The API carries no file name: it goes in `reference`.
 let sent = 0; // the bytes sent so far, as `onProgress` reports them
-const fileName = basename(path);
+const fileName = fileNameOf(path);
 const { size } = await stat(path);
 const { userAccessToken } = await sdk.pushData({
   type: "library",

@@ -162,6 +162,13 @@ export function checkWriteExample(run: ExampleRun): Promise<WriteSummary> {
       output,
     );
     assert.equal(summary.receipt.example, run.runtime);
+    const receiptBytes = Buffer.byteLength(JSON.stringify(summary.receipt));
+    for (const line of [
+      `Wrote ${fileName} (${bytes.byteLength} bytes, streamed): delivered`,
+      `Wrote receipt.json (${receiptBytes} bytes): delivered`,
+    ]) {
+      assert.ok(output.includes(`\n${line}\n`), `prints "${line}": ${output}`);
+    }
 
     const { files } = await getJson<{ files: LibraryFileJson[] }>(
       `${emulator.libraryUrl}/api/postboxes/${encodeURIComponent(summary.postboxId)}`,

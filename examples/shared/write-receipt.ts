@@ -26,6 +26,18 @@ export interface WrittenFile<Token> {
 }
 
 /**
+ * Prints the line that says a file was written: its name, its size and the status `write` returned.
+ *
+ * @param fileName - The file's name.
+ * @param bytes - The file's size in bytes.
+ * @param status - `write`'s status.
+ * @param streamed - Whether the file was sent as a stream (said in the line).
+ */
+export function printWritten(fileName: string, bytes: number, status: string, streamed = false): void {
+  console.log(`Wrote ${fileName} (${bytes} bytes${streamed ? ", streamed" : ""}): ${status}`);
+}
+
+/**
  * Writes the receipt, with the token that last worked, and prints the result.
  *
  * @param sdk - sdk-core's client.
@@ -62,7 +74,7 @@ export async function writeReceipt<Token>(
       fileDescriptor: exampleDescriptor(runtime.name, "application/json"),
     },
   });
-  console.log(`Wrote receipt.json (${json.byteLength} bytes): ${wroteJson.status}`);
+  printWritten("receipt.json", json.byteLength, wroteJson.status);
 
   const files = [
     { fileName, bytes, status: written.status },
