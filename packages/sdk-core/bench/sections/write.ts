@@ -156,13 +156,14 @@ async function benchSmallWrite(sink: Sink, sdk: ReturnType<typeof init>) {
 
 /** Where a small write's time goes (node --cpu-prof, and each step timed alone, fetch stubbed). */
 const SMALL_WRITE_NOTES = [
-  "Where the time goes (CPU per write before fetch, each step timed alone, fetch stubbed): the baseline",
-  "0.30 ms (the PS512 signature 0.25 ms; wrap and AES synchronous, 0.03-0.04 ms); sdk.write 0.55-0.63 ms:",
-  "sealing 0.12-0.19 ms (three WebCrypto jobs: OAEP, metadata AES, file AES), the signature 0.27-0.33 ms,",
-  "multipart body 0.02 ms, attempt loop (timer, AbortController) 0.02 ms, input checks 0.01 ms; fetch",
-  "0.45-0.5 ms of CPU for both. Done: the contract key found by the caller's contractDetails object,",
-  "not by a SHA-256 on the pool (1.39-1.55x -> 1.10-1.28x in an A/B run). What is left is the floor",
-  "row's: each WebCrypto job is a hop to libuv's pool and back, four per write (wrap, two AES, then",
-  "the signature over the envelope), and the busier the machine, the longer each hop waits for a",
-  "thread. While the floor's own ratio is over 1.10x, no WebCrypto write meets the target.",
+  "Tried: the contract key found by the caller's contractDetails object, not by a SHA-256 on the pool",
+  "(1.39-1.55x -> 1.10-1.28x in an A/B run). Where sdk.write's time over the floor goes (node",
+  "--cpu-prof; each step timed alone, CPU per call, fetch stubbed): the input checks 7 us, the envelope",
+  "96 us against the floor's 94 (the same jobs: key import, wrap, two AES; 108 us with sealSource",
+  "around it), the signed JWT 278 us against 267 (sorted claims, base64url in JS), the multipart body 8",
+  "us; and in fetch, the floor's request with sdk.write's one-chunk stream body and AbortSignal (its",
+  "timeout) took 2% and 4% more CPU, 7% with both (a Blob body instead: 1.45x the floor's CPU). The",
+  "floor itself: each WebCrypto job is a hop to libuv's pool and back, four per write (the wrap and two",
+  "AES at once, then the signature over the envelope), the busier the machine the longer each hop waits",
+  "for a thread. While the floor's own ratio is over 1.10x, no WebCrypto write meets the target.",
 ];
