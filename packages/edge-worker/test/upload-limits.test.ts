@@ -5,11 +5,12 @@
  * The attack these counter (many uploads dripped slowly, each holding a signed connection to
  * digi.me) is played in `proof/attack.test.ts`.
  */
+import { concatBytes } from "@digime-edge/sdk-core/internal";
 import { afterEach, describe, expect, it } from "vitest";
 import { MAX_FORM_PARTS } from "../src/routes/files.ts";
 import { errorOf } from "./support/answers.ts";
 import { type Browser, signedInBrowser, signedInUser } from "./support/browser.ts";
-import { bytesOf, concatBytes } from "./support/bytes.ts";
+import { bytesOf } from "./support/bytes.ts";
 import { digime } from "./support/digime-proxy.ts";
 import { emulator } from "./support/emulator-admin.ts";
 import { postFiles, upload, uploadForm } from "./support/posts.ts";
@@ -26,7 +27,7 @@ function formOf(file: Uint8Array, name: string, extra = 0): Uint8Array<ArrayBuff
   for (let i = 0; i < extra; i++)
     parts.push(enc.encode(`\r\n--${BOUNDARY}\r\nContent-Disposition: form-data; name="x${i}"\r\n\r\n${i}`));
   parts.push(enc.encode(`\r\n--${BOUNDARY}--\r\n`));
-  return concatBytes(parts);
+  return concatBytes(...parts);
 }
 
 /**

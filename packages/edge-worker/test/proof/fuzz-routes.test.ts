@@ -21,6 +21,7 @@
  */
 import { env } from "cloudflare:workers";
 import { seal } from "@digime-edge/sdk-core";
+import { concatBytes } from "@digime-edge/sdk-core/internal";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { sealCookie } from "../../src/lib/sealed-cookie.ts";
@@ -28,7 +29,7 @@ import { PENDING_PURPOSE } from "../../src/lib/session.ts";
 import { sign } from "../../src/lib/signing.ts";
 import { expectSecurityHeaders } from "../support/answers.ts";
 import { Browser, signedInBrowser, signIn } from "../support/browser.ts";
-import { bytesOf, concatBytes, streamOf } from "../support/bytes.ts";
+import { bytesOf, streamOf } from "../support/bytes.ts";
 import { emulator } from "../support/emulator-admin.ts";
 import { expectFuzzedAnswer, FUZZ_SCALE, itFuzzes } from "../support/fuzz-answers.ts";
 import { publicKeyOf, type SealedParts } from "../support/sealed-uploads.ts";
@@ -276,7 +277,7 @@ const multipartArb = fc
     }
     if (close === "close") chunks.push(enc.encode(`--${boundary}--${crlf}`));
     if (close === "garbage") chunks.push(enc.encode(`--${boundary}-x`));
-    return { boundary, bytes: concatBytes(chunks) };
+    return { boundary, bytes: concatBytes(...chunks) };
   });
 
 const hexArb = fc.stringMatching(/^[0-9a-f]{32}$/);

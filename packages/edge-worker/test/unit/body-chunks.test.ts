@@ -1,6 +1,6 @@
+import { concatBytes } from "@digime-edge/sdk-core/internal";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { bodyDeadline, inLargeChunks, READ_CHUNK_BYTES, readBodyChunks } from "../../src/lib/body-chunks.ts";
-import { concatBytes } from "../support/bytes.ts";
 
 /** Deterministic bytes (not `support`'s: that file would scan this file's answers, and it has none). */
 function bytesOf(size: number, seed = 1): Uint8Array<ArrayBuffer> {
@@ -19,7 +19,7 @@ describe("readBodyChunks", () => {
     const body = new Request("https://x.test/", { method: "POST", body: data }).body as ReadableStream;
     const parts = await all(readBodyChunks(body).chunks);
     expect(parts.map((p) => p.byteLength)).toEqual([...Array(4).fill(READ_CHUNK_BYTES), 5]);
-    expect(concatBytes(parts)).toEqual(data);
+    expect(concatBytes(...parts)).toEqual(data);
   });
 
   it("takes a stream that is not a byte stream as it comes, and an empty body", async () => {
@@ -46,7 +46,7 @@ describe("readBodyChunks", () => {
     const body = new Request("https://x.test/", { method: "POST", body: data }).body as ReadableStream;
     const parts = await all(inLargeChunks(body, 100_000) as unknown as AsyncIterable<Uint8Array>);
     expect(parts.map((p) => p.byteLength)).toEqual(Array(6).fill(100_000));
-    expect(concatBytes(parts)).toEqual(data);
+    expect(concatBytes(...parts)).toEqual(data);
 
     let cancelled = false;
     const endless = new ReadableStream<Uint8Array>({
@@ -254,7 +254,7 @@ describe("readBodyChunks of a declared body: 1 MiB reads within a deadline, and 
     const parts: Uint8Array[] = [];
     for await (const chunk of readBodyChunks(stream, MiB, options).chunks) parts.push(chunk);
     expect(parts.map((p) => p.byteLength)).toEqual([MiB, MiB, MiB, MiB, 5]);
-    expect(concatBytes(parts)).toEqual(data);
+    expect(concatBytes(...parts)).toEqual(data);
   });
 
   it("a body arriving 256 KiB at a time is not read into a fresh 1 MiB buffer for each 256 KiB", async () => {
