@@ -52,9 +52,17 @@ export interface ProfileRow {
   top: string[];
 }
 
-/** JS CPU growth per 100 MiB between two profile rows of one mode. */
-export function growthPer100MiB(small: ProfileRow, large: ProfileRow): number {
-  return ((large.jsMs - small.jsMs) / (large.bytes - small.bytes)) * 100 * MiB;
+/**
+ * Growth per 100 MiB between two profile rows of one mode: of the JS CPU (default), or of the
+ * workerd process's CPU (`processMs`: read from `/proc`, so it loses no samples, but it holds
+ * workerd's C++ and Miniflare's entry as well).
+ */
+export function growthPer100MiB(
+  small: ProfileRow,
+  large: ProfileRow,
+  of: "jsMs" | "processMs" = "jsMs",
+): number {
+  return ((large[of] - small[of]) / (large.bytes - small.bytes)) * 100 * MiB;
 }
 
 /** The Cloudflare plans whose CPU limit per request `jsMs` fits. */
