@@ -137,14 +137,33 @@ export function uploadMethods(
     return writeApi;
   };
 
-  const sendRaw = async (file: Blob, descriptor: DescriptorInput | undefined, opts: UploadOptions) => {
-    const headers = rawUploadHeaders(descriptor, nameOf(file, opts), file.type);
-    const url = `${base}/api/files`;
-    if (Xhr && !customFetch) return uploadWithXhr(Xhr, url, file, headers, opts);
-    opts.onProgress?.(0, file.size);
-    const result = await post(url, { headers, body: file }, opts.signal);
-    opts.onProgress?.(file.size, file.size);
+  /** XHR, for its upload progress, unless it is missing or a `fetch` was given to the client. */
+  const xhrByDefault = Boolean(Xhr && !customFetch);
+  /**
+   * POSTs a body held whole (a form or a blob): with XHR when `viaXhr`, which reports progress as
+   * it sends; else with `fetch`, progress then reported at the start and the end, as `size` bytes.
+   */
+  const sendWhole = async (
+    url: string,
+    body: FormData | Blob,
+    headers: Record<string, string>,
+    size: number,
+    opts: UploadOptions,
+    viaXhr = xhrByDefault,
+  ) => {
+    if (viaXhr) {
+      if (!Xhr) throw new EdgeClientError(0, "UNSUPPORTED", "XMLHttpRequest is not available here");
+      return uploadWithXhr(Xhr, url, body, headers, opts);
+    }
+    opts.onProgress?.(0, size);
+    const result = await post(url, { headers, body }, opts.signal);
+    opts.onProgress?.(size, size);
     return result;
+  };
+
+  const sendRaw = (file: Blob, descriptor: DescriptorInput | undefined, opts: UploadOptions) => {
+    const headers = rawUploadHeaders(descriptor, nameOf(file, opts), file.type);
+    return sendWhole(`${base}/api/files`, file, headers, file.size, opts);
   };
 
   const sendOnce = async (file: Blob, descriptor: DescriptorInput | undefined, opts: UploadOptions) => {
@@ -152,17 +171,13 @@ export function uploadMethods(
     const form = new FormData();
     if (descriptor) form.append("fileDescriptor", JSON.stringify(descriptor));
     form.append("file", file, nameOf(file, opts));
-    const url = `${base}/api/files`;
-    if (Xhr && !customFetch) return uploadWithXhr(Xhr, url, form, {}, opts);
-    opts.onProgress?.(0, file.size);
-    const result = await post(url, { body: form }, opts.signal);
-    opts.onProgress?.(file.size, file.size);
-    return result;
+    // Progress counts the file's bytes: the form's whole size is not known before it is sent.
+    return sendWhole(`${base}/api/files`, form, {}, file.size, opts);
   };
 
   const transportFor = (requested: SealedTransport | undefined): Exclude<SealedTransport, "auto"> => {
     if (requested && requested !== "auto") return requested;
-    if (Xhr && !customFetch) return "xhr";
+    if (xhrByDefault) return "xhr";
     return isBrowser() ? "blob" : "stream";
   };
 
@@ -204,14 +219,7 @@ export function uploadMethods(
       return post(url, init, opts.signal, body.taken);
     }
     const blob = await sealedBlob(sealed.body, opts.signal);
-    if (transport === "xhr") {
-      if (!Xhr) throw new EdgeClientError(0, "UNSUPPORTED", "XMLHttpRequest is not available here");
-      return uploadWithXhr(Xhr, url, blob, headers, opts);
-    }
-    opts.onProgress?.(0, blob.size);
-    const result = await post(url, { headers, body: blob }, opts.signal);
-    opts.onProgress?.(blob.size, blob.size);
-    return result;
+    return sendWhole(url, blob, headers, blob.size, opts, transport === "xhr");
   };
 
   /** Sends once, and once more when the Worker's token was refreshed after the body was spent. */
