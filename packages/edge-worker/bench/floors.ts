@@ -18,7 +18,7 @@ import type { RunningEmulator } from "@digime-edge/emulator";
 import type { DirectClient } from "./clients.ts";
 import { startScriptWorker, type WorkerHost } from "./hosts.ts";
 import { MODES, type Mode } from "./modes.ts";
-import { type ProfileRow, profileUploads } from "./profiles.ts";
+import type { ProfileContender } from "./profiles.ts";
 
 /** The forwarder: the request as it came, to the emulator's origin. */
 const FORWARDER = `export default {
@@ -99,29 +99,15 @@ export interface FloorClients {
 }
 
 /**
- * Table 2's floors: the isolates of the reader ("floor-read": the body read in JavaScript as the
- * Worker reads it) and of the forwarder ("floor-pipe": the body passed to `fetch` untouched), over
- * the same sizes and profiles as the Worker's modes, each upload the direct `pushData` of the
- * import mode (signed in Node) sent through the floor and verified at the emulator.
+ * Table 2's floors as profile contenders: the isolates of the reader ("floor-read": the body read
+ * in JavaScript as the Worker reads it) and of the forwarder ("floor-pipe": the body passed to
+ * `fetch` untouched), each upload the direct `pushData` of the import mode (signed in Node) sent
+ * through the floor and verified at the emulator, profiled in turn with the Worker's modes.
  */
-export async function profileFloors(
-  floors: FloorHosts,
-  clients: FloorClients,
-  emulator: RunningEmulator,
-  profilesDir: string | undefined,
-): Promise<{ rows: ProfileRow[]; prioritized: boolean }> {
+export function floorContenders(floors: FloorHosts, clients: FloorClients): ProfileContender[] {
   const push = MODES.find((m) => m.name === "import") as Mode;
-  const rows: ProfileRow[] = [];
-  let prioritized = true;
-  const runs: [string, WorkerHost, DirectClient][] = [
-    ["floor-read", floors.reader, clients.reader],
-    ["floor-pipe", floors.forwarder, clients.forwarder],
+  return [
+    { name: "floor-read", host: floors.reader, prepare: (data) => push.direct(data, clients.reader) },
+    { name: "floor-pipe", host: floors.forwarder, prepare: (data) => push.direct(data, clients.forwarder) },
   ];
-  for (const [name, host, client] of runs) {
-    const prepare = (data: Uint8Array<ArrayBuffer>) => push.direct(data, client);
-    const result = await profileUploads(name, host, prepare, emulator, undefined, profilesDir);
-    rows.push(...result.rows);
-    prioritized &&= result.prioritized;
-  }
-  return { rows, prioritized };
 }

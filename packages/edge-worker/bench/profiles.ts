@@ -8,10 +8,17 @@ import { join } from "node:path";
 import type { RunningEmulator } from "@digime-edge/emulator";
 import { randomFile } from "./cells.ts";
 import type { WorkerSession } from "./clients.ts";
-import { type CpuSummary, connectProfiler, type Profile, sourceLocator, summarize } from "./cpu-profile.ts";
+import {
+  type CpuSummary,
+  connectProfiler,
+  type Profile,
+  type Profiler,
+  sourceLocator,
+  summarize,
+} from "./cpu-profile.ts";
 import type { WorkerHost } from "./hosts.ts";
 import { copiesInLibrary, sha256 } from "./measure.ts";
-import { MODES, type Mode, sendToWorker, type WriteApi } from "./modes.ts";
+import { MODES, sendToWorker, type WriteApi } from "./modes.ts";
 import { setThreadsPriority } from "./proc-cpu.ts";
 
 const KiB = 1024;
@@ -72,115 +79,143 @@ export function plansFor(jsMs: number): string {
   return "neither (over 30 s)";
 }
 
+/** One way of uploading whose isolate is profiled: a mode of the Worker, or a floor. */
+export interface ProfileContender {
+  /** The row's name (the mode's, or `floor-…`). */
+  name: string;
+  host: WorkerHost;
+  /** Prepares one upload of `data` (before the clock); the returned task is what is profiled. */
+  prepare: (data: Uint8Array<ArrayBuffer>) => Promise<() => Promise<void>>;
+  /** Names the sources of the top functions (the bundle's source map), if any. */
+  where?: Locator | undefined;
+}
+
+type Locator = (frame: Profile["nodes"][number]["callFrame"]) => string;
+
+/** The Worker's modes as profile contenders, each on its write API's Miniflare session. */
+export function modeContenders(
+  sessions: Map<WriteApi, WorkerSession>,
+  bundleDir: string,
+): ProfileContender[] {
+  const where = sourceLocator(bundleDir);
+  return MODES.map((mode) => {
+    const session = sessions.get(mode.writeApi) as WorkerSession;
+    const prepare = async (data: Uint8Array<ArrayBuffer>) => {
+      const upload = await mode.toWorker(data, session);
+      return () => sendToWorker(session, mode.route, upload);
+    };
+    return { name: mode.name, host: session.host, prepare, where };
+  });
+}
+
+/** What one contender's profiles of one size add up to. */
+interface Tally {
+  runs: CpuSummary[];
+  processSeconds: number;
+  wallMs: number;
+  verified: boolean;
+}
+
 /**
- * Profiles the Worker's isolate over sequential uploads of every mode and size.
+ * Profiles the isolate of each contender over sequential uploads of each size, the contenders'
+ * profiles taken in turn (A B C A B C …) so that load from elsewhere on the machine falls on all
+ * alike; every upload verified at the emulator (one more copy per upload, counted per profile).
  *
- * @param sessions - The Miniflare session of each write API.
  * @param profilesDir - Where to keep the `.cpuprofile` files, if anywhere.
  */
 export async function profileCells(
-  sessions: Map<WriteApi, WorkerSession>,
+  contenders: ProfileContender[],
   emulator: RunningEmulator,
-  bundleDir: string,
   profilesDir: string | undefined,
-) {
-  const rows: ProfileRow[] = [];
-  let prioritized = true;
-  for (const mode of MODES) {
-    const session = sessions.get(mode.writeApi) as WorkerSession;
-    const result = await profileMode(mode, session, emulator, bundleDir, profilesDir);
-    rows.push(...result.rows);
-    prioritized &&= result.prioritized;
-  }
-  return { rows, prioritized };
-}
-
-/** Profiles the Worker's isolate over sequential uploads of `mode`, of each size. */
-function profileMode(
-  mode: Mode,
-  session: WorkerSession,
-  emulator: RunningEmulator,
-  bundleDir: string,
-  profilesDir: string | undefined,
-) {
-  const prepare = async (data: Uint8Array<ArrayBuffer>) => {
-    const upload = await mode.toWorker(data, session);
-    return () => sendToWorker(session, mode.route, upload);
-  };
-  return profileUploads(mode.name, session.host, prepare, emulator, sourceLocator(bundleDir), profilesDir);
-}
-
-/**
- * Profiles the isolate of `host` over sequential uploads of each size, each prepared by `prepare`
- * (which returns one upload) and verified at the emulator; `where` names the top functions' sources.
- */
-export async function profileUploads(
-  name: string,
-  host: WorkerHost,
-  prepare: (data: Uint8Array<ArrayBuffer>) => Promise<() => Promise<void>>,
-  emulator: RunningEmulator,
-  where: ((frame: Profile["nodes"][number]["callFrame"]) => string) | undefined,
-  profilesDir: string | undefined,
-) {
-  if (!host.inspector) throw new Error(`${host.label} has no inspector`);
-  const profiler = await connectProfiler(host.inspector.port, host.inspector.target);
+): Promise<{ rows: ProfileRow[]; prioritized: boolean }> {
+  const hosts = [...new Set(contenders.map((c) => c.host))];
+  const profilers = new Map<WorkerHost, Profiler>();
   const rows: ProfileRow[] = [];
   // On a busy machine workerd's sampler loses samples (the same code has read up to 4x low):
   // workerd gets the CPU first while profiled, where allowed (root or CAP_SYS_NICE).
-  const prioritized = setThreadsPriority(host.pids, -10);
+  const prioritized = hosts.every((host) => setThreadsPriority(host.pids, -10));
   try {
+    for (const host of hosts) {
+      if (!host.inspector) throw new Error(`${host.label} has no inspector`);
+      profilers.set(host, await connectProfiler(host.inspector.port, host.inspector.target));
+    }
     for (const [bytes, uploads, repeats] of PROFILE_SIZES) {
       const data = randomFile(bytes);
       const hash = sha256(data);
-      const send = await prepare(data);
-      await send(); // warm-up (JIT, connections)
-      await send();
-      const before = copiesInLibrary(emulator, hash, bytes);
-      const cpuBefore = host.cpu().runtime;
-      const started = performance.now();
-      const runs: CpuSummary[] = [];
+      const sends = await Promise.all(contenders.map((c) => c.prepare(data)));
+      for (const send of sends) {
+        await send(); // warm-up (JIT, connections)
+        await send();
+      }
+      const tallies: Tally[] = contenders.map(() => ({
+        runs: [],
+        processSeconds: 0,
+        wallMs: 0,
+        verified: true,
+      }));
       for (let r = 0; r < repeats; r++) {
-        await profiler.start();
-        // The sampler's thread is new with each profile.
-        if (prioritized) setThreadsPriority(host.pids, -10);
-        let profile: Profile;
-        try {
-          for (let i = 0; i < uploads; i++) await send();
-        } finally {
-          profile = await profiler.stop();
-        }
-        runs.push(summarize(profile, where));
-        if (profilesDir) {
-          mkdirSync(profilesDir, { recursive: true });
-          const size = bytes >= MiB ? `${bytes / MiB}MiB` : `${bytes / KiB}KiB`;
-          writeFileSync(join(profilesDir, `${name}-${size}-${r + 1}.cpuprofile`), JSON.stringify(profile));
+        for (const [i, c] of contenders.entries()) {
+          const tally = tallies[i] as Tally;
+          const profiler = profilers.get(c.host) as Profiler;
+          const copies = copiesInLibrary(emulator, hash, bytes);
+          const cpu = c.host.cpu().runtime;
+          const started = performance.now();
+          await profiler.start();
+          // The sampler's thread is new with each profile.
+          if (prioritized) setThreadsPriority(c.host.pids, -10);
+          let profile: Profile;
+          try {
+            for (let u = 0; u < uploads; u++) await (sends[i] as () => Promise<void>)();
+          } finally {
+            profile = await profiler.stop();
+          }
+          tally.wallMs += performance.now() - started;
+          tally.processSeconds += c.host.cpu().runtime - cpu;
+          tally.verified &&= copiesInLibrary(emulator, hash, bytes) - copies === uploads;
+          tally.runs.push(summarize(profile, c.where));
+          if (profilesDir) {
+            mkdirSync(profilesDir, { recursive: true });
+            const size = bytes >= MiB ? `${bytes / MiB}MiB` : `${bytes / KiB}KiB`;
+            writeFileSync(
+              join(profilesDir, `${c.name}-${size}-${r + 1}.cpuprofile`),
+              JSON.stringify(profile),
+            );
+          }
         }
       }
-      const total = uploads * repeats;
-      const wall = performance.now() - started;
-      const processMs = ((host.cpu().runtime - cpuBefore) * 1000) / total;
-      const perUpload = runs.map((r) => r.jsMs / uploads).sort((a, b) => a - b);
-      const middle = perUpload[Math.floor(perUpload.length / 2)];
-      const median = runs.find((r) => r.jsMs / uploads === middle) ?? (runs[0] as CpuSummary);
-      const ms = (n: number | undefined) => Number((n ?? Number.NaN).toFixed(2));
-      rows.push({
-        mode: name,
-        bytes,
-        uploads: total,
-        jsMs: ms(median.jsMs / uploads),
-        jsRangeMs: { min: ms(perUpload[0]), max: ms(perUpload[perUpload.length - 1]) },
-        gcMs: ms(median.gcMs / uploads),
-        processMs: Number(processMs.toFixed(1)),
-        wallMsPerUpload: Number((wall / total).toFixed(1)),
-        verified: copiesInLibrary(emulator, hash, bytes) - before === total,
-        periodUs: median.periodUs,
-        samples: median.samples,
-        top: median.top,
-      });
+      for (const [i, c] of contenders.entries())
+        rows.push(rowOf(c.name, bytes, uploads, tallies[i] as Tally));
     }
   } finally {
-    if (prioritized) setThreadsPriority(host.pids, 0);
-    profiler.close();
+    if (prioritized) for (const host of hosts) setThreadsPriority(host.pids, 0);
+    for (const profiler of profilers.values()) profiler.close();
   }
+  // Table order: by contender, then size.
+  const order = contenders.map((c) => c.name);
+  rows.sort((x, y) => order.indexOf(x.mode) - order.indexOf(y.mode) || x.bytes - y.bytes);
   return { rows, prioritized };
+}
+
+/** One row of table 2 from a contender's profiles of one size: their median, and the range. */
+function rowOf(name: string, bytes: number, uploads: number, tally: Tally): ProfileRow {
+  const { runs } = tally;
+  const total = uploads * runs.length;
+  const perUpload = runs.map((r) => r.jsMs / uploads).sort((a, b) => a - b);
+  const middle = perUpload[Math.floor(perUpload.length / 2)];
+  const median = runs.find((r) => r.jsMs / uploads === middle) ?? (runs[0] as CpuSummary);
+  const ms = (n: number | undefined) => Number((n ?? Number.NaN).toFixed(2));
+  return {
+    mode: name,
+    bytes,
+    uploads: total,
+    jsMs: ms(median.jsMs / uploads),
+    jsRangeMs: { min: ms(perUpload[0]), max: ms(perUpload[perUpload.length - 1]) },
+    gcMs: ms(median.gcMs / uploads),
+    processMs: Number(((tally.processSeconds * 1000) / total).toFixed(1)),
+    wallMsPerUpload: Number((tally.wallMs / total).toFixed(1)),
+    verified: tally.verified,
+    periodUs: median.periodUs,
+    samples: median.samples,
+    top: median.top,
+  };
 }

@@ -135,7 +135,7 @@ function printForwardingFloor(rows: Row[]): boolean {
 function printProfiles(profiles: ProfileRow[], missed: string[]): boolean {
   let verified = true;
   console.log(
-    `2. The Worker's own JavaScript CPU per upload: CPU profiles of its isolate through workerd's inspector, sequential uploads, median of ${PROFILE_SIZES.map(([, , repeats]) => repeats).join("/")} profiles per size (range); workerd process CPU beside it (JS, its C++ I/O and Miniflare's entry)`,
+    `2. The Worker's own JavaScript CPU per upload: CPU profiles of its isolate through workerd's inspector, sequential uploads, median of ${PROFILE_SIZES.map(([, , repeats]) => repeats).join("/")} profiles per size (range), the modes' and the floors' (floors.ts) taken in turn; workerd process CPU beside it (JS, its C++ I/O and Miniflare's entry)`,
   );
   console.log(
     "mode       size     uploads | JS CPU ms: median (range), GC    | workerd process ms | plans (10 ms Free, 30 s paid)",

@@ -33,10 +33,10 @@ import { gzipSync } from "node:zlib";
 import { startEmulator } from "@digime-edge/emulator";
 import { type Group, uploadCells } from "./cells.ts";
 import { signInDirect, signInThroughWorker, type WorkerSession } from "./clients.ts";
-import { type FloorClients, fetchThrough, profileFloors, startFloors } from "./floors.ts";
+import { type FloorClients, fetchThrough, floorContenders, startFloors } from "./floors.ts";
 import { startMiniflare, startWranglerDev, type WorkerHost, type WorkerSettings, wrangler } from "./hosts.ts";
 import { MODES, type WriteApi } from "./modes.ts";
-import { profileCells } from "./profiles.ts";
+import { modeContenders, profileCells } from "./profiles.ts";
 import { machine, type Results, report } from "./report.ts";
 import { runResumableSection } from "./resumable.ts";
 
@@ -147,27 +147,24 @@ async function main() {
     const miniflareSessions = new Map<WriteApi, WorkerSession>(
       [...groups].map(([api, group]) => [api, group.miniflare]),
     );
+    // The modes and the floors (floors.ts), profiled in turn.
+    const importFloors = floorClients.get("import");
+    const contenders = [
+      ...modeContenders(miniflareSessions, bundleDir),
+      ...(importFloors ? floorContenders(floors, importFloors) : []),
+    ];
     const { rows: profiles, prioritized } = SECTIONS.has("profiles")
-      ? await profileCells(miniflareSessions, emulator, bundleDir, values["profiles-dir"])
+      ? await profileCells(contenders, emulator, values["profiles-dir"])
       : { rows: [], prioritized: false };
-    const floorProfiles =
-      SECTIONS.has("profiles") && floorClients.has("import")
-        ? await profileFloors(
-            floors,
-            floorClients.get("import") as FloorClients,
-            emulator,
-            values["profiles-dir"],
-          )
-        : { rows: [], prioritized: false };
 
     const results: Results & { profiledWithPriority: boolean } = {
       machine: machine(loadBefore),
       seconds: SECONDS,
       rounds: ROUNDS,
       rows,
-      profiles: [...profiles, ...floorProfiles.rows],
+      profiles,
       /** Whether workerd ran at a higher priority while profiled (see profileCells). */
-      profiledWithPriority: prioritized && (floorProfiles.rows.length === 0 || floorProfiles.prioritized),
+      profiledWithPriority: prioritized,
       bundle,
     };
     writeFileSync(join(import.meta.dirname, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
