@@ -17,8 +17,10 @@ import type { SessionInfo, WriteApi } from "./routes/session.ts";
 /** Options of `EdgeClient.upload`. */
 export interface UploadOptions {
   /**
-   * Called as the request body is sent: bytes `sent` of `total` (the whole multipart body; with an
-   * import contract, the file itself).
+   * Called as the request body is sent: bytes `sent` of `total`. With XMLHttpRequest (a browser's
+   * default) as it goes, over the whole request body: the multipart form, or with an import
+   * contract the file itself. With `fetch` (no upload progress there) twice, `(0, size)` before
+   * and `(size, size)` after, `size` being the file's.
    */
   onProgress?: (sent: number, total: number | undefined) => void;
   /** Cancels the upload. */
