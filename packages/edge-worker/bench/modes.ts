@@ -158,17 +158,44 @@ export const MODES: Mode[] = [
   },
 ];
 
-/** Sends `upload` to the Worker's `route` as the signed-in user; anything but 200 is an error. */
+/** What sdk-core's direct writes stream their bytes in (its `SLICE`). */
+const SLICE = 64 * 1024;
+
+/** `bytes` as a stream of {@link SLICE} pieces, as sdk-core sends a file's bytes. */
+function slicedStream(bytes: Uint8Array<ArrayBuffer>): ReadableStream<Uint8Array> {
+  let offset = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (offset >= bytes.length) return controller.close();
+      controller.enqueue(bytes.subarray(offset, offset + SLICE));
+      offset += SLICE;
+    },
+  });
+}
+
+/**
+ * Sends `upload` to the Worker's `route` as the signed-in user; anything but 200 is an error. The
+ * body goes as sdk-core's direct writes send theirs (a stream of 64 KiB pieces with its
+ * `Content-Length`): Miniflare's `dispatchFetch` costs this process about twice the CPU for a
+ * body of bytes (4 MiB: 27 against 11 ms, measured), which would count against the Worker.
+ */
 export async function sendToWorker(
   session: WorkerSession,
   route: string,
   upload: WorkerUpload,
 ): Promise<void> {
-  const response = await session.host.fetch(`${session.origin}${route}`, {
+  const init: RequestInit & { duplex: "half" } = {
     method: "POST",
-    body: upload.body,
-    headers: { cookie: session.cookie, origin: session.origin, ...upload.headers },
-  });
+    body: slicedStream(upload.body),
+    duplex: "half",
+    headers: {
+      cookie: session.cookie,
+      origin: session.origin,
+      "Content-Length": String(upload.body.length),
+      ...upload.headers,
+    },
+  };
+  const response = await session.host.fetch(`${session.origin}${route}`, init);
   const text = await response.text();
   if (!response.ok) throw new Error(`${route}: ${response.status} ${text.slice(0, 200)}`);
 }
