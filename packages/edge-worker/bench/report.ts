@@ -75,7 +75,7 @@ function printUploads(results: Results, missed: string[]): boolean {
     "   Cells: uploads/s, p50 ms, and for the Worker the CPU ms per upload of its workerd process. ratio: direct uploads/s over the Worker's; cpu: the ratio of CPU per upload (Node + workerd over Node direct).",
   );
   console.log(
-    `mode   size    conc | ${"direct sdk-core (Node)".padEnd(24)} | ${labels.map((l) => `${(title[l] ?? l).padEnd(36)} | ratio      cpu    `).join(" | ")}`,
+    `mode      size    conc | ${"direct sdk-core (Node)".padEnd(24)} | ${labels.map((l) => `${(title[l] ?? l).padEnd(36)} | ratio      cpu    `).join(" | ")}`,
   );
   for (const r of rows) {
     const parts = labels.map((label) => {
@@ -90,7 +90,7 @@ function printUploads(results: Results, missed: string[]): boolean {
     });
     if (!r.direct.verified) verified = false;
     console.log(
-      `${r.mode.padEnd(6)} ${size(r.bytes).padEnd(7)} ${pad(r.concurrency, 4)} | ${cell(r.direct, false).padEnd(24)} | ${parts.join(" | ")}`,
+      `${r.mode.padEnd(9)} ${size(r.bytes).padEnd(7)} ${pad(r.concurrency, 4)} | ${cell(r.direct, false).padEnd(24)} | ${parts.join(" | ")}`,
     );
   }
   console.log(
