@@ -154,16 +154,35 @@ async function benchSmallWrite(sink: Sink, sdk: ReturnType<typeof init>) {
   );
 }
 
-/** Where a small write's time goes (node --cpu-prof, and each step timed alone, fetch stubbed). */
+/**
+ * Where a small write's time goes (node --cpu-prof; async_hooks counts; each step timed alone,
+ * fetch stubbed; A/B runs against an identical copy of dist).
+ */
 const SMALL_WRITE_NOTES = [
   "Tried: the contract key found by the caller's contractDetails object, not by a SHA-256 on the pool",
-  "(1.39-1.55x -> 1.10-1.28x in an A/B run). Where sdk.write's time over the floor goes (node",
-  "--cpu-prof; each step timed alone, CPU per call, fetch stubbed): the input checks 7 us, the envelope",
-  "96 us against the floor's 94 (the same jobs: key import, wrap, two AES; 108 us with sealSource",
-  "around it), the signed JWT 278 us against 267 (sorted claims, base64url in JS), the multipart body 8",
-  "us; and in fetch, the floor's request with sdk.write's one-chunk stream body and AbortSignal (its",
-  "timeout) took 2% and 4% more CPU, 7% with both (a Blob body instead: 1.45x the floor's CPU). The",
-  "floor itself: each WebCrypto job is a hop to libuv's pool and back, four per write (the wrap and two",
-  "AES at once, then the signature over the envelope), the busier the machine the longer each hop waits",
-  "for a thread. While the floor's own ratio is over 1.10x, no WebCrypto write meets the target.",
+  "(1.39-1.55x -> 1.10-1.28x in an A/B run). Each step timed alone (CPU per call, fetch stubbed): the",
+  "input checks 7 us, the envelope 96 us against the floor's 94 (the same jobs: key import, wrap, two",
+  "AES; 108 us with sealSource around it), the signed JWT 278 us against 267 (sorted claims, base64url",
+  "in JS), the multipart body 8 us; and in fetch, the floor's request with sdk.write's one-chunk stream",
+  "body and AbortSignal (its timeout) took 2% and 4% more CPU, 7% with both (a Blob body instead: 1.45x",
+  "the floor's CPU). The rest of the ~200 us over the floor (150-270 us in these runs) is in no one",
+  "place (node --cpu-prof at 50 us, ~2,100 writes each, times ~1.5x the unprofiled ones): sdk-core's",
+  "own JavaScript has 244 us of self time per write against 52 us for the floor's, over some 20",
+  "functions, none above 25 us (base64 25, signRequestJwt 21, the checks' object walk 15, concatBytes",
+  "10, toHex 9, ...); undici takes 56 us less (a stream body skips its byte-source path). A write makes",
+  "116 promises against the floor's 74 (async_hooks): about 20 in its async layers (write, sendSealed,",
+  "withToken, post, sendRequest, build, multipartBody, bearer, signJson), about 16 in webstreams and",
+  "undici for the one-chunk body, pulled twice (the second pull only closes it). GC is not it",
+  "(perf_hooks): 2.5 collections per 1,000 writes against the floor's 7.0, 35 us of GC per write",
+  "against 39. Warm and alone each piece is small: the checks 4.7 us, base64url of the 512-byte",
+  "signature 2.6 us (Buffer: 0.4), the nonce 2.7, the idle timer's setTimeout and clearTimeout 1.2, an",
+  "AbortController 0.14.",
+  "Tried, A/B against an identical copy of dist in one process (40 interleaved rounds, 2-3 runs, load",
+  "1.2-2.5): the one-chunk body closed in its first pull 0.95-1.08x the time, 0.97-1.11x the CPU;",
+  "response.json() for text() no gain; all of it at once with the checks, the JS base64, the nonce and",
+  "fetch's AbortSignal also removed (not allowed: an upper bound) 0.95x the time, 0.92-0.99x the CPU,",
+  "while two identical copies differ by up to 5%: nothing that may go comes off measurably (> 3%).",
+  "The floor itself: each WebCrypto job is a hop to libuv's pool and back, four per write (the wrap and",
+  "two AES at once, then the signature over the envelope), the busier the machine the longer each hop",
+  "waits for a thread. While the floor's own ratio is over 1.10x, no WebCrypto write meets the target.",
 ];
