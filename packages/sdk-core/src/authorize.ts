@@ -7,7 +7,7 @@ import { contractKey } from "./crypto/input-keys.ts";
 import { codeChallengeS256, createCodeVerifier } from "./crypto/pkce.ts";
 import { parseInput, validationError } from "./internal/checks.ts";
 import { runtimeSupport } from "./internal/runtime.ts";
-import { clientId, signRequestJwt } from "./request/request-jwt.ts";
+import { bearer } from "./request/request-jwt.ts";
 import { invalidResponse, verifiedTokenPayload } from "./request/response-token.ts";
 import { sendRequest } from "./request/send.ts";
 import { authorizeOptionsSchema } from "./schemas.ts";
@@ -101,7 +101,6 @@ export async function getAuthorizeUrl(
   const codeVerifier = createCodeVerifier();
   const claims = {
     access_token: userAccessToken?.accessToken.value,
-    client_id: clientId(config.applicationId, contractDetails.contractId),
     code_challenge: await codeChallengeS256(codeVerifier),
     code_challenge_method: "S256",
     redirect_uri: redirectUri ?? callback,
@@ -129,7 +128,7 @@ export async function getAuthorizeUrl(
       method: "POST",
       headers: {
         Accept: "application/json",
-        Authorization: `Bearer ${await signRequestJwt(claims, key)}`,
+        Authorization: await bearer(context, contractDetails, key, claims),
         "Content-Type": "application/json",
       },
       body,

@@ -12,7 +12,7 @@ import { carryToken, DataRequiredError, DigiMeSDKError, type ServerError } from 
 import { conforms, validationError } from "../internal/checks.ts";
 import { userAccessTokenSchema } from "../internal/fields.ts";
 import type { ContractDetails, TokenLifecycleOptions, UserAccessToken } from "../types.ts";
-import { clientId, signRequestJwt } from "./request-jwt.ts";
+import { bearer } from "./request-jwt.ts";
 import { type AttemptContext, type DeliveryTracker, type PreparedRequest, sendRequest } from "./send.ts";
 import { refreshUnchecked } from "./token-grant.ts";
 
@@ -85,28 +85,6 @@ async function refreshed(context: ClientContext, options: AuthorizedOptions): Pr
   return fresh;
 }
 
-/**
- * `Authorization: Bearer <jwt>` for one attempt: the token's value, `client_id` and `claims`,
- * with a fresh nonce and timestamp.
- */
-export async function bearer(
-  context: ClientContext,
-  contractDetails: ContractDetails,
-  key: CryptoKey,
-  token: UserAccessToken,
-  claims: Record<string, unknown> = {},
-): Promise<string> {
-  const jwt = await signRequestJwt(
-    {
-      ...claims,
-      access_token: token.accessToken.value,
-      client_id: clientId(context.config.applicationId, contractDetails.contractId),
-    },
-    key,
-  );
-  return `Bearer ${jwt}`;
-}
-
 /** One request of a call with the user's token, as {@link sendAuthorized} sends it. */
 export interface AuthorizedRequest {
   /** Names the call in messages. */
@@ -159,7 +137,9 @@ export async function sendAuthorized(
           headers: {
             ...request.headers,
             ...body?.headers,
-            Authorization: await bearer(context, contractDetails, key, token),
+            Authorization: await bearer(context, contractDetails, key, {
+              access_token: token.accessToken.value,
+            }),
           },
         };
       },

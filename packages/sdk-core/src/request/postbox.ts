@@ -13,7 +13,8 @@ import { safeProgress } from "../internal/progress.ts";
 import { streamsUploads } from "../internal/runtime.ts";
 import type { SendSealedOptions } from "../send-sealed.ts";
 import type { SealedFile, UserAccessToken, WriteResult } from "../types.ts";
-import { bearer, withToken } from "./authorized.ts";
+import { withToken } from "./authorized.ts";
+import { bearer } from "./request-jwt.ts";
 import { invalidResponse } from "./response-token.ts";
 import { type DeliveryTracker, sendRequest } from "./send.ts";
 
@@ -109,7 +110,8 @@ export async function sendSealedUnchecked(
         });
         const headers: Record<string, string> = {
           Accept: "application/json",
-          Authorization: await bearer(context, contractDetails, key, token, {
+          Authorization: await bearer(context, contractDetails, key, {
+            access_token: token.accessToken.value,
             iv,
             metadata,
             symmetrical_key: symmetricalKey,

@@ -2,8 +2,10 @@
  * Request JWTs (app -> digi.me): the call's claims plus a fresh `nonce` and `timestamp`, keys in
  * sorted order (as the official SDK's tokens have them), signed PS512 with the contract key.
  */
+import type { ClientContext } from "../config.ts";
 import { signJson } from "../crypto/jws.ts";
 import { randomNonce } from "../internal/random.ts";
+import type { ContractDetails } from "../types.ts";
 
 /**
  * Signs `claims` (strings and numbers the SDK made or checked) with a new nonce and the current
@@ -19,4 +21,18 @@ export function signRequestJwt(claims: Record<string, unknown>, privateKey: Cryp
 /** `client_id`: `${applicationId}_${contractId}`. */
 export function clientId(applicationId: string, contractId: string): string {
   return `${applicationId}_${contractId}`;
+}
+
+/**
+ * `Authorization: Bearer <jwt>` for one attempt: `claims` and the contract's `client_id`, signed
+ * with `key` (the contract's) with a fresh nonce and timestamp ({@link signRequestJwt}).
+ */
+export async function bearer(
+  context: ClientContext,
+  contractDetails: ContractDetails,
+  key: CryptoKey,
+  claims: Record<string, unknown>,
+): Promise<string> {
+  const id = clientId(context.config.applicationId, contractDetails.contractId);
+  return `Bearer ${await signRequestJwt({ ...claims, client_id: id }, key)}`;
 }

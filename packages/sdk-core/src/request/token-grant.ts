@@ -7,7 +7,7 @@ import type { ClientContext } from "../config.ts";
 import { contractKey } from "../crypto/input-keys.ts";
 import type { RefreshTokenOptions } from "../token.ts";
 import type { ContractDetails, UserAccessToken } from "../types.ts";
-import { clientId, signRequestJwt } from "./request-jwt.ts";
+import { bearer } from "./request-jwt.ts";
 import { invalidResponse, verifiedTokenPayload } from "./response-token.ts";
 import { sendRequest } from "./send.ts";
 
@@ -40,7 +40,6 @@ export async function tokenGrant(
 ): Promise<UserAccessToken> {
   const { config } = context;
   const key = await contractKey(contractDetails);
-  const id = clientId(config.applicationId, contractDetails.contractId);
   const { data } = await sendRequest(config, {
     what: options.what,
     signal: options.signal,
@@ -51,7 +50,7 @@ export async function tokenGrant(
       // As the official SDK sends them: the refresh has a Content-Type, the exchange none.
       headers: {
         Accept: "application/json",
-        Authorization: `Bearer ${await signRequestJwt({ ...claims, client_id: id }, key)}`,
+        Authorization: await bearer(context, contractDetails, key, claims),
         ...(claims.refresh_token === undefined ? {} : { "Content-Type": "application/json" }),
       },
     }),
