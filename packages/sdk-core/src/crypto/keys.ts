@@ -16,23 +16,18 @@ import { parsePem } from "./pem.ts";
 /** A verification key: an RSA public key in PEM, or the RSA members of a JWK. */
 export type VerificationKeyInput = { pem: string } | { kty: "RSA"; n: string; e: string };
 
-// What each use imports as, and the smallest modulus that can do its job (RFC 8017): PS512 with a
-// 64-byte salt needs an encoded message of 64 + 64 + 2 bytes (9.1.1), so 1034 bits; OAEP with SHA-1
-// around a 32-byte AES key needs 32 + 2 * 20 + 2 bytes (7.1.1), so 585 bits. A smaller key imports,
-// then fails when used.
-const KEY_USES = {
-  contract: { name: "RSA-PSS", hash: "SHA-512", usage: "sign", extractable: false, minBits: 1034 },
-  postbox: { name: "RSA-OAEP", hash: "SHA-1", usage: "encrypt", extractable: true, minBits: 585 },
-  verification: { name: "RSA-PSS", hash: "SHA-512", usage: "verify", extractable: true, minBits: 0 },
-} as const;
-
-type KeyUse = keyof typeof KEY_USES;
+// The algorithm each use imports as, and the smallest modulus that can do its job (RFC 8017):
+// PS512 with a 64-byte salt needs an encoded message of 64 + 64 + 2 bytes (9.1.1), so 1034 bits;
+// OAEP with SHA-1 around a 32-byte AES key needs 32 + 2 * 20 + 2 bytes (7.1.1), so 585 bits. A
+// smaller key imports, then fails when used. Separate constants, so that a bundle holds only its own.
+const PSS = { name: "RSA-PSS", hash: "SHA-512" };
+const OAEP = { name: "RSA-OAEP", hash: "SHA-1" };
 
 const CACHE_SIZE = 64;
 // A private key is keyed by a SHA-256 of its text, so the cache never holds its PEM (a write finds
 // it first by the caller's own object: `ownedContractKey` in input-keys.ts); a public key
-// (no secret) by its text, found without a WebCrypto round trip. Promises are cached so that
-// concurrent imports of one key share a single importKey call.
+// (no secret) by its use and text, found without a WebCrypto round trip. Promises are cached so
+// that concurrent imports of one key share a single importKey call.
 const cache = new Map<string, Promise<CryptoKey>>();
 
 // `cause` is the SDK's own error (PEM or DER), never WebCrypto's, whose message is not ours.
@@ -40,11 +35,8 @@ function importError(what: string, cause?: TypeValidationError): TypeValidationE
   return new TypeValidationError(`Could not import the ${what}`, { code: "KEY_IMPORT", cause });
 }
 
-async function cached(use: KeyUse, text: string, load: () => Promise<CryptoKey>): Promise<CryptoKey> {
-  const id =
-    use === "contract"
-      ? encodeBase64Url(new Uint8Array(await crypto.subtle.digest("SHA-256", utf8Encode(text))))
-      : use + text; // no use's name begins another's
+/** The import of the key `id` names: the cached promise, or `load`'s, then cached. */
+function cached(id: string, load: () => Promise<CryptoKey>): Promise<CryptoKey> {
   let pending = cache.get(id);
   // A failure is not kept (unless a newer import of the same text took its place): one handler,
   // attached when the import starts.
@@ -60,12 +52,14 @@ async function cached(use: KeyUse, text: string, load: () => Promise<CryptoKey>)
 }
 
 async function importAs(
-  use: KeyUse,
   format: "pkcs8" | "spki" | "jwk",
   data: BufferSource | JsonWebKey,
   what: string,
+  algorithm: RsaHashedImportParams,
+  usage: KeyUsage,
+  minBits = 0,
+  extractable = true,
 ) {
-  const { usage, extractable, minBits, ...algorithm } = KEY_USES[use];
   let key: CryptoKey;
   try {
     key = await crypto.subtle.importKey(format as "jwk", data as JsonWebKey, algorithm, extractable, [usage]);
@@ -113,14 +107,19 @@ const publicKeySpki = (pem: string, what: string) => keyDer(pem, what, PUBLIC_LA
  * signing request JWTs: RSA-PSS with SHA-512, usage `sign`, not extractable. Cached.
  * @throws TypeValidationError (code `KEY_IMPORT`) when the PEM is not such a key.
  */
-export function importContractPrivateKey(pem: string): Promise<CryptoKey> {
+export async function importContractPrivateKey(pem: string): Promise<CryptoKey> {
   const what = "contract private key";
-  return cached("contract", pem, async () =>
+  // An id no public key's can be: theirs begin with their use.
+  const id = encodeBase64Url(new Uint8Array(await crypto.subtle.digest("SHA-256", utf8Encode(pem))));
+  return cached(id, async () =>
     importAs(
-      "contract",
       "pkcs8",
       keyDer(pem, what, ["RSA PRIVATE KEY", "PRIVATE KEY"], wrapPkcs1PrivateKey),
       what,
+      PSS,
+      "sign",
+      1034,
+      false,
     ),
   );
 }
@@ -132,7 +131,9 @@ export function importContractPrivateKey(pem: string): Promise<CryptoKey> {
  */
 export function importPostboxPublicKey(pem: string): Promise<CryptoKey> {
   const what = "postbox public key";
-  return cached("postbox", pem, async () => importAs("postbox", "spki", publicKeySpki(pem, what), what));
+  return cached(`postbox${pem}`, async () =>
+    importAs("spki", publicKeySpki(pem, what), what, OAEP, "encrypt", 585),
+  );
 }
 
 /**
@@ -144,16 +145,16 @@ export function importVerificationKey(key: VerificationKeyInput): Promise<Crypto
   const what = "verification key";
   if (typeof key === "object" && key !== null && "pem" in key) {
     const { pem } = key;
-    return cached("verification", `pem\0${pem}`, async () =>
-      importAs("verification", "spki", publicKeySpki(pem, what), what),
+    return cached(`verification pem\0${pem}`, async () =>
+      importAs("spki", publicKeySpki(pem, what), what, PSS, "verify"),
     );
   }
   const { kty, n, e } = (key ?? {}) as Partial<{ kty: unknown; n: unknown; e: unknown }>;
   if (kty !== "RSA" || typeof n !== "string" || typeof e !== "string" || !isRsaJwk(n, e)) {
     return Promise.reject(importError(`${what}: not { pem } or an RSA JWK`));
   }
-  return cached("verification", `jwk\0${n}\0${e}`, async () =>
-    importAs("verification", "jwk", { kty, n, e }, what),
+  return cached(`verification jwk\0${n}\0${e}`, async () =>
+    importAs("jwk", { kty, n, e }, what, PSS, "verify"),
   );
 }
 
