@@ -85,12 +85,10 @@ function decodeSegment(segment: string, name: string): Record<string, unknown> {
   try {
     value = JSON.parse(utf8Decode(decodeBase64Url(segment)));
   } catch {
-    // No cause: JSON.parse quotes the text it read, which may hold a token.
-    throw new TokenVerificationError(`Malformed JWT ${name}`);
+    // Left `undefined`, so refused below. No cause: JSON.parse quotes the text it read, which may
+    // hold a token.
   }
-  if (!isObject(value)) {
-    throw new TokenVerificationError(`Malformed JWT ${name}`);
-  }
+  if (!isObject(value)) throw new TokenVerificationError(`Malformed JWT ${name}`);
   return value;
 }
 
@@ -100,8 +98,7 @@ function decodeSegment(segment: string, name: string): Record<string, unknown> {
  * @throws TokenVerificationError when the token is not of that shape.
  */
 export function decodeJwt(token: string): DecodedJwt {
-  if (typeof token !== "string") throw new TokenVerificationError("Malformed JWT");
-  const parts = token.split(".");
+  const parts = typeof token === "string" ? token.split(".") : [];
   if (parts.length !== 3) throw new TokenVerificationError("Malformed JWT");
   const [headerPart, payloadPart, signaturePart] = parts as [string, string, string];
   const header = decodeSegment(headerPart, "header");
