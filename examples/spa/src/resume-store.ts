@@ -1,6 +1,7 @@
 /**
  * What the browser keeps so that a resumable upload outlives the page (a reload, a closed tab), per
- * file (its mode, name, size and date), until the upload is delivered, refused or ended, or expires:
+ * file (its mode, name, size, date and a digest of sampled content: {@link resumeId}), until the
+ * upload is delivered, refused or ended, or expires:
  *
  * - its URL (`/api/uploads/{id}`) and expiry in `localStorage`: the URL only names the upload; the
  *   Worker serves it to the session that created it, and 404 to anyone else;
@@ -13,6 +14,7 @@
  */
 import type { ResumablePlan } from "@digime-edge/edge-worker/client";
 import type { CbcChain } from "@digime-edge/sdk-core/internal";
+import { contentSample } from "./content-sample.ts";
 import type { UploadMode } from "./upload-modes.ts";
 
 const PREFIX = "digime-upload:";
@@ -22,20 +24,51 @@ const STORE = "sealed-plans";
 /** How long a plan is kept before the Worker has said when its upload expires: one day. */
 export const PROVISIONAL_KEEP_MS = 24 * 60 * 60 * 1000;
 
-/** The key under which one file's upload in `mode` is kept: its name, size and date. */
-export const resumeId = (mode: UploadMode, file: File): string =>
-  `${PREFIX}${mode}:${file.size}:${file.lastModified}:${file.name}`;
+// `${PREFIX}${mode}:${size}:${lastModified}:${sample}:${name}`; the name may hold colons.
+const ID = /^digime-upload:(\w+:\d+:-?\d+):([\w-]{43}):(.+)$/s;
+
+/**
+ * The key under which one file's upload in `mode` is kept, for both its URL and a sealed one's
+ * plan: the file's name, size, date and {@link contentSample}. A file changed in place with its
+ * name, size and date kept gets another key (unless only bytes outside the sampled regions
+ * changed), so its upload starts again rather than resume one made of other bytes.
+ *
+ * @param mode - The upload mode.
+ * @param file - The file.
+ * @returns The key.
+ */
+export async function resumeId(mode: UploadMode, file: File): Promise<string> {
+  return `${PREFIX}${mode}:${file.size}:${file.lastModified}:${await contentSample(file)}:${file.name}`;
+}
 
 /** The names of the files whose uploads are kept (not expired), to be chosen again to resume. */
 export function keptFileNames(): string[] {
-  const names: string[] = [];
+  return keptIds().flatMap((id) => ID.exec(id)?.[3] ?? []);
+}
+
+/**
+ * The kept uploads (not expired) of the file `id` names as it was before: the same mode, name,
+ * size and date, other sampled bytes. They are no use to it: it was changed in place.
+ *
+ * @param id - A {@link resumeId}.
+ * @returns Their keys.
+ */
+export function keptEarlierIds(id: string): string[] {
+  const [, file, sample, name] = ID.exec(id) ?? [];
+  return keptIds().filter((other) => {
+    const [, otherFile, otherSample, otherName] = ID.exec(other) ?? [];
+    return otherFile === file && otherName === name && otherSample !== sample;
+  });
+}
+
+/** The keys of the kept uploads that have not expired. */
+function keptIds(): string[] {
+  const ids: string[] = [];
   for (let i = 0; i < localStorage.length; i++) {
     const id = localStorage.key(i) ?? "";
-    // `${PREFIX}${mode}:${size}:${lastModified}:${name}`: the name is all after the third colon.
-    const name = id.startsWith(PREFIX) ? id.slice(PREFIX.length).split(":").slice(3).join(":") : "";
-    if (name && keptUrl(id)) names.push(name);
+    if (ID.test(id) && keptUrl(id)) ids.push(id);
   }
-  return names;
+  return ids;
 }
 
 /** A sealed upload's plan as IndexedDB holds it, with the last chaining block the Worker accepted. */

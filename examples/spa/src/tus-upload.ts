@@ -23,6 +23,11 @@ export const RETRY_DELAYS = [0, 1000, 3000, 5000, 10000];
 
 /** What {@link sendWithTus} needs. */
 export interface TusUploadRequest {
+  /**
+   * The key the upload is kept under (`resume-store.ts`'s `resumeId`), given to tus-js-client as
+   * the file's fingerprint (its own store of uploads is not used).
+   */
+  fingerprint: string;
   /** `/api/uploads` on the Worker, as an absolute URL; `null` to only resume `uploadUrl`. */
   endpoint: string | null;
   file: File;
@@ -81,15 +86,14 @@ export function sendWithTus(request: TusUploadRequest): Promise<UploadResult> {
       metadata: plan.metadata,
       chunkSize: request.chunkSize,
       retryDelays: RETRY_DELAYS,
+      fingerprint: async () => request.fingerprint,
       storeFingerprintForResuming: false,
       ...(sealedReader ? { fileReader: sealedReader } : {}),
       onChunkComplete: (_size, accepted) => {
         const chain = sealedReader?.chainAt(accepted);
         if (chain) request.onChain?.(chain);
       },
-      onBeforeRequest: (req) => {
-        (req.getUnderlyingObject() as XMLHttpRequest).withCredentials = true;
-      },
+      onBeforeRequest: withCredentials,
       onAfterResponse: (_req, res) => {
         const expires = Date.parse(res.getHeader("Upload-Expires") ?? "");
         if (Number.isFinite(expires)) expiresAt = expires;
@@ -140,6 +144,22 @@ export function sendWithTus(request: TusUploadRequest): Promise<UploadResult> {
     else if (!pause.paused) upload.start();
   });
 }
+
+/**
+ * Ends the upload at `url` (tus termination: the Worker deletes it), asked again while a PATCH is
+ * still being taken in (423) or the Worker cannot be reached, as {@link RETRY_DELAYS} says.
+ *
+ * @param url - The upload's URL.
+ * @throws tus-js-client's `DetailedError` when the Worker did not end it.
+ */
+export function endUpload(url: string): Promise<void> {
+  return Upload.terminate(url, { retryDelays: RETRY_DELAYS, onBeforeRequest: withCredentials });
+}
+
+/** The session cookie on every request to the Worker (the page may be served from elsewhere). */
+const withCredentials: UploadOptions["onBeforeRequest"] = (req) => {
+  (req.getUnderlyingObject() as XMLHttpRequest).withCredentials = true;
+};
 
 /** An `EdgeClientError` for what tus-js-client reported (reading a plain file: its own error). */
 function edgeErrorOf(error: Error | DetailedError, sealed: boolean): Error {

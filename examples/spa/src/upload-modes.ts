@@ -13,8 +13,9 @@
  * A file over {@link RESUMABLE_THRESHOLD} goes in every mode through the Worker's resumable uploads
  * (tus) with tus-js-client (`tus-upload.ts`): in PATCHes, resumed after a dropped connection, paused
  * and resumed with the page's buttons, and resumed after a page reload when the same file is chosen
- * again: its URL and, for a sealed one, its key (a non-extractable `CryptoKey`) are kept until it
- * is delivered, refused or ended (`resume-store.ts`).
+ * again (the same name, size, date and sampled bytes: `resume-store.ts`'s `resumeId`): its URL
+ * and, for a sealed one, its key (a non-extractable `CryptoKey`) are kept until it is delivered,
+ * refused or ended.
  */
 import type {
   EdgeClient,
@@ -29,12 +30,13 @@ import {
   keepChain,
   keepPlan,
   keepUrl,
+  keptEarlierIds,
   keptPlan,
   keptUrl,
   PROVISIONAL_KEEP_MS,
   resumeId,
 } from "./resume-store.ts";
-import { sendWithTus } from "./tus-upload.ts";
+import { endUpload, sendWithTus } from "./tus-upload.ts";
 
 /** The upload modes this app knows. */
 export type UploadMode = "sealed" | "plain" | "import";
@@ -138,6 +140,7 @@ export function createUploadMethods(
         // from a kept plan, whose envelope was made for the session of its day.
         endpoint: uploadUrl ? null : endpoint,
         uploadUrl,
+        fingerprint: id,
         file: request.file,
         plan,
         chain: kept?.chain,
@@ -163,12 +166,20 @@ export function createUploadMethods(
   /**
    * A large file with tus-js-client, sealed here or not. The same file chosen again (after a
    * reload, say) resumes the upload kept for it, a sealed one with its kept key; when that upload
-   * is gone (expired, ended, another session's), or a sealed one's key is, it starts again.
+   * is gone (expired, ended, another session's), or a sealed one's key is, it starts again. An
+   * upload kept for the file as it was before it changed in place (the same name, size and date,
+   * other sampled bytes) is ended and forgotten, its key with it: it holds other bytes.
    */
   const resumable = async (request: UploadRequest, mode: UploadMode): Promise<UploadResult> => {
     const { file, descriptor } = request;
     const sealed = mode === "sealed";
-    const id = resumeId(mode, file);
+    const id = await resumeId(mode, file);
+    for (const earlier of keptEarlierIds(id)) {
+      const url = keptUrl(earlier);
+      await forgetUpload(earlier);
+      // Not waited for: should the Worker not end it now, it deletes it when it expires.
+      if (url) void endUpload(url).catch(() => {});
+    }
     const prepare = () =>
       client.prepareResumable(file, { sealed, fileName: file.name, ...(descriptor ? { descriptor } : {}) });
     const uploadUrl = keptUrl(id);
