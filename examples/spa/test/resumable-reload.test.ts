@@ -11,14 +11,18 @@
  *    which it encrypts again), and the page names the unfinished upload; the same file
  *    chosen again resumes the same upload (HEAD, no new creation), delivered once, the library's
  *    bytes equal to the file, and nothing kept after;
- * 3. a sealed upload whose kept upload is gone after a reload (ended elsewhere): HEAD responds with 404,
+ * 3. a file changed in place after a reload, plain and sealed (other bytes, the same name, size
+ *    and date, as `cp -p` leaves it): not the same file, so it starts again from 0 (a new upload,
+ *    for the sealed one with a new key), the earlier upload is ended (`DELETE`) and forgotten,
+ *    and the library holds the new bytes, once;
+ * 4. a sealed upload whose kept upload is gone after a reload (ended elsewhere): HEAD responds with 404,
  *    and it starts again (a new upload with a new key), delivered once;
- * 4. a sealed upload ended with its × button: the Worker deletes it (`DELETE`, asked again while
+ * 5. a sealed upload ended with its × button: the Worker deletes it (`DELETE`, asked again while
  *    the PATCH cut off by the × is still being taken in), nothing is kept, nothing delivered.
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { writeFile } from "node:fs/promises";
+import { stat, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { RESUMABLE_CHUNK_BYTES, RESUMABLE_THRESHOLD } from "../src/upload-modes.ts";
@@ -174,6 +178,59 @@ test("resumable uploads in a browser: pause and resume, resumed after a reload, 
           assert.equal(after[0], `HEAD ${uploadPath}`, after.join(", "));
           assert.ok(!after.includes("POST /api/uploads"), `no new upload: ${after.join(", ")}`);
           assert.equal(sent.filter((s) => s === "POST /api/uploads").length, created + 1);
+          await deliveredOnce(name, buffer);
+          await nothingKept();
+        },
+      );
+    }
+
+    for (const sealed of [false, true]) {
+      const mode = sealed ? "sealed" : "plain";
+      await t.test(
+        `${mode}: changed in place after a reload (same name, size, date): from 0, new bytes`,
+        async () => {
+          await setSealed(sealed);
+          const name = `${mode}-changed.bin`;
+          const size = RESUMABLE_THRESHOLD + 1024 * 1024;
+          const date = new Date(Date.UTC(2026, 0, 2, 3, 4, 5));
+          const { path } = await fileOnDisk(name, size);
+          await utimes(path, date, date);
+          const patched = firstPatchDone();
+          await page.setInputFiles("#file", path);
+          const uploadPath = new URL((await patched).url()).pathname;
+          await page.reload();
+          await page.getByText("Connected.").waitFor();
+          const [keptBefore] = (await keptUploads(page)).urls;
+          assert.ok(keptBefore?.value.includes(uploadPath), "the earlier upload is kept");
+
+          // The file is rewritten in place with other bytes; its size and date stay.
+          const { buffer } = await fileOnDisk(name, size);
+          await utimes(path, date, date);
+          const { mtimeMs, size: sizeNow } = await stat(path);
+          assert.deepEqual([mtimeMs, sizeNow], [date.getTime(), size]);
+          const atChoice = sent.length;
+          const ended = page.waitForResponse(
+            (r) =>
+              r.request().method() === "DELETE" &&
+              new URL(r.url()).pathname === uploadPath &&
+              r.status() !== 423,
+            { timeout: 300_000 },
+          );
+          const firstPatch = page.waitForRequest(
+            (r) => r.method() === "PATCH" && UPLOAD.test(new URL(r.url()).pathname),
+            { timeout: 120_000 },
+          );
+          await setSealed(sealed);
+          await page.setInputFiles("#file", path);
+          const patch = await firstPatch;
+          assert.notEqual(new URL(patch.url()).pathname, uploadPath, "not the earlier upload");
+          assert.equal(await patch.headerValue("upload-offset"), "0", "started from 0");
+          await delivered(name);
+          assert.equal((await ended).status(), 204, "the earlier upload is ended");
+          const after = sent.slice(atChoice);
+          assert.equal(after.filter((s) => s === "POST /api/uploads").length, 1, after.join(", "));
+          assert.ok(!after.includes(`HEAD ${uploadPath}`), `not resumed: ${after.join(", ")}`);
+          assert.ok(!after.includes(`PATCH ${uploadPath}`), `not resumed: ${after.join(", ")}`);
           await deliveredOnce(name, buffer);
           await nothingKept();
         },
