@@ -119,21 +119,18 @@ export async function sendAuthorized(
 ): Promise<{ data: unknown; userAccessToken: UserAccessToken }> {
   const { contractDetails, signal } = options;
   const key = request.key ?? (await contractKey(contractDetails));
-  const { what, method, url, replayable, delivery } = request;
   const send = async (token: UserAccessToken) => {
+    // `request` gives `what`, `replayable`, `delivery` and `anyBody`.
     const { data } = await sendRequest(context.config, {
-      what,
-      anyBody: request.anyBody,
+      ...request,
       signal,
-      replayable,
-      delivery,
       secrets: [token.accessToken.value, token.refreshToken.value],
       build: async (attempt) => {
         const body = await request.body?.(attempt);
         return {
           ...body,
-          url,
-          method,
+          url: request.url,
+          method: request.method,
           headers: {
             ...request.headers,
             ...body?.headers,
