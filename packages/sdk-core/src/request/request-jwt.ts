@@ -12,7 +12,7 @@ import type { ContractDetails } from "../types.ts";
  * time; `undefined` claims are left out. `privateKey` is the imported contract key.
  */
 export function signRequestJwt(claims: Record<string, unknown>, privateKey: CryptoKey): Promise<string> {
-  const all: Record<string, unknown> = { ...claims, nonce: randomNonce(32), timestamp: Date.now() };
+  const all: Record<string, unknown> = { ...claims, nonce: randomNonce(), timestamp: Date.now() };
   const payload: Record<string, unknown> = {};
   for (const key of Object.keys(all).sort()) if (all[key] !== undefined) payload[key] = all[key];
   return signJson(JSON.stringify(payload), privateKey);
