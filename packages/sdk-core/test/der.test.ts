@@ -133,7 +133,6 @@ describe("TLV encoding", () => {
           const withTrailer = concatBytes(tlv, trailer);
           expect(readTlv(withTrailer)).toEqual({
             tag,
-            start: 0,
             contentStart: headerLength,
             end: tlv.length,
           });

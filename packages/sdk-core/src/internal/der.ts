@@ -14,12 +14,10 @@ const NULL = 0x05;
 const OID = 0x06;
 const SEQUENCE = 0x30;
 
-/** One DER item: its tag and where its header and contents lie in the input. */
+/** One DER item: its tag and where its contents lie in the input (its header is at the offset read). */
 export interface Tlv {
   /** The identifier octet, e.g. `0x30` for SEQUENCE. */
   tag: number;
-  /** Offset of the identifier octet. */
-  start: number;
   /** Offset of the first content octet. */
   contentStart: number;
   /** Offset just past the last content octet. */
@@ -59,7 +57,7 @@ export function readTlv(der: Uint8Array, offset = 0, limit = der.length): Tlv {
   }
   const end = contentStart + length;
   if (end > limit) throw malformed("length beyond the input");
-  return { tag, start: offset, contentStart, end };
+  return { tag, contentStart, end };
 }
 
 /**
