@@ -76,6 +76,8 @@ export async function pushData(context: ClientContext, options: PushDataOptions)
   if (type === "provider") {
     const checked = parseInput(pushProviderOptionsSchema(), options, what) as PushProviderOptions;
     const body = JSON.stringify(checked.data);
+    // Found by the caller's object, and then by the checked copy (in sendAuthorized).
+    await contractKey(checked.contractDetails, options.contractDetails);
     const { userAccessToken } = await sendAuthorized(context, checked, {
       what: "pushData",
       method: "POST",
@@ -97,7 +99,8 @@ export async function pushData(context: ClientContext, options: PushDataOptions)
   const checked = parseInput(pushLibraryOptionsSchema(), options, what) as PushLibraryOptions;
   const fileData = (options as PushLibraryOptions).data.fileData;
   const source = normalizeFileData(fileData, ["data", "fileData"]);
-  const key = await contractKey(checked.contractDetails);
+  // Found by the caller's object, and then by the checked copy (in sendAuthorized).
+  const key = await contractKey(checked.contractDetails, options.contractDetails);
   // The caller's descriptor object, not the parsed copy: every member it has is kept, in its order.
   const fileDescriptor = await signJson(
     JSON.stringify({ metadata: (options as PushLibraryOptions).data.fileDescriptor }),
@@ -114,7 +117,6 @@ export async function pushData(context: ClientContext, options: PushDataOptions)
     replayable: bodies.canResend,
     delivery,
     anyBody: true,
-    key,
   });
   bodies.sent();
   return { userAccessToken };

@@ -3,6 +3,7 @@
  * refresh token for a new pair. Each answer's token is verified before its payload is used.
  */
 import type { ClientContext } from "./config.ts";
+import { contractKey } from "./crypto/input-keys.ts";
 import { parseInput } from "./internal/checks.ts";
 import { refreshUnchecked, tokenGrant } from "./request/token-grant.ts";
 import { exchangeOptionsSchema, refreshOptionsSchema } from "./schemas.ts";
@@ -45,6 +46,8 @@ export async function exchangeCodeForToken(
     options,
     "exchangeCodeForToken options",
   );
+  // Found by the caller's object, and then by the checked copy (in tokenGrant).
+  await contractKey(contractDetails, options.contractDetails);
   return tokenGrant(
     context,
     contractDetails,
@@ -64,5 +67,8 @@ export async function refreshToken(
   context: ClientContext,
   options: RefreshTokenOptions,
 ): Promise<UserAccessToken> {
-  return refreshUnchecked(context, parseInput(refreshOptionsSchema(), options, "refreshToken options"));
+  const checked = parseInput(refreshOptionsSchema(), options, "refreshToken options");
+  // Found by the caller's object, and then by the checked copy (in tokenGrant).
+  await contractKey(checked.contractDetails, options.contractDetails);
+  return refreshUnchecked(context, checked);
 }

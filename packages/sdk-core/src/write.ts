@@ -1,6 +1,6 @@
 /** A whole write: `seal` the file, then `sendSealed` it. */
 import type { ClientContext } from "./config.ts";
-import { ownedContractKey, postboxKey } from "./crypto/input-keys.ts";
+import { contractKey, postboxKey } from "./crypto/input-keys.ts";
 import { markDescriptor, sealSource } from "./crypto/seal-source.ts";
 import { parseInput } from "./internal/checks.ts";
 import { normalizeFileData } from "./internal/file-data.ts";
@@ -59,7 +59,7 @@ export async function write(context: ClientContext, options: WriteOptions): Prom
   // The contract's key signs only once the file is sealed: bytes are sealed while it is looked up
   // (at once when this `contractDetails` object was seen before, else a SHA-256); a stream is not
   // touched before both keys are in. A failure is thrown before any request either way.
-  const signingKey = ownedContractKey(checked.contractDetails, options.contractDetails);
+  const signingKey = contractKey(checked.contractDetails, options.contractDetails);
   signingKey.catch(() => {});
   const publicKey = await postboxKey(checked.publicKey, ["publicKey"]);
   if (source.kind !== "bytes") await signingKey;

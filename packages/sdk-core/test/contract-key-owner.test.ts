@@ -1,6 +1,6 @@
 import vectors from "@digime-edge/fixtures/official-v8.json" with { type: "json" };
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { contractKey, ownedContractKey } from "../src/crypto/input-keys.ts";
+import { contractKey } from "../src/crypto/input-keys.ts";
 import { TypeValidationError } from "../src/errors.ts";
 import { contractDetails } from "./support/fake-digime.ts";
 import { sdkFor, useFakeDigime, writeOptionsFor } from "./support/use-fake-digime.ts";
@@ -22,43 +22,47 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-describe("ownedContractKey remembers the key of the caller's contractDetails object", () => {
+describe("contractKey remembers the key of the caller's contractDetails object", () => {
   it("finds it again without a digest, as the same CryptoKey the cache holds", async () => {
     const owner = details(contract.privatePkcs1);
-    const first = await ownedContractKey({ ...owner }, owner);
+    const first = await contractKey({ ...owner }, owner);
     const digests = countDigests();
-    expect(await ownedContractKey({ ...owner }, owner)).toBe(first);
+    expect(await contractKey({ ...owner }, owner)).toBe(first);
     expect(digests).not.toHaveBeenCalled();
     // Another object with the same PEM: the cache's lookup (one digest), the same key.
-    expect(await ownedContractKey({ ...owner }, { ...owner })).toBe(first);
+    expect(await contractKey({ ...owner }, { ...owner })).toBe(first);
     expect(digests).toHaveBeenCalledTimes(1);
   });
 
   it("imports afresh once the object's privateKey changed", async () => {
     const owner = details(contract.privatePkcs1);
-    const first = await ownedContractKey({ ...owner }, owner);
+    const first = await contractKey({ ...owner }, owner);
     owner.privateKey = postbox.privatePkcs1;
-    const second = await ownedContractKey({ ...owner }, owner);
+    const second = await contractKey({ ...owner }, owner);
     expect(second).not.toBe(first);
     expect(second.algorithm).toMatchObject({ name: "RSA-PSS", hash: { name: "SHA-512" } });
-    expect(await ownedContractKey({ ...owner }, owner)).toBe(second);
+    expect(await contractKey({ ...owner }, owner)).toBe(second);
   });
 
   it("keeps no failure: a key that did not import is tried again, and a fixed one works", async () => {
     const owner = details(BAD_PEM);
-    await expect(ownedContractKey({ ...owner }, owner)).rejects.toBeInstanceOf(TypeValidationError);
+    await expect(contractKey({ ...owner }, owner)).rejects.toBeInstanceOf(TypeValidationError);
     const digests = countDigests();
-    await expect(ownedContractKey({ ...owner }, owner)).rejects.toMatchObject({ code: "KEY_IMPORT" });
+    await expect(contractKey({ ...owner }, owner)).rejects.toMatchObject({ code: "KEY_IMPORT" });
     expect(digests).toHaveBeenCalledTimes(1); // looked up again, not returned from memory
     owner.privateKey = contract.privatePkcs8;
-    await expect(ownedContractKey({ ...owner }, owner)).resolves.toMatchObject({ type: "private" });
+    await expect(contractKey({ ...owner }, owner)).resolves.toMatchObject({ type: "private" });
   });
 
-  it("contractKey (no owner) looks the key up in the cache every time", async () => {
-    const copy = details(contract.privatePkcs1);
-    await contractKey(copy);
+  it("remembers it by the checked copy too: a refresh within the call makes no digest", async () => {
+    const owner = details(contract.privatePkcs1);
+    const copy = { ...owner };
+    const first = await contractKey(copy, owner);
     const digests = countDigests();
-    await contractKey(copy);
+    expect(await contractKey(copy)).toBe(first);
+    expect(digests).not.toHaveBeenCalled();
+    // A fresh copy with no owner: the cache's lookup (one digest).
+    expect(await contractKey({ ...owner })).toBe(first);
     expect(digests).toHaveBeenCalledTimes(1);
   });
 });
@@ -89,6 +93,89 @@ describe("write finds the contract key by the caller's object", () => {
       contractDetails: { ...contractDetails },
     };
     expect((await sdk.write(options)).status).toBe("delivered");
+    expect(digests).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe("pushData and the token calls find the contract key by the caller's object", () => {
+  const fake = useFakeDigime();
+  const descriptor = { mimeType: "text/plain", accounts: [{ accountId: "acc-1" }] };
+  const library = (owner: object, fileData: Uint8Array) => ({
+    type: "library" as const,
+    contractDetails: owner as typeof contractDetails,
+    userAccessToken: fake.issueTokens(),
+    data: { fileData, fileDescriptor: descriptor },
+  });
+  const provider = (owner: object) => ({
+    type: "provider" as const,
+    contractDetails: owner as typeof contractDetails,
+    userAccessToken: fake.issueTokens(),
+    data: { resourceType: "Bundle" },
+    standard: "fhir" as const,
+    version: "stu3" as const,
+    accountId: "acc-push-1",
+  });
+  /** Counts the digests and the key imports made from here on. */
+  const countCrypto = () => ({ digests: countDigests(), imports: vi.spyOn(crypto.subtle, "importKey") });
+
+  it("a second library pushData with the same contractDetails hashes and imports nothing", async () => {
+    const sdk = sdkFor(fake);
+    const owner = { ...contractDetails };
+    await sdk.pushData(library(owner, new Uint8Array([1, 2, 3])));
+    const { digests, imports } = countCrypto();
+    await sdk.pushData(library(owner, new Uint8Array([4, 5])));
+    expect(digests).not.toHaveBeenCalled();
+    expect(imports).not.toHaveBeenCalled();
+    expect(fake.imports.map((f) => [...f.data])).toEqual([
+      [1, 2, 3],
+      [4, 5],
+    ]);
+  });
+
+  it("a provider pushData, after a library one with the same object, hashes and imports nothing", async () => {
+    const sdk = sdkFor(fake);
+    const owner = { ...contractDetails };
+    await sdk.pushData(library(owner, new Uint8Array([1])));
+    const { digests, imports } = countCrypto();
+    await sdk.pushData(provider(owner));
+    expect(digests).not.toHaveBeenCalled();
+    expect(imports).not.toHaveBeenCalled();
+    expect(fake.requests.filter((r) => r.route === "fhir")).toHaveLength(1);
+  });
+
+  it("a pushData with a fresh copy of contractDetails looks the key up (one digest, no import)", async () => {
+    const sdk = sdkFor(fake);
+    await sdk.pushData(provider({ ...contractDetails }));
+    const { digests, imports } = countCrypto();
+    await sdk.pushData(provider({ ...contractDetails }));
+    expect(digests).toHaveBeenCalledTimes(1);
+    expect(imports).not.toHaveBeenCalled();
+  });
+
+  it("the refresh within a pushData hashes nothing", async () => {
+    const sdk = sdkFor(fake);
+    const owner = { ...contractDetails };
+    await sdk.pushData(library(owner, new Uint8Array([1])));
+    const options = library(owner, new Uint8Array([2]));
+    fake.expire(options.userAccessToken.accessToken.value);
+    const digests = countDigests();
+    const result = await sdk.pushData(options);
+    expect(result.userAccessToken.accessToken.value).not.toBe(options.userAccessToken.accessToken.value);
+    expect(fake.requests.filter((r) => r.route === "token")).toHaveLength(1);
+    expect(digests).not.toHaveBeenCalled();
+  });
+
+  it("a second refreshToken with the same contractDetails hashes and imports nothing", async () => {
+    const sdk = sdkFor(fake);
+    const owner = { ...contractDetails };
+    await sdk.refreshToken({ contractDetails: owner, userAccessToken: fake.issueTokens() });
+    const { digests, imports } = countCrypto();
+    const fresh = await sdk.refreshToken({ contractDetails: owner, userAccessToken: fake.issueTokens() });
+    expect(fresh.accessToken.value).toEqual(expect.any(String));
+    expect(digests).not.toHaveBeenCalled();
+    expect(imports).not.toHaveBeenCalled();
+    // A fresh copy: the cache's lookup.
+    await sdk.refreshToken({ contractDetails: { ...contractDetails }, userAccessToken: fake.issueTokens() });
     expect(digests).toHaveBeenCalledTimes(1);
   });
 });

@@ -18,34 +18,37 @@ async function named(load: Promise<CryptoKey>, path: (string | number)[], what: 
   }
 }
 
-/** The contract's private key (RSA-PSS SHA-512, sign); errors name `contractDetails.privateKey`. */
-export function contractKey(contractDetails: ContractDetails): Promise<CryptoKey> {
-  return named(
-    importContractPrivateKey(contractDetails.privateKey),
-    ["contractDetails", "privateKey"],
-    "an RSA private key (PKCS#1 or PKCS#8 PEM)",
-  );
-}
-
 /**
- * The contract keys of the caller's `contractDetails` objects, found without the SHA-256 (a
- * WebCrypto round trip) that the key cache's lookup of a private key costs: a write's first step.
- * An entry holds the PEM only as long as the caller's object lives (which holds it too).
+ * The contract keys of the caller's `contractDetails` objects and of their checked copies, found
+ * without the SHA-256 (a WebCrypto round trip) that the key cache's lookup of a private key costs.
+ * An entry holds the PEM only as long as its object lives (which holds it too).
  */
 const byOwner = new WeakMap<object, [pem: string, key: Promise<CryptoKey>]>();
 
 /**
- * {@link contractKey}, remembered by `owner`, the caller's own `contractDetails` object (of which
- * `contractDetails` is the checked copy) for as long as its `privateKey` stays the same string.
- * A key that failed to import is not remembered.
+ * The contract's private key (RSA-PSS SHA-512, sign); errors name `contractDetails.privateKey`.
+ * Remembered by `contractDetails` (the checked copy: a token refresh within the call imports
+ * nothing) and by `owner`, the caller's own object it was checked from (a second call with it
+ * imports nothing), for as long as its `privateKey` stays the same string. A key that failed to
+ * import is not remembered.
  */
-export function ownedContractKey(contractDetails: ContractDetails, owner: object): Promise<CryptoKey> {
+export function contractKey(
+  contractDetails: ContractDetails,
+  owner: object = contractDetails,
+): Promise<CryptoKey> {
   const pem = contractDetails.privateKey;
   const known = byOwner.get(owner);
-  if (known?.[0] === pem) return known[1];
-  const key = contractKey(contractDetails);
+  const key =
+    known?.[0] === pem
+      ? known[1]
+      : named(
+          importContractPrivateKey(pem),
+          ["contractDetails", "privateKey"],
+          "an RSA private key (PKCS#1 or PKCS#8 PEM)",
+        );
+  // Once imported (at once when known): the copy of this call is remembered too.
   key.then(
-    () => byOwner.set(owner, [pem, key]),
+    () => byOwner.set(owner, [pem, key]).set(contractDetails, [pem, key]),
     () => {},
   );
   return key;

@@ -25,7 +25,7 @@ const OAEP = { name: "RSA-OAEP", hash: "SHA-1" };
 
 const CACHE_SIZE = 64;
 // A private key is keyed by a SHA-256 of its text, so the cache never holds its PEM (a write finds
-// it first by the caller's own object: `ownedContractKey` in input-keys.ts); a public key
+// it first by the caller's own object: `contractKey` in input-keys.ts); a public key
 // (no secret) by its use and text, found without a WebCrypto round trip. Promises are cached so
 // that concurrent imports of one key share a single importKey call.
 const cache = new Map<string, Promise<CryptoKey>>();

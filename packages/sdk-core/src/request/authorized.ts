@@ -103,8 +103,6 @@ export interface AuthorizedRequest {
   delivery?: DeliveryTracker;
   /** Any 2xx is success, whatever its body (the import API's answers); `data` is then `null`. */
   anyBody?: boolean;
-  /** The contract's key, when the caller imported it already (not looked up again). */
-  key?: CryptoKey;
 }
 
 /**
@@ -118,7 +116,7 @@ export async function sendAuthorized(
   request: AuthorizedRequest,
 ): Promise<{ data: unknown; userAccessToken: UserAccessToken }> {
   const { contractDetails, signal } = options;
-  const key = request.key ?? (await contractKey(contractDetails));
+  const key = await contractKey(contractDetails);
   const send = async (token: UserAccessToken) => {
     // `request` gives `what`, `replayable`, `delivery` and `anyBody`.
     const { data } = await sendRequest(context.config, {
