@@ -58,7 +58,7 @@ export function readerChunks<T = Uint8Array>(
 }
 
 /** `bytes` in 64 KiB views (no copy). */
-async function* slices(bytes: Uint8Array): AsyncGenerator<Uint8Array, undefined> {
+export async function* slices(bytes: Uint8Array): AsyncGenerator<Uint8Array, undefined> {
   for (let offset = 0; offset < bytes.length; offset += SLICE) yield bytes.subarray(offset, offset + SLICE);
 }
 

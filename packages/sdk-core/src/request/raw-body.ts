@@ -4,7 +4,7 @@
  * gathered into a `Blob` first, which can then be sent again).
  */
 
-import { collectBlob, fileChunks, withKnownLength } from "../internal/chunks.ts";
+import { collectBlob, slices, withKnownLength } from "../internal/chunks.ts";
 import { countedStream } from "../internal/counted-stream.ts";
 import type { FileSource } from "../internal/file-data.ts";
 import { nativeLength } from "../internal/native-pipe.ts";
@@ -61,7 +61,7 @@ export function rawBody(
       const size = native ?? source.size;
       const counted = native
         ? { body: file as ReadableStream<Uint8Array> }
-        : countedStream(source.kind === "bytes" ? fileChunks(source.bytes) : source.chunks(), {
+        : countedStream(source.kind === "bytes" ? slices(source.bytes) : source.chunks(), {
             touch,
             onProgress,
             length: size,
