@@ -82,7 +82,7 @@ export interface ResolvedConfig {
   trustedKeyOrigins: ReadonlySet<string>;
   retry: Required<RetryOptions>;
   timeoutMs: number;
-  streamUploads: boolean | undefined;
+  streamUploads?: boolean | undefined;
 }
 
 /** What an operation of the SDK object receives: the configuration and the client's key sets. */
@@ -129,8 +129,9 @@ export function resolveConfig(input: SDKConfig): ResolvedConfig {
     fetchFn = globalThis.fetch.bind(globalThis);
   }
   const origins = options.trustedKeyOrigins ?? [baseUrl];
+  // `applicationId` and `streamUploads` as checked; the others resolved.
   return {
-    applicationId: options.applicationId,
+    ...options,
     baseUrl,
     onboardUrl,
     fetch: fetchFn,
@@ -140,6 +141,5 @@ export function resolveConfig(input: SDKConfig): ResolvedConfig {
       : // The checked copy holds no `undefined` member, so no default is overwritten by one.
         { ...RETRY_DEFAULTS, ...options.retry },
     timeoutMs: options.timeoutMs ?? 30_000,
-    streamUploads: options.streamUploads,
   };
 }
