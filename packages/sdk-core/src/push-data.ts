@@ -87,7 +87,7 @@ export async function pushData(context: ClientContext, options: PushDataOptions)
         "Content-Type": "application/json",
         accountId: checked.accountId,
       },
-      body: async () => ({ body, headers: {} }),
+      body: async () => ({ body }),
       delivery,
       anyBody: true,
     });

@@ -185,7 +185,7 @@ describe("pipeNatively with a length (pushData's raw body)", () => {
     );
     const body = await raw.next(attempt);
     expect(body.silentBytes).toBe(file.length);
-    expect(body.headers["Content-Length"]).toBe(String(file.length));
+    expect(body.headers?.["Content-Length"]).toBe(String(file.length));
     const bytes = Buffer.from(await new Response(body.body).arrayBuffer());
     expect(Buffer.compare(bytes, Buffer.from(file))).toBe(0);
     expect(progress).toEqual([]);
@@ -217,6 +217,6 @@ describe("pipeNatively with a length (pushData's raw body)", () => {
     const body = await rawOf(stream).next(attempt);
     expect(body.body).toBe(stream);
     expect(body.silentBytes).toBe(file.length);
-    expect(body.headers["Content-Length"]).toBe(String(file.length));
+    expect(body.headers?.["Content-Length"]).toBe(String(file.length));
   });
 });

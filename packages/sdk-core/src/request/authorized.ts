@@ -96,7 +96,7 @@ export interface AuthorizedRequest {
   /** Headers besides `Authorization`. */
   headers?: Record<string, string>;
   /** The body of one attempt, with the headers it needs. */
-  body?: (attempt: AttemptContext) => Promise<Partial<PreparedRequest> & { headers: Record<string, string> }>;
+  body?: (attempt: AttemptContext) => Promise<Partial<PreparedRequest>>;
   /** Whether the body can be made again (default: yes). */
   replayable?: () => boolean;
   /** Shared by the call's requests, so that its NetworkErrors carry `delivery`. */

@@ -15,7 +15,7 @@ import type { AttemptContext, PreparedRequest } from "./send.ts";
 export type RawBodyRequest = Pick<
   PreparedRequest,
   "body" | "streamed" | "bodyError" | "bodyPulled" | "bodyDone" | "silentBytes"
-> & { headers: Record<string, string> };
+> & { headers?: Record<string, string> };
 
 /** One file's bodies, attempt after attempt. */
 export interface RawBody {
@@ -53,7 +53,7 @@ export function rawBody(
         if (source.kind !== "bytes") gathered ??= await collectBlob(source.chunks(), touch);
         const body = gathered ?? (source as { bytes: Uint8Array<ArrayBuffer> }).bytes;
         silent = body instanceof Blob ? body.size : body.length;
-        return { body, silentBytes: silent, headers: {} };
+        return { body, silentBytes: silent };
       }
       if (!source.replayable) spent = true;
       // A marked stream of known length goes as it is, piped by the runtime: no pull per chunk here.
