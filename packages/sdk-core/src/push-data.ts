@@ -97,22 +97,20 @@ export async function pushData(context: ClientContext, options: PushDataOptions)
     throw validationError(what, [{ path: ["type"], message: 'must be "library" or "provider"' }]);
   }
   const checked = parseInput(pushLibraryOptionsSchema(), options, what) as PushLibraryOptions;
-  const fileData = (options as PushLibraryOptions).data.fileData;
+  // The caller's own objects, not the parsed copies: the file as it is, and every member of the
+  // descriptor, in its order.
+  const { fileData, fileDescriptor } = (options as PushLibraryOptions).data;
   const source = normalizeFileData(fileData, ["data", "fileData"]);
   // Found by the caller's object, and then by the checked copy (in sendAuthorized).
   const key = await contractKey(checked.contractDetails, options.contractDetails);
-  // The caller's descriptor object, not the parsed copy: every member it has is kept, in its order.
-  const fileDescriptor = await signJson(
-    JSON.stringify({ metadata: (options as PushLibraryOptions).data.fileDescriptor }),
-    key,
-  );
+  const signedDescriptor = await signJson(JSON.stringify({ metadata: fileDescriptor }), key);
   const stream = streamsUploads(config.streamUploads);
   const bodies = rawBody(source, stream, safeProgress(checked.onProgress), fileData);
   const { userAccessToken } = await sendAuthorized(context, checked, {
     what: "pushData",
     method: "POST",
     url: `${config.baseUrl}permission-access/import`,
-    headers: { "Content-Type": "application/octet-stream", FileDescriptor: fileDescriptor },
+    headers: { "Content-Type": "application/octet-stream", FileDescriptor: signedDescriptor },
     body: bodies.next,
     replayable: bodies.canResend,
     delivery,
