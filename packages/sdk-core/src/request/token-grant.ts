@@ -41,9 +41,7 @@ export async function tokenGrant(
   const { config } = context;
   const key = await contractKey(contractDetails);
   const { data } = await sendRequest(config, {
-    what: options.what,
-    signal: options.signal,
-    secrets: options.secrets,
+    ...options,
     build: async () => ({
       url: `${config.baseUrl}oauth/token`,
       method: "POST",
