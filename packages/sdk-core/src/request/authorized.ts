@@ -117,9 +117,10 @@ export async function sendAuthorized(
 ): Promise<{ data: unknown; userAccessToken: UserAccessToken }> {
   const { contractDetails, signal } = options;
   const key = await contractKey(contractDetails);
-  const send = async (token: UserAccessToken) => {
+  // The response (its `status` a number, never a postbox write's "pending"), as `withToken` takes it.
+  const send = (token: UserAccessToken) =>
     // `request` gives `what`, `replayable`, `delivery` and `anyBody`.
-    const { data } = await sendRequest(context.config, {
+    sendRequest(context.config, {
       ...request,
       signal,
       secrets: [token.accessToken.value, token.refreshToken.value],
@@ -139,7 +140,5 @@ export async function sendAuthorized(
         };
       },
     });
-    return { data };
-  };
   return withToken(context, options, send, request.replayable);
 }
