@@ -97,7 +97,7 @@ export async function getAuthorizeUrl(
     ]);
   }
   const { config } = context;
-  const key = await contractKey(contractDetails);
+  const key = await contractKey(contractDetails, options.contractDetails);
   const codeVerifier = createCodeVerifier();
   const claims = {
     access_token: userAccessToken?.accessToken.value,

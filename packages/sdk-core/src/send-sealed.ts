@@ -4,6 +4,7 @@
  * token's refresh).
  */
 import type { ClientContext } from "./config.ts";
+import { contractKey } from "./crypto/input-keys.ts";
 import { ResealRequiredError } from "./errors.ts";
 import { parseInput, validationError } from "./internal/checks.ts";
 import { isReadableStream } from "./internal/fields.ts";
@@ -65,5 +66,6 @@ export async function sendSealed(context: ClientContext, options: SendSealedOpti
       { path: ["sealed", "size"], message: "does not match the body's length" },
     ]);
   }
-  return sendSealedUnchecked(context, { ...(checked as SendSealedOptions), sealed: options.sealed });
+  const key = await contractKey(checked.contractDetails, options.contractDetails);
+  return sendSealedUnchecked(context, { ...(checked as SendSealedOptions), sealed: options.sealed }, undefined, key);
 }

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { contractKey } from "../src/crypto/input-keys.ts";
 import { TypeValidationError } from "../src/errors.ts";
 import { contractDetails } from "./support/fake-digime.ts";
-import { sdkFor, useFakeDigime, writeOptionsFor } from "./support/use-fake-digime.ts";
+import { sdkFor, sealForPostbox, useFakeDigime, writeOptionsFor } from "./support/use-fake-digime.ts";
 
 const { contract, postbox } = vectors.keys;
 const details = (privateKey: string) => ({
@@ -177,5 +177,51 @@ describe("pushData and the token calls find the contract key by the caller's obj
     // A fresh copy: the cache's lookup.
     await sdk.refreshToken({ contractDetails: { ...contractDetails }, userAccessToken: fake.issueTokens() });
     expect(digests).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe("getAuthorizeUrl and sendSealed find the contract key by the caller's object", () => {
+  const fake = useFakeDigime();
+  const descriptor = { mimeType: "application/octet-stream", accounts: [{ accountId: "acc-1" }] };
+
+  it("a second getAuthorizeUrl with the same object makes only the code challenge's digest", async () => {
+    const sdk = sdkFor(fake);
+    const owner = { ...contractDetails };
+    const callback = "https://app.example/cb";
+    await sdk.getAuthorizeUrl({ contractDetails: owner, callback });
+    const digests = countDigests();
+    await sdk.getAuthorizeUrl({ contractDetails: owner, callback });
+    expect(digests).toHaveBeenCalledTimes(1); // the PKCE code challenge
+    // A fresh copy: the code challenge and the cache's lookup.
+    await sdk.getAuthorizeUrl({ contractDetails: { ...contractDetails }, callback });
+    expect(digests).toHaveBeenCalledTimes(3);
+  });
+
+  it("a second sendSealed with the same object makes no digest, and is delivered", async () => {
+    const sdk = sdkFor(fake);
+    const owner = { ...contractDetails };
+    const send = async (contractDetails: typeof owner, byte: number) =>
+      sdk.sendSealed({
+        contractDetails,
+        userAccessToken: fake.issueTokens(),
+        postboxId: "postbox-1",
+        sealed: await sealForPostbox(new Uint8Array([byte]), descriptor),
+        fileName: "file.bin",
+      });
+    await send(owner, 1);
+    const sealed = await sealForPostbox(new Uint8Array([2]), descriptor);
+    const digests = countDigests();
+    const result = await sdk.sendSealed({
+      contractDetails: owner,
+      userAccessToken: fake.issueTokens(),
+      postboxId: "postbox-1",
+      sealed,
+      fileName: "file.bin",
+    });
+    expect(result.status).toBe("delivered");
+    expect(digests).not.toHaveBeenCalled();
+    await send({ ...contractDetails }, 3);
+    expect(digests).toHaveBeenCalledTimes(1); // a fresh copy: the cache's lookup
+    expect(fake.files.map((f) => [...f.data])).toEqual([[1], [2], [3]]);
   });
 });
