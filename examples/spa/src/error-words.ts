@@ -49,7 +49,13 @@ const RESUMABLE_REFUSED: Problem = {
 };
 
 /** The codes of the typed client itself, besides the Worker's. */
-export type ClientCode = "NETWORK" | "ABORTED" | "HTTP_ERROR" | "SEAL_FAILED" | "UNSUPPORTED";
+export type ClientCode =
+  | "NETWORK"
+  | "ABORTED"
+  | "HTTP_ERROR"
+  | "SEAL_FAILED"
+  | "UNSUPPORTED"
+  | "FILE_UNREADABLE";
 
 /**
  * Messages by the Worker's error codes (see the edge-worker README) and the client's own. Typed as
@@ -150,6 +156,10 @@ export const BY_CODE: Record<ApiErrorCode | ClientCode, Problem> = {
   SEAL_FAILED: {
     title: "This file could not be encrypted on this device.",
     hint: "Choose it again, or switch off “Encrypt on this device” to let the Worker encrypt it.",
+  },
+  FILE_UNREADABLE: {
+    title: "The file could not be read.",
+    hint: "It may have been moved or changed since it was chosen: choose it again.",
   },
   UNSUPPORTED: {
     title: "This browser can't send encrypted files.",

@@ -17,11 +17,12 @@
  * and, for a sealed one, its key (a non-extractable `CryptoKey`) are kept until it is delivered,
  * refused or ended.
  */
-import type {
-  EdgeClient,
-  FileDescriptorInput,
-  ResumablePlan,
-  UploadResult,
+import {
+  type EdgeClient,
+  EdgeClientError,
+  type FileDescriptorInput,
+  type ResumablePlan,
+  type UploadResult,
 } from "@digime-edge/edge-worker/client";
 import type { CbcChain } from "@digime-edge/sdk-core/internal";
 import type { PauseSwitch } from "./pause-switch.ts";
@@ -110,6 +111,27 @@ const share = (part: number, whole: number | undefined): number | undefined => {
 };
 
 /**
+ * {@link resumeId} of the request's file, which reads parts of it, unless the upload is cancelled
+ * before or while they are read.
+ *
+ * @throws EdgeClientError: `ABORTED`; `FILE_UNREADABLE` when the file cannot be read (it was moved
+ *   or changed on disk since it was chosen: the browser's `NotReadableError`).
+ */
+async function resumeIdOf(request: UploadRequest, mode: UploadMode): Promise<string> {
+  const cancelled = () => new EdgeClientError(0, "ABORTED", "the upload was cancelled");
+  if (request.signal.aborted) throw cancelled();
+  let id: string;
+  try {
+    id = await resumeId(mode, request.file);
+  } catch (error) {
+    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    throw new EdgeClientError(0, "FILE_UNREADABLE", `the file could not be read (${reason})`);
+  }
+  if (request.signal.aborted) throw cancelled();
+  return id;
+}
+
+/**
  * The upload modes, bound to a client.
  *
  * @param client - The edge Worker's typed client.
@@ -173,7 +195,7 @@ export function createUploadMethods(
   const resumable = async (request: UploadRequest, mode: UploadMode): Promise<UploadResult> => {
     const { file, descriptor } = request;
     const sealed = mode === "sealed";
-    const id = await resumeId(mode, file);
+    const id = await resumeIdOf(request, mode);
     for (const earlier of keptEarlierIds(id)) {
       const url = keptUrl(earlier);
       await forgetUpload(earlier);
