@@ -132,8 +132,15 @@ export async function profileCells(
   const profilers = new Map<WorkerHost, Profiler>();
   const rows: ProfileRow[] = [];
   // On a busy machine workerd's sampler loses samples (the same code has read up to 4x low):
-  // workerd gets the CPU first while profiled, where allowed (root or CAP_SYS_NICE).
-  const prioritized = hosts.every((host) => setThreadsPriority(host.pids, -10));
+  // workerd gets the CPU first while profiled, where allowed (root or CAP_SYS_NICE). Every host
+  // or none, so the contenders compare alike: where one fails, every host is tried and reset at
+  // once (the one that failed too: it may have raised some threads before it did).
+  const raised = hosts.filter((host) => setThreadsPriority(host.pids, -10));
+  const prioritized = raised.length === hosts.length;
+  const reset = () => {
+    for (const host of hosts) setThreadsPriority(host.pids, 0);
+  };
+  if (!prioritized) reset();
   try {
     for (const host of hosts) {
       if (!host.inspector) throw new Error(`${host.label} has no inspector`);
@@ -187,7 +194,7 @@ export async function profileCells(
         rows.push(rowOf(c.name, bytes, uploads, tallies[i] as Tally));
     }
   } finally {
-    if (prioritized) for (const host of hosts) setThreadsPriority(host.pids, 0);
+    if (prioritized) reset();
     for (const profiler of profilers.values()) profiler.close();
   }
   // Table order: by contender, then size.
