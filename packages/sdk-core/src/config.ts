@@ -60,8 +60,9 @@ export interface SDKConfig {
    * How long one attempt may wait without progress, in milliseconds. Default 30 000. The clock
    * restarts whenever the runtime takes a chunk of the request body, and a chunk of `n` bytes adds
    * the time it takes at 64 KiB/s (`n / 65 536` s): the next chunk, or the answer, must come within
-   * `timeoutMs` plus that (a 1 MiB chunk: `timeoutMs` + 16 s), so a body whose every chunk goes out
-   * at 64 KiB/s or faster never times out. A body sent without telling its progress (a `Blob`, a
+   * `timeoutMs` plus that (a 1 MiB chunk: `timeoutMs` + 16 s). The grants add up: chunks the runtime
+   * reads ahead in a burst (a socket buffer, an HTTP/2 window) each keep their time for the drain
+   * after, so a body whose every chunk goes out at 64 KiB/s or faster never times out. A body sent without telling its progress (a `Blob`, a
    * stream piped by the runtime) adds the time of its whole size at once. A streamed body of which
    * nothing is taken adds nothing.
    */

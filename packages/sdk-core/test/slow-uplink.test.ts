@@ -5,7 +5,7 @@
  * does not time out while bytes flow. In fake time: the clock moves only while a chunk is on its way.
  */
 import { randomBytes } from "node:crypto";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { type FileData, NetworkError } from "../src/index.ts";
 import { SLOWEST_UPLOAD_BYTES_PER_SECOND } from "../src/request/send.ts";
 import { contractDetails, POSTBOX_PUBLIC_KEY } from "./support/fake-digime.ts";
@@ -41,6 +41,9 @@ const push = (fileData: FileData) => ({
 const file = new Uint8Array(randomBytes(4 * CHUNK));
 const sum = (sizes: number[]) => sizes.reduce((a, b) => a + b, 0);
 
+// slowUplink() fakes the timers and drive() gives them back: a test that fails before drive must too.
+afterEach(() => vi.useRealTimers());
+
 describe("pushData with the caller's 256 KiB chunks, timeoutMs 1000", () => {
   it("each chunk taking 3 s (more than timeoutMs, less than its 4 s grant on top): pushed", async () => {
     const uplink = slowUplink(chunkTakes(3000), imported);
@@ -71,6 +74,23 @@ describe("pushData with the caller's 256 KiB chunks, timeoutMs 1000", () => {
       .catch((e: unknown) => e);
     expect(error).toMatchObject({ name: "NetworkError", code: "TIMEOUT", delivery: "unknown" });
     expect(uplink.chunks).toEqual([CHUNK]);
+  });
+
+  it("4 chunks read at once, then sent at 3 s each (12 s): their grants add up to 16 s, pushed", async () => {
+    const uplink = slowUplink({ ...chunkTakes(3000), readAhead: 4 }, imported);
+    const result = await uplink.drive(sdk(uplink.fetch).pushData(push(streamOfBytes(file, CHUNK))));
+    expect(result.userAccessToken).toEqual(userAccessToken);
+    expect(uplink.chunks).toEqual([CHUNK, CHUNK, CHUNK, CHUNK]);
+  });
+
+  it("4 chunks read at once, then sent at 5 s each (20 s, over 16 s + timeoutMs): TIMEOUT", async () => {
+    const uplink = slowUplink({ ...chunkTakes(5000), readAhead: 4 }, imported);
+    const error = await uplink
+      .drive(sdk(uplink.fetch).pushData(push(streamOfBytes(file, CHUNK))))
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: "NetworkError", code: "TIMEOUT", delivery: "unknown" });
+    // Cut off at 17 s, while the 4th chunk was on its way.
+    expect(uplink.chunks).toEqual([CHUNK, CHUNK, CHUNK, CHUNK]);
   });
 
   it("a body the runtime never pulls gets no grant: it times out at timeoutMs, not-sent", async () => {

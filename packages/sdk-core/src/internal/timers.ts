@@ -1,6 +1,9 @@
 /** The timers of a request: an idle timeout that progress restarts, and an abortable sleep. */
 
-/** A timeout that fires after `ms` without a `touch()`; `touch(extra)` also grants `extra` ms more. */
+/**
+ * A timeout that fires after `ms` without a `touch()`; `touch(extra)` also grants `extra` ms more.
+ * Grants add up: chunks a runtime reads ahead in a burst each keep their time for the drain after.
+ */
 export function idleTimer(
   ms: number,
   onIdle: () => void,
@@ -17,7 +20,7 @@ export function idleTimer(
   arm(ms);
   return {
     touch: (extra = 0) => {
-      last = Math.max(last, Date.now() + extra);
+      last = Math.max(last, Date.now()) + extra;
     },
     stop: () => clearTimeout(handle),
   };

@@ -9,7 +9,7 @@ import { vi } from "vitest";
 /** A fake uplink and the fetch that uses it (see {@link slowUplink}). */
 export interface SlowUplink {
   fetch: typeof fetch;
-  /** The size of every body chunk the fetch read, in order. */
+  /** The size of every body chunk the fetch read, in order, as each starts on its way. */
   chunks: number[];
   /** Runs `call` to its end, moving the fake clock whenever a chunk is on its way; gives real timers back. */
   drive<T>(call: Promise<T>): Promise<T>;
@@ -18,12 +18,14 @@ export interface SlowUplink {
 /**
  * Fakes `setTimeout`, `clearTimeout` and `Date` until {@link SlowUplink.drive} ends.
  *
- * @param pace - `msPerByte`: how long one byte of the body takes, in fake milliseconds; or
+ * @param pace - `msPerByte`: how long one byte of the body takes, in fake milliseconds, with
+ *   `readAhead` (default 1): how many chunks the fetch reads at once, in a burst, before sending
+ *   them one by one (as a runtime does that fills a socket buffer or an HTTP/2 window); or
  *   `unreadMs`: the fetch reads nothing of the body and answers after that long (unless aborted).
  * @param answer - The response, once the whole body was read (or `unreadMs` passed).
  */
 export function slowUplink(
-  pace: { msPerByte: number } | { unreadMs: number },
+  pace: { msPerByte: number; readAhead?: number } | { unreadMs: number },
   answer: () => Response,
 ): SlowUplink {
   vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
@@ -46,15 +48,19 @@ export function slowUplink(
       return answer();
     }
     const reader = (init.body as ReadableStream<Uint8Array>).getReader();
-    for (;;) {
-      const { done, value } = await Promise.race([reader.read(), aborted]);
-      if (done) return answer();
-      chunks.push(value.length);
-      await Promise.race([
-        new Promise<void>((sent) => sending?.(value.length * pace.msPerByte, sent)),
-        aborted,
-      ]);
+    for (let done = false; !done; ) {
+      const burst: number[] = [];
+      while (!done && burst.length < (pace.readAhead ?? 1)) {
+        const read = await Promise.race([reader.read(), aborted]);
+        done = read.done;
+        if (read.value) burst.push(read.value.length);
+      }
+      for (const size of burst) {
+        chunks.push(size);
+        await Promise.race([new Promise<void>((sent) => sending?.(size * pace.msPerByte, sent)), aborted]);
+      }
     }
+    return answer();
   }) as unknown as typeof globalThis.fetch;
   return {
     fetch,
