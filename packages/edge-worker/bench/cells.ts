@@ -48,6 +48,9 @@ export const TARGET_RATIO = 1.3;
 export const size = (bytes: number) =>
   bytes >= 1024 * 1024 ? `${bytes / (1024 * 1024)} MiB` : `${bytes / 1024} KiB`;
 
+/** `n` to one decimal, as the notes and table 2 print a growth (no "-0.0"). */
+export const tenths = (n: number) => (Math.abs(n) < 0.05 ? 0 : n).toFixed(1);
+
 /** Random bytes: a file of `bytes`, different each time (its copies count one cell's uploads). */
 export const randomFile = (bytes: number) => new Uint8Array(randomBytes(bytes));
 

@@ -98,16 +98,27 @@ export interface FloorClients {
   reader: DirectClient;
 }
 
+/** Table 2's floor rows: their names, and what each measures. */
+export const FLOORS = {
+  /** The reader's isolate: the body read in JavaScript as the Worker reads it. */
+  read: { name: "floor-read", what: "the floor of reading a body in JavaScript" },
+  /** The forwarder's isolate: the body passed to `fetch` untouched. */
+  pipe: { name: "floor-pipe", what: "the body piped to fetch untouched" },
+} as const;
+
 /**
- * Table 2's floors as profile contenders: the isolates of the reader ("floor-read": the body read
- * in JavaScript as the Worker reads it) and of the forwarder ("floor-pipe": the body passed to
- * `fetch` untouched), each upload the direct `pushData` of the import mode (signed in Node) sent
- * through the floor and verified at the emulator, profiled in turn with the Worker's modes.
+ * Table 2's floors as profile contenders ({@link FLOORS}): the isolates of the reader and of the
+ * forwarder, each upload the direct `pushData` of the import mode (signed in Node) sent through the
+ * floor and verified at the emulator, profiled in turn with the Worker's modes.
  */
 export function floorContenders(floors: FloorHosts, clients: FloorClients): ProfileContender[] {
   const push = MODES.find((m) => m.name === "import") as Mode;
   return [
-    { name: "floor-read", host: floors.reader, prepare: (data) => push.direct(data, clients.reader) },
-    { name: "floor-pipe", host: floors.forwarder, prepare: (data) => push.direct(data, clients.forwarder) },
+    { name: FLOORS.read.name, host: floors.reader, prepare: (data) => push.direct(data, clients.reader) },
+    {
+      name: FLOORS.pipe.name,
+      host: floors.forwarder,
+      prepare: (data) => push.direct(data, clients.forwarder),
+    },
   ];
 }

@@ -24,6 +24,9 @@ export interface CellResult {
   verified: boolean;
 }
 
+/** A cell's CPU ms per upload as the notes and table 1b print it: Node (client + emulator) + workerd. */
+export const cpuOf = (m: CellResult) => `${m.nodeCpuMs}+${m.workerCpuMs ?? 0}`;
+
 /** Lowercase hex SHA-256, as the emulator's library records it. */
 export const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 

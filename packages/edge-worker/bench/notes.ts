@@ -4,14 +4,12 @@
  * (`floors.ts`: Workers of a few lines that do the least any Worker in our place must do, table 1b
  * and the floor rows of table 2); the findings behind them are the README's Performance section's.
  */
-import { type Row, size, TARGET_RATIO } from "./cells.ts";
-import type { CellResult } from "./measure.ts";
+import { type Row, size, TARGET_RATIO, tenths } from "./cells.ts";
+import { FLOORS } from "./floors.ts";
+import { type CellResult, cpuOf } from "./measure.ts";
 import { MODES } from "./modes.ts";
-import { GROWTH_TARGET_MS, growthPer100MiB, type ProfileRow } from "./profiles.ts";
+import { GROWTH_TARGET_MS, growthOf, type ProfileRow } from "./profiles.ts";
 import type { Results } from "./report.ts";
-
-const KiB = 1024;
-const MiB = 1024 * KiB;
 
 /**
  * What the call trees of 7 profiles per mode at 64 MiB showed (issue 15, 2026-12-07), and the
@@ -36,25 +34,16 @@ const TRIED_GROWTH: Record<string, string[]> = {
   ],
 };
 
-/** Growth per 100 MiB of a mode's (or floor's) JS CPU, from table 2's 64 KiB and 64 MiB rows. */
-function growthOf(profiles: ProfileRow[], mode: string) {
-  const small = profiles.find((p) => p.mode === mode && p.bytes === 64 * KiB);
-  const large = profiles.find((p) => p.mode === mode && p.bytes === 64 * MiB);
-  if (!small || !large) return undefined;
-  const process = growthPer100MiB(small, large, "processMs");
-  return { per100: growthPer100MiB(small, large), process, small, large };
-}
-
-/** `n` ms to 0.1 ms (no "-0.0"). */
-const ms1 = (n: number) => `${(Math.abs(n) < 0.05 ? 0 : n).toFixed(1)} ms`;
+/** `n` ms to 0.1 ms. */
+const ms1 = (n: number) => `${tenths(n)} ms`;
 
 /** Prints the notes of target (a): JS CPU growth of sealed and import uploads, beside the floors. */
 function growthNotes(profiles: ProfileRow[], machine: Results["machine"]) {
   console.log(
     `Target (a): the JavaScript CPU of a sealed or import upload grows <= ${GROWTH_TARGET_MS} ms per 100 MiB (from table 2: 64 KiB to 64 MiB).`,
   );
-  const read = growthOf(profiles, "floor-read");
-  const pipe = growthOf(profiles, "floor-pipe");
+  const read = growthOf(profiles, FLOORS.read.name);
+  const pipe = growthOf(profiles, FLOORS.pipe.name);
   if (read && pipe) {
     console.log(
       `  Floors measured in this run (bench/floors.ts, the same sizes and profiles, each upload a direct pushData through the floor Worker, verified): reading the body in JavaScript as the Worker does (BYOB readAtLeast of 256 KiB-1 MiB into fresh buffers, written on through a FixedLengthStream of its length) ${ms1(read.per100)} per 100 MiB (64 MiB: ${read.large.jsMs} ms, range ${read.large.jsRangeMs.min}-${read.large.jsRangeMs.max}); the body passed to fetch untouched (no JavaScript per chunk) ${ms1(pipe.per100)} per 100 MiB (64 MiB: ${pipe.large.jsMs} ms). The workerd process's CPU (from /proc, no samples lost; it holds workerd's C++ too) grows ${ms1(read.process)} and ${ms1(pipe.process)} per 100 MiB.`,
@@ -93,9 +82,6 @@ function growthNotes(profiles: ProfileRow[], machine: Results["machine"]) {
     );
   }
 }
-
-/** CPU ms per upload of Node (client + emulator) + workerd. */
-const cpuOf = (m: CellResult) => `${m.nodeCpuMs}+${m.workerCpuMs ?? 0}`;
 
 /** Prints the notes of target (b): the Worker's added cost at concurrency 32, over the floor. */
 function ratioNotes(rows: Row[], profiles: ProfileRow[]) {

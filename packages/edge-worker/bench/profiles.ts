@@ -72,6 +72,18 @@ export function growthPer100MiB(
   return ((large[of] - small[of]) / (large.bytes - small.bytes)) * 100 * MiB;
 }
 
+/**
+ * A contender's growth per 100 MiB from its table 2 rows at 64 KiB and 64 MiB (undefined unless
+ * both were taken): of the JS CPU (`per100`) and of the workerd process (`process`), and the rows.
+ */
+export function growthOf(profiles: ProfileRow[], name: string) {
+  const small = profiles.find((p) => p.mode === name && p.bytes === 64 * KiB);
+  const large = profiles.find((p) => p.mode === name && p.bytes === 64 * MiB);
+  if (!small || !large) return undefined;
+  const process = growthPer100MiB(small, large, "processMs");
+  return { per100: growthPer100MiB(small, large), process, small, large };
+}
+
 /** The Cloudflare plans whose CPU limit per request `jsMs` fits. */
 export function plansFor(jsMs: number): string {
   if (jsMs <= PLANS.freeMs) return "Free and paid";

@@ -5,14 +5,12 @@
  */
 import { readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
-import { type Row, size, TARGET_RATIO } from "./cells.ts";
-import type { CellResult } from "./measure.ts";
+import { type Row, size, TARGET_RATIO, tenths } from "./cells.ts";
+import { FLOORS } from "./floors.ts";
+import { type CellResult, cpuOf } from "./measure.ts";
 import { MODES } from "./modes.ts";
 import { printNotes } from "./notes.ts";
-import { GROWTH_TARGET_MS, growthPer100MiB, PROFILE_SIZES, type ProfileRow, plansFor } from "./profiles.ts";
-
-const KiB = 1024;
-const MiB = 1024 * KiB;
+import { GROWTH_TARGET_MS, growthOf, PROFILE_SIZES, type ProfileRow, plansFor } from "./profiles.ts";
 
 /** What the bench writes to `results.json` and prints. */
 export interface Results {
@@ -99,7 +97,6 @@ function printUploads(results: Results, missed: string[]): boolean {
   return verified;
 }
 
-const cpuOf = (m: CellResult) => `${m.nodeCpuMs}+${m.workerCpuMs ?? 0}`;
 const times = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
 
 /**
@@ -147,19 +144,15 @@ function printProfiles(profiles: ProfileRow[], missed: string[]): boolean {
     );
   }
   // The modes, then the floors (floors.ts: Workers of a few lines, none of our code).
-  const floors = [
-    { name: "floor-read", flat: false, what: "the floor of reading a body in JavaScript" },
-    { name: "floor-pipe", flat: false, what: "the body piped to fetch untouched" },
-  ];
-  for (const mode of [...MODES, ...floors]) {
-    const small = profiles.find((p) => p.mode === mode.name && p.bytes === 64 * KiB);
-    const large = profiles.find((p) => p.mode === mode.name && p.bytes === 64 * MiB);
-    if (small && large) {
-      const per100 = growthPer100MiB(small, large);
-      const target = !mode.flat ? "" : per100 <= GROWTH_TARGET_MS ? " ok" : " OVER";
-      if (target === " OVER") missed.push(`${mode.name} JS CPU growth: ${per100.toFixed(1)} ms per 100 MiB`);
+  const contenders: { name: string; flat?: boolean; what?: string }[] = [...MODES, ...Object.values(FLOORS)];
+  for (const { name, flat, what } of contenders) {
+    const growth = growthOf(profiles, name);
+    if (growth) {
+      const { per100, process, large } = growth;
+      const target = !flat ? "" : per100 <= GROWTH_TARGET_MS ? " ok" : " OVER";
+      if (target === " OVER") missed.push(`${name} JS CPU growth: ${per100.toFixed(1)} ms per 100 MiB`);
       console.log(
-        `${mode.name}${"what" in mode ? ` (${mode.what})` : ""}: JS CPU grows ${(Math.abs(per100) < 0.05 ? 0 : per100).toFixed(1)} ms per 100 MiB of file${target ? ` (target <= ${GROWTH_TARGET_MS} ms:${target})` : ""}, the workerd process ${growthPer100MiB(small, large, "processMs").toFixed(0)} ms; most self time at 64 MiB: ${large.top.slice(0, 4).join("; ")}`,
+        `${name}${what ? ` (${what})` : ""}: JS CPU grows ${tenths(per100)} ms per 100 MiB of file${target ? ` (target <= ${GROWTH_TARGET_MS} ms:${target})` : ""}, the workerd process ${process.toFixed(0)} ms; most self time at 64 MiB: ${large.top.slice(0, 4).join("; ")}`,
       );
     }
   }
