@@ -158,7 +158,10 @@ export const MODES: Mode[] = [
   },
 ];
 
-/** What sdk-core's direct writes stream their bytes in (its `SLICE`). */
+/**
+ * What sdk-core's direct writes stream their bytes in: the `SLICE` of its `internal/chunks.ts`,
+ * which neither of its entries exports, so it is restated here.
+ */
 const SLICE = 64 * 1024;
 
 /** `bytes` as a stream of {@link SLICE} pieces, as sdk-core sends a file's bytes. */
