@@ -44,6 +44,15 @@ export type SealedTransport = "auto" | "xhr" | "stream" | "blob";
 
 /** Options of `EdgeClient.uploadSealed`. */
 export interface SealedUploadOptions extends UploadOptions {
+  /**
+   * Called as the sealed body is sent: encrypted bytes `sent` of `total`, the ciphertext's size
+   * (the file's padded to the next multiple of 16 bytes, AES-CBC with PKCS#7), not the file's.
+   * With `xhr` as it goes; with `stream` as `fetch` takes the body (`total` undefined when the
+   * file's size is not known); with `blob` twice, `(0, size)` before and `(size, size)` after,
+   * `size` being the sealed `Blob`'s. Plaintext bytes read are
+   * {@link SealedUploadOptions.onSealProgress}'s.
+   */
+  onProgress?: (sent: number, total: number | undefined) => void;
   /** How the sealed body travels; see {@link SealedTransport}. */
   transport?: SealedTransport;
   /** Called as the file is read and encrypted: plaintext bytes read so far, of the file's size. */
