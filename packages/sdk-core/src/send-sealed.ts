@@ -67,10 +67,5 @@ export async function sendSealed(context: ClientContext, options: SendSealedOpti
     ]);
   }
   const key = await contractKey(checked.contractDetails, options.contractDetails);
-  return sendSealedUnchecked(
-    context,
-    { ...(checked as SendSealedOptions), sealed: options.sealed },
-    undefined,
-    key,
-  );
+  return sendSealedUnchecked(context, { ...(checked as SendSealedOptions), sealed: options.sealed }, { key });
 }

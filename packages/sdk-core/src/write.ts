@@ -71,8 +71,7 @@ export async function write(context: ClientContext, options: WriteOptions): Prom
   const result = await sendSealedUnchecked(
     context,
     { ...rest, sealed, fileName: data.fileName },
-    source.replayable ? sealOnce : undefined,
-    await signingKey,
+    { key: await signingKey, reseal: source.replayable ? sealOnce : undefined },
   );
   return marker === undefined ? result : { ...result, writeReference: marker };
 }

@@ -5,7 +5,6 @@
  * once and send once more, if the body can be sent again).
  */
 import type { ClientContext } from "../config.ts";
-import { contractKey } from "../crypto/input-keys.ts";
 import { ResealRequiredError } from "../errors.ts";
 import { collectBlob, fileChunks } from "../internal/chunks.ts";
 import { type MultipartBody, multipartBody } from "../internal/multipart.ts";
@@ -66,22 +65,26 @@ function writeResult(data: unknown): { status: "delivered" | "pending"; expires:
   return { status, expires };
 }
 
-/**
- * `sendSealed` on checked options (not checked again here); `write` calls it with a resealer when
- * its input can be read again, so that every request after the first is sealed afresh (a spent
- * stream included, instead of refused), and with the contract's key it already imported.
- */
+/** How a write is signed and sent again: see {@link sendSealedUnchecked}. */
+export interface SendingOptions {
+  /** The contract's private key, imported by the caller (it signs every request's JWT). */
+  key: CryptoKey;
+  /**
+   * Seals the input afresh for every request after the first (`write`, when its input can be
+   * read again: a spent stream is resealed instead of refused). Without it, as in `sendSealed`.
+   */
+  reseal?: Resealer;
+}
+
+/** `sendSealed` on checked options (not checked again here), signed with the caller's key. */
 export async function sendSealedUnchecked(
   context: ClientContext,
   options: SendSealedOptions,
-  reseal?: Resealer,
-  contractPrivateKey?: CryptoKey,
+  { key, reseal }: SendingOptions,
 ): Promise<WriteResult> {
   const { contractDetails, postboxId, fileName, signal } = options;
   const onProgress = safeProgress(options.onProgress);
   const { config } = context;
-  // The cache would return `write`'s key too, after a SHA-256.
-  const key = contractPrivateKey ?? (await contractKey(contractDetails));
   const stream = streamsUploads(config.streamUploads);
   const url = `${config.baseUrl}permission-access/postbox/${encodeURIComponent(postboxId)}`;
   const bodies = sealedBodies(options.sealed, stream, reseal);
