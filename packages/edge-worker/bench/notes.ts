@@ -105,7 +105,7 @@ function ratioNotes(rows: Row[], profiles: ProfileRow[]) {
     const js = profiles.find((p) => p.mode === r.mode && p.bytes === r.bytes)?.jsMs;
     const over =
       f && w.workerCpuMs !== null && f.workerCpuMs !== null
-        ? ` Over the floor, ours costs workerd ${ms1(w.workerCpuMs - f.workerCpuMs)}${js === undefined ? "" : ` (of which the Worker's JavaScript, table 2: ${js} ms)`} and Node ${ms1(w.nodeCpuMs - f.nodeCpuMs)} per upload.`
+        ? ` Over the floor, ours costs workerd ${ms1(w.workerCpuMs - f.workerCpuMs)}${js === undefined ? "" : ` (beside it, not a part of it: the Worker's JavaScript alone, table 2's sequential uploads, ${js} ms)`} and Node ${ms1(w.nodeCpuMs - f.nodeCpuMs)} per upload.`
         : "";
     console.log(
       `- ${r.mode} ${size(r.bytes)}: ${ratio.toFixed(2)}x${split} (${ratio <= TARGET_RATIO ? "met" : "NOT met"}); CPU ms per upload, Node + workerd: direct ${r.direct.nodeCpuMs}${f ? `, forwarder ${cpuOf(f)}` : ""}, Worker ${cpuOf(w)}.${over}`,
