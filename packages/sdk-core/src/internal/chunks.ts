@@ -72,7 +72,10 @@ export function fileChunks(file: Uint8Array | Blob | ReadableStream<Uint8Array>)
     : readerChunks(file instanceof Blob ? file.stream() : file);
 }
 
-/** Every chunk of `chunks` in one `Blob` (which a browser may keep on disk rather than in memory). */
+/**
+ * Every chunk of `chunks` in one `Blob` (which a browser may keep on disk rather than in memory).
+ * `touch()` for every chunk, without its size: gathering is progress, not an upload to grant time.
+ */
 export async function collectBlob(chunks: AsyncIterator<Uint8Array>, touch?: () => void): Promise<Blob> {
   const parts: Uint8Array<ArrayBuffer>[] = [];
   for (let next = await chunks.next(); !next.done; next = await chunks.next()) {

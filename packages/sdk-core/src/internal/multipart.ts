@@ -26,8 +26,12 @@ export interface MultipartOptions {
   fileSize: number | undefined;
   /** Stream the body (true) or make a `Blob` of it (false). */
   stream: boolean;
-  /** Called for every chunk read (restarts the request's timeout). */
-  touch?: () => void;
+  /**
+   * Called for every chunk the runtime pulls of a streamed body, with its size: restarts the
+   * request's timeout and grants the chunk the time it takes to upload. Called without a size for
+   * every chunk of a stream gathered into a `Blob`: gathering is progress, but not uploading.
+   */
+  touch?: (bytes?: number) => void;
   /** Called as the streamed body is pulled (not for a `Blob` body). */
   onProgress?: ProgressCallback | undefined;
 }
