@@ -39,12 +39,31 @@ test("resumable uploads in a browser: pause and resume, resumed after a reload, 
   await withSignedInDemo("digime-resume-test-", {}, async ({ work, page, problems, library }) => {
     const { files, fromLibrary } = library;
 
-    // Every request to the upload routes, as "METHOD /path", across reloads.
+    // Every request to the upload routes, as "METHOD /path", across reloads; each creation's
+    // Upload-Metadata header.
     const sent: string[] = [];
+    const creations: Promise<string | null>[] = [];
     page.on("request", (request) => {
       const url = new URL(request.url());
       if (UPLOADS.test(url.pathname)) sent.push(`${request.method()} ${url.pathname}`);
+      if (request.method() === "POST" && url.pathname === "/api/uploads")
+        creations.push(request.headerValue("upload-metadata"));
     });
+    /**
+     * The key of each upload created from the `from`th on, as its `Upload-Metadata` names it: the
+     * wrapped key (`symmetricalKey`) and the iv, base64 as sent; `undefined` for a plain upload.
+     * RSA-OAEP wraps even one key differently each time: the iv tells a kept plan used again.
+     */
+    const createdKeys = (from: number) =>
+      Promise.all(
+        creations.slice(from).map(async (header) => {
+          const pairs = new Map(
+            ((await header) ?? "").split(",").map((pair) => pair.trim().split(" ") as [string, string]),
+          );
+          const [symmetricalKey, iv] = [pairs.get("symmetricalKey"), pairs.get("iv")];
+          return symmetricalKey && iv ? { symmetricalKey, iv } : undefined;
+        }),
+      );
     const setSealed = async (sealed: boolean) => {
       const seal = page.getByLabel("Encrypt on this device");
       if ((await seal.isChecked()) !== sealed) await seal.click();
@@ -195,6 +214,7 @@ test("resumable uploads in a browser: pause and resume, resumed after a reload, 
           const date = new Date(Date.UTC(2026, 0, 2, 3, 4, 5));
           const { path } = await fileOnDisk(name, size);
           await utimes(path, date, date);
+          const createdBefore = creations.length;
           const patched = firstPatchDone();
           await page.setInputFiles("#file", path);
           const uploadPath = new URL((await patched).url()).pathname;
@@ -231,6 +251,15 @@ test("resumable uploads in a browser: pause and resume, resumed after a reload, 
           assert.equal(after.filter((s) => s === "POST /api/uploads").length, 1, after.join(", "));
           assert.ok(!after.includes(`HEAD ${uploadPath}`), `not resumed: ${after.join(", ")}`);
           assert.ok(!after.includes(`PATCH ${uploadPath}`), `not resumed: ${after.join(", ")}`);
+          const keys = await createdKeys(createdBefore);
+          assert.equal(keys.length, 2, "two uploads created");
+          if (sealed) {
+            assert.ok(keys[0] && keys[1], "each sealed upload sends its wrapped key and iv");
+            assert.notEqual(keys[1].symmetricalKey, keys[0].symmetricalKey, "a new key");
+            assert.notEqual(keys[1].iv, keys[0].iv, "a new iv: not the earlier plan");
+          } else {
+            assert.deepEqual(keys, [undefined, undefined], "a plain upload sends no key");
+          }
           await deliveredOnce(name, buffer);
           await nothingKept();
         },
@@ -243,6 +272,7 @@ test("resumable uploads in a browser: pause and resume, resumed after a reload, 
         await setSealed(true);
         const name = "gone.bin";
         const { path, buffer } = await fileOnDisk(name, SIZE);
+        const createdBefore = creations.length;
         const patched = firstPatchDone();
         await page.setInputFiles("#file", path);
         const uploadPath = new URL((await patched).url()).pathname;
@@ -266,6 +296,11 @@ test("resumable uploads in a browser: pause and resume, resumed after a reload, 
         const after = sent.slice(atChoice);
         assert.equal(after[0], `HEAD ${uploadPath}`, after.join(", "));
         assert.equal(after[1], "POST /api/uploads", `started again: ${after.join(", ")}`);
+        const keys = await createdKeys(createdBefore);
+        assert.equal(keys.length, 2, "two uploads created");
+        assert.ok(keys[0] && keys[1], "each sealed upload sends its wrapped key and iv");
+        assert.notEqual(keys[1].symmetricalKey, keys[0].symmetricalKey, "a new key");
+        assert.notEqual(keys[1].iv, keys[0].iv, "a new iv: not the earlier plan");
         await deliveredOnce(name, buffer);
         await nothingKept();
       },
