@@ -15,8 +15,8 @@
  */
 import { init } from "@digime-edge/sdk-core";
 import { exampleDescriptor } from "../shared/descriptor.ts";
+import { fileNameOf } from "../shared/file-name.ts";
 import { pushReceiptAndListAccounts } from "../shared/push-receipt.ts";
-import { fileNameOf } from "../shared/settings.ts";
 import { signInTo } from "../shared/sign-in.ts";
 import { path, runtime, settings } from "./runtime.ts";
 

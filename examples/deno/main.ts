@@ -15,7 +15,7 @@
  */
 import { init } from "@digime-edge/sdk-core";
 import { exampleDescriptor } from "../shared/descriptor.ts";
-import { fileNameOf } from "../shared/settings.ts";
+import { fileNameOf } from "../shared/file-name.ts";
 import { signInTo } from "../shared/sign-in.ts";
 import { printWritten, writeReceipt } from "../shared/write-receipt.ts";
 import { path, runtime, settings } from "./runtime.ts";

@@ -65,13 +65,3 @@ export function fileArgument(args: string[], exampleDir: URL): string {
   const [first] = args.filter((arg, i) => !(i === 0 && arg === "--"));
   return first ?? decodeURIComponent(new URL("README.md", exampleDir).pathname);
 }
-
-/**
- * The name of the file at `path`: its last part, after the last `/` or `\\`.
- *
- * @param path - A file path, as {@link fileArgument} returns it.
- * @returns The file's name (`file` where the path has no part).
- */
-export function fileNameOf(path: string): string {
-  return path.split(/[\\/]/).at(-1) ?? "file";
-}
