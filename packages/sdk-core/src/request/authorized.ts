@@ -108,7 +108,7 @@ export interface AuthorizedRequest {
 /**
  * Sends `request` with the user's token (a fresh JWT per attempt, retries as configured), through
  * {@link withToken}; returns the 2xx response's JSON (`null` when empty) and the token that worked.
- * `options` must be checked; its contract key is imported here unless `request.key` is given.
+ * `options` must be checked; its contract key is imported here.
  */
 export async function sendAuthorized(
   context: ClientContext,
@@ -117,21 +117,22 @@ export async function sendAuthorized(
 ): Promise<{ data: unknown; userAccessToken: UserAccessToken }> {
   const { contractDetails, signal } = options;
   const key = await contractKey(contractDetails);
+  // The rest (`what`, `replayable`, `delivery`, `anyBody`) is what `sendRequest` takes as it is.
+  const { url, method, headers, body: makeBody, ...sending } = request;
   // The response (its `status` a number, never a postbox write's "pending"), as `withToken` takes it.
   const send = (token: UserAccessToken) =>
-    // `request` gives `what`, `replayable`, `delivery` and `anyBody`.
     sendRequest(context.config, {
-      ...request,
+      ...sending,
       signal,
       secrets: [token.accessToken.value, token.refreshToken.value],
       build: async (attempt) => {
-        const body = await request.body?.(attempt);
+        const body = await makeBody?.(attempt);
         return {
           ...body,
-          url: request.url,
-          method: request.method,
+          url,
+          method,
           headers: {
-            ...request.headers,
+            ...headers,
             ...body?.headers,
             Authorization: await bearer(context, contractDetails, key, {
               access_token: token.accessToken.value,
@@ -140,5 +141,5 @@ export async function sendAuthorized(
         };
       },
     });
-  return withToken(context, options, send, request.replayable);
+  return withToken(context, options, send, sending.replayable);
 }
