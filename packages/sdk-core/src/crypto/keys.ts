@@ -16,12 +16,16 @@ import { parsePem } from "./pem.ts";
 /** A verification key: an RSA public key in PEM, or the RSA members of a JWK. */
 export type VerificationKeyInput = { pem: string } | { kty: "RSA"; n: string; e: string };
 
-// The algorithm each use imports as, and the smallest modulus that can do its job (RFC 8017):
-// PS512 with a 64-byte salt needs an encoded message of 64 + 64 + 2 bytes (9.1.1), so 1034 bits;
-// OAEP with SHA-1 around a 32-byte AES key needs 32 + 2 * 20 + 2 bytes (7.1.1), so 585 bits. A
-// smaller key imports, then fails when used. Separate constants, so that a bundle holds only its own.
+// The algorithm each use imports as. Separate constants, so that a bundle holds only its own.
 const PSS = { name: "RSA-PSS", hash: "SHA-512" };
 const OAEP = { name: "RSA-OAEP", hash: "SHA-1" };
+// The smallest modulus that can do each job (RFC 8017); a smaller key imports, then fails when used.
+// PS512 with a 64-byte salt needs an encoded message of 64 + 64 + 2 bytes (9.1.1): 1034 bits.
+const PSS_MIN_BITS = 1034;
+// OAEP with SHA-1 around a 32-byte AES key needs 32 + 2 * 20 + 2 bytes (7.1.1): 585 bits.
+const OAEP_MIN_BITS = 585;
+// A contract's private key stays inside WebCrypto: nothing can export it.
+const EXTRACTABLE_PRIVATE = false;
 
 const CACHE_SIZE = 64;
 // A private key is keyed by a SHA-256 of its text, so the cache never holds its PEM (a write finds
@@ -118,8 +122,8 @@ export async function importContractPrivateKey(pem: string): Promise<CryptoKey> 
       what,
       PSS,
       "sign",
-      1034,
-      false,
+      PSS_MIN_BITS,
+      EXTRACTABLE_PRIVATE,
     ),
   );
 }
@@ -132,7 +136,7 @@ export async function importContractPrivateKey(pem: string): Promise<CryptoKey> 
 export function importPostboxPublicKey(pem: string): Promise<CryptoKey> {
   const what = "postbox public key";
   return cached(`postbox${pem}`, async () =>
-    importAs("spki", publicKeySpki(pem, what), what, OAEP, "encrypt", 585),
+    importAs("spki", publicKeySpki(pem, what), what, OAEP, "encrypt", OAEP_MIN_BITS),
   );
 }
 
