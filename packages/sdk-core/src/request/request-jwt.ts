@@ -9,9 +9,11 @@ import type { ContractDetails } from "../types.ts";
 
 /**
  * Signs `claims` (strings and numbers the SDK made or checked) with a new nonce and the current
- * time; `undefined` claims are left out. `privateKey` is the imported contract key.
+ * time; `undefined` claims are left out. `privateKey` is the imported contract key. The nonce is
+ * 32 characters of `[A-Za-z0-9]` (`randomNonce`'s default): what digi.me's wire format asks of
+ * every request JWT, as the official SDK makes them.
  */
-export function signRequestJwt(claims: Record<string, unknown>, privateKey: CryptoKey): Promise<string> {
+function signRequestJwt(claims: Record<string, unknown>, privateKey: CryptoKey): Promise<string> {
   const all: Record<string, unknown> = { ...claims, nonce: randomNonce(), timestamp: Date.now() };
   const payload: Record<string, unknown> = {};
   for (const key of Object.keys(all).sort()) if (all[key] !== undefined) payload[key] = all[key];
@@ -19,7 +21,7 @@ export function signRequestJwt(claims: Record<string, unknown>, privateKey: Cryp
 }
 
 /** `client_id`: `${applicationId}_${contractId}`. */
-export function clientId(applicationId: string, contractId: string): string {
+function clientId(applicationId: string, contractId: string): string {
   return `${applicationId}_${contractId}`;
 }
 
