@@ -205,7 +205,11 @@ export async function sendRequest(
   }
 }
 
-function requestInit({ method, headers, body, streamed }: PreparedRequest, signal: AbortSignal): RequestInit {
+// Typed, not cast: a misspelt member fails to compile (`duplex` is not in TypeScript's RequestInit yet).
+function requestInit(
+  { method, headers, body, streamed }: PreparedRequest,
+  signal: AbortSignal,
+): RequestInit & { duplex?: "half" | undefined } {
   // Node's fetch keeps a streamed body in memory to replay it on a redirect unless told "error";
   // workerd refuses "error". With "manual", a 3xx is returned and refused in readResponse.
   // An `undefined` member is one not given (WebIDL).
@@ -216,7 +220,7 @@ function requestInit({ method, headers, body, streamed }: PreparedRequest, signa
     signal,
     redirect: streamed && runtimeSupport().redirectError ? "error" : "manual",
     duplex: streamed ? "half" : undefined,
-  } as RequestInit;
+  };
 }
 
 async function readResponse(
