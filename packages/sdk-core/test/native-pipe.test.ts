@@ -206,6 +206,8 @@ describe("pipeNatively with a length (pushData's raw body)", () => {
   it("a stream marked without a length is counted chunk by chunk", async () => {
     const unsized = await rawOf(pipeNatively(chunked(file, 65_536))).next(attempt);
     expect(unsized.silentBytes).toBeUndefined();
+    // No length, no Content-Length: no headers of its own at all.
+    expect(unsized.headers).toBeUndefined();
     expect(
       Buffer.compare(Buffer.from(await new Response(unsized.body).arrayBuffer()), Buffer.from(file)),
     ).toBe(0);

@@ -72,7 +72,7 @@ export function rawBody(
         body: withKnownLength(counted.body, size),
         streamed: true,
         silentBytes: silent,
-        headers: (size === undefined ? {} : { "Content-Length": String(size) }) as Record<string, string>,
+        headers: size === undefined ? undefined : { "Content-Length": String(size) },
       };
     },
   };
