@@ -67,6 +67,34 @@ describe("contractKey remembers the key of the caller's contractDetails object",
   });
 });
 
+describe("contractKey found again", () => {
+  it("adds no handler to the key, and remembers the new checked copy at once", async () => {
+    const owner = details(contract.privatePkcs1);
+    const first = contractKey({ ...owner }, owner);
+    await first;
+    const copy = { ...owner };
+    // Counted by hand: a spy on `then` would call `then` on what it returns. `catch` calls `then`.
+    const { then } = Promise.prototype;
+    let handlers = 0;
+    let found: Promise<CryptoKey>[];
+    // biome-ignore lint/suspicious/noThenProperty: the real then, counted for this test only
+    Promise.prototype.then = function (this: Promise<unknown>, ...args) {
+      handlers++;
+      return then.apply(this, args);
+    } as typeof then;
+    try {
+      // Synchronously: by the owner, then by the copy alone (remembered by the call before).
+      found = [contractKey(copy, owner), contractKey(copy)];
+    } finally {
+      // biome-ignore lint/suspicious/noThenProperty: the real then, given back
+      Promise.prototype.then = then;
+    }
+    expect(handlers).toBe(0);
+    expect(found[0]).toBe(first);
+    expect(found[1]).toBe(first);
+  });
+});
+
 describe("write finds the contract key by the caller's object", () => {
   const fake = useFakeDigime();
   const descriptor = { mimeType: "application/octet-stream", accounts: [{ accountId: "acc-1" }] };

@@ -38,15 +38,17 @@ export function contractKey(
 ): Promise<CryptoKey> {
   const pem = contractDetails.privateKey;
   const known = byOwner.get(owner);
-  const key =
-    known?.[0] === pem
-      ? known[1]
-      : named(
-          importContractPrivateKey(pem),
-          ["contractDetails", "privateKey"],
-          "an RSA private key (PKCS#1 or PKCS#8 PEM)",
-        );
-  // Once imported (at once when known): the copy of this call is remembered too.
+  // Only a key that imported is known: the copy of this call is remembered at once.
+  if (known?.[0] === pem) {
+    byOwner.set(contractDetails, known);
+    return known[1];
+  }
+  const key = named(
+    importContractPrivateKey(pem),
+    ["contractDetails", "privateKey"],
+    "an RSA private key (PKCS#1 or PKCS#8 PEM)",
+  );
+  // Once imported, remembered by both objects; a failure is not (its handler is the caller's).
   key.then(
     () => byOwner.set(owner, [pem, key]).set(contractDetails, [pem, key]),
     () => {},
