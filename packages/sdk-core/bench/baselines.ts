@@ -1,14 +1,13 @@
 /**
  * The baselines: the same requests as sdk-core's, built by hand with node:crypto and sent with
- * node:http or fetch (the write, the official SDK's Node-stream write rebuilt, the import); and
- * the floor of a small write on WebCrypto (the same request, its crypto on `crypto.subtle`).
+ * node:http or fetch (the write, the official SDK's Node-stream write rebuilt, the import). The
+ * WebCrypto floors built on them are in `floors.ts`.
  */
 import {
   constants,
   createCipheriv,
   createPrivateKey,
   createPublicKey,
-  type KeyObject,
   publicEncrypt,
   randomBytes,
   sign,
@@ -21,19 +20,20 @@ import {
   check,
   FILE_DESCRIPTOR,
   KEYS,
-  KiB,
   MiB,
-  patternChunk,
   patternChunks,
   patternReadable,
 } from "./lib.ts";
 
 /** PS512's PSS parameters for node:crypto. */
 export const PSS = { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 64 };
-export const JWT_HEADER = Buffer.from('{"alg":"PS512","typ":"JWT"}').toString("base64url");
+const JWT_HEADER = Buffer.from('{"alg":"PS512","typ":"JWT"}').toString("base64url");
+/** The bench's contract private key (signs the JWTs) as a node:crypto key. */
 export const contractKeyObject = createPrivateKey(KEYS.contractPrivate);
+/** The bench's postbox public key (wraps the AES key) as a node:crypto key. */
 export const postboxKeyObject = createPublicKey(KEYS.postboxPublic);
 
+/** A JWT nonce as the SDK makes it: 32 characters of [A-Za-z0-9], unbiased, from node:crypto. */
 export function nodeNonce(): string {
   const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   let out = "";
@@ -48,13 +48,14 @@ export function signingInput(payload: Record<string, unknown>): string {
   return `${JWT_HEADER}.${Buffer.from(JSON.stringify(payload)).toString("base64url")}`;
 }
 
+/** A PS512 JWT of `payload`, signed with node:crypto by the contract key. */
 export function nodeJwt(payload: Record<string, unknown>): string {
   const input = signingInput(payload);
   return `${input}.${sign("sha512", Buffer.from(input), { key: contractKeyObject, ...PSS }).toString("base64url")}`;
 }
 
 /** The JWT claims of a write around its envelope (`iv` in hex, the others base64). */
-function writeClaims(iv: string, metadata: string, symmetricalKey: string) {
+export function writeClaims(iv: string, metadata: string, symmetricalKey: string) {
   return {
     access_token: ACCESS_TOKEN,
     client_id: CLIENT_ID,
@@ -67,7 +68,7 @@ function writeClaims(iv: string, metadata: string, symmetricalKey: string) {
 }
 
 /** A write's multipart framing (the file part's head and the closing tail) and its headers. */
-function writeFraming(jwt: string) {
+export function writeFraming(jwt: string) {
   const boundary = `----node-bench-${randomBytes(12).toString("hex")}`;
   const head = Buffer.from(
     `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="bench.bin"\r\n` +
@@ -109,6 +110,7 @@ export function nodeWriteRequest(size: number) {
   return { headers, body, key, iv, head, tail };
 }
 
+/** The keep-alive agent of every node:http request of the bench (index.ts closes it). */
 export const agent = new Agent({ keepAlive: true });
 
 /** The status and text of an answer, once all of it has come. */
@@ -144,6 +146,7 @@ export function httpPost(
   });
 }
 
+/** The node:crypto write sent streamed with node:http; checks that the sink answered `delivered`. */
 export async function nodeWriteHttp(url: string, size: number) {
   const { headers, body } = nodeWriteRequest(size);
   const { status, text } = await httpPost(url, headers, body);
@@ -207,6 +210,7 @@ export async function nodePushFetch(url: string, body: ReadableStream<Uint8Array
   check(response.status === 201, `fetch import answered ${response.status}`);
 }
 
+/** All of `chunks` in one buffer. */
 export async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Buffer> {
   const parts: Uint8Array[] = [];
   for await (const chunk of chunks) parts.push(chunk);
@@ -229,126 +233,17 @@ export function streamOf(chunks: AsyncIterable<Uint8Array>): ReadableStream<Uint
 }
 
 /** POSTs a write with fetch and checks that the sink answered `delivered`. */
-async function fetchWrite(url: string, headers: Record<string, string>, body: unknown, what: string) {
+export async function fetchWrite(url: string, headers: Record<string, string>, body: unknown, what: string) {
   const init = { method: "POST", headers, body, duplex: "half", redirect: "error" };
   const response = await fetch(url, init as RequestInit);
   const json = (await response.json()) as { status?: string };
   check(response.status === 200 && json.status === "delivered", `${what} answered ${response.status}`);
 }
 
+/** The node:crypto write sent with fetch; checks that the sink answered `delivered`. */
 export async function nodeWriteFetch(url: string, size: number) {
   const { headers, body } = nodeWriteRequest(size);
   // A small file goes as one buffer (with its length), a large one as a stream.
   const payload = size <= MiB ? await collect(body()) : streamOf(body());
   await fetchWrite(url, headers, payload, "fetch write");
-}
-
-/**
- * The contract and postbox keys as WebCrypto keys, imported once (as sdk-core caches them): the
- * floor's keys.
- */
-const webCryptoKeys = (() => {
-  let keys: Promise<{ contract: CryptoKey; postbox: CryptoKey }> | undefined;
-  const der = (key: KeyObject, type: "pkcs8" | "spki") => key.export({ format: "der", type });
-  return () =>
-    (keys ??= (async () => ({
-      contract: await crypto.subtle.importKey(
-        "pkcs8",
-        der(contractKeyObject, "pkcs8"),
-        { name: "RSA-PSS", hash: "SHA-512" },
-        false,
-        ["sign"],
-      ),
-      postbox: await crypto.subtle.importKey(
-        "spki",
-        der(postboxKeyObject, "spki"),
-        { name: "RSA-OAEP", hash: "SHA-1" },
-        false,
-        ["encrypt"],
-      ),
-    }))());
-})();
-
-/**
- * The floor of a small write on WebCrypto: the same request as {@link nodeWriteFetch}'s, its crypto
- * on `crypto.subtle` with the keys imported beforehand, doing only what a WebCrypto write must (as
- * sdk-core does it): a fresh AES key imported, its RSA-OAEP wrapping and the AES-CBC of the
- * metadata and of the file at once, then the PS512 signature over the envelope. The rest (JWT
- * text, nonce, multipart framing, the body as one buffer) as the node:crypto baseline does it.
- */
-export async function webCryptoWriteFetch(url: string, size: number) {
-  check(size <= MiB, "the WebCrypto floor sends a small file as one buffer");
-  const { contract, postbox } = await webCryptoKeys();
-  const raw = crypto.getRandomValues(new Uint8Array(32));
-  const iv = crypto.getRandomValues(new Uint8Array(16));
-  const cbc = { name: "AES-CBC", iv };
-  const [wrapped, [metadata, file]] = await Promise.all([
-    crypto.subtle.encrypt({ name: "RSA-OAEP" }, postbox, raw),
-    crypto.subtle
-      .importKey("raw", raw, "AES-CBC", false, ["encrypt"])
-      .then((key) =>
-        Promise.all([
-          crypto.subtle.encrypt(cbc, key, Buffer.from(JSON.stringify(FILE_DESCRIPTOR))),
-          crypto.subtle.encrypt(cbc, key, patternChunk(0, size)),
-        ]),
-      ),
-  ]);
-  const claims = writeClaims(
-    Buffer.from(iv).toString("hex"),
-    Buffer.from(metadata).toString("base64"),
-    Buffer.from(wrapped).toString("base64"),
-  );
-  const input = signingInput(claims);
-  const signature = await crypto.subtle.sign(
-    { name: "RSA-PSS", saltLength: 64 },
-    contract,
-    Buffer.from(input),
-  );
-  const { head, tail, headers } = writeFraming(`${input}.${Buffer.from(signature).toString("base64url")}`);
-  await fetchWrite(url, headers, Buffer.concat([head, new Uint8Array(file), tail]), "WebCrypto write");
-}
-
-/** The plaintext of the cipher floors: `size` bytes, the pattern's first 4 MiB over and over. */
-const CIPHER_SOURCE_SIZE = 4 * MiB;
-
-/**
- * The official path's cipher alone: `size` bytes through one `createCipheriv` in `chunkSize`
- * updates (as the official SDK's stream feeds it), no sending. Returns the last cipher block.
- */
-export function nodeCipherOnly(key: Buffer, iv: Buffer, size: number, chunkSize = 64 * KiB): Buffer {
-  const source = cipherSource();
-  const cipher = createCipheriv("aes-256-cbc", key, iv);
-  for (let done = 0; done < size; done += chunkSize) {
-    const at = done % CIPHER_SOURCE_SIZE;
-    cipher.update(source.subarray(at, at + Math.min(chunkSize, size - done)));
-  }
-  return cipher.final().subarray(-16);
-}
-
-/**
- * The floor of a streamed write's cipher on WebCrypto: `size` bytes (a multiple of `pieceSize`)
- * encrypted with `crypto.subtle` AES-CBC in `pieceSize` calls, each chained from the one before's
- * last cipher block and its padding block dropped (as sdk-core's `internal/cbc.ts` does), the last
- * padded; no sending. Returns the last cipher block.
- */
-export async function webCryptoCipherOnly(
-  key: CryptoKey,
-  iv: Uint8Array<ArrayBuffer>,
-  size: number,
-  pieceSize = CIPHER_SOURCE_SIZE,
-): Promise<Uint8Array> {
-  const source = cipherSource().subarray(0, pieceSize);
-  let chainIv = iv;
-  for (let done = 0; done < size; done += pieceSize) {
-    const out = await crypto.subtle.encrypt({ name: "AES-CBC", iv: chainIv }, key, source);
-    chainIv = new Uint8Array(out.slice(pieceSize - 16, pieceSize));
-  }
-  const last = await crypto.subtle.encrypt({ name: "AES-CBC", iv: chainIv }, key, new Uint8Array(0));
-  return new Uint8Array(last);
-}
-
-let cipherSourceBytes: Uint8Array<ArrayBuffer> | undefined;
-function cipherSource(): Uint8Array<ArrayBuffer> {
-  cipherSourceBytes ??= patternChunk(0, CIPHER_SOURCE_SIZE);
-  return cipherSourceBytes;
 }

@@ -8,7 +8,8 @@
 
 import { randomBytes } from "node:crypto";
 import { availableParallelism } from "node:os";
-import { nodeCipherOnly, officialStyleWrite, webCryptoCipherOnly } from "../baselines.ts";
+import { officialStyleWrite } from "../baselines.ts";
+import { nodeCipherOnly, webCryptoCipherOnly } from "../floors.ts";
 import { costRatio, interleaved, loadAverage, pairedRatio, type Timing } from "../harness.ts";
 import { APPLICATION_ID, check, fmt, MiB, mbps, mib, patternStream, table, writeOptions } from "../lib.ts";
 import { checkDelivery, type Sink } from "../sink-client.ts";

@@ -4,7 +4,8 @@
  * cost of 1 KiB writes against the same baseline and the WebCrypto floor, in the same rounds.
  */
 import type { init } from "@digime-edge/sdk-core";
-import { nodeWriteFetch, nodeWriteHttp, webCryptoWriteFetch } from "../baselines.ts";
+import { nodeWriteFetch, nodeWriteHttp } from "../baselines.ts";
+import { webCryptoWriteFetch } from "../floors.ts";
 import {
   costRatio,
   interleaved,

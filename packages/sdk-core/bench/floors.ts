@@ -1,0 +1,126 @@
+/**
+ * The floors on WebCrypto, measured in the same runs as the baselines: a small write with its
+ * crypto on `crypto.subtle` (the least a WebCrypto write must do), and the cipher of a streamed
+ * write alone, `crypto.subtle` in sdk-core's chained calls against `createCipheriv` (the cipher's
+ * own cost on WebCrypto, no sending).
+ */
+import { createCipheriv, type KeyObject } from "node:crypto";
+import {
+  contractKeyObject,
+  fetchWrite,
+  postboxKeyObject,
+  signingInput,
+  writeClaims,
+  writeFraming,
+} from "./baselines.ts";
+import { check, FILE_DESCRIPTOR, KiB, MiB, patternChunk } from "./lib.ts";
+
+/**
+ * The contract and postbox keys as WebCrypto keys, imported once (as sdk-core caches them): the
+ * small write's floor's keys.
+ */
+const webCryptoKeys = (() => {
+  let keys: Promise<{ contract: CryptoKey; postbox: CryptoKey }> | undefined;
+  const der = (key: KeyObject, type: "pkcs8" | "spki") => key.export({ format: "der", type });
+  return () =>
+    (keys ??= (async () => ({
+      contract: await crypto.subtle.importKey(
+        "pkcs8",
+        der(contractKeyObject, "pkcs8"),
+        { name: "RSA-PSS", hash: "SHA-512" },
+        false,
+        ["sign"],
+      ),
+      postbox: await crypto.subtle.importKey(
+        "spki",
+        der(postboxKeyObject, "spki"),
+        { name: "RSA-OAEP", hash: "SHA-1" },
+        false,
+        ["encrypt"],
+      ),
+    }))());
+})();
+
+/**
+ * The floor of a small write on WebCrypto: the same request as {@link nodeWriteFetch}'s, its crypto
+ * on `crypto.subtle` with the keys imported beforehand, doing only what a WebCrypto write must (as
+ * sdk-core does it): a fresh AES key imported, its RSA-OAEP wrapping and the AES-CBC of the
+ * metadata and of the file at once, then the PS512 signature over the envelope. The rest (JWT
+ * text, nonce, multipart framing, the body as one buffer) as the node:crypto baseline does it.
+ */
+export async function webCryptoWriteFetch(url: string, size: number) {
+  check(size <= MiB, "the WebCrypto floor sends a small file as one buffer");
+  const { contract, postbox } = await webCryptoKeys();
+  const raw = crypto.getRandomValues(new Uint8Array(32));
+  const iv = crypto.getRandomValues(new Uint8Array(16));
+  const cbc = { name: "AES-CBC", iv };
+  const [wrapped, [metadata, file]] = await Promise.all([
+    crypto.subtle.encrypt({ name: "RSA-OAEP" }, postbox, raw),
+    crypto.subtle
+      .importKey("raw", raw, "AES-CBC", false, ["encrypt"])
+      .then((key) =>
+        Promise.all([
+          crypto.subtle.encrypt(cbc, key, Buffer.from(JSON.stringify(FILE_DESCRIPTOR))),
+          crypto.subtle.encrypt(cbc, key, patternChunk(0, size)),
+        ]),
+      ),
+  ]);
+  const claims = writeClaims(
+    Buffer.from(iv).toString("hex"),
+    Buffer.from(metadata).toString("base64"),
+    Buffer.from(wrapped).toString("base64"),
+  );
+  const input = signingInput(claims);
+  const signature = await crypto.subtle.sign(
+    { name: "RSA-PSS", saltLength: 64 },
+    contract,
+    Buffer.from(input),
+  );
+  const { head, tail, headers } = writeFraming(`${input}.${Buffer.from(signature).toString("base64url")}`);
+  await fetchWrite(url, headers, Buffer.concat([head, new Uint8Array(file), tail]), "WebCrypto write");
+}
+
+/** The plaintext of the cipher floors: `size` bytes, the pattern's first 4 MiB over and over. */
+const CIPHER_SOURCE_SIZE = 4 * MiB;
+
+/**
+ * The official path's cipher alone: `size` bytes through one `createCipheriv` in `chunkSize`
+ * updates (as the official SDK's stream feeds it), no sending. Returns the last cipher block.
+ */
+export function nodeCipherOnly(key: Buffer, iv: Buffer, size: number, chunkSize = 64 * KiB): Buffer {
+  const source = cipherSource();
+  const cipher = createCipheriv("aes-256-cbc", key, iv);
+  for (let done = 0; done < size; done += chunkSize) {
+    const at = done % CIPHER_SOURCE_SIZE;
+    cipher.update(source.subarray(at, at + Math.min(chunkSize, size - done)));
+  }
+  return cipher.final().subarray(-16);
+}
+
+/**
+ * The floor of a streamed write's cipher on WebCrypto: `size` bytes (a multiple of `pieceSize`)
+ * encrypted with `crypto.subtle` AES-CBC in `pieceSize` calls, each chained from the one before's
+ * last cipher block and its padding block dropped (as sdk-core's `internal/cbc.ts` does), the last
+ * padded; no sending. Returns the last cipher block.
+ */
+export async function webCryptoCipherOnly(
+  key: CryptoKey,
+  iv: Uint8Array<ArrayBuffer>,
+  size: number,
+  pieceSize = CIPHER_SOURCE_SIZE,
+): Promise<Uint8Array> {
+  const source = cipherSource().subarray(0, pieceSize);
+  let chainIv = iv;
+  for (let done = 0; done < size; done += pieceSize) {
+    const out = await crypto.subtle.encrypt({ name: "AES-CBC", iv: chainIv }, key, source);
+    chainIv = new Uint8Array(out.slice(pieceSize - 16, pieceSize));
+  }
+  const last = await crypto.subtle.encrypt({ name: "AES-CBC", iv: chainIv }, key, new Uint8Array(0));
+  return new Uint8Array(last);
+}
+
+let cipherSourceBytes: Uint8Array<ArrayBuffer> | undefined;
+function cipherSource(): Uint8Array<ArrayBuffer> {
+  cipherSourceBytes ??= patternChunk(0, CIPHER_SOURCE_SIZE);
+  return cipherSourceBytes;
+}
