@@ -80,7 +80,7 @@ export async function webCryptoWriteFetch(url: string, size: number) {
   await fetchWrite(url, headers, Buffer.concat([head, new Uint8Array(file), tail]), "WebCrypto write");
 }
 
-/** The plaintext of the cipher floors: `size` bytes, the pattern's first 4 MiB over and over. */
+/** The plaintext of the cipher alone: `size` bytes, the pattern's first 4 MiB over and over. */
 const CIPHER_SOURCE_SIZE = 4 * MiB;
 
 /**
@@ -88,20 +88,18 @@ const CIPHER_SOURCE_SIZE = 4 * MiB;
  * updates (as the official SDK's stream feeds it), no sending. Returns the last cipher block.
  */
 export function nodeCipherOnly(key: Buffer, iv: Buffer, size: number, chunkSize = 64 * KiB): Buffer {
-  const source = cipherSource();
   const cipher = createCipheriv("aes-256-cbc", key, iv);
   for (let done = 0; done < size; done += chunkSize) {
-    const at = done % CIPHER_SOURCE_SIZE;
-    cipher.update(source.subarray(at, at + Math.min(chunkSize, size - done)));
+    cipher.update(cipherSourceAt(done, Math.min(chunkSize, size - done)));
   }
   return cipher.final().subarray(-16);
 }
 
 /**
- * The floor of a streamed write's cipher on WebCrypto: `size` bytes (a multiple of `pieceSize`)
- * encrypted with `crypto.subtle` AES-CBC in `pieceSize` calls, each chained from the one before's
- * last cipher block and its padding block dropped (as sdk-core's `internal/cbc.ts` does), the last
- * padded; no sending. Returns the last cipher block.
+ * A streamed write's cipher alone on WebCrypto: `size` bytes (a multiple of `pieceSize`), the
+ * same bytes as {@link nodeCipherOnly}'s, encrypted with `crypto.subtle` AES-CBC in `pieceSize`
+ * calls, each chained from the one before's last cipher block and its padding block dropped (as
+ * sdk-core's `internal/cbc.ts` does), the last padded; no sending. Returns the last cipher block.
  */
 export async function webCryptoCipherOnly(
   key: CryptoKey,
@@ -109,10 +107,11 @@ export async function webCryptoCipherOnly(
   size: number,
   pieceSize = CIPHER_SOURCE_SIZE,
 ): Promise<Uint8Array> {
-  const source = cipherSource().subarray(0, pieceSize);
+  check(size % pieceSize === 0, `the cipher's size ${size} is not a multiple of its piece size ${pieceSize}`);
   let chainIv = iv;
   for (let done = 0; done < size; done += pieceSize) {
-    const out = await crypto.subtle.encrypt({ name: "AES-CBC", iv: chainIv }, key, source);
+    const piece = cipherSourceAt(done, pieceSize);
+    const out = await crypto.subtle.encrypt({ name: "AES-CBC", iv: chainIv }, key, piece);
     chainIv = new Uint8Array(out.slice(pieceSize - 16, pieceSize));
   }
   const last = await crypto.subtle.encrypt({ name: "AES-CBC", iv: chainIv }, key, new Uint8Array(0));
@@ -120,7 +119,17 @@ export async function webCryptoCipherOnly(
 }
 
 let cipherSourceBytes: Uint8Array<ArrayBuffer> | undefined;
-function cipherSource(): Uint8Array<ArrayBuffer> {
+
+/**
+ * The cipher's plaintext from byte `at`, `length` bytes. Every call of both ciphers must lie within
+ * one repeat of the source, so that both encrypt the same bytes: checked, it fails loudly otherwise.
+ */
+function cipherSourceAt(at: number, length: number): Uint8Array<ArrayBuffer> {
   cipherSourceBytes ??= patternChunk(0, CIPHER_SOURCE_SIZE);
-  return cipherSourceBytes;
+  const start = at % CIPHER_SOURCE_SIZE;
+  check(
+    start + length <= CIPHER_SOURCE_SIZE,
+    `a cipher call of ${length} bytes at ${at} crosses the end of the ${CIPHER_SOURCE_SIZE}-byte source`,
+  );
+  return cipherSourceBytes.subarray(start, start + length);
 }
