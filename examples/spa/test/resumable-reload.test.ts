@@ -79,6 +79,17 @@ test("resumable uploads in a browser: pause and resume, resumed after a reload, 
         (r) =>
           r.request().method() === "PATCH" && UPLOAD.test(new URL(r.url()).pathname) && r.status() === 204,
       );
+    /** Chooses the file at `path` and returns its upload's path once its first PATCH has been taken. */
+    const chooseAndWaitFirstPatch = async (path: string) => {
+      const patched = firstPatchDone();
+      await page.setInputFiles("#file", path);
+      return new URL((await patched).url()).pathname;
+    };
+    /** Reloads the page and waits until it is signed in again. */
+    const reloadPage = async () => {
+      await page.reload();
+      await page.getByText("Connected.").waitFor();
+    };
     const entry = (name: string) => page.locator(".upload").filter({ hasText: name });
     const badge = (name: string, text: string, timeout = 300_000) =>
       entry(name).locator(".badge", { hasText: text }).waitFor({ timeout });
@@ -104,9 +115,7 @@ test("resumable uploads in a browser: pause and resume, resumed after a reload, 
         const name = `${mode}-paused.bin`;
         const { path, buffer } = await fileOnDisk(name, SIZE);
         const created = sent.filter((s) => s === "POST /api/uploads").length;
-        const patched = firstPatchDone();
-        await page.setInputFiles("#file", path);
-        const uploadPath = new URL((await patched).url()).pathname;
+        const uploadPath = await chooseAndWaitFirstPatch(path);
         await page.getByRole("button", { name: `Pause ${name}` }).click();
         await badge(name, "paused", 10_000);
         assert.match((await entry(name).locator(".progress-text").textContent()) ?? "", /^paused/);
@@ -139,15 +148,12 @@ test("resumable uploads in a browser: pause and resume, resumed after a reload, 
           const name = `${mode}-reloaded.bin`;
           const { path, buffer } = await fileOnDisk(name, SIZE);
           const created = sent.filter((s) => s === "POST /api/uploads").length;
-          const patched = firstPatchDone();
-          await page.setInputFiles("#file", path);
-          const uploadPath = new URL((await patched).url()).pathname;
+          const uploadPath = await chooseAndWaitFirstPatch(path);
           if (sealed) {
             // The chaining block at the accepted offset is kept right after the first PATCH's answer.
             for (let i = 0; i < 100 && !(await keptUploads(page)).plans[0]?.chainAt; i++);
           }
-          await page.reload();
-          await page.getByText("Connected.").waitFor();
+          await reloadPage();
           const notice = page.locator("#notice");
           assert.equal(await notice.locator("#notice-title").textContent(), `Unfinished upload: ${name}.`);
           assert.match((await notice.textContent()) ?? "", /Choose the same file again/);
@@ -215,11 +221,8 @@ test("resumable uploads in a browser: pause and resume, resumed after a reload, 
           const { path } = await fileOnDisk(name, size);
           await utimes(path, date, date);
           const createdBefore = creations.length;
-          const patched = firstPatchDone();
-          await page.setInputFiles("#file", path);
-          const uploadPath = new URL((await patched).url()).pathname;
-          await page.reload();
-          await page.getByText("Connected.").waitFor();
+          const uploadPath = await chooseAndWaitFirstPatch(path);
+          await reloadPage();
           const [keptBefore] = (await keptUploads(page)).urls;
           assert.ok(keptBefore?.value.includes(uploadPath), "the earlier upload is kept");
 
@@ -273,11 +276,8 @@ test("resumable uploads in a browser: pause and resume, resumed after a reload, 
         const name = "gone.bin";
         const { path, buffer } = await fileOnDisk(name, SIZE);
         const createdBefore = creations.length;
-        const patched = firstPatchDone();
-        await page.setInputFiles("#file", path);
-        const uploadPath = new URL((await patched).url()).pathname;
-        await page.reload();
-        await page.getByText("Connected.").waitFor();
+        const uploadPath = await chooseAndWaitFirstPatch(path);
+        await reloadPage();
         // Ended behind this page's back (tus termination, as another tab would).
         const ended = await page.evaluate(async (url) => {
           const headers = { "Tus-Resumable": "1.0.0" };
@@ -310,9 +310,7 @@ test("resumable uploads in a browser: pause and resume, resumed after a reload, 
       await setSealed(true);
       const name = "ended.bin";
       const { path } = await fileOnDisk(name, RESUMABLE_THRESHOLD + 1024 * 1024);
-      const patched = firstPatchDone();
-      await page.setInputFiles("#file", path);
-      const uploadPath = new URL((await patched).url()).pathname;
+      const uploadPath = await chooseAndWaitFirstPatch(path);
       // Asked again while the PATCH cut off by the × is still being taken in (423), until 204.
       const deleted = page.waitForResponse(
         (r) =>
