@@ -4,6 +4,7 @@
  * send again from any offset within it).
  */
 import { createCbcEncryptStream } from "@digime-edge/sdk-core";
+import { concatBytes } from "@digime-edge/sdk-core/internal";
 import { EdgeClientError } from "./client-http.ts";
 import type { ResumablePlan } from "./client-resumable-plan.ts";
 
@@ -38,14 +39,8 @@ function ciphertextSource(body: ReadableStream<Uint8Array>, total: number): Sour
         have += chunk.length;
       }
     }
-    const next = new Uint8Array(have);
-    let at = 0;
-    for (const part of parts) {
-      next.set(part, at);
-      at += part.length;
-    }
     heldFrom += held.length;
-    held = next;
+    held = concatBytes(...parts);
   };
   return {
     total,
