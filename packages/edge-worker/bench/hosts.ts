@@ -10,7 +10,7 @@ import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { convertV4MiniflareOptions, type Json, Miniflare } from "miniflare";
+import { convertV4MiniflareOptions, type Json, Miniflare, type V4WorkerOptions } from "miniflare";
 import { unstable_getMiniflareWorkerOptions, unstable_readConfig } from "wrangler";
 // biome-ignore lint/correctness/useImportExtensions: the module is .mjs (its types are in run-process.d.mts)
 import { runProcess } from "../../../scripts/run-process.mjs";
@@ -66,6 +66,38 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** The Worker's `wrangler.jsonc`, as wrangler reads it. */
+function workerConfig() {
+  return unstable_readConfig({ config: join(WORKER_ROOT, "wrangler.jsonc") });
+}
+
+/**
+ * Starts `worker` (named `name`) alone in workerd through Miniflare on 127.0.0.1, with its inspector
+ * on; the host sends requests with `dispatchFetch` and counts the CPU of the workerd processes
+ * that appeared while it started.
+ */
+async function bootWorker(
+  name: string,
+  worker: V4WorkerOptions,
+): Promise<{ mf: Miniflare; host: WorkerHost }> {
+  const inspectorPort = await freePort();
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({ host: "127.0.0.1", port: 0, inspectorPort, workers: [{ ...worker, name }] }),
+  );
+  const before = new Set(workerdPids(process.pid));
+  await mf.ready;
+  const pids = workerdPids(process.pid).filter((pid) => !before.has(pid));
+  const host: WorkerHost = {
+    label: name,
+    fetch: (url, init) => mf.dispatchFetch(url, init as never) as unknown as Promise<Response>,
+    cpu: () => ({ runtime: cpuSeconds(pids), proxy: null }),
+    inspector: { port: inspectorPort, target: `core:user:${name}` },
+    pids,
+    stop: () => mf.dispose(),
+  };
+  return { mf, host };
+}
+
 /**
  * Starts the bundle in `bundleDir` (`index.js`, from `wrangler deploy --dry-run --outdir`) in
  * workerd through Miniflare, with the bindings and compatibility settings of `wrangler.jsonc` as
@@ -78,62 +110,37 @@ export async function startMiniflare(
   bundleDir: string,
   settings: WorkerSettings,
 ): Promise<[WorkerHost, WorkerHost]> {
-  const config = unstable_readConfig({ config: join(WORKER_ROOT, "wrangler.jsonc") });
+  const config = workerConfig();
   // Bindings as wrangler maps them; quiet about the secrets, which come from `settings`.
   const log = process.env.WRANGLER_LOG;
   process.env.WRANGLER_LOG = "error";
   const { workerOptions } = unstable_getMiniflareWorkerOptions(config);
   if (log === undefined) delete process.env.WRANGLER_LOG;
   else process.env.WRANGLER_LOG = log;
-  const inspectorPort = await freePort();
   const name = config.name ?? "worker";
-  const mf = new Miniflare(
-    convertV4MiniflareOptions({
-      host: "127.0.0.1",
-      port: 0,
-      inspectorPort,
-      workers: [
-        {
-          ...workerOptions,
-          modulesRules: undefined, // the bundle is one module
-          name,
-          rootPath: bundleDir,
-          modules: true,
-          modulesRoot: bundleDir,
-          scriptPath: join(bundleDir, "index.js"),
-          bindings: {
-            ...(workerOptions.bindings as Record<string, Json>),
-            ...settings.vars,
-            ...settings.secrets,
-          },
-          // A socket straight into the Worker, as well as Miniflare's entry (which dispatchFetch uses).
-          unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
-        },
-      ],
-    }),
-  );
-  const before = new Set(workerdPids(process.pid));
-  await mf.ready;
-  const pids = workerdPids(process.pid).filter((pid) => !before.has(pid));
-  const cpu = () => ({ runtime: cpuSeconds(pids), proxy: null });
-  const inspector = { port: inspectorPort, target: `core:user:${name}` };
+  const { mf, host } = await bootWorker(name, {
+    ...workerOptions,
+    modulesRules: undefined, // the bundle is one module
+    rootPath: bundleDir,
+    modules: true,
+    modulesRoot: bundleDir,
+    scriptPath: join(bundleDir, "index.js"),
+    bindings: {
+      ...(workerOptions.bindings as Record<string, Json>),
+      ...settings.vars,
+      ...settings.secrets,
+    },
+    // A socket straight into the Worker, as well as Miniflare's entry (which dispatchFetch uses).
+    unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
+  });
   const direct = await mf.unsafeGetDirectURL(name);
   return [
+    { ...host, label: "miniflare" },
     {
-      label: "miniflare",
-      fetch: (url, init) => mf.dispatchFetch(url, init as never) as unknown as Promise<Response>,
-      cpu,
-      inspector,
-      pids,
-      stop: () => mf.dispose(),
-    },
-    {
+      ...host,
       label: "workerd socket",
       origin: direct.origin,
       fetch: (url, init) => fetch(url, init),
-      cpu,
-      inspector,
-      pids,
       stop: async () => {},
     },
   ];
@@ -149,36 +156,15 @@ export async function startScriptWorker(
   script: string,
   vars: Record<string, string>,
 ): Promise<WorkerHost> {
-  const config = unstable_readConfig({ config: join(WORKER_ROOT, "wrangler.jsonc") });
-  const inspectorPort = await freePort();
-  const mf = new Miniflare(
-    convertV4MiniflareOptions({
-      host: "127.0.0.1",
-      port: 0,
-      inspectorPort,
-      workers: [
-        {
-          name,
-          modules: true,
-          script,
-          compatibilityDate: config.compatibility_date,
-          compatibilityFlags: config.compatibility_flags,
-          bindings: vars,
-        },
-      ],
-    }),
-  );
-  const before = new Set(workerdPids(process.pid));
-  await mf.ready;
-  const pids = workerdPids(process.pid).filter((pid) => !before.has(pid));
-  return {
-    label: name,
-    fetch: (url, init) => mf.dispatchFetch(url, init as never) as unknown as Promise<Response>,
-    cpu: () => ({ runtime: cpuSeconds(pids), proxy: null }),
-    inspector: { port: inspectorPort, target: `core:user:${name}` },
-    pids,
-    stop: () => mf.dispose(),
-  };
+  const config = workerConfig();
+  const { host } = await bootWorker(name, {
+    modules: true,
+    script,
+    compatibilityDate: config.compatibility_date,
+    compatibilityFlags: config.compatibility_flags,
+    bindings: vars,
+  });
+  return host;
 }
 
 /**
