@@ -25,12 +25,17 @@ export async function deleteUser(
   options: DeleteUserOptions,
 ): Promise<DeleteUserResult> {
   const checked = parseInput(authorizedOptionsSchema(), options, "deleteUser options") as DeleteUserOptions;
-  await sendAuthorized(context, checked, {
-    what: "deleteUser",
-    method: "DELETE",
-    url: `${context.config.baseUrl}user`,
-    headers: { Accept: "application/json" },
-    anyBody: true,
-  });
+  await sendAuthorized(
+    context,
+    checked,
+    {
+      what: "deleteUser",
+      method: "DELETE",
+      url: `${context.config.baseUrl}user`,
+      headers: { Accept: "application/json" },
+      anyBody: true,
+    },
+    options.contractDetails,
+  );
   return { deleted: true };
 }

@@ -76,21 +76,24 @@ export async function pushData(context: ClientContext, options: PushDataOptions)
   if (type === "provider") {
     const checked = parseInput(pushProviderOptionsSchema(), options, what) as PushProviderOptions;
     const body = JSON.stringify(checked.data);
-    // Found by the caller's object, and then by the checked copy (in sendAuthorized).
-    await contractKey(checked.contractDetails, options.contractDetails);
-    const { userAccessToken } = await sendAuthorized(context, checked, {
-      what: "pushData",
-      method: "POST",
-      url: `${config.baseUrl}permission-access/import/h:accountId/fhir/${checked.version}`,
-      headers: {
-        Accept: "application/json",
-        "Content-Type": "application/json",
-        accountId: checked.accountId,
+    const { userAccessToken } = await sendAuthorized(
+      context,
+      checked,
+      {
+        what: "pushData",
+        method: "POST",
+        url: `${config.baseUrl}permission-access/import/h:accountId/fhir/${checked.version}`,
+        headers: {
+          Accept: "application/json",
+          "Content-Type": "application/json",
+          accountId: checked.accountId,
+        },
+        body: async () => ({ body }),
+        delivery,
+        anyBody: true,
       },
-      body: async () => ({ body }),
-      delivery,
-      anyBody: true,
-    });
+      options.contractDetails,
+    );
     return { userAccessToken };
   }
   if (type !== "library") {
@@ -101,21 +104,25 @@ export async function pushData(context: ClientContext, options: PushDataOptions)
   // descriptor, in its order.
   const { fileData, fileDescriptor } = (options as PushLibraryOptions).data;
   const source = normalizeFileData(fileData, ["data", "fileData"]);
-  // Found by the caller's object, and then by the checked copy (in sendAuthorized).
   const key = await contractKey(checked.contractDetails, options.contractDetails);
   const signedDescriptor = await signJson(JSON.stringify({ metadata: fileDescriptor }), key);
   const stream = streamsUploads(config.streamUploads);
   const bodies = rawBody(source, stream, safeProgress(checked.onProgress), fileData);
-  const { userAccessToken } = await sendAuthorized(context, checked, {
-    what: "pushData",
-    method: "POST",
-    url: `${config.baseUrl}permission-access/import`,
-    headers: { "Content-Type": "application/octet-stream", FileDescriptor: signedDescriptor },
-    body: bodies.next,
-    replayable: bodies.canResend,
-    delivery,
-    anyBody: true,
-  });
+  const { userAccessToken } = await sendAuthorized(
+    context,
+    checked,
+    {
+      what: "pushData",
+      method: "POST",
+      url: `${config.baseUrl}permission-access/import`,
+      headers: { "Content-Type": "application/octet-stream", FileDescriptor: signedDescriptor },
+      body: bodies.next,
+      replayable: bodies.canResend,
+      delivery,
+      anyBody: true,
+    },
+    options.contractDetails,
+  );
   bodies.sent();
   return { userAccessToken };
 }

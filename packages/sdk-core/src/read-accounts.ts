@@ -125,12 +125,17 @@ export async function readAccounts(
     "readAccounts options",
   ) as ReadAccountsOptions;
   const what = "readAccounts";
-  const { data, userAccessToken } = await sendAuthorized(context, checked, {
-    what,
-    method: "GET",
-    url: `${context.config.baseUrl}permission-access/accounts`,
-    headers: { Accept: "application/json" },
-  });
+  const { data, userAccessToken } = await sendAuthorized(
+    context,
+    checked,
+    {
+      what,
+      method: "GET",
+      url: `${context.config.baseUrl}permission-access/accounts`,
+      headers: { Accept: "application/json" },
+    },
+    options.contractDetails,
+  );
   const result = check(accountsSchema(), data);
   if (!result.ok) {
     const [issue] = result.issues;

@@ -3,7 +3,6 @@
  * refresh token for a new pair. Each answer's token is verified before its payload is used.
  */
 import type { ClientContext } from "./config.ts";
-import { contractKey } from "./crypto/input-keys.ts";
 import { parseInput } from "./internal/checks.ts";
 import { refreshUnchecked, tokenGrant } from "./request/token-grant.ts";
 import { exchangeOptionsSchema, refreshOptionsSchema } from "./schemas.ts";
@@ -46,13 +45,12 @@ export async function exchangeCodeForToken(
     options,
     "exchangeCodeForToken options",
   );
-  // Found by the caller's object, and then by the checked copy (in tokenGrant).
-  await contractKey(contractDetails, options.contractDetails);
   return tokenGrant(
     context,
     contractDetails,
     { code: authorizationCode, code_verifier: codeVerifier, grant_type: "authorization_code" },
     { what: "token exchange", signal, secrets: [authorizationCode, codeVerifier] },
+    options.contractDetails,
   );
 }
 
@@ -68,7 +66,5 @@ export async function refreshToken(
   options: RefreshTokenOptions,
 ): Promise<UserAccessToken> {
   const checked = parseInput(refreshOptionsSchema(), options, "refreshToken options");
-  // Found by the caller's object, and then by the checked copy (in tokenGrant).
-  await contractKey(checked.contractDetails, options.contractDetails);
-  return refreshUnchecked(context, checked);
+  return refreshUnchecked(context, checked, options.contractDetails);
 }

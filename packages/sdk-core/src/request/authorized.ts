@@ -108,15 +108,17 @@ export interface AuthorizedRequest {
 /**
  * Sends `request` with the user's token (a fresh JWT per attempt, retries as configured), through
  * {@link withToken}; returns the 2xx response's JSON (`null` when empty) and the token that worked.
- * `options` must be checked; its contract key is imported here.
+ * `options` must be checked; its contract key is imported here, found again by `owner`, the
+ * caller's object `options.contractDetails` was checked from (see `contractKey`).
  */
 export async function sendAuthorized(
   context: ClientContext,
   options: AuthorizedOptions,
   request: AuthorizedRequest,
+  owner?: object,
 ): Promise<{ data: unknown; userAccessToken: UserAccessToken }> {
   const { contractDetails, signal } = options;
-  const key = await contractKey(contractDetails);
+  const key = await contractKey(contractDetails, owner);
   // The rest (`what`, `replayable`, `delivery`, `anyBody`) is what `sendRequest` takes as it is.
   const { url, method, headers, body: makeBody, ...sending } = request;
   // The response (its `status` a number, never a postbox write's "pending"), as `withToken` takes it.

@@ -28,7 +28,8 @@ function toUserAccessToken(payload: Record<string, unknown>, what: string): User
 
 /**
  * Sends one `oauth/token` grant (`claims` with `client_id`, signed with the contract key) and
- * returns the verified token's pair.
+ * returns the verified token's pair. `owner` is the caller's object `contractDetails` was checked
+ * from, by which the key is found again (see `contractKey`).
  * @throws ServerError (code `INVALID_RESPONSE` for an answer without a usable token),
  *   NetworkError, TokenVerificationError.
  */
@@ -37,9 +38,10 @@ export async function tokenGrant(
   contractDetails: ContractDetails,
   claims: Record<string, unknown>,
   options: { what: string; signal: AbortSignal | undefined; secrets: string[] },
+  owner?: object,
 ): Promise<UserAccessToken> {
   const { config } = context;
-  const key = await contractKey(contractDetails);
+  const key = await contractKey(contractDetails, owner);
   const { data } = await sendRequest(config, {
     ...options,
     build: async () => ({
@@ -58,10 +60,12 @@ export async function tokenGrant(
 
 /**
  * `refreshToken` of options already checked (the refresh inside a call): not checked again here.
+ * `owner`: as for {@link tokenGrant}.
  */
 export function refreshUnchecked(
   context: ClientContext,
   options: RefreshTokenOptions,
+  owner?: object,
 ): Promise<UserAccessToken> {
   const { contractDetails, userAccessToken, signal } = options;
   const refresh = userAccessToken.refreshToken.value;
@@ -70,5 +74,6 @@ export function refreshUnchecked(
     contractDetails,
     { grant_type: "refresh_token", refresh_token: refresh },
     { what: "token refresh", signal, secrets: [refresh, userAccessToken.accessToken.value] },
+    owner,
   );
 }
