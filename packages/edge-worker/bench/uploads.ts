@@ -84,11 +84,13 @@ async function main() {
     const code = readFileSync(join(bundleDir, "index.js"));
     const bundle = { bytes: code.length, gzipBytes: gzipSync(code, { level: 9 }).length };
 
-    // The floors (floors.ts): Workers of a few lines, measured beside ours.
-    const floors = await startFloors(emulator);
-    hosts.push(floors.forwarder, floors.reader);
+    // The floors (floors.ts): Workers of a few lines, measured beside ours in uploads and profiles.
+    const floors =
+      SECTIONS.has("uploads") || SECTIONS.has("profiles") ? await startFloors(emulator) : undefined;
+    if (floors) hosts.push(floors.forwarder, floors.reader);
     const groups = new Map<WriteApi, Group>();
-    const floorClients = new Map<WriteApi, FloorClients>();
+    // The floors' clients of the import contract: the only ones profiled.
+    let importFloors: FloorClients | undefined;
     for (const [i, contract] of contracts.entries()) {
       const origin = new URL(contract.redirectUri).origin;
       const settings: WorkerSettings = {
@@ -111,11 +113,13 @@ async function main() {
         redirectUri: contract.redirectUri,
       };
       const direct = await signInDirect(emulator, contract.applicationId, details);
-      const through = fetchThrough(floors.forwarder);
-      const forwarded = {
-        client: await signInDirect(emulator, contract.applicationId, details, through),
-        host: floors.forwarder,
-      };
+      const profiled = floors && SECTIONS.has("profiles") && contract.writeApi === "import";
+      let forwarded: Group["forwarded"];
+      if (floors && (SECTIONS.has("uploads") || profiled)) {
+        const through = fetchThrough(floors.forwarder);
+        const client = await signInDirect(emulator, contract.applicationId, details, through);
+        forwarded = { client, host: floors.forwarder };
+      }
       const [miniflare, socket] = await startMiniflare(bundleDir, settings);
       hosts.push(miniflare);
       const mfSession = await signInThroughWorker(miniflare, origin);
@@ -128,13 +132,11 @@ async function main() {
         sessions.push(await signInThroughWorker(dev, origin));
       }
       groups.set(contract.writeApi, { miniflare: mfSession, sessions, direct, forwarded });
-      const reader = await signInDirect(
-        emulator,
-        contract.applicationId,
-        details,
-        fetchThrough(floors.reader),
-      );
-      floorClients.set(contract.writeApi, { forwarder: forwarded.client, reader });
+      if (profiled && forwarded) {
+        const through = fetchThrough(floors.reader);
+        const reader = await signInDirect(emulator, contract.applicationId, details, through);
+        importFloors = { forwarder: forwarded.client, reader };
+      }
     }
     const rows = SECTIONS.has("uploads")
       ? await uploadCells(groups, emulator, {
@@ -148,10 +150,9 @@ async function main() {
       [...groups].map(([api, group]) => [api, group.miniflare]),
     );
     // The modes and the floors (floors.ts), profiled in turn.
-    const importFloors = floorClients.get("import");
     const contenders = [
       ...modeContenders(miniflareSessions, bundleDir),
-      ...(importFloors ? floorContenders(floors, importFloors) : []),
+      ...(floors && importFloors ? floorContenders(floors, importFloors) : []),
     ];
     const { rows: profiles, prioritized } = SECTIONS.has("profiles")
       ? await profileCells(contenders, emulator, values["profiles-dir"])
