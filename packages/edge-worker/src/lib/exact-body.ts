@@ -2,6 +2,11 @@
  * A body held to its declared length (`Content-Length`), for the routes that pipe a large body on
  * (sealed and raw uploads): the length goes on to digi.me, so the body must match it exactly.
  */
+import type { Context } from "hono";
+import type { AppEnv } from "../env.ts";
+import { readBodyChunks } from "./body-chunks.ts";
+import { declaredBodyReading } from "./upload.ts";
+import { UploadRun } from "./upload-run.ts";
 
 /** The errors of a body that does not match its declared length. */
 export interface LengthErrors {
@@ -38,4 +43,31 @@ export async function* exactChunks(
     yield value;
   }
   if (run.bytes < declared) throw errors.shorter();
+}
+
+/**
+ * A body of a declared length, read at every upload's pace and within one deadline
+ * (`declaredBodyReading`), as an upload run and exactly its `declared` bytes ({@link exactChunks}).
+ * A missing body reads as empty.
+ *
+ * @param c - The request context (after `withConfig`).
+ * @param body - The request's body, or `null`.
+ * @param declared - Its `Content-Length`.
+ * @param bad - The error of a body of another length, from its message.
+ * @param noun - What the messages call the body (`"body"`, `"sealed body"`).
+ */
+export function readExact(
+  c: Context<AppEnv>,
+  body: ReadableStream<Uint8Array> | null,
+  declared: number,
+  bad: (message: string) => Error,
+  noun: string,
+): { run: UploadRun; chunks: AsyncGenerator<Uint8Array> } {
+  const reader = body ? readBodyChunks(body, ...declaredBodyReading(c, declared)) : undefined;
+  const run = new UploadRun({ cancel: reader ? reader.cancel : async () => {} });
+  const chunks = exactChunks(reader?.chunks ?? (async function* () {})(), declared, run, {
+    longer: () => bad(`the ${noun} is longer than its Content-Length`),
+    shorter: () => bad(`the ${noun} is shorter than its Content-Length`),
+  });
+  return { run, chunks };
 }

@@ -10,24 +10,15 @@ import { pipeNatively } from "@digime-edge/sdk-core/internal";
 import type { Context } from "hono";
 import type { AppEnv } from "../env.ts";
 import { ApiError } from "../errors.ts";
-import { readBodyChunks } from "../lib/body-chunks.ts";
 import { completeDescriptor } from "../lib/complete-descriptor.ts";
 import { type DescriptorInput, MAX_DESCRIPTOR_BYTES, parseDescriptor } from "../lib/descriptor.ts";
-import { exactChunks } from "../lib/exact-body.ts";
+import { readExact } from "../lib/exact-body.ts";
 import { sanitizeFileName } from "../lib/file-name.ts";
 import { importFile } from "../lib/import-sink.ts";
 import { mediaTypeOf } from "../lib/media-type.ts";
 import { RAW_UPLOAD_HEADERS, RAW_UPLOAD_TYPE } from "../lib/raw-upload.ts";
 import { parseFileNameHeader } from "../lib/sealed-envelope.ts";
-import {
-  admitWrite,
-  declaredBodyReading,
-  declaredLength,
-  REPLAYABLE_BYTES,
-  tooLarge,
-  type UploadResult,
-  UploadRun,
-} from "../lib/upload.ts";
+import { admitWrite, declaredLength, REPLAYABLE_BYTES, tooLarge, type UploadResult } from "../lib/upload.ts";
 
 const badBody = (message: string) => new ApiError(400, "BAD_FILE_BODY", message);
 const badDescriptor = (message: string) => new ApiError(400, "BAD_DESCRIPTOR", message);
@@ -104,12 +95,7 @@ export async function rawFileUpload(c: Context<AppEnv>): Promise<Response> {
   try {
     // One read past the declared end finds a longer body; a small one is one read. The body's pace
     // is held as every upload's, and to one deadline for the whole (see body-chunks.ts).
-    const reader = body ? readBodyChunks(body, ...declaredBodyReading(c, declared)) : undefined;
-    const run = new UploadRun({ cancel: reader ? reader.cancel : async () => {} });
-    const exact = exactChunks(reader?.chunks ?? (async function* () {})(), declared, run, {
-      longer: () => badBody("the body is longer than its Content-Length"),
-      shorter: () => badBody("the body is shorter than its Content-Length"),
-    });
+    const { run, chunks: exact } = readExact(c, body, declared, badBody, "body");
     const fileData =
       declared <= REPLAYABLE_BYTES ? await run.collect(exact) : pipeNatively(run.stream(exact), declared);
     const result: UploadResult = await run.deliver(fileName, () =>

@@ -5,7 +5,7 @@ import type { AppEnv } from "../env.ts";
 import { ApiError } from "../errors.ts";
 import { readBodyChunks } from "../lib/body-chunks.ts";
 import { contractDetails, getSdk } from "../lib/digime.ts";
-import { exactChunks } from "../lib/exact-body.ts";
+import { readExact } from "../lib/exact-body.ts";
 import { sanitizeFileName } from "../lib/file-name.ts";
 import {
   isSealedBodyLength,
@@ -16,7 +16,6 @@ import {
 import {
   admitWrite,
   bodyTiming,
-  declaredBodyReading,
   declaredLength,
   postboxOf,
   REPLAYABLE_BYTES,
@@ -112,13 +111,8 @@ export const sealedFiles = new Hono<AppEnv>().post(
     try {
       if (declared !== undefined && declared > REPLAYABLE_BYTES) {
         // Sized and large: read in few chunks, under the limits and one deadline, piped on by workerd.
-        const reader = readBodyChunks(body, ...declaredBodyReading(c, declared));
-        const run = new UploadRun({ cancel: reader.cancel });
         // Exactly the declared bytes (their size and whole blocks were checked).
-        const exact = exactChunks(reader.chunks, declared, run, {
-          longer: () => badBody("the sealed body is longer than its Content-Length"),
-          shorter: () => badBody("the sealed body is shorter than its Content-Length"),
-        });
+        const { run, chunks: exact } = readExact(c, body, declared, badBody, "sealed body");
         const result: SealedUploadResult = await send(run, pipeNatively(run.stream(exact)));
         return c.json(result);
       }
