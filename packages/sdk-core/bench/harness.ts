@@ -106,16 +106,21 @@ export function median(list: number[]): number {
  * `cpuMs`): the two ran side by side, under the same load from the rest of the machine.
  */
 export function pairedRatio(value: Timing, baseline: Timing, of: "ms" | "cpuMs" = "ms"): number {
-  return median(pairs(value, baseline, of));
+  return pairedMedian(value.runs[of], baseline.runs[of]);
 }
 
-function pairs(value: Timing, baseline: Timing, of: "ms" | "cpuMs"): number[] {
-  return value.runs[of].map((v, i) => v / (baseline.runs[of][i] as number));
+/** The median, over the rounds, of `a`'s figure over `b`'s of the same round (run side by side). */
+export function pairedMedian(a: number[], b: number[]): number {
+  return median(pairs(a, b));
+}
+
+function pairs(a: number[], b: number[]): number[] {
+  return a.map((v, i) => v / (b[i] as number));
 }
 
 /** The middle half of the rounds' ratios (see {@link pairedRatio}): "0.91-1.04x", or its inverse. */
 export function pairedSpread(value: Timing, baseline: Timing, of: "ms" | "cpuMs" = "ms", invert = false) {
-  const sorted = pairs(value, baseline, of)
+  const sorted = pairs(value.runs[of], baseline.runs[of])
     .map((r) => (invert ? 1 / r : r))
     .sort((a, b) => a - b);
   const at = (q: number) => (sorted[Math.floor(q * (sorted.length - 1))] as number).toFixed(2);

@@ -13,6 +13,7 @@ import {
   median,
   type OpsRounds,
   opsRounds,
+  pairedMedian,
   RUNS,
   type Timing,
   timingRow,
@@ -119,8 +120,9 @@ async function benchSmallWrite(sink: Sink, sdk: ReturnType<typeof init>) {
   );
   const [node, floor, ours] = [r.node, r.floor, r.sdk] as [OpsRounds, OpsRounds, OpsRounds];
   // Time (or CPU) per write of `a` over `b`'s, the median of the rounds' pairs (run side by side).
-  const time = (a: OpsRounds, b: OpsRounds) => median(a.perSecond.map((v, i) => (b.perSecond[i] ?? 0) / v));
-  const cpu = (a: OpsRounds, b: OpsRounds) => median(a.cpuMs.map((v, i) => v / (b.cpuMs[i] ?? 0)));
+  // (Time per write is 1 / writes per second: `b`'s rate over `a`'s.)
+  const time = (a: OpsRounds, b: OpsRounds) => pairedMedian(b.perSecond, a.perSecond);
+  const cpu = (a: OpsRounds, b: OpsRounds) => pairedMedian(a.cpuMs, b.cpuMs);
   const row = (name: string, v: OpsRounds) => [
     name,
     fmt(1000 / median(v.perSecond), 3),
