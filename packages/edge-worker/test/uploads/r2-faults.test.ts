@@ -22,6 +22,23 @@ async function resume(browser: Browser, location: string, file: Uint8Array): Pro
   return patch(browser, location, offset, file.subarray(offset));
 }
 
+/** A failure `failingBucket().fail` is told to make. */
+type Fault = Parameters<ReturnType<typeof failingBucket>["fail"]>;
+
+/**
+ * Signs a user in, creates a resumable upload of `size` bytes (`bytesOf(size, seed)`) and sends it
+ * whole in one PATCH through a staging bucket that fails as `faults` say; returns that PATCH's response.
+ */
+async function patchWithFaults(size: number, seed: number, ...faults: Fault[]) {
+  const { browser, postboxId } = await signedInUser();
+  const file = bytesOf(size, seed);
+  const location = (await create(browser, size)).headers.get("Location") as string;
+  const r2 = failingBucket();
+  for (const fault of faults) r2.fail(...fault);
+  const response = await patch(browser, location, 0, file, { init: { env: r2.env } });
+  return { browser, postboxId, file, location, r2, response };
+}
+
 /** Expects one delivered copy of `file` in the postbox and nothing staged for the upload. */
 async function expectDeliveredOnce(postboxId: string, location: string, file: Uint8Array<ArrayBuffer>) {
   const files = await emulator.files(postboxId);
@@ -32,12 +49,11 @@ async function expectDeliveredOnce(postboxId: string, location: string, file: Ui
 
 describe("R2 failing in the middle of a resumable upload", () => {
   it("a part fails mid-PATCH: 503, HEAD past the staged bytes only, resumed, delivered once", async () => {
-    const { browser, postboxId } = await signedInUser();
-    const file = bytesOf(SIZE, 21);
-    const location = (await create(browser, SIZE)).headers.get("Location") as string;
-    const r2 = failingBucket();
-    r2.fail("uploadPart", { skip: 1 });
-    await expectStagingUnavailable(await patch(browser, location, 0, file, { init: { env: r2.env } }));
+    const { browser, postboxId, file, location, r2, response } = await patchWithFaults(SIZE, 21, [
+      "uploadPart",
+      { skip: 1 },
+    ]);
+    await expectStagingUnavailable(response);
     expect(r2.failed).toEqual(["uploadPart"]);
     // One part staged; the second part's bytes, which R2 did not take, were kept as the tail.
     expect(await head(browser, location)).toEqual({ status: 200, offset: 2 * STAGING_PART_BYTES });
@@ -76,12 +92,10 @@ describe("R2 failing in the middle of a resumable upload", () => {
   });
 
   it("the completion fails: 503, HEAD short of the length, the last bytes again deliver once", async () => {
-    const { browser, postboxId } = await signedInUser();
-    const file = bytesOf(SIZE, 23);
-    const location = (await create(browser, SIZE)).headers.get("Location") as string;
-    const r2 = failingBucket();
-    r2.fail("complete");
-    await expectStagingUnavailable(await patch(browser, location, 0, file, { init: { env: r2.env } }));
+    const { browser, postboxId, file, location, r2, response } = await patchWithFaults(SIZE, 23, [
+      "complete",
+    ]);
+    await expectStagingUnavailable(response);
     expect(r2.failed).toEqual(["complete"]);
     expect(await emulator.files(postboxId)).toHaveLength(0);
     // The part that ends the upload is not recorded: a tus client sends it again.
@@ -94,25 +108,25 @@ describe("R2 failing in the middle of a resumable upload", () => {
   });
 
   it("a completion R2 made but reported as failed counts as made: delivered in that PATCH", async () => {
-    const { browser, postboxId } = await signedInUser();
-    const file = bytesOf(STAGING_PART_BYTES + 99, 24);
-    const location = (await create(browser, file.length)).headers.get("Location") as string;
-    const r2 = failingBucket();
-    r2.fail("complete", { how: "made" });
-    const last = await patch(browser, location, 0, file, { init: { env: r2.env } });
+    const {
+      postboxId,
+      file,
+      location,
+      r2,
+      response: last,
+    } = await patchWithFaults(STAGING_PART_BYTES + 99, 24, ["complete", { how: "made" }]);
     expect(last.status, await last.clone().text()).toBe(200);
     expect(r2.failed).toEqual(["complete"]);
     await expectDeliveredOnce(postboxId, location, file);
   });
 
   it("a staged read fails mid-delivery (plain): 503, nothing stored, an empty PATCH delivers once", async () => {
-    const { browser, postboxId } = await signedInUser();
-    const file = bytesOf(SIZE, 25);
-    const location = (await create(browser, SIZE)).headers.get("Location") as string;
-    const r2 = failingBucket();
     // The second part's read: the send has begun and is aborted.
-    r2.fail("get", { skip: 1 });
-    await expectStagingUnavailable(await patch(browser, location, 0, file, { init: { env: r2.env } }));
+    const { browser, postboxId, file, location, r2, response } = await patchWithFaults(SIZE, 25, [
+      "get",
+      { skip: 1 },
+    ]);
+    await expectStagingUnavailable(response);
     expect(r2.failed).toEqual(["get"]);
     expect(await emulator.files(postboxId)).toHaveLength(0);
     const state = await browser.fetch(location, { method: "HEAD", headers: tusHeaders() });
@@ -153,12 +167,14 @@ describe("R2 failing in the middle of a resumable upload", () => {
   }
 
   it("the deletion after the delivery fails: still 200 delivered; termination deletes it after", async () => {
-    const { browser, postboxId } = await signedInUser();
-    const file = bytesOf(STAGING_PART_BYTES + 7, 27);
-    const location = (await create(browser, file.length)).headers.get("Location") as string;
-    const r2 = failingBucket();
-    r2.fail("delete");
-    const last = await patch(browser, location, 0, file, { init: { env: r2.env } });
+    const {
+      browser,
+      postboxId,
+      file,
+      location,
+      r2,
+      response: last,
+    } = await patchWithFaults(STAGING_PART_BYTES + 7, 27, ["delete"]);
     expect(last.status, await last.clone().text()).toBe(200);
     expect(r2.failed).toEqual(["delete"]);
     expect(await emulator.files(postboxId)).toHaveLength(1);
