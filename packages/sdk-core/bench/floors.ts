@@ -4,7 +4,7 @@
  * write alone, `crypto.subtle` in sdk-core's chained calls against `createCipheriv` (the cipher's
  * own cost on WebCrypto, no sending).
  */
-import { createCipheriv, type KeyObject } from "node:crypto";
+import { createCipheriv } from "node:crypto";
 import {
   contractKeyObject,
   fetchWrite,
@@ -15,31 +15,32 @@ import {
 } from "./baselines.ts";
 import { check, FILE_DESCRIPTOR, KiB, MiB, patternChunk } from "./lib.ts";
 
+/** {@link webCryptoKeys}'s keys, once imported. */
+let keys: Promise<[contract: CryptoKey, postbox: CryptoKey]> | undefined;
+
 /**
  * The contract and postbox keys as WebCrypto keys, imported once (as sdk-core caches them): the
  * small write's floor's keys.
  */
-const webCryptoKeys = (() => {
-  let keys: Promise<{ contract: CryptoKey; postbox: CryptoKey }> | undefined;
-  const der = (key: KeyObject, type: "pkcs8" | "spki") => key.export({ format: "der", type });
-  return () =>
-    (keys ??= (async () => ({
-      contract: await crypto.subtle.importKey(
-        "pkcs8",
-        der(contractKeyObject, "pkcs8"),
-        { name: "RSA-PSS", hash: "SHA-512" },
-        false,
-        ["sign"],
-      ),
-      postbox: await crypto.subtle.importKey(
-        "spki",
-        der(postboxKeyObject, "spki"),
-        { name: "RSA-OAEP", hash: "SHA-1" },
-        false,
-        ["encrypt"],
-      ),
-    }))());
-})();
+function webCryptoKeys() {
+  keys ??= Promise.all([
+    crypto.subtle.importKey(
+      "pkcs8",
+      contractKeyObject.export({ format: "der", type: "pkcs8" }),
+      { name: "RSA-PSS", hash: "SHA-512" },
+      false,
+      ["sign"],
+    ),
+    crypto.subtle.importKey(
+      "spki",
+      postboxKeyObject.export({ format: "der", type: "spki" }),
+      { name: "RSA-OAEP", hash: "SHA-1" },
+      false,
+      ["encrypt"],
+    ),
+  ]);
+  return keys;
+}
 
 /**
  * The floor of a small write on WebCrypto: the same request as {@link nodeWriteFetch}'s, its crypto
@@ -50,7 +51,7 @@ const webCryptoKeys = (() => {
  */
 export async function webCryptoWriteFetch(url: string, size: number) {
   check(size <= MiB, "the WebCrypto floor sends a small file as one buffer");
-  const { contract, postbox } = await webCryptoKeys();
+  const [contract, postbox] = await webCryptoKeys();
   const raw = crypto.getRandomValues(new Uint8Array(32));
   const iv = crypto.getRandomValues(new Uint8Array(16));
   const cbc = { name: "AES-CBC", iv };
