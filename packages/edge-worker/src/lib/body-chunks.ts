@@ -177,9 +177,12 @@ export function readBodyChunks(
       deadline && started !== undefined ? started + deadline.ms - now : Number.POSITIVE_INFINITY;
     return deadline && deadlineLeft < waiting[0] ? [deadlineLeft, deadline.late] : waiting;
   };
-  const arm = (now: number, ms: number) => {
+  const stop = () => {
     if (timer !== undefined) clearTimeout(timer);
     timer = undefined;
+  };
+  const arm = (now: number, ms: number) => {
+    stop();
     timerAt = now + ms;
     if (Number.isFinite(ms)) timer = setTimeout(check, Math.max(0, ms));
   };
@@ -191,10 +194,6 @@ export function readBodyChunks(
     late = error();
     reader.cancel(late).catch(() => {});
   }
-  const stop = () => {
-    if (timer !== undefined) clearTimeout(timer);
-    timer = undefined;
-  };
   const limited = chunkTimeoutMs !== undefined || minBytesPerSecond !== undefined || deadline !== undefined;
 
   async function* chunks(): AsyncGenerator<Uint8Array> {
