@@ -8,7 +8,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { createClient } from "../../src/client.ts";
 import { MAX_DESCRIPTOR_BYTES } from "../../src/lib/descriptor.ts";
-import { RAW_UPLOAD_HEADERS, rawUploadHeaders } from "../../src/lib/raw-upload.ts";
+import { RAW_UPLOAD_HEADERS, RAW_UPLOAD_TYPE, rawUploadHeaders } from "../../src/lib/raw-upload.ts";
 import { REPLAYABLE_BYTES } from "../../src/lib/upload.ts";
 import { errorOf, expectSecurityHeaders } from "../support/answers.ts";
 import { Browser, type CallInit, preflight } from "../support/browser.ts";
@@ -26,7 +26,7 @@ function postRaw(
   init: CallInit = {},
 ): Promise<Response> {
   return postFiles(browser, {
-    headers: { "Content-Type": "application/octet-stream", ...headers },
+    headers: { "Content-Type": RAW_UPLOAD_TYPE, ...headers },
     body,
     // @ts-expect-error duplex is needed for a stream body and missing from the types
     duplex: "half",
